@@ -1,0 +1,48 @@
+"""Configuration from environment variables, with defaults that run on a laptop.
+
+Every service process builds its nameko config with `nameko_config()`; tests build
+the same dict with their own broker vhost and database URLs.
+"""
+import os
+from pathlib import Path
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+SERVICES = ("inventory", "booking", "notifications")
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("PARTANUM_DATA_DIR", "var"))
+
+
+def database_url(service: str) -> str:
+    """`INVENTORY_DATABASE_URL` and so on; an SQLite file under the data dir by default."""
+    default = f"sqlite:///{data_dir() / (service + '.sqlite3')}"
+    return os.environ.get(f"{service.upper()}_DATABASE_URL", default)
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def nameko_config(services=SERVICES) -> dict:
+    return {
+        "AMQP_URI": amqp_uri(),
+        "max_workers": _int("PARTANUM_MAX_WORKERS", 10),
+        "DATABASE_URLS": {name: database_url(name) for name in services},
+        # A handler that raises is retried after 1 s, 2 s, 4 s... and parked
+        # in its dead-letter queue after the last attempt.
+        "RETRY_MAX_ATTEMPTS": _int("PARTANUM_RETRY_MAX_ATTEMPTS", 5),
+        "RETRY_BASE_DELAY": _float("PARTANUM_RETRY_BASE_DELAY", 1.0),
+        # The relay publishes right after each commit; the poll only picks up
+        # what an earlier process committed and could not publish.
+        "RELAY_POLL_INTERVAL": _float("PARTANUM_RELAY_POLL_INTERVAL", 2.0),
+        "RELAY_ENABLED": os.environ.get("PARTANUM_RELAY_ENABLED", "1") != "0",
+    }

@@ -1,0 +1,114 @@
+"""`handle_events`: an event-handler entrypoint that loses nothing.
+
+nameko's own `event_handler` acks a message whose handler raised, and the event
+is gone. Here a failed message is retried with exponential backoff through the
+subscription's retry queue, and after the last attempt it is parked in its dead
+queue, with the error, for an operator to replay. A message is acked only once
+it is handled, rescheduled or parked; if even that publish fails, it is requeued.
+
+The handler receives a checked `partanum.events.Event`. Delivery is at least
+once: handlers record the event in their inbox (partanum.inbox) with the effect.
+
+    @handle_events(topology.BOOKING_INVENTORY)
+    def on_inventory_event(self, event): ...
+"""
+import logging
+import traceback
+
+from kombu import Connection
+from nameko.amqp.publish import Publisher
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+
+from partanum import topology
+from partanum.errors import InvalidEvent
+from partanum.events import read_event
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-partanum-attempts"
+ERROR_HEADER = "x-partanum-error"
+
+
+class EventHandler(Consumer):
+    def __init__(self, subscription: topology.Subscription, **kwargs):
+        self.subscription = subscription
+        super().__init__(queue=subscription.main(), requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.max_attempts = config.get("RETRY_MAX_ATTEMPTS", 5)
+        self.base_delay = config.get("RETRY_BASE_DELAY", 1.0)
+        self.publisher = Publisher(config["AMQP_URI"], serializer="json")
+        # The retry and dead queues must exist before a failure is forwarded
+        # to them: the default exchange drops a message for a missing queue.
+        with Connection(config["AMQP_URI"]) as connection:
+            topology.declare(connection.default_channel, [self.subscription])
+
+    def handle_message(self, body, message):
+        try:
+            event = read_event(body)
+        except InvalidEvent as error:
+            # A malformed event will not get better by waiting: park it now.
+            self._park(body, message, attempts=self._attempts(message) + 1, error=repr(error))
+            return
+        try:
+            self.container.spawn_worker(
+                self,
+                (event,),
+                {},
+                context_data={"actor": event.actor},
+                handle_result=lambda worker_ctx, result=None, exc_info=None: self._handled(
+                    body, message, result, exc_info
+                ),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _handled(self, body, message, result, exc_info):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        attempts = self._attempts(message) + 1
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        if attempts >= self.max_attempts:
+            self._park(body, message, attempts, error)
+        else:
+            delay = self.base_delay * 2 ** (attempts - 1)
+            log.warning(
+                "%s failed on %s (attempt %s of %s), retrying in %.1fs: %s",
+                self.subscription.queue, body.get("id"), attempts, self.max_attempts, delay, error,
+            )
+            self._forward(body, message, self.subscription.retry_queue, attempts, error, delay)
+        return result, exc_info
+
+    def _park(self, body, message, attempts, error):
+        log.error("%s parked %s after %s attempts: %s", self.subscription.queue,
+                  body.get("id") if isinstance(body, dict) else body, attempts, error)
+        self._forward(body, message, self.subscription.dead_queue, attempts, error)
+
+    def _forward(self, body, message, queue, attempts, error, delay=None):
+        headers = dict(message.headers or {})
+        headers.update({ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:1000]})
+        try:
+            self.publisher.publish(
+                body,
+                exchange="",
+                routing_key=queue,
+                headers=headers,
+                expiration=delay,
+                message_id=message.properties.get("message_id"),
+            )
+        except Exception:
+            log.exception("could not reschedule a failed message; requeueing it")
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+
+    @staticmethod
+    def _attempts(message) -> int:
+        return int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
+
+
+handle_events = EventHandler.decorator

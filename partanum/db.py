@@ -1,0 +1,61 @@
+"""Engines that keep the invariants on both SQLite and PostgreSQL.
+
+SQLite: Python's sqlite3 begins a transaction lazily, after the first SELECT, so
+a check-then-insert races. We take over transaction control and begin every
+transaction with BEGIN IMMEDIATE, which takes the write lock up front (the
+recipe in SQLAlchemy's SQLite dialect docs). One connection per process: green
+threads queue for it cooperatively instead of blocking the hub in sqlite's busy
+handler.
+
+PostgreSQL: pg8000 is pure Python, so its socket waits yield to the eventlet hub
+and one slow query does not stall the other workers of the process. A C driver
+would block the whole process (tests/integration/test_database_driver.py).
+"""
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+POSTGRES_DRIVER = "pg8000"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://…` (the usual form in env files) uses the cooperating driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

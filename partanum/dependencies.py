@@ -1,0 +1,95 @@
+"""The database provider: one unit of work per entrypoint call, and the outbox relay.
+
+    class InventoryService:
+        name = "inventory"
+        db = Database()
+
+        @rpc
+        def retire_item(self, payload):
+            with self.db.transaction() as tx:
+                ...change tx.session...
+                tx.emit("inventory.item_status_changed", {...})
+                tx.commit()
+
+The change and its events commit together, once; leaving the block without
+`commit()` rolls everything back. The actor (who caused the change) comes from
+the call's context data, so it follows every RPC into the events.
+"""
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import Session, sessionmaker
+
+from partanum import events, outbox
+
+SYSTEM_ACTOR = "system"
+
+
+class Transaction:
+    def __init__(self, session: Session, producer: str, actor: str, on_commit):
+        self.session = session
+        self.producer = producer
+        self.actor = actor
+        self._on_commit = on_commit
+        self.events: list[dict] = []
+
+    def emit(self, event_type: str, data: dict) -> dict:
+        body = events.make_event(event_type, data, producer=self.producer, actor=self.actor)
+        outbox.add(self.session, body)
+        self.events.append(body)
+        return body
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.events:
+            self._on_commit()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.session.close()  # rolls back whatever was not committed
+
+
+class UnitOfWork:
+    """What an entrypoint gets: opens transactions bound to its service and actor."""
+
+    def __init__(self, sessions: sessionmaker, producer: str, actor: str, on_commit):
+        self._sessions = sessions
+        self.producer = producer
+        self.actor = actor
+        self._on_commit = on_commit
+
+    def transaction(self) -> Transaction:
+        return Transaction(self._sessions(), self.producer, self.actor, self._on_commit)
+
+
+class Database(DependencyProvider):
+    def setup(self):
+        from partanum.db import make_engine
+
+        config = self.container.config
+        service = self.container.service_name
+        self.engine = make_engine(
+            config["DATABASE_URLS"][service], pool_size=config.get("max_workers", 10)
+        )
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        relay = outbox.OutboxRelay(self.engine, outbox.EventPublisher(config["AMQP_URI"]))
+        self.relay_loop = outbox.RelayLoop(relay, config.get("RELAY_POLL_INTERVAL", 2.0))
+        self.relay_enabled = config.get("RELAY_ENABLED", True)
+
+    def start(self):
+        if self.relay_enabled:
+            self.container.spawn_managed_thread(self.relay_loop.run)
+            self.relay_loop.wake()  # publish what a previous process left pending
+
+    def stop(self):
+        self.relay_loop.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.relay_loop.stop()
+
+    def get_dependency(self, worker_ctx):
+        actor = worker_ctx.context_data.get("actor") or SYSTEM_ACTOR
+        return UnitOfWork(
+            self.sessions, self.container.service_name, actor, self.relay_loop.wake
+        )

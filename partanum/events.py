@@ -1,0 +1,102 @@
+"""The event envelope, and the registry of event contracts.
+
+Every event crossing the broker has the same envelope:
+
+    {"id": "9b0c…", "type": "inventory.item_registered", "version": 1,
+     "occurred_at": "2026-11-24T09:30:00+00:00", "producer": "inventory",
+     "actor": "staff:42", "data": {"item_id": 17, "asset_tag": "JV-TAB-001"}}
+
+`data` is checked against the schema registered for (type, version), both when
+the event is produced and when it is consumed. Events carry ids, never a
+resident's personal data: the contracts only name ids, codes and states.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from partanum.errors import InvalidEvent
+
+_CONTRACTS: dict[tuple[str, int], Schema] = {}
+_LATEST: dict[str, int] = {}
+
+
+def contract(event_type: str, version: int = 1):
+    """Class decorator registering the schema of an event's `data`."""
+
+    def register(schema_cls):
+        _CONTRACTS[(event_type, version)] = schema_cls(unknown=RAISE)
+        _LATEST[event_type] = max(version, _LATEST.get(event_type, 0))
+        return schema_cls
+
+    return register
+
+
+def registered_contracts() -> dict[tuple[str, int], Schema]:
+    return dict(_CONTRACTS)
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.String(required=True, validate=validate.Length(min=1))
+    actor = fields.String(required=True, validate=validate.Length(min=1))
+    data = fields.Dict(required=True)
+
+
+_ENVELOPE = EnvelopeSchema()
+
+
+@dataclass(frozen=True)
+class Event:
+    id: uuid.UUID
+    type: str
+    version: int
+    occurred_at: datetime
+    producer: str
+    actor: str
+    data: dict
+
+
+def _data_schema(event_type: str, version: int) -> Schema:
+    try:
+        return _CONTRACTS[(event_type, version)]
+    except KeyError:
+        raise InvalidEvent({"type": [f"no contract for {event_type} v{version}"]}) from None
+
+
+def make_event(event_type: str, data: dict, producer: str, actor: str) -> dict:
+    """Build the wire form of a new event, refusing data that breaks its contract."""
+    version = _LATEST.get(event_type, 1)
+    schema = _data_schema(event_type, version)
+    errors = schema.validate(data)
+    if errors:
+        raise InvalidEvent({"data": errors})
+    body = {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "producer": producer,
+        "actor": actor,
+        "data": schema.dump(schema.load(data)),
+    }
+    return body
+
+
+def read_event(body) -> Event:
+    """Parse and check an event received from the broker."""
+    try:
+        envelope = _ENVELOPE.load(body)
+        data = _data_schema(envelope["type"], envelope["version"]).load(envelope["data"])
+    except ValidationError as error:
+        raise InvalidEvent(error.messages) from None
+    except TypeError:
+        raise InvalidEvent({"_schema": ["an event is a JSON object"]}) from None
+    return Event(**{**envelope, "data": data})

@@ -1,0 +1,77 @@
+"""The broker topology, declared whole by every process before it publishes.
+
+Events go to one durable topic exchange, routed by their type. Each consumer
+reads one durable queue, with two companions:
+
+    <queue>.retry   holds a failed message for its backoff delay (per-message
+                    TTL), then dead-letters it back to <queue>;
+    <queue>.dead    parks a message that failed its last attempt, for an
+                    operator to list and replay (python -m partanum.deadletters).
+
+An event that no queue is bound to is not dropped: the exchange's alternate
+exchange routes it to `partanum.unrouted`.
+
+Subscriptions are listed here, in one place, rather than declared by each
+consumer when it starts: a queue must exist before the first event it should
+receive is published, whichever service starts first.
+"""
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue
+
+EVENTS_EXCHANGE = "partanum.events"
+UNROUTED = "partanum.unrouted"
+
+events_exchange = Exchange(
+    EVENTS_EXCHANGE, type="topic", durable=True, arguments={"alternate-exchange": UNROUTED}
+)
+unrouted_exchange = Exchange(UNROUTED, type="fanout", durable=True)
+unrouted_queue = Queue(UNROUTED, exchange=unrouted_exchange, durable=True)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer's durable queue and the event types (topic patterns) it receives."""
+
+    queue: str
+    event_types: tuple[str, ...]
+
+    @property
+    def retry_queue(self) -> str:
+        return f"{self.queue}.retry"
+
+    @property
+    def dead_queue(self) -> str:
+        return f"{self.queue}.dead"
+
+    def main(self) -> Queue:
+        from kombu import binding
+
+        return Queue(
+            self.queue,
+            bindings=[binding(events_exchange, routing_key=key) for key in self.event_types],
+            durable=True,
+        )
+
+    def declarations(self) -> list[Queue]:
+        retry = Queue(
+            self.retry_queue,
+            durable=True,
+            queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue},
+        )
+        dead = Queue(self.dead_queue, durable=True)
+        return [self.main(), retry, dead]
+
+
+# Every consumer of the system, filled in as services subscribe to each other.
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+
+
+def declare(channel, subscriptions=None) -> None:
+    """Declare exchanges and queues; idempotent, so every process may call it."""
+    unrouted_exchange.declare(channel=channel)
+    unrouted_queue.declare(channel=channel)
+    events_exchange.declare(channel=channel)
+    for subscription in SUBSCRIPTIONS if subscriptions is None else subscriptions:
+        for queue in subscription.declarations():
+            queue.declare(channel=channel)

@@ -1,0 +1,224 @@
+"""What the inventory does, as plain functions over one transaction.
+
+Entrypoints (service.py) and the CSV import call these with input already
+checked by a schema; each records its events with the change.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from partanum.dependencies import Transaction
+from partanum.errors import Conflict, InvalidInput, NotFound
+from services.inventory import domain
+from services.inventory.domain import Status
+from services.inventory.exceptions import StatusChangeRefused
+from services.inventory.models import Category, Closure, Item, ItemHistory, Kit, Partner, Site
+
+
+def by_code(tx: Transaction, model, code: str, field: str):
+    """The row with this code, or InvalidInput naming the field that refers to it."""
+    found = tx.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise InvalidInput({field: [f"no {model.__tablename__[:-1]} with code {code!r}"]})
+    return found
+
+
+def get_item(tx: Transaction, asset_tag: str, lock: bool = False) -> Item:
+    query = select(Item).where(Item.asset_tag == asset_tag)
+    item = tx.session.scalar(query.with_for_update() if lock else query)
+    if item is None:
+        raise NotFound("item", asset_tag)
+    return item
+
+
+def _unique(tx: Transaction, model, column, value, field: str) -> None:
+    if tx.session.scalar(select(model.id).where(column == value)) is not None:
+        raise Conflict(f"{field} {value!r} is already registered", {"field": field})
+
+
+def register_partner(tx: Transaction, data: dict) -> Partner:
+    _unique(tx, Partner, Partner.code, data["code"], "code")
+    partner = Partner(**data)
+    tx.session.add(partner)
+    tx.session.flush()
+    tx.emit("inventory.partner_registered", {"partner_id": partner.id, "code": partner.code})
+    return partner
+
+
+def register_site(tx: Transaction, data: dict) -> Site:
+    _unique(tx, Site, Site.code, data["code"], "code")
+    partner = by_code(tx, Partner, data.pop("partner"), "partner")
+    site = Site(partner=partner, **data)
+    tx.session.add(site)
+    tx.session.flush()
+    tx.emit(
+        "inventory.site_registered",
+        {"site_id": site.id, "code": site.code, "partner_id": partner.id},
+    )
+    return site
+
+
+def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
+    site = get_site(tx, site_code)
+    site.opening_hours = hours
+    tx.emit("inventory.site_hours_changed", {"site_id": site.id})
+    return site
+
+
+def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
+    site = get_site(tx, site_code)
+    site.closures.append(Closure(**data))
+    tx.emit("inventory.site_hours_changed", {"site_id": site.id})
+    return site
+
+
+def get_site(tx: Transaction, code: str) -> Site:
+    site = tx.session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        raise NotFound("site", code)
+    return site
+
+
+def register_category(tx: Transaction, data: dict) -> Category:
+    _unique(tx, Category, Category.code, data["code"], "code")
+    category = Category(**data)
+    tx.session.add(category)
+    tx.session.flush()
+    tx.emit("inventory.category_registered", {"category_id": category.id, "code": category.code})
+    return category
+
+
+def register_item(tx: Transaction, data: dict) -> Item:
+    _unique(tx, Item, Item.asset_tag, data["asset_tag"], "asset_tag")
+    data = dict(data)
+    site = by_code(tx, Site, data.pop("home_site"), "home_site")
+    item = Item(
+        category=by_code(tx, Category, data.pop("category"), "category"),
+        owner=by_code(tx, Partner, data.pop("owner"), "owner"),
+        home_site=site,
+        current_site=site,
+        status=Status.AVAILABLE,
+        **data,
+    )
+    tx.session.add(item)
+    tx.session.flush()
+    tx.emit(
+        "inventory.item_registered",
+        {
+            "item_id": item.id,
+            "asset_tag": item.asset_tag,
+            "category_id": item.category_id,
+            "owner_partner_id": item.owner_partner_id,
+            "site_id": item.current_site_id,
+            "status": item.status,
+        },
+    )
+    return item
+
+
+def update_item(tx: Transaction, item: Item, changes: dict) -> Item:
+    changed = sorted(name for name, value in changes.items() if getattr(item, name) != value)
+    for name in changed:
+        setattr(item, name, changes[name])
+    if changed:
+        tx.emit("inventory.item_updated", {"item_id": item.id, "changed": changed})
+    return item
+
+
+def change_status(tx: Transaction, asset_tag: str, target: Status, reason: str) -> Item:
+    """A change asked for by staff: maintenance, retirement, loss, found again."""
+    item = get_item(tx, asset_tag, lock=True)
+    _refuse_unless(domain.check_staff_transition, Status(item.status), target)
+    _move(tx, item, target, reason)
+    return item
+
+
+def record_wipe(tx: Transaction, asset_tag: str, reason: str) -> Item:
+    """The previous borrower's data is erased: the item may be lent again."""
+    item = get_item(tx, asset_tag, lock=True)
+    if item.status != Status.AWAITING_WIPE:
+        raise StatusChangeRefused(
+            f"only an item awaiting its data wipe can be recorded as wiped (it is {item.status})",
+            {"from": item.status, "to": Status.AVAILABLE.value},
+        )
+    _move(tx, item, Status.AVAILABLE, reason)
+    tx.emit("inventory.item_wiped", {"item_id": item.id, "asset_tag": item.asset_tag})
+    return item
+
+
+def _refuse_unless(check, current: Status, target: Status) -> None:
+    try:
+        check(current, target)
+    except domain.TransitionRefused as refused:
+        raise StatusChangeRefused(str(refused), {"from": current.value, "to": target.value}) from None
+
+
+def _move(tx: Transaction, item: Item, target: Status, reason: str) -> None:
+    current = item.status
+    item.status = target
+    _history(tx, item, "status", current, target, reason)
+    tx.emit(
+        "inventory.item_status_changed",
+        {"item_id": item.id, "asset_tag": item.asset_tag, "from_status": current,
+         "to_status": target, "reason": reason},
+    )
+
+
+def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:
+    item = get_item(tx, asset_tag, lock=True)
+    site = by_code(tx, Site, data["to_site"], "to_site")
+    partner = by_code(tx, Partner, data["to_partner"], "to_partner") if data["to_partner"] else item.owner
+    if site.id == item.current_site_id and partner.id == item.owner_partner_id:
+        raise Conflict("the item is already there", {"field": "to_site"})
+    if item.status in (Status.ON_LOAN, Status.RESERVED):
+        raise StatusChangeRefused(f"an item that is {item.status} cannot move", {"from": item.status})
+    before = f"{item.owner.code}@{item.current_site.code}"
+    from_site_id, from_partner_id = item.current_site_id, item.owner_partner_id
+    item.current_site, item.owner = site, partner
+    _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", data["reason"])
+    tx.emit(
+        "inventory.item_transferred",
+        {"item_id": item.id, "asset_tag": item.asset_tag, "from_site_id": from_site_id,
+         "to_site_id": site.id, "from_partner_id": from_partner_id,
+         "to_partner_id": partner.id, "reason": data["reason"]},
+    )
+    return item
+
+
+def register_kit(tx: Transaction, data: dict) -> Kit:
+    _unique(tx, Kit, Kit.code, data["code"], "code")
+    items = tx.session.scalars(select(Item).where(Item.asset_tag.in_(data["asset_tags"]))).all()
+    missing = sorted(set(data["asset_tags"]) - {item.asset_tag for item in items})
+    if missing:
+        raise InvalidInput({"asset_tags": [f"unknown asset tag {tag}" for tag in missing]})
+    kit = Kit(code=data["code"], name=data["name"], items=list(items))
+    tx.session.add(kit)
+    tx.session.flush()
+    tx.emit(
+        "inventory.kit_registered",
+        {"kit_id": kit.id, "code": kit.code, "item_ids": [item.id for item in kit.items]},
+    )
+    return kit
+
+
+def _history(tx: Transaction, item: Item, change: str, before, after, reason: str) -> None:
+    tx.session.add(
+        ItemHistory(
+            item_id=item.id, at=datetime.now(timezone.utc), actor=tx.actor,
+            change=change, before=str(before), after=str(after), reason=reason,
+        )
+    )
+
+
+def filtered_items(tx: Transaction, filters: dict):
+    """The query for items matching optional category, owner, site and status codes."""
+    query = select(Item).order_by(Item.asset_tag)
+    if "category" in filters:
+        query = query.where(Item.category_id == by_code(tx, Category, filters["category"], "category").id)
+    if "owner" in filters:
+        query = query.where(Item.owner_partner_id == by_code(tx, Partner, filters["owner"], "owner").id)
+    if "site" in filters:
+        query = query.where(Item.current_site_id == by_code(tx, Site, filters["site"], "site").id)
+    if "status" in filters:
+        query = query.where(Item.status == filters["status"])
+    return query

@@ -1,0 +1,98 @@
+"""The inventory's rules: an item's lifecycle and a site's opening hours. No I/O."""
+from datetime import date, datetime, time
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ON_LOAN = "on_loan"
+    AWAITING_WIPE = "awaiting_wipe"
+    IN_MAINTENANCE = "in_maintenance"
+    RETIRED = "retired"
+    LOST = "lost"
+
+
+class Condition(StrEnum):
+    NEW = "new"
+    GOOD = "good"
+    FAIR = "fair"
+    DAMAGED = "damaged"
+
+
+S = Status
+# Allowed moves. Staff record the ones on the left of the table; the booking
+# service drives `reserved` and `on_loan` through its events. A device that
+# comes back from a resident (or is found again) waits for a data wipe before
+# anyone else can have it, to protect the previous borrower's data.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.AVAILABLE: frozenset({S.RESERVED, S.ON_LOAN, S.IN_MAINTENANCE, S.RETIRED, S.LOST}),
+    S.RESERVED: frozenset({S.AVAILABLE, S.ON_LOAN, S.IN_MAINTENANCE, S.LOST}),
+    S.ON_LOAN: frozenset({S.AWAITING_WIPE, S.LOST}),
+    S.AWAITING_WIPE: frozenset({S.AVAILABLE, S.IN_MAINTENANCE, S.RETIRED, S.LOST}),
+    S.IN_MAINTENANCE: frozenset({S.AVAILABLE, S.AWAITING_WIPE, S.RETIRED, S.LOST}),
+    S.LOST: frozenset({S.AWAITING_WIPE, S.RETIRED}),
+    S.RETIRED: frozenset(),
+}
+BOOKING_STATUSES = frozenset({S.RESERVED, S.ON_LOAN})
+# Leaving awaiting_wipe for available is the wipe itself: only `record_wipe` does it.
+WIPE = (S.AWAITING_WIPE, S.AVAILABLE)
+
+
+class TransitionRefused(Exception):
+    def __init__(self, current: Status, target: Status, why: str):
+        super().__init__(current, target, why)
+        self.current, self.target, self.why = current, target, why
+
+    def __str__(self):
+        return f"cannot go from {self.current} to {self.target}: {self.why}"
+
+
+def check_staff_transition(current: Status, target: Status) -> None:
+    """A status change asked for by staff (not by a booking event, not a wipe)."""
+    if target in BOOKING_STATUSES:
+        raise TransitionRefused(current, target, "reservations and loans are made in the booking service")
+    if (current, target) == WIPE:
+        raise TransitionRefused(current, target, "record the data wipe instead")
+    check_transition(current, target)
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if current == target:
+        raise TransitionRefused(current, target, "the item is already in that state")
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (retired is final)"
+        raise TransitionRefused(current, target, f"allowed from {current}: {allowed}")
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_hours(hours: dict[str, list[list[str]]]) -> dict[str, list[tuple[time, time]]]:
+    return {
+        day: [(time.fromisoformat(opens), time.fromisoformat(closes)) for opens, closes in spans]
+        for day, spans in hours.items()
+    }
+
+
+def hours_problems(hours: dict[str, list[list[str]]]) -> dict[str, list[str]]:
+    """Per weekday, what is wrong with its opening spans (empty when all is well)."""
+    problems: dict[str, list[str]] = {}
+    for day, spans in parse_hours(hours).items():
+        previous_close = None
+        for opens, closes in sorted(spans):
+            if opens >= closes:
+                problems.setdefault(day, []).append(f"{opens:%H:%M} is not before {closes:%H:%M}")
+            if previous_close and opens < previous_close:
+                problems.setdefault(day, []).append(f"spans overlap at {opens:%H:%M}")
+            previous_close = closes
+    return problems
+
+
+def is_open(hours: dict, closures: list[tuple[date, date]], moment: datetime) -> bool:
+    """Whether a site with these hours and closures is open at `moment` (local time)."""
+    day = moment.date()
+    if any(start <= day <= end for start, end in closures):
+        return False
+    spans = parse_hours(hours).get(WEEKDAYS[day.weekday()], [])
+    return any(opens <= moment.time() < closes for opens, closes in spans)

@@ -1,0 +1,5 @@
+"""Printable QR-code labels (to be written)."""
+
+
+def sheet(items) -> bytes:
+    raise NotImplementedError

@@ -1,0 +1,209 @@
+"""The inventory service: partners, sites, categories, every shared device and kit.
+
+RPC only; the gateway puts HTTP in front. Each call loads its input with a
+schema (InvalidInput names every field at fault and nothing changes), runs in
+one transaction with its events, and returns plain JSON-able data.
+"""
+import base64
+
+from nameko.rpc import rpc
+from sqlalchemy import select
+
+from partanum.dependencies import Database
+from partanum.errors import PartanumError, load
+from services.inventory import commands, csv_io, events, labels, schemas
+from services.inventory.models import Category, Item, ItemHistory, Kit, Partner, Site
+
+expected = rpc(expected_exceptions=PartanumError)
+__all__ = ["Service", "events"]  # importing events registers the contracts we emit
+
+
+class Service:
+    name = "inventory"
+    db = Database()
+
+    # --- partners, sites, categories ------------------------------------------
+
+    @expected
+    def register_partner(self, payload):
+        """{"code": "jean-vilar", "name": "Centre Jean Vilar"}"""
+        data = load(schemas.PartnerIn(), payload)
+        with self.db.transaction() as tx:
+            partner = commands.register_partner(tx, data)
+            tx.commit()
+            return schemas.PartnerOut().dump(partner)
+
+    @expected
+    def list_partners(self):
+        with self.db.transaction() as tx:
+            partners = tx.session.scalars(select(Partner).order_by(Partner.name))
+            return schemas.PartnerOut(many=True).dump(partners)
+
+    @expected
+    def register_site(self, payload):
+        """{"code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
+        "address": "1 place Jean XXIII, 49100 Angers",
+        "opening_hours": {"monday": [["13:30", "18:30"]]}}"""
+        data = load(schemas.SiteIn(), payload)
+        with self.db.transaction() as tx:
+            site = commands.register_site(tx, data)
+            tx.commit()
+            return schemas.SiteOut().dump(site)
+
+    @expected
+    def get_site(self, code):
+        with self.db.transaction() as tx:
+            return schemas.SiteOut().dump(commands.get_site(tx, code))
+
+    @expected
+    def list_sites(self):
+        with self.db.transaction() as tx:
+            sites = tx.session.scalars(select(Site).order_by(Site.name))
+            return schemas.SiteOut(many=True).dump(sites)
+
+    @expected
+    def set_opening_hours(self, site_code, payload):
+        """{"opening_hours": {"monday": [["13:30", "18:30"]], "tuesday": [["09:00", "12:00"]]}}"""
+        data = load(schemas.HoursIn(), payload)
+        with self.db.transaction() as tx:
+            site = commands.set_opening_hours(tx, site_code, data["opening_hours"])
+            tx.commit()
+            return schemas.SiteOut().dump(site)
+
+    @expected
+    def add_closure(self, site_code, payload):
+        """{"starts_on": "2026-12-24", "ends_on": "2027-01-02", "reason": "Fêtes de fin d'année"}"""
+        data = load(schemas.ClosureIn(), payload)
+        with self.db.transaction() as tx:
+            site = commands.add_closure(tx, site_code, data)
+            tx.commit()
+            return schemas.SiteOut().dump(site)
+
+    @expected
+    def register_category(self, payload):
+        """{"code": "tablet", "name": "Tablette"}"""
+        data = load(schemas.CategoryIn(), payload)
+        with self.db.transaction() as tx:
+            category = commands.register_category(tx, data)
+            tx.commit()
+            return schemas.CategoryOut().dump(category)
+
+    @expected
+    def list_categories(self):
+        with self.db.transaction() as tx:
+            categories = tx.session.scalars(select(Category).order_by(Category.code))
+            return schemas.CategoryOut(many=True).dump(categories)
+
+    # --- items ------------------------------------------------------------------
+
+    @expected
+    def register_item(self, payload):
+        """{"asset_tag": "JV-TAB-001", "make": "Samsung", "model": "Galaxy Tab A8",
+        "category": "tablet", "owner": "jean-vilar", "home_site": "jean-vilar",
+        "accessories": ["chargeur", "housse"]}"""
+        data = load(schemas.ItemIn(), payload)
+        with self.db.transaction() as tx:
+            item = commands.register_item(tx, data)
+            tx.commit()
+            return schemas.ItemOut().dump(item)
+
+    @expected
+    def get_item(self, asset_tag):
+        with self.db.transaction() as tx:
+            return schemas.ItemOut().dump(commands.get_item(tx, asset_tag))
+
+    @expected
+    def list_items(self, filters=None):
+        """{"category": "laptop", "site": "jean-vilar", "status": "available"} (each optional)"""
+        data = load(schemas.ItemFilter(), filters or {})
+        with self.db.transaction() as tx:
+            items = tx.session.scalars(commands.filtered_items(tx, data))
+            return schemas.ItemOut(many=True).dump(items)
+
+    @expected
+    def update_item(self, asset_tag, payload):
+        """{"condition": "fair", "notes": "rayure sur l'écran"}"""
+        data = load(schemas.ItemUpdate(), payload)
+        with self.db.transaction() as tx:
+            item = commands.update_item(tx, commands.get_item(tx, asset_tag, lock=True), data)
+            tx.commit()
+            return schemas.ItemOut().dump(item)
+
+    @expected
+    def change_status(self, asset_tag, payload):
+        """{"status": "in_maintenance", "reason": "écran fissuré"}"""
+        data = load(schemas.StatusChangeIn(), payload)
+        with self.db.transaction() as tx:
+            item = commands.change_status(tx, asset_tag, data["status"], data["reason"])
+            tx.commit()
+            return schemas.ItemOut().dump(item)
+
+    @expected
+    def record_wipe(self, asset_tag, payload=None):
+        """{"reason": "réinitialisé, compte Google retiré"} (optional)"""
+        data = load(schemas.WipeIn(), payload or {})
+        with self.db.transaction() as tx:
+            item = commands.record_wipe(tx, asset_tag, data["reason"])
+            tx.commit()
+            return schemas.ItemOut().dump(item)
+
+    @expected
+    def transfer_item(self, asset_tag, payload):
+        """{"to_site": "jean-vilar", "to_partner": "mairie" (optional), "reason": "atelier du jeudi"}"""
+        data = load(schemas.TransferIn(), payload)
+        with self.db.transaction() as tx:
+            item = commands.transfer_item(tx, asset_tag, data)
+            tx.commit()
+            return schemas.ItemOut().dump(item)
+
+    @expected
+    def item_history(self, asset_tag):
+        with self.db.transaction() as tx:
+            item = commands.get_item(tx, asset_tag)
+            history = tx.session.scalars(
+                select(ItemHistory).where(ItemHistory.item_id == item.id).order_by(ItemHistory.id)
+            )
+            return schemas.HistoryOut(many=True).dump(history)
+
+    # --- kits ---------------------------------------------------------------------
+
+    @expected
+    def register_kit(self, payload):
+        """{"code": "jv-atelier-10", "name": "Kit atelier 10 tablettes", "asset_tags": ["JV-TAB-001", …]}"""
+        data = load(schemas.KitIn(), payload)
+        with self.db.transaction() as tx:
+            kit = commands.register_kit(tx, data)
+            tx.commit()
+            return schemas.KitOut().dump(kit)
+
+    @expected
+    def list_kits(self):
+        with self.db.transaction() as tx:
+            return schemas.KitOut(many=True).dump(tx.session.scalars(select(Kit).order_by(Kit.code)))
+
+    # --- files ----------------------------------------------------------------------
+
+    @expected
+    def import_items_csv(self, partner_code, csv_text):
+        """Register or update a partner's fleet from CSV (see csv_io.COLUMNS); all or nothing.
+
+        Returns {"created": n, "updated": n, "unchanged": n}, or raises
+        InvalidInput with {"rows": [{"line": 3, "column": "category", "error": "…"}]}."""
+        with self.db.transaction() as tx:
+            report = csv_io.import_items(tx, partner_code, csv_text)
+            tx.commit()
+            return report
+
+    @expected
+    def export_items_csv(self, filters=None):
+        data = load(schemas.ItemFilter(), filters or {})
+        with self.db.transaction() as tx:
+            return csv_io.export_items(tx.session.scalars(commands.filtered_items(tx, data)))
+
+    @expected
+    def labels_pdf(self, payload):
+        """{"asset_tags": ["JV-TAB-001", …]} → the PDF sheet of QR labels, base64-encoded."""
+        data = load(schemas.LabelsIn(), payload)
+        with self.db.transaction() as tx:
+            items = [commands.get_item(tx, tag) for tag in data["asset_tags"]]
+            return base64.b64encode(labels.sheet(items)).decode("ascii")
