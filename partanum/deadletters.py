@@ -20,6 +20,8 @@ from partanum.consumer import ATTEMPTS_HEADER, ERROR_HEADER
 
 
 def _connect(amqp_uri: str):
+    # kombu's "pyamqp://" names the same protocol pika calls "amqp://"
+    amqp_uri = amqp_uri.replace("pyamqp://", "amqp://", 1)
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     channel = connection.channel()
     channel.confirm_delivery()

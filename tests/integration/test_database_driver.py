@@ -1,0 +1,46 @@
+"""Database access must not stall the other workers of a service process.
+
+nameko runs every worker in a green thread of one OS thread. A driver that waits
+for PostgreSQL inside C code blocks the eventlet hub, and with it every other
+worker. pg8000 waits on green sockets. This test makes one green thread wait on
+a lock inside the server and needs another green thread to run in the meantime
+to release it: a blocking driver would time out instead.
+"""
+import eventlet
+from sqlalchemy import text
+
+from tests.waiting import wait_until
+
+LOCK = 4242
+
+
+def test_a_query_waiting_in_postgresql_lets_other_workers_run(postgresql_url, engine_for):
+    engine = engine_for(postgresql_url)
+    holder = engine.connect()
+    holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK})
+
+    def take_the_lock():
+        with engine.connect() as connection:
+            connection.execute(text("SET lock_timeout = '20s'"))
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK})
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK})
+        return "got it"
+
+    waiter = eventlet.spawn(take_the_lock)
+
+    def someone_waits_for_the_lock():
+        return holder.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar()
+
+    # We only get to run this while the waiter sits in the server if its driver yields.
+    wait_until(someone_waits_for_the_lock, timeout=15, what="the other worker to wait on the lock")
+    holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK})
+    holder.close()
+
+    assert waiter.wait() == "got it"
+
+
+def test_postgresql_urls_use_the_cooperating_driver(postgresql_url, engine_for):
+    plain = postgresql_url.replace("postgresql+pg8000://", "postgresql://")
+    assert engine_for(plain).dialect.driver == "pg8000"
