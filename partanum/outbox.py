@@ -154,5 +154,5 @@ class RelayLoop:
                 delay = self.poll_interval
             except Exception:  # the broker or the database is away: try again later
                 log.exception("outbox relay failed; events stay pending")
-                delay = min(max(delay * 2, 0.5), 30.0)
+                delay = min(max(delay * 2, 0.5), 5.0)
                 self._wake.clear()

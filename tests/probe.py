@@ -7,6 +7,7 @@ from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.tables import metadata as messaging_metadata
+from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
 
 SUBSCRIPTION = topology.Subscription("probe.inventory", ("inventory.#",))
 

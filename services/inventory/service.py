@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
-from services.inventory import commands, csv_io, events, labels, schemas
+from services.inventory import commands, csv_io, labels, schemas
 from services.inventory.models import Category, Item, ItemHistory, Kit, Partner, Site
 
 expected = rpc(expected_exceptions=PartanumError)
-__all__ = ["Service", "events"]  # importing events registers the contracts we emit
 
 
 class Service:
