@@ -1,5 +1,4 @@
-"""The inventory's rules: an item's lifecycle and a site's opening hours. No I/O."""
-from datetime import date, datetime, time
+"""The inventory's rules: an item's lifecycle. No I/O."""
 from enum import StrEnum
 
 
@@ -63,36 +62,3 @@ def check_transition(current: Status, target: Status) -> None:
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (retired is final)"
         raise TransitionRefused(current, target, f"allowed from {current}: {allowed}")
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def parse_hours(hours: dict[str, list[list[str]]]) -> dict[str, list[tuple[time, time]]]:
-    return {
-        day: [(time.fromisoformat(opens), time.fromisoformat(closes)) for opens, closes in spans]
-        for day, spans in hours.items()
-    }
-
-
-def hours_problems(hours: dict[str, list[list[str]]]) -> dict[str, list[str]]:
-    """Per weekday, what is wrong with its opening spans (empty when all is well)."""
-    problems: dict[str, list[str]] = {}
-    for day, spans in parse_hours(hours).items():
-        previous_close = None
-        for opens, closes in sorted(spans):
-            if opens >= closes:
-                problems.setdefault(day, []).append(f"{opens:%H:%M} is not before {closes:%H:%M}")
-            if previous_close and opens < previous_close:
-                problems.setdefault(day, []).append(f"spans overlap at {opens:%H:%M}")
-            previous_close = closes
-    return problems
-
-
-def is_open(hours: dict, closures: list[tuple[date, date]], moment: datetime) -> bool:
-    """Whether a site with these hours and closures is open at `moment` (local time)."""
-    day = moment.date()
-    if any(start <= day <= end for start, end in closures):
-        return False
-    spans = parse_hours(hours).get(WEEKDAYS[day.weekday()], [])
-    return any(opens <= moment.time() < closes for opens, closes in spans)
