@@ -12,12 +12,6 @@ SERVICES := inventory
 VENV := .venv
 PY := $(VENV)/bin/python
 
-# True once the inventory answers an RPC call, i.e. it has migrated and started.
-INVENTORY_ANSWERS := $(PY) -c 'from nameko.standalone.rpc import ClusterRpcProxy; \
-	from partanum.config import nameko_config; \
-	proxy = ClusterRpcProxy(nameko_config(), timeout=5); \
-	proxy.start().inventory.list_partners(); proxy.stop()' >/dev/null 2>&1
-
 .PHONY: venv run test bench migrate deadletters clean
 
 venv: $(VENV)/.installed
@@ -31,19 +25,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 run: venv
 	@$(PY) -m partanum.run $(SERVICES) &
 	services=$$!
-	# A background job ignores the terminal's Ctrl-C: pass it on as SIGTERM,
-	# on which partanum.run stops its services cleanly. The EXIT trap also
-	# stops them when a later step fails.
-	trap 'kill -TERM $$services 2>/dev/null && wait $$services' EXIT
+	# Background jobs ignore the terminal's Ctrl-C: pass it on as SIGTERM, on
+	# which partanum.run stops its services cleanly; the same when a step fails.
+	trap 'kill -TERM $$services $${demo-} 2>/dev/null; wait' EXIT
 	trap 'exit 130' INT TERM
-	deadline=$$((SECONDS + 120))
-	until $(INVENTORY_ANSWERS); do
-	  # Stopped already: partanum.run has said why (RabbitMQ not answering, say).
-	  kill -0 $$services 2>/dev/null || { wait $$services; exit 1; }
-	  if (( SECONDS > deadline )); then echo "The inventory did not answer within 120 s." >&2; exit 1; fi
-	  sleep 1
-	done
-	$(PY) -m services.inventory.demo
+	# The demo waits for the inventory to answer. Should the services stop
+	# first, partanum.run has said why (RabbitMQ not answering, say).
+	$(PY) -m services.inventory.demo &
+	demo=$$!
+	wait -n $$services $$demo
+	kill -0 $$services 2>/dev/null || exit 1
 	echo
 	echo "Partanum is running ($(SERVICES)) with the Roseraie network loaded."
 	echo "  See it:            $(PY) -m services.inventory.demo --show"
