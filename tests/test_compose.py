@@ -37,21 +37,29 @@ def test_the_broker_and_the_database_report_their_health(compose, dependency):
     assert compose[dependency]["healthcheck"]["test"]
 
 
-@pytest.mark.parametrize("service", IMPLEMENTED)
-def test_each_service_starts_once_the_broker_and_the_database_are_healthy(compose, service):
-    depends_on = compose[service]["depends_on"]
+@pytest.fixture(params=IMPLEMENTED)
+def service(request, compose):
+    """(name, definition) of each service the code base implements."""
+    name = request.param
+    if name not in compose:
+        pytest.fail(f"services/{name}/service.py exists but compose.yaml does not deploy {name}")
+    return name, compose[name]
+
+
+def test_each_service_starts_once_the_broker_and_the_database_are_healthy(service):
+    _name, definition = service
     for dependency in ("rabbitmq", "postgres"):
-        assert depends_on[dependency]["condition"] == "service_healthy"
+        assert definition["depends_on"][dependency]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("service", IMPLEMENTED)
-def test_each_service_has_a_database_of_its_own(compose, service):
-    url = urlparse(compose[service]["environment"][f"{service.upper()}_DATABASE_URL"])
-    assert (url.hostname, url.path) == ("postgres", f"/{service}")
+def test_each_service_has_a_database_of_its_own(service):
+    name, definition = service
+    url = urlparse(definition["environment"][f"{name.upper()}_DATABASE_URL"])
+    assert (url.hostname, url.path) == ("postgres", f"/{name}")
     init_sql = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
-    assert f"CREATE DATABASE {service};" in init_sql
+    assert f"CREATE DATABASE {name};" in init_sql
 
 
-@pytest.mark.parametrize("service", IMPLEMENTED)
-def test_each_service_talks_to_the_deployed_broker(compose, service):
-    assert urlparse(compose[service]["environment"]["AMQP_URI"]).hostname == "rabbitmq"
+def test_each_service_talks_to_the_deployed_broker(service):
+    _name, definition = service
+    assert urlparse(definition["environment"]["AMQP_URI"]).hostname == "rabbitmq"
