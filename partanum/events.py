@@ -75,19 +75,40 @@ def make_event(event_type: str, data: dict, producer: str, actor: str) -> dict:
     """Build the wire form of a new event, refusing data that breaks its contract."""
     version = _LATEST.get(event_type, 1)
     schema = _data_schema(event_type, version)
-    errors = schema.validate(data)
+    wire, errors = _serialize(schema, data)
+    for name, messages in schema.validate(wire).items():  # required fields, validators
+        errors.setdefault(name, messages)
     if errors:
         raise InvalidEvent({"data": errors})
-    body = {
+    return {
         "id": str(uuid.uuid4()),
         "type": event_type,
         "version": version,
         "occurred_at": datetime.now(timezone.utc).isoformat(),
         "producer": producer,
         "actor": actor,
-        "data": schema.dump(schema.load(data)),
+        "data": wire,
     }
-    return body
+
+
+def _serialize(schema: Schema, data: dict) -> tuple[dict, dict]:
+    """`data` in its JSON form (datetimes, enums, decimals as text), and what is wrong.
+
+    Values may come as Python objects (a datetime, an enum member) or already in
+    their JSON form (an ISO string, an enum's value)."""
+    errors = {name: ["unknown field"] for name in set(data) - set(schema.fields)}
+    wire = {}
+    for name, field in schema.fields.items():
+        if name not in data:
+            continue
+        try:
+            wire[name] = field.serialize(name, data)
+        except (TypeError, ValueError, AttributeError):
+            try:
+                wire[name] = field.serialize(name, {name: field.deserialize(data[name])})
+            except (ValidationError, TypeError, ValueError, AttributeError):
+                errors[name] = ["not a valid value"]
+    return wire, errors
 
 
 def read_event(body) -> Event:
