@@ -11,7 +11,9 @@ PostgreSQL: pg8000 is pure Python, so its socket waits yield to the eventlet hub
 and one slow query does not stall the other workers of the process. A C driver
 would block the whole process (tests/integration/test_database_driver.py).
 """
-from sqlalchemy import create_engine, event
+from datetime import timezone
+
+from sqlalchemy import DateTime, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 POSTGRES_DRIVER = "pg8000"
@@ -59,3 +61,27 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+class UtcDateTime(TypeDecorator):
+    """An aware datetime stored in UTC and read back aware, on every database.
+
+    SQLite keeps no offset: we store UTC there so that the text comparisons its
+    triggers make follow time order.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a timezone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -63,8 +63,18 @@ class Subscription:
         return [self.main(), retry, dead]
 
 
-# Every consumer of the system, filled in as services subscribe to each other.
-SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+# Every consumer of the system.
+BOOKING_INVENTORY = Subscription(
+    "booking.inventory",
+    (
+        "inventory.site_registered",
+        "inventory.site_hours_changed",
+        "inventory.item_registered",
+        "inventory.item_status_changed",
+        "inventory.item_transferred",
+    ),
+)
+SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY,)
 
 
 def declare(channel, subscriptions=None) -> None:

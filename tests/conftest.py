@@ -22,28 +22,47 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 @pytest.fixture
-def postgresql_url():
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"partanum_test_{uuid.uuid4().hex[:12]}"
+def new_database(tmp_path):
+    """Make fresh, empty databases of a kind ("sqlite" or "postgresql") for one
+    test; PostgreSQL ones are dropped afterwards."""
+    created = []
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def make(kind):
+        name = f"partanum_test_{uuid.uuid4().hex[:12]}"
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield make
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        for name in created:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def postgresql_url(new_database):
+    return new_database("postgresql")
+
+
+@pytest.fixture
+def sqlite_url(new_database):
+    return new_database("sqlite")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request):
+def database_kind(request):
     """Each database-backed test runs on SQLite and on PostgreSQL."""
-    return request.getfixturevalue(f"{request.param}_url")
+    return request.param
+
+
+@pytest.fixture
+def database_url(database_kind, new_database):
+    return new_database(database_kind)
 
 
 @pytest.fixture
@@ -51,6 +70,14 @@ def inventory_db(database_url):
     """The inventory's database, migrated to head; yields its URL."""
     migrate.upgrade("inventory", database_url)
     return database_url
+
+
+@pytest.fixture
+def booking_db(database_kind, new_database):
+    """The booking's own database, of the same kind as the inventory's."""
+    url = new_database(database_kind)
+    migrate.upgrade("booking", url)
+    return url
 
 
 @pytest.fixture

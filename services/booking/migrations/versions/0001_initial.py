@@ -1,0 +1,138 @@
+"""Booking tables, the outbox and inbox, and the guard against double allocation
+
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-25 20:02:35.602077
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('items',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('asset_tag', sa.String(length=40), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('owner_partner_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('asset_tag')
+    )
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_items_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_items_site_id'), ['site_id'], unique=False)
+
+    op.create_table('reservations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('requested_by', sa.String(length=100), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reservations_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('sites',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('opening_hours', sa.JSON(), nullable=False),
+    sa.Column('closures', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code')
+    )
+    op.create_table('allocations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('reservation_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('blocked_until', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], ),
+    sa.ForeignKeyConstraint(['reservation_id'], ['reservations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.create_index('ix_allocations_item_period', ['item_id', 'starts_at', 'blocked_until'], unique=False)
+
+    _add_overlap_guard()
+
+    op.create_table('inbox',
+    sa.Column('consumer', sa.String(length=200), nullable=False),
+    sa.Column('event_id', sa.String(length=36), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('handled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('consumer', 'event_id')
+    )
+    op.create_table('outbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('event_id', sa.String(length=36), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id')
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_pending', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
+
+
+
+OVERLAP = (
+    "NEW.released_at IS NULL AND EXISTS (SELECT 1 FROM allocations a "
+    "WHERE a.item_id = NEW.item_id AND a.released_at IS NULL AND a.id IS NOT NEW.id "
+    "AND a.starts_at < NEW.blocked_until AND NEW.starts_at < a.blocked_until)"
+)
+
+
+def _add_overlap_guard() -> None:
+    """No item is held twice for overlapping times, whoever asks and however fast."""
+    if op.get_bind().dialect.name == "postgresql":
+        # btree_gist lets the exclusion constraint compare item ids with `=`.
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        op.execute(
+            "ALTER TABLE allocations ADD CONSTRAINT allocations_no_overlap "
+            "EXCLUDE USING gist (item_id WITH =, tstzrange(starts_at, blocked_until, '[)') WITH &&) "
+            "WHERE (released_at IS NULL)"
+        )
+    else:
+        for verb in ("INSERT", "UPDATE"):
+            op.execute(
+                f"CREATE TRIGGER allocations_no_overlap_{verb.lower()} BEFORE {verb} ON allocations "
+                f"WHEN {OVERLAP} BEGIN SELECT RAISE(ABORT, 'allocations_no_overlap'); END"
+            )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
+
+    op.drop_table('outbox')
+    op.drop_table('inbox')
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.drop_index('ix_allocations_item_period')
+
+    op.drop_table('allocations')
+    op.drop_table('sites')
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reservations_partner_id'))
+
+    op.drop_table('reservations')
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_items_site_id'))
+        batch_op.drop_index(batch_op.f('ix_items_category_id'))
+
+    op.drop_table('items')

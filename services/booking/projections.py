@@ -1,0 +1,45 @@
+"""The booking's copy of the inventory, kept from the inventory's events.
+
+Each handler is idempotent on its own (upserts), and the inbox makes a
+redelivered event a no-op anyway.
+"""
+from sqlalchemy.orm import Session
+
+from partanum.events import Event
+from services.booking.models import Item, Site
+from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
+
+
+def apply(session: Session, event: Event, fetch_site) -> None:
+    """Bring the copy up to date with `event`; `fetch_site(code)` asks the inventory
+    for a site's current hours and closures."""
+    data = event.data
+    if event.type in ("inventory.site_registered", "inventory.site_hours_changed"):
+        site = session.get(Site, data["site_id"])
+        code = data.get("code") or (site.code if site else None)
+        if code is None:
+            raise LookupError(f"site {data['site_id']} not known yet")  # retried later
+        details = fetch_site(code)
+        site = site or Site(id=data["site_id"])
+        site.code = details["code"]
+        site.partner_id = data.get("partner_id", site.partner_id)
+        site.opening_hours = details["opening_hours"]
+        site.closures = [[c["starts_on"], c["ends_on"]] for c in details["closures"]]
+        session.merge(site)
+    elif event.type == "inventory.item_registered":
+        session.merge(Item(
+            id=data["item_id"], asset_tag=data["asset_tag"], category_id=data["category_id"],
+            owner_partner_id=data["owner_partner_id"], site_id=data["site_id"], status=data["status"],
+        ))
+    elif event.type == "inventory.item_status_changed":
+        _item(session, data).status = data["to_status"]
+    elif event.type == "inventory.item_transferred":
+        item = _item(session, data)
+        item.site_id, item.owner_partner_id = data["to_site_id"], data["to_partner_id"]
+
+
+def _item(session: Session, data: dict) -> Item:
+    item = session.get(Item, data["item_id"])
+    if item is None:
+        raise LookupError(f"item {data['item_id']} not known yet")  # retried later
+    return item
