@@ -19,7 +19,7 @@ def by_code(tx: Transaction, model, code: str, field: str):
     """The row with this code, or InvalidInput naming the field that refers to it."""
     found = tx.session.scalar(select(model).where(model.code == code))
     if found is None:
-        raise InvalidInput({field: [f"no {model.__tablename__[:-1]} with code {code!r}"]})
+        raise InvalidInput({field: [f"no {model.__name__.lower()} with code {code!r}"]})
     return found
 
 
