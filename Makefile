@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .ONESHELL:
 
 # The services `make run` starts and `make migrate` migrates.
-SERVICES := inventory
+SERVICES := inventory booking
 
 VENV := .venv
 PY := $(VENV)/bin/python
