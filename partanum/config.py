@@ -45,4 +45,8 @@ def nameko_config(services=SERVICES) -> dict:
         # what an earlier process committed and could not publish.
         "RELAY_POLL_INTERVAL": _float("PARTANUM_RELAY_POLL_INTERVAL", 2.0),
         "RELAY_ENABLED": os.environ.get("PARTANUM_RELAY_ENABLED", "1") != "0",
+        # Sites' opening hours are local time there.
+        "TIMEZONE": os.environ.get("PARTANUM_TIMEZONE", "Europe/Paris"),
+        # Between two uses of an item: charging, wiping.
+        "BOOKING_BUFFER_MINUTES": _int("PARTANUM_BOOKING_BUFFER_MINUTES", 30),
     }
