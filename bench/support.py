@@ -1,0 +1,279 @@
+"""What every benchmark needs: a fresh broker vhost, a fresh database, a real
+service process, and a way to report figures.
+
+Each benchmark builds its own world from these and tears it down in `finally`
+(context managers), so a failed run leaves no vhost, database or process behind.
+"""
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+MANAGEMENT_API = os.environ.get("PARTANUM_BENCH_RABBIT_API", "http://guest:guest@127.0.0.1:15672")
+BROKER = os.environ.get("PARTANUM_BENCH_BROKER", "amqp://guest:guest@127.0.0.1:5672")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PARTANUM_BENCH_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
+)
+DATABASES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One figure: printed as `name: value unit`, one line, for scripts to read."""
+
+    name: str
+    value: float
+    unit: str
+    digits: int = 1
+
+    def line(self) -> str:
+        return f"{self.name}: {self.value:.{self.digits}f} {self.unit}"
+
+
+@dataclass
+class Run:
+    """One invocation of `python -m bench`: its options and the figures so far."""
+
+    items: int
+    workdir: Path
+    results: list[Result] = field(default_factory=list)
+
+    def result(self, name: str) -> Result | None:
+        return next((r for r in self.results if r.name == name), None)
+
+
+def note(message: str) -> None:
+    """Human-readable context goes to stderr; stdout carries only the figures."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the broker -------------------------------------------------------------------
+
+
+def _api(path: str) -> str:
+    return f"{MANAGEMENT_API}/api/{path}"
+
+
+@contextmanager
+def fresh_vhost(label: str = "bench"):
+    """A new, empty RabbitMQ vhost for guest; yields its AMQP URI, deletes it after."""
+    name = f"partanum-{label}-{uuid.uuid4().hex[:8]}"
+    quoted = quote(name, safe="")
+    response = requests.put(_api(f"vhosts/{quoted}"), timeout=10)
+    response.raise_for_status()
+    try:
+        response = requests.put(
+            _api(f"permissions/{quoted}/guest"),
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        yield f"{BROKER}/{quoted}"
+    finally:
+        def delete():
+            response = requests.delete(_api(f"vhosts/{quoted}"), timeout=30)
+            if response.status_code != 404:
+                response.raise_for_status()
+
+        _cleanup(f"vhost {name}", delete)
+
+
+def _cleanup(what: str, remove, attempts: int = 10) -> None:
+    """Remove something the run created; retried (the broker may be restarting),
+    then reported rather than raised so that it cannot hide the run's own error."""
+    for attempt in range(attempts):
+        try:
+            remove()
+            return
+        except Exception as error:  # noqa: BLE001
+            if attempt == attempts - 1:
+                note(f"could not remove {what}, please remove it by hand: {error}")
+            else:
+                time.sleep(2)
+
+
+def broker_version() -> str:
+    try:
+        overview = requests.get(_api("overview"), timeout=5).json()
+        return f"RabbitMQ {overview['rabbitmq_version']} (Erlang {overview['erlang_version']})"
+    except Exception as error:  # noqa: BLE001 -- context only
+        return f"RabbitMQ (version unknown: {error})"
+
+
+# --- databases ----------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(kind: str, workdir: Path, label: str = "bench"):
+    """A new, empty database of this kind; yields its SQLAlchemy URL, removes it after.
+
+    SQLite: a file under `workdir` (removed with it). PostgreSQL: a database
+    created on the admin server and dropped with FORCE, even if a service still
+    holds connections to it.
+    """
+    if kind == "sqlite":
+        path = workdir / f"{label}-{uuid.uuid4().hex[:8]}.sqlite3"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in workdir.glob(path.name + "*"):
+                leftover.unlink(missing_ok=True)
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown database kind {kind!r}")
+
+    from sqlalchemy import create_engine, text
+
+    name = f"partanum_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin.url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            def drop():
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+            _cleanup(f"PostgreSQL database {name}", drop)
+    finally:
+        admin.dispose()
+
+
+def postgres_version() -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with admin.connect() as connection:
+            return "PostgreSQL " + connection.execute(text("SHOW server_version")).scalar()
+    except Exception as error:  # noqa: BLE001 -- context only
+        return f"PostgreSQL (unreachable: {error})"
+    finally:
+        admin.dispose()
+
+
+# --- service processes --------------------------------------------------------------
+
+
+@contextmanager
+def service_process(services: list[str], env: dict, log_path: Path):
+    """Run `python -m partanum.run <services>` as a separate process until the block ends.
+
+    Its output goes to `log_path` (its tail is shown if the block fails). It is
+    stopped with SIGTERM, on which partanum.run stops its containers cleanly, and
+    killed if it has not exited 20 s later.
+    """
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "partanum.run", *services],
+            cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    except BaseException:
+        note(f"--- last lines of {log_path.name} ---\n{tail(log_path)}")
+        raise
+    finally:
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, grace: float = 20.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        note(f"process {process.pid} ignored SIGTERM for {grace:.0f} s: killing it")
+        process.kill()
+        process.wait()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_for_consumer(amqp_uri: str, queue: str, process: subprocess.Popen,
+                      timeout: float = 60.0) -> None:
+    """Wait until `queue` has a consumer, i.e. the service has migrated and started.
+
+    Asks the management API rather than calling the service, so that no request
+    is published before the service's queue exists.
+    """
+    vhost = amqp_uri.rsplit("/", 1)[1]  # already quoted
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service process exited with status {process.returncode}")
+        response = requests.get(_api(f"queues/{vhost}/{quote(queue, safe='')}"), timeout=10)
+        if response.ok and response.json().get("consumers", 0) > 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing consumed {queue} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+# --- context ------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs{memory}; "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}"
+    )
+
+
+def percentiles(samples: list[float], points=(50, 90, 99)) -> str:
+    """'p50 1.2 ms, p90 …' for latencies given in seconds."""
+    if not samples:
+        return "no samples"
+    ordered = sorted(samples)
+    picks = [ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] for p in points]
+    return ", ".join(f"p{p} {value * 1000:.1f} ms" for p, value in zip(points, picks))
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def load_average() -> str:
+    try:
+        return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "load average unknown"
