@@ -63,3 +63,8 @@ def test_each_service_has_a_database_of_its_own(service):
 def test_each_service_talks_to_the_deployed_broker(service):
     _name, definition = service
     assert urlparse(definition["environment"]["AMQP_URI"]).hostname == "rabbitmq"
+
+
+def test_each_service_reports_its_own_health(service):
+    name, definition = service
+    assert definition["healthcheck"]["test"] == ["CMD", "python", "-m", "partanum.health", name]

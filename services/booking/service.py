@@ -10,6 +10,7 @@ from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
+from partanum.health import HealthCheck
 from services.booking import commands, domain, projections, schemas
 from services.booking.exceptions import NotAvailable
 
@@ -19,7 +20,7 @@ expected = rpc(expected_exceptions=PartanumError)
 RACE_RETRIES = 5
 
 
-class Service:
+class Service(HealthCheck):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

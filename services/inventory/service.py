@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
+from partanum.health import HealthCheck
 from services.inventory import commands, csv_io, labels, schemas
 from services.inventory.models import Category, Item, ItemHistory, Kit, Partner, Site
 
 expected = rpc(expected_exceptions=PartanumError)
 
 
-class Service:
+class Service(HealthCheck):
     name = "inventory"
     db = Database()
 
