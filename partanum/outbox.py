@@ -32,7 +32,9 @@ from partanum.tables import outbox
 
 log = logging.getLogger(__name__)
 
+# Published events are kept a week for inspection, and purged hourly.
 KEEP_PUBLISHED = timedelta(days=7)
+PURGE_EVERY = timedelta(hours=1)
 
 
 def add(session: Session, body: dict) -> None:
@@ -80,6 +82,7 @@ class OutboxRelay:
         self.engine = engine
         self.publish = publish
         self.batch_size = batch_size
+        self._last_purge = None
 
     def pending_count(self) -> int:
         with self.engine.connect() as connection:
@@ -97,10 +100,6 @@ class OutboxRelay:
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
                 ).all()
-            if not batch:
-                if published:
-                    self._purge_old()
-                return published
             done = []
             try:
                 # Published outside any transaction: the database is not locked
@@ -111,6 +110,9 @@ class OutboxRelay:
             finally:
                 self._mark_published(done)
             published += len(done)
+            if len(batch) < self.batch_size:  # nothing more was pending when we looked
+                self._purge_old_now_and_then()
+                return published
 
     def _mark_published(self, ids) -> None:
         if not ids:
@@ -119,10 +121,13 @@ class OutboxRelay:
         with self.engine.begin() as connection:
             connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
 
-    def _purge_old(self) -> None:
-        cutoff = datetime.now(timezone.utc) - KEEP_PUBLISHED
+    def _purge_old_now_and_then(self) -> None:
+        now = datetime.now(timezone.utc)
+        if self._last_purge and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
         with self.engine.begin() as connection:
-            connection.execute(delete(outbox).where(outbox.c.published_at < cutoff))
+            connection.execute(delete(outbox).where(outbox.c.published_at < now - KEEP_PUBLISHED))
 
 
 class RelayLoop:

@@ -23,6 +23,7 @@ outbox = Table(
         postgresql_where=Column("published_at").is_(None),
         sqlite_where=Column("published_at").is_(None),
     ),
+    Index("ix_outbox_published_at", "published_at"),  # for the weekly purge
 )
 
 inbox = Table(
