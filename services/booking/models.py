@@ -1,17 +1,22 @@
 """The booking service's tables.
 
 `allocations` is where the central promise is kept: an item is never held by
-two reservations or loans for overlapping times. The database refuses it (see
-migrations/versions/0001_initial.py): an exclusion constraint on PostgreSQL, a
-trigger on SQLite, so that concurrent requests cannot both win.
+two reservations, loans or holds for overlapping times. The database refuses it
+(see migrations/versions/0001_initial.py): an exclusion constraint on
+PostgreSQL, a trigger on SQLite, so that concurrent requests cannot both win.
 
-Items and sites are the booking's own copy of what the inventory announced in
-its events (ids, category, site, status): this service never reads the
-inventory's tables.
+Items, kits and sites are the booking's own copy of what the inventory
+announced in its events: this service never reads the inventory's tables.
+
+Residents' personal data lives here and nowhere else: `residents` is the only
+table with a name, a phone or an email. Loans point at a resident until they
+are anonymised, after which only the statistics remain.
+
+All times are aware datetimes, stored in UTC.
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from partanum.db import UtcDateTime
@@ -19,6 +24,9 @@ from partanum.db import UtcDateTime
 
 class Base(DeclarativeBase):
     pass
+
+
+# --- the copy of the inventory -------------------------------------------------
 
 
 class Site(Base):
@@ -41,44 +49,193 @@ class Item(Base):
     owner_partner_id: Mapped[int] = mapped_column(Integer)
     site_id: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20))
+    # The owner may keep an item for itself whatever its sharing rules say.
+    shareable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Kit(Base):
+    __tablename__ = "kits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    item_ids: Mapped[list] = mapped_column(JSON, default=list)
+
+
+# --- rules partners and the city set ---------------------------------------------
+
+
+class SharingRule(Base):
+    """Whether a partner lets others reserve its items (of a category, or all when
+    category_id is null), and how many of them one reservation may take."""
+
+    __tablename__ = "sharing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    shared: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_per_reservation: Mapped[int | None] = mapped_column(Integer)
+
+
+class CategoryPolicy(Base):
+    """How long a resident keeps a device of a category, and how often it may be renewed."""
+
+    __tablename__ = "category_policies"
+
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    loan_days: Mapped[int] = mapped_column(Integer, default=14)
+    max_renewals: Mapped[int] = mapped_column(Integer, default=2)
+
+
+# --- reservations (partner staff) -------------------------------------------------
+
+
+class ReservationSeries(Base):
+    """A weekly recurring reservation (the Thursday workshop): one Reservation per week."""
+
+    __tablename__ = "reservation_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    starts: Mapped[datetime] = mapped_column(Time)  # local time at the site
+    ends: Mapped[datetime] = mapped_column(Time)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    # what each occurrence asks for: {"category_id": 1, "quantity": 10} or {"asset_tags": [...]}
+    request: Mapped[dict] = mapped_column(JSON)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Reservation(Base):
-    """Partner staff hold items for a window, e.g. ten tablets for Tuesday's workshop."""
+    """Partner staff hold items for a window, e.g. ten tablets for Tuesday's workshop.
+
+    status: confirmed → picked_up → returned, or cancelled, or released (nobody
+    came to pick it up). `attention` says why staff should look at it (an item
+    was withdrawn), with the replacement proposed, if any.
+    """
 
     __tablename__ = "reservations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(Integer, index=True)
     site_id: Mapped[int] = mapped_column(Integer)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("reservation_series.id"))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(20))
     requested_by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
+    picked_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attention: Mapped[str | None] = mapped_column(Text)
 
     allocations: Mapped[list["Allocation"]] = relationship(back_populates="reservation")
+    series: Mapped[ReservationSeries | None] = relationship()
+
+
+# --- residents and loans -----------------------------------------------------------
+
+
+class Resident(Base):
+    """A borrower: the least personal data that works. Erased on request."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(10), default="fr")
+    channel: Mapped[str] = mapped_column(String(10), default="sms")  # sms, email, none
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    card_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    registered_by_partner_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Loan(Base):
+    """A device in a resident's hands. status: active → returned, or lost.
+
+    resident_id is cut (set to null) when the loan is anonymised, some days
+    after its return: the statistics stay, the link to the person goes.
+    """
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    site_id: Mapped[int] = mapped_column(Integer)
+    return_site_id: Mapped[int] = mapped_column(Integer)
+    checked_out_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    accessories_out: Mapped[list] = mapped_column(JSON, default=list)
+    accessories_in: Mapped[list | None] = mapped_column(JSON)
+    condition_in: Mapped[str | None] = mapped_column(String(20))
+    overdue_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Staff lent despite a limit or an overdue loan, and wrote why.
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    checked_out_by: Mapped[str] = mapped_column(String(100))
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    item: Mapped[Item] = relationship()
+    resident: Mapped[Resident | None] = relationship()
+
+
+class WaitingEntry(Base):
+    """A resident waiting for a device of a category at a site.
+
+    status: waiting → held (an item is kept for them until hold_expires_at) →
+    fulfilled (they borrowed it), or expired (the hold passed to the next), or
+    cancelled.
+    """
+
+    __tablename__ = "waiting_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    category_id: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    held_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_waiting_queue", "category_id", "site_id", "status", "created_at"),)
+
+
+# --- the guard ------------------------------------------------------------------------
 
 
 class Allocation(Base):
-    """One item held for one period; the unit the overlap guard works on.
+    """One item held for one period, by a reservation, a loan or a waiting-list hold;
+    the unit the overlap guard works on.
 
     `blocked_until` is the end plus the buffer the item needs before its next
     use (charging, wiping). A released allocation no longer blocks anything.
-    Times are stored in UTC.
     """
 
     __tablename__ = "allocations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    waiting_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waiting_entries.id"))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     blocked_until: Mapped[datetime] = mapped_column(UtcDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     reservation: Mapped[Reservation | None] = relationship(back_populates="allocations")
+    loan: Mapped[Loan | None] = relationship()
     item: Mapped[Item] = relationship()
 
     __table_args__ = (Index("ix_allocations_item_period", "item_id", "starts_at", "blocked_until"),)

@@ -1,53 +1,15 @@
-"""What the booking service does, as plain functions over one transaction."""
+"""Reservations by partner staff, as plain functions over one transaction."""
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from services.booking.allocations import busy_tags, claim, flush_claims, free_items, site_by_code
 from services.booking.exceptions import NotAvailable
-from services.booking.models import Allocation, Item, Reservation, Site
-
-
-class Overlap(Exception):
-    """The database refused an allocation: a concurrent request took the item first."""
-
-
-def is_overlap(error: DBAPIError) -> bool:
-    # SQLite's trigger and PostgreSQL's exclusion constraint both name the guard;
-    # pg8000 reports the violation as a ProgrammingError, not an IntegrityError.
-    return "allocations_no_overlap" in str(error.orig)
-
-
-def site_by_code(tx: Transaction, code: str, field: str = "site") -> Site:
-    site = tx.session.scalar(select(Site).where(Site.code == code))
-    if site is None:
-        raise InvalidInput({field: [f"no site with code {code!r}"]})
-    return site
-
-
-def overlapping(window: domain.Window, buffer: timedelta):
-    """Active allocations that would clash with holding an item for `window`."""
-    return (
-        Allocation.released_at.is_(None),
-        Allocation.starts_at < window.blocked_until(buffer),
-        Allocation.blocked_until > window.starts_at,
-    )
-
-
-def free_items(tx: Transaction, category_id: int, site_id: int | None, window, buffer, limit=None):
-    clash = exists().where(Allocation.item_id == Item.id, *overlapping(window, buffer))
-    query = (
-        select(Item)
-        .where(Item.category_id == category_id, Item.status.in_(domain.BOOKABLE_STATUSES), ~clash)
-        .order_by(Item.id)
-    )
-    if site_id is not None:
-        query = query.where(Item.site_id == site_id)
-    return tx.session.scalars(query.limit(limit)).all()
+from services.booking.models import Item, Reservation, Site
 
 
 def reserve(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo) -> Reservation:
@@ -63,18 +25,10 @@ def reserve(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo) -> R
         partner_id=data["partner_id"], site_id=site.id, starts_at=window.starts_at,
         ends_at=window.ends_at, status="confirmed", requested_by=tx.actor, note=data["note"],
     )
-    reservation.allocations = [
-        Allocation(item_id=item.id, starts_at=window.starts_at, ends_at=window.ends_at,
-                   blocked_until=window.blocked_until(buffer))
-        for item in items
-    ]
     tx.session.add(reservation)
-    try:
-        tx.session.flush()
-    except DBAPIError as error:
-        if is_overlap(error):
-            raise Overlap() from error
-        raise
+    for item in items:
+        tx.session.add(claim(item, window, buffer, reservation=reservation))
+    flush_claims(tx)
     tx.emit("booking.reservation_created", {
         "reservation_id": reservation.id, "partner_id": reservation.partner_id, "site_id": site.id,
         "item_ids": [item.id for item in items], "starts_at": window.starts_at,
@@ -89,14 +43,11 @@ def _chosen_items(tx, data, site, window, buffer) -> list[Item]:
         unknown = sorted(set(data["asset_tags"]) - {item.asset_tag for item in items})
         if unknown:
             raise InvalidInput({"asset_tags": [f"unknown asset tag {tag}" for tag in unknown]})
-        busy = tx.session.scalars(
-            select(Item.asset_tag).join(Allocation, Allocation.item_id == Item.id)
-            .where(Item.id.in_([item.id for item in items]), *overlapping(window, buffer))
-        ).all()
+        busy = busy_tags(tx, items, window, buffer)
         unusable = [item.asset_tag for item in items if item.status not in domain.BOOKABLE_STATUSES]
         if busy or unusable:
             raise NotAvailable("some items are not free in that window",
-                               {"busy": sorted(set(busy)), "out_of_service": sorted(unusable)})
+                               {"busy": busy, "out_of_service": sorted(unusable)})
         return list(items)
     free = free_items(tx, data["category_id"], site.id, window, buffer, limit=data["quantity"])
     if len(free) < data["quantity"]:
