@@ -36,6 +36,16 @@ def inventory(container_factory, config_for, inventory_db):
 
 
 @pytest.fixture
+def booking(container_factory, config_for, inventory, booking_db):
+    """A running booking service beside the inventory; yields (container, its database URL)."""
+    from services.booking.service import Service
+
+    container = container_factory(Service, config_for(booking=booking_db))
+    container.start()
+    return container, booking_db
+
+
+@pytest.fixture
 def events_seen(rabbit_config):
     """Listen to events by type pattern, on a queue declared before anything is published.
 

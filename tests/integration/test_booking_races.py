@@ -25,15 +25,6 @@ def next_tuesday(at: time) -> datetime:
 
 
 @pytest.fixture
-def booking(container_factory, config_for, inventory, booking_db):
-    from services.booking.service import Service
-
-    container = container_factory(Service, config_for(booking=booking_db))
-    container.start()
-    return container, booking_db
-
-
-@pytest.fixture
 def five_tablets(inventory, booking):
     register_network(inventory)
     for n in range(1, 6):
