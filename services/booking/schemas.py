@@ -1,5 +1,7 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from services.booking.domain import CHANNELS, CONDITIONS, LANGUAGES, missing_accessories
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
 
@@ -50,3 +52,141 @@ class ReservationOut(Schema):
 
     def tags(self, reservation):
         return sorted(a.item.asset_tag for a in reservation.allocations if a.released_at is None)
+
+
+# --- residents and loans -------------------------------------------------------------
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 .-]{5,30}$", error="digits, spaces, dots or dashes, "
+                        "with an optional leading +")
+CARD_NUMBER = validate.Regexp(r"^[A-Za-z0-9-]{1,40}$", error="letters, digits and dashes")
+ACCESSORIES = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                          load_default=list, validate=validate.Length(max=20))
+
+
+def contact_problems(phone, email, channel) -> dict:
+    """SMS needs a phone and email an email; whatever the channel (even "none": staff
+    will call), the desk needs a phone or an email to reach the resident."""
+    problems = {}
+    if not phone and not email:
+        problems["phone"] = ["give a phone or an email"]
+        problems["email"] = ["give a phone or an email"]
+    if channel == "sms" and not phone:
+        problems.setdefault("phone", []).append("needed to send text messages")
+    if channel == "email" and not email:
+        problems.setdefault("email", []).append("needed to send emails")
+    return problems
+
+
+class ResidentIn(Input):
+    """A resident who agreed to be registered: the least personal data that works."""
+
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.String(load_default=None, allow_none=True, validate=PHONE)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    language = fields.String(load_default="fr", validate=validate.OneOf(LANGUAGES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    # Registering someone needs their agreement; consent_at records when it was given.
+    consent = fields.Boolean(required=True, validate=validate.Equal(
+        True, error="the resident must agree to be registered"))
+    card_number = fields.String(load_default=None, allow_none=True, validate=CARD_NUMBER)
+    registered_by_partner_id = fields.Integer(required=True, strict=True)
+
+    @validates_schema
+    def reachable(self, data, **_kwargs):
+        channel = data.get("channel") or ("sms" if data.get("phone") else "email")
+        problems = contact_problems(data.get("phone"), data.get("email"), channel)
+        if problems:
+            raise ValidationError(problems)
+
+    @post_load
+    def default_channel(self, data, **_kwargs):
+        data.setdefault("channel", "sms" if data["phone"] else "email")
+        return data
+
+
+class ResidentUpdate(Input):
+    """Any of the contact details; null clears a phone or an email."""
+
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    card_number = fields.String(allow_none=True, validate=CARD_NUMBER)
+
+
+class ResidentOut(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    language = fields.String()
+    channel = fields.String()
+    consent_at = fields.AwareDateTime()
+    card_number = fields.String()
+    registered_by_partner_id = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+class ContactDetailsOut(Schema):
+    """What a notification needs at the moment it is sent, and nothing more."""
+
+    resident_id = fields.Integer(attribute="id")
+    display_name = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    language = fields.String()
+    channel = fields.String()
+
+
+class CategoryPolicyIn(Input):
+    loan_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=365))
+    max_renewals = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=20))
+
+
+class CategoryPolicyOut(Schema):
+    category_id = fields.Integer()
+    loan_days = fields.Integer()
+    max_renewals = fields.Integer()
+
+
+class CheckOutIn(Input):
+    asset_tag = fields.String(required=True, validate=ASSET_TAG)
+    resident_id = fields.Integer(required=True, strict=True)
+    site = fields.String(required=True)
+    reservation_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    accessories = ACCESSORIES
+    override_reason = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Length(min=3, max=500))
+
+
+class CheckInIn(Input):
+    asset_tag = fields.String(required=True, validate=ASSET_TAG)
+    condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
+    accessories = ACCESSORIES
+
+
+class LoanOut(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    asset_tag = fields.Function(lambda loan: loan.item.asset_tag)
+    resident_id = fields.Integer()
+    reservation_id = fields.Integer()
+    site_id = fields.Integer()
+    return_site_id = fields.Integer()
+    checked_out_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime()
+    returned_at = fields.AwareDateTime()
+    status = fields.String()
+    renewals = fields.Integer()
+    accessories_out = fields.List(fields.String())
+    accessories_in = fields.List(fields.String())
+    missing_accessories = fields.Method("missing")
+    condition_in = fields.String()
+    overdue_since = fields.AwareDateTime()
+    override_reason = fields.String()
+
+    def missing(self, loan):
+        if loan.accessories_in is None:
+            return None
+        return missing_accessories(loan.accessories_out, loan.accessories_in)
