@@ -74,7 +74,13 @@ BOOKING_INVENTORY = Subscription(
         "inventory.item_transferred",
     ),
 )
-SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY,)
+# The inventory follows its devices into residents' hands and back (on loan,
+# awaiting its data wipe, lost).
+INVENTORY_BOOKING = Subscription(
+    "inventory.booking",
+    ("booking.loan_checked_out", "booking.loan_checked_in", "booking.loan_lost"),
+)
+SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY, INVENTORY_BOOKING)
 
 
 def declare(channel, subscriptions=None) -> None:

@@ -30,3 +30,69 @@ class DemandUnmet(Schema):
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     reason = fields.String(required=True)
+
+
+# --- residents and loans: ids only; contact details are asked for at send time ----
+
+
+@contract("booking.resident_registered")
+class ResidentRegistered(Schema):
+    resident_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+
+
+@contract("booking.resident_updated")
+class ResidentUpdated(Schema):
+    """Which details changed (their names, never their values)."""
+
+    resident_id = fields.Integer(required=True)
+    changed = fields.List(fields.String(), required=True)
+
+
+# resident_id is null once a resident has been erased: the loan's facts remain.
+RESIDENT_ID = fields.Integer(required=True, allow_none=True)
+
+
+@contract("booking.loan_checked_out")
+class LoanCheckedOut(Schema):
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    site_id = fields.Integer(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    # Staff lent despite a limit or an overdue loan (their reason stays on the loan).
+    overridden = fields.Boolean(required=True)
+
+
+@contract("booking.loan_renewed")
+class LoanRenewed(Schema):
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    due_at = fields.AwareDateTime(required=True)
+    renewals = fields.Integer(required=True)
+
+
+@contract("booking.loan_checked_in")
+class LoanCheckedIn(Schema):
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    condition = fields.String(required=True)
+    missing_accessories = fields.List(fields.String(), required=True)
+
+
+@contract("booking.loan_lost")
+class LoanLost(Schema):
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+
+
+@contract("booking.loan_overdue")
+class LoanOverdue(Schema):
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    due_at = fields.AwareDateTime(required=True)
+    days_overdue = fields.Integer(required=True)

@@ -164,6 +164,33 @@ def _move(tx: Transaction, item: Item, target: Status, reason: str) -> None:
     )
 
 
+# What a loan event means for the device: where it goes in its lifecycle, and why.
+LOAN_MOVES = {
+    "booking.loan_checked_out": (Status.ON_LOAN, "lent to a resident (loan {loan_id})"),
+    # Back from a resident: their data must be wiped before anyone else has it.
+    "booking.loan_checked_in": (Status.AWAITING_WIPE, "returned by a resident (loan {loan_id})"),
+    "booking.loan_lost": (Status.LOST, "lost by a resident (loan {loan_id})"),
+}
+
+
+def apply_loan_event(tx: Transaction, event) -> Item:
+    """Follow a device lent by the booking service through its lifecycle.
+
+    A move the lifecycle refuses raises StatusChangeRefused: the event is retried,
+    then parked for an operator, rather than silently bending the lifecycle."""
+    target, reason = LOAN_MOVES[event.type]
+    item = tx.session.get(Item, event.data["item_id"], with_for_update=True)
+    if item is None:
+        raise NotFound("item", event.data["item_id"])
+    if item.status != target:
+        _refuse_unless(domain.check_transition, Status(item.status), target)
+        _move(tx, item, target, reason.format(**event.data))
+    condition = event.data.get("condition")
+    if condition:
+        update_item(tx, item, {"condition": condition})
+    return item
+
+
 def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:
     item = get_item(tx, asset_tag, lock=True)
     site = by_code(tx, Site, data["to_site"], "to_site")

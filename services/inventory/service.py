@@ -9,9 +9,12 @@ import base64
 from nameko.rpc import rpc
 from sqlalchemy import select
 
+from partanum import inbox, topology
+from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.health import HealthCheck
+from services.booking import events as booking_contracts  # noqa: F401 -- what we consume
 from services.inventory import commands, csv_io, labels, schemas
 from services.inventory.models import Category, Item, ItemHistory, Kit, Partner, Site
 
@@ -207,3 +210,13 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             items = [commands.get_item(tx, tag) for tag in data["asset_tags"]]
             return base64.b64encode(labels.sheet(items)).decode("ascii")
+
+    # --- events from the booking ------------------------------------------------------
+
+    @handle_events(topology.INVENTORY_BOOKING)
+    def on_booking_event(self, event):
+        """A device lent, returned or lost at a front desk changes status here."""
+        with self.db.transaction() as tx:
+            if inbox.first_delivery(tx.session, "inventory.on_booking_event", event):
+                commands.apply_loan_event(tx, event)
+            tx.commit()

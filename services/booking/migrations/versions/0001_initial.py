@@ -175,7 +175,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('allocations', schema=None) as batch_op:
-        batch_op.create_index('ix_allocations_item_period', ['item_id', 'starts_at', 'blocked_until'], unique=False)
+        batch_op.create_index('ix_allocations_item_period', ['item_id', 'starts_at', 'blocked_until'], unique=False, postgresql_where=sa.text('released_at IS NULL'), sqlite_where=sa.text('released_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_allocations_loan_id'), ['loan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_allocations_reservation_id'), ['reservation_id'], unique=False)
 
@@ -239,7 +239,7 @@ def downgrade() -> None:
     with op.batch_alter_table('allocations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_allocations_reservation_id'))
         batch_op.drop_index(batch_op.f('ix_allocations_loan_id'))
-        batch_op.drop_index('ix_allocations_item_period')
+        batch_op.drop_index('ix_allocations_item_period', postgresql_where=sa.text('released_at IS NULL'), sqlite_where=sa.text('released_at IS NULL'))
 
     op.drop_table('allocations')
     with op.batch_alter_table('loans', schema=None) as batch_op:
