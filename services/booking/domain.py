@@ -117,3 +117,167 @@ def missing_accessories(lent: list[str], returned: list[str]) -> list[str]:
 
 def days_overdue(due_at: datetime, now: datetime) -> int:
     return max(0, (now - due_at).days)
+
+
+# --- sharing between partners ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """A partner's rule for its items of one category (or all, when category_id is None)."""
+
+    partner_id: int
+    category_id: int | None
+    shared: bool = True
+    max_per_reservation: int | None = None
+
+
+def rule_for(rules, owner_id: int, category_id: int) -> Sharing | None:
+    """The rule that governs an owner's items of a category: its rule for that
+    category, else its rule for all categories, else none (shared, no cap)."""
+    general = None
+    for rule in rules:
+        if rule.partner_id != owner_id:
+            continue
+        if rule.category_id == category_id:
+            return rule
+        if rule.category_id is None:
+            general = rule
+    return general
+
+
+def may_reserve(partner_id: int, item, rules) -> bool:
+    """An owner may always reserve its own items; others only what it shares."""
+    if item.owner_partner_id == partner_id:
+        return True
+    rule = rule_for(rules, item.owner_partner_id, item.category_id)
+    return item.shareable and (rule is None or rule.shared)
+
+
+def _cap_key(item, rules):
+    rule = rule_for(rules, item.owner_partner_id, item.category_id)
+    if rule is None or rule.max_per_reservation is None:
+        return None, None
+    # A rule for all categories caps the owner's whole pool, not each category.
+    return (rule.partner_id, rule.category_id), rule.max_per_reservation
+
+
+def pick(partner_id: int, candidates, rules, quantity: int, held=()) -> list:
+    """Up to `quantity` of the candidates one reservation of `partner_id` may take:
+    its own items first, then others' shared items within each owner's cap.
+    `held` are items the reservation already has, which count against the caps."""
+    taken: dict = {}
+    for item in held:
+        key, _cap = _cap_key(item, rules) if item.owner_partner_id != partner_id else (None, None)
+        if key:
+            taken[key] = taken.get(key, 0) + 1
+    chosen = []
+    for item in sorted(candidates, key=lambda i: (i.owner_partner_id != partner_id, i.id)):
+        if len(chosen) == quantity:
+            break
+        if not may_reserve(partner_id, item, rules):
+            continue
+        if item.owner_partner_id != partner_id:
+            key, cap = _cap_key(item, rules)
+            if key:
+                if taken.get(key, 0) >= cap:
+                    continue
+                taken[key] = taken.get(key, 0) + 1
+        chosen.append(item)
+    return chosen
+
+
+def sharing_problems(partner_id: int, items, rules) -> dict[str, list[str]]:
+    """Why `partner_id` may not take these chosen items together: by asset tag,
+    items their owner does not share, and items beyond an owner's cap."""
+    allowed = pick(partner_id, items, rules, len(items))
+    kept = {item.id for item in allowed}
+    problems: dict[str, list[str]] = {}
+    for item in items:
+        if item.id in kept:
+            continue
+        if not may_reserve(partner_id, item, rules):
+            problems.setdefault("not_shared", []).append(item.asset_tag)
+        else:
+            problems.setdefault("over_cap", []).append(item.asset_tag)
+    return {reason: sorted(tags) for reason, tags in problems.items()}
+
+
+# --- free periods and alternatives --------------------------------------------------
+
+
+def is_free(busy, window: Window, buffer: timedelta) -> bool:
+    """Whether an item held for the `busy` (starts_at, blocked_until) periods can
+    also be held for `window` and its buffer."""
+    until = window.blocked_until(buffer)
+    return not any(start < until and window.starts_at < blocked for start, blocked in busy)
+
+
+ALTERNATIVE_STEP = timedelta(minutes=30)
+ALTERNATIVE_DAYS = 14
+
+
+def later_windows(window: Window, hours: dict, closures: list, zone: ZoneInfo,
+                  step: timedelta = ALTERNATIVE_STEP, days: int = ALTERNATIVE_DAYS):
+    """Windows of the same duration after `window`, later the same day and on the
+    following `days`, that start and end while the site is open: on a half-hour
+    grid of local time, nearest first."""
+    duration = window.ends_at - window.starts_at
+    local = window.starts_at.astimezone(zone)
+    # Grid over local wall-clock time, so a daylight-saving change shifts nothing.
+    grid = step.total_seconds() // 60
+    first = local.replace(second=0, microsecond=0, tzinfo=None)
+    first -= timedelta(minutes=first.minute % grid)
+    moment, last = first + step, first + timedelta(days=days + 1)
+    while moment < last:
+        starts_at = moment.replace(tzinfo=zone).astimezone(window.starts_at.tzinfo)
+        candidate = Window(starts_at, starts_at + duration)
+        if candidate.starts_at > window.starts_at and not opening_problems(
+            candidate, hours, closures, zone
+        ):
+            yield candidate
+        moment += step
+
+
+def nearest_windows(window: Window, hours: dict, closures: list, zone: ZoneInfo, fits,
+                    count: int = 3, days: int = ALTERNATIVE_DAYS) -> list[Window]:
+    """The first `count` later windows at the site for which `fits(window)` holds."""
+    found = []
+    for candidate in later_windows(window, hours, closures, zone, days=days):
+        if fits(candidate):
+            found.append(candidate)
+            if len(found) == count:
+                break
+    return found
+
+
+# --- pickup, return, no-shows, weekly series ----------------------------------------
+
+
+def real_end(starts_at: datetime, ends_at: datetime, returned_at: datetime) -> datetime:
+    """When the items' use really ended: at their return, within the window."""
+    return min(max(returned_at, starts_at), ends_at)
+
+
+def is_no_show(starts_at: datetime, now: datetime, grace: timedelta) -> bool:
+    """Nobody came for a reservation `grace` after its start."""
+    return now >= starts_at + grace
+
+
+MAX_WEEKS = 53
+
+
+def weekly_windows(first: Window, until, zone: ZoneInfo) -> list[Window]:
+    """The first window and the same local times each following week, up to the
+    date `until` (inclusive, local): the same wall-clock hours across daylight saving."""
+    start, end = first.starts_at.astimezone(zone), first.ends_at.astimezone(zone)
+    windows = []
+    week = 0
+    while (start + timedelta(weeks=week)).date() <= until:
+        shift = timedelta(weeks=week)
+        windows.append(Window(
+            (start.replace(tzinfo=None) + shift).replace(tzinfo=zone),
+            (end.replace(tzinfo=None) + shift).replace(tzinfo=zone),
+        ))
+        week += 1
+    return windows
