@@ -49,4 +49,6 @@ def nameko_config(services=SERVICES) -> dict:
         "TIMEZONE": os.environ.get("PARTANUM_TIMEZONE", "Europe/Paris"),
         # Between two uses of an item: charging, wiping.
         "BOOKING_BUFFER_MINUTES": _int("PARTANUM_BOOKING_BUFFER_MINUTES", 30),
+        # A reservation nobody picked up this long after its start is released.
+        "BOOKING_NO_SHOW_MINUTES": _int("PARTANUM_NO_SHOW_MINUTES", 30),
     }

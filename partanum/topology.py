@@ -72,6 +72,7 @@ BOOKING_INVENTORY = Subscription(
         "inventory.item_registered",
         "inventory.item_status_changed",
         "inventory.item_transferred",
+        "inventory.kit_registered",
     ),
 )
 # The inventory follows its devices into residents' hands and back (on loan,

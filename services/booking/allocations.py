@@ -48,14 +48,25 @@ def overlapping(window: domain.Window, buffer: timedelta):
     )
 
 
-def free_items(tx: Transaction, category_id: int, site_id: int | None, window, buffer, limit=None):
-    """Items of a category (at a site, or anywhere) that nothing holds during `window`."""
+def free_items(tx: Transaction, category_id: int, site_id: int | None, window, buffer, limit=None,
+               for_partner: int | None = None, rules=None):
+    """Items of a category (at a site, or anywhere) that nothing holds during `window`.
+
+    With `for_partner`, only those that partner may reserve (see sharing.py), its
+    own first; `rules` are the sharing rules, read here when not given."""
+    from services.booking import sharing
+
     clash = exists().where(Allocation.item_id == Item.id, *overlapping(window, buffer))
     query = (
         select(Item)
         .where(Item.category_id == category_id, Item.status.in_(domain.BOOKABLE_STATUSES), ~clash)
-        .order_by(Item.id)
     )
+    if for_partner is None:
+        query = query.order_by(Item.id)
+    else:
+        rules = sharing.rules_for(tx, [category_id]) if rules is None else rules
+        query = query.where(sharing.reservable_by(rules, for_partner, category_id)).order_by(
+            Item.owner_partner_id != for_partner, Item.id)
     if site_id is not None:
         query = query.where(Item.site_id == site_id)
     return tx.session.scalars(query.limit(limit)).all()

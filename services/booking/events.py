@@ -12,6 +12,8 @@ class ReservationCreated(Schema):
     item_ids = fields.List(fields.Integer(), required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
+    # The weekly series the reservation is an occurrence of, if any.
+    series_id = fields.Integer(allow_none=True)
 
 
 @contract("booking.reservation_cancelled")
@@ -96,3 +98,74 @@ class LoanOverdue(Schema):
     resident_id = RESIDENT_ID
     due_at = fields.AwareDateTime(required=True)
     days_overdue = fields.Integer(required=True)
+
+
+# --- reservations: sharing, pickup and return, series, withdrawn items ------------
+
+
+@contract("booking.sharing_rule_set")
+class SharingRuleSet(Schema):
+    """A partner changed what others may reserve of its items (category null: all)."""
+
+    partner_id = fields.Integer(required=True)
+    category_id = fields.Integer(required=True, allow_none=True)
+    shared = fields.Boolean(required=True)
+    max_per_reservation = fields.Integer(required=True, allow_none=True)
+
+
+@contract("booking.item_shareable_set")
+class ItemShareableSet(Schema):
+    item_id = fields.Integer(required=True)
+    shareable = fields.Boolean(required=True)
+
+
+@contract("booking.reservation_picked_up")
+class ReservationPickedUp(Schema):
+    reservation_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    item_ids = fields.List(fields.Integer(), required=True)
+
+
+@contract("booking.reservation_returned")
+class ReservationReturned(Schema):
+    reservation_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    item_ids = fields.List(fields.Integer(), required=True)
+
+
+@contract("booking.reservation_released")
+class ReservationReleased(Schema):
+    """Nobody picked the reservation up in time: its items are free again."""
+
+    reservation_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    item_ids = fields.List(fields.Integer(), required=True)
+
+
+@contract("booking.series_created")
+class SeriesCreated(Schema):
+    series_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    reservation_ids = fields.List(fields.Integer(), required=True)
+    skipped_dates = fields.List(fields.Date(), required=True)
+
+
+@contract("booking.series_cancelled")
+class SeriesCancelled(Schema):
+    """The occurrences from `from_date` on are cancelled (each also announced on its own)."""
+
+    series_id = fields.Integer(required=True)
+    from_date = fields.Date(required=True)
+    reservation_ids = fields.List(fields.Integer(), required=True)
+
+
+@contract("booking.reservation_item_withdrawn")
+class ReservationItemWithdrawn(Schema):
+    """An item held by a future reservation went to maintenance, was retired or lost;
+    the replacement claimed in its place, or null when none was free."""
+
+    reservation_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    replacement_item_id = fields.Integer(required=True, allow_none=True)
+    partner_id = fields.Integer(required=True)

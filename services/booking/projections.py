@@ -6,7 +6,7 @@ redelivered event a no-op anyway.
 from sqlalchemy.orm import Session
 
 from partanum.events import Event
-from services.booking.models import Item, Site
+from services.booking.models import Item, Kit, Site
 from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
 
 
@@ -31,6 +31,8 @@ def apply(session: Session, event: Event, fetch_site) -> None:
             id=data["item_id"], asset_tag=data["asset_tag"], category_id=data["category_id"],
             owner_partner_id=data["owner_partner_id"], site_id=data["site_id"], status=data["status"],
         ))
+    elif event.type == "inventory.kit_registered":
+        session.merge(Kit(id=data["kit_id"], code=data["code"], item_ids=list(data["item_ids"])))
     elif event.type == "inventory.item_status_changed":
         _item(session, data).status = data["to_status"]
     elif event.type == "inventory.item_transferred":

@@ -12,23 +12,26 @@ class Input(Schema):
 
 
 class ReservationIn(Input):
-    """Either `asset_tags`, or a `category` with a `quantity`, at a site for a window."""
+    """One of `asset_tags`, a `kit`, or a `category_id` with a `quantity`, at a site for a window."""
 
     partner_id = fields.Integer(required=True, strict=True)
     site = fields.String(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     asset_tags = fields.List(fields.String(validate=ASSET_TAG), validate=validate.Length(min=1, max=200))
+    kit = fields.String(validate=validate.Length(min=1, max=40))
     category_id = fields.Integer(strict=True)
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=200))
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
     @validates_schema
     def what_to_reserve(self, data, **_kwargs):
-        by_tag = "asset_tags" in data
         by_category = "category_id" in data or "quantity" in data
-        if by_tag == by_category:
-            raise ValidationError("give asset_tags, or category_id with quantity", "asset_tags")
+        ways = [way for way, given in (("asset_tags", "asset_tags" in data), ("kit", "kit" in data),
+                                       ("category_id", by_category)) if given]
+        if len(ways) != 1:
+            message = "give asset_tags, a kit, or category_id with quantity (one of them)"
+            raise ValidationError({way: [message] for way in ways or ["asset_tags"]})
         if by_category and not ("category_id" in data and "quantity" in data):
             missing = "quantity" if "category_id" in data else "category_id"
             raise ValidationError("needed when reserving by category", missing)
@@ -37,6 +40,8 @@ class ReservationIn(Input):
 class AvailabilityIn(Input):
     category_id = fields.Integer(required=True, strict=True)
     site = fields.String(load_default=None)
+    # Who asks: only what they may reserve counts (their own items, others' shared ones).
+    partner_id = fields.Integer(load_default=None, strict=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
 
@@ -48,6 +53,10 @@ class ReservationOut(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     status = fields.String()
+    series_id = fields.Integer()
+    picked_up_at = fields.AwareDateTime()
+    returned_at = fields.AwareDateTime()
+    attention = fields.String()
     asset_tags = fields.Method("tags")
 
     def tags(self, reservation):
@@ -190,3 +199,50 @@ class LoanOut(Schema):
         if loan.accessories_in is None:
             return None
         return missing_accessories(loan.accessories_out, loan.accessories_in)
+
+
+# --- reservations: sharing and weekly series -------------------------------------------
+
+
+class SharingRuleIn(Input):
+    """What a partner lets others reserve: of one category, or of all (category_id absent)."""
+
+    partner_id = fields.Integer(required=True, strict=True)
+    category_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    shared = fields.Boolean(required=True)
+    max_per_reservation = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                         validate=validate.Range(min=1))
+
+
+class SharingRuleOut(Schema):
+    partner_id = fields.Integer()
+    category_id = fields.Integer()
+    shared = fields.Boolean()
+    max_per_reservation = fields.Integer()
+
+
+class ItemShareableIn(Input):
+    asset_tag = fields.String(required=True, validate=ASSET_TAG)
+    shareable = fields.Boolean(required=True)
+
+
+class WeeklyReservationIn(ReservationIn):
+    """The first occurrence's window, repeated each week up to `until` (inclusive)."""
+
+    until = fields.Date(required=True)
+    # Book the weeks that can be met and report the others, instead of all or nothing.
+    skip_unavailable = fields.Boolean(load_default=False)
+
+
+class CancelSeriesIn(Input):
+    from_date = fields.Date(data_key="from", load_default=None)
+
+
+class SeriesOut(Schema):
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    site_id = fields.Integer()
+    weekday = fields.Integer()
+    first_day = fields.Date()
+    last_day = fields.Date()
+    cancelled_at = fields.AwareDateTime()

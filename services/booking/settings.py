@@ -11,3 +11,8 @@ def buffer(config) -> timedelta:
 def zone(config) -> ZoneInfo:
     """Sites' opening hours are local time there."""
     return ZoneInfo(config.get("TIMEZONE", "Europe/Paris"))
+
+
+def no_show_grace(config) -> timedelta:
+    """How long after its start a reservation nobody picked up is released."""
+    return timedelta(minutes=config.get("BOOKING_NO_SHOW_MINUTES", 30))

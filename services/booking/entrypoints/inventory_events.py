@@ -1,7 +1,9 @@
 """The booking keeps its copy of the inventory from the inventory's events."""
+from datetime import datetime, timezone
+
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-from services.booking import projections
+from services.booking import projections, reservations, settings
 
 
 class InventoryEventEntrypoints:
@@ -10,4 +12,10 @@ class InventoryEventEntrypoints:
         with self.db.transaction() as tx:
             if inbox.first_delivery(tx.session, "booking.on_inventory_event", event):
                 projections.apply(tx.session, event, self.inventory.get_site)
+                if event.type == "inventory.item_status_changed":
+                    # In this transaction, so the flag, the replacement and the event
+                    # happen with the status change or not at all.
+                    reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
+                                               datetime.now(timezone.utc),
+                                               settings.buffer(self.config))
             tx.commit()

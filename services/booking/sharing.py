@@ -1,0 +1,70 @@
+"""Sharing between partners: each partner decides which of its items others may
+reserve, and how many of them one reservation may take. Its own items are always
+its own to reserve. The rules themselves are in domain.py; this module reads and
+writes them."""
+from sqlalchemy import and_, or_, select
+
+from partanum.dependencies import Transaction
+from partanum.errors import InvalidInput
+from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from services.booking.models import Item, SharingRule
+
+
+def set_rule(tx: Transaction, data: dict) -> SharingRule:
+    """Create or replace a partner's rule for a category (or for all of them)."""
+    rule = tx.session.scalar(
+        select(SharingRule).where(SharingRule.partner_id == data["partner_id"],
+                                  _same_category(data["category_id"])).with_for_update()
+    )
+    if rule is None:
+        rule = SharingRule(partner_id=data["partner_id"], category_id=data["category_id"])
+        tx.session.add(rule)
+    rule.shared, rule.max_per_reservation = data["shared"], data["max_per_reservation"]
+    tx.emit("booking.sharing_rule_set", {
+        "partner_id": rule.partner_id, "category_id": rule.category_id, "shared": rule.shared,
+        "max_per_reservation": rule.max_per_reservation,
+    })
+    return rule
+
+
+def set_item_shareable(tx: Transaction, asset_tag: str, shareable: bool) -> Item:
+    """An owner keeps one item for itself (or shares it again), whatever its rules say."""
+    item = tx.session.scalar(select(Item).where(Item.asset_tag == asset_tag).with_for_update())
+    if item is None:
+        raise InvalidInput({"asset_tag": [f"unknown asset tag {asset_tag}"]})
+    if item.shareable != shareable:
+        item.shareable = shareable
+        tx.emit("booking.item_shareable_set", {"item_id": item.id, "shareable": shareable})
+    return item
+
+
+def _same_category(category_id):
+    if category_id is None:
+        return SharingRule.category_id.is_(None)
+    return SharingRule.category_id == category_id
+
+
+def rules_for(tx: Transaction, category_ids) -> list[SharingRule]:
+    """Every rule that may govern items of these categories."""
+    return list(tx.session.scalars(select(SharingRule).where(or_(
+        SharingRule.category_id.in_(list(category_ids)), SharingRule.category_id.is_(None)
+    ))))
+
+
+def reservable_by(rules, partner_id: int, category_id: int):
+    """A condition on Item: what `partner_id` may reserve of a category, caps aside
+    (caps limit one reservation, see domain.pick)."""
+    withheld = sorted({
+        rule.partner_id for rule in rules
+        if rule.partner_id != partner_id
+        and not domain.rule_for(rules, rule.partner_id, category_id).shared
+    })
+    shared = Item.shareable.is_(True)
+    if withheld:
+        shared = and_(shared, Item.owner_partner_id.notin_(withheld))
+    return or_(Item.owner_partner_id == partner_id, shared)
+
+
+def has_caps(rules, partner_id: int) -> bool:
+    return any(rule.max_per_reservation is not None and rule.partner_id != partner_id
+               for rule in rules)
