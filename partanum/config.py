@@ -51,4 +51,9 @@ def nameko_config(services=SERVICES) -> dict:
         "BOOKING_BUFFER_MINUTES": _int("PARTANUM_BOOKING_BUFFER_MINUTES", 30),
         # A reservation nobody picked up this long after its start is released.
         "BOOKING_NO_SHOW_MINUTES": _int("PARTANUM_NO_SHOW_MINUTES", 30),
+        # A device freed for the first resident in line is kept for them this long
+        # (pushed to the site's closing time).
+        "HOLD_HOURS": _int("PARTANUM_HOLD_HOURS", 48),
+        # A returned loan is cut from its resident this many days later.
+        "ANONYMISE_AFTER_DAYS": _int("PARTANUM_ANONYMISE_AFTER_DAYS", 30),
     }

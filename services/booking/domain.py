@@ -281,3 +281,61 @@ def weekly_windows(first: Window, until, zone: ZoneInfo) -> list[Window]:
         ))
         week += 1
     return windows
+
+
+# --- waiting lists and privacy ------------------------------------------------------
+
+# A resident is in line for a category at a site while their entry is in one of these.
+IN_LINE = ("waiting", "held")
+# Only a device on the shelf can be kept for someone who will come and take it.
+HOLDABLE_STATUSES = frozenset({"available"})
+# What a resident's personal data is replaced with in free text staff wrote.
+ERASED = "[erased]"
+# A site closed for longer than this keeps the bare hold duration.
+HOLD_LOOKAHEAD_DAYS = 366
+
+
+def hold_expiry(now: datetime, hours: int, opening_hours: dict, closures: list,
+                zone: ZoneInfo) -> datetime:
+    """When a hold offered at `now` lapses: `hours` later, pushed to the closing time
+    of that day if the site is open then, or of its next open day, so that a hold
+    never runs out while the door is shut. A site without hours keeps the bare
+    `hours`."""
+    from datetime import timezone
+
+    from partanum.opening_hours import WEEKDAYS, parse_hours
+
+    earliest = (now + timedelta(hours=hours)).astimezone(zone)
+    spans = parse_hours(opening_hours)
+    closed = [(_day(first), _day(last)) for first, last in closures]
+    for offset in range(HOLD_LOOKAHEAD_DAYS):
+        day = earliest.date() + timedelta(days=offset)
+        if any(first <= day <= last for first, last in closed):
+            continue
+        today = spans.get(WEEKDAYS[day.weekday()])
+        if not today:
+            continue
+        closing = datetime.combine(day, max(closes for _opens, closes in today), tzinfo=zone)
+        if closing >= earliest:
+            return closing.astimezone(timezone.utc)
+    return earliest.astimezone(timezone.utc)
+
+
+def erasure_refusal(active_loans: int) -> str | None:
+    """Why a resident cannot be erased yet: staff must still be able to reach
+    whoever holds a device."""
+    if active_loans:
+        return f"still holds {active_loans} device(s): check them in or declare them lost first"
+    return None
+
+
+def redact(text: str | None, secrets) -> str | None:
+    """`text` with every occurrence of each secret (a name, a phone, an email)
+    replaced, whatever its case."""
+    import re
+
+    if not text:
+        return text
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = re.sub(re.escape(secret), ERASED, text, flags=re.IGNORECASE)
+    return text

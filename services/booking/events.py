@@ -169,3 +169,67 @@ class ReservationItemWithdrawn(Schema):
     item_id = fields.Integer(required=True)
     replacement_item_id = fields.Integer(required=True, allow_none=True)
     partner_id = fields.Integer(required=True)
+
+
+# --- waiting lists and privacy: ids only, the resident is told by notifications ------
+
+
+@contract("booking.waiting_list_joined")
+class WaitingListJoined(Schema):
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    category_id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+
+
+@contract("booking.waiting_list_left")
+class WaitingListLeft(Schema):
+    """The resident left the line (or was erased); a hold they had is released."""
+
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    released_item_id = fields.Integer(required=True, allow_none=True)
+
+
+@contract("booking.hold_offered")
+class HoldOffered(Schema):
+    """A device is kept for the first in line until expires_at: tell them to come."""
+
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@contract("booking.hold_expired")
+class HoldExpired(Schema):
+    """Nobody came for the held device in time: it passes to the next in line."""
+
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+
+
+@contract("booking.hold_fulfilled")
+class HoldFulfilled(Schema):
+    """The resident borrowed what they waited for."""
+
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+
+
+@contract("booking.resident_erased")
+class ResidentErased(Schema):
+    resident_id = fields.Integer(required=True)
+
+
+@contract("booking.hold_withdrawn")
+class HoldWithdrawn(Schema):
+    """The held device left the shelf (maintenance, lost, moved): the resident is
+    first in line again, and may be offered another device at once."""
+
+    entry_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)

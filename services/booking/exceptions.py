@@ -19,3 +19,21 @@ class NotShared(NotAvailable):
 class WrongStatus(Conflict):
     """The reservation is not in a state that allows this (e.g. returning what
     was never picked up)."""
+
+
+# --- waiting lists and privacy ------------------------------------------------------
+
+
+@deserialize_to_instance
+class AlreadyWaiting(Conflict):
+    """The resident is already in line (or holds a device) for that category at that site."""
+
+
+@deserialize_to_instance
+class NotWaiting(Conflict):
+    """The waiting entry already ended: fulfilled, expired or cancelled."""
+
+
+@deserialize_to_instance
+class StillHoldsDevice(Conflict):
+    """A resident who still has a device on loan cannot be erased yet."""

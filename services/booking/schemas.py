@@ -246,3 +246,43 @@ class SeriesOut(Schema):
     first_day = fields.Date()
     last_day = fields.Date()
     cancelled_at = fields.AwareDateTime()
+
+
+# --- waiting lists and privacy ------------------------------------------------------------
+
+
+class WaitingListJoinIn(Input):
+    resident_id = fields.Integer(required=True, strict=True)
+    category_id = fields.Integer(required=True, strict=True)
+    site = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class WaitingListIn(Input):
+    category_id = fields.Integer(required=True, strict=True)
+    site = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class WaitingEntryOut(Schema):
+    """An entry in line: ids and times only. `position` is 1 for the next to be
+    offered a device; null once the entry holds one or has ended."""
+
+    id = fields.Integer()
+    resident_id = fields.Integer()
+    category_id = fields.Integer()
+    site_id = fields.Integer()
+    created_at = fields.AwareDateTime()
+    status = fields.String()
+    held_item_id = fields.Integer()
+    hold_expires_at = fields.AwareDateTime()
+    position = fields.Function(lambda entry: getattr(entry, "position", None))
+
+
+class ErasedResidentOut(Schema):
+    """What remains of a resident after erasure: their id and when they were erased."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    card_number = fields.String()
+    erased_at = fields.AwareDateTime()

@@ -16,3 +16,13 @@ def zone(config) -> ZoneInfo:
 def no_show_grace(config) -> timedelta:
     """How long after its start a reservation nobody picked up is released."""
     return timedelta(minutes=config.get("BOOKING_NO_SHOW_MINUTES", 30))
+
+
+def hold_hours(config) -> int:
+    """How long a device freed for the first in line is kept for them."""
+    return config.get("HOLD_HOURS", 48)
+
+
+def anonymise_after(config) -> timedelta:
+    """How long after its return a loan keeps the link to its resident."""
+    return timedelta(days=config.get("ANONYMISE_AFTER_DAYS", 30))

@@ -15,3 +15,20 @@ def retry_races(attempt):
         except Overlap:
             continue
     return attempt()
+
+
+def now():
+    """The time an entrypoint acts at; plain functions take it as an argument so
+    that tests (and jobs) can run them at any moment."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def integer_id(field: str, value) -> int:
+    """An RPC's bare id argument, or InvalidInput naming it."""
+    from partanum.errors import InvalidInput
+
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput({field: ["an integer id"]})
+    return value

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-from services.booking import projections, reservations, settings
+from services.booking import projections, reservations, settings, waiting_list
 
 
 class InventoryEventEntrypoints:
@@ -18,4 +18,8 @@ class InventoryEventEntrypoints:
                     reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
                                                datetime.now(timezone.utc),
                                                settings.buffer(self.config))
+                # A device now on a shelf goes to the first in line there; one
+                # taken off it gives its hold back.
+                waiting_list.after_inventory_event(tx, event, datetime.now(timezone.utc),
+                                                   waiting_list.HoldTerms.from_config(self.config))
             tx.commit()

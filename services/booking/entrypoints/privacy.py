@@ -1,0 +1,41 @@
+"""A resident's data: exported or erased on request, and loans forgotten on schedule."""
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from partanum.errors import PartanumError
+from services.booking import privacy, schemas, settings, waiting_list
+from services.booking.entrypoints import integer_id, now
+
+expected = rpc(expected_exceptions=PartanumError)
+
+# Anonymisation counts in days: once an hour is plenty, and cheap when nothing is due.
+ANONYMISE_SECONDS = 3600
+
+
+class PrivacyEntrypoints:
+    @expected
+    def export_resident_data(self, resident_id):
+        """42 → {"exported_at": …, "resident": {"id": 42, "display_name": "Amina B.",
+        "phone": …, …}, "loans": [{"id": 12, "asset_tag": "JV-TAB-003", …}],
+        "waiting_entries": [{"id": 17, "status": "waiting", …}]}"""
+        integer_id("resident_id", resident_id)
+        with self.db.transaction() as tx:
+            return privacy.export_resident_data(tx, resident_id, now())
+
+    @expected
+    def erase_resident(self, resident_id):
+        """42 → the resident as now stored: no name, phone, email or card number,
+        "erased_at" set. Refused (StillHoldsDevice) while they have a device on loan."""
+        integer_id("resident_id", resident_id)
+        with self.db.transaction() as tx:
+            terms = waiting_list.HoldTerms.from_config(self.config)
+            resident = privacy.erase_resident(tx, resident_id, now(), terms)
+            tx.commit()
+            return schemas.ErasedResidentOut().dump(resident)
+
+    @timer(interval=ANONYMISE_SECONDS)
+    def anonymise_returned_loans(self):
+        with self.db.transaction() as tx:
+            privacy.anonymise_returned_loans(tx, now(), settings.anonymise_after(self.config))
+            tx.commit()
+
