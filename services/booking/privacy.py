@@ -33,7 +33,7 @@ def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta) -
                       func.coalesce(Loan.returned_at, Loan.due_at) <= cutoff)
     # Staff may have named the resident in their reason for an override.
     for loan in tx.session.scalars(select(Loan).where(
-            *settled_before, Loan.override_reason.is_not(None))):
+            *settled_before, Loan.override_reason.is_not(None))).all():
         loan.override_reason = domain.redact(loan.override_reason, _secrets(loan.resident))
     tx.session.flush()
     cut = tx.session.execute(
@@ -77,12 +77,12 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
         raise StillHoldsDevice(f"resident {resident.id} cannot be erased: {refusal}",
                                {"resident_id": resident.id, "active_loans": active})
     secrets = _secrets(resident)
-    for loan in tx.session.scalars(select(Loan).where(Loan.resident_id == resident.id)):
+    for loan in tx.session.scalars(select(Loan).where(Loan.resident_id == resident.id)).all():
         loan.override_reason = domain.redact(loan.override_reason, secrets)
         loan.resident_id, loan.anonymised_at = None, loan.anonymised_at or now
     lines = set()
     for entry in tx.session.scalars(select(WaitingEntry).where(
-            WaitingEntry.resident_id == resident.id).with_for_update()):
+            WaitingEntry.resident_id == resident.id).with_for_update()).all():
         if entry.status in domain.IN_LINE:
             waiting_list.cancel(tx, entry, now)
             lines.add((entry.category_id, entry.site_id))

@@ -278,7 +278,7 @@ def after_inventory_event(tx: Transaction, event, now: datetime, terms: HoldTerm
         return []
     lines = set()
     for entry in tx.session.scalars(select(WaitingEntry).where(
-            WaitingEntry.held_item_id == item.id, WaitingEntry.status == "held").with_for_update()):
+            WaitingEntry.held_item_id == item.id, WaitingEntry.status == "held").with_for_update()).all():
         if item.status not in domain.HOLDABLE_STATUSES or item.site_id != entry.site_id:
             _release_hold(tx, entry, now)
             # Back in line where they were (created_at is unchanged): first for the next device.
