@@ -45,11 +45,7 @@ class HoldTerms:
 def join(tx: Transaction, data: dict, now: datetime, terms: HoldTerms) -> WaitingEntry:
     """Put a resident in line; if a device is on the shelf already, the first in
     line (perhaps them) is offered it at once."""
-    site = site_by_code(tx, data["site"])
-    resident = _resident(tx, data["resident_id"])
-    category_id = data["category_id"]
-    if not tx.session.scalar(select(exists().where(Item.category_id == category_id))):
-        raise InvalidInput({"category_id": [f"no device of category {category_id} is known"]})
+    site, resident, category_id = _known(tx, data)
     already = tx.session.scalar(_in_line(category_id, site.id).where(
         WaitingEntry.resident_id == resident.id))
     if already is not None:
@@ -126,13 +122,25 @@ def _position(tx: Transaction, entry: WaitingEntry) -> int | None:
             and_(WaitingEntry.created_at == entry.created_at, WaitingEntry.id <= entry.id))))
 
 
-def _resident(tx: Transaction, resident_id: int) -> Resident:
+def _known(tx: Transaction, data: dict) -> tuple[Site, Resident, int]:
+    """The site, resident and category a request to join names, or InvalidInput
+    naming each one that is unknown."""
+    problems = {}
+    try:
+        site = site_by_code(tx, data["site"])
+    except InvalidInput as unknown:
+        problems.update(unknown.fields)
     # Locked, so that the same resident joining twice at once is seen by the second.
     resident = tx.session.scalar(select(Resident).where(
-        Resident.id == resident_id, Resident.erased_at.is_(None)).with_for_update())
+        Resident.id == data["resident_id"], Resident.erased_at.is_(None)).with_for_update())
     if resident is None:
-        raise InvalidInput({"resident_id": [f"no resident {resident_id}"]})
-    return resident
+        problems["resident_id"] = [f"no resident {data['resident_id']}"]
+    category_id = data["category_id"]
+    if not tx.session.scalar(select(exists().where(Item.category_id == category_id))):
+        problems["category_id"] = [f"no device of category {category_id} is known"]
+    if problems:
+        raise InvalidInput(problems)
+    return site, resident, category_id
 
 
 # --- holds -----------------------------------------------------------------------------

@@ -165,9 +165,13 @@ def test_a_resident_is_in_line_once_per_category_and_site(db):
         join(tx, 1, site="mistral")
 
 
-def test_joining_names_what_is_unknown(db):
+def test_joining_names_everything_that_is_unknown_and_changes_nothing(db):
     with db() as tx:
         add_item(tx, 1)
+        with pytest.raises(InvalidInput) as refused:
+            join(tx, 99, category_id=42, site="nowhere")
+        assert set(refused.value.fields) == {"resident_id", "category_id", "site"}
+        assert tx.events == [] and tx.session.scalar(select(func.count()).select_from(WaitingEntry)) == 0
         with pytest.raises(InvalidInput) as refused:
             join(tx, 99)
         assert list(refused.value.fields) == ["resident_id"]
