@@ -23,13 +23,17 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from bench import inventory_register, raw_tx_publish, support  # noqa: E402
+from bench import (  # noqa: E402
+    availability_latency, booking_throughput, inventory_register, raw_tx_publish, support)  # noqa: E402
 
 # Run in this order, on each database; a later benchmark may use an earlier
-# one's figures (inventory_register reports its ratio to raw_tx_publish).
+# one's figures (inventory_register and booking_throughput report their ratio
+# to raw_tx_publish). availability_latency runs on PostgreSQL only.
 BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
+    booking_throughput,
+    availability_latency,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"

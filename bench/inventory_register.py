@@ -8,8 +8,6 @@ before the service started, so the figure includes the outbox relay.
 
 Also reported: the ratio to raw_tx_publish on the same database, when that ran.
 """
-import socket
-import threading
 import time
 
 from bench import support
@@ -39,7 +37,7 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         }
         log = bench.workdir / f"inventory-{database}.log"
         with support.service_process(["inventory"], env, log) as process, \
-                EventCounter(amqp_uri) as events:
+                support.EventCounter(amqp_uri, QUEUE, _by_tag_prefix) as events:
             seconds, latencies, cpu = _register_items(amqp_uri, process, events, bench.items)
 
     lag = events.last_at - events.last_call_returned_at
@@ -101,69 +99,6 @@ def _tablet(tag: str) -> dict:
             "owner": "bench", "home_site": "bench", "accessories": ["chargeur"]}
 
 
-class EventCounter:
-    """Consumes the bench queue in the background and counts asset tags by prefix.
-
-    Redeliveries are counted once (delivery is at least once).
-    """
-
-    def __init__(self, amqp_uri: str):
-        self.amqp_uri = amqp_uri
-        self.seen: dict[str, set] = {}
-        self.last_at = 0.0
-        self.last_call_returned_at = 0.0
-        self._running = True
-        self._changed = threading.Event()
-        self._error = None
-
-    def __enter__(self):
-        from kombu import Connection, Consumer, Queue
-
-        self._connection = Connection(self.amqp_uri)
-        channel = self._connection.channel()
-        channel.basic_qos(0, 200, False)
-        self._consumer = Consumer(channel, [Queue(QUEUE, no_declare=True)],
-                                  callbacks=[self._on_message], accept=["json"])
-        self._consumer.consume()
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._running = False
-        self._thread.join(timeout=5)
-        self._connection.release()
-
-    def _drain(self):
-        try:
-            while self._running:
-                try:
-                    self._connection.drain_events(timeout=0.2)
-                except socket.timeout:
-                    pass
-        except Exception as error:  # noqa: BLE001 -- reported by wait_for
-            self._error = error
-            self._changed.set()
-
-    def _on_message(self, body, message):
-        tag = body["data"]["asset_tag"]
-        prefix = tag.split("-", 1)[0] + "-"
-        seen = self.seen.setdefault(prefix, set())
-        if tag not in seen:
-            seen.add(tag)
-            self.last_at = time.perf_counter()
-        message.ack()
-        self._changed.set()
-
-    def wait_for(self, prefix: str, count: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.seen.get(prefix, ())) < count:
-            if self._error is not None:
-                raise RuntimeError(f"consuming events failed: {self._error}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"only {len(self.seen.get(prefix, ()))} of {count} {prefix}* events "
-                    f"arrived within {timeout:.0f} s"
-                )
-            self._changed.wait(0.5)
-            self._changed.clear()
+def _by_tag_prefix(body) -> tuple[str, str]:
+    tag = body["data"]["asset_tag"]
+    return tag.split("-", 1)[0] + "-", tag

@@ -7,8 +7,10 @@ Each benchmark builds its own world from these and tears it down in `finally`
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -211,8 +213,8 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def wait_for_consumer(amqp_uri: str, queue: str, process: subprocess.Popen,
-                      timeout: float = 60.0) -> None:
-    """Wait until `queue` has a consumer, i.e. the service has migrated and started.
+                      timeout: float = 60.0, consumers: int = 1) -> None:
+    """Wait until `queue` has a consumer (or so many), i.e. the service has migrated and started.
 
     Asks the management API rather than calling the service, so that no request
     is published before the service's queue exists.
@@ -223,11 +225,86 @@ def wait_for_consumer(amqp_uri: str, queue: str, process: subprocess.Popen,
         if process.poll() is not None:
             raise RuntimeError(f"the service process exited with status {process.returncode}")
         response = requests.get(_api(f"queues/{vhost}/{quote(queue, safe='')}"), timeout=10)
-        if response.ok and response.json().get("consumers", 0) > 0:
+        if response.ok and response.json().get("consumers", 0) >= consumers:
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"nothing consumed {queue} within {timeout:.0f} s")
         time.sleep(0.2)
+
+
+# --- events -------------------------------------------------------------------------
+
+
+class EventCounter:
+    """Consumes a bench queue in the background and counts events by group.
+
+    `key(body)` gives (group, identity), e.g. ("BENCH-", "BENCH-00042"): a
+    benchmark waits until a group has so many distinct identities, so that
+    redeliveries (delivery is at least once) are counted once. The queue must
+    exist, bound before the service started.
+    """
+
+    def __init__(self, amqp_uri: str, queue: str, key):
+        self.amqp_uri = amqp_uri
+        self.queue = queue
+        self.key = key
+        self.seen: dict[str, set] = {}
+        self.last_at = 0.0
+        self.last_call_returned_at = 0.0
+        self._running = True
+        self._changed = threading.Event()
+        self._error = None
+
+    def __enter__(self):
+        from kombu import Connection, Consumer, Queue
+
+        self._connection = Connection(self.amqp_uri)
+        channel = self._connection.channel()
+        channel.basic_qos(0, 200, False)
+        self._consumer = Consumer(channel, [Queue(self.queue, no_declare=True)],
+                                  callbacks=[self._on_message], accept=["json"])
+        self._consumer.consume()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._running = False
+        self._thread.join(timeout=5)
+        self._connection.release()
+
+    def _drain(self):
+        try:
+            while self._running:
+                try:
+                    self._connection.drain_events(timeout=0.2)
+                except socket.timeout:
+                    pass
+        except Exception as error:  # noqa: BLE001 -- reported by wait_for
+            self._error = error
+            self._changed.set()
+
+    def _on_message(self, body, message):
+        group, identity = self.key(body)
+        seen = self.seen.setdefault(group, set())
+        if identity not in seen:
+            seen.add(identity)
+            self.last_at = time.perf_counter()
+        message.ack()
+        self._changed.set()
+
+    def wait_for(self, group: str, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.seen.get(group, ())) < count:
+            if self._error is not None:
+                raise RuntimeError(f"consuming events failed: {self._error}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"only {len(self.seen.get(group, ()))} of {count} {group}* events "
+                    f"arrived within {timeout:.0f} s"
+                )
+            self._changed.wait(0.5)
+            self._changed.clear()
 
 
 # --- context ------------------------------------------------------------------------
@@ -270,6 +347,24 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def machine_cpu() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of every core so far, from /proc/stat (Linux), or None."""
+    try:
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def machine_busy_since(before: tuple[int, int] | None) -> float:
+    """Share of the machine's CPU time (all cores) spent busy since `before`; 0 if unknown."""
+    after = machine_cpu()
+    if before is None or after is None or after[1] == before[1]:
+        return 0.0
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def load_average() -> str:
