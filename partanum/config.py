@@ -49,6 +49,8 @@ def nameko_config(services=SERVICES) -> dict:
         "TIMEZONE": os.environ.get("PARTANUM_TIMEZONE", "Europe/Paris"),
         # Between two uses of an item: charging, wiping.
         "BOOKING_BUFFER_MINUTES": _int("PARTANUM_BOOKING_BUFFER_MINUTES", 30),
+        # Devices one resident may hold at once (staff may override, with a reason).
+        "MAX_LOANS_PER_RESIDENT": _int("PARTANUM_MAX_LOANS_PER_RESIDENT", 2),
         # A reservation nobody picked up this long after its start is released.
         "BOOKING_NO_SHOW_MINUTES": _int("PARTANUM_NO_SHOW_MINUTES", 30),
         # A device freed for the first resident in line is kept for them this long

@@ -26,3 +26,8 @@ def hold_hours(config) -> int:
 def anonymise_after(config) -> timedelta:
     """How long after its return a loan keeps the link to its resident."""
     return timedelta(days=config.get("ANONYMISE_AFTER_DAYS", 30))
+
+
+def max_loans_per_resident(config) -> int:
+    """Devices one resident may hold at once; staff may override with a reason."""
+    return config.get("MAX_LOANS_PER_RESIDENT", 2)

@@ -1,0 +1,136 @@
+"""The front desk: residents, and the devices lent to them."""
+from datetime import datetime, timezone
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from partanum.errors import PartanumError, load
+from services.booking import loans, residents, schemas, settings
+from services.booking.allocations import Overlap
+from services.booking.entrypoints import retry_races
+from services.booking.exceptions import NotAvailable
+
+expected = rpc(expected_exceptions=PartanumError)
+
+# Overdue loans are looked for this often; a loan is late by days, so minutes do not matter.
+OVERDUE_CHECK_SECONDS = 600
+
+
+class DeskEntrypoints:
+    # --- residents ---------------------------------------------------------------------
+
+    @expected
+    def register_resident(self, payload):
+        """{"display_name": "Amina B.", "phone": "06 12 34 56 78", "email": null,
+        "language": "ar", "channel": "sms", "consent": true, "card_number": "RS-0042",
+        "registered_by_partner_id": 2}"""
+        data = load(schemas.ResidentIn(), payload)
+        with self.db.transaction() as tx:
+            resident = residents.register(tx, data)
+            tx.commit()
+            return schemas.ResidentOut().dump(resident)
+
+    @expected
+    def get_resident(self, key):
+        """42 (the resident's id) or "RS-0042" (the card number scanned at the desk)."""
+        with self.db.transaction() as tx:
+            return schemas.ResidentOut().dump(residents.get(tx, key))
+
+    @expected
+    def update_resident(self, resident_id, payload):
+        """{"phone": null, "email": "amina@example.org", "channel": "email", "language": "fr"}"""
+        data = load(schemas.ResidentUpdate(), payload)
+        with self.db.transaction() as tx:
+            resident = residents.update(tx, resident_id, data)
+            tx.commit()
+            return schemas.ResidentOut().dump(resident)
+
+    @expected
+    def contact_details(self, resident_id):
+        """42 → {"resident_id": 42, "display_name": "Amina B.", "phone": "06 12 34 56 78",
+        "email": null, "language": "ar", "channel": "sms"}: for notifications, at send time."""
+        with self.db.transaction() as tx:
+            return schemas.ContactDetailsOut().dump(residents.get(tx, resident_id))
+
+    # --- loans ---------------------------------------------------------------------------
+
+    @expected
+    def set_category_policy(self, category_id, payload):
+        """3, {"loan_days": 14, "max_renewals": 2}"""
+        data = load(schemas.CategoryPolicyIn(), payload)
+        with self.db.transaction() as tx:
+            policy = loans.set_category_policy(tx, category_id, data)
+            tx.commit()
+            return schemas.CategoryPolicyOut().dump(policy)
+
+    @expected
+    def check_out(self, payload):
+        """{"asset_tag": "JV-LAP-003", "resident_id": 42, "site": "jean-vilar",
+        "reservation_id": null, "accessories": ["chargeur", "souris"],
+        "override_reason": null}"""
+        data = load(schemas.CheckOutIn(), payload)
+
+        def attempt():
+            with self.db.transaction() as tx:
+                loan = loans.check_out(tx, data, settings.buffer(self.config),
+                                       settings.zone(self.config),
+                                       settings.max_loans_per_resident(self.config))
+                tx.commit()
+                return schemas.LoanOut().dump(loan)
+
+        try:
+            return retry_races(attempt)
+        except Overlap:
+            raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
+                               {"asset_tag": data["asset_tag"]}) from None
+
+    @expected
+    def renew_loan(self, loan_id):
+        """12 → the loan with its new due_at."""
+
+        def attempt():
+            with self.db.transaction() as tx:
+                loan = loans.renew(tx, loan_id, settings.buffer(self.config), settings.zone(self.config))
+                tx.commit()
+                return schemas.LoanOut().dump(loan)
+
+        try:
+            return retry_races(attempt)
+        except Overlap:
+            raise NotAvailable(f"loan {loan_id}'s item was promised by a concurrent request",
+                               {"loan_id": loan_id}) from None
+
+    @expected
+    def check_in(self, payload):
+        """{"asset_tag": "JV-LAP-003", "condition": "good", "accessories": ["chargeur"]}
+        → the loan, with "missing_accessories": ["souris"]."""
+        data = load(schemas.CheckInIn(), payload)
+        with self.db.transaction() as tx:
+            loan = loans.check_in(tx, data)
+            tx.commit()
+            return schemas.LoanOut().dump(loan)
+
+    @expected
+    def declare_lost(self, loan_id):
+        """12 → the loan, now lost (which settles it: the resident may borrow again)."""
+        with self.db.transaction() as tx:
+            loan = loans.declare_lost(tx, loan_id)
+            tx.commit()
+            return schemas.LoanOut().dump(loan)
+
+    @expected
+    def get_loan(self, loan_id):
+        with self.db.transaction() as tx:
+            return schemas.LoanOut().dump(loans.get(tx, loan_id))
+
+    @expected
+    def resident_loans(self, resident_id):
+        """42 → that resident's loans, latest first."""
+        with self.db.transaction() as tx:
+            return schemas.LoanOut(many=True).dump(loans.of_resident(tx, resident_id))
+
+    @timer(interval=OVERDUE_CHECK_SECONDS)
+    def detect_overdue(self):
+        with self.db.transaction() as tx:
+            loans.detect_overdue(tx, datetime.now(timezone.utc))
+            tx.commit()

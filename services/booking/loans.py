@@ -1,0 +1,274 @@
+"""Loans of devices to residents at the front desk, as plain functions over one
+transaction: check-out, renewal, check-in, loss, and the overdue job.
+
+A loan takes its item through an allocation, like a reservation does, so that
+the database's overlap guard keeps a lent device from being promised to anyone
+else until it is due back (plus the buffer for its wipe).
+"""
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from partanum.dependencies import Transaction
+from partanum.errors import InvalidInput, NotFound
+from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from services.booking import residents, waiting_list
+from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
+from services.booking.exceptions import (
+    LoanNotActive, NoReturnDay, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused,
+    TooManyLoans,
+)
+from services.booking.models import (
+    Allocation, CategoryPolicy, Item, Loan, Reservation, Resident, Site, WaitingEntry,
+)
+
+ACTIVE = "active"
+# A reservation whose items can still be handed over at the desk.
+RESERVATION_OPEN = ("confirmed", "picked_up")
+# Someone is in line for a category at a site while their entry is in these states.
+STILL_WAITING = ("waiting", "held")
+
+
+# --- category policies ----------------------------------------------------------------
+
+
+def set_category_policy(tx: Transaction, category_id: int, data: dict) -> CategoryPolicy:
+    policy = tx.session.get(CategoryPolicy, category_id, with_for_update=True)
+    if policy is None:
+        policy = CategoryPolicy(category_id=category_id)
+        tx.session.add(policy)
+    policy.loan_days, policy.max_renewals = data["loan_days"], data["max_renewals"]
+    return policy
+
+
+def policy_for(tx: Transaction, category_id: int) -> CategoryPolicy:
+    """The category's policy, or the defaults (not stored) when none was set."""
+    policy = tx.session.get(CategoryPolicy, category_id)
+    return policy or CategoryPolicy(category_id=category_id, loan_days=domain.DEFAULT_LOAN_DAYS,
+                                    max_renewals=domain.DEFAULT_MAX_RENEWALS)
+
+
+# --- check-out ---------------------------------------------------------------------------
+
+
+def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, max_loans: int) -> Loan:
+    now = datetime.now(timezone.utc)
+    site = site_by_code(tx, data["site"])
+    resident = _borrower(tx, data["resident_id"])
+    item = _item(tx, data["asset_tag"])
+    reservation = _open_reservation(tx, data["reservation_id"]) if data["reservation_id"] else None
+    # A device reserved for this very hand-over may be lent, whatever the copy says.
+    lendable = domain.LENDABLE_STATUSES | ({"reserved"} if reservation else set())
+    if item.status not in lendable:
+        raise NotLendable(f"{item.asset_tag} cannot be lent: it is {item.status}",
+                          {"asset_tag": item.asset_tag, "status": item.status})
+    overridden = _over_limits(tx, resident, max_loans, data["override_reason"], now)
+    due = _due(now, policy_for(tx, item.category_id).loan_days, site, zone)
+    window = domain.Window(now, due)
+
+    if reservation is not None:
+        _release_reserved(tx, reservation, item, now)
+    # What they waited for, if they were in line: the hold gives way to the loan.
+    waiting_list.fulfil_hold(tx, resident.id, item.id, now)
+    _refuse_if_taken(tx, item, window, buffer, exclude=None)
+
+    loan = Loan(
+        item=item, resident=resident, reservation_id=reservation.id if reservation else None,
+        site_id=site.id, return_site_id=site.id, checked_out_at=now, due_at=due, status=ACTIVE,
+        renewals=0, accessories_out=data["accessories"], checked_out_by=tx.actor,
+        override_reason=data["override_reason"] if overridden else None,
+    )
+    tx.session.add(loan)
+    tx.session.add(claim(item, window, buffer, loan=loan))
+    flush_claims(tx)
+    tx.emit("booking.loan_checked_out", {
+        "loan_id": loan.id, "item_id": item.id, "resident_id": resident.id, "site_id": site.id,
+        "due_at": due, "overridden": overridden,
+    })
+    return loan
+
+
+def _borrower(tx: Transaction, resident_id: int) -> Resident:
+    # Locked, so that two desks lending to the same resident at once see each other's loan.
+    try:
+        return residents.get(tx, resident_id, lock=True)
+    except NotFound:
+        raise InvalidInput({"resident_id": [f"no resident {resident_id}"]}) from None
+
+
+def _item(tx: Transaction, asset_tag: str) -> Item:
+    item = tx.session.scalar(select(Item).where(Item.asset_tag == asset_tag))
+    if item is None:
+        raise InvalidInput({"asset_tag": [f"unknown asset tag {asset_tag}"]})
+    return item
+
+
+def _open_reservation(tx: Transaction, reservation_id: int) -> Reservation:
+    reservation = tx.session.get(Reservation, reservation_id, with_for_update=True)
+    if reservation is None or reservation.status not in RESERVATION_OPEN:
+        state = "no such reservation" if reservation is None else f"the reservation is {reservation.status}"
+        raise InvalidInput({"reservation_id": [state]})
+    return reservation
+
+
+def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_reason, now) -> bool:
+    """Whether staff lend past a limit (with their reason); refuse if they gave none."""
+    active = Loan.resident_id == resident.id, Loan.status == ACTIVE
+    count = tx.session.scalar(select(func.count()).select_from(Loan).where(*active))
+    overdue = tx.session.scalar(select(func.count()).select_from(Loan).where(*active, Loan.due_at < now))
+    refusal = domain.borrowing_refusal(count, overdue, max_loans)
+    if refusal is None:
+        return False
+    if override_reason:
+        return True
+    if refusal == "overdue":
+        raise OverdueLoanBlocks(
+            f"resident {resident.id} has {overdue} loan(s) past due: settle them first, "
+            "or give an override_reason", {"resident_id": resident.id, "overdue_loans": overdue})
+    raise TooManyLoans(
+        f"resident {resident.id} already has {count} device(s) (at most {max_loans}); "
+        "give an override_reason to lend more", {"resident_id": resident.id, "active_loans": count,
+                                                  "max_loans": max_loans})
+
+
+def _due(start: datetime, loan_days: int, site: Site, zone: ZoneInfo) -> datetime:
+    try:
+        return domain.due_date(start, loan_days, site.opening_hours, site.closures, zone)
+    except domain.NoReturnDay:
+        raise NoReturnDay(f"site {site.code} opens on no day ahead: no due date can be given",
+                          {"site": site.code}) from None
+
+
+def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now: datetime) -> None:
+    """The loan replaces the reservation's hold on this item, or on one of the same kind
+    (the desk may hand over any of the reserved tablets)."""
+    held = [a for a in reservation.allocations if a.released_at is None]
+    same = [a for a in held if a.item_id == item.id] or [
+        a for a in held if a.item.category_id == item.category_id]
+    if not same:
+        raise InvalidInput({"reservation_id": [f"holds no device like {item.asset_tag}"]})
+    same[0].released_at = now
+    if reservation.status == "confirmed":
+        reservation.status, reservation.picked_up_at = "picked_up", now
+    tx.session.flush()  # the guard must see the release before the loan's claim
+
+
+def _refuse_if_taken(tx: Transaction, item: Item, window: domain.Window, buffer: timedelta,
+                     exclude: int | None) -> None:
+    query = select(func.min(Allocation.starts_at), func.max(Allocation.blocked_until)).where(
+        Allocation.item_id == item.id, *overlapping(window, buffer))
+    if exclude is not None:
+        query = query.where(Allocation.id != exclude)
+    taken_from, taken_until = tx.session.execute(query).one()
+    if taken_from is not None:
+        raise NotAvailable(
+            f"{item.asset_tag} is taken from {taken_from:%Y-%m-%d %H:%M} until "
+            f"{taken_until:%Y-%m-%d %H:%M} UTC",
+            {"asset_tag": item.asset_tag, "taken_from": taken_from.isoformat(),
+             "taken_until": taken_until.isoformat()})
+
+
+# --- renewal, check-in, loss ----------------------------------------------------------------
+
+
+def get(tx: Transaction, loan_id: int, lock: bool = False) -> Loan:
+    loan = tx.session.get(Loan, loan_id, with_for_update=lock)
+    if loan is None:
+        raise NotFound("loan", loan_id)
+    return loan
+
+
+def _active(tx: Transaction, loan_id: int) -> Loan:
+    loan = get(tx, loan_id, lock=True)
+    if loan.status != ACTIVE:
+        raise LoanNotActive(f"loan {loan.id} is {loan.status}", {"loan_id": loan.id, "status": loan.status})
+    return loan
+
+
+def _allocations(tx: Transaction, loan: Loan) -> list[Allocation]:
+    return list(tx.session.scalars(select(Allocation).where(
+        Allocation.loan_id == loan.id, Allocation.released_at.is_(None))))
+
+
+def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> Loan:
+    loan = _active(tx, loan_id)
+    policy = policy_for(tx, loan.item.category_id)
+    waiting = tx.session.scalar(select(func.count()).select_from(WaitingEntry).where(
+        WaitingEntry.category_id == loan.item.category_id,
+        WaitingEntry.site_id == loan.return_site_id, WaitingEntry.status.in_(STILL_WAITING)))
+    refusal = domain.renewal_refusal(loan.renewals, policy.max_renewals, waiting)
+    if refusal:
+        raise RenewalRefused(f"loan {loan.id} cannot be renewed: {refusal}", {"loan_id": loan.id})
+    due = _due(loan.due_at, policy.loan_days, tx.session.get(Site, loan.return_site_id), zone)
+    (allocation,) = _allocations(tx, loan)
+    extended = domain.Window(allocation.starts_at, due)
+    try:
+        _refuse_if_taken(tx, loan.item, extended, buffer, exclude=allocation.id)
+    except NotAvailable as taken:
+        raise RenewalRefused(f"loan {loan.id} cannot be renewed: {taken}", taken.details) from None
+    allocation.ends_at, allocation.blocked_until = due, extended.blocked_until(buffer)
+    loan.due_at, loan.renewals = due, loan.renewals + 1
+    flush_claims(tx)
+    tx.emit("booking.loan_renewed", {
+        "loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id,
+        "due_at": due, "renewals": loan.renewals,
+    })
+    return loan
+
+
+def check_in(tx: Transaction, data: dict) -> Loan:
+    item = _item(tx, data["asset_tag"])
+    loan = tx.session.scalar(
+        select(Loan).where(Loan.item_id == item.id, Loan.status == ACTIVE).with_for_update())
+    if loan is None:
+        raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
+    now = datetime.now(timezone.utc)
+    loan.status, loan.returned_at = "returned", now
+    loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
+    _settle(tx, loan, now)
+    tx.emit("booking.loan_checked_in", {
+        "loan_id": loan.id, "item_id": item.id, "resident_id": loan.resident_id,
+        "condition": loan.condition_in,
+        "missing_accessories": domain.missing_accessories(loan.accessories_out, loan.accessories_in),
+    })
+    return loan
+
+
+def declare_lost(tx: Transaction, loan_id: int) -> Loan:
+    loan = _active(tx, loan_id)
+    loan.status = "lost"
+    _settle(tx, loan, datetime.now(timezone.utc))
+    tx.emit("booking.loan_lost", {"loan_id": loan.id, "item_id": loan.item_id,
+                                   "resident_id": loan.resident_id})
+    return loan
+
+
+def _settle(tx: Transaction, loan: Loan, now: datetime) -> None:
+    # The item's own status (awaiting_wipe, lost) now keeps it off the shelf, as the
+    # inventory reports it; the loan no longer needs to.
+    for allocation in _allocations(tx, loan):
+        allocation.released_at = now
+
+
+# --- overdue ------------------------------------------------------------------------------
+
+
+def detect_overdue(tx: Transaction, now: datetime) -> list[Loan]:
+    """Mark loans past due, each once, and announce them; a second run finds nothing new."""
+    late = tx.session.scalars(select(Loan).where(
+        Loan.status == ACTIVE, Loan.due_at < now, Loan.overdue_since.is_(None),
+    ).order_by(Loan.id).with_for_update()).all()
+    for loan in late:
+        loan.overdue_since = now
+        tx.emit("booking.loan_overdue", {
+            "loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id,
+            "due_at": loan.due_at, "days_overdue": domain.days_overdue(loan.due_at, now),
+        })
+    return late
+
+
+def of_resident(tx: Transaction, resident_id: int) -> list[Loan]:
+    residents.get(tx, resident_id)
+    return list(tx.session.scalars(
+        select(Loan).where(Loan.resident_id == resident_id).order_by(Loan.checked_out_at.desc())))

@@ -1,0 +1,69 @@
+"""Residents who borrow devices, as plain functions over one transaction.
+
+This table is the only place their name, phone and email live: events carry the
+resident's id, and other services ask for contact details when they need them.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from partanum.dependencies import Transaction
+from partanum.errors import InvalidInput, NotFound
+from services.booking import events  # noqa: F401 -- registers what we emit
+from services.booking.exceptions import CardNumberTaken
+from services.booking.models import Resident
+from services.booking.schemas import contact_problems
+
+
+def register(tx: Transaction, data: dict) -> Resident:
+    _card_number_free(tx, data["card_number"])
+    now = datetime.now(timezone.utc)
+    resident = Resident(
+        display_name=data["display_name"], phone=data["phone"], email=data["email"],
+        language=data["language"], channel=data["channel"], consent_at=now,
+        card_number=data["card_number"],
+        registered_by_partner_id=data["registered_by_partner_id"], created_at=now,
+    )
+    tx.session.add(resident)
+    tx.session.flush()
+    tx.emit("booking.resident_registered",
+            {"resident_id": resident.id, "partner_id": resident.registered_by_partner_id})
+    return resident
+
+
+def get(tx: Transaction, key: int | str, lock: bool = False) -> Resident:
+    """By id (an int) or by the card number scanned at the desk (a string)."""
+    query = select(Resident).where(Resident.erased_at.is_(None))
+    if isinstance(key, int) and not isinstance(key, bool):
+        query = query.where(Resident.id == key)
+    elif isinstance(key, str):
+        query = query.where(Resident.card_number == key)
+    else:
+        raise InvalidInput({"resident": ["an id or a card number"]})
+    resident = tx.session.scalar(query.with_for_update() if lock else query)
+    if resident is None:
+        raise NotFound("resident", key)
+    return resident
+
+
+def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:
+    resident = get(tx, resident_id, lock=True)
+    merged = {name: changes.get(name, getattr(resident, name)) for name in ("phone", "email", "channel")}
+    problems = contact_problems(merged["phone"], merged["email"], merged["channel"])
+    if problems:
+        raise InvalidInput(problems)
+    if changes.get("card_number") not in (None, resident.card_number):
+        _card_number_free(tx, changes["card_number"])
+    changed = sorted(name for name, value in changes.items() if getattr(resident, name) != value)
+    for name in changed:
+        setattr(resident, name, changes[name])
+    if changed:
+        tx.emit("booking.resident_updated", {"resident_id": resident.id, "changed": changed})
+    return resident
+
+
+def _card_number_free(tx: Transaction, card_number: str | None) -> None:
+    if card_number and tx.session.scalar(select(Resident.id).where(Resident.card_number == card_number)):
+        raise CardNumberTaken(f"card number {card_number!r} is already someone's",
+                              {"field": "card_number"})
+
