@@ -119,6 +119,28 @@ def _holdable_left(engine):
             Item.status == "available"))
 
 
+def test_a_returned_device_is_held_for_the_first_in_line_once_it_is_wiped(
+        inventory, network, events_seen):
+    container, engine, category_id = network
+    call(inventory, "change_status", "JV-TAB-002", {"status": "in_maintenance", "reason": "écran"})
+    borrower, waiting = resident(container, 1), resident(container, 2)
+    call(container, "check_out", {"asset_tag": "JV-TAB-001", "resident_id": borrower,
+                                  "site": "jean-vilar"})
+    entry = call(container, "join_waiting_list", {"resident_id": waiting,
+                                                  "category_id": category_id, "site": "jean-vilar"})
+    assert entry["status"] == "waiting"
+    offered = events_seen("booking.hold_offered")
+
+    call(container, "check_in", {"asset_tag": "JV-TAB-001", "condition": "good"})
+    wait_until(lambda: call(inventory, "get_item", "JV-TAB-001")["status"] == "awaiting_wipe",
+               what="the inventory to take the tablet back")
+    call(inventory, "record_wipe", "JV-TAB-001")
+
+    (hold,) = offered.wait(1)
+    assert (hold["data"]["entry_id"], hold["data"]["item_id"]) == (
+        entry["id"], call(inventory, "get_item", "JV-TAB-001")["id"])
+
+
 def test_leaving_the_line_hands_a_held_device_to_the_next(network):
     container, _engine, category_id = network
     line = {"category_id": category_id, "site": "jean-vilar"}
