@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
-from services.booking import residents, waiting_list
+from services.booking import reservations, residents, waiting_list
 from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import (
     LoanNotActive, NoReturnDay, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused,
@@ -81,6 +81,7 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
     )
     tx.session.add(loan)
     tx.session.add(claim(item, window, buffer, loan=loan))
+    item.status = "on_loan"  # see _settle
     flush_claims(tx)
     tx.emit("booking.loan_checked_out", {
         "loan_id": loan.id, "item_id": item.id, "resident_id": resident.id, "site_id": site.id,
@@ -148,9 +149,10 @@ def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now
         a for a in held if a.item.category_id == item.category_id]
     if not same:
         raise InvalidInput({"reservation_id": [f"holds no device like {item.asset_tag}"]})
-    same[0].released_at = now
     if reservation.status == "confirmed":
-        reservation.status, reservation.picked_up_at = "picked_up", now
+        # Handed over at the desk is picked up, the same way staff record it.
+        reservations.pick_up(tx, reservation.id, now)
+    same[0].released_at = now
     tx.session.flush()  # the guard must see the release before the loan's claim
 
 
@@ -226,7 +228,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
     now = datetime.now(timezone.utc)
     loan.status, loan.returned_at = "returned", now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
-    _settle(tx, loan, now)
+    _settle(tx, loan, now, "awaiting_wipe")
     tx.emit("booking.loan_checked_in", {
         "loan_id": loan.id, "item_id": item.id, "resident_id": loan.resident_id,
         "condition": loan.condition_in,
@@ -238,17 +240,23 @@ def check_in(tx: Transaction, data: dict) -> Loan:
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
     loan.status = "lost"
-    _settle(tx, loan, datetime.now(timezone.utc))
+    _settle(tx, loan, datetime.now(timezone.utc), "lost")
     tx.emit("booking.loan_lost", {"loan_id": loan.id, "item_id": loan.item_id,
                                    "resident_id": loan.resident_id})
     return loan
 
 
-def _settle(tx: Transaction, loan: Loan, now: datetime) -> None:
-    # The item's own status (awaiting_wipe, lost) now keeps it off the shelf, as the
-    # inventory reports it; the loan no longer needs to.
+def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> None:
+    """The loan lets go of its item; the item's status keeps it off the shelf.
+
+    The copy of the inventory is moved where the inventory will move the item
+    on this loan's event, without waiting for it: otherwise a device returned
+    before the inventory's "on_loan" came back would still read "available" here,
+    and could be lent again before its wipe. The inventory's own events, when
+    they arrive, bring the copy to the same state."""
     for allocation in _allocations(tx, loan):
         allocation.released_at = now
+    loan.item.status = item_status
 
 
 # --- overdue ------------------------------------------------------------------------------

@@ -143,9 +143,9 @@ def test_a_lent_laptop_is_not_lent_twice(desk):
     other = register(desk, card_number=None, display_name="Yusuf K.")
     lend(desk, amina["id"])
 
-    with pytest.raises(NotAvailable) as refused:
+    with pytest.raises(NotLendable) as refused:
         lend(desk, other["id"])
-    assert "taken" in str(refused.value) and refused.value.details["asset_tag"] == "JV-LAP-001"
+    assert refused.value.details == {"asset_tag": "JV-LAP-001", "status": "on_loan"}
 
 
 def test_a_laptop_reserved_by_staff_before_its_due_date_is_not_lent_and_staff_hear_until_when(desk):
@@ -344,3 +344,14 @@ def test_a_laptop_declared_lost_is_lost_in_the_inventory(desk, events_seen):
                                          "resident_id": amina["id"]}
     wait_until(lambda: call(desk.inventory, "get_item", "JV-LAP-001")["status"] == "lost",
                what="the inventory to see the loss")
+
+
+def test_a_laptop_returned_at_once_waits_for_its_wipe_whatever_the_inventory_has_said_yet(desk):
+    amina = register(desk)
+    yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043")
+    lend(desk, amina["id"], "JV-LAP-001")
+    call(desk.booking, "check_in", {"asset_tag": "JV-LAP-001", "condition": "good"})
+
+    with pytest.raises(NotLendable) as refused:
+        lend(desk, yusuf["id"], "JV-LAP-001")
+    assert refused.value.details["status"] == "awaiting_wipe"
