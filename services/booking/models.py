@@ -49,6 +49,9 @@ class Item(Base):
     owner_partner_id: Mapped[int] = mapped_column(Integer)
     site_id: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20))
+    # When the inventory's latest applied status event happened: an older event
+    # handled late (retries and concurrent workers reorder) must not undo it.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The owner may keep an item for itself whatever its sharing rules say.
     shareable: Mapped[bool] = mapped_column(Boolean, default=True)
 

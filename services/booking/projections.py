@@ -30,11 +30,16 @@ def apply(session: Session, event: Event, fetch_site) -> None:
         session.merge(Item(
             id=data["item_id"], asset_tag=data["asset_tag"], category_id=data["category_id"],
             owner_partner_id=data["owner_partner_id"], site_id=data["site_id"], status=data["status"],
+            status_changed_at=event.occurred_at,
         ))
     elif event.type == "inventory.kit_registered":
         session.merge(Kit(id=data["kit_id"], code=data["code"], item_ids=list(data["item_ids"])))
     elif event.type == "inventory.item_status_changed":
-        _item(session, data).status = data["to_status"]
+        item = _item(session, data)
+        # The inventory changes an item's status under a row lock, so occurred_at
+        # orders one item's status events; an older one handled late is ignored.
+        if item.status_changed_at is None or event.occurred_at > item.status_changed_at:
+            item.status, item.status_changed_at = data["to_status"], event.occurred_at
     elif event.type == "inventory.item_transferred":
         item = _item(session, data)
         item.site_id, item.owner_partner_id = data["to_site_id"], data["to_partner_id"]
