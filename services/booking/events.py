@@ -233,3 +233,13 @@ class HoldWithdrawn(Schema):
     entry_id = fields.Integer(required=True)
     resident_id = fields.Integer(required=True)
     item_id = fields.Integer(required=True)
+
+
+@contract("booking.reservation_outside_hours")
+class ReservationOutsideHours(Schema):
+    """A site's new hours or closures leave a future reservation's pickup or return
+    while it is closed; staff should move or cancel it."""
+
+    reservation_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)

@@ -339,3 +339,30 @@ def withdraw_item(tx: Transaction, item_id: int, to_status: str, now: datetime,
             "partner_id": reservation.partner_id,
         })
     return [allocation.reservation for allocation in withdrawn]
+
+
+# --- a site's hours or closures change -------------------------------------------------
+
+
+def recheck_site_hours(tx: Transaction, site_id: int, now: datetime, zone: ZoneInfo) -> list[Reservation]:
+    """Future confirmed reservations at a site whose pickup or return now falls
+    while it is closed (a new closure, shorter hours) are flagged for staff, who
+    decide whether to move or cancel them: nothing is cancelled behind their back."""
+    site = tx.session.get(Site, site_id)
+    flagged = []
+    for reservation in tx.session.scalars(select(Reservation).where(
+        Reservation.site_id == site_id, Reservation.status == "confirmed", Reservation.starts_at > now,
+    )):
+        window = domain.Window(reservation.starts_at, reservation.ends_at)
+        problems = domain.opening_problems(window, site.opening_hours, site.closures, zone)
+        if not problems:
+            continue
+        note = "the site's hours changed: " + "; ".join(m for ms in problems.values() for m in ms)
+        if reservation.attention and note in reservation.attention:
+            continue  # already told
+        reservation.attention = f"{reservation.attention}\n{note}" if reservation.attention else note
+        tx.emit("booking.reservation_outside_hours", {
+            "reservation_id": reservation.id, "partner_id": reservation.partner_id, "site_id": site_id,
+        })
+        flagged.append(reservation)
+    return flagged

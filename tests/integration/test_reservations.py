@@ -234,3 +234,21 @@ def test_an_item_leaving_service_is_replaced_in_the_reservations_holding_it(netw
     assert withdrawn.wait(2)[1]["data"]["replacement_item_id"] is None
     now = call(booking, "get_reservation", reservation["id"])
     assert now["asset_tags"] == ["JV-TAB-003"] and "no replacement" in now["attention"]
+
+
+def test_a_new_closure_flags_the_reservations_it_falls_on(network, inventory, events_seen):
+    booking = network["booking"]
+    flagged = events_seen("booking.reservation_outside_hours")
+    kept = call(booking, "reserve", tablets(network, starts_at=tuesday(14, weeks=1), ends_at=tuesday(17, weeks=1)))
+    hit = call(booking, "reserve", tablets(network))
+    closed_day = hit["starts_at"][:10]
+
+    call(inventory, "add_closure", "jean-vilar", {"starts_on": closed_day, "ends_on": closed_day,
+                                                  "reason": "dégât des eaux"})
+
+    (event,) = flagged.wait(1)
+    assert event["data"]["reservation_id"] == hit["id"]
+    flagged_now = call(booking, "get_reservation", hit["id"])
+    assert flagged_now["status"] == "confirmed"  # staff decide; nothing is cancelled for them
+    assert "the site's hours changed" in flagged_now["attention"]
+    assert call(booking, "get_reservation", kept["id"])["attention"] is None

@@ -18,6 +18,10 @@ class InventoryEventEntrypoints:
                     reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
                                                datetime.now(timezone.utc),
                                                settings.buffer(self.config))
+                if event.type == "inventory.site_hours_changed":
+                    reservations.recheck_site_hours(tx, event.data["site_id"],
+                                                    datetime.now(timezone.utc),
+                                                    settings.zone(self.config))
                 # A device now on a shelf goes to the first in line there; one
                 # taken off it gives its hold back.
                 waiting_list.after_inventory_event(tx, event, datetime.now(timezone.utc),
