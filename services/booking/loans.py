@@ -280,3 +280,17 @@ def of_resident(tx: Transaction, resident_id: int) -> list[Loan]:
     residents.get(tx, resident_id)
     return list(tx.session.scalars(
         select(Loan).where(Loan.resident_id == resident_id).order_by(Loan.checked_out_at.desc())))
+
+
+def record_refused_check_out(tx: Transaction, data: dict, reason: str, now: datetime) -> None:
+    """A refused check-out is unmet demand: a device of that category, at that desk,
+    from now for the category's usual loan. Ids only: not who asked."""
+    site = tx.session.scalar(select(Site).where(Site.code == data["site"]))
+    item = tx.session.scalar(select(Item).where(Item.asset_tag == data["asset_tag"]))
+    if site is None or item is None:
+        return  # a typo, not demand
+    days = policy_for(tx, item.category_id).loan_days
+    tx.emit("booking.demand_unmet", {
+        "partner_id": site.partner_id, "site_id": site.id, "category_id": item.category_id,
+        "quantity": 1, "starts_at": now, "ends_at": now + timedelta(days=days), "reason": reason,
+    })

@@ -138,7 +138,8 @@ def test_a_laptop_is_lent_until_closing_time_on_an_open_day_with_its_accessories
     assert datetime.fromisoformat(event["data"]["due_at"]) == due
 
 
-def test_a_lent_laptop_is_not_lent_twice(desk):
+def test_a_lent_laptop_is_not_lent_twice_and_the_refusal_counts_as_demand(desk, events_seen):
+    unmet = events_seen("booking.demand_unmet")
     amina = register(desk)
     other = register(desk, card_number=None, display_name="Yusuf K.")
     lend(desk, amina["id"])
@@ -146,6 +147,9 @@ def test_a_lent_laptop_is_not_lent_twice(desk):
     with pytest.raises(NotLendable) as refused:
         lend(desk, other["id"])
     assert refused.value.details == {"asset_tag": "JV-LAP-001", "status": "on_loan"}
+    (demand,) = unmet.wait(1)
+    assert demand["data"]["quantity"] == 1 and demand["data"]["site_id"] is not None
+    assert "resident" not in str(demand["data"])  # what, where, when; not who
 
 
 def test_a_laptop_reserved_by_staff_before_its_due_date_is_not_lent_and_staff_hear_until_when(desk):

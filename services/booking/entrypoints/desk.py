@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from partanum.errors import PartanumError, load
+from partanum.errors import Conflict, PartanumError, load
 from services.booking import loans, residents, schemas, settings
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import retry_races
@@ -79,10 +79,17 @@ class DeskEntrypoints:
                 return schemas.LoanOut().dump(loan)
 
         try:
-            return retry_races(attempt)
-        except Overlap:
-            raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
-                               {"asset_tag": data["asset_tag"]}) from None
+            try:
+                return retry_races(attempt)
+            except Overlap:
+                raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
+                                   {"asset_tag": data["asset_tag"]}) from None
+        except Conflict as refused:
+            # A resident left without the device they came for is demand managers must see.
+            with self.db.transaction() as tx:
+                loans.record_refused_check_out(tx, data, str(refused), datetime.now(timezone.utc))
+                tx.commit()
+            raise
 
     @expected
     def renew_loan(self, loan_id):
