@@ -75,15 +75,3 @@ class LoanNotActive(Conflict):
 @deserialize_to_instance
 class NoReturnDay(Conflict):
     """The return site has no opening day ahead: no due date can be promised."""
-
-
-@deserialize_to_instance
-class NotShared(NotAvailable):
-    """The items asked for belong to partners who do not share them with the
-    requester, or more of them than their owner lets one reservation take."""
-
-
-@deserialize_to_instance
-class WrongStatus(Conflict):
-    """The reservation is not in a state that allows this (e.g. returning what
-    was never picked up)."""
