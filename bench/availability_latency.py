@@ -8,6 +8,7 @@ allocation, 100 per item, from about 200 days ago to 200 days ahead, every
 fourth day at varying hours, so that no two allocations of an item overlap
 (the database's exclusion constraint checks every row as it goes in) and a
 random window finds some items busy. One in twenty is cancelled (released).
+A third of the (partner, category) pairs have a sharing rule.
 
 Then the booking runs as a real process and one client makes 300
 `availability` calls in sequence, for a random category, a random site or all
@@ -15,8 +16,9 @@ sites (one in four), and a random window of one to four hours in the next 200
 days. Figures, side by side from the same run:
 
 - availability_latency_p50/p95/p99: the RPC as a client sees it (target p95 < 50 ms);
-- availability_query_p50/p95/p99: the same `free_items` query run in this process
-  through SQLAlchemy's ORM, no broker: the database's and the ORM's share;
+- availability_query_p50/p95/p99: the same `free_items` query (sharing rules
+  included) run in this process through SQLAlchemy's ORM, no broker: the
+  database's and the ORM's share;
 - rpc_roundtrip_p50/p95: the `health` RPC (one `SELECT 1`): the floor of any RPC.
 
 The query plan (EXPLAIN ANALYZE) of the slowest kind of search, all sites, goes to
@@ -102,6 +104,11 @@ LOAD = [
                1 + (i / {CATEGORIES}) % {SITES}, 1 + (i / {CATEGORIES}) % {SITES},
                CASE WHEN i % 33 = 0 THEN 'retired' ELSE 'available' END, true
         FROM generate_series(1, {ITEMS}) i""",
+    # Some partners keep a category for themselves, some cap what one reservation takes.
+    f"""INSERT INTO sharing_rules (partner_id, category_id, shared, max_per_reservation)
+        SELECT p, c, (p + c) % 7 <> 0, CASE WHEN (p * c) % 5 = 0 THEN 10 END
+        FROM generate_series(1, {SITES}) p, generate_series(1, {CATEGORIES}) c
+        WHERE (p + c) % 3 = 0""",
     # Reservation r = (i - 1) * PER_ITEM + k + 1 holds item i on day (k - PER_ITEM/2) * 4
     # + i % 4 from today, for two hours from 08:00 + (i * 7 + k * 3) % 9 hours: four days
     # apart, an item's reservations never overlap, buffer included.
@@ -162,13 +169,15 @@ def load(url: str) -> float:
 
 
 def plan(count: int, rng: random.Random) -> list[dict]:
-    """Random availability requests: a category, a site or all sites, a window of one to
-    four hours starting on the hour between 08:00 and 16:00 UTC in the next 200 days."""
+    """Random availability requests by partner staff (what may my partner reserve?): a
+    category, a site or all sites, a window of one to four hours starting on the hour
+    between 08:00 and 16:00 UTC in the next 200 days."""
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     searches = []
     for _ in range(count):
         starts = today + timedelta(days=rng.randint(1, 200), hours=rng.randint(8, 16))
         searches.append({
+            "partner_id": rng.randint(1, SITES),
             "category_id": rng.randint(1, CATEGORIES),
             "site": None if rng.random() < ALL_SITES_SHARE else f"site-{rng.randint(1, SITES)}",
             "starts_at": starts.isoformat(),
@@ -236,7 +245,8 @@ def _free_items(session, search: dict):
     window = domain.Window(datetime.fromisoformat(search["starts_at"]),
                            datetime.fromisoformat(search["ends_at"]))
     return allocations.free_items(SimpleNamespace(session=session), search["category_id"],
-                                  site_id, window, timedelta(minutes=30))
+                                  site_id, window, timedelta(minutes=30),
+                                  for_partner=search["partner_id"])
 
 
 def explain(url: str, searches: list[dict]) -> str:
