@@ -22,6 +22,7 @@ from services.booking.exceptions import (
 from services.booking.models import (
     Allocation, CategoryPolicy, Item, Loan, Reservation, Resident, Site, WaitingEntry,
 )
+from services.booking.policies import policy_for
 
 ACTIVE = "active"
 # A reservation whose items can still be handed over at the desk.
@@ -40,13 +41,6 @@ def set_category_policy(tx: Transaction, category_id: int, data: dict) -> Catego
         tx.session.add(policy)
     policy.loan_days, policy.max_renewals = data["loan_days"], data["max_renewals"]
     return policy
-
-
-def policy_for(tx: Transaction, category_id: int) -> CategoryPolicy:
-    """The category's policy, or the defaults (not stored) when none was set."""
-    policy = tx.session.get(CategoryPolicy, category_id)
-    return policy or CategoryPolicy(category_id=category_id, loan_days=domain.DEFAULT_LOAN_DAYS,
-                                    max_renewals=domain.DEFAULT_MAX_RENEWALS)
 
 
 # --- check-out ---------------------------------------------------------------------------

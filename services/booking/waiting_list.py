@@ -19,7 +19,8 @@ from services.booking import domain, events  # noqa: F401 -- registers what we e
 from services.booking import settings
 from services.booking.allocations import Overlap, claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
-from services.booking.models import Allocation, CategoryPolicy, Item, Resident, Site, WaitingEntry
+from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
+from services.booking.policies import policy_for
 
 # A held device nobody came for was not used: it needs no charging or wiping after.
 NO_BUFFER = timedelta(0)
@@ -176,7 +177,7 @@ def _offer_line(tx: Transaction, category_id: int, site_id: int, now: datetime,
     if not waiting:
         return []
     # The device must stay free for the loan that follows the hold, not just the hold.
-    lend = domain.Window(now, expires + timedelta(days=_loan_days(tx, category_id)))
+    lend = domain.Window(now, expires + timedelta(days=policy_for(tx, category_id).loan_days))
     offered = []
     for item in _holdable(tx, category_id, site_id, lend, terms.buffer, len(waiting)):
         entry = waiting[len(offered)]
@@ -192,11 +193,6 @@ def _holdable(tx: Transaction, category_id: int, site_id: int, window: domain.Wi
         Item.category_id == category_id, Item.site_id == site_id,
         Item.status.in_(domain.HOLDABLE_STATUSES), ~clash,
     ).order_by(Item.id).limit(limit)).all()
-
-
-def _loan_days(tx: Transaction, category_id: int) -> int:
-    policy = tx.session.get(CategoryPolicy, category_id)
-    return policy.loan_days if policy else domain.DEFAULT_LOAN_DAYS
 
 
 def _claim_for(tx: Transaction, entry: WaitingEntry, item: Item, hold: domain.Window) -> bool:
