@@ -93,3 +93,14 @@ def engine_for():
     yield make
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture
+def smtp_server(tmp_path):
+    """A real SMTP server on a free port, in its own process, keeping every message:
+    `smtp_server.host`, `.port`, `.wait_for(count)` -> what it received, `.messages()`.
+    Variants (STARTTLS, SSL, AUTH, refused recipients) in tests/smtp_server.py."""
+    from tests.smtp_server import SmtpServer
+
+    with SmtpServer(tmp_path / "smtp") as server:
+        yield server

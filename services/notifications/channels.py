@@ -1,9 +1,30 @@
-"""How messages leave: email over SMTP, SMS over an HTTP gateway or a local log (to be written).
+"""How messages leave: email over SMTP, SMS over an HTTP gateway or a local log.
 
 Each channel's `send` either returns once the message is accepted, or raises
 DeliveryFailed (permanent=True when retrying cannot help: a refused address).
+
+A failure is permanent only when the fault lies with this recipient or this
+message (an unknown mailbox, a number the gateway refuses). When the fault is
+ours or passing (server down, timeouts, 4xx replies, a password or API key the
+server refuses) it is temporary: retrying with backoff is right, and staff are
+not told that a resident cannot be reached when the configuration is to blame.
+
+Contact details never leave through a reason: addresses and numbers are taken
+out of every server reply quoted in DeliveryFailed, since failures are recorded
+and shown to staff.
 """
+import json
+import re
+import smtplib
+import socket
+import ssl
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+import requests
 
 
 class DeliveryFailed(Exception):
@@ -26,3 +47,222 @@ class Sms:
     to: str
     text: str
     reference: str  # stable per (event, recipient, purpose); gateways dedupe on it
+
+
+def _without(reply: str, contact: str) -> str:
+    """A server reply fit for a failure record: the contact detail replaced."""
+    if contact:
+        reply = reply.replace(f"<{contact}>", "<recipient>").replace(contact, "<recipient>")
+    return reply[:200]
+
+
+# --- email ---------------------------------------------------------------------------
+
+
+def email_message(email: Email, sender: str) -> EmailMessage:
+    """multipart/alternative, text then HTML (clients show the last one they can),
+    both UTF-8; the Message-ID is the email's own so that a resend keeps it."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message_id = email.message_id.strip()
+    message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
+    # RFC 3834: out-of-office robots must not answer an automatic message.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.text, charset="utf-8")
+    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    return message
+
+
+class SmtpChannel:
+    """Sends each email over its own SMTP session: plain, STARTTLS (`starttls`) or
+    TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
+    is set. Certificates are verified against the system's CAs, or `cafile`. With
+    eventlet's monkey-patching smtplib waits on green sockets like any worker."""
+
+    def __init__(self, host: str, port: int, username: str | None = None,
+                 password: str | None = None, starttls: bool = False, use_ssl: bool = False,
+                 sender: str = "partanum@localhost", timeout: float = 10.0,
+                 cafile: str | None = None):
+        if starttls and use_ssl:
+            raise ValueError("choose STARTTLS or SSL, not both")
+        self.host, self.port = host, int(port)
+        self.username, self.password = username or None, password or ""
+        self.starttls, self.use_ssl = starttls, use_ssl
+        self.sender, self.timeout = sender, timeout
+        self.cafile = cafile or None
+        # smtplib would look up our own name (getfqdn) on every connection.
+        self.local_hostname = socket.getfqdn()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.cafile)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.use_ssl:
+            return smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                                    timeout=self.timeout, context=self._tls_context())
+        return smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
+                            timeout=self.timeout)
+
+    def send(self, email: Email) -> None:
+        message = email_message(email, self.sender)
+        try:
+            with self._connect() as smtp:
+                if self.starttls:
+                    # Never falls back to plain text: no STARTTLS, no sending.
+                    smtp.starttls(context=self._tls_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message, from_addr=parseaddr(self.sender)[1],
+                                  to_addrs=[email.to])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()), (0, b""))
+            raise self._refused("recipient refused", code, reply, email.to) from None
+        except smtplib.SMTPDataError as error:
+            raise self._refused("message refused", error.smtp_code, error.smtp_error,
+                                email.to) from None
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
+        except smtplib.SMTPSenderRefused as error:
+            raise DeliveryFailed(f"sender refused: {error.smtp_code} "
+                                 f"{_reply(error.smtp_error, email.to)}") from None
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
+                                 f"{_reply(error.smtp_error, email.to)}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
+        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
+            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
+                                 f"{_without(str(error), email.to)}") from None
+
+    @staticmethod
+    def _refused(what, code, reply, to) -> DeliveryFailed:
+        # 5xx: this address or this message will never be accepted; 4xx: try later.
+        return DeliveryFailed(f"{what}: {code} {_reply(reply, to)}", permanent=500 <= code < 600)
+
+
+def _reply(reply, to) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return _without(reply, to)
+
+
+# --- SMS -----------------------------------------------------------------------------
+
+
+def e164(number: str, country_code: str = "33") -> str:
+    """"06 12 34 56 78" → "+33612345678": gateways want international numbers; a
+    national one (leading 0) is taken as the network's own country."""
+    digits = re.sub(r"[^\d+]", "", number)
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("+"):
+        return digits
+    if digits.startswith("0"):
+        return f"+{country_code}{digits[1:]}"
+    return "+" + digits
+
+
+def masked(number: str) -> str:
+    """"06 12 34 56 78" → "********78": enough to tell two numbers apart in a log."""
+    digits = re.sub(r"\D", "", number)
+    return "*" * max(len(digits) - 2, 0) + digits[-2:]
+
+
+class HttpSmsChannel:
+    """An SMS gateway's HTTP API, in the shape of Sinch's batches API (other
+    gateways take the same few fields under other names):
+
+        POST <url>                                    e.g. https://eu.sms.api.sinch.com/xms/v1/<plan>/batches
+        Authorization: Bearer <api_key>
+        Content-Type: application/json
+        {"from": "<sender>", "to": ["+33612345678"], "body": "<text>",
+         "type": "mt_text", "client_reference": "<reference>"}
+
+    2xx: accepted. 4xx: this message is refused for good (a bad number, say), except
+    401 and 403 (our key is refused), 408 and 429 (too soon), which like 5xx,
+    timeouts and refused connections are temporary. `client_reference` stays the
+    same when a message is sent again, for the gateway's records and our own."""
+
+    def __init__(self, url: str, api_key: str, sender: str, timeout: float = 10.0,
+                 country_code: str = "33"):
+        self.url, self.api_key, self.sender, self.timeout = url, api_key, sender, timeout
+        self.country_code = country_code
+
+    def request_body(self, sms: Sms) -> dict:
+        return {"from": self.sender, "to": [e164(sms.to, self.country_code)], "body": sms.text,
+                "type": "mt_text", "client_reference": sms.reference}
+
+    def send(self, sms: Sms) -> None:
+        try:
+            response = requests.post(
+                self.url, json=self.request_body(sms), timeout=self.timeout,
+                headers={"Authorization": f"Bearer {self.api_key}"},
+            )
+        except requests.Timeout:
+            raise DeliveryFailed("SMS gateway timed out") from None
+        except requests.RequestException as error:
+            raise DeliveryFailed(f"SMS gateway unreachable: {type(error).__name__}") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        reply = _without(_without(response.text, sms.to), e164(sms.to, self.country_code))
+        permanent = 400 <= status < 500 and status not in (401, 403, 408, 429)
+        raise DeliveryFailed(f"SMS gateway answered {status}: {reply}", permanent=permanent)
+
+
+class LogSmsChannel:
+    """The default: each SMS appended to a local file as one JSON line, so that the
+    demo works offline. The number is masked: contact details stay out of logs.
+
+        {"at": "2025-03-04T09:12:00+00:00", "to": "********78", "reference": "…", "text": "…"}
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def send(self, sms: Sms) -> None:
+        line = json.dumps({
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "to": masked(sms.to), "reference": sms.reference, "text": sms.text,
+        }, ensure_ascii=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One write of one line in append mode: lines from concurrent sends do not mix.
+            with self.path.open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+        except OSError as error:
+            raise DeliveryFailed(f"SMS log not writable: {error.strerror}") from None
+
+
+# --- from the configuration --------------------------------------------------------------
+
+
+def channels_from_config(config: dict) -> dict:
+    """{"email": SmtpChannel, "sms": HttpSmsChannel or LogSmsChannel}, keyed by the
+    resident's channel preference, from the nameko config (see partanum/config.py)."""
+    email = SmtpChannel(
+        host=config.get("SMTP_HOST", "localhost"),
+        port=config.get("SMTP_PORT", 25),
+        username=config.get("SMTP_USERNAME"),
+        password=config.get("SMTP_PASSWORD"),
+        starttls=bool(config.get("SMTP_STARTTLS", False)),
+        use_ssl=bool(config.get("SMTP_SSL", False)),
+        sender=config.get("SMTP_SENDER", "partanum@localhost"),
+        timeout=float(config.get("SMTP_TIMEOUT", 10.0)),
+        cafile=config.get("SMTP_CA_FILE"),
+    )
+    provider = config.get("SMS_PROVIDER", "log")
+    if provider == "http":
+        sms = HttpSmsChannel(
+            url=config["SMS_URL"], api_key=config.get("SMS_API_KEY", ""),
+            sender=config.get("SMS_SENDER", "Partanum"),
+            timeout=float(config.get("SMS_TIMEOUT", 10.0)),
+        )
+    elif provider == "log":
+        sms = LogSmsChannel(config.get("SMS_LOG", "var/sms.log"))
+    else:
+        raise ValueError(f"unknown SMS provider {provider!r}: choose log or http")
+    return {"email": email, "sms": sms}
