@@ -32,6 +32,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0") not in ("0", "", "false", "no")
+
+
 def nameko_config(services=SERVICES) -> dict:
     return {
         "AMQP_URI": amqp_uri(),
@@ -58,4 +62,20 @@ def nameko_config(services=SERVICES) -> dict:
         "HOLD_HOURS": _int("PARTANUM_HOLD_HOURS", 48),
         # A returned loan is cut from its resident this many days later.
         "ANONYMISE_AFTER_DAYS": _int("PARTANUM_ANONYMISE_AFTER_DAYS", 30),
+        # Notifications: email over SMTP (STARTTLS or SSL, AUTH when a username is set).
+        "SMTP_HOST": os.environ.get("PARTANUM_SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int("PARTANUM_SMTP_PORT", 25),
+        "SMTP_USERNAME": os.environ.get("PARTANUM_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("PARTANUM_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _flag("PARTANUM_SMTP_STARTTLS", False),
+        "SMTP_SSL": _flag("PARTANUM_SMTP_SSL", False),
+        "SMTP_SENDER": os.environ.get("PARTANUM_SMTP_SENDER", "partanum@localhost"),
+        "SMTP_CA_FILE": os.environ.get("PARTANUM_SMTP_CA_FILE", ""),
+        # SMS: "log" writes them to a local file (numbers masked), "http" sends them
+        # through the gateway at SMS_URL.
+        "SMS_PROVIDER": os.environ.get("PARTANUM_SMS_PROVIDER", "log"),
+        "SMS_URL": os.environ.get("PARTANUM_SMS_URL", ""),
+        "SMS_API_KEY": os.environ.get("PARTANUM_SMS_API_KEY", ""),
+        "SMS_SENDER": os.environ.get("PARTANUM_SMS_SENDER", "Partanum"),
+        "SMS_LOG": os.environ.get("PARTANUM_SMS_LOG", str(data_dir() / "sms.log")),
     }

@@ -256,6 +256,8 @@ def channels_from_config(config: dict) -> dict:
     )
     provider = config.get("SMS_PROVIDER", "log")
     if provider == "http":
+        if not config.get("SMS_URL"):
+            raise ValueError("the http SMS provider needs its URL (PARTANUM_SMS_URL)")
         sms = HttpSmsChannel(
             url=config["SMS_URL"], api_key=config.get("SMS_API_KEY", ""),
             sender=config.get("SMS_SENDER", "Partanum"),
