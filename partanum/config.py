@@ -62,6 +62,16 @@ def nameko_config(services=SERVICES) -> dict:
         "HOLD_HOURS": _int("PARTANUM_HOLD_HOURS", 48),
         # A returned loan is cut from its resident this many days later.
         "ANONYMISE_AFTER_DAYS": _int("PARTANUM_ANONYMISE_AFTER_DAYS", 30),
+        # Notifications: no SMS between these local times (postponed to the morning).
+        "QUIET_FROM": os.environ.get("PARTANUM_QUIET_FROM", "21:00"),
+        "QUIET_UNTIL": os.environ.get("PARTANUM_QUIET_UNTIL", "08:00"),
+        # Beyond this many messages a day to one resident, messages are held for staff.
+        "MAX_MESSAGES_PER_DAY": _int("PARTANUM_MAX_MESSAGES_PER_DAY", 5),
+        # A loan overdue this many days becomes a task for staff to call the resident.
+        "CALL_AFTER_DAYS": _int("PARTANUM_CALL_AFTER_DAYS", 7),
+        # A failed send is retried after 60 s, 120 s… (at most an hour apart), then failed.
+        "SEND_MAX_ATTEMPTS": _int("PARTANUM_SEND_MAX_ATTEMPTS", 5),
+        "SEND_RETRY_BASE_DELAY": _float("PARTANUM_SEND_RETRY_BASE_DELAY", 60.0),
         # Notifications: email over SMTP (STARTTLS or SSL, AUTH when a username is set).
         "SMTP_HOST": os.environ.get("PARTANUM_SMTP_HOST", "localhost"),
         "SMTP_PORT": _int("PARTANUM_SMTP_PORT", 25),

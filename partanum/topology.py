@@ -81,7 +81,27 @@ INVENTORY_BOOKING = Subscription(
     "inventory.booking",
     ("booking.loan_checked_out", "booking.loan_checked_in", "booking.loan_lost"),
 )
-SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY, INVENTORY_BOOKING)
+# Notifications turn what happened into messages, and keep the sites' names, addresses
+# and hours to say where to go and to plan reminders on open days.
+NOTIFICATIONS = Subscription(
+    "notifications.events",
+    (
+        "inventory.site_registered",
+        "inventory.site_hours_changed",
+        "booking.reservation_created",
+        "booking.reservation_cancelled",
+        "booking.reservation_released",
+        "booking.reservation_outside_hours",
+        "booking.reservation_item_withdrawn",
+        "booking.loan_checked_out",
+        "booking.loan_renewed",
+        "booking.loan_checked_in",
+        "booking.loan_lost",
+        "booking.loan_overdue",
+        "booking.hold_offered",
+    ),
+)
+SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS)
 
 
 def declare(channel, subscriptions=None) -> None:

@@ -1,0 +1,244 @@
+"""What each event means to residents and staff: intents to send, recorded in the
+transaction that records the event in the inbox; the sender does the sending.
+
+`record(tx, event, …)` returns the messages it planned, so that the handler can
+send those due now as soon as the transaction is committed.
+"""
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from partanum.dependencies import Transaction
+from partanum.events import Event
+from services.notifications import domain
+from services.notifications.models import (
+    CANCELLED, PENDING, Loan, Message, Reservation, Site,
+)
+from services.notifications.settings import Settings
+
+# What a loan's later events make obsolete.
+LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
+
+
+def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
+           fetch_site) -> list[Message]:
+    """Plan the messages `event` calls for; `fetch_site(code)` asks the inventory for a
+    site's name, address, hours and closures."""
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return []
+    planner = _Planner(tx, event, now)
+    handler(planner, event.data, settings, fetch_site)
+    tx.session.flush()
+    return planner.planned
+
+
+class _Planner:
+    def __init__(self, tx: Transaction, event: Event, now: datetime):
+        self.session, self.event, self.now = tx.session, event, now
+        self.planned: list[Message] = []
+
+    def add(self, recipient: str, purpose: str, *, step: int = 0, at: datetime | None = None,
+            resident_id=None, partner_id=None, loan_id=None, reservation_id=None,
+            context: dict | None = None) -> None:
+        message = Message(
+            event_id=str(self.event.id), recipient=recipient, purpose=purpose, step=step,
+            resident_id=resident_id, partner_id=partner_id, loan_id=loan_id,
+            reservation_id=reservation_id, context=_jsonable(context or {}), status=PENDING,
+            send_after=at or self.now, attempts=0, created_at=self.now, updated_at=self.now,
+        )
+        self.session.add(message)
+        self.planned.append(message)
+
+    def to_resident(self, resident_id, purpose, **kwargs) -> None:
+        if resident_id is None:  # erased: nobody to tell
+            return
+        self.add(f"resident:{resident_id}", purpose, resident_id=resident_id, **kwargs)
+
+    def to_desk(self, partner_id, purpose, **kwargs) -> None:
+        recipient = f"partner:{partner_id}" if partner_id is not None else "partner:unknown"
+        self.add(recipient, purpose, partner_id=partner_id, **kwargs)
+
+    def cancel(self, *, loan_id=None, reservation_id=None, purposes=None) -> None:
+        query = update(Message).where(Message.status == PENDING)
+        if loan_id is not None:
+            query = query.where(Message.loan_id == loan_id)
+        if reservation_id is not None:
+            query = query.where(Message.reservation_id == reservation_id)
+        if purposes:
+            query = query.where(Message.purpose.in_(purposes))
+        self.session.execute(query.values(status=CANCELLED, updated_at=self.now,
+                                          last_error=f"obsolete after {self.event.type}"))
+
+
+def _jsonable(context: dict) -> dict:
+    return {key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in context.items()}
+
+
+def _partner_of_site(session, site_id) -> int | None:
+    site = session.get(Site, site_id) if site_id is not None else None
+    return site.partner_id if site else None
+
+
+# --- the inventory's sites ----------------------------------------------------------------
+
+
+def _site(planner, data, _settings, fetch_site):
+    session = planner.session
+    site = session.get(Site, data["site_id"])
+    code = data.get("code") or (site.code if site else None)
+    if code is None:
+        raise LookupError(f"site {data['site_id']} not known yet")  # retried later
+    details = fetch_site(code)
+    site = site or Site(id=data["site_id"])
+    site.code = details["code"]
+    site.partner_id = data.get("partner_id", site.partner_id)
+    site.name = details.get("name") or ""
+    site.address = details.get("address") or ""
+    site.opening_hours = details.get("opening_hours") or {}
+    site.closures = [[c["starts_on"], c["ends_on"]] for c in details.get("closures", [])]
+    session.merge(site)
+
+
+# --- reservations: partner staff ------------------------------------------------------------
+
+
+def _reservation_created(planner, data, _settings, _fetch):
+    planner.session.merge(Reservation(
+        id=data["reservation_id"], partner_id=data["partner_id"], site_id=data["site_id"],
+        starts_at=data["starts_at"], ends_at=data["ends_at"]))
+    planner.to_desk(data["partner_id"], "reservation_confirmed",
+                    reservation_id=data["reservation_id"],
+                    context={"reservation_id": data["reservation_id"], "site_id": data["site_id"],
+                             "starts_at": data["starts_at"], "ends_at": data["ends_at"],
+                             "item_count": len(data["item_ids"])})
+
+
+def _reservation_cancelled(planner, data, _settings, _fetch):
+    reservation = planner.session.get(Reservation, data["reservation_id"])
+    planner.cancel(reservation_id=data["reservation_id"])
+    partner_id = data.get("partner_id") or (reservation.partner_id if reservation else None)
+    reason = "no_show" if planner.event.type == "booking.reservation_released" else "cancelled"
+    context = {"reservation_id": data["reservation_id"], "reason": reason}
+    if reservation:
+        context.update(site_id=reservation.site_id, starts_at=reservation.starts_at,
+                       ends_at=reservation.ends_at)
+    planner.to_desk(partner_id, "reservation_cancelled", reservation_id=data["reservation_id"],
+                    context=context)
+
+
+def _reservation_outside_hours(planner, data, _settings, _fetch):
+    planner.to_desk(data["partner_id"], "reservation_changed", reservation_id=data["reservation_id"],
+                    context={"reservation_id": data["reservation_id"], "site_id": data["site_id"],
+                             "reason": "outside_hours"})
+
+
+def _item_withdrawn(planner, data, _settings, _fetch):
+    # One event per item withdrawn: the item is part of the intent's event, so two
+    # items of one reservation make two notices.
+    planner.to_desk(data["partner_id"], "item_withdrawn", reservation_id=data["reservation_id"],
+                    context={"reservation_id": data["reservation_id"], "item_id": data["item_id"],
+                             "replacement_item_id": data["replacement_item_id"]})
+
+
+# --- loans and holds: residents ----------------------------------------------------------------
+
+
+def _plan_reminders(planner, loan: Loan, settings: Settings) -> None:
+    site = planner.session.get(Site, loan.site_id) if loan.site_id is not None else None
+    plan = domain.reminder_plan(loan.due_at, planner.now, settings.zone,
+                                site.opening_hours if site else None,
+                                site.closures if site else None)
+    for reminder in plan:
+        planner.to_resident(loan.resident_id, "due_soon", step=reminder.step, at=reminder.at,
+                            loan_id=loan.id, partner_id=site.partner_id if site else None,
+                            context=_loan_context(loan, days_before=reminder.step))
+
+
+def _loan_context(loan: Loan, **extra) -> dict:
+    return {"loan_id": loan.id, "item_id": loan.item_id, "site_id": loan.site_id,
+            "due_at": loan.due_at, **extra}
+
+
+def _loan_checked_out(planner, data, settings, _fetch):
+    loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
+                site_id=data["site_id"], due_at=data["due_at"])
+    planner.session.merge(loan)
+    partner_id = _partner_of_site(planner.session, loan.site_id)
+    planner.to_resident(loan.resident_id, "loan_confirmed", loan_id=loan.id,
+                        partner_id=partner_id, context=_loan_context(loan))
+    _plan_reminders(planner, loan, settings)
+
+
+def _known_loan(planner, data) -> Loan:
+    """The loan as far as we know it; a loan whose check-out we never saw (an event
+    lost before this service existed) is known from this event on."""
+    loan = planner.session.get(Loan, data["loan_id"])
+    if loan is None:
+        loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
+                    site_id=None, due_at=data.get("due_at") or planner.now)
+        planner.session.add(loan)
+    loan.resident_id = data["resident_id"]
+    return loan
+
+
+def _loan_renewed(planner, data, settings, _fetch):
+    loan = _known_loan(planner, data)
+    loan.due_at = data["due_at"]
+    planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
+    _plan_reminders(planner, loan, settings)
+
+
+def _loan_checked_in(planner, data, _settings, _fetch):
+    loan = _known_loan(planner, data)
+    planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
+    planner.to_resident(loan.resident_id, "return_confirmed", loan_id=loan.id,
+                        partner_id=_partner_of_site(planner.session, loan.site_id),
+                        context=_loan_context(loan))
+
+
+def _loan_lost(planner, data, _settings, _fetch):
+    loan = _known_loan(planner, data)
+    planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
+
+
+def _loan_overdue(planner, data, settings, _fetch):
+    loan = _known_loan(planner, data)
+    loan.due_at = data["due_at"]
+    partner_id = _partner_of_site(planner.session, loan.site_id)
+    for planned in domain.overdue_plan(loan.due_at, planner.now, settings.call_after_days):
+        if planned.purpose == "call_resident":
+            if loan.resident_id is not None:
+                planner.to_desk(partner_id, "call_resident", at=planned.at, loan_id=loan.id,
+                                context=_loan_context(loan, resident_id=loan.resident_id,
+                                                      days_overdue=settings.call_after_days))
+        else:
+            planner.to_resident(loan.resident_id, "overdue", step=planned.step, at=planned.at,
+                                loan_id=loan.id, partner_id=partner_id,
+                                context=_loan_context(loan, level=planned.step))
+
+
+def _hold_offered(planner, data, _settings, _fetch):
+    planner.to_resident(data["resident_id"], "hold_offered",
+                        partner_id=_partner_of_site(planner.session, data["site_id"]),
+                        context={"item_id": data["item_id"], "site_id": data["site_id"],
+                                 "expires_at": data["expires_at"]})
+
+
+_HANDLERS = {
+    "inventory.site_registered": _site,
+    "inventory.site_hours_changed": _site,
+    "booking.reservation_created": _reservation_created,
+    "booking.reservation_cancelled": _reservation_cancelled,
+    "booking.reservation_released": _reservation_cancelled,
+    "booking.reservation_outside_hours": _reservation_outside_hours,
+    "booking.reservation_item_withdrawn": _item_withdrawn,
+    "booking.loan_checked_out": _loan_checked_out,
+    "booking.loan_renewed": _loan_renewed,
+    "booking.loan_checked_in": _loan_checked_in,
+    "booking.loan_lost": _loan_lost,
+    "booking.loan_overdue": _loan_overdue,
+    "booking.hold_offered": _hold_offered,
+}
+EVENT_TYPES = tuple(_HANDLERS)

@@ -1,0 +1,98 @@
+"""The notifications service: tells residents and partner staff, in their language,
+once, what the booking and the inventory did that concerns them.
+
+Events become intents (rows in `messages`) in the transaction that records them in
+the inbox; the sender sends what is due right after that commit, and a timer sends
+the rest (reminders, quiet-hour postponements, retries). See sending.py for what
+happens on a crash mid-send.
+"""
+from datetime import datetime, timezone
+import logging
+
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from partanum import inbox, topology
+from partanum.consumer import handle_events
+from partanum.dependencies import Database
+from partanum.errors import PartanumError, load
+from partanum.health import HealthCheck
+from services.notifications import intents, records, schemas, sending
+from services.notifications.dependencies import Channels
+from services.notifications.settings import Settings
+
+log = logging.getLogger(__name__)
+expected = rpc(expected_exceptions=PartanumError)
+
+# The timer looks for messages come due (reminders, retries) this often.
+SEND_POLL_SECONDS = 1.0
+
+
+class Service(HealthCheck):
+    name = "notifications"
+    db = Database()
+    channels = Channels()
+    booking = RpcProxy("booking")
+    inventory = RpcProxy("inventory")
+    config = Config()
+
+    def _sender(self) -> sending.Sender:
+        return sending.Sender(self.db, Settings.from_config(self.config), self.channels,
+                              self.booking.contact_details)
+
+    @handle_events(topology.NOTIFICATIONS)
+    def on_event(self, event):
+        now = datetime.now(timezone.utc)
+        with self.db.transaction() as tx:
+            planned = []
+            if inbox.first_delivery(tx.session, "notifications.on_event", event):
+                planned = intents.record(tx, event, now, Settings.from_config(self.config),
+                                         self.inventory.get_site)
+            tx.commit()
+        due = [message.id for message in planned if message.send_after <= now]
+        if due:
+            try:
+                self._sender().send_due(ids=due)
+            except Exception:  # noqa: BLE001 -- recorded and committed: the timer sends them
+                log.exception("sending right after %s failed; the timer will retry", event.type)
+
+    @timer(interval=SEND_POLL_SECONDS)
+    def send_pending(self):
+        self._sender().send_due()
+
+    @expected
+    def delivery_log(self, payload=None):
+        """{"resident_id": 42, "partner_id": null, "status": "failed",
+        "since": "2026-11-24T00:00:00+01:00"} (every key optional) → messages, latest
+        first: what, to whom by id, channel, status, when. Never contact details."""
+        query = load(schemas.DeliveryLogIn(), payload or {})
+        with self.db.transaction() as tx:
+            return schemas.MessageOut(many=True).dump(records.delivery_log(tx, **query))
+
+    @expected
+    def staff_notices(self, partner_id, include_done=False):
+        """3 → that partner desk's notices still to handle, latest first: reservations
+        confirmed, changed or cancelled, items withdrawn, residents to call, messages
+        that could not be delivered."""
+        with self.db.transaction() as tx:
+            notices = records.staff_notices(tx, partner_id, include_done)
+            return schemas.StaffNoticeOut(many=True).dump(notices)
+
+    @expected
+    def mark_notice_done(self, notice_id):
+        """17 → the notice, handled."""
+        with self.db.transaction() as tx:
+            notice = records.mark_notice_done(tx, notice_id, datetime.now(timezone.utc))
+            tx.commit()
+            return schemas.StaffNoticeOut().dump(notice)
+
+    @expected
+    def set_partner_contact(self, partner_id, payload):
+        """3, {"email": "accueil@jean-vilar.example", "language": "fr"}: the desk's own
+        address (not a person's); staff notices are also emailed there."""
+        data = load(schemas.PartnerContactIn(), payload)
+        with self.db.transaction() as tx:
+            contact = records.set_partner_contact(tx, partner_id, data)
+            tx.commit()
+            return schemas.PartnerContactOut().dump(contact)

@@ -1,0 +1,214 @@
+"""The sender over a real SQLite file, with channels, contacts and texts as small
+fakes honouring their interfaces: one message per (event, recipient, purpose), a
+crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
+fallback, "none" as a call task, retries then failure shown to staff."""
+import uuid
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from partanum import inbox, migrate
+from partanum.db import make_engine
+from partanum.dependencies import UnitOfWork
+from partanum.errors import NotFound
+from partanum.events import Event
+import services.booking.events  # noqa: F401 -- registers the contracts
+from services.notifications import intents, sending
+from services.notifications.channels import DeliveryFailed
+from services.notifications.models import Message, StaffNotice
+from services.notifications.settings import Settings
+from services.notifications.texts import Rendered
+
+PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2026, 12, 1, 12, tzinfo=PARIS)
+SETTINGS = Settings(zone=PARIS, quiet_from=time(21), quiet_until=time(8), max_per_day=5,
+                    call_after_days=7, max_attempts=3, retry_base_delay=timedelta(seconds=60))
+
+
+class FakeChannel:
+    def __init__(self, fail=None):
+        self.sent, self.fail = [], fail
+
+    def send(self, outgoing):
+        if self.fail:
+            raise self.fail
+        self.sent.append(outgoing)
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def render(purpose, language, context):
+    return Rendered(subject=f"{purpose}/{language}", text="t", html="<p>t</p>", sms=f"{purpose}")
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'notifications.sqlite3'}"
+    migrate.upgrade("notifications", url)
+    engine = make_engine(url)
+    yield UnitOfWork(sessionmaker(engine, expire_on_commit=False), "notifications", "test",
+                     lambda: None)
+    engine.dispose()
+
+
+@pytest.fixture
+def world(db):
+    residents = {42: {"resident_id": 42, "display_name": "Amina B.", "phone": "0612345678",
+                      "email": "amina@example.org", "language": "ar", "channel": "sms"}}
+
+    def contacts(resident_id):
+        if resident_id not in residents:
+            raise NotFound("resident", resident_id)
+        return residents[resident_id]
+
+    clock = Clock(NOON)
+    channels = {"email": FakeChannel(), "sms": FakeChannel()}
+    sender = sending.Sender(db, SETTINGS, channels, contacts, render=render, clock=clock)
+    return sender, residents, channels, clock
+
+
+def event(event_type, **data):
+    return Event(id=uuid.uuid4(), type=event_type, version=1, occurred_at=NOON,
+                 producer="booking", actor="staff:1", data=data)
+
+
+def checked_out(loan_id=7, resident_id=42, due_in_days=14):
+    return event("booking.loan_checked_out", loan_id=loan_id, item_id=3, resident_id=resident_id,
+                 site_id=1, due_at=NOON + timedelta(days=due_in_days), overridden=False)
+
+
+def deliver(db, sender, the_event):
+    """As the handler does: intents recorded with the inbox, then what is due sent."""
+    with db.transaction() as tx:
+        planned = []
+        if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
+            planned = intents.record(tx, the_event, sender.clock(), SETTINGS, lambda code: {})
+        tx.commit()
+    sender.send_due(ids=[m.id for m in planned if m.send_after <= sender.clock()])
+
+
+def messages(db, **where):
+    with db.transaction() as tx:
+        query = select(Message).order_by(Message.id)
+        for key, value in where.items():
+            query = query.where(getattr(Message, key) == value)
+        return list(tx.session.scalars(query))
+
+
+def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
+    sender, _, channels, _ = world
+    loan = checked_out()
+    deliver(db, sender, loan)
+    deliver(db, sender, loan)
+    assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed"]
+    assert [(m.purpose, m.step, m.status) for m in messages(db)] == [
+        ("loan_confirmed", 0, "sent"), ("due_soon", 2, "pending"), ("due_soon", 1, "pending")]
+
+
+def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
+    sender, _, channels, clock = world
+    with db.transaction() as tx:
+        intents.record(tx, checked_out(), clock(), SETTINGS, lambda code: {})
+        tx.commit()
+    [claimed] = sending.claim(db, clock())  # then the process dies before sending
+    assert sending.recover(db, clock()) == 1
+    sender.send_due()
+    sender.send_due()
+    [sms] = channels["sms"].sent
+    [message] = messages(db, id=claimed)
+    assert (message.status, sms.reference) == ("sent", message.reference)
+
+
+def test_renewal_moves_the_reminders_and_return_cancels_them(world, db):
+    sender, _, channels, _ = world
+    deliver(db, sender, checked_out())
+    deliver(db, sender, event("booking.loan_renewed", loan_id=7, item_id=3, resident_id=42,
+                              due_at=NOON + timedelta(days=28), renewals=1))
+    pending = messages(db, purpose="due_soon", status="pending")
+    assert sorted(m.send_after.date() for m in pending) == [
+        (NOON + timedelta(days=26)).date(), (NOON + timedelta(days=27)).date()]
+    deliver(db, sender, event("booking.loan_checked_in", loan_id=7, item_id=3, resident_id=42,
+                              condition="good", missing_accessories=[]))
+    assert messages(db, purpose="due_soon", status="pending") == []
+    assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed", "return_confirmed"]
+
+
+def test_no_sms_at_night_it_waits_for_the_morning(world, db):
+    sender, _, channels, clock = world
+    clock.now = datetime(2026, 12, 1, 22, tzinfo=PARIS)
+    deliver(db, sender, checked_out())
+    assert channels["sms"].sent == []
+    [confirmation] = messages(db, purpose="loan_confirmed")
+    assert (confirmation.status, confirmation.send_after) == (
+        "pending", datetime(2026, 12, 2, 8, tzinfo=PARIS))
+    clock.now = datetime(2026, 12, 2, 8, 0, 1, tzinfo=PARIS)
+    sender.send_due()
+    assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed"]
+
+
+def test_beyond_the_daily_cap_messages_are_held_for_staff(world, db):
+    sender, _, channels, _ = world
+    for loan_id in range(1, 8):
+        deliver(db, sender, checked_out(loan_id=loan_id))
+    assert len(channels["sms"].sent) == 5
+    assert [m.loan_id for m in messages(db, status="capped")] == [6, 7]
+
+
+def test_a_failed_sms_falls_back_to_email(world, db):
+    sender, _, channels, _ = world
+    channels["sms"].fail = DeliveryFailed("gateway answered 400", permanent=True)
+    deliver(db, sender, checked_out())
+    [email] = channels["email"].sent
+    [message] = messages(db, purpose="loan_confirmed")
+    assert (message.status, message.channel, email.message_id) == ("sent", "email", message.reference)
+
+
+def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
+    sender, residents, channels, _ = world
+    residents[42]["channel"] = "none"
+    with db.transaction() as tx:
+        tx.session.execute(Message.__table__.insert().values(
+            event_id=str(uuid.uuid4()), recipient="resident:42", purpose="hold_offered", step=0,
+            resident_id=42, partner_id=2, context={}, status="pending", send_after=NOON,
+            attempts=0, created_at=NOON, updated_at=NOON))
+        tx.commit()
+    sender.send_due()
+    assert channels["sms"].sent == channels["email"].sent == []
+    [message] = messages(db, purpose="hold_offered")
+    assert message.status == "call_task"
+    with db.transaction() as tx:
+        [notice] = tx.session.scalars(select(StaffNotice)).all()
+    assert (notice.partner_id, notice.kind, notice.resident_id, notice.context["tell"]) == (
+        2, "call_resident", 42, "hold_offered")
+
+
+def test_a_send_failing_every_time_is_retried_then_failed_and_staff_told(world, db):
+    sender, _, channels, clock = world
+    channels["sms"].fail = channels["email"].fail = DeliveryFailed("server down")
+    deliver(db, sender, checked_out())
+    [message] = messages(db, purpose="loan_confirmed")
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.send_after == clock() + timedelta(seconds=60)
+    for _ in range(2):
+        clock.now += timedelta(hours=1)
+        sender.send_due()
+    [message] = messages(db, purpose="loan_confirmed")
+    assert (message.status, message.attempts) == ("failed", 3)
+    assert [m.status for m in messages(db, purpose="undeliverable")] == ["sent"]  # listed
+
+
+def test_an_erased_resident_is_not_messaged(world, db):
+    sender, residents, channels, _ = world
+    del residents[42]
+    deliver(db, sender, checked_out())
+    assert channels["sms"].sent == []
+    assert messages(db, purpose="loan_confirmed")[0].status == "cancelled"
