@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .ONESHELL:
 
 # The services `make run` starts and `make migrate` migrates.
-SERVICES := inventory booking
+SERVICES := inventory booking notifications
 
 VENV := .venv
 PY := $(VENV)/bin/python
