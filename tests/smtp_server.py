@@ -77,6 +77,8 @@ class SmtpServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process:
+            self.process.stdout.close()
 
     def messages(self) -> list:
         received = []
