@@ -82,12 +82,14 @@ INVENTORY_BOOKING = Subscription(
     ("booking.loan_checked_out", "booking.loan_checked_in", "booking.loan_lost"),
 )
 # Notifications turn what happened into messages, and keep the sites' names, addresses
-# and hours to say where to go and to plan reminders on open days.
+# and hours to say where to go and to plan reminders on open days, and the devices'
+# names.
 NOTIFICATIONS = Subscription(
     "notifications.events",
     (
         "inventory.site_registered",
         "inventory.site_hours_changed",
+        "inventory.item_registered",
         "booking.reservation_created",
         "booking.reservation_cancelled",
         "booking.reservation_released",

@@ -12,7 +12,7 @@ from partanum.dependencies import Transaction
 from partanum.events import Event
 from services.notifications import domain
 from services.notifications.models import (
-    CANCELLED, PENDING, Loan, Message, Reservation, Site,
+    CANCELLED, PENDING, Item, Loan, Message, Reservation, Site,
 )
 from services.notifications.settings import Settings
 
@@ -21,14 +21,14 @@ LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
 
 
 def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
-           fetch_site) -> list[Message]:
-    """Plan the messages `event` calls for; `fetch_site(code)` asks the inventory for a
-    site's name, address, hours and closures."""
+           inventory) -> list[Message]:
+    """Plan the messages `event` calls for; `inventory` answers `get_site(code)` (a
+    site's name, address, hours and closures) and `get_item(asset_tag)`."""
     handler = _HANDLERS.get(event.type)
     if handler is None:
         return []
     planner = _Planner(tx, event, now)
-    handler(planner, event.data, settings, fetch_site)
+    handler(planner, event.data, settings, inventory)
     tx.session.flush()
     return planner.planned
 
@@ -84,13 +84,13 @@ def _partner_of_site(session, site_id) -> int | None:
 # --- the inventory's sites ----------------------------------------------------------------
 
 
-def _site(planner, data, _settings, fetch_site):
+def _site(planner, data, _settings, inventory):
     session = planner.session
     site = session.get(Site, data["site_id"])
     code = data.get("code") or (site.code if site else None)
     if code is None:
         raise LookupError(f"site {data['site_id']} not known yet")  # retried later
-    details = fetch_site(code)
+    details = inventory.get_site(code)
     site = site or Site(id=data["site_id"])
     site.code = details["code"]
     site.partner_id = data.get("partner_id", site.partner_id)
@@ -99,6 +99,12 @@ def _site(planner, data, _settings, fetch_site):
     site.opening_hours = details.get("opening_hours") or {}
     site.closures = [[c["starts_on"], c["ends_on"]] for c in details.get("closures", [])]
     session.merge(site)
+
+
+def _item(planner, data, _settings, inventory):
+    details = inventory.get_item(data["asset_tag"])
+    planner.session.merge(Item(id=data["item_id"], label=(
+        f"{details.get('make', '')} {details.get('model', '')} ({data['asset_tag']})").strip()))
 
 
 # --- reservations: partner staff ------------------------------------------------------------
@@ -119,7 +125,7 @@ def _reservation_cancelled(planner, data, _settings, _fetch):
     reservation = planner.session.get(Reservation, data["reservation_id"])
     planner.cancel(reservation_id=data["reservation_id"])
     partner_id = data.get("partner_id") or (reservation.partner_id if reservation else None)
-    reason = "no_show" if planner.event.type == "booking.reservation_released" else "cancelled"
+    reason = "released" if planner.event.type == "booking.reservation_released" else "cancelled"
     context = {"reservation_id": data["reservation_id"], "reason": reason}
     if reservation:
         context.update(site_id=reservation.site_id, starts_at=reservation.starts_at,
@@ -128,9 +134,18 @@ def _reservation_cancelled(planner, data, _settings, _fetch):
                     context=context)
 
 
+def _reservation_facts(planner, reservation_id) -> dict:
+    reservation = planner.session.get(Reservation, reservation_id)
+    if reservation is None:
+        return {"starts_at": None, "ends_at": None}
+    return {"site_id": reservation.site_id, "starts_at": reservation.starts_at,
+            "ends_at": reservation.ends_at}
+
+
 def _reservation_outside_hours(planner, data, _settings, _fetch):
     planner.to_desk(data["partner_id"], "reservation_changed", reservation_id=data["reservation_id"],
-                    context={"reservation_id": data["reservation_id"], "site_id": data["site_id"],
+                    context={**_reservation_facts(planner, data["reservation_id"]),
+                             "reservation_id": data["reservation_id"], "site_id": data["site_id"],
                              "reason": "outside_hours"})
 
 
@@ -138,7 +153,8 @@ def _item_withdrawn(planner, data, _settings, _fetch):
     # One event per item withdrawn: the item is part of the intent's event, so two
     # items of one reservation make two notices.
     planner.to_desk(data["partner_id"], "item_withdrawn", reservation_id=data["reservation_id"],
-                    context={"reservation_id": data["reservation_id"], "item_id": data["item_id"],
+                    context={**_reservation_facts(planner, data["reservation_id"]),
+                             "reservation_id": data["reservation_id"], "item_id": data["item_id"],
                              "replacement_item_id": data["replacement_item_id"]})
 
 
@@ -229,6 +245,7 @@ def _hold_offered(planner, data, _settings, _fetch):
 _HANDLERS = {
     "inventory.site_registered": _site,
     "inventory.site_hours_changed": _site,
+    "inventory.item_registered": _item,
     "booking.reservation_created": _reservation_created,
     "booking.reservation_cancelled": _reservation_cancelled,
     "booking.reservation_released": _reservation_cancelled,

@@ -115,6 +115,15 @@ class Site(Base):
     closures: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class Item(Base):
+    """How a device is named to people: "Lenovo ThinkPad E14 (JV-LAP-003)"."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(String(200))
+
+
 class Loan(Base):
     __tablename__ = "loans"
 

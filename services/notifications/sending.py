@@ -25,7 +25,7 @@ from partanum.errors import NotFound
 from services.notifications import domain, texts
 from services.notifications.channels import DeliveryFailed, Email, Sms
 from services.notifications.models import (
-    CALL_TASK, CANCELLED, CAPPED, FAILED, PENDING, SENDING, SENT, Message, PartnerContact, Site,
+    CALL_TASK, CANCELLED, CAPPED, FAILED, PENDING, SENDING, SENT, Item, Message, PartnerContact, Site,
     StaffNotice,
 )
 from services.notifications.settings import Settings
@@ -49,7 +49,7 @@ class Sender:
     settings: Settings
     channels: dict
     contacts: object
-    render: object = texts.render
+    render: object = None  # texts.render, looked up when sending
     clock: object = now_utc
 
     def send_due(self, ids=None, limit: int = BATCH) -> int:
@@ -85,6 +85,9 @@ class Sender:
             tx.commit()
         return created
 
+    def _render(self, purpose, language, context):
+        return (self.render or texts.render)(purpose, language, context)
+
     # --- one message -----------------------------------------------------------------------
 
     def _deliver(self, job: "_Job") -> "Outcome":
@@ -110,16 +113,23 @@ class Sender:
                 return Outcome(PENDING, send_after=domain.quiet_ends(now, s.zone, s.quiet_until))
             order = [channel for channel in order if channel != "sms"]
         language = contact.get("language") or texts.DEFAULT_LANGUAGE
-        rendered = self.render(job.purpose, language,
-                               job.render_context(display_name=contact.get("display_name")))
+        rendered = self._render(job.purpose, language,
+                               job.render_context(self.clock()))
         addresses = {"email": contact.get("email"), "sms": contact.get("phone")}
         return self._try(job, rendered, [(channel, addresses[channel]) for channel in order])
 
     def _to_desk(self, job) -> "Outcome":
         if not job.desk_email:
             return Outcome(SENT, channel="desk")  # listed by staff_notices only
-        rendered = self.render(job.purpose, job.desk_language or texts.DEFAULT_LANGUAGE,
-                               job.render_context())
+        resident_id = job.context.get("resident_id")
+        name = None
+        if resident_id is not None:
+            try:
+                name = self.contacts(resident_id).get("display_name")
+            except NotFound:
+                pass  # erased: the id is shown instead
+        rendered = self._render(job.purpose, job.desk_language or texts.DEFAULT_LANGUAGE,
+                               job.render_context(self.clock(), resident_display_name=name))
         return self._try(job, rendered, [("email", job.desk_email)])
 
     def _try(self, job, rendered, routes) -> "Outcome":
@@ -166,6 +176,7 @@ class _Job:
     desk_email: str | None
     desk_language: str | None
     sent_today: int
+    labels: dict = field(default_factory=dict)
     zone: object = field(repr=False, default=None)
 
     @classmethod
@@ -179,6 +190,9 @@ class _Job:
                 Message.recipient == message.recipient,
                 Message.status == SENT,
                 Message.sent_at >= domain.start_of_day(now, settings.zone)))
+        item_ids = [message.context.get(key) for key in ("item_id", "replacement_item_id")]
+        labels = {item.id: item.label for item in session.scalars(
+            select(Item).where(Item.id.in_([i for i in item_ids if i is not None])))}
         return cls(
             id=message.id, recipient=message.recipient, purpose=message.purpose,
             resident_id=message.resident_id, reference=message.reference,
@@ -186,23 +200,33 @@ class _Job:
             site={"name": site.name, "address": site.address, "opening_hours": site.opening_hours,
                   "closures": site.closures, "code": site.code} if site else None,
             desk_email=desk.email if desk else None, desk_language=desk.language if desk else None,
-            sent_today=sent_today, zone=settings.zone,
+            sent_today=sent_today, labels=labels, zone=settings.zone,
         )
 
-    def render_context(self, **extra) -> dict:
-        """The message's context with its dates as aware datetimes in the sites' time
-        zone, the site's name, address and hours, and what the caller adds (the
-        resident's name, read at send time and not kept)."""
-        context = {}
-        for key, value in self.context.items():
-            if isinstance(value, str) and key.endswith("_at"):
-                value = datetime.fromisoformat(value).astimezone(self.zone)
-            context[key] = value
+    def render_context(self, now: datetime, **extra) -> dict:
+        """What texts.render needs (texts.CONTEXT_KEYS): the message's own context, the
+        site's name, address and hours, the device's name, and what the caller adds
+        (a resident's name for staff, read at send time and not kept)."""
+        context = dict(self.context)
         site = self.site or {}
-        context.update(site_name=site.get("name", ""), site_address=site.get("address", ""),
-                       opening_hours=site.get("opening_hours", {}), timezone=str(self.zone))
-        context.update({key: value for key, value in extra.items() if value is not None})
+        due_at = context.get("due_at")
+        context.update(
+            item_label=self.labels.get(context.get("item_id")) or _unnamed(context.get("item_id")),
+            replacement_label=(self.labels.get(context.get("replacement_item_id"))
+                               or _unnamed(context.get("replacement_item_id"))),
+            site_name=site.get("name"), site_address=site.get("address"),
+            site_hours=site.get("opening_hours"), time_zone=str(self.zone),
+            overdue_level=context.get("level"),
+            days_overdue=(now - datetime.fromisoformat(due_at)).days if due_at else None,
+            quantity=context.get("item_count"), change=context.get("reason"),
+            failed_purpose=context.get("purpose"),
+        )
+        context.update(extra)
         return context
+
+
+def _unnamed(item_id) -> str | None:
+    return None if item_id is None else f"n° {item_id}"
 
 
 def claim(db, now: datetime, ids=None, limit: int = BATCH) -> list[int]:

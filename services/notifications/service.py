@@ -48,7 +48,7 @@ class Service(HealthCheck):
             planned = []
             if inbox.first_delivery(tx.session, "notifications.on_event", event):
                 planned = intents.record(tx, event, now, Settings.from_config(self.config),
-                                         self.inventory.get_site)
+                                         self.inventory)
             tx.commit()
         due = [message.id for message in planned if message.send_after <= now]
         if due:

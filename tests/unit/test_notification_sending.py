@@ -3,6 +3,7 @@ fakes honouring their interfaces: one message per (event, recipient, purpose), a
 crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
 fallback, "none" as a call task, retries then failure shown to staff."""
 import uuid
+from types import SimpleNamespace
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from services.notifications.texts import Rendered
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2026, 12, 1, 12, tzinfo=PARIS)
+INVENTORY = SimpleNamespace(get_site=lambda code: {}, get_item=lambda asset_tag: {})
 SETTINGS = Settings(zone=PARIS, quiet_from=time(21), quiet_until=time(8), max_per_day=5,
                     call_after_days=7, max_attempts=3, retry_base_delay=timedelta(seconds=60))
 
@@ -91,7 +93,7 @@ def deliver(db, sender, the_event):
     with db.transaction() as tx:
         planned = []
         if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
-            planned = intents.record(tx, the_event, sender.clock(), SETTINGS, lambda code: {})
+            planned = intents.record(tx, the_event, sender.clock(), SETTINGS, INVENTORY)
         tx.commit()
     sender.send_due(ids=[m.id for m in planned if m.send_after <= sender.clock()])
 
@@ -117,7 +119,7 @@ def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
 def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
     sender, _, channels, clock = world
     with db.transaction() as tx:
-        intents.record(tx, checked_out(), clock(), SETTINGS, lambda code: {})
+        intents.record(tx, checked_out(), clock(), SETTINGS, INVENTORY)
         tx.commit()
     [claimed] = sending.claim(db, clock())  # then the process dies before sending
     assert sending.recover(db, clock()) == 1
