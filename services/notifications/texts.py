@@ -64,7 +64,8 @@ _PLACE = ("site_name", "site_address", "site_hours")
 # What each purpose needs in its context. Dates (due_at, expires_at, starts_at,
 # ends_at) are aware datetimes or ISO 8601 strings; site_hours is the site's weekly
 # hours as the inventory gives them ({"monday": [["13:30", "18:30"]], …}), or None
-# when unknown. Optional keys: time_zone (default Europe/Paris) for every purpose;
+# when unknown. A value may be None when the sender does not know it: it reads "?".
+# Optional keys: time_zone (default Europe/Paris) for every purpose;
 # reason ("released": nobody picked it up) for reservation_cancelled.
 CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "pickup_ready": ("item_label", *_PLACE, "expires_at"),
@@ -272,6 +273,10 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         sms=N_("Message non remis à {name}. Vérifiez ses coordonnées.")),
 }
 
+# What stands for a value the sender did not know (a site not announced yet): a
+# message with a gap is better than none, and "?" reads the same in every language.
+UNKNOWN = "?"
+
 # Values shortened, in this order, when an SMS would not fit one segment.
 _SHORTENABLE = ("site", "name", "item")
 
@@ -315,7 +320,7 @@ def text_direction(language: str) -> str:
 
 def _variant(purpose: str, context: dict) -> str:
     if purpose == "overdue":
-        return str(min(max(int(context["overdue_level"]), 1), 3))
+        return str(min(max(int(context["overdue_level"] or 1), 1), 3))
     if purpose == "reservation_changed":
         return "outside_hours" if context["change"] == "outside_hours" else ""
     if purpose == "reservation_cancelled":
@@ -358,7 +363,9 @@ class _Writer:
                   "resident_id": "resident"}
         for key, name in simple.items():
             if key in context:
-                values[name] = "" if context[key] is None else str(context[key])
+                values[name] = UNKNOWN if context[key] is None else str(context[key])
+        if "replacement" in values and not context["replacement_label"]:
+            values["replacement"] = ""
         for key in ("due_at", "expires_at", "starts_at", "ends_at"):
             if key in context:
                 prefix = key.removesuffix("_at")
@@ -373,6 +380,8 @@ class _Writer:
 
     def moment(self, value) -> tuple[str, str]:
         """(the day spelt out, the time) of a datetime, date or ISO string, locally."""
+        if value is None or value == "":
+            return UNKNOWN, UNKNOWN
         if isinstance(value, str):
             value = datetime.fromisoformat(value) if "T" in value or " " in value \
                 else date.fromisoformat(value)
@@ -392,7 +401,7 @@ class _Writer:
     def place(self, values: dict) -> tuple[list[str], list[str]]:
         """The lines saying where ([site, address]) and when it is open."""
         place = [self.text(PLACE_LINE, values)]
-        if values.get("address"):
+        if values.get("address") not in (None, "", UNKNOWN):
             place.append(self.text(ADDRESS_LINE, values))
         hours = self.context.get("site_hours")
         if isinstance(hours, str) and hours.strip():
@@ -466,7 +475,7 @@ def _html(writer: _Writer, template: Template, values: dict, place, hours) -> st
     ]
     if template.place:
         parts.append(f"<p>{line(PLACE_LINE)}"
-                     + (f"<br>{line(ADDRESS_LINE)}" if values.get("address") else "") + "</p>")
+                     + (f"<br>{line(ADDRESS_LINE)}" if len(place) > 1 else "") + "</p>")
         if hours:
             parts.append(f"<p>{line(HOURS_HEADING)}</p>")
             parts.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in hours)

@@ -221,3 +221,13 @@ def test_a_site_name_too_long_for_one_sms_is_shortened_not_split():
         sms = render("pickup_ready", language, context("pickup_ready", site_name=name)).sms
         assert fits_one_sms(sms), (language, sms)
         assert "Maison de quartier" in sms
+
+
+def test_a_message_still_renders_when_the_sender_did_not_know_some_values():
+    for language, purpose, variant in every_message():
+        unknown = {key: None for key in CONTEXT_KEYS[purpose]}
+        rendered = render(purpose, language, {**unknown, **variant})
+        assert fits_one_sms(rendered.sms) and rendered.subject, (language, purpose)
+    rendered = render("due_soon", "fr", {key: None for key in CONTEXT_KEYS["due_soon"]})
+    assert "Le retour est prévu le ?, avant ?." in rendered.text
+    assert "Adresse" not in rendered.text and "Horaires : demandez à l'accueil." in rendered.text
