@@ -18,6 +18,9 @@ from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.health import HealthCheck
+# The contracts of the events consumed here: without them every event is parked as unknown.
+import services.booking.events  # noqa: F401
+import services.inventory.events  # noqa: F401
 from services.notifications import intents, records, schemas, sending
 from services.notifications.dependencies import Channels
 from services.notifications.settings import Settings
