@@ -11,7 +11,7 @@ import pytest
 
 from partanum import migrate
 from partanum.outbox import EventPublisher
-from services.notifications import domain, texts
+from services.notifications import domain
 from tests.integration.test_front_desk import AMINA, desk, lend, register  # noqa: F401
 from tests.integration.test_inventory_rpc import call
 from tests.smtp_server import SmtpServer
@@ -21,25 +21,8 @@ PARIS = ZoneInfo("Europe/Paris")
 NO_QUIET_HOURS = {"QUIET_FROM": "00:00", "QUIET_UNTIL": "00:00"}
 
 
-def plain_render(purpose, language, context):
-    return texts.Rendered(subject=f"{purpose} ({language})", text=purpose,
-                          html=f"<p>{purpose}</p>", sms=purpose)
-
-
 @pytest.fixture
-def rendering(monkeypatch):
-    """The real texts once they are written; until then a plain stand-in, so that
-    these tests are about who is told what, when and how."""
-    try:
-        texts.render("loan_confirmed", "fr", {})
-    except NotImplementedError:
-        monkeypatch.setattr(texts, "render", plain_render)
-    except Exception:  # noqa: BLE001 -- written, and wants a fuller context: fine
-        pass
-
-
-@pytest.fixture
-def notify(container_factory, config_for, database_kind, new_database, tmp_path, rendering):
+def notify(container_factory, config_for, database_kind, new_database, tmp_path):
     """Start the notifications service (settings overridable) with its own database,
     a local SMTP server and the SMS log."""
     url = new_database(database_kind)
