@@ -24,7 +24,8 @@ import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bench import (  # noqa: E402
-    availability_latency, booking_throughput, inventory_register, raw_tx_publish, support)  # noqa: E402
+    availability_latency, booking_throughput, inventory_register, notification_latency,
+    raw_tx_publish, support)  # noqa: E402
 
 # Run in this order, on each database; a later benchmark may use an earlier
 # one's figures (inventory_register and booking_throughput report their ratio
@@ -34,6 +35,7 @@ BENCHMARKS = [
     inventory_register,
     booking_throughput,
     availability_latency,
+    notification_latency,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"

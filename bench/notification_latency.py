@@ -1,0 +1,291 @@
+"""notification_latency: from a loan committed to its confirmation email received.
+
+The booking and the notifications run as real processes (`python -m partanum.run
+booking` and `… notifications`) on a fresh vhost and fresh databases; emails go to
+the real SMTP server of the tests (tests/smtp_server.py, aiosmtpd in a process of
+its own), which writes each message it accepts into a directory. The booking's
+copy of the inventory (one site open every day, one tablet per loan) is written
+straight into its database after migrating it, as booking_throughput does.
+
+Every resident is registered through the booking's `register_resident` RPC with
+channel "email" and an address of their own, and borrows once: the email that
+reaches that address is their loan's confirmation. The notifications process runs
+with no quiet hours and a cap far above one message a day, so every confirmation
+is due at once.
+
+The load is an open loop: loans start on a fixed schedule of RATE per second,
+whether or not earlier ones have finished, from a pool of RPC clients (a loan
+waits for a free client only if all of them are busy; the achieved rate says so).
+A loan's latency is the time the SMTP server wrote the message (the file's
+modification time) minus the time `check_out` returned, i.e. after the commit;
+p50 and p99 over all loans. The target is a p99 under 500 ms.
+"""
+import os
+import time
+from contextlib import ExitStack
+
+from bench import support
+from bench.booking_throughput import CATEGORY_ID, OPEN_EVERY_DAY
+
+RATE = float(os.environ.get("PARTANUM_BENCH_NOTIFICATION_RATE", "100"))  # loans offered per second
+CLIENTS = 32  # RPC clients in the pool: more than RATE × a check-out's time
+WARM_UP = 10
+SITE_ID = 1
+SITE = "bench-notify"
+PARTNER_ID = 1
+DELIVERY_TIMEOUT = 60.0
+
+
+def run(bench: support.Run, database: str) -> list[support.Result]:
+    from kombu import Connection
+
+    from partanum import topology
+    from tests.smtp_server import SmtpServer
+
+    count = bench.items
+    with support.fresh_vhost("notify") as amqp_uri, \
+            support.fresh_database(database, bench.workdir, "booking") as booking_url, \
+            support.fresh_database(database, bench.workdir, "notifications") as notifications_url, \
+            SmtpServer(bench.workdir / f"mail-{database}") as smtp, ExitStack() as stack:
+        load_network(booking_url, WARM_UP + count)
+        with Connection(amqp_uri) as connection:
+            topology.declare(connection.default_channel)
+
+        common = {"AMQP_URI": amqp_uri, "PARTANUM_DATA_DIR": str(bench.workdir)}
+        booking = stack.enter_context(support.service_process(
+            ["booking"], {**common, "BOOKING_DATABASE_URL": booking_url},
+            bench.workdir / f"notify-booking-{database}.log"))
+        support.wait_for_consumer(amqp_uri, "rpc-booking", booking)
+        notifications = stack.enter_context(support.service_process(
+            ["notifications"], {
+                **common, "NOTIFICATIONS_DATABASE_URL": notifications_url,
+                "PARTANUM_SMTP_HOST": smtp.host, "PARTANUM_SMTP_PORT": str(smtp.port),
+                # From == until: never quiet (and quiet hours hold back SMS only anyway).
+                "PARTANUM_QUIET_FROM": "00:00", "PARTANUM_QUIET_UNTIL": "00:00",
+                "PARTANUM_MAX_MESSAGES_PER_DAY": "1000000",
+            }, bench.workdir / f"notify-notifications-{database}.log"))
+        support.wait_for_consumer(amqp_uri, topology.NOTIFICATIONS.queue, notifications)
+
+        residents = _register(amqp_uri, WARM_UP + count)
+        # The first loans compile SQL, open connections and the SMTP session path: off the clock.
+        warm = _lend(amqp_uri, residents[:WARM_UP], list(range(WARM_UP)), rate=RATE)
+        _received(smtp.directory, warm.returned, WARM_UP)
+        for path in smtp.directory.iterdir():
+            path.unlink()
+
+        machine = support.machine_cpu()
+        cpu_before = [support.cpu_seconds(p.pid) for p in (booking, notifications)]
+        loaded = _lend(amqp_uri, residents[WARM_UP:], list(range(WARM_UP, WARM_UP + count)),
+                       rate=RATE)
+        returned = dict(loaded.returned)
+        latencies = _received(smtp.directory, loaded.returned, count)
+        stages = _stages(notifications_url, residents[WARM_UP:], range(WARM_UP, WARM_UP + count),
+                         returned, smtp.directory)
+        busy = support.machine_busy_since(machine)
+        cpu = _cpu_per_loan(cpu_before, [support.cpu_seconds(p.pid) for p in (booking, notifications)],
+                            count)
+        written = sorted(p.stat().st_mtime_ns / 1e9 for p in smtp.directory.glob("*.eml"))
+        delivered = (count - 1) / (written[-1] - written[0]) if count > 1 else 0.0
+
+    latencies.sort()
+    support.note(
+        f"notification_latency ({database}): {count} loans offered at {RATE:.0f}/s by "
+        f"{CLIENTS} RPC clients; achieved {loaded.rate:.1f}/s, a loan started at most "
+        f"{loaded.max_lag * 1000:.0f} ms behind its schedule; check_out p50 "
+        f"{_percentile(sorted(loaded.rpc), 50) * 1000:.1f} ms, p99 "
+        f"{_percentile(sorted(loaded.rpc), 99) * 1000:.1f} ms; latency max "
+        f"{latencies[-1] * 1000:.0f} ms; emails received at {delivered:.1f}/s; "
+        f"{stages}; CPU per loan: {cpu}; machine CPU {busy:.0%} busy ({os.cpu_count()} cores), "
+        f"{support.load_average()}")
+    return [
+        support.Result(f"notification_latency_p50_{database}", _percentile(latencies, 50) * 1000, "ms"),
+        support.Result(f"notification_latency_p99_{database}", _percentile(latencies, 99) * 1000, "ms"),
+        support.Result(f"notification_offered_rate_{database}", loaded.rate, "loans/s"),
+    ]
+
+
+def load_network(url: str, items: int) -> None:
+    """Migrate the booking's database and write its copy of the inventory: one site
+    open every day, with one tablet per loan to come."""
+    from partanum import migrate
+    from partanum.db import make_engine
+    from services.booking.models import Item, Site
+
+    migrate.upgrade("booking", url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(Site.__table__.insert(), [
+                {"id": SITE_ID, "code": SITE, "partner_id": PARTNER_ID,
+                 "opening_hours": OPEN_EVERY_DAY, "closures": []}])
+            connection.execute(Item.__table__.insert(), [
+                {"id": n + 1, "asset_tag": asset_tag(n), "category_id": CATEGORY_ID,
+                 "owner_partner_id": PARTNER_ID, "site_id": SITE_ID, "status": "available",
+                 "shareable": True}
+                for n in range(items)])
+    finally:
+        engine.dispose()
+
+
+def asset_tag(n: int) -> str:
+    return f"NT-TAB-{n:05d}"
+
+
+def address(n: int) -> str:
+    return f"resident-{n:05d}@bench.example"
+
+
+def _register(amqp_uri: str, count: int) -> list[int]:
+    """Residents 0…count-1 through RPC, each with an address of their own; their ids."""
+    import eventlet
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    ids = [None] * count
+
+    def client(numbers):
+        with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri},
+                             context_data={"actor": "bench:notify"}, timeout=60) as booking:
+            for n in numbers:
+                ids[n] = booking.register_resident({
+                    "display_name": f"Resident {n}", "email": address(n), "channel": "email",
+                    "language": "fr", "consent": True, "registered_by_partner_id": PARTNER_ID,
+                })["id"]
+
+    pool = eventlet.GreenPool(8)
+    for c in range(8):
+        pool.spawn(client, range(c, count, 8))
+    pool.waitall()
+    return ids
+
+
+class _Lent:
+    def __init__(self):
+        self.returned: dict[str, float] = {}  # address → time.time() when check_out returned
+        self.rpc: list[float] = []
+        self.max_lag = 0.0
+        self.rate = 0.0
+
+
+def _lend(amqp_uri: str, resident_ids: list[int], numbers: list[int], rate: float) -> _Lent:
+    """One loan per resident, started on a fixed schedule of `rate` per second."""
+    import eventlet
+    from eventlet.queue import LightQueue
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    lent = _Lent()
+    proxies = LightQueue()
+    with ExitStack() as stack:
+        for _ in range(CLIENTS):
+            proxies.put(stack.enter_context(ServiceRpcProxy(
+                "booking", {"AMQP_URI": amqp_uri}, context_data={"actor": "bench:notify"},
+                timeout=60)))
+        errors = []
+
+        def loan(proxy, resident_id, n):
+            try:
+                before = time.perf_counter()
+                result = proxy.check_out({"asset_tag": asset_tag(n), "resident_id": resident_id,
+                                          "site": SITE, "accessories": []})
+                lent.returned[address(n)] = time.time()
+                lent.rpc.append(time.perf_counter() - before)
+                if result["resident_id"] != resident_id:
+                    raise RuntimeError(f"unexpected loan {result}")
+            except Exception as error:  # noqa: BLE001 -- raised below, after the others
+                errors.append(error)
+            finally:
+                proxies.put(proxy)
+
+        pool = eventlet.GreenPool(CLIENTS + 1)
+        started = time.perf_counter()
+        for k, (resident_id, n) in enumerate(zip(resident_ids, numbers)):
+            due = started + k / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                eventlet.sleep(delay)
+            proxy = proxies.get()  # waits only if every client is busy
+            lent.max_lag = max(lent.max_lag, time.perf_counter() - due)
+            pool.spawn(loan, proxy, resident_id, n)
+        last_started = time.perf_counter()
+        pool.waitall()
+        if errors:
+            raise RuntimeError(f"{len(errors)} check-outs failed, the first: {errors[0]!r}")
+    lent.rate = (len(numbers) - 1) / (last_started - started) if len(numbers) > 1 else 0.0
+    return lent
+
+
+def _received(directory, returned: dict[str, float], count: int) -> list[float]:
+    """Wait for `count` emails; each one's latency: written minus check_out returned."""
+    import email
+    import email.policy
+    import json
+
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while len(list(directory.glob("*.json"))) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(list(directory.glob('*.json')))} of {count} "
+                               f"confirmations reached the SMTP server within {DELIVERY_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+    latencies = []
+    for meta in directory.glob("*.json"):
+        [to] = json.loads(meta.read_text())["rcpt_tos"]
+        raw = meta.with_suffix(".eml")
+        message = email.message_from_bytes(raw.read_bytes(), policy=email.policy.default)
+        if to not in returned:
+            raise RuntimeError(f"an email to {to} that no loan of this run explains: "
+                               f"{message['Subject']}")
+        latencies.append(raw.stat().st_mtime_ns / 1e9 - returned.pop(to))
+    if returned:
+        raise RuntimeError(f"no confirmation for {len(returned)} loans")
+    return latencies
+
+
+def _stages(notifications_url, resident_ids, numbers, returned, directory) -> str:
+    """Where the time goes: from check_out returned to the notifications handling the
+    event (the outbox relay, the broker, the queue before a worker takes it), then to
+    the email received (the inbox and intent commits, contact details from the
+    booking, rendering, SMTP)."""
+    import json
+
+    from sqlalchemy import select
+
+    from partanum.db import make_engine
+    from services.notifications.models import Message
+
+    written = {json.loads(meta.read_text())["rcpt_tos"][0]:
+               meta.with_suffix(".eml").stat().st_mtime_ns / 1e9
+               for meta in directory.glob("*.json")}
+    to_address = {resident_id: address(n) for resident_id, n in zip(resident_ids, numbers)}
+    engine = make_engine(notifications_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(Message.resident_id, Message.created_at)
+                                      .where(Message.purpose == "loan_confirmed")).all()
+    finally:
+        engine.dispose()
+    handled, sent = [], []
+    for resident_id, created_at in rows:
+        to = to_address.get(resident_id)
+        if to in returned and to in written:
+            handled.append(created_at.timestamp() - returned[to])
+            sent.append(written[to] - created_at.timestamp())
+    handled.sort()
+    sent.sort()
+    if not handled:
+        return "stages unknown"
+    return (f"to the event handled p50 {_percentile(handled, 50) * 1000:.0f} ms, p99 "
+            f"{_percentile(handled, 99) * 1000:.0f} ms; from there to the email received p50 "
+            f"{_percentile(sent, 50) * 1000:.0f} ms, p99 {_percentile(sent, 99) * 1000:.0f} ms")
+
+
+def _cpu_per_loan(before, after, count) -> str:
+    parts = []
+    for label, b, a in zip(("booking", "notifications"), before, after):
+        parts.append(f"{label} unknown" if a is None or b is None
+                     else f"{label} {(a - b) / count * 1000:.1f} ms")
+    return ", ".join(parts)
+
+
+def _percentile(values: list[float], p: float) -> float:
+    """Nearest rank on sorted `values`."""
+    rank = max(1, -(-len(values) * p // 100))
+    return values[int(rank) - 1]
