@@ -16,7 +16,7 @@ from partanum.errors import PartanumError, load
 from partanum.health import HealthCheck
 from services.booking import events as booking_contracts  # noqa: F401 -- what we consume
 from services.inventory import commands, csv_io, labels, schemas
-from services.inventory.models import Category, Item, ItemHistory, Kit, Partner, Site
+from services.inventory.models import Category, ItemHistory, Kit, Partner, Site
 
 expected = rpc(expected_exceptions=PartanumError)
 

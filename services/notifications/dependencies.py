@@ -1,5 +1,6 @@
 """The notifications' own dependency: its channels, and the recovery of what a
 previous process claimed but may not have sent (see sending.py)."""
+import logging
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
@@ -9,6 +10,8 @@ from partanum.db import make_engine
 from partanum.dependencies import SYSTEM_ACTOR, UnitOfWork
 from services.notifications import sending
 from services.notifications.channels import channels_from_config
+
+log = logging.getLogger(__name__)
 
 
 class Channels(DependencyProvider):
@@ -25,9 +28,7 @@ class Channels(DependencyProvider):
                             self.container.service_name, SYSTEM_ACTOR, lambda: None)
             recovered = sending.recover(db, datetime.now(timezone.utc))
             if recovered:
-                import logging
-
-                logging.getLogger(__name__).warning(
+                log.warning(
                     "%s messages claimed by a previous process will be sent again", recovered)
         finally:
             engine.dispose()

@@ -6,7 +6,7 @@ send those due now as soon as the transaction is committed.
 """
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from partanum.dependencies import Transaction
 from partanum.events import Event

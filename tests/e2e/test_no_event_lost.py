@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from partanum import migrate
 from partanum.dependencies import UnitOfWork
 from services.inventory import commands, schemas
 from services.inventory.models import Item

@@ -1,6 +1,6 @@
 """The booking throughput benchmark measures throughput, not refusals: what its
 clients ask for is always open and always free, by construction."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import combinations
 
 from bench import booking_throughput as bench

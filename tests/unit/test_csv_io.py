@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from partanum import migrate
-from partanum.db import make_engine
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from services.inventory import commands, csv_io

@@ -4,7 +4,7 @@ crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
 fallback, "none" as a call task, retries then failure shown to staff."""
 import uuid
 from types import SimpleNamespace
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
