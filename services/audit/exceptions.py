@@ -1,0 +1,2 @@
+"""The audit service's refusals are the errors every service shares
+(partanum.errors): InvalidInput names the fields at fault."""

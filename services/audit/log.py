@@ -1,0 +1,240 @@
+"""The audit log: append events to a hash chain, verify it, query it, read it back.
+
+Each entry's `body` is the event envelope's canonical JSON (sorted keys, no
+spaces, UTF-8), and its `hash` is sha256(prev_hash + body), prev_hash being the
+hash of the entry before it (64 zeros for the first). Changing an entry changes
+its hash; removing one leaves a gap in `seq` or a prev_hash that points nowhere.
+`verify` walks the chain and names the first entry that breaks it.
+
+Appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock), so the
+chain follows append order. An event appended twice is appended once. Events may
+arrive in any order: `events` and the analytics read them by when they occurred.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from partanum.events import Event, read_event, registered_contracts
+from services.audit.models import GENESIS_HASH, AuditEntry, AuditRef
+
+# The ids an entry names, by kind, as they appear in events' data. The first
+# single id present also fills the entry's column of that kind.
+REF_KEYS = {
+    "item": ("item_id", "replacement_item_id", "released_item_id", "item_ids"),
+    "partner": ("partner_id", "owner_partner_id", "to_partner_id", "from_partner_id",
+                "registered_by_partner_id"),
+    "site": ("site_id", "to_site_id", "from_site_id"),
+    "resident": ("resident_id",),
+}
+COLUMN_OF = {"item": "item_id", "partner": "partner_id", "site": "site_id", "resident": "resident_id"}
+VERIFY_BATCH = 1000
+
+
+def canonical(envelope: dict) -> str:
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def wire_form(event: Event) -> dict:
+    """The envelope of a received event as its producer's make_event built it."""
+    schema = registered_contracts()[(event.type, event.version)]
+    return {
+        "id": str(event.id),
+        "type": event.type,
+        "version": event.version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "producer": event.producer,
+        "actor": event.actor,
+        "data": schema.dump(event.data),
+    }
+
+
+def _ids(value) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def refs(data: dict) -> set[tuple[str, int]]:
+    """Every (kind, id) the event's data names."""
+    return {(kind, ref_id) for kind, keys in REF_KEYS.items()
+            for key in keys for ref_id in _ids(data.get(key))}
+
+
+def indexed_columns(envelope: dict) -> dict:
+    """The entry's columns, read from its envelope."""
+    data = envelope["data"]
+    columns = {
+        "event_id": envelope["id"],
+        "type": envelope["type"],
+        "producer": envelope["producer"],
+        "version": envelope["version"],
+        "occurred_at": datetime.fromisoformat(envelope["occurred_at"]),
+        "actor": envelope["actor"],
+    }
+    for kind, keys in REF_KEYS.items():
+        singles = [data[key] for key in keys if not isinstance(data.get(key), list) and _ids(data.get(key))]
+        columns[COLUMN_OF[kind]] = singles[0] if singles else None
+    return columns
+
+
+def _lock(session: Session) -> None:
+    """Serialise appends until this transaction ends; SQLite's BEGIN IMMEDIATE already does."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Conflicts with itself, not with readers: queries go on during an append.
+        session.execute(text("LOCK TABLE audit_entries IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def append(session: Session, envelope: dict, recorded_at: datetime | None = None) -> AuditEntry | None:
+    """Append the event at the end of the chain; None if it is there already."""
+    _lock(session)
+    if session.scalar(select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"])) is not None:
+        return None
+    head = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    body = canonical(envelope)
+    entry = AuditEntry(
+        seq=seq, recorded_at=recorded_at or datetime.now(timezone.utc), body=body,
+        prev_hash=prev_hash, hash=chain_hash(prev_hash, body), **indexed_columns(envelope),
+    )
+    session.add(entry)
+    session.flush()
+    session.add_all(AuditRef(seq=seq, kind=kind, ref_id=ref_id) for kind, ref_id in refs(envelope["data"]))
+    return entry
+
+
+def replay(session: Session, envelopes: Iterable[dict]) -> int:
+    """Append events from elsewhere (an export, a replay), each checked against its
+    contract; return how many were new. Duplicates and order do not matter."""
+    appended = 0
+    for envelope in envelopes:
+        if append(session, wire_form(read_event(envelope))) is not None:
+            appended += 1
+    return appended
+
+
+# --- verifying ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first entry at which the chain breaks, and what is wrong with it."""
+
+    seq: int
+    what: str
+
+    def __str__(self):
+        return f"entry {self.seq}: {self.what}"
+
+
+@dataclass(frozen=True)
+class Verified:
+    count: int
+    head_hash: str
+
+
+def verify(session: Session) -> Problem | None:
+    """Walk the whole chain; None if it is intact, else the first bad entry."""
+    result = verify_chain(session)
+    return result if isinstance(result, Problem) else None
+
+
+def verify_chain(session: Session) -> Problem | Verified:
+    expected_seq, prev_hash = 1, GENESIS_HASH
+    while True:
+        batch = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq >= expected_seq)
+            .order_by(AuditEntry.seq).limit(VERIFY_BATCH)
+        ).all()
+        if not batch:
+            return Verified(count=expected_seq - 1, head_hash=prev_hash)
+        stored_refs = _refs_between(session, batch[0].seq, batch[-1].seq)
+        for entry in batch:
+            problem = _check(entry, expected_seq, prev_hash, stored_refs.get(entry.seq, set()))
+            if problem:
+                return problem
+            expected_seq, prev_hash = entry.seq + 1, entry.hash
+
+
+def _refs_between(session: Session, first: int, last: int) -> dict[int, set]:
+    found: dict[int, set] = {}
+    rows = session.execute(
+        select(AuditRef.seq, AuditRef.kind, AuditRef.ref_id).where(AuditRef.seq.between(first, last))
+    )
+    for seq, kind, ref_id in rows:
+        found.setdefault(seq, set()).add((kind, ref_id))
+    return found
+
+
+def _check(entry: AuditEntry, expected_seq: int, prev_hash: str, stored_refs: set) -> Problem | None:
+    if entry.seq != expected_seq:
+        missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq} to {entry.seq - 1}"
+        return Problem(expected_seq, f"removed: entry {missing} is missing from the log")
+    if entry.prev_hash != prev_hash:
+        return Problem(entry.seq, "removed or rewritten before it: its prev_hash is not the "
+                                  "hash of the entry before it")
+    if entry.hash != chain_hash(entry.prev_hash, entry.body):
+        return Problem(entry.seq, "altered: its hash does not match its contents")
+    try:
+        envelope = json.loads(entry.body)
+        columns = indexed_columns(envelope)
+        named = refs(envelope["data"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Problem(entry.seq, "altered: its body is not an event envelope")
+    for name, value in columns.items():
+        if getattr(entry, name) != value:
+            return Problem(entry.seq, f"altered: its {name} does not match its body")
+    if stored_refs != named:
+        return Problem(entry.seq, "altered: the ids it is found by do not match its body")
+    return None
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def query(session: Session, filters: dict) -> list[AuditEntry]:
+    """Entries in log order matching every filter given: item_id, partner_id, site_id
+    (any id of that kind the event names), actor, type, from (occurred at or after),
+    to (occurred before); a page of `limit` after `offset`, or after seq `after_seq`."""
+    statement = select(AuditEntry).order_by(AuditEntry.seq)
+    for kind in ("item", "partner", "site"):
+        ref_id = filters.get(f"{kind}_id")
+        if ref_id is not None:
+            statement = statement.where(AuditEntry.seq.in_(
+                select(AuditRef.seq).where(AuditRef.kind == kind, AuditRef.ref_id == ref_id)))
+    if filters.get("actor") is not None:
+        statement = statement.where(AuditEntry.actor == filters["actor"])
+    if filters.get("type") is not None:
+        statement = statement.where(AuditEntry.type == filters["type"])
+    if filters.get("from") is not None:
+        statement = statement.where(AuditEntry.occurred_at >= filters["from"])
+    if filters.get("to") is not None:
+        statement = statement.where(AuditEntry.occurred_at < filters["to"])
+    if filters.get("after_seq") is not None:
+        statement = statement.where(AuditEntry.seq > filters["after_seq"])
+    statement = statement.offset(filters.get("offset", 0)).limit(filters.get("limit", 100))
+    return list(session.scalars(statement))
+
+
+def events(session: Session, *, until: datetime | None = None) -> Iterator[dict]:
+    """The logged events as their envelopes (as partanum.events.make_event builds
+    them), in the order they occurred (then log order); only those that occurred at
+    or before `until` if given. Consume it inside the session's transaction."""
+    statement = select(AuditEntry.body).order_by(AuditEntry.occurred_at, AuditEntry.seq)
+    if until is not None:
+        statement = statement.where(AuditEntry.occurred_at <= until)
+    for body in session.scalars(statement.execution_options(yield_per=1000)):
+        yield json.loads(body)
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry))

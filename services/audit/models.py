@@ -1,0 +1,58 @@
+"""The audit log's tables.
+
+`audit_entries` holds each event once (unique event_id), in the order it was
+appended (`seq`, gapless: 1, 2, 3…). `body` is the event's canonical JSON and
+`hash` = sha256(prev_hash + body), so that changing or removing an entry breaks
+the chain from there on (see log.verify).
+
+The id columns and `audit_refs` are read from `body` when the entry is appended,
+only to find entries fast; verify checks them against `body` too. `audit_refs`
+holds every id an entry names (a reservation names several items, a transfer two
+sites), the columns the main one.
+"""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from partanum.db import UtcDateTime
+
+GENESIS_HASH = "0" * 64
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+
+    # Given by log.append (last + 1), not by a database sequence: a sequence may
+    # skip numbers on a rollback, and a gap is how a removal shows.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    producer: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    partner_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRef(Base):
+    """One id an entry names: kind is "item", "partner", "site" or "resident"."""
+
+    __tablename__ = "audit_refs"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("audit_entries.seq"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (Index("ix_audit_refs_kind_ref_id", "kind", "ref_id"),)
