@@ -103,7 +103,12 @@ NOTIFICATIONS = Subscription(
         "booking.hold_offered",
     ),
 )
-SUBSCRIPTIONS: tuple[Subscription, ...] = (BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS)
+# The audit log records every event of every service, its own included.
+AUDIT = Subscription("audit.events", ("#",))
+# A rebalancing accepted by a manager: the inventory moves the items.
+INVENTORY_AUDIT = Subscription("inventory.audit", ("audit.transfer_accepted",))
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS, AUDIT, INVENTORY_AUDIT)
 
 
 def declare(channel, subscriptions=None) -> None:

@@ -199,17 +199,57 @@ def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:
         raise Conflict("the item is already there", {"field": "to_site"})
     if item.status in (Status.ON_LOAN, Status.RESERVED):
         raise StatusChangeRefused(f"an item that is {item.status} cannot move", {"from": item.status})
+    _transfer(tx, item, site, partner, data["reason"])
+    return item
+
+
+def _transfer(tx: Transaction, item: Item, site: Site, partner: Partner, reason: str) -> None:
     before = f"{item.owner.code}@{item.current_site.code}"
     from_site_id, from_partner_id = item.current_site_id, item.owner_partner_id
     item.current_site, item.owner = site, partner
-    _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", data["reason"])
+    _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", reason)
     tx.emit(
         "inventory.item_transferred",
         {"item_id": item.id, "asset_tag": item.asset_tag, "from_site_id": from_site_id,
          "to_site_id": site.id, "from_partner_id": from_partner_id,
-         "to_partner_id": partner.id, "reason": data["reason"]},
+         "to_partner_id": partner.id, "reason": reason},
     )
-    return item
+
+
+# An accepted rebalancing moves only the devices that are free to go; the others
+# stay, and the skip is told (history and event) rather than failing the whole move.
+CANNOT_MOVE = (Status.LOST, Status.ON_LOAN, Status.RESERVED, Status.RETIRED)
+
+
+def apply_accepted_transfer(tx: Transaction, event) -> list[Item]:
+    """Move each item of an accepted rebalancing (audit.transfer_accepted) to the
+    target site, owner unchanged, with the manager's reason. A site the inventory
+    does not know raises NotFound: the event is retried, then parked for an operator."""
+    site = tx.session.get(Site, event.data["to_site_id"])
+    if site is None:
+        raise NotFound("site", event.data["to_site_id"])
+    reason = event.data["reason"]
+    moved = []
+    for item_id in event.data["item_ids"]:
+        item = tx.session.get(Item, item_id, with_for_update=True)
+        if item is None:
+            _skipped(tx, None, item_id, site, "unknown item", reason)
+        elif item.status in CANNOT_MOVE:
+            _skipped(tx, item, item_id, site, f"the item is {item.status}", reason)
+        elif item.current_site_id == site.id:
+            _skipped(tx, item, item_id, site, "the item is already there", reason)
+        else:
+            _transfer(tx, item, site, item.owner, reason)
+            moved.append(item)
+    return moved
+
+
+def _skipped(tx: Transaction, item: Item | None, item_id: int, site: Site, why: str, reason: str) -> None:
+    if item is not None:
+        _history(tx, item, "transfer_skipped", f"{item.owner.code}@{item.current_site.code}",
+                 f"{item.owner.code}@{site.code}", f"{why}: not moved ({reason})")
+    tx.emit("inventory.item_transfer_skipped",
+            {"item_id": item_id, "to_site_id": site.id, "why": why, "reason": reason})
 
 
 def register_kit(tx: Transaction, data: dict) -> Kit:

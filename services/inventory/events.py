@@ -78,6 +78,16 @@ class ItemTransferred(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_transfer_skipped")
+class ItemTransferSkipped(Schema):
+    """An accepted rebalancing could not move this item: `why` (lost, on loan…)."""
+
+    item_id = fields.Integer(required=True)
+    to_site_id = fields.Integer(required=True)
+    why = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 @contract("inventory.kit_registered")
 class KitRegistered(Schema):
     kit_id = fields.Integer(required=True)

@@ -111,7 +111,7 @@ class ItemHistory(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(100))
-    change: Mapped[str] = mapped_column(String(40))  # "status" or "transfer"
+    change: Mapped[str] = mapped_column(String(40))  # "status", "transfer" or "transfer_skipped"
     before: Mapped[str] = mapped_column(String(100))
     after: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)

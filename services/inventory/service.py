@@ -14,6 +14,7 @@ from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.health import HealthCheck
+from services.audit import events as audit_contracts  # noqa: F401 -- what we consume
 from services.booking import events as booking_contracts  # noqa: F401 -- what we consume
 from services.inventory import commands, csv_io, labels, schemas
 from services.inventory.models import Category, ItemHistory, Kit, Partner, Site
@@ -219,4 +220,14 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             if inbox.first_delivery(tx.session, "inventory.on_booking_event", event):
                 commands.apply_loan_event(tx, event)
+            tx.commit()
+
+    # --- rebalancing accepted in the audit service ----------------------------------------
+
+    @handle_events(topology.INVENTORY_AUDIT)
+    def on_audit_event(self, event):
+        """A manager accepted a rebalancing: the items that are free to go move to the site."""
+        with self.db.transaction() as tx:
+            if inbox.first_delivery(tx.session, "inventory.on_audit_event", event):
+                commands.apply_accepted_transfer(tx, event)
             tx.commit()
