@@ -71,8 +71,11 @@ class Period:
             day += DAY
 
     def bucket(self, day: date, step: str) -> date:
-        """The first day of the day's bucket: itself, or the Monday of its week."""
-        return day if step == "day" else day - timedelta(days=day.weekday())
+        """The first day of the day's bucket: itself, or the Monday of its week (the
+        period's first day for a week that started before it)."""
+        if step == "day":
+            return day
+        return max(day - timedelta(days=day.weekday()), self.first_day)
 
     def local_day(self, ts: float) -> date:
         return datetime.fromtimestamp(ts, self.zone).date()
@@ -590,7 +593,8 @@ def overdue_and_lost(history: History, period: Period, as_of: datetime) -> Overd
 
 @dataclass(frozen=True)
 class Activity:
-    """One week (Monday) at one site and category (None: all of them)."""
+    """One week (from its Monday, or the period's first day) at one site and category
+    (None: all of them)."""
 
     week: date | None
     site_id: int | None

@@ -1,0 +1,153 @@
+"""Reports as CSV and as JSON-ready values, and the anonymous open-data export.
+
+Open data: one row per week, site and category, with counts of loans,
+reservations, residents served, refused requests and residents who joined a
+waiting list, and the hours the devices were used and open. No ids of residents,
+items or loans, nor anything else about a person. The rule that keeps anyone
+from being singled out:
+- a count from 1 to threshold - 1 (default 1 to 4) is published as "<5";
+  0 and counts at or above the threshold are published as they are;
+- no totals are published beside the rows, so a hidden count cannot be worked
+  back out by subtracting the others from a total.
+Hours of use are figures about devices, not people, and are published as they are.
+"""
+import csv
+import dataclasses
+import io
+from datetime import date, datetime
+
+from services.audit import analytics
+from services.audit.analytics import History, Period
+
+OPEN_DATA_COLUMNS = ("week", "site", "category", "loans", "reservations", "residents_served",
+                     "unmet_requests", "joined_waiting_list", "open_hours", "used_hours",
+                     "utilisation")
+
+
+def plain(value):
+    """Dataclasses, dates and tuples as JSON values (dates in ISO 8601)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def to_csv(header, rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow("" if value is None else _cell(value) for value in row)
+    return out.getvalue()
+
+
+def _cell(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value))
+    return value
+
+
+def report_csv(report: str, result) -> str:
+    """The CSV of one report's result, as the report functions return it."""
+    header, rows = _TABLES[report](result)
+    return to_csv(header, rows)
+
+
+def _utilisation(rows):
+    header = ("by", "key", "label", "items", "starts_on", "open_hours", "used_hours", "rate")
+    lines = []
+    for row in rows:
+        lines.append((row.by, row.key, row.label, row.items, "total", row.open_hours,
+                      row.used_hours, row.rate))
+        lines += [(row.by, row.key, row.label, row.items, point.starts_on, point.open_hours,
+                   point.used_hours, point.rate) for point in row.series]
+    return header, lines
+
+
+def _fields(rows, cls):
+    names = [f.name for f in dataclasses.fields(cls)]
+    return names, [[getattr(row, name) for name in names] for row in rows]
+
+
+def _overdue_and_lost(report):
+    header = ("kind", "loan_id", "item_id", "asset_tag", "site_id", "at", "days_overdue")
+    rows = [("overdue", o.loan_id, o.item_id, o.asset_tag, o.site_id, o.due_at, o.days_overdue)
+            for o in report.overdue]
+    rows += [("lost", lost.loan_id, lost.item_id, lost.asset_tag, lost.site_id, lost.lost_at,
+              None) for lost in report.lost]
+    return header, rows
+
+
+def _suggestions(suggestions):
+    figure_names = sorted({name for s in suggestions for name in s.figures})
+    header = ("from_site_id", "to_site_id", "category_id", "item_ids", "reason", *figure_names)
+    return header, [(s.from_site_id, s.to_site_id, s.category_id, s.item_ids, s.reason,
+                     *(s.figures.get(name) for name in figure_names)) for s in suggestions]
+
+
+_TABLES = {
+    "utilisation": _utilisation,
+    "idle_items": lambda rows: _fields(rows, analytics.IdleItem),
+    "overdue_and_lost": _overdue_and_lost,
+    "activity": lambda rows: _fields(rows, analytics.Activity),
+    "unmet_demand": lambda rows: _fields(rows, analytics.UnmetDemand),
+    "suggestions": _suggestions,
+}
+
+
+# --- open data ----------------------------------------------------------------------
+
+
+def suppressed(count: int, threshold: int):
+    """A count as published: hidden as "<threshold" when it could single someone out."""
+    return f"<{threshold}" if 0 < count < threshold else count
+
+
+def open_data(history: History, period: Period, site_hours: dict, threshold: int = 5) -> str:
+    rows: dict = {}
+
+    def row(week, site_id, category_id):
+        key = (week, site_id, category_id)
+        if key not in rows:
+            rows[key] = dict.fromkeys(OPEN_DATA_COLUMNS[3:8], 0) | {
+                "open_hours": 0.0, "used_hours": 0.0, "utilisation": None}
+        return rows[key]
+
+    for a in analytics.activity(history, period, by_site=True, by_category=True):
+        if a.week is not None:
+            row(a.week, a.site_id, a.category_id).update(
+                loans=a.loans, reservations=a.reservations, residents_served=a.residents_served)
+    for unmet in history.unmet:
+        if period.start <= unmet.at < period.end:
+            week = period.bucket(period.local_day(unmet.at), "week")
+            row(week, unmet.site_id, unmet.category_id)["unmet_requests"] += 1
+    for entry in history.waiting.values():
+        if period.start <= entry.joined_at < period.end:
+            week = period.bucket(period.local_day(entry.joined_at), "week")
+            row(week, entry.site_id, entry.category_id)["joined_waiting_list"] += 1
+    for category_id in {item.category_id for item in history.items.values()}:
+        of_category = History(**{**vars(history), "items": {
+            i: item for i, item in history.items.items() if item.category_id == category_id}})
+        for use in analytics.utilisation(of_category, period, site_hours, by="site", step="week"):
+            for point in use.series:
+                if point.open_hours or point.used_hours:
+                    row(point.starts_on, use.key, category_id).update(
+                        open_hours=point.open_hours, used_hours=point.used_hours,
+                        utilisation=point.rate)
+
+    counted = OPEN_DATA_COLUMNS[3:8]
+    lines = [
+        (week, history.label("site", site_id), history.label("category", category_id),
+         *(suppressed(figures[name], threshold) for name in counted),
+         figures["open_hours"], figures["used_hours"], figures["utilisation"])
+        for (week, site_id, category_id), figures in sorted(
+            rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0))
+    ]
+    return to_csv(OPEN_DATA_COLUMNS, lines)

@@ -1,0 +1,94 @@
+"""What the audit's report RPCs accept. Inputs refuse unknown fields.
+
+A period is whole local days, `from` to `to` inclusive: {"from": "2026-11-01",
+"to": "2026-11-30"}.
+"""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.audit.analytics import GROUPINGS, STEPS
+
+# A year of daily figures is plenty for one call; longer periods go week by week.
+MAX_DAYS = 3 * 366
+REPORTS = ("utilisation", "idle_items", "overdue_and_lost", "activity", "unmet_demand",
+           "suggestions")
+CHARTS = ("utilisation_over_time", "utilisation_by_partner")
+
+
+class Input(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PeriodIn(Input):
+    first_day = fields.Date(required=True, data_key="from")
+    last_day = fields.Date(required=True, data_key="to")
+
+    @validates_schema
+    def runs_forwards(self, data, **_kwargs):
+        if {"first_day", "last_day"} <= set(data):
+            days = (data["last_day"] - data["first_day"]).days
+            if days < 0:
+                raise ValidationError("must not be before from", "to")
+            if days >= MAX_DAYS:
+                raise ValidationError(f"a period is at most {MAX_DAYS} days", "to")
+
+
+class UtilisationIn(PeriodIn):
+    """{"from": "2026-11-01", "to": "2026-11-30", "by": "partner", "step": "week"}"""
+
+    by = fields.String(load_default="site", validate=validate.OneOf(GROUPINGS))
+    step = fields.String(load_default="week", validate=validate.OneOf(STEPS))
+
+
+class IdleItemsIn(Input):
+    """{"idle_days": 30, "as_of": "2026-12-01T12:00:00+01:00"} (as_of: now by default)"""
+
+    idle_days = fields.Integer(load_default=30, strict=True,
+                               validate=validate.Range(min=1, max=3650))
+    as_of = fields.AwareDateTime()
+
+
+class OverdueAndLostIn(PeriodIn):
+    """Lost within the period; overdue at `as_of` (the period's end, or now if sooner)."""
+
+    as_of = fields.AwareDateTime()
+
+
+class ActivityIn(PeriodIn):
+    by_site = fields.Boolean(load_default=False)
+    by_category = fields.Boolean(load_default=False)
+
+
+class UnmetDemandIn(PeriodIn):
+    pass
+
+
+class SuggestionsIn(PeriodIn):
+    """Idle means unused for `idle_days` at the period's end (or now if sooner)."""
+
+    idle_days = fields.Integer(load_default=30, strict=True,
+                               validate=validate.Range(min=1, max=3650))
+
+
+class OpenDataIn(PeriodIn):
+    """Counts below `threshold` (at least 2) are published as "<threshold"."""
+
+    threshold = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=2, max=100))
+
+
+class ChartIn(PeriodIn):
+    """{"from": …, "to": …, "kind": "utilisation_over_time", "format": "svg", "step": "week"}"""
+
+    kind = fields.String(load_default="utilisation_over_time", validate=validate.OneOf(CHARTS))
+    format = fields.String(load_default="svg", validate=validate.OneOf(("svg", "png")))
+    step = fields.String(load_default="week", validate=validate.OneOf(STEPS))
+
+
+INPUTS = {
+    "utilisation": UtilisationIn,
+    "idle_items": IdleItemsIn,
+    "overdue_and_lost": OverdueAndLostIn,
+    "activity": ActivityIn,
+    "unmet_demand": UnmetDemandIn,
+    "suggestions": SuggestionsIn,
+}

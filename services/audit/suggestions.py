@@ -1,0 +1,120 @@
+"""Rebalancing: where devices of a category sit idle at one site while demand for
+that category goes unmet at another, propose moving some, with the figures behind it.
+
+The rules, so that a manager can check a proposal by hand:
+- a site's need is the residents still waiting for the category there plus the
+  largest request refused there in the period (moving that many would have met it);
+- a site may give the devices idle for `idle_days` or more, but never so many that
+  it would keep fewer than the most it had in use at the same moment in the period;
+- the sites in greatest need are served first, from the sites with the most to give
+  (the least used first on a tie); the idlest devices move first.
+Pure: the history comes from services.audit.analytics.
+"""
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.audit import analytics
+from services.audit.analytics import History, Period, SiteHours
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What accept_suggestion takes: item_ids, to_site_id and reason, with the rest
+    kept beside them for the manager who decides."""
+
+    item_ids: tuple[int, ...]
+    from_site_id: int
+    to_site_id: int
+    category_id: int
+    reason: str
+    figures: dict = field(hash=False)  # numbers only: they travel with the decision
+
+    def as_payload(self) -> dict:
+        return {"item_ids": list(self.item_ids), "from_site_id": self.from_site_id,
+                "to_site_id": self.to_site_id, "category_id": self.category_id,
+                "reason": self.reason, "figures": dict(self.figures)}
+
+
+def suggest(history: History, period: Period, as_of: datetime,
+            site_hours: dict[int, SiteHours], idle_days: int = 30) -> list[Suggestion]:
+    idle = defaultdict(list)
+    for item in analytics.idle_items(history, as_of, idle_days):
+        idle[(item.site_id, item.category_id)].append(item)
+    needs = {
+        (row.site_id, row.category_id): row
+        for row in analytics.unmet_demand(history, period, as_of)
+        if row.site_id is not None and row.category_id is not None
+        and row.waiting + row.largest_request > 0
+    }
+    if not idle or not needs:
+        return []
+    in_service = _in_service(history, as_of)
+    peaks = analytics.peak_in_use(history, period)
+    rates = {category_id: _rates_by_site(history, period, site_hours, category_id)
+             for category_id in {category_id for _, category_id in needs}}
+
+    suggestions = []
+    for (to_site, category_id), demand in sorted(
+            needs.items(), key=lambda kv: (-(kv[1].waiting + kv[1].largest_request), kv[0])):
+        need = demand.waiting + demand.largest_request
+        for from_site in sorted(
+                (site for site, category in idle if category == category_id and site != to_site),
+                key=lambda site: (-_spare(site, category_id, idle, in_service, peaks),
+                                  rates[category_id].get(site) or 0.0, site)):
+            if need <= 0:
+                break
+            spare = _spare(from_site, category_id, idle, in_service, peaks)
+            if spare <= 0:
+                continue
+            moving = idle[(from_site, category_id)][:min(spare, need)]
+            idle[(from_site, category_id)] = idle[(from_site, category_id)][len(moving):]
+            in_service[(from_site, category_id)] -= len(moving)
+            need -= len(moving)
+            figures = {
+                "source_idle_items": len(moving) + len(idle[(from_site, category_id)]),
+                "source_most_days_idle": moving[0].days_idle,
+                "source_least_days_idle": moving[-1].days_idle,
+                "source_items": in_service[(from_site, category_id)] + len(moving),
+                "source_peak_in_use": peaks.get((from_site, category_id), 0),
+                "source_utilisation": rates[category_id].get(from_site),
+                "target_unmet_requests": demand.requests,
+                "target_unmet_quantity": demand.quantity,
+                "target_largest_request": demand.largest_request,
+                "target_waiting": demand.waiting,
+                "target_utilisation": rates[category_id].get(to_site),
+            }
+            suggestions.append(Suggestion(
+                tuple(item.item_id for item in moving), from_site, to_site, category_id,
+                _reason(history, site_hours, len(moving), category_id, from_site, to_site),
+                figures))
+    return suggestions
+
+
+def _spare(site, category_id, idle, in_service, peaks) -> int:
+    keep = peaks.get((site, category_id), 0)
+    return min(len(idle[(site, category_id)]), in_service[(site, category_id)] - keep)
+
+
+def _in_service(history: History, as_of: datetime) -> Counter:
+    now, counts = as_of.timestamp(), Counter()
+    for item in history.items.values():
+        if item.registered_at <= now and item.status_at(now) not in analytics.OUT_OF_SERVICE:
+            counts[(item.placement_at(now)[0], item.category_id)] += 1
+    return counts
+
+
+def _rates_by_site(history, period, site_hours, category_id) -> dict:
+    of_category = History(**{**vars(history), "items": {
+        item_id: item for item_id, item in history.items.items()
+        if item.category_id == category_id}})
+    return {row.key: row.rate
+            for row in analytics.utilisation(of_category, period, site_hours, by="site")}
+
+
+def _reason(history, site_hours, count, category_id, from_site, to_site) -> str:
+    category = history.label("category", category_id)
+    if count > 1 and not category.endswith(("s", "x")):
+        category += "s"
+    return (f"move {count} {category} from {history.label('site', from_site, site_hours)} "
+            f"to {history.label('site', to_site, site_hours)}")
