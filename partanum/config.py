@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
-SERVICES = ("inventory", "booking", "notifications")
+SERVICES = ("inventory", "booking", "notifications", "audit")
 
 
 def amqp_uri() -> str:

@@ -1,0 +1,71 @@
+"""The audit service: every event of every service, appended once to a hash-chained
+log that managers query and anyone can verify; the reports and rebalancing
+suggestions computed from it (entrypoints/reports.py); and the acceptance of a
+suggestion, which the inventory carries out.
+
+RPC only; each call loads its input with a schema (InvalidInput names every field
+at fault) and runs in one transaction.
+"""
+from nameko.rpc import rpc
+
+from partanum import topology
+from partanum.consumer import handle_events
+from partanum.dependencies import Database
+from partanum.errors import PartanumError, load
+from partanum.health import HealthCheck
+# Every contract, so that every event is read and checked before it is logged:
+# without them an event would be parked as unknown.
+import services.booking.events  # noqa: F401
+import services.inventory.events  # noqa: F401
+from services.audit import events as audit_contracts  # noqa: F401
+from services.audit import log, schemas, transfers
+from services.audit.entrypoints.reports import ReportEntrypoints
+
+expected = rpc(expected_exceptions=PartanumError)
+
+
+class Service(HealthCheck, ReportEntrypoints):
+    name = "audit"
+    db = Database()
+
+    @handle_events(topology.AUDIT)
+    def record_event(self, event):
+        """Each event, once: a redelivered one finds its event_id in the log."""
+        with self.db.transaction() as tx:
+            log.append(tx.session, log.wire_form(event))
+            tx.commit()
+
+    @expected
+    def query_log(self, payload=None):
+        """{"item_id": 17, "partner_id": 2, "site_id": 3, "actor": "staff:42",
+        "type": "inventory.item_transferred", "from": "2026-11-01T00:00:00+01:00",
+        "to": "2026-12-01T00:00:00+01:00", "limit": 100, "offset": 0} (each optional;
+        `after_seq` instead of `offset` to read on from an entry) → {"entries": […],
+        "next_after_seq": the last entry's seq, or null}. Entries in log order; an id
+        filter finds every entry whose event names that id."""
+        filters = load(schemas.LogQueryIn(), payload or {})
+        with self.db.transaction() as tx:
+            entries = log.query(tx.session, filters)
+            return {"entries": schemas.EntryOut(many=True).dump(entries),
+                    "next_after_seq": entries[-1].seq if entries else None}
+
+    @expected
+    def verify_log(self):
+        """→ {"ok": true, "count": 1234, "head_hash": "9f2c…", "first_bad": null}, or
+        "ok": false with "first_bad": {"seq": 17, "problem": "altered: …"}."""
+        with self.db.transaction() as tx:
+            result = log.verify_chain(tx.session)
+        if isinstance(result, log.Problem):
+            return {"ok": False, "first_bad": {"seq": result.seq, "problem": result.what}}
+        return {"ok": True, "count": result.count, "head_hash": result.head_hash, "first_bad": None}
+
+    @expected
+    def accept_suggestion(self, payload):
+        """{"item_ids": [17, 18], "to_site_id": 3, "reason": "Mistral lends twice as
+        much", …figures of the suggestion} → {"event_id": "…"}: the inventory moves
+        the items when it receives audit.transfer_accepted."""
+        data = load(schemas.SuggestionIn(), payload)
+        with self.db.transaction() as tx:
+            event = transfers.accept(tx, data)
+            tx.commit()
+            return {"event_id": event["id"], **event["data"]}

@@ -1,0 +1,178 @@
+"""The audit service beside the real inventory and booking, on real RabbitMQ and
+both databases: every event they publish is logged once, even when published
+twice; the log is found by item, site, partner, actor and period; an accepted
+suggestion moves the items in the inventory; tampering is named by verify_log and
+by the command."""
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from nameko.testing.services import entrypoint_waiter
+from sqlalchemy import select, text
+
+from partanum import migrate
+from partanum.errors import InvalidInput
+from partanum.outbox import EventPublisher
+from partanum.tables import outbox
+from tests.integration.test_front_desk import desk, lend, register  # noqa: F401
+from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.waiting import wait_until
+
+
+@pytest.fixture
+def audit(container_factory, config_for, database_kind, new_database, engine_for):
+    """A running audit service with its own database, of the same kind as the others'."""
+    from services.audit.service import Service
+
+    url = new_database(database_kind)
+    migrate.upgrade("audit", url)
+    container = container_factory(Service, config_for(audit=url))
+    container.start()
+    return SimpleNamespace(container=container, url=url, db=engine_for(url))
+
+
+def entries(audit, **filters):
+    return call(audit.container, "query_log", {"limit": 1000, **filters})["entries"]
+
+
+def emitted_ids(*engines):
+    ids = set()
+    for engine in engines:
+        with engine.connect() as connection:
+            ids |= set(connection.execute(select(outbox.c.event_id)).scalars())
+    return ids
+
+
+def test_every_event_of_the_inventory_and_booking_is_logged_once_even_if_published_twice(
+        desk, audit, inventory_db, engine_for):
+    amina = register(desk)
+    lend(desk, amina["id"])
+    sources = (engine_for(inventory_db), desk.db)
+
+    def everything_logged():
+        logged = [e["event_id"] for e in entries(audit)]
+        return logged if set(logged) == emitted_ids(*sources) else None
+
+    wait_until(lambda: call(desk.inventory, "get_item", "JV-LAP-001")["status"] == "on_loan",
+               what="the inventory following the loan")
+    logged = wait_until(everything_logged, what="every event in the log")
+    assert len(logged) == len(set(logged))
+    log = entries(audit)
+    assert {e["producer"] for e in log} == {"inventory", "booking"}
+    [checked_out] = [e for e in log if e["type"] == "booking.loan_checked_out"]
+    assert (checked_out["item_id"], checked_out["resident_id"], checked_out["actor"]) == (
+        1, amina["id"], "staff:1")
+
+    again = [json.loads(_body(audit, e["seq"])) for e in (log[0], checked_out, log[-1])]
+    publish = EventPublisher(audit.container.config["AMQP_URI"])
+    for body in again:
+        with entrypoint_waiter(audit.container, "record_event",
+                               callback=lambda ctx, result, exc: str(ctx.args[0].id) == body["id"]):
+            publish(body)
+
+    assert entries(audit) == log
+    assert call(audit.container, "verify_log")["ok"] is True
+
+
+def _body(audit, seq):
+    with audit.db.connect() as connection:
+        return connection.execute(text("SELECT body FROM audit_entries WHERE seq = :s"), {"s": seq}).scalar()
+
+
+@pytest.fixture
+def network(inventory, audit):
+    """Two sites and two tablets at Jean Vilar, once the audit log has them all."""
+    register_network(inventory)
+    items = [call(inventory, "register_item", tablet(tag)) for tag in ("JV-TAB-001", "JV-TAB-002")]
+    sites = {s["code"]: s["id"] for s in call(inventory, "list_sites")}
+    wait_until(lambda: len(entries(audit, type="inventory.item_registered")) == 2,
+               what="the tablets in the log")
+    return SimpleNamespace(items=items, sites=sites)
+
+
+def test_the_log_is_found_by_item_site_partner_actor_and_period(inventory, audit, network):
+    started = datetime.now(timezone.utc)
+    tab1, tab2 = network.items
+    call(inventory, "transfer_item", "JV-TAB-002", {"to_site": "mistral", "reason": "atelier"},
+         actor="staff:2")
+    wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the transfer")
+
+    def types(**filters):
+        return [e["type"] for e in entries(audit, **filters)]
+
+    assert types(item_id=tab2["id"]) == ["inventory.item_registered", "inventory.item_transferred"]
+    assert types(site_id=network.sites["mistral"]) == [
+        "inventory.site_registered", "inventory.item_transferred"]
+    assert types(actor="staff:2") == ["inventory.item_transferred"]
+    assert types(**{"from": started.isoformat()}) == ["inventory.item_transferred"]
+    assert types(to=started.isoformat(), item_id=tab1["id"]) == ["inventory.item_registered"]
+    first = call(audit.container, "query_log", {"limit": 2})
+    rest = call(audit.container, "query_log", {"after_seq": first["next_after_seq"]})
+    assert [e["seq"] for e in first["entries"] + rest["entries"]] == [e["seq"] for e in entries(audit)]
+
+    with pytest.raises(InvalidInput) as refused:
+        call(audit.container, "query_log", {"item": 3, "limit": 0})
+    assert set(refused.value.fields) == {"item", "limit"}
+
+
+def test_an_accepted_suggestion_moves_the_items_in_the_inventory(inventory, audit, network):
+    ids = [item["id"] for item in network.items]
+    suggestion = {"item_ids": ids, "from_site_id": network.sites["jean-vilar"],
+                  "to_site_id": network.sites["mistral"], "category_id": 1,
+                  "reason": "move 2 tablets from Centre Jean Vilar to Espace Frédéric Mistral",
+                  "figures": {"rate_from": 0.05, "rate_to": 0.62}}
+
+    accepted = call(audit.container, "accept_suggestion", suggestion, actor="manager:1")
+
+    def moved():
+        return all(call(inventory, "get_item", tag)["current_site"] == "mistral"
+                   for tag in ("JV-TAB-001", "JV-TAB-002"))
+
+    wait_until(moved, what="the tablets at Mistral")
+    [history] = call(inventory, "item_history", "JV-TAB-001")
+    assert (history["actor"], history["reason"]) == ("manager:1", suggestion["reason"])
+    [decision] = wait_until(lambda: entries(audit, type="audit.transfer_accepted"), what="the decision")
+    assert decision["event_id"] == accepted["event_id"] and decision["actor"] == "manager:1"
+    assert decision["data"]["figures"] == {"rate_from": 0.05, "rate_to": 0.62, "category_id": 1,
+                                           "from_site_id": network.sites["jean-vilar"]}
+    transfers = wait_until(lambda: len(entries(audit, type="inventory.item_transferred")) == 2
+                           and entries(audit, type="inventory.item_transferred"), what="the transfers")
+    assert {e["actor"] for e in transfers} == {"manager:1"}
+
+    with pytest.raises(InvalidInput) as refused:
+        call(audit.container, "accept_suggestion", {**suggestion, "item_ids": [ids[0], 999]})
+    assert refused.value.fields == {"item_ids": ["no item 999 in the audit log"]}
+
+
+def verify_command(url):
+    return subprocess.run([sys.executable, "-m", "services.audit.verify", "--url", url],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_tampering_with_one_entry_is_detected_by_verify_log_and_the_command(audit, network):
+    verified = call(audit.container, "verify_log")
+    assert verified["ok"] and verified["count"] == len(entries(audit))
+    ok = verify_command(audit.url)
+    assert (ok.returncode, ok.stdout.split(",")[0]) == (0, f"OK: {verified['count']} entries")
+
+    with audit.db.begin() as connection:
+        body = connection.execute(text("SELECT body FROM audit_entries WHERE seq = 3")).scalar()
+        connection.execute(text("UPDATE audit_entries SET body = :b WHERE seq = 3"),
+                           {"b": body.replace('"staff:1"', '"staff:9"')})
+
+    assert call(audit.container, "verify_log") == {
+        "ok": False, "first_bad": {"seq": 3, "problem": "altered: its hash does not match its contents"}}
+    broken = verify_command(audit.url)
+    assert broken.returncode == 1 and "entry 3: altered" in broken.stderr
+
+    with audit.db.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET body = :b WHERE seq = 3"), {"b": body})
+        connection.execute(text("DELETE FROM audit_refs WHERE seq = 2"))
+        connection.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+
+    assert call(audit.container, "verify_log")["first_bad"] == {
+        "seq": 2, "problem": "removed: entry 2 is missing from the log"}
+    assert "entry 2: removed" in verify_command(audit.url).stderr
