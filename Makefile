@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .ONESHELL:
 
 # The services `make run` starts and `make migrate` migrates.
-SERVICES := inventory booking notifications
+SERVICES := inventory booking notifications audit
 
 VENV := .venv
 PY := $(VENV)/bin/python
