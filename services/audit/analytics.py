@@ -467,8 +467,10 @@ def utilisation(history: History, period: Period, site_hours: dict[int, SiteHour
             per_day_cache[key] = opens[site_id].per_day(span_start, span_end)
         for day, seconds in per_day_cache[key].items():
             available[group][day] += seconds * count
+    bucket_of = {day: period.bucket(day, step) for day in period.days()}
+    buckets = dict.fromkeys(sorted(set(bucket_of.values())), 0.0)
     return sorted(
-        (_row(history, period, site_hours, by, step, group, len(members[group]),
+        (_row(history, site_hours, by, bucket_of, buckets, group, len(members[group]),
               available[group], used[group]) for group in members),
         key=lambda row: (row.label, row.key if row.key is not None else -1),
     )
@@ -484,15 +486,17 @@ def _segments(item: Item, start: float, end: float):
             yield piece_start, piece_end, site_id, partner_id
 
 
-def _row(history, period, site_hours, by, step, group, items, available, used) -> Utilisation:
-    buckets: dict = defaultdict(lambda: [0.0, 0.0])
-    for day in period.days():
-        bucket = buckets[period.bucket(day, step)]
-        bucket[0] += available.get(day, 0.0)
-        bucket[1] += used.get(day, 0.0)
+def _row(history, site_hours, by, bucket_of, buckets, group, items, available,
+         used) -> Utilisation:
+    open_seconds, used_seconds = dict(buckets), dict(buckets)
+    for day, seconds in available.items():
+        open_seconds[bucket_of[day]] += seconds
+    for day, seconds in used.items():
+        used_seconds[bucket_of[day]] += seconds
     series = tuple(
-        SeriesPoint(day, round(a / HOUR, 2), round(u / HOUR, 2), _rate(u, a))
-        for day, (a, u) in sorted(buckets.items())
+        SeriesPoint(bucket, round(a / HOUR, 2), round(used_seconds[bucket] / HOUR, 2),
+                    _rate(used_seconds[bucket], a))
+        for bucket, a in open_seconds.items()
     )
     total_available, total_used = sum(available.values()), sum(used.values())
     return Utilisation(by, group, history.label(by, group, site_hours), items,
