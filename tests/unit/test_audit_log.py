@@ -17,6 +17,7 @@ from partanum.errors import InvalidInput, load
 from partanum.events import make_event, read_event
 from services.audit import log, schemas
 from services.audit.models import AuditEntry, AuditRef
+from services.audit.replay import main as replay_cli
 from services.audit.verify import main as verify_cli
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -261,3 +262,25 @@ def test_a_suggestion_keeps_its_numbers_as_figures_and_drops_other_fields():
     with pytest.raises(InvalidInput) as refused:
         load(schemas.SuggestionIn(), {"item_ids": [17, 17], "reason": ""})
     assert set(refused.value.fields) == {"item_ids", "to_site_id", "reason"}
+
+
+def test_an_exported_log_loaded_into_an_empty_one_gives_back_the_same_chain(session, audit_url,
+                                                                              tmp_path, capsys):
+    append_all(session, week_of_events())
+    original = [(e.seq, e.hash) for e in entries(session)]
+    session.rollback()
+    assert replay_cli(["--url", audit_url, "export"]) == 0
+    exported = tmp_path / "audit.jsonl"
+    exported.write_text(capsys.readouterr().out)
+    rebuilt = f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
+
+    assert replay_cli(["--url", rebuilt, "load", str(exported)]) == 0
+    assert replay_cli(["--url", rebuilt, "load", str(exported)]) == 0  # loaded again: nothing new
+
+    assert capsys.readouterr().out.splitlines() == [
+        "appended 7 of 7 events (the others were logged already)",
+        "appended 0 of 7 events (the others were logged already)"]
+    engine = make_engine(rebuilt)
+    with Session(engine) as copy:
+        assert [(e.seq, e.hash) for e in entries(copy)] == original
+    engine.dispose()
