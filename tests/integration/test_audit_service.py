@@ -82,6 +82,24 @@ def _body(audit, seq):
         return connection.execute(text("SELECT body FROM audit_entries WHERE seq = :s"), {"s": seq}).scalar()
 
 
+def test_events_handled_at_the_same_time_are_chained_one_after_another(audit):
+    from partanum.events import make_event
+    import services.inventory.events  # noqa: F401 -- the contract of the events published here
+
+    publish = EventPublisher(audit.container.config["AMQP_URI"])
+    for n in range(1, 41):
+        publish(make_event("inventory.item_status_changed", {
+            "item_id": n, "asset_tag": f"JV-TAB-{n:03d}", "from_status": "available",
+            "to_status": "in_maintenance", "reason": "écran fissuré"}, producer="inventory",
+            actor="staff:1"))
+
+    logged = wait_until(lambda: len(entries(audit)) == 40 and entries(audit), what="40 entries")
+    assert [e["seq"] for e in logged] == list(range(1, 41))
+    assert {e["item_id"] for e in logged} == set(range(1, 41))
+    assert call(audit.container, "verify_log") == {
+        "ok": True, "count": 40, "head_hash": logged[-1]["hash"], "first_bad": None}
+
+
 @pytest.fixture
 def network(inventory, audit):
     """Two sites and two tablets at Jean Vilar, once the audit log has them all."""
