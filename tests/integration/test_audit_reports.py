@@ -34,8 +34,8 @@ def busy_desk(desk, audit):
 
 
 def test_utilisation_counts_the_lent_and_reserved_hours_within_opening_hours(busy_desk):
-    audit, _, tuesday = busy_desk
-    [site] = [row for row in call(audit, "utilisation", {**tuesday, "by": "site", "step": "day"})
+    service, _, tuesday = busy_desk
+    [site] = [row for row in call(service, "utilisation", {**tuesday, "by": "site", "step": "day"})
               if row["label"] == "Centre Jean Vilar"]
     # Open 8 hours on Tuesdays: 3 laptops × 8 h; used: the lent one all day, two × 3 h.
     assert (site["items"], site["open_hours"], site["used_hours"]) == (3, 24.0, 14.0)
@@ -44,42 +44,42 @@ def test_utilisation_counts_the_lent_and_reserved_hours_within_opening_hours(bus
 
 
 def test_activity_counts_residents_served_without_naming_them(busy_desk):
-    audit, amina, _ = busy_desk
+    service, amina, _ = busy_desk
     today = datetime.now(PARIS).date().isoformat()
-    rows = call(audit, "activity", {"from": today, "to": today})
+    rows = call(service, "activity", {"from": today, "to": today})
     total = rows[-1]
     assert (total["week"], total["loans"], total["residents_served"]) == (None, 1, 1)
     assert "resident_id" not in str(rows)
 
 
 def test_unmet_demand_names_the_site_and_category_that_lacked_devices(busy_desk, desk):
-    audit, _, _ = busy_desk
+    service, _, _ = busy_desk
     today = datetime.now(PARIS).date().isoformat()
-    [row] = call(audit, "unmet_demand", {"from": today, "to": today})
+    [row] = call(service, "unmet_demand", {"from": today, "to": today})
     assert (row["site_id"], row["category_id"]) == (1, desk.category_id)
     assert (row["requests"], row["quantity"], row["largest_request"]) == (1, 5, 5)
 
 
 def test_the_reserved_laptops_are_idle_a_month_after_their_workshop(busy_desk):
-    audit, _, _ = busy_desk
+    service, _, _ = busy_desk
     later = (datetime.now(timezone.utc) + timedelta(days=40)).isoformat()
-    idle = call(audit, "idle_items", {"idle_days": 20, "as_of": later})
+    idle = call(service, "idle_items", {"idle_days": 20, "as_of": later})
     assert sorted(item["asset_tag"] for item in idle) == ["JV-LAP-002", "JV-LAP-003"]
 
 
 def test_reports_export_as_csv_open_data_and_charts(busy_desk):
-    audit, _, tuesday = busy_desk
+    service, _, tuesday = busy_desk
     today = datetime.now(PARIS).date()
     week = {"from": today.isoformat(), "to": (today + timedelta(days=7)).isoformat()}
-    table = list(csv.DictReader(io.StringIO(call(audit, "export_csv", "utilisation",
+    table = list(csv.DictReader(io.StringIO(call(service, "export_csv", "utilisation",
                                                  {**tuesday, "by": "item"}))))
     assert {row["label"] for row in table} == {"JV-LAP-001", "JV-LAP-002", "JV-LAP-003"}
-    open_rows = list(csv.DictReader(io.StringIO(call(audit, "open_data", week))))
+    open_rows = list(csv.DictReader(io.StringIO(call(service, "open_data", week))))
     assert {row["loans"] for row in open_rows} <= {"0", "<5"}
     assert any(row["loans"] == "<5" for row in open_rows)
-    svg = call(audit, "chart", {**week, "kind": "utilisation_by_partner"})
+    svg = call(service, "chart", {**week, "kind": "utilisation_by_partner"})
     assert svg["media_type"] == "image/svg+xml" and "<title" in svg["content"]
-    png = call(audit, "chart", {**week, "format": "png"})
+    png = call(service, "chart", {**week, "format": "png"})
     assert base64.b64decode(png["content"]).startswith(b"\x89PNG")
 
 
