@@ -3,7 +3,8 @@ that category goes unmet at another, propose moving some, with the figures behin
 
 The rules, so that a manager can check a proposal by hand:
 - a site's need is the residents still waiting for the category there plus the
-  largest request refused there in the period (moving that many would have met it);
+  largest request refused there in the period (moving that many would have met it),
+  less the devices of the category idle at that site already;
 - a site may give the devices idle for `idle_days` or more, but never so many that
   it would keep fewer than the most it had in use at the same moment in the period;
 - the sites in greatest need are served first, from the sites with the most to give
@@ -42,11 +43,12 @@ def suggest(history: History, period: Period, as_of: datetime,
     for item in analytics.idle_items(history, as_of, idle_days):
         idle[(item.site_id, item.category_id)].append(item)
     needs = {
-        (row.site_id, row.category_id): row
+        (row.site_id, row.category_id): (row, row.waiting + row.largest_request
+                                         - len(idle[(row.site_id, row.category_id)]))
         for row in analytics.unmet_demand(history, period, as_of)
         if row.site_id is not None and row.category_id is not None
-        and row.waiting + row.largest_request > 0
     }
+    needs = {key: (row, need) for key, (row, need) in needs.items() if need > 0}
     if not idle or not needs:
         return []
     in_service = _in_service(history, as_of)
@@ -55,9 +57,8 @@ def suggest(history: History, period: Period, as_of: datetime,
              for category_id in {category_id for _, category_id in needs}}
 
     suggestions = []
-    for (to_site, category_id), demand in sorted(
-            needs.items(), key=lambda kv: (-(kv[1].waiting + kv[1].largest_request), kv[0])):
-        need = demand.waiting + demand.largest_request
+    for (to_site, category_id), (demand, need) in sorted(
+            needs.items(), key=lambda kv: (-kv[1][1], kv[0])):
         for from_site in sorted(
                 (site for site, category in idle if category == category_id and site != to_site),
                 key=lambda site: (-_spare(site, category_id, idle, in_service, peaks),
@@ -82,6 +83,7 @@ def suggest(history: History, period: Period, as_of: datetime,
                 "target_unmet_quantity": demand.quantity,
                 "target_largest_request": demand.largest_request,
                 "target_waiting": demand.waiting,
+                "target_idle_items": len(idle[(to_site, category_id)]),
                 "target_utilisation": rates[category_id].get(to_site),
             }
             suggestions.append(Suggestion(

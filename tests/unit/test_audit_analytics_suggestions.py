@@ -48,6 +48,7 @@ def test_idle_tablets_are_proposed_where_requests_were_refused(town):
 
 
 def test_the_idlest_devices_move_first(town):
+    town.reserve(town.vilar_tablets, town.vilar, "2026-11-24 09:00", "2026-11-24 12:00")
     used_recently, used_long_ago = town.mistral_tablets[0], town.mistral_tablets[1]
     town.reserve([used_recently], town.mistral, "2026-10-20 09:00", "2026-10-20 12:00")
     town.reserve([used_long_ago], town.mistral, "2026-09-08 09:00", "2026-09-08 12:00")
@@ -61,6 +62,7 @@ def test_the_idlest_devices_move_first(town):
 
 
 def test_a_site_keeps_as_many_devices_as_it_once_used_at_the_same_time(town):
+    town.reserve(town.vilar_tablets, town.vilar, "2026-11-24 09:00", "2026-11-24 12:00")
     town.reserve(town.mistral_tablets[:4], town.mistral, "2026-09-15 09:00", "2026-09-15 12:00")
     town.unmet(town.vilar, town.tablet, 10, "2026-11-25 09:00")
     [proposal] = suggest(town)
@@ -72,8 +74,16 @@ def test_nothing_is_proposed_when_no_demand_went_unmet(town):
     assert suggest(town) == []
 
 
+def test_a_site_with_idle_devices_of_its_own_is_sent_only_what_they_cannot_cover(town):
+    # Jean Vilar's two tablets sat idle all autumn; five were asked for at once.
+    town.unmet(town.vilar, town.tablet, 5, "2026-11-25 09:00")
+    [proposal] = suggest(town)
+    assert len(proposal.item_ids) == 3
+    assert proposal.figures["target_idle_items"] == 2
+
+
 def test_a_suggestion_carries_what_accepting_it_takes(town):
-    town.unmet(town.vilar, town.tablet, 2, "2026-11-25 09:00")
+    town.unmet(town.vilar, town.tablet, 4, "2026-11-25 09:00")
     [proposal] = suggest(town)
     payload = proposal.as_payload()
     assert set(payload) == {"item_ids", "to_site_id", "reason", "from_site_id", "category_id",
