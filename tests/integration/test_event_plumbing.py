@@ -135,6 +135,13 @@ def test_a_malformed_event_is_parked_without_retries(inventory, running_probe):
 
 def test_an_event_no_queue_is_bound_to_is_kept_not_dropped(inventory):
     amqp_uri = inventory.config["AMQP_URI"]
+    call(inventory, "register_partner", {"code": "mairie", "name": "Mairie de quartier"})
+    # The audit's queue takes every event: without it (not deployed, or deleted by
+    # hand) nothing is bound to category_registered.
+    wait_until(lambda: _try(lambda: _waiting(amqp_uri, topology.AUDIT.queue)),
+               what="the partner's event in the audit's queue")
+    with Connection(amqp_uri) as connection:
+        connection.default_channel.queue_delete(topology.AUDIT.queue)
     call(inventory, "register_category", {"code": "tablet", "name": "Tablette"})
 
     def unrouted():
@@ -145,6 +152,11 @@ def test_an_event_no_queue_is_bound_to_is_kept_not_dropped(inventory):
 
     body = wait_until(lambda: _try(unrouted), what="the unrouted event")
     assert body["type"] == "inventory.category_registered"
+
+
+def _waiting(amqp_uri, queue):
+    with Connection(amqp_uri) as connection:
+        return connection.default_channel.queue_declare(queue, passive=True).message_count
 
 
 def _try(get):
