@@ -235,3 +235,18 @@ def test_the_peak_counts_items_in_use_at_the_same_moment(world):
     busy_week(world)
     assert analytics.peak_in_use(History.from_events(world.events), WEEK) == {
         (world.vilar, world.tablet): 2}
+
+
+def test_a_loan_over_the_night_clocks_go_forward_counts_the_opening_hours_it_covers():
+    # Clocks go forward in Paris at 02:00 on Sunday 29 March 2026.
+    stream = Stream()
+    partner = stream.partner("mairie")
+    site = stream.site("mairie", partner)
+    item = stream.item("M-PC-001", stream.category("laptop"), partner, site)
+    loan = stream.lend(item, site, "2026-03-28 11:00", "2026-04-11 12:00")
+    stream.check_in(loan, item, "2026-03-29 10:30")
+    weekend = Period(date(2026, 3, 28), date(2026, 3, 29), PARIS)
+    hours = {site: SiteHours({"saturday": [["09:00", "12:00"]], "sunday": [["09:00", "12:00"]]})}
+    [row] = analytics.utilisation(History.from_events(stream.events), weekend, hours, by="item",
+                                  step="day")
+    assert [(p.open_hours, p.used_hours) for p in row.series] == [(3, 1), (3, 1.5)]
