@@ -133,9 +133,8 @@ def open_data(history: History, period: Period, site_hours: dict, threshold: int
             week = period.bucket(period.local_day(entry.joined_at), "week")
             row(week, entry.site_id, entry.category_id)["joined_waiting_list"] += 1
     for category_id in {item.category_id for item in history.items.values()}:
-        of_category = History(**{**vars(history), "items": {
-            i: item for i, item in history.items.items() if item.category_id == category_id}})
-        for use in analytics.utilisation(of_category, period, site_hours, by="site", step="week"):
+        for use in analytics.utilisation(history.of_category(category_id), period, site_hours,
+                                         by="site", step="week"):
             for point in use.series:
                 if point.open_hours or point.used_hours:
                     row(point.starts_on, use.key, category_id).update(

@@ -107,11 +107,8 @@ def _in_service(history: History, as_of: datetime) -> Counter:
 
 
 def _rates_by_site(history, period, site_hours, category_id) -> dict:
-    of_category = History(**{**vars(history), "items": {
-        item_id: item for item_id, item in history.items.items()
-        if item.category_id == category_id}})
-    return {row.key: row.rate
-            for row in analytics.utilisation(of_category, period, site_hours, by="site")}
+    return {row.key: row.rate for row in analytics.utilisation(
+        history.of_category(category_id), period, site_hours, by="site")}
 
 
 def _reason(history, site_hours, count, category_id, from_site, to_site) -> str:
