@@ -12,6 +12,8 @@ from html import escape
 from services.audit.analytics import Period, Utilisation
 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
 
 
 def render(kind: str, rows: list[Utilisation], period: Period, fmt: str = "svg") -> dict:
@@ -51,9 +53,11 @@ def _percent(rate) -> str:
 
 def _over_time(axes, rows) -> str:
     sentences = []
-    for row in rows:
+    for n, row in enumerate(rows):
         points = [p for p in row.series if p.rate is not None]
-        axes.plot([p.starts_on for p in points], [p.rate * 100 for p in points], marker="o",
+        # A marker and a dash per line, so that lines differ for those who do not see colours.
+        axes.plot([p.starts_on for p in points], [p.rate * 100 for p in points],
+                  marker=MARKERS[n % len(MARKERS)], linestyle=DASHES[n % len(DASHES)],
                   label=row.label)
         if points:
             low = min(points, key=lambda p: p.rate)
@@ -67,7 +71,7 @@ def _over_time(axes, rows) -> str:
     axes.set_xlabel("Period starting")
     axes.set_ylabel("Hours in use / hours open (%)")
     if rows:
-        axes.legend(title="Partner")
+        axes.legend(title="Partner", loc="upper left", bbox_to_anchor=(1.01, 1))
     axes.figure.autofmt_xdate()
     return ("Share of opening hours during which each partner's devices were reserved or "
             "lent. " + " ".join(sentences or ["No equipment in the period."]))
@@ -75,7 +79,8 @@ def _over_time(axes, rows) -> str:
 
 def _by_partner(axes, rows) -> str:
     ordered = sorted(rows, key=lambda r: r.rate or 0.0)
-    axes.barh([r.label for r in ordered], [(r.rate or 0.0) * 100 for r in ordered])
+    bars = axes.barh([r.label for r in ordered], [(r.rate or 0.0) * 100 for r in ordered])
+    axes.bar_label(bars, labels=[_percent(r.rate) for r in ordered], padding=3)
     axes.set_xlabel("Hours in use / hours open (%)")
     axes.set_ylabel("Partner")
     parts = [f"{r.label} {_percent(r.rate)} ({r.used_hours:g} of {r.open_hours:g} hours, "
