@@ -283,4 +283,6 @@ _UNDOING = {
     "booking.loan_lost": _lost,
     "booking.waiting_list_left": _left,
     "booking.hold_fulfilled": _left,
+    # Nobody came for the held device: booking ends that entry and offers the next.
+    "booking.hold_expired": _left,
 }

@@ -231,6 +231,14 @@ def test_unmet_demand_counts_refusals_and_who_is_still_waiting(world):
     assert (row.requests, row.quantity, row.joined_waiting_list, row.waiting) == (1, 4, 2, 1)
 
 
+def test_a_resident_whose_hold_expired_is_no_longer_waiting(world):
+    entry = world.join_waiting_list(world.vilar, world.tablet, "2026-11-24 10:00")
+    world.add("booking.hold_expired",
+              {"entry_id": entry, "resident_id": 1, "item_id": world.tab1}, "2026-11-27 18:30")
+    [row] = analytics.unmet_demand(History.from_events(world.events), WEEK)
+    assert (row.joined_waiting_list, row.waiting) == (1, 0)
+
+
 def test_the_peak_counts_items_in_use_at_the_same_moment(world):
     busy_week(world)
     assert analytics.peak_in_use(History.from_events(world.events), WEEK) == {
