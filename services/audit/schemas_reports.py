@@ -64,10 +64,12 @@ class UnmetDemandIn(PeriodIn):
 
 
 class SuggestionsIn(PeriodIn):
-    """Idle means unused for `idle_days` at the period's end (or now if sooner)."""
+    """Idle means unused for `idle_days` at `as_of`: the period's end, or now if sooner,
+    unless given (to see what would be proposed on a later day if nothing changed)."""
 
     idle_days = fields.Integer(load_default=30, strict=True,
                                validate=validate.Range(min=1, max=3650))
+    as_of = fields.AwareDateTime()
 
 
 class OpenDataIn(PeriodIn):

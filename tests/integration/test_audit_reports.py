@@ -1,6 +1,7 @@
 """The audit's reports over RPC, computed from the events the real inventory and
 booking publish, on real RabbitMQ and both databases: a laptop lent, two reserved,
-five asked for in vain at Centre Jean Vilar."""
+five asked for in vain at Centre Jean Vilar; idle tablets at Mistral proposed for
+Jean Vilar, and moved there once the suggestion is accepted."""
 import base64
 import csv
 import io
@@ -12,7 +13,7 @@ from partanum.errors import InvalidInput
 from services.booking.exceptions import NotAvailable
 from tests.integration.test_audit_service import audit, entries  # noqa: F401 -- fixture
 from tests.integration.test_front_desk import PARIS, desk, lend, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call
+from tests.integration.test_inventory_rpc import call, tablet
 from tests.waiting import wait_until
 
 LOGGED = ("booking.loan_checked_out", "booking.reservation_created", "booking.demand_unmet")
@@ -92,3 +93,34 @@ def test_a_report_request_with_an_unknown_field_or_report_is_refused_by_name(aud
     with pytest.raises(InvalidInput) as refused:
         call(container, "export_csv", "everything", period)
     assert set(refused.value.fields) == {"report"}
+
+
+def test_a_suggestion_accepted_as_it_is_moves_idle_tablets_to_where_they_were_refused(
+        desk, audit):
+    service = audit.container
+    tablets = {call(desk.inventory, "register_item", tablet(
+        f"MI-TAB-00{n}", owner="mistral", home_site="mistral"))["id"]: f"MI-TAB-00{n}"
+        for n in range(1, 5)}
+    ask = {**desk.ask, "category_id": 1}  # tablets, none at Jean Vilar
+    with pytest.raises(NotAvailable):
+        call(desk.booking, "reserve", {"partner_id": 1, **ask, "quantity": 3})
+    wait_until(lambda: entries(audit, type="booking.demand_unmet")
+               and len(entries(audit, type="inventory.item_registered")) == 7,
+               what="the refusal and the tablets in the audit log")
+    today = datetime.now(PARIS).date()
+    later = {"from": today.isoformat(), "to": (today + timedelta(days=40)).isoformat(),
+             "as_of": (datetime.now(timezone.utc) + timedelta(days=40)).isoformat()}
+
+    [proposal] = call(service, "suggestions", later)
+    assert proposal["reason"] == ("move 3 tablets from Espace Frédéric Mistral "
+                                  "to Centre Jean Vilar")
+    assert set(proposal["item_ids"]) < set(tablets)
+    assert proposal["figures"]["target_largest_request"] == 3
+
+    call(service, "accept_suggestion", proposal, actor="manager:1")
+    moved = [tablets[item_id] for item_id in proposal["item_ids"]]
+    wait_until(lambda: all(call(desk.inventory, "get_item", tag)["current_site"] == "jean-vilar"
+                           for tag in moved), what="the tablets at Jean Vilar")
+    wait_until(lambda: len(entries(audit, type="inventory.item_transferred")) == 3,
+               what="the transfers in the audit log")
+    assert call(service, "suggestions", later) == []  # Jean Vilar's idle tablets now cover it
