@@ -9,7 +9,7 @@ The rules, so that a manager can check a proposal by hand:
   it would keep fewer than the most it had in use at the same moment in the period;
 - the sites in greatest need are served first, from the sites with the most to give
   (the least used first on a tie); the idlest devices move first.
-Pure: the history comes from services.audit.analytics.
+Pure: it reads a History (services/audit/history.py) through services.audit.analytics.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
