@@ -9,6 +9,7 @@ from services.audit.analytics import GROUPINGS, STEPS
 
 # A year of daily figures is plenty for one call; longer periods go week by week.
 MAX_DAYS = 3 * 366
+MAX_DAYS_PER_ITEM = 92
 REPORTS = ("utilisation", "idle_items", "overdue_and_lost", "activity", "unmet_demand",
            "suggestions")
 CHARTS = ("utilisation_over_time", "utilisation_by_partner")
@@ -38,6 +39,16 @@ class UtilisationIn(PeriodIn):
 
     by = fields.String(load_default="site", validate=validate.OneOf(GROUPINGS))
     step = fields.String(load_default="week", validate=validate.OneOf(STEPS))
+
+    @validates_schema
+    def answer_fits_a_message(self, data, **_kwargs):
+        # Daily figures for thousands of items over a year would be millions of points.
+        if data.get("by") == "item" and data.get("step") == "day" and {
+                "first_day", "last_day"} <= set(data):
+            if (data["last_day"] - data["first_day"]).days >= MAX_DAYS_PER_ITEM:
+                raise ValidationError(
+                    f"daily figures per item cover at most {MAX_DAYS_PER_ITEM} days: "
+                    "ask for weeks", "step")
 
 
 class IdleItemsIn(Input):

@@ -99,3 +99,11 @@ def test_a_report_refuses_unknown_fields_and_a_period_running_backwards():
     with pytest.raises(InvalidInput) as refused:
         load(schemas_reports.UtilisationIn(), {"from": "2026-11-30", "to": "2026-11-01"})
     assert set(refused.value.fields) == {"to"}
+
+
+def test_daily_figures_per_item_are_refused_over_more_than_a_quarter():
+    year = {"from": "2026-01-01", "to": "2026-12-31"}
+    assert load(schemas_reports.UtilisationIn(), {**year, "by": "item"})["step"] == "week"
+    with pytest.raises(InvalidInput) as refused:
+        load(schemas_reports.UtilisationIn(), {**year, "by": "item", "step": "day"})
+    assert set(refused.value.fields) == {"step"}
