@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from partanum.events import Event, read_event, registered_contracts
@@ -95,12 +95,15 @@ def _lock(session: Session) -> None:
 def append(session: Session, envelope: dict, recorded_at: datetime | None = None) -> AuditEntry | None:
     """Append the event at the end of the chain; None if it is there already."""
     _lock(session)
-    if session.scalar(select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"])) is not None:
+    last = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+    seen, head_seq, head_hash = session.execute(select(  # one round trip for the three
+        select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"]).scalar_subquery(),
+        last.with_only_columns(AuditEntry.seq).scalar_subquery(),
+        last.with_only_columns(AuditEntry.hash).scalar_subquery(),
+    )).one()
+    if seen is not None:
         return None
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    seq, prev_hash = (head_seq + 1, head_hash) if head_seq else (1, GENESIS_HASH)
     body = canonical(envelope)
     entry = AuditEntry(
         seq=seq, recorded_at=recorded_at or datetime.now(timezone.utc), body=body,
@@ -108,7 +111,9 @@ def append(session: Session, envelope: dict, recorded_at: datetime | None = None
     )
     session.add(entry)
     session.flush()
-    session.add_all(AuditRef(seq=seq, kind=kind, ref_id=ref_id) for kind, ref_id in refs(envelope["data"]))
+    named = [{"seq": seq, "kind": kind, "ref_id": ref_id} for kind, ref_id in sorted(refs(envelope["data"]))]
+    if named:  # one statement for all (an executemany is a round trip per row on pg8000)
+        session.execute(insert(AuditRef).values(named))
     return entry
 
 
