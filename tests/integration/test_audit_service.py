@@ -165,6 +165,21 @@ def test_an_accepted_suggestion_moves_the_items_in_the_inventory(inventory, audi
     assert refused.value.fields == {"item_ids": ["no item 999 in the audit log"]}
 
 
+def test_an_item_that_can_no_longer_move_stays_and_the_log_says_why(inventory, audit, network):
+    lost, free = network.items
+    call(inventory, "change_status", lost["asset_tag"], {"status": "lost", "reason": "introuvable"})
+
+    call(audit.container, "accept_suggestion", {
+        "item_ids": [lost["id"], free["id"]], "to_site_id": network.sites["mistral"],
+        "reason": "rééquilibrage"}, actor="manager:1")
+
+    [skip] = wait_until(lambda: entries(audit, type="inventory.item_transfer_skipped"), what="the skip")
+    assert (skip["item_id"], skip["data"]["why"], skip["actor"]) == (lost["id"], "the item is lost", "manager:1")
+    wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the other transfer")
+    assert [call(inventory, "get_item", item["asset_tag"])["current_site"] for item in network.items] == [
+        "jean-vilar", "mistral"]
+
+
 def verify_command(url):
     return subprocess.run([sys.executable, "-m", "services.audit.verify", "--url", url],
                           capture_output=True, text=True, timeout=60)
