@@ -3,10 +3,11 @@
 Each handler is idempotent on its own (upserts), and the inbox makes a
 redelivered event a no-op anyway.
 """
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from partanum.events import Event
-from services.booking.models import Item, Kit, Site
+from services.booking.models import Item, Kit, Loan, Site
 from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
 
 
@@ -38,11 +39,22 @@ def apply(session: Session, event: Event, fetch_site) -> None:
         item = _item(session, data)
         # The inventory changes an item's status under a row lock, so occurred_at
         # orders one item's status events; an older one handled late is ignored.
-        if item.status_changed_at is None or event.occurred_at > item.status_changed_at:
+        newer = item.status_changed_at is None or event.occurred_at > item.status_changed_at
+        if newer and not _echo_of_an_ended_loan(session, item, data["to_status"]):
             item.status, item.status_changed_at = data["to_status"], event.occurred_at
     elif event.type == "inventory.item_transferred":
         item = _item(session, data)
         item.site_id, item.owner_partner_id = data["to_site_id"], data["to_partner_id"]
+
+
+def _echo_of_an_ended_loan(session: Session, item: Item, to_status: str) -> bool:
+    """The inventory's "on_loan" follows our loan event; when it is handled after
+    the device already came back, it must not put back on loan a device this
+    copy already holds for its wipe (the inventory's next event says so too)."""
+    if to_status != "on_loan":
+        return False
+    lent_now = session.scalar(select(exists().where(Loan.item_id == item.id, Loan.status == "active")))
+    return not lent_now
 
 
 def _item(session: Session, data: dict) -> Item:
