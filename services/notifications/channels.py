@@ -15,6 +15,7 @@ and shown to staff.
 """
 import json
 import re
+from contextlib import contextmanager
 import smtplib
 import socket
 import ssl
@@ -77,8 +78,8 @@ def email_message(email: Email, sender: str) -> EmailMessage:
 
 
 class SmtpChannel:
-    """Sends each email over its own SMTP session: plain, STARTTLS (`starttls`) or
-    TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
+    """Sends each email over its own SMTP session, or a batch of them over one
+    (`session()`): plain, STARTTLS (`starttls`) or TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
     is set. Certificates are verified against the system's CAs, or `cafile`. With
     eventlet's monkey-patching smtplib waits on green sockets like any worker."""
 
@@ -107,35 +108,45 @@ class SmtpChannel:
                             timeout=self.timeout)
 
     def send(self, email: Email) -> None:
+        with self.session() as session:
+            session.send(email)
+
+    @contextmanager
+    def session(self):
+        """One SMTP connection for the emails sent inside the block (a batch): the
+        connection, greeting and TLS handshake are paid once, not per email."""
+        session = _SmtpSession(self)
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def _deliver(self, smtp: smtplib.SMTP, email: Email) -> None:
         message = email_message(email, self.sender)
         try:
-            with self._connect() as smtp:
-                if self.starttls:
-                    # Never falls back to plain text: no STARTTLS, no sending.
-                    smtp.starttls(context=self._tls_context())
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(message, from_addr=parseaddr(self.sender)[1],
-                                  to_addrs=[email.to])
+            smtp.send_message(message, from_addr=parseaddr(self.sender)[1], to_addrs=[email.to])
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()), (0, b""))
             raise self._refused("recipient refused", code, reply, email.to) from None
         except smtplib.SMTPDataError as error:
             raise self._refused("message refused", error.smtp_code, error.smtp_error,
                                 email.to) from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
         except smtplib.SMTPSenderRefused as error:
             raise DeliveryFailed(f"sender refused: {error.smtp_code} "
                                  f"{_reply(error.smtp_error, email.to)}") from None
-        except smtplib.SMTPResponseException as error:
-            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
-                                 f"{_reply(error.smtp_error, email.to)}") from None
-        except smtplib.SMTPNotSupportedError:
-            raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
-        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
-            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
-                                 f"{_without(str(error), email.to)}") from None
+
+    def _open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        try:
+            if self.starttls:
+                # Never falls back to plain text: no STARTTLS, no sending.
+                smtp.starttls(context=self._tls_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     @staticmethod
     def _refused(what, code, reply, to) -> DeliveryFailed:
@@ -147,6 +158,55 @@ def _reply(reply, to) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
     return _without(reply, to)
+
+
+class _SmtpSession:
+    """Sends over one connection, opened at the first email. A connection the server
+    has dropped since the last email is opened again once; an email the server has
+    answered (accepted or refused) is never sent twice by this."""
+
+    def __init__(self, channel: SmtpChannel):
+        self.channel = channel
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, email: Email) -> None:
+        reused = self.smtp is not None
+        try:
+            try:
+                if self.smtp is None:
+                    self.smtp = self.channel._open()
+                self.channel._deliver(self.smtp, email)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                self.close()  # idle too long for the server: a fresh connection, once
+                self.smtp = self.channel._open()
+                self.channel._deliver(self.smtp, email)
+        except DeliveryFailed:
+            raise  # answered: the connection is still good
+        except smtplib.SMTPAuthenticationError as error:
+            self.close()
+            raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
+                                 f"{_reply(error.smtp_error, email.to)}") from None
+        except smtplib.SMTPNotSupportedError:
+            self.close()
+            raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
+        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
+            self.close()
+            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
+                                 f"{_without(str(error), email.to)}") from None
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
 
 
 # --- SMS -----------------------------------------------------------------------------

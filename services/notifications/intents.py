@@ -1,12 +1,12 @@
 """What each event means to residents and staff: intents to send, recorded in the
 transaction that records the event in the inbox; the sender does the sending.
 
-`record(tx, event, …)` returns the messages it planned, so that the handler can
-send those due now as soon as the transaction is committed.
+`record(tx, event, …)` returns the messages it planned (their rows), so that the
+handler can have those due now sent as soon as the transaction is committed.
 """
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from partanum.dependencies import Transaction
 from partanum.events import Event
@@ -21,7 +21,7 @@ LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
 
 
 def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
-           inventory) -> list[Message]:
+           inventory) -> list[dict]:
     """Plan the messages `event` calls for; `inventory` answers `get_site(code)` (a
     site's name, address, hours and closures) and `get_item(asset_tag)`."""
     handler = _HANDLERS.get(event.type)
@@ -30,25 +30,26 @@ def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
     planner = _Planner(tx, event, now)
     handler(planner, event.data, settings, inventory)
     tx.session.flush()
+    if planner.planned:  # one statement for all, after any cancellation
+        tx.session.execute(insert(Message.__table__), planner.planned)
     return planner.planned
 
 
 class _Planner:
     def __init__(self, tx: Transaction, event: Event, now: datetime):
         self.session, self.event, self.now = tx.session, event, now
-        self.planned: list[Message] = []
+        self.planned: list[dict] = []
 
     def add(self, recipient: str, purpose: str, *, step: int = 0, at: datetime | None = None,
             resident_id=None, partner_id=None, loan_id=None, reservation_id=None,
             context: dict | None = None) -> None:
-        message = Message(
+        self.planned.append(dict(
             event_id=str(self.event.id), recipient=recipient, purpose=purpose, step=step,
             resident_id=resident_id, partner_id=partner_id, loan_id=loan_id,
             reservation_id=reservation_id, context=_jsonable(context or {}), status=PENDING,
-            send_after=at or self.now, attempts=0, created_at=self.now, updated_at=self.now,
-        )
-        self.session.add(message)
-        self.planned.append(message)
+            send_after=at or self.now, channel=None, attempts=0, last_error=None,
+            created_at=self.now, updated_at=self.now, sent_at=None,
+        ))
 
     def to_resident(self, resident_id, purpose, **kwargs) -> None:
         if resident_id is None:  # erased: nobody to tell

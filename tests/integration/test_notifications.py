@@ -119,8 +119,10 @@ def test_no_sms_at_night_and_no_more_than_the_daily_cap(desk, notify):
     n = notify(MAX_MESSAGES_PER_DAY=1, **quiet)
     amina = register(desk)  # SMS, by default for a phone
     lend(desk, amina["id"])
-    [waiting] = wait_for_status(n, "loan_confirmed", "pending")
-    assert datetime.fromisoformat(waiting["send_after"]) > datetime.now(timezone.utc)
+    # Pending until it is tried, then put off until the morning.
+    wait_until(lambda: [m for m in wait_for_status(n, "loan_confirmed", "pending")
+                        if datetime.fromisoformat(m["send_after"]) > datetime.now(timezone.utc)],
+               what="the confirmation put off until quiet hours end")
     assert sms_sent(n.sms_log) == []
 
 
