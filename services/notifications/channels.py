@@ -15,14 +15,17 @@ and shown to staff.
 """
 import json
 import re
-from contextlib import contextmanager
 import smtplib
 import socket
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.policy import compat32
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 
 import requests
@@ -60,20 +63,28 @@ def _without(reply: str, contact: str) -> str:
 # --- email ---------------------------------------------------------------------------
 
 
-def email_message(email: Email, sender: str) -> EmailMessage:
+# Lines end in CRLF on the wire: smtplib fixes the line ends of text, not of bytes.
+_SMTP_POLICY = compat32.clone(linesep="\r\n")
+
+
+def email_message(email: Email, sender: str) -> MIMEMultipart:
     """multipart/alternative, text then HTML (clients show the last one they can),
-    both UTF-8; the Message-ID is the email's own so that a resend keeps it."""
-    message = EmailMessage()
-    message["From"] = sender
+    both UTF-8; the Message-ID is the email's own so that a resend keeps it.
+
+    Built with the classic (compat32) email API: the modern one parses every header
+    it is given back into objects, which made building an email cost several times
+    rendering its text."""
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr(parseaddr(sender), charset="utf-8")
     message["To"] = email.to
-    message["Subject"] = email.subject
+    message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message_id = email.message_id.strip()
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
     # RFC 3834: out-of-office robots must not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.text, charset="utf-8")
-    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    message.attach(MIMEText(email.text, "plain", "utf-8"))
+    message.attach(MIMEText(email.html, "html", "utf-8"))
     return message
 
 
@@ -122,9 +133,9 @@ class SmtpChannel:
             session.close()
 
     def _deliver(self, smtp: smtplib.SMTP, email: Email) -> None:
-        message = email_message(email, self.sender)
+        message = email_message(email, self.sender).as_bytes(policy=_SMTP_POLICY)
         try:
-            smtp.send_message(message, from_addr=parseaddr(self.sender)[1], to_addrs=[email.to])
+            smtp.sendmail(parseaddr(self.sender)[1], [email.to], message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()), (0, b""))
             raise self._refused("recipient refused", code, reply, email.to) from None

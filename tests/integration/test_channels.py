@@ -60,6 +60,19 @@ def test_an_email_arrives_with_its_text_and_html_parts_and_its_message_id(smtp_s
 
 
 
+
+def test_a_long_email_arrives_whole_line_by_line(smtp_server):
+    channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
+    text = "\n".join(f"Ligne {n} : lundi 13:30–18:30, mardi 09:00–12:00 · الاثنين" for n in range(60))
+
+    channel.send(Email(to=AMINA, subject="Horaires", text=text, html=f"<pre>{text}</pre>",
+                       message_id="hours@partanum"))
+
+    [received] = smtp_server.wait_for(1)
+    plain, _ = received.message.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text
+
+
 def test_a_batch_of_emails_goes_over_one_connection_reopened_if_the_server_dropped_it(smtp_server):
     channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
 
