@@ -154,3 +154,33 @@ def test_a_refused_email_falls_back_to_sms_and_none_becomes_a_call_task(desk, no
                          what="a call task for the desk")
     assert [(x["kind"], x["resident_id"], x["context"]["tell"]) for x in notices] == [
         ("call_resident", malik["id"], "loan_confirmed")]
+
+
+def test_reminders_move_to_open_days_when_the_return_sites_hours_change(desk, notify):
+    n = notify()
+    amina = register(desk, phone=None, email="amina@example.org", channel="email")
+    loan = lend(desk, amina["id"])
+    wait_for_status(n, "loan_confirmed", "sent")
+    first = wait_for_status(n, "due_soon", "pending")
+
+    def local_day(message):
+        return datetime.fromisoformat(message["send_after"]).astimezone(PARIS).date()
+
+    # The centre closes for the day of the last reminder before the due date.
+    last = max(first, key=local_day)
+    closed = local_day(last).isoformat()
+    site = call(desk.inventory, "add_closure", "jean-vilar",
+                {"starts_on": closed, "ends_on": closed, "reason": "Inventaire"})
+
+    wait_until(lambda: [m for m in log_of(n) if m["id"] == last["id"] and m["status"] == "cancelled"],
+               what="the reminder on the closed day withdrawn")
+    reminders = [m for m in log_of(n, resident_id=amina["id"]) if m["purpose"] == "due_soon"]
+    pending = [m for m in reminders if m["status"] == "pending"]
+    assert pending and len({m["step"] for m in pending}) == len(pending)  # each reminder once
+    due = datetime.fromisoformat(loan["due_at"]).astimezone(PARIS).date()
+    closures = [[c["starts_on"], c["ends_on"]] for c in site["closures"]]
+    for reminder in pending:
+        assert domain.is_open_day(site["opening_hours"], closures, local_day(reminder))
+        assert local_day(reminder) < due
+    # What did not have to move stayed as it was.
+    assert {m["id"] for m in first if m["id"] != last["id"]} <= {m["id"] for m in pending}

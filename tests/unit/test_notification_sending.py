@@ -243,3 +243,68 @@ def test_a_sender_finding_another_one_busy_leaves_it_the_work_and_it_looks_again
 
     turn.run(send)
     assert runs == ["send", "send"] and not turn.busy
+
+
+# --- reminders follow the return site's hours ------------------------------------------------
+
+EVERY_DAY = {day: [["09:00", "18:00"]] for day in (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+FRIDAY_AND_MONDAY = {"friday": [["09:00", "18:00"]], "monday": [["09:00", "18:00"]]}
+
+
+def record_event(db, the_event, now, inventory):
+    with db.transaction() as tx:
+        if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
+            intents.record(tx, the_event, now, SETTINGS, inventory)
+        tx.commit()
+
+
+def site_with(hours):
+    site = {"code": "jean-vilar", "name": "Jean Vilar", "address": "", "opening_hours": hours,
+            "closures": []}
+    return SimpleNamespace(site=site, get_site=lambda code: site, get_item=lambda tag: {})
+
+
+def reminder_days(db, status="pending"):
+    return sorted((m.step, m.send_after.astimezone(PARIS).date())
+                  for m in messages(db, purpose="due_soon", status=status))
+
+
+def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_days(world, db):
+    inventory = site_with(EVERY_DAY)
+    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
+                 NOON, inventory)
+    deliver(db, world.sender, checked_out())  # due Tuesday 15 December
+    [monday_reminder] = messages(db, purpose="due_soon", step=1)
+    assert reminder_days(db) == [(1, NOON.date() + timedelta(days=13)),
+                                 (2, NOON.date() + timedelta(days=12))]
+
+    inventory.site["opening_hours"] = FRIDAY_AND_MONDAY
+    hours_changed = event("inventory.site_hours_changed", site_id=1)
+    record_event(db, hours_changed, NOON, inventory)
+    record_event(db, hours_changed, NOON, inventory)  # delivered twice: moved once
+
+    friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
+    assert reminder_days(db) == [(1, monday), (2, friday)]
+    assert [m.id for m in messages(db, purpose="due_soon", step=1, status="pending")] == [
+        monday_reminder.id]  # not moved: the same message
+    assert reminder_days(db, "cancelled") == [(2, NOON.date() + timedelta(days=12))]
+
+
+def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, db):
+    inventory = site_with(FRIDAY_AND_MONDAY)
+    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
+                 NOON, inventory)
+    deliver(db, world.sender, checked_out())
+    friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
+    assert reminder_days(db) == [(1, monday), (2, friday)]
+    world.clock.now = datetime.combine(friday, time(10, 5), PARIS)
+    world.sender.send_due()
+    assert reminder_days(db, "sent") == [(2, friday)]
+
+    inventory.site["opening_hours"] = EVERY_DAY  # step 2 would now come on Sunday
+    record_event(db, event("inventory.site_hours_changed", site_id=1), world.clock(), inventory)
+
+    assert reminder_days(db, "sent") == [(2, friday)]
+    assert reminder_days(db) == [(1, monday)]
+    assert [sms.text for sms in world.channels["sms"].sent] == ["loan_confirmed", "due_soon"]
