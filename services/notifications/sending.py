@@ -274,7 +274,8 @@ class _Job:
             overdue_level=context.get("level"),
             days_overdue=(now - datetime.fromisoformat(due_at)).days if due_at else None,
             quantity=context.get("item_count"), change=context.get("reason"),
-            failed_purpose=context.get("purpose"),
+            failed_purpose=context.get("purpose"), told_purpose=context.get("tell"),
+            since_at=context.get("since"),
         )
         context.update(extra)
         return context
@@ -372,8 +373,9 @@ def mark(session, outcomes: list[tuple[_Job, Outcome]], now: datetime, settings:
     session.execute(_MARK, changes)
     for row, outcome in after:
         if outcome.status == CALL_TASK and not outcome.retry:
-            _to_desk(session, row, "call_resident", now,
-                     {**row["context"], "resident_id": row["resident_id"], "tell": row["purpose"]})
+            _to_desk(session, row, "call_to_tell", now,
+                     {**row["context"], "resident_id": row["resident_id"], "tell": row["purpose"],
+                      "since": row["send_after"].isoformat()})
         elif row["status"] == FAILED and row["recipient"].startswith("resident:"):
             _to_desk(session, row, "undeliverable", now,
                      {**row["context"], "resident_id": row["resident_id"],

@@ -153,7 +153,7 @@ def test_a_refused_email_falls_back_to_sms_and_none_becomes_a_call_task(desk, no
     notices = wait_until(lambda: call(n.container, "staff_notices", partner_id),
                          what="a call task for the desk")
     assert [(x["kind"], x["resident_id"], x["context"]["tell"]) for x in notices] == [
-        ("call_resident", malik["id"], "loan_confirmed")]
+        ("call_to_tell", malik["id"], "loan_confirmed")]
 
 
 def test_reminders_move_to_open_days_when_the_return_sites_hours_change(desk, notify):

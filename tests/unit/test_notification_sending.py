@@ -192,7 +192,7 @@ def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
     with db.transaction() as tx:
         [notice] = tx.session.scalars(select(StaffNotice)).all()
     assert (notice.partner_id, notice.kind, notice.resident_id, notice.context["tell"]) == (
-        2, "call_resident", 42, "hold_offered")
+        2, "call_to_tell", 42, "hold_offered")
 
 
 def test_a_send_failing_every_time_is_retried_then_failed_and_staff_told(world, db):
