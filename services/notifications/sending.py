@@ -10,7 +10,7 @@ is waited for:
 2. send, outside any transaction: the contact details of the batch's residents
    are asked of the booking service in one call (never stored), each text is
    rendered in its recipient's language, the channels tried in the resident's
-   order of preference, the emails over one SMTP connection;
+   order of preference, the emails over a few SMTP connections (LANES);
 3. mark: sent (or postponed, capped, retried later, failed), committed.
 
 A crash between 2 and 3 leaves the batch's rows in sending; the next process sends
@@ -28,6 +28,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import eventlet
 from sqlalchemy import bindparam, func, insert, select, update
 
 from services.notifications import domain, texts
@@ -41,6 +42,9 @@ from services.notifications.settings import Settings
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# Messages of a batch sent side by side, each lane over its own SMTP connection:
+# an email waits for four answers from its server, and the process for none.
+LANES = 4
 
 messages = Message.__table__
 
@@ -108,9 +112,21 @@ class Sender:
         except Exception as error:  # noqa: BLE001 -- the booking away: retry later
             log.exception("contact details for %s messages could not be read", len(jobs))
             return [(job, Outcome(PENDING, error=type(error).__name__, retry=True)) for job in jobs]
+        # A recipient's messages all go down one lane, in order: the daily cap counts
+        # what the lane sent before. Lanes wait for their servers side by side.
+        lanes: dict[int, list] = {}
+        for job in jobs:
+            lanes.setdefault(hash(job.recipient) % LANES, []).append(job)
+        outcomes = {}
+        for lane in eventlet.GreenPool(LANES).imap(
+                lambda lane: self._deliver_lane(lane, contacts), lanes.values()):
+            outcomes.update(lane)
+        return [(job, outcomes[job.id]) for job in jobs]
+
+    def _deliver_lane(self, jobs, contacts) -> dict[int, "Outcome"]:
+        outcomes = {}
         with ExitStack() as sessions:
             routes = _Routes(self.channels, sessions)
-            outcomes = []
             for job in jobs:
                 try:
                     outcome = self._deliver(job, contacts, routes)
@@ -119,8 +135,8 @@ class Sender:
                     outcome = Outcome(PENDING, error=type(error).__name__, retry=True)
                 if outcome.status == SENT and job.to_resident:
                     job.sent_today[job.recipient] = job.sent_today.get(job.recipient, 0) + 1
-                outcomes.append((job, outcome))
-            return outcomes
+                outcomes[job.id] = outcome
+        return outcomes
 
     def _contacts(self, jobs) -> dict:
         wanted = {job.resident_id for job in jobs if job.to_resident}
@@ -289,20 +305,19 @@ def claim(db, now: datetime, settings: Settings, limit: int = BATCH) -> list[_Jo
     """Mark due messages as being sent and read what sending them needs, committed
     before anything is sent."""
     with db.transaction() as tx:
-        session = tx.session
         due = (select(messages.c.id)
                .where(messages.c.status == PENDING, messages.c.send_after <= now)
                .order_by(messages.c.send_after, messages.c.id).limit(limit)
                .with_for_update(skip_locked=True))
-        ids = list(session.scalars(due))
-        if not ids:
+        # One statement: the due rows, locked (skipping those another sender holds),
+        # set to sending and read back.
+        claimed = tx.session.execute(update(messages).where(messages.c.id.in_(due.scalar_subquery()))
+                                     .values(status=SENDING, updated_at=now)
+                                     .returning(*messages.c)).mappings().all()
+        if not claimed:
             return []
-        session.execute(update(messages).where(messages.c.id.in_(ids))
-                        .values(status=SENDING, updated_at=now))
-        rows = [dict(row) for row in session.execute(
-            select(messages).where(messages.c.id.in_(ids))
-            .order_by(messages.c.send_after, messages.c.id)).mappings()]
-        jobs = _jobs(session, rows, now, settings)
+        rows = sorted((dict(row) for row in claimed), key=lambda row: (row["send_after"], row["id"]))
+        jobs = _jobs(tx.session, rows, now, settings)
         tx.commit()
         return jobs
 
@@ -310,7 +325,8 @@ def claim(db, now: datetime, settings: Settings, limit: int = BATCH) -> list[_Jo
 def _jobs(session, rows: list[dict], now: datetime, settings: Settings) -> list[_Job]:
     """What the batch's messages need, in one query per table rather than per message."""
     site_ids = {row["context"].get("site_id") for row in rows} - {None}
-    partner_ids = {row["partner_id"] for row in rows} - {None}
+    # A desk's own address matters only for messages to that desk.
+    partner_ids = {row["partner_id"] for row in rows if row["resident_id"] is None} - {None}
     item_ids = {row["context"].get(key) for row in rows
                 for key in ("item_id", "replacement_item_id")} - {None}
     recipients = {row["recipient"] for row in rows if row["resident_id"] is not None}
