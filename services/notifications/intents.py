@@ -7,6 +7,7 @@ handler can have those due now sent as soon as the transaction is committed.
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from partanum.dependencies import Transaction
 from partanum.events import Event
@@ -30,8 +31,8 @@ def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
     planner = _Planner(tx, event, now)
     handler(planner, event.data, settings, inventory)
     tx.session.flush()
-    if planner.planned:  # one statement for all, after any cancellation
-        tx.session.execute(insert(Message.__table__), planner.planned)
+    if planner.planned:  # one statement for all (one VALUES list), after any cancellation
+        tx.session.execute(insert(Message.__table__).values(planner.planned))
     return planner.planned
 
 
@@ -85,6 +86,16 @@ def _jsonable(context: dict) -> dict:
 def _partner_of_site(session, site_id) -> int | None:
     site = _site_facts(session, site_id)
     return site.partner_id if site else None
+
+
+def _upsert(session, table, row: dict) -> None:
+    """Insert `row`, or update the one with its primary key: one statement (the
+    SQLite and PostgreSQL dialects each spell it their own way)."""
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(row)
+    keys = [column.name for column in table.primary_key]
+    session.execute(statement.on_conflict_do_update(
+        index_elements=keys, set_={name: value for name, value in row.items() if name not in keys}))
 
 
 def _site_facts(session, site_id):
@@ -250,11 +261,9 @@ def _loan_checked_out(planner, data, settings, _fetch):
     # Core statements rather than the ORM: this runs for every loan.
     loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
                 site_id=data["site_id"], due_at=data["due_at"])
-    row = {"resident_id": loan.resident_id, "item_id": loan.item_id, "site_id": loan.site_id,
-           "due_at": loan.due_at}
-    loans = Loan.__table__
-    if not planner.session.execute(update(loans).where(loans.c.id == loan.id).values(row)).rowcount:
-        planner.session.execute(insert(loans).values(id=loan.id, **row))
+    _upsert(planner.session, Loan.__table__, {
+        "id": loan.id, "resident_id": loan.resident_id, "item_id": loan.item_id,
+        "site_id": loan.site_id, "due_at": loan.due_at})
     site = _site_facts(planner.session, loan.site_id)
     planner.to_resident(loan.resident_id, "loan_confirmed", loan_id=loan.id,
                         partner_id=site.partner_id if site else None, context=_loan_context(loan))

@@ -375,18 +375,29 @@ _MARK = (update(messages)
 
 
 def mark(session, outcomes: list[tuple[_Job, Outcome]], now: datetime, settings: Settings) -> None:
-    """Record how sending the batch went, in one statement; plan what it calls for
-    (a call task, an undeliverable notice) and list the desks' messages as notices."""
+    """Record how sending the batch went; plan what it calls for (a call task, an
+    undeliverable notice) and list the desks' messages as notices. The messages
+    sent, most of a batch, are marked by one statement per channel."""
     if not outcomes:
         return
+    sent: dict[str, list[int]] = {}
     changes, after = [], []
     for job, outcome in outcomes:
         row = _outcome(job.row, outcome, now, settings)
-        changes.append({f"b_{key}": row[key] for key in (
-            "id", "status", "channel", "attempts", "last_error", "send_after", "sent_at")}
-            | {"b_updated_at": now})
+        if outcome.status == SENT and not outcome.retry:
+            sent.setdefault(row["channel"], []).append(row["id"])
+        else:
+            changes.append({f"b_{key}": row[key] for key in (
+                "id", "status", "channel", "attempts", "last_error", "send_after", "sent_at")}
+                | {"b_updated_at": now})
         after.append((row, outcome))
-    session.execute(_MARK, changes)
+    for channel, ids in sent.items():
+        session.execute(update(messages)
+                        .where(messages.c.id.in_(ids), messages.c.status == SENDING)
+                        .values(status=SENT, channel=channel, sent_at=now, last_error=None,
+                                attempts=messages.c.attempts + 1, updated_at=now))
+    if changes:
+        session.execute(_MARK, changes)
     for row, outcome in after:
         if outcome.status == CALL_TASK and not outcome.retry:
             _to_desk(session, row, "call_to_tell", now,
