@@ -19,6 +19,7 @@ from services.notifications.settings import Settings
 
 # What a loan's later events make obsolete.
 LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
+INSERT_ROWS = 500
 
 
 def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
@@ -31,8 +32,11 @@ def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
     planner = _Planner(tx, event, now)
     handler(planner, event.data, settings, inventory)
     tx.session.flush()
-    if planner.planned:  # one statement for all (one VALUES list), after any cancellation
-        tx.session.execute(insert(Message.__table__).values(planner.planned))
+    # After any cancellation; one statement (one VALUES list) for up to INSERT_ROWS
+    # messages, within the bound parameters both databases accept.
+    for start in range(0, len(planner.planned), INSERT_ROWS):
+        tx.session.execute(insert(Message.__table__).values(
+            planner.planned[start:start + INSERT_ROWS]))
     return planner.planned
 
 
