@@ -46,6 +46,14 @@ def get(tx: Transaction, key: int | str, lock: bool = False) -> Resident:
     return resident
 
 
+def get_many(tx: Transaction, resident_ids: list[int]) -> list[Resident]:
+    """Those of `resident_ids` who are still registered (the erased are left out)."""
+    if not all(isinstance(key, int) and not isinstance(key, bool) for key in resident_ids):
+        raise InvalidInput({"resident_ids": ["a list of resident ids"]})
+    return list(tx.session.scalars(select(Resident).where(
+        Resident.id.in_(set(resident_ids)), Resident.erased_at.is_(None)).order_by(Resident.id)))
+
+
 def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:
     resident = get(tx, resident_id, lock=True)
     merged = {name: changes.get(name, getattr(resident, name)) for name in ("phone", "email", "channel")}

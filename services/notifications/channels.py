@@ -18,10 +18,14 @@ import re
 import smtplib
 import socket
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.policy import compat32
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 
 import requests
@@ -59,26 +63,34 @@ def _without(reply: str, contact: str) -> str:
 # --- email ---------------------------------------------------------------------------
 
 
-def email_message(email: Email, sender: str) -> EmailMessage:
+# Lines end in CRLF on the wire: smtplib fixes the line ends of text, not of bytes.
+_SMTP_POLICY = compat32.clone(linesep="\r\n")
+
+
+def email_message(email: Email, sender: str) -> MIMEMultipart:
     """multipart/alternative, text then HTML (clients show the last one they can),
-    both UTF-8; the Message-ID is the email's own so that a resend keeps it."""
-    message = EmailMessage()
-    message["From"] = sender
+    both UTF-8; the Message-ID is the email's own so that a resend keeps it.
+
+    Built with the classic (compat32) email API: the modern one parses every header
+    it is given back into objects, which made building an email cost several times
+    rendering its text."""
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr(parseaddr(sender), charset="utf-8")
     message["To"] = email.to
-    message["Subject"] = email.subject
+    message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message_id = email.message_id.strip()
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
     # RFC 3834: out-of-office robots must not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.text, charset="utf-8")
-    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    message.attach(MIMEText(email.text, "plain", "utf-8"))
+    message.attach(MIMEText(email.html, "html", "utf-8"))
     return message
 
 
 class SmtpChannel:
-    """Sends each email over its own SMTP session: plain, STARTTLS (`starttls`) or
-    TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
+    """Sends each email over its own SMTP session, or a batch of them over one
+    (`session()`): plain, STARTTLS (`starttls`) or TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
     is set. Certificates are verified against the system's CAs, or `cafile`. With
     eventlet's monkey-patching smtplib waits on green sockets like any worker."""
 
@@ -107,35 +119,45 @@ class SmtpChannel:
                             timeout=self.timeout)
 
     def send(self, email: Email) -> None:
-        message = email_message(email, self.sender)
+        with self.session() as session:
+            session.send(email)
+
+    @contextmanager
+    def session(self):
+        """One SMTP connection for the emails sent inside the block (a batch): the
+        connection, greeting and TLS handshake are paid once, not per email."""
+        session = _SmtpSession(self)
         try:
-            with self._connect() as smtp:
-                if self.starttls:
-                    # Never falls back to plain text: no STARTTLS, no sending.
-                    smtp.starttls(context=self._tls_context())
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(message, from_addr=parseaddr(self.sender)[1],
-                                  to_addrs=[email.to])
+            yield session
+        finally:
+            session.close()
+
+    def _deliver(self, smtp: smtplib.SMTP, email: Email) -> None:
+        message = email_message(email, self.sender).as_bytes(policy=_SMTP_POLICY)
+        try:
+            smtp.sendmail(parseaddr(self.sender)[1], [email.to], message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()), (0, b""))
             raise self._refused("recipient refused", code, reply, email.to) from None
         except smtplib.SMTPDataError as error:
             raise self._refused("message refused", error.smtp_code, error.smtp_error,
                                 email.to) from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
         except smtplib.SMTPSenderRefused as error:
             raise DeliveryFailed(f"sender refused: {error.smtp_code} "
                                  f"{_reply(error.smtp_error, email.to)}") from None
-        except smtplib.SMTPResponseException as error:
-            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
-                                 f"{_reply(error.smtp_error, email.to)}") from None
-        except smtplib.SMTPNotSupportedError:
-            raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
-        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
-            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
-                                 f"{_without(str(error), email.to)}") from None
+
+    def _open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        try:
+            if self.starttls:
+                # Never falls back to plain text: no STARTTLS, no sending.
+                smtp.starttls(context=self._tls_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     @staticmethod
     def _refused(what, code, reply, to) -> DeliveryFailed:
@@ -147,6 +169,55 @@ def _reply(reply, to) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
     return _without(reply, to)
+
+
+class _SmtpSession:
+    """Sends over one connection, opened at the first email. A connection the server
+    has dropped since the last email is opened again once; an email the server has
+    answered (accepted or refused) is never sent twice by this."""
+
+    def __init__(self, channel: SmtpChannel):
+        self.channel = channel
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, email: Email) -> None:
+        reused = self.smtp is not None
+        try:
+            try:
+                if self.smtp is None:
+                    self.smtp = self.channel._open()
+                self.channel._deliver(self.smtp, email)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                self.close()  # idle too long for the server: a fresh connection, once
+                self.smtp = self.channel._open()
+                self.channel._deliver(self.smtp, email)
+        except DeliveryFailed:
+            raise  # answered: the connection is still good
+        except smtplib.SMTPAuthenticationError as error:
+            self.close()
+            raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
+                                 f"{_reply(error.smtp_error, email.to)}") from None
+        except smtplib.SMTPNotSupportedError:
+            self.close()
+            raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
+        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
+            self.close()
+            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
+                                 f"{_without(str(error), email.to)}") from None
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
 
 
 # --- SMS -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The notifications' own dependency: its channels, and the recovery of what a
-previous process claimed but may not have sent (see sending.py)."""
+"""The notifications' own dependencies: its channels, the recovery of what a
+previous process claimed but may not have sent, and whose turn it is to send
+(see sending.py)."""
 import logging
 from datetime import datetime, timezone
 
@@ -35,3 +36,13 @@ class Channels(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.channels
+
+
+class SendingTurn(DependencyProvider):
+    """The process's one `sending.Turn`, shared by its handlers and its timer."""
+
+    def setup(self):
+        self.turn = sending.Turn()
+
+    def get_dependency(self, worker_ctx):
+        return self.turn

@@ -1,12 +1,13 @@
 """What each event means to residents and staff: intents to send, recorded in the
 transaction that records the event in the inbox; the sender does the sending.
 
-`record(tx, event, …)` returns the messages it planned, so that the handler can
-send those due now as soon as the transaction is committed.
+`record(tx, event, …)` returns the messages it planned (their rows), so that the
+handler can have those due now sent as soon as the transaction is committed.
 """
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from partanum.dependencies import Transaction
 from partanum.events import Event
@@ -18,10 +19,11 @@ from services.notifications.settings import Settings
 
 # What a loan's later events make obsolete.
 LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
+INSERT_ROWS = 500
 
 
 def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
-           inventory) -> list[Message]:
+           inventory) -> list[dict]:
     """Plan the messages `event` calls for; `inventory` answers `get_site(code)` (a
     site's name, address, hours and closures) and `get_item(asset_tag)`."""
     handler = _HANDLERS.get(event.type)
@@ -30,25 +32,29 @@ def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
     planner = _Planner(tx, event, now)
     handler(planner, event.data, settings, inventory)
     tx.session.flush()
+    # After any cancellation; one statement (one VALUES list) for up to INSERT_ROWS
+    # messages, within the bound parameters both databases accept.
+    for start in range(0, len(planner.planned), INSERT_ROWS):
+        tx.session.execute(insert(Message.__table__).values(
+            planner.planned[start:start + INSERT_ROWS]))
     return planner.planned
 
 
 class _Planner:
     def __init__(self, tx: Transaction, event: Event, now: datetime):
         self.session, self.event, self.now = tx.session, event, now
-        self.planned: list[Message] = []
+        self.planned: list[dict] = []
 
     def add(self, recipient: str, purpose: str, *, step: int = 0, at: datetime | None = None,
             resident_id=None, partner_id=None, loan_id=None, reservation_id=None,
             context: dict | None = None) -> None:
-        message = Message(
+        self.planned.append(dict(
             event_id=str(self.event.id), recipient=recipient, purpose=purpose, step=step,
             resident_id=resident_id, partner_id=partner_id, loan_id=loan_id,
             reservation_id=reservation_id, context=_jsonable(context or {}), status=PENDING,
-            send_after=at or self.now, attempts=0, created_at=self.now, updated_at=self.now,
-        )
-        self.session.add(message)
-        self.planned.append(message)
+            send_after=at or self.now, channel=None, attempts=0, last_error=None,
+            created_at=self.now, updated_at=self.now, sent_at=None,
+        ))
 
     def to_resident(self, resident_id, purpose, **kwargs) -> None:
         if resident_id is None:  # erased: nobody to tell
@@ -70,6 +76,11 @@ class _Planner:
         self.session.execute(query.values(status=CANCELLED, updated_at=self.now,
                                           last_error=f"obsolete after {self.event.type}"))
 
+    def cancel_ids(self, ids) -> None:
+        self.session.execute(update(Message).where(Message.id.in_(ids), Message.status == PENDING)
+                             .values(status=CANCELLED, updated_at=self.now,
+                                     last_error=f"obsolete after {self.event.type}"))
+
 
 def _jsonable(context: dict) -> dict:
     return {key: value.isoformat() if isinstance(value, datetime) else value
@@ -77,8 +88,27 @@ def _jsonable(context: dict) -> dict:
 
 
 def _partner_of_site(session, site_id) -> int | None:
-    site = session.get(Site, site_id) if site_id is not None else None
+    site = _site_facts(session, site_id)
     return site.partner_id if site else None
+
+
+def _upsert(session, table, row: dict) -> None:
+    """Insert `row`, or update the one with its primary key: one statement (the
+    SQLite and PostgreSQL dialects each spell it their own way)."""
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(row)
+    keys = [column.name for column in table.primary_key]
+    session.execute(statement.on_conflict_do_update(
+        index_elements=keys, set_={name: value for name, value in row.items() if name not in keys}))
+
+
+def _site_facts(session, site_id):
+    """The partner, hours and closures of a site as the inventory last announced
+    them (None if it has not yet): one small query, no ORM object."""
+    if site_id is None:
+        return None
+    return session.execute(select(Site.partner_id, Site.opening_hours, Site.closures)
+                           .where(Site.id == site_id)).first()
 
 
 # --- the inventory's sites ----------------------------------------------------------------
@@ -99,6 +129,53 @@ def _site(planner, data, _settings, inventory):
     site.opening_hours = details.get("opening_hours") or {}
     site.closures = [[c["starts_on"], c["ends_on"]] for c in details.get("closures", [])]
     session.merge(site)
+
+
+def _site_hours_changed(planner, data, settings, inventory):
+    _site(planner, data, settings, inventory)
+    planner.session.flush()
+    _move_reminders(planner, data["site_id"], settings)
+
+
+def _move_reminders(planner, site_id: int, settings: Settings) -> None:
+    """Reminders come on days the return site is open: when its hours or closures
+    change, the pending reminders of the loans returning there move with them. A
+    reminder already sent (or being sent) for the loan's due date is not planned
+    again; one whose day has not changed stays as it is."""
+    session = planner.session
+    site = _site_facts(session, site_id)
+    # Locked, so that the sender cannot claim one while it is moved (it skips them).
+    pending = session.execute(
+        select(Message.id, Message.loan_id, Message.step, Message.send_after, Message.attempts)
+        .join(Loan, Loan.id == Message.loan_id)
+        .where(Loan.site_id == site_id, Message.purpose == "due_soon",
+               Message.status == PENDING)
+        .with_for_update(of=Message)).all()
+    by_loan: dict[int, dict] = {}
+    for reminder in pending:
+        by_loan.setdefault(reminder.loan_id, {})[reminder.step] = reminder
+    for loan_id, reminders in sorted(by_loan.items()):
+        loan = session.get(Loan, loan_id)
+        plan = {p.step: p.at for p in _reminder_plan(planner, loan, settings, site)}
+        # One already tried (and to be tried again) has had its day: it stays.
+        retried = {step for step, r in reminders.items() if r.attempts}
+        waiting = {step: r for step, r in reminders.items() if step not in retried}
+        planner.cancel_ids([r.id for step, r in waiting.items() if plan.get(step) != r.send_after])
+        done = _reminders_gone(session, loan) | retried
+        for step, at in plan.items():
+            unchanged = step in waiting and waiting[step].send_after == at
+            if not unchanged and step not in done:
+                _remind(planner, loan, site, step, at)
+
+
+def _reminders_gone(session, loan: Loan) -> set[int]:
+    """The steps of the loan's reminders for its present due date that were sent,
+    are being sent or were held back (capped, a call task): not to be sent again."""
+    gone = session.execute(select(Message.step, Message.context).where(
+        Message.loan_id == loan.id, Message.purpose == "due_soon",
+        Message.status.not_in((PENDING, CANCELLED)))).all()
+    return {step for step, context in gone
+            if context.get("due_at") and datetime.fromisoformat(context["due_at"]) == loan.due_at}
 
 
 def _item(planner, data, _settings, inventory):
@@ -161,15 +238,22 @@ def _item_withdrawn(planner, data, _settings, _fetch):
 # --- loans and holds: residents ----------------------------------------------------------------
 
 
-def _plan_reminders(planner, loan: Loan, settings: Settings) -> None:
-    site = planner.session.get(Site, loan.site_id) if loan.site_id is not None else None
-    plan = domain.reminder_plan(loan.due_at, planner.now, settings.zone,
+def _plan_reminders(planner, loan: Loan, settings: Settings, site=None) -> None:
+    site = site or _site_facts(planner.session, loan.site_id)
+    for reminder in _reminder_plan(planner, loan, settings, site):
+        _remind(planner, loan, site, reminder.step, reminder.at)
+
+
+def _reminder_plan(planner, loan: Loan, settings: Settings, site) -> list[domain.Planned]:
+    return domain.reminder_plan(loan.due_at, planner.now, settings.zone,
                                 site.opening_hours if site else None,
                                 site.closures if site else None)
-    for reminder in plan:
-        planner.to_resident(loan.resident_id, "due_soon", step=reminder.step, at=reminder.at,
-                            loan_id=loan.id, partner_id=site.partner_id if site else None,
-                            context=_loan_context(loan, days_before=reminder.step))
+
+
+def _remind(planner, loan: Loan, site, step: int, at: datetime) -> None:
+    planner.to_resident(loan.resident_id, "due_soon", step=step, at=at, loan_id=loan.id,
+                        partner_id=site.partner_id if site else None,
+                        context=_loan_context(loan, days_before=step))
 
 
 def _loan_context(loan: Loan, **extra) -> dict:
@@ -178,13 +262,16 @@ def _loan_context(loan: Loan, **extra) -> dict:
 
 
 def _loan_checked_out(planner, data, settings, _fetch):
+    # Core statements rather than the ORM: this runs for every loan.
     loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
                 site_id=data["site_id"], due_at=data["due_at"])
-    planner.session.merge(loan)
-    partner_id = _partner_of_site(planner.session, loan.site_id)
+    _upsert(planner.session, Loan.__table__, {
+        "id": loan.id, "resident_id": loan.resident_id, "item_id": loan.item_id,
+        "site_id": loan.site_id, "due_at": loan.due_at})
+    site = _site_facts(planner.session, loan.site_id)
     planner.to_resident(loan.resident_id, "loan_confirmed", loan_id=loan.id,
-                        partner_id=partner_id, context=_loan_context(loan))
-    _plan_reminders(planner, loan, settings)
+                        partner_id=site.partner_id if site else None, context=_loan_context(loan))
+    _plan_reminders(planner, loan, settings, site)
 
 
 def _known_loan(planner, data) -> Loan:
@@ -244,7 +331,7 @@ def _hold_offered(planner, data, _settings, _fetch):
 
 _HANDLERS = {
     "inventory.site_registered": _site,
-    "inventory.site_hours_changed": _site,
+    "inventory.site_hours_changed": _site_hours_changed,
     "inventory.item_registered": _item,
     "booking.reservation_created": _reservation_created,
     "booking.reservation_cancelled": _reservation_cancelled,

@@ -3,8 +3,9 @@ once, what the booking and the inventory did that concerns them.
 
 Events become intents (rows in `messages`) in the transaction that records them in
 the inbox; the sender sends what is due right after that commit, and a timer sends
-the rest (reminders, quiet-hour postponements, retries). See sending.py for what
-happens on a crash mid-send.
+the rest (reminders, quiet-hour postponements, retries). One sender at a time: a
+handler that finds it busy leaves the new messages to it, so that under load they
+go in batches. See sending.py for what happens on a crash mid-send.
 """
 from datetime import datetime, timezone
 import logging
@@ -22,7 +23,7 @@ from partanum.health import HealthCheck
 import services.booking.events  # noqa: F401
 import services.inventory.events  # noqa: F401
 from services.notifications import intents, records, schemas, sending
-from services.notifications.dependencies import Channels
+from services.notifications.dependencies import Channels, SendingTurn
 from services.notifications.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,21 @@ class Service(HealthCheck):
     name = "notifications"
     db = Database()
     channels = Channels()
+    turn = SendingTurn()
     booking = RpcProxy("booking")
     inventory = RpcProxy("inventory")
     config = Config()
 
     def _sender(self) -> sending.Sender:
         return sending.Sender(self.db, Settings.from_config(self.config), self.channels,
-                              self.booking.contact_details)
+                              self._contacts)
+
+    def _contacts(self, resident_ids) -> dict:
+        return {contact["resident_id"]: contact
+                for contact in self.booking.contact_details_many(resident_ids)}
+
+    def _send_due(self) -> None:
+        self.turn.run(self._sender().send_due)
 
     @handle_events(topology.NOTIFICATIONS)
     def on_event(self, event):
@@ -53,16 +62,15 @@ class Service(HealthCheck):
                 planned = intents.record(tx, event, now, Settings.from_config(self.config),
                                          self.inventory)
             tx.commit()
-        due = [message.id for message in planned if message.send_after <= now]
-        if due:
+        if any(message["send_after"] <= now for message in planned):
             try:
-                self._sender().send_due(ids=due)
+                self._send_due()
             except Exception:  # noqa: BLE001 -- recorded and committed: the timer sends them
                 log.exception("sending right after %s failed; the timer will retry", event.type)
 
     @timer(interval=SEND_POLL_SECONDS)
     def send_pending(self):
-        self._sender().send_due()
+        self._send_due()
 
     @expected
     def delivery_log(self, payload=None):

@@ -56,6 +56,7 @@ STAFF_PURPOSES = (
     "reservation_cancelled",
     "item_withdrawn",      # an item you reserved was withdrawn; replacement proposed (or none)
     "call_resident",       # a loan is overdue for more than N days: call the resident (a task)
+    "call_to_tell",        # a resident who chose no channel: call them to tell them (a task)
     "undeliverable",       # a message to a resident could not be delivered
 )
 
@@ -88,6 +89,10 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
                       "days_overdue"),
     # failed_purpose: one of RESIDENT_PURPOSES
     "undeliverable": ("resident_id", "resident_display_name", "failed_purpose"),
+    # told_purpose: one of RESIDENT_PURPOSES, what the resident is to be told;
+    # since_at: when the message was to go
+    "call_to_tell": ("resident_id", "resident_display_name", "told_purpose", "item_label",
+                     "since_at"),
 }
 
 
@@ -265,6 +270,15 @@ TEMPLATES: dict[tuple[str, str], Template] = {
                    N_("Jours de retard : {days}")),
         action=N_("Appelez {name} pour convenir du retour."),
         sms=N_("Appelez {name} : retour en retard.")),
+    # Not the overdue call: the resident chose to be told by phone, about anything.
+    ("call_to_tell", ""): Template(
+        subject=N_("À appeler : {name} ({what})"),
+        sentences=(N_("{name} ne reçoit ni SMS ni e-mail de Partanum."),
+                   N_("À lui dire : {what}"),
+                   N_("Appareil : {item}"),
+                   N_("En attente depuis le {since_day}, {since_time}.")),
+        action=N_("Appelez {name} pour le lui dire."),
+        sms=N_("Appelez {name} : un message à lui dire.")),
     ("undeliverable", ""): Template(
         subject=N_("Message non remis : {name}"),
         sentences=(N_("Un message pour {name} n'a pas pu être envoyé."),
@@ -366,16 +380,17 @@ class _Writer:
                 values[name] = UNKNOWN if context[key] is None else str(context[key])
         if "replacement" in values and not context["replacement_label"]:
             values["replacement"] = ""
-        for key in ("due_at", "expires_at", "starts_at", "ends_at"):
+        for key in ("due_at", "expires_at", "starts_at", "ends_at", "since_at"):
             if key in context:
                 prefix = key.removesuffix("_at")
                 values[f"{prefix}_day"], values[f"{prefix}_time"] = self.moment(context[key])
         if "resident_display_name" in context:
             values["name"] = context["resident_display_name"] or self.text(
                 RESIDENT_NUMBER, {"resident": context.get("resident_id")})
-        if "failed_purpose" in context:
-            label = PURPOSE_LABELS.get(context["failed_purpose"])
-            values["what"] = self.text(label, {}) if label else str(context["failed_purpose"])
+        for key in ("failed_purpose", "told_purpose"):
+            if key in context:
+                label = PURPOSE_LABELS.get(context[key])
+                values["what"] = self.text(label, {}) if label else str(context[key] or UNKNOWN)
         return values
 
     def moment(self, value) -> tuple[str, str]:

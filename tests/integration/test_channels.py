@@ -59,6 +59,36 @@ def test_an_email_arrives_with_its_text_and_html_parts_and_its_message_id(smtp_s
     assert "<b>Jean-Vilar</b>" in html.get_content()
 
 
+
+
+def test_a_long_email_arrives_whole_line_by_line(smtp_server):
+    channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
+    text = "\n".join(f"Ligne {n} : lundi 13:30–18:30, mardi 09:00–12:00 · الاثنين" for n in range(60))
+
+    channel.send(Email(to=AMINA, subject="Horaires", text=text, html=f"<pre>{text}</pre>",
+                       message_id="hours@partanum"))
+
+    [received] = smtp_server.wait_for(1)
+    plain, _ = received.message.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text
+
+
+def test_a_batch_of_emails_goes_over_one_connection_reopened_if_the_server_dropped_it(smtp_server):
+    channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
+
+    with channel.session() as session:
+        session.send(ready_email("a@example.org"))
+        connection = session.smtp
+        session.send(ready_email("b@example.org"))
+        assert session.smtp is connection
+        connection.sock.close()  # the server hung up while the batch was rendered
+        session.send(ready_email("c@example.org"))
+
+    received = smtp_server.wait_for(3)
+    assert sorted(r.rcpt_tos[0] for r in received) == [
+        "a@example.org", "b@example.org", "c@example.org"]
+
+
 def test_a_resent_email_keeps_its_message_id(smtp_server):
     channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
 
@@ -131,6 +161,20 @@ def test_a_refused_recipient_is_a_permanent_failure_that_does_not_name_them(tmp_
     assert failure.value.permanent
     assert "550" in failure.value.reason
     assert "gone" not in failure.value.reason and "example.org" not in failure.value.reason
+
+
+
+def test_a_refused_recipient_in_a_batch_does_not_hold_back_the_emails_after_it(tmp_path):
+    with SmtpServer(tmp_path / "mail", refuse=["gone@example.org"]) as server:
+        channel = SmtpChannel(server.host, server.port, sender=SENDER)
+
+        with channel.session() as session:
+            with pytest.raises(DeliveryFailed):
+                session.send(ready_email(to="gone@example.org"))
+            session.send(ready_email())
+
+        [received] = server.wait_for(1)
+    assert received.rcpt_tos == [AMINA]
 
 
 def test_a_busy_mailbox_is_a_temporary_failure(tmp_path):

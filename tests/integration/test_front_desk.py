@@ -116,6 +116,18 @@ def test_contact_details_follow_an_update_and_bad_changes_change_nothing(desk, e
         call(desk.booking, "contact_details", amina["id"] + 100)
 
 
+def test_contact_details_of_several_residents_leave_out_the_unknown_and_the_erased(desk):
+    amina = register(desk)
+    malik = register(desk, card_number="RS-0043", display_name="Malik", phone="07 00 00 00 00")
+    call(desk.booking, "erase_resident", malik["id"])
+
+    details = call(desk.booking, "contact_details_many", [amina["id"], malik["id"], amina["id"] + 100])
+
+    assert details == [call(desk.booking, "contact_details", amina["id"])]
+    with pytest.raises(InvalidInput):
+        call(desk.booking, "contact_details_many", ["RS-0042"])
+
+
 # --- check-out ------------------------------------------------------------------------------
 
 

@@ -119,8 +119,10 @@ def test_no_sms_at_night_and_no_more_than_the_daily_cap(desk, notify):
     n = notify(MAX_MESSAGES_PER_DAY=1, **quiet)
     amina = register(desk)  # SMS, by default for a phone
     lend(desk, amina["id"])
-    [waiting] = wait_for_status(n, "loan_confirmed", "pending")
-    assert datetime.fromisoformat(waiting["send_after"]) > datetime.now(timezone.utc)
+    # Pending until it is tried, then put off until the morning.
+    wait_until(lambda: [m for m in wait_for_status(n, "loan_confirmed", "pending")
+                        if datetime.fromisoformat(m["send_after"]) > datetime.now(timezone.utc)],
+               what="the confirmation put off until quiet hours end")
     assert sms_sent(n.sms_log) == []
 
 
@@ -151,4 +153,34 @@ def test_a_refused_email_falls_back_to_sms_and_none_becomes_a_call_task(desk, no
     notices = wait_until(lambda: call(n.container, "staff_notices", partner_id),
                          what="a call task for the desk")
     assert [(x["kind"], x["resident_id"], x["context"]["tell"]) for x in notices] == [
-        ("call_resident", malik["id"], "loan_confirmed")]
+        ("call_to_tell", malik["id"], "loan_confirmed")]
+
+
+def test_reminders_move_to_open_days_when_the_return_sites_hours_change(desk, notify):
+    n = notify()
+    amina = register(desk, phone=None, email="amina@example.org", channel="email")
+    loan = lend(desk, amina["id"])
+    wait_for_status(n, "loan_confirmed", "sent")
+    first = wait_for_status(n, "due_soon", "pending")
+
+    def local_day(message):
+        return datetime.fromisoformat(message["send_after"]).astimezone(PARIS).date()
+
+    # The centre closes for the day of the last reminder before the due date.
+    last = max(first, key=local_day)
+    closed = local_day(last).isoformat()
+    site = call(desk.inventory, "add_closure", "jean-vilar",
+                {"starts_on": closed, "ends_on": closed, "reason": "Inventaire"})
+
+    wait_until(lambda: [m for m in log_of(n) if m["id"] == last["id"] and m["status"] == "cancelled"],
+               what="the reminder on the closed day withdrawn")
+    reminders = [m for m in log_of(n, resident_id=amina["id"]) if m["purpose"] == "due_soon"]
+    pending = [m for m in reminders if m["status"] == "pending"]
+    assert pending and len({m["step"] for m in pending}) == len(pending)  # each reminder once
+    due = datetime.fromisoformat(loan["due_at"]).astimezone(PARIS).date()
+    closures = [[c["starts_on"], c["ends_on"]] for c in site["closures"]]
+    for reminder in pending:
+        assert domain.is_open_day(site["opening_hours"], closures, local_day(reminder))
+        assert local_day(reminder) < due
+    # What did not have to move stayed as it was.
+    assert {m["id"] for m in first if m["id"] != last["id"]} <= {m["id"] for m in pending}

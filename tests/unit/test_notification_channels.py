@@ -75,5 +75,5 @@ def test_an_email_message_has_its_own_message_id_in_angle_brackets():
 
     assert message["Message-ID"] == "<loan-1.resident-2.loan_confirmed@partanum>"
     assert message["Auto-Submitted"] == "auto-generated"
-    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain",
+    assert [part.get_content_type() for part in message.get_payload()] == ["text/plain",
                                                                           "text/html"]

@@ -14,7 +14,6 @@ from sqlalchemy.orm import sessionmaker
 from partanum import inbox, migrate
 from partanum.db import make_engine
 from partanum.dependencies import UnitOfWork
-from partanum.errors import NotFound
 from partanum.events import Event
 import services.booking.events  # noqa: F401 -- registers the contracts
 from services.notifications import intents, sending
@@ -67,15 +66,17 @@ def world(db):
     residents = {42: {"resident_id": 42, "display_name": "Amina B.", "phone": "0612345678",
                       "email": "amina@example.org", "language": "ar", "channel": "sms"}}
 
-    def contacts(resident_id):
-        if resident_id not in residents:
-            raise NotFound("resident", resident_id)
-        return residents[resident_id]
+    def contacts(resident_ids):
+        contacts.asked.append(list(resident_ids))
+        return {key: residents[key] for key in resident_ids if key in residents}
+
+    contacts.asked = []
 
     clock = Clock(NOON)
     channels = {"email": FakeChannel(), "sms": FakeChannel()}
     sender = sending.Sender(db, SETTINGS, channels, contacts, render=render, clock=clock)
-    return sender, residents, channels, clock
+    return SimpleNamespace(sender=sender, residents=residents, channels=channels, clock=clock,
+                           contacts=contacts)
 
 
 def event(event_type, **data):
@@ -95,7 +96,8 @@ def deliver(db, sender, the_event):
         if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
             planned = intents.record(tx, the_event, sender.clock(), SETTINGS, INVENTORY)
         tx.commit()
-    sender.send_due(ids=[m.id for m in planned if m.send_after <= sender.clock()])
+    if any(m["send_after"] <= sender.clock() for m in planned):
+        sender.send_due()
 
 
 def messages(db, **where):
@@ -107,7 +109,7 @@ def messages(db, **where):
 
 
 def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
-    sender, _, channels, _ = world
+    sender, channels = world.sender, world.channels
     loan = checked_out()
     deliver(db, sender, loan)
     deliver(db, sender, loan)
@@ -117,21 +119,21 @@ def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
 
 
 def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
-    sender, _, channels, clock = world
+    sender, channels, clock = world.sender, world.channels, world.clock
     with db.transaction() as tx:
         intents.record(tx, checked_out(), clock(), SETTINGS, INVENTORY)
         tx.commit()
-    [claimed] = sending.claim(db, clock())  # then the process dies before sending
+    [claimed] = sending.claim(db, clock(), SETTINGS)  # then the process dies before sending
     assert sending.recover(db, clock()) == 1
     sender.send_due()
     sender.send_due()
     [sms] = channels["sms"].sent
-    [message] = messages(db, id=claimed)
+    [message] = messages(db, id=claimed.id)
     assert (message.status, sms.reference) == ("sent", message.reference)
 
 
 def test_renewal_moves_the_reminders_and_return_cancels_them(world, db):
-    sender, _, channels, _ = world
+    sender, channels = world.sender, world.channels
     deliver(db, sender, checked_out())
     deliver(db, sender, event("booking.loan_renewed", loan_id=7, item_id=3, resident_id=42,
                               due_at=NOON + timedelta(days=28), renewals=1))
@@ -145,7 +147,7 @@ def test_renewal_moves_the_reminders_and_return_cancels_them(world, db):
 
 
 def test_no_sms_at_night_it_waits_for_the_morning(world, db):
-    sender, _, channels, clock = world
+    sender, channels, clock = world.sender, world.channels, world.clock
     clock.now = datetime(2026, 12, 1, 22, tzinfo=PARIS)
     deliver(db, sender, checked_out())
     assert channels["sms"].sent == []
@@ -158,7 +160,7 @@ def test_no_sms_at_night_it_waits_for_the_morning(world, db):
 
 
 def test_beyond_the_daily_cap_messages_are_held_for_staff(world, db):
-    sender, _, channels, _ = world
+    sender, channels = world.sender, world.channels
     for loan_id in range(1, 8):
         deliver(db, sender, checked_out(loan_id=loan_id))
     assert len(channels["sms"].sent) == 5
@@ -166,7 +168,7 @@ def test_beyond_the_daily_cap_messages_are_held_for_staff(world, db):
 
 
 def test_a_failed_sms_falls_back_to_email(world, db):
-    sender, _, channels, _ = world
+    sender, channels = world.sender, world.channels
     channels["sms"].fail = DeliveryFailed("gateway answered 400", permanent=True)
     deliver(db, sender, checked_out())
     [email] = channels["email"].sent
@@ -175,7 +177,7 @@ def test_a_failed_sms_falls_back_to_email(world, db):
 
 
 def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
-    sender, residents, channels, _ = world
+    sender, residents, channels = world.sender, world.residents, world.channels
     residents[42]["channel"] = "none"
     with db.transaction() as tx:
         tx.session.execute(Message.__table__.insert().values(
@@ -190,11 +192,11 @@ def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
     with db.transaction() as tx:
         [notice] = tx.session.scalars(select(StaffNotice)).all()
     assert (notice.partner_id, notice.kind, notice.resident_id, notice.context["tell"]) == (
-        2, "call_resident", 42, "hold_offered")
+        2, "call_to_tell", 42, "hold_offered")
 
 
 def test_a_send_failing_every_time_is_retried_then_failed_and_staff_told(world, db):
-    sender, _, channels, clock = world
+    sender, channels, clock = world.sender, world.channels, world.clock
     channels["sms"].fail = channels["email"].fail = DeliveryFailed("server down")
     deliver(db, sender, checked_out())
     [message] = messages(db, purpose="loan_confirmed")
@@ -209,8 +211,100 @@ def test_a_send_failing_every_time_is_retried_then_failed_and_staff_told(world, 
 
 
 def test_an_erased_resident_is_not_messaged(world, db):
-    sender, residents, channels, _ = world
+    sender, residents, channels = world.sender, world.residents, world.channels
     del residents[42]
     deliver(db, sender, checked_out())
     assert channels["sms"].sent == []
     assert messages(db, purpose="loan_confirmed")[0].status == "cancelled"
+
+
+def test_messages_due_together_ask_the_booking_once_and_the_daily_cap_counts_the_batch(world, db):
+    sender, channels = world.sender, world.channels
+    world.residents[43] = {"resident_id": 43, "display_name": "Malik", "phone": "0700000000",
+                           "email": None, "language": "fr", "channel": "sms"}
+    with db.transaction() as tx:  # announced while the sender was away: due together
+        for loan_id in range(1, 8):
+            intents.record(tx, checked_out(loan_id=loan_id, resident_id=42 if loan_id < 7 else 43),
+                           world.clock(), SETTINGS, INVENTORY)
+        tx.commit()
+    sender.send_due()
+    assert world.contacts.asked == [[42, 43]]
+    assert len(channels["sms"].sent) == 6  # five for resident 42, the cap; one for 43
+    assert [m.loan_id for m in messages(db, status="capped")] == [6]
+
+
+def test_a_sender_finding_another_one_busy_leaves_it_the_work_and_it_looks_again():
+    turn, runs = sending.Turn(), []
+
+    def send():
+        runs.append("send")
+        if len(runs) == 1:  # a handler records a message meanwhile, and finds the sender busy
+            turn.run(lambda: runs.append("a second sender"))
+
+    turn.run(send)
+    assert runs == ["send", "send"] and not turn.busy
+
+
+# --- reminders follow the return site's hours ------------------------------------------------
+
+EVERY_DAY = {day: [["09:00", "18:00"]] for day in (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+FRIDAY_AND_MONDAY = {"friday": [["09:00", "18:00"]], "monday": [["09:00", "18:00"]]}
+
+
+def record_event(db, the_event, now, inventory):
+    with db.transaction() as tx:
+        if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
+            intents.record(tx, the_event, now, SETTINGS, inventory)
+        tx.commit()
+
+
+def site_with(hours):
+    site = {"code": "jean-vilar", "name": "Jean Vilar", "address": "", "opening_hours": hours,
+            "closures": []}
+    return SimpleNamespace(site=site, get_site=lambda code: site, get_item=lambda tag: {})
+
+
+def reminder_days(db, status="pending"):
+    return sorted((m.step, m.send_after.astimezone(PARIS).date())
+                  for m in messages(db, purpose="due_soon", status=status))
+
+
+def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_days(world, db):
+    inventory = site_with(EVERY_DAY)
+    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
+                 NOON, inventory)
+    deliver(db, world.sender, checked_out())  # due Tuesday 15 December
+    [monday_reminder] = messages(db, purpose="due_soon", step=1)
+    assert reminder_days(db) == [(1, NOON.date() + timedelta(days=13)),
+                                 (2, NOON.date() + timedelta(days=12))]
+
+    inventory.site["opening_hours"] = FRIDAY_AND_MONDAY
+    hours_changed = event("inventory.site_hours_changed", site_id=1)
+    record_event(db, hours_changed, NOON, inventory)
+    record_event(db, hours_changed, NOON, inventory)  # delivered twice: moved once
+
+    friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
+    assert reminder_days(db) == [(1, monday), (2, friday)]
+    assert [m.id for m in messages(db, purpose="due_soon", step=1, status="pending")] == [
+        monday_reminder.id]  # not moved: the same message
+    assert reminder_days(db, "cancelled") == [(2, NOON.date() + timedelta(days=12))]
+
+
+def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, db):
+    inventory = site_with(FRIDAY_AND_MONDAY)
+    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
+                 NOON, inventory)
+    deliver(db, world.sender, checked_out())
+    friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
+    assert reminder_days(db) == [(1, monday), (2, friday)]
+    world.clock.now = datetime.combine(friday, time(10, 5), PARIS)
+    world.sender.send_due()
+    assert reminder_days(db, "sent") == [(2, friday)]
+
+    inventory.site["opening_hours"] = EVERY_DAY  # step 2 would now come on Sunday
+    record_event(db, event("inventory.site_hours_changed", site_id=1), world.clock(), inventory)
+
+    assert reminder_days(db, "sent") == [(2, friday)]
+    assert reminder_days(db) == [(1, monday)]
+    assert [sms.text for sms in world.channels["sms"].sent] == ["loan_confirmed", "due_soon"]

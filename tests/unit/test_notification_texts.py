@@ -25,7 +25,7 @@ WORST = {
     "change": "outside_hours",
     "replacement_label": "Tablette Samsung Galaxy Tab A8 (10,5 pouces) avec étui",
     "resident_id": 98765, "resident_display_name": "Amina Benali-Haddad",
-    "failed_purpose": "hold_offered",
+    "failed_purpose": "hold_offered", "told_purpose": "hold_offered",
 }
 # Every month, every weekday, two-digit days, afternoon and morning: the longest
 # day names ("воскресенье 28 сентября", "30 Ağustos Cumartesi") and times ("12:30 م").
@@ -44,7 +44,7 @@ ALL_PURPOSES = RESIDENT_PURPOSES + STAFF_PURPOSES
 
 
 def context(purpose, moment=DATES[0], **changes):
-    values = dict(WORST, due_at=moment, expires_at=moment, starts_at=moment,
+    values = dict(WORST, due_at=moment, expires_at=moment, starts_at=moment, since_at=moment,
                   ends_at=moment + timedelta(hours=3) if isinstance(moment, datetime) else moment,
                   **changes)
     return {key: values[key] for key in CONTEXT_KEYS[purpose] + tuple(changes)}
@@ -184,6 +184,20 @@ def test_staff_are_told_of_a_replacement_or_that_there_is_none():
     assert "We propose instead: Tablette Samsung Galaxy Tab A8" in replaced.text
     missing = render("item_withdrawn", "en", context("item_withdrawn", replacement_label=None))
     assert "No other device is free to replace it." in missing.text
+
+
+def test_staff_asked_to_call_a_resident_without_channel_read_what_to_tell_which_device_since_when():
+    told = render("call_to_tell", "fr", context(
+        "call_to_tell", datetime(2025, 9, 24, 8, 0, tzinfo=timezone.utc), told_purpose="loan_confirmed",
+        item_label="Tablette Samsung (JV-TAB-004)"))
+    assert told.subject == "À appeler : Amina Benali-Haddad (confirmation de prêt)"
+    assert "Amina Benali-Haddad ne reçoit ni SMS ni e-mail de Partanum." in told.text
+    assert "À lui dire : confirmation de prêt" in told.text
+    assert "Appareil : Tablette Samsung (JV-TAB-004)" in told.text
+    assert "En attente depuis le mercredi 24 septembre, 10:00." in told.text
+    assert "retard" not in told.text  # not the overdue call
+    english = render("call_to_tell", "en", context("call_to_tell", told_purpose="due_soon"))
+    assert "To tell them: return reminder" in english.text
 
 
 def test_an_erased_resident_is_named_by_number():
