@@ -1,0 +1,5 @@
+"""HTTP endpoints for reservations, availability, loans, residents and waiting lists."""
+
+
+class BookingApi:
+    pass

@@ -1,0 +1,5 @@
+"""HTTP endpoints for inventory, partners, sites, categories, items and kits."""
+
+
+class InventoryApi:
+    pass

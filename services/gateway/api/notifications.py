@@ -1,0 +1,5 @@
+"""HTTP endpoints for the delivery log and staff notices."""
+
+
+class NotificationsApi:
+    pass
