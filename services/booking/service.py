@@ -15,11 +15,12 @@ from services.booking.entrypoints.inventory_events import InventoryEventEntrypoi
 from services.booking.entrypoints.lists import ListEntrypoints
 from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
+from services.booking.entrypoints.sign_in import SignInEntrypoints
 from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")
