@@ -1,6 +1,6 @@
 """Every error the gateway answers, as `application/problem+json` (RFC 9457), mapped here once.
 
-    {"type": "/docs#problem-invalid-input", "title": "Invalid input", "status": 400,
+    {"type": "/docs#problem-400", "title": "Invalid input", "status": 400,
      "detail": "invalid input: quantity", "errors": {"quantity": ["Must be at least 1."]}}
 
 Remote errors come back from the services as the same classes (partanum.errors and
@@ -53,12 +53,8 @@ def invalid(fields: dict) -> Problem:
     return problem_for(InvalidInput(fields))
 
 
-def slug(title: str) -> str:
-    return "/docs#problem-" + title.lower().replace(" ", "-").replace("'", "")
-
-
 def response(status: int, title: str, detail=None, headers=None, **extra) -> Response:
-    body = {"type": slug(title), "title": title, "status": status}
+    body = {"type": f"/docs#problem-{status}", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)

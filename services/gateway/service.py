@@ -15,12 +15,14 @@ from services.gateway.api.accounts import AccountApi
 from services.gateway.api.booking import BookingApi
 from services.gateway.api.inventory import InventoryApi
 from services.gateway.api.notifications import NotificationsApi
+from services.gateway.openapi import OpenApiDocs
 from services.gateway.pages import Pages
 from services.gateway.routing import CallContext
 from services.gateway.rpc import TimedRpcProxy
 
 
-class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, Pages):
+class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, Pages,
+              OpenApiDocs):
     name = "gateway"
     db = Database()
     config = Config()

@@ -1,12 +1,29 @@
 """HTTP endpoints for signing in and out, the caller's own identity, and staff accounts."""
+from datetime import timedelta
+
 from marshmallow import Schema, fields, validate
 
-from services.gateway import auth
+from partanum.errors import Conflict
+from services.booking.entrypoints.sign_in import SignInLookup, phone_digits
+from services.gateway import accounts, auth, problems
 from services.gateway.authz import ROLES, Principal
 from services.gateway.models import Account
 from services.gateway.routing import ADMIN, ANYONE, MANAGER, RESIDENT, STAFF, now, route
 
 ALL = (ADMIN, MANAGER, STAFF, RESIDENT)
+
+
+class ResidentSignInIn(SignInLookup):
+    """One of card_number, phone or email: what the resident remembers."""
+
+
+class ResidentCodeIn(SignInLookup):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$"),
+                         metadata={"example": "048213"})
+
+
+class AcceptedOut(Schema):
+    detail = fields.String()
 
 
 class SignInIn(Schema):
@@ -55,6 +72,63 @@ class AccountApi:
             return {"token": secret, "token_type": "Bearer", "expires_at": token.expires_at,
                     "me": _me(who, account)}
 
+    # --- residents: a one-time code -------------------------------------------------------
+
+    @route("POST", "/api/residents/sign-in", body=ResidentSignInIn, response=AcceptedOut,
+           status=202, allow=(ANYONE,), tag="sign-in",
+           summary="A resident asks for a one-time code (always 202)")
+    def resident_sign_in(self, request, who, body):
+        """{"phone": "06 12 34 56 78"} (or card_number, or email). The answer is the same
+        whether or not the resident exists; when they do, a 6-digit code goes to them by
+        their preferred channel. Three codes per identifier per 15 minutes."""
+        settings = auth.Settings.from_config(self.config)
+        moment = now()
+        with self.db.transaction() as tx:
+            auth.take(tx.session, _identifier_key("code", body), settings.codes_per_window,
+                      settings.window, moment)
+            auth.take(tx.session, f"code:address:{request.remote_addr}",
+                      settings.address_attempts, settings.window, moment)
+            tx.commit()
+        resident_id = self.booking.find_resident_for_sign_in(body)["resident_id"]
+        if resident_id is not None:
+            with self.db.transaction() as tx:
+                code = auth.issue_code(tx.session, resident_id, moment, settings)
+                tx.commit()
+            # Not waited for: an answer that took longer for a known resident would tell
+            # who is one. The notifications service logs a code it could not send.
+            self.notifications.send_sign_in_code.call_async(resident_id, code,
+                                                            settings.code_minutes)
+        return {"detail": "If these details are known, a code is on its way."}
+
+    @route("POST", "/api/residents/sign-in/verify", body=ResidentCodeIn, response=TokenOut,
+           allow=(ANYONE,), tag="sign-in", summary="A resident signs in with their code")
+    def resident_verify(self, request, who, body):
+        """{"phone": "06 12 34 56 78", "code": "048213"} → a bearer token for 30 days.
+        A code works once, for 10 minutes; five wrong codes and it stops working."""
+        settings = auth.Settings.from_config(self.config)
+        moment = now()
+        code = body.pop("code").strip()
+        keys = {_identifier_key("verify", body): settings.sign_in_attempts,
+                f"verify:address:{request.remote_addr}": settings.address_attempts}
+        with self.db.transaction() as tx:
+            for key, limit in keys.items():
+                auth.refuse_when_exhausted(tx.session, key, limit, settings.window, moment)
+            tx.commit()
+        resident_id = self.booking.find_resident_for_sign_in(body)["resident_id"]
+        with self.db.transaction() as tx:
+            if not auth.use_code(tx.session, resident_id, code, moment, settings):
+                for key in keys:
+                    auth.count(tx.session, key, settings.window, moment)
+                tx.commit()
+                raise problems.unauthorised("Wrong or expired code.")
+            secret, token = auth.issue_token(
+                tx.session, moment, timedelta(days=settings.resident_token_days),
+                resident_id=resident_id)
+            tx.commit()
+            who = Principal(role=RESIDENT, resident_id=resident_id)
+            return {"token": secret, "token_type": "Bearer", "expires_at": token.expires_at,
+                    "me": _me(who, None)}
+
     @route("POST", "/api/sign-out", status=204, allow=ALL, summary="Sign out: the token stops working",
            tag="sign-in")
     def sign_out(self, request, who):
@@ -68,3 +142,61 @@ class AccountApi:
             account = tx.session.get(Account, who.account_id) if who.account_id else None
             return _me(who, account)
 
+
+    # --- staff accounts, managed by the city's administrators ----------------------------
+
+    @route("GET", "/api/accounts", query=accounts.AccountFilters, response=accounts.AccountPage,
+           allow=(ADMIN,), summary="List staff accounts", tag="accounts")
+    def list_accounts(self, request, who, query):
+        """?role=staff&partner_id=3&disabled=false&limit=50&offset=0"""
+        with self.db.transaction() as tx:
+            return accounts.listing(tx.session, query)
+
+    @route("POST", "/api/accounts", body=accounts.AccountIn, response=accounts.AccountOut,
+           status=201, allow=(ADMIN,), summary="Create a staff account", tag="accounts")
+    def create_account(self, request, who, body):
+        """{"email": "ines@jean-vilar.example", "display_name": "Inès", "role": "staff",
+        "partner_id": 3, "password": "at least ten characters"}"""
+        with self.db.transaction() as tx:
+            account = accounts.create(tx.session, body, now())
+            tx.commit()
+            return account
+
+    @route("GET", "/api/accounts/<int:account_id>", response=accounts.AccountOut,
+           allow=(ADMIN,), summary="One staff account", tag="accounts")
+    def get_account(self, request, who, account_id):
+        with self.db.transaction() as tx:
+            return accounts.get(tx.session, account_id)
+
+    @route("PATCH", "/api/accounts/<int:account_id>", body=accounts.AccountUpdate,
+           response=accounts.AccountOut, allow=(ADMIN,),
+           summary="Change, disable or re-enable a staff account", tag="accounts")
+    def change_account(self, request, who, account_id, body):
+        """{"disabled": true} stops the account and every token it holds at once; a new
+        password also signs it out everywhere."""
+        if account_id == who.account_id and (body.get("disabled") or body.get("role")):
+            raise Conflict("administrators cannot disable or demote themselves",
+                           {"field": "disabled" if body.get("disabled") else "role"})
+        with self.db.transaction() as tx:
+            account = accounts.change(tx.session, account_id, body, now())
+            tx.commit()
+            return account
+
+    @route("DELETE", "/api/accounts/<int:account_id>", status=204, allow=(ADMIN,),
+           summary="Disable a staff account (kept, so past actors stay known)", tag="accounts")
+    def disable_account(self, request, who, account_id):
+        if account_id == who.account_id:
+            raise Conflict("administrators cannot disable themselves", {"field": "account_id"})
+        with self.db.transaction() as tx:
+            accounts.change(tx.session, account_id, {"disabled": True}, now())
+            tx.commit()
+
+
+def _identifier_key(purpose: str, body: dict) -> str:
+    """The rate-limit key of what a resident typed, written one way ("06 12…" and
+    "+33 6 12…" count as one phone)."""
+    if "phone" in body:
+        return f"{purpose}:phone:{phone_digits(body['phone'])}"
+    if "email" in body:
+        return f"{purpose}:email:{body['email'].strip().lower()}"
+    return f"{purpose}:card:{body.get('card_number', '').strip()}"
