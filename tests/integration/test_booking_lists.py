@@ -98,6 +98,7 @@ def test_a_residents_places_in_line_are_listed_with_their_position(desk):  # noq
 
     (entry,) = entries["items"]
     assert entry["status"] == "waiting" and entry["position"] == 1
+    assert call(desk.booking, "get_waiting_entry", entry["id"]) == entry
     assert call(desk.booking, "list_waiting_entries", {"partner_id": MISTRAL})["total"] == 0
     assert call(desk.booking, "list_waiting_entries", {"resident_id": amina["id"]})["items"] == []
 

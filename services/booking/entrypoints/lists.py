@@ -3,7 +3,7 @@ and waiting entries, filtered and one page at a time."""
 from nameko.rpc import rpc
 
 from partanum.errors import PartanumError, load
-from services.booking import listings, schemas
+from services.booking import listings, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -56,3 +56,12 @@ class ListEntrypoints:
         with self.db.transaction() as tx:
             rows, total = listings.waiting_entries(tx, data)
             return schemas.page_out(schemas.WaitingEntryOut(), rows, total, data)
+
+    @expected
+    def get_waiting_entry(self, entry_id):
+        """17 → the entry, with its position while it waits."""
+        integer_id("entry_id", entry_id)
+        with self.db.transaction() as tx:
+            entry = waiting_list.get(tx, entry_id)
+            entry.position = waiting_list.position(tx, entry)
+            return schemas.WaitingEntryOut().dump(entry)
