@@ -24,16 +24,18 @@ import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bench import (  # noqa: E402
-    availability_latency, booking_throughput, inventory_register, notification_latency,
-    raw_tx_publish, support)  # noqa: E402
+    availability_latency, booking_throughput, http_booking_throughput, inventory_register,
+    notification_latency, raw_tx_publish, support)  # noqa: E402
 
 # Run in this order, on each database; a later benchmark may use an earlier
 # one's figures (inventory_register and booking_throughput report their ratio
-# to raw_tx_publish). availability_latency runs on PostgreSQL only.
+# to raw_tx_publish, http_booking_throughput to both booking_throughput and
+# raw_tx_publish). availability_latency runs on PostgreSQL only.
 BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
     booking_throughput,
+    http_booking_throughput,
     availability_latency,
     notification_latency,
 ]
