@@ -1,16 +1,19 @@
 """The web pages over real HTTP, as a browser without JavaScript uses them: plain
 forms, cookies, redirects. Real RabbitMQ, the services running in containers, both
 databases."""
+import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 import requests
 
+from partanum import migrate
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import PASSWORD
 from tests.integration.test_front_desk import AMINA, desk  # noqa: F401 -- the desk fixture
 from tests.integration.test_inventory_rpc import call
+from tests.waiting import wait_until
 
 STAFF_EMAIL = "ines@jean-vilar.example"
 
@@ -97,6 +100,28 @@ def staff(gateway, desk):  # noqa: F811 -- the desk fixture
     return browser
 
 
+@pytest.fixture
+def sms_log(container_factory, config_for, database_kind, new_database, tmp_path):
+    """The notifications service, writing the SMS it sends (sign-in codes) to a log."""
+    from services.notifications.service import Service
+
+    url = new_database(database_kind)
+    migrate.upgrade("notifications", url)
+    config = config_for(notifications=url)
+    config.update(SMS_PROVIDER="log", SMS_LOG=str(tmp_path / "sms.log"))
+    container_factory(Service, config).start()
+    return tmp_path / "sms.log"
+
+
+def code_sent(sms_log) -> str:
+    def texts():
+        return [json.loads(line)["text"] for line in sms_log.read_text().splitlines()] \
+            if sms_log.exists() else []
+
+    [text] = wait_until(texts, what="the sign-in code's SMS")
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
 def register(desk, **changes):  # noqa: F811
     return call(desk.booking, "register_resident", {**AMINA, **changes})
 
@@ -142,6 +167,56 @@ def test_the_staff_pages_render_in_french_and_in_arabic(staff):
         assert arabic.status == 200 and arabic.first("html") == {"lang": "ar", "dir": "rtl"}
         assert heading not in arabic.text
         staff.session.cookies.pop("lang")
+
+
+# --- residents --------------------------------------------------------------------------------
+
+
+def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, desk, sms_log):  # noqa: F811
+    amina = register(desk)
+    bilal = register(desk, display_name="Bilal K.", phone="07 98 76 54 32", card_number="RS-0077")
+    mine = lend(desk, amina["id"], "JV-LAP-001")
+    theirs = lend(desk, bilal["id"], "JV-LAP-002")
+    browser = Browser(gateway)
+
+    step_two = browser.submit("/resident/sign-in", browser.get("/resident/sign-in"),
+                              {"identifier": "RS-0042"})
+    assert step_two.status == 200 and step_two.url.endswith("/resident/sign-in/code")
+    loans = browser.submit("/resident/sign-in/code", step_two, {"code": code_sent(sms_log)})
+
+    assert loans.status == 200 and loans.url.endswith("/my-loans"), loans.text
+    assert "JV-LAP-001" in loans.text and "JV-LAP-002" not in loans.text
+    assert "Lenovo ThinkPad E14" in loans.text
+    assert "1 place Jean XXIII, 49100 Angers" in loans.text
+    assert "lundi : 13:30–18:30" in loans.text
+    due_day = re.search(r"À rapporter le (\w+) (\d+) (\w+)", loans.text)
+    assert due_day and due_day.group(1) in ("lundi", "mardi"), loans.text  # the site's days
+
+    # Someone else's loan cannot be renewed, nor learnt about.
+    refused = browser.post(f"/my-loans/{theirs['id']}/renew", {})  # a valid token, not their loan
+    assert refused.status == 404
+    assert call(desk.booking, "get_loan", theirs["id"])["renewals"] == 0
+
+    renewed = browser.submit(f"/my-loans/{mine['id']}/renew", loans, {})
+    assert renewed.status == 200 and renewed.url.endswith(f"/my-loans?renewed={mine['id']}")
+    assert call(desk.booking, "get_loan", mine["id"])["renewals"] == 1
+
+    arabic = browser.get("/my-loans?lang=ar")
+    assert arabic.first("html") == {"lang": "ar", "dir": "rtl"} and "JV-LAP-001" in arabic.text
+
+
+def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):  # noqa: F811
+    register(desk)
+    browser = Browser(gateway)
+    step_two = browser.submit("/resident/sign-in", browser.get("/resident/sign-in"),
+                              {"identifier": "06 12 34 56 78"})
+    right = code_sent(sms_log)
+
+    page = browser.submit("/resident/sign-in/code", step_two,
+                          {"code": "000000" if right != "000000" else "111111"})
+
+    assert page.status == 400 and page.first("a", href="#code") is not None
+    assert browser.get("/my-loans").url.endswith("/resident/sign-in")
 
 
 # --- the front desk --------------------------------------------------------------------------
@@ -229,8 +304,8 @@ def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk): 
     refused = staff.submit("/reserve", staff.get("/reserve"), wanted)
 
     assert refused.status == 409
-    assert "Pas assez d'appareils libres" in refused.text
+    assert "Pas assez d'appareils libres" in refused.text, refused.text
     choice = refused.first("input", type="radio", name="choice")
-    assert choice is not None and choice["value"].startswith("window:")
+    assert choice is not None and choice["value"].startswith("window:"), refused.text
     taken = staff.submit("/reserve", refused, {**wanted, "choice": choice["value"]})
     assert taken.status == 200 and "Réservation n°" in taken.text

@@ -297,12 +297,13 @@ class Pages(sessions.SignIn):
         """The booking's alternatives as choices: (value sent back, what it says)."""
         names = {s["code"]: s["name"] for s in self.inventory.list_sites()}
         writer = i18n.Writer(i18n.negotiate(request))
+        offered = refused.details.get("alternatives") or {}
         choices = []
-        for other in refused.details.get("other_sites") or []:
+        for other in offered.get("other_sites") or []:
             choices.append((f"site:{other['site']}", self.page_text(
                 request, N_("%(site)s, au même moment (%(free)s libres)"),
                 site=names.get(other["site"], other["site"]), free=other["free"])))
-        for window in refused.details.get("other_windows") or []:
+        for window in offered.get("other_windows") or []:
             choices.append((f"window:{window['starts_at']}/{window['ends_at']}", self.page_text(
                 request, N_("%(day)s, de %(start)s à %(end)s, à %(site)s"),
                 day=writer.day(window["starts_at"]), start=writer.clock(window["starts_at"]),

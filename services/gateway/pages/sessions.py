@@ -5,6 +5,8 @@ email, then the one-time code sent to them. The identifier typed at step 1 waits
 for step 2 in a short-lived cookie rather than in the address, where a phone
 number would stay in the browser's history.
 """
+import re
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import quote, unquote
 
@@ -12,6 +14,8 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.utils import redirect
 
 from services.gateway import auth, problems
+# The API's own rate-limit keys: the page and the API count against the same limits.
+from services.gateway.api.accounts import _identifier_key
 from services.gateway.authz import RESIDENT, STAFF, Principal
 from services.gateway.pages import forms
 from services.gateway.pages.forms import FormErrors
@@ -53,6 +57,16 @@ def home_of(who) -> str:
     if who.role == STAFF:
         return "/desk"
     return "/docs"  # managers and administrators work with the API and its documentation
+
+
+def lookup_of(identifier: str) -> dict:
+    """What a resident typed, as the booking's sign-in lookup wants it: an email has an
+    @, a phone is 8 digits or more (spaces, dots, dashes, a leading +), else a card."""
+    if "@" in identifier:
+        return {"email": identifier}
+    if re.fullmatch(r"\+?[0-9 .()-]+", identifier) and len(re.sub(r"\D", "", identifier)) >= 8:
+        return {"phone": identifier}
+    return {"card_number": identifier}
 
 
 class SignIn:
@@ -188,3 +202,44 @@ class SignIn:
         response.delete_cookie(PENDING_COOKIE, path="/resident/sign-in")
         return response
 
+    # --- residents: the same steps as POST /api/residents/sign-in and …/verify ----------
+    # (api/accounts.py keeps them inside its routes, which read JSON; the pages read forms.)
+
+    def page_send_resident_code(self, identifier: str, address: str) -> None:
+        settings, moment, lookup = self.page_auth_settings(), now(), lookup_of(identifier)
+        with self.db.transaction() as tx:
+            auth.take(tx.session, _identifier_key("code", lookup), settings.codes_per_window,
+                      settings.window, moment)
+            auth.take(tx.session, f"code:address:{address}", settings.address_attempts,
+                      settings.window, moment)
+            tx.commit()
+        resident_id = self.booking.find_resident_for_sign_in(lookup)["resident_id"]
+        if resident_id is not None:
+            with self.db.transaction() as tx:
+                code = auth.issue_code(tx.session, resident_id, moment, settings)
+                tx.commit()
+            # Not waited for: a slower answer for a known resident would tell who is one.
+            self.notifications.send_sign_in_code.call_async(resident_id, code,
+                                                            settings.code_minutes)
+
+    def page_verify_resident_code(self, identifier: str, code: str, address: str):
+        """(secret, token) for the right code, else None; 429 past the attempts allowed."""
+        settings, moment, lookup = self.page_auth_settings(), now(), lookup_of(identifier)
+        keys = {_identifier_key("verify", lookup): settings.sign_in_attempts,
+                f"verify:address:{address}": settings.address_attempts}
+        with self.db.transaction() as tx:
+            for key, limit in keys.items():
+                auth.refuse_when_exhausted(tx.session, key, limit, settings.window, moment)
+            tx.commit()
+        resident_id = self.booking.find_resident_for_sign_in(lookup)["resident_id"]
+        with self.db.transaction() as tx:
+            if not auth.use_code(tx.session, resident_id, code, moment, settings):
+                for key in keys:
+                    auth.count(tx.session, key, settings.window, moment)
+                tx.commit()
+                return None
+            signed_in = auth.issue_token(tx.session, moment,
+                                         timedelta(days=settings.resident_token_days),
+                                         resident_id=resident_id)
+            tx.commit()
+            return signed_in
