@@ -5,12 +5,13 @@ Inventory, booking, notifications and the gateway run as real processes
 its own fresh SQLite database; the notifications service sends email to a real
 SMTP server (tests/smtp_server.py), which is where a resident's one-time sign-in
 code is read from, as the resident would read it. The network (partners, sites,
-categories, items) is set up over RPC, the way `make run` loads its demo data;
-everything a user does afterwards goes through the gateway's HTTP API.
+categories, items) and two residents are set up over RPC, the staff accounts
+written into the gateway's database as an operator bootstraps them; everything a user does afterwards goes through the gateway's HTTP API.
 
-    system.client()                       # nobody signed in
-    system.sign_in("staff-a@roseraie.test")  # a requests.Session with its bearer token
-    system.resident_session(resident)     # signed in with the code received by email
+    system.client()                          # nobody signed in
+    system.sign_in("staff@jean-vilar.test")  # a requests session with its bearer token
+    system.resident_session(resident)        # signed in with the code received by email
+    system.world                             # ids of partners, categories, residents
 """
 import os
 import re
