@@ -79,19 +79,22 @@ def get(session: Session, account_id: int) -> Account:
     return account
 
 
-def create(session: Session, data: dict, now: datetime) -> Account:
+def create(session: Session, data: dict, now: datetime, password_hash: str | None = None) -> Account:
+    """`password_hash`: hashed beforehand, outside the transaction (see auth.py)."""
+    password_hash = password_hash or auth.hash_password(data["password"])
     email = data["email"].strip().lower()
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise EmailTaken(f"an account already uses {email}", {"field": "email"})
     account = Account(email=email, display_name=data["display_name"], role=data["role"],
                       partner_id=data.get("partner_id"),
-                      password_hash=auth.hash_password(data["password"]), created_at=now)
+                      password_hash=password_hash, created_at=now)
     session.add(account)
     session.flush()
     return account
 
 
-def change(session: Session, account_id: int, data: dict, now: datetime) -> Account:
+def change(session: Session, account_id: int, data: dict, now: datetime,
+           password_hash: str | None = None) -> Account:
     account = get(session, account_id)
     for name in ("display_name", "role", "partner_id"):
         if name in data:
@@ -99,7 +102,7 @@ def change(session: Session, account_id: int, data: dict, now: datetime) -> Acco
     if account.role == STAFF and account.partner_id is None:
         raise InvalidInput({"partner_id": ["partner staff belong to a partner"]})
     if "password" in data:
-        account.password_hash = auth.hash_password(data["password"])
+        account.password_hash = password_hash or auth.hash_password(data["password"])
         auth.revoke_account_tokens(session, account.id, now)
     if data.get("disabled") is True and account.disabled_at is None:
         account.disabled_at = now

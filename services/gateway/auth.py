@@ -133,11 +133,32 @@ def revoke_account_tokens(session: Session, account_id: int, now: datetime) -> N
 
 
 # --- staff sign-in -----------------------------------------------------------------
+# A password is checked outside any transaction: an Argon2 hash takes a tenth of a
+# second, and SQLite's write lock must not be held that long.
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    email: str
+    address: str
+    keys: dict  # rate-limit key → its limit
+    account_id: int | None
+    password_hash: str | None
+
 
 def sign_in(session: Session, email: str, password: str, address: str, now: datetime,
             settings: Settings) -> tuple[str, Token, Account]:
-    """A new token for the account, or 401 (the same whether the email or the password
-    is wrong); 429 once too many attempts failed."""
+    """A new token for the account (the caller commits), 401 for a wrong email or
+    password, 429 after too many failures. Commits in between, so that no lock is
+    held while the password is checked."""
+    attempt = begin_sign_in(session, email, address, now, settings)
+    session.commit()
+    password_ok = password_matches(attempt.password_hash, password)
+    return finish_sign_in(session, attempt, password_ok, now, settings)
+
+
+def begin_sign_in(session: Session, email: str, address: str, now: datetime,
+                  settings: Settings) -> SignInAttempt:
+    """Refuses (429) when too many attempts failed; else what the password is checked against."""
     email = email.strip().lower()
     keys = {f"sign-in:email:{email}": settings.sign_in_attempts,
             f"sign-in:address:{address}": settings.address_attempts}
@@ -145,8 +166,17 @@ def sign_in(session: Session, email: str, password: str, address: str, now: date
         refuse_when_exhausted(session, key, limit, settings.window, now)
     account = session.scalar(select(Account).where(Account.email == email))
     usable = account is not None and account.disabled_at is None
-    if not password_matches(account.password_hash if usable else None, password):
-        for key in keys:
+    return SignInAttempt(email, address, keys, account.id if usable else None,
+                         account.password_hash if usable else None)
+
+
+def finish_sign_in(session: Session, attempt: SignInAttempt, password_ok: bool,
+                   now: datetime, settings: Settings) -> tuple[str, Token, Account]:
+    """A new token for the account, or 401: the same whether the email or the password
+    was wrong. A failure counts against the email and the client's address."""
+    account = session.get(Account, attempt.account_id) if attempt.account_id else None
+    if not password_ok or account is None or account.disabled_at is not None:
+        for key in attempt.keys:
             count(session, key, settings.window, now)
         session.commit()
         raise problems.unauthorised("Wrong email or password.")

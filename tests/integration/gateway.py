@@ -78,6 +78,21 @@ class Gateway:
             session.commit()
             return account.id
 
+    def token_for(self, account_id=None, resident_id=None, issued_at=None, hours=12) -> str:
+        """A token written straight into the database (to make one already expired)."""
+        from datetime import timedelta
+
+        from sqlalchemy.orm import Session
+
+        from services.gateway import auth
+
+        with Session(self.engine) as session:
+            secret, _ = auth.issue_token(session, issued_at or datetime.now(timezone.utc),
+                                         timedelta(hours=hours), account_id=account_id,
+                                         resident_id=resident_id)
+            session.commit()
+            return secret
+
     def client(self, token=None) -> requests.Session:
         session = requests.Session()
         if token:

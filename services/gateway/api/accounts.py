@@ -157,8 +157,9 @@ class AccountApi:
     def create_account(self, request, who, body):
         """{"email": "ines@jean-vilar.example", "display_name": "Inès", "role": "staff",
         "partner_id": 3, "password": "at least ten characters"}"""
+        password_hash = auth.hash_password(body["password"])  # before the write lock
         with self.db.transaction() as tx:
-            account = accounts.create(tx.session, body, now())
+            account = accounts.create(tx.session, body, now(), password_hash)
             tx.commit()
             return account
 
@@ -177,8 +178,9 @@ class AccountApi:
         if account_id == who.account_id and (body.get("disabled") or body.get("role")):
             raise Conflict("administrators cannot disable or demote themselves",
                            {"field": "disabled" if body.get("disabled") else "role"})
+        password_hash = auth.hash_password(body["password"]) if "password" in body else None
         with self.db.transaction() as tx:
-            account = accounts.change(tx.session, account_id, body, now())
+            account = accounts.change(tx.session, account_id, body, now(), password_hash)
             tx.commit()
             return account
 
