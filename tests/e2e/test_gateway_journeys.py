@@ -221,3 +221,24 @@ def test_a_signed_out_token_stops_working(system):
     ok(staff.post("/api/sign-out"), 204)
 
     problem(staff.get("/api/me"), 401)
+
+
+# --- a service stops ------------------------------------------------------------------------
+
+
+def test_while_the_booking_is_down_the_desk_is_told_to_retry_and_then_served_again(system):
+    """Runs last in this module: it stops the booking and starts it again."""
+    staff = system.sign_in("staff@jean-vilar.test")
+    booking = system.processes["booking"]
+    booking.stop()
+    try:
+        down = staff.get("/api/loans")  # waits the gateway's RPC deadline, then gives up
+
+        assert problem(down, 503)["status"] == 503
+        assert int(down.headers["Retry-After"]) > 0
+        assert "Traceback" not in down.text
+    finally:
+        booking.start()
+
+    assert wait_until(lambda: staff.get("/api/loans").status_code == 200, timeout=60,
+                      what="the booking to serve again")
