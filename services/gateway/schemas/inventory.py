@@ -1,4 +1,6 @@
 """Partners, sites, categories, items and kits."""
+import copy
+
 from marshmallow import Schema, fields, validate
 
 from services.gateway.schemas.common import (
@@ -13,8 +15,23 @@ SiteIn = inventory.SiteIn
 HoursIn = inventory.HoursIn
 ClosureIn = inventory.ClosureIn
 CategoryIn = inventory.CategoryIn
-ItemIn = inventory.ItemIn
-ItemUpdate = inventory.ItemUpdate
+
+
+def _with_plain_minimum(field):
+    """The same field, documented with an integer minimum: apispec writes a Decimal
+    field's Range as a Decimal, which the JSON document cannot hold."""
+    field = copy.copy(field)
+    field.metadata = {**field.metadata, "minimum": 0}
+    return field
+
+
+class ItemIn(inventory.ItemIn):
+    purchase_cost = _with_plain_minimum(inventory.ItemIn._declared_fields["purchase_cost"])
+
+
+class ItemUpdate(inventory.ItemUpdate):
+    purchase_cost = _with_plain_minimum(inventory.ItemUpdate._declared_fields["purchase_cost"])
+
 StatusChangeIn = inventory.StatusChangeIn
 WipeIn = inventory.WipeIn
 TransferIn = inventory.TransferIn
