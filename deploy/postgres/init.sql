@@ -2,3 +2,4 @@
 CREATE DATABASE inventory;
 CREATE DATABASE booking;
 CREATE DATABASE notifications;
+CREATE DATABASE gateway;
