@@ -29,6 +29,7 @@ import pytest
 from services.gateway.routing import ANYONE, ROUTES
 from services.gateway.service import Service  # noqa: F401 -- registers every route
 from tests.e2e.gateway_system import local_window
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -233,8 +234,7 @@ MATRIX = {
     "GET /api/delivery-log": Listing(lambda o: [
         {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]}]),
     "GET /api/partners/<int:partner_id>/notices": Object(partner_id),
-    "POST /api/notices/<int:notice_id>/done": Object(
-        lambda o, side: {"notice_id": MISSING_ID if side == "missing" else o.ids["notice"][side]}),
+    "POST /api/notices/<int:notice_id>/done": Object(object_id("notice", "notice_id")),
     "PUT /api/partners/<int:partner_id>/contact": Object(
         partner_id, public=True, body=lambda o, side: {"email": "accueil@example.org"}),
     # web pages
@@ -311,13 +311,13 @@ def callers(system):
 
 @pytest.fixture(scope="module")
 def objects(system, callers):
-    """A reservation, a weekly series, a loan and a place in line on each side."""
+    """A reservation, a weekly series, a loan, a place in line and a desk notice on
+    each side."""
     world = system.world
     amina, yusuf = world.residents["jean-vilar"], world.residents["mistral"]
     tablet, laptop = world.categories["tablet"], world.categories["laptop"]
     ids = {"resident": {"own": amina["id"], "other": yusuf["id"]}, "reservation": {},
-           "series": {}, "loan": {}, "entry": {}, "notice": {"own": MISSING_ID - 1,
-                                                           "other": MISSING_ID - 2}}
+           "series": {}, "loan": {}, "entry": {}, "notice": {}}
     for side, staff, site in (("own", callers["staff"], "jean-vilar"),
                               ("other", callers["staff-mistral"], "mistral")):
         prefix = "JV" if side == "own" else "MI"
@@ -334,6 +334,10 @@ def objects(system, callers):
             "accessories": ["chargeur"]}))["id"]
         ids["entry"][side] = created(staff.post("/api/waiting-entries", json={
             "category_id": laptop, "site": site, "resident_id": resident["id"]}))["id"]
+        # Each reservation is announced to its partner's desk as a notice.
+        notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
+        ids["notice"][side] = wait_until(lambda: staff.get(notices).json()["items"], timeout=30,
+                                         what=f"a notice at {site}'s desk")[0]["id"]
     objects = Objects(
         partner={"own": world.jean_vilar.id, "other": world.mistral.id}, tablet=tablet,
         laptop=laptop, ids=ids, card={"own": amina["card_number"], "other": yusuf["card_number"]},
@@ -361,7 +365,8 @@ def the_other_side(manager, o: Objects) -> dict:
              f"/api/residents/{o.ids['resident']['other']}",
              f"/api/reservations?series_id={o.ids['series']['other']}",
              f"/api/waiting-entries?resident_id={o.ids['resident']['other']}",
-             "/api/sites/mistral"]
+             "/api/sites/mistral",
+             f"/api/partners/{o.partner['other']}/notices?include_done=true"]
     return {path: manager.get(path).json() for path in paths}
 
 
