@@ -14,7 +14,8 @@ For each request the decorator, in this order:
    no valid token on a route not open to ANYONE → 401;
 2. refuses a role not in `allow` → 403;
 3. takes `acting_for=<resident id>` from the query string when staff act for a
-   resident at the desk (the actor becomes "staff:12 for resident:7");
+   resident of their partner at the desk (the actor becomes "staff:12 for
+   resident:7"; any other resident answers 404);
 4. loads `query` from the query string and `body` from the JSON body with their
    marshmallow schemas (an unknown field → 400 naming it) and passes them as the
    keyword arguments `query` and `body`; path parameters come as keyword arguments;
@@ -115,10 +116,10 @@ def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, res
 
 def _serve(service, spec: Route, fn, request, path_values):
     who = authenticate(service, request, spec)
-    args = request.args
-    if "acting_for" in args:
-        who = _acting_for(who, args.get("acting_for"))
     service.call_context.act_as(who.actor)
+    if "acting_for" in request.args:
+        who = _acting_for(service, who, request.args.get("acting_for"))
+        service.call_context.act_as(who.actor)
     kwargs = dict(path_values)
     if spec.query is not None:
         kwargs["query"] = load(spec.query, query_dict(request, exclude=("acting_for",)))
@@ -146,12 +147,16 @@ def authenticate(service, request, spec: Route) -> Principal:
     return who
 
 
-def _acting_for(who: Principal, value) -> Principal:
+def _acting_for(service, who: Principal, value) -> Principal:
+    """Staff act only for a resident of their partner (registered by it, or borrowing
+    from it); any other id answers 404, as if there were no such resident."""
     require(who.role == STAFF, action=True)
     try:
         resident_id = int(value)
     except (TypeError, ValueError):
         raise problems.invalid({"acting_for": ["Not a valid integer."]}) from None
+    partners = service.booking.resident_partners(resident_id)["partner_ids"]
+    require(who.partner_id in partners)
     return replace(who, acting_for=resident_id)
 
 

@@ -263,3 +263,21 @@ def test_asking_for_a_code_does_not_tell_whether_someone_is_a_resident(
     assert stranger.json() == resident.json()
     wait_until(lambda: sms_sent(notifications), what="the resident's code")
     assert len(sms_sent(notifications)) == 1
+
+
+def test_staff_act_for_a_resident_of_their_partner_and_for_no_other(gateway, booking):
+    amina = call(booking[0], "register_resident", AMINA)  # registered by partner 1
+    gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
+    gateway.add_account("karim@mistral.example", role="staff", partner_id=2)
+    gateway.add_account("direction@angers.example", role="manager")
+    desk = gateway.sign_in(STAFF_EMAIL)
+    elsewhere = gateway.sign_in("karim@mistral.example")
+    manager = gateway.sign_in("direction@angers.example")
+    for_amina = gateway.url(f"/api/me?acting_for={amina['id']}")
+
+    me = desk.get(for_amina, timeout=10).json()
+
+    assert me["actor"] == f"staff:{me['account_id']} for resident:{amina['id']}"
+    assert_problem(elsewhere.get(for_amina, timeout=10), 404)
+    assert_problem(desk.get(gateway.url("/api/me?acting_for=999999"), timeout=10), 404)
+    assert_problem(manager.get(for_amina, timeout=10), 403)
