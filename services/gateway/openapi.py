@@ -17,7 +17,7 @@ from jinja2 import Environment, select_autoescape
 from werkzeug.wrappers import Response
 
 from services.gateway import auth, problems
-from services.gateway.routing import ANYONE, JSON, ROUTES, Route, route
+from services.gateway.routing import ANYONE, JSON, MAX_ID, ROUTES, Route, route
 
 TITLE = "Partanum API"
 VERSION = "1.0"
@@ -74,8 +74,14 @@ def openapi_path(path: str) -> str:
 
 def _path_parameters(path: str) -> list[dict]:
     return [{"in": "path", "name": match["name"], "required": True,
-             "schema": {"type": _CONVERTER_TYPES.get(match["converter"], "string")}}
+             "schema": _path_schema(match["converter"])}
             for match in _PATH_PARAMETER.finditer(path)]
+
+
+def _path_schema(converter: str | None) -> dict:
+    if converter == "int":  # werkzeug's int takes digits only
+        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    return {"type": _CONVERTER_TYPES.get(converter, "string")}
 
 
 def _problem(status: int) -> dict:
@@ -101,7 +107,7 @@ def _operation(spec_route: Route) -> dict:
         parameters.append({"in": "query", "schema": spec_route.query})
     if not spec_route.public:
         parameters.append({"in": "query", "name": "acting_for", "required": False,
-                           "schema": {"type": "integer"},
+                           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "description": "staff at the desk: the resident they act for"})
     if parameters:
         operation["parameters"] = parameters

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 # Open to everyone, signed in or not (`who.signed_in` tells which).
 ANYONE = "anyone"
 JSON = "application/json"
+# Ids are 32-bit integers in every service's tables.
+MAX_ID = 2 ** 31 - 1
 
 
 @dataclass
@@ -120,6 +122,8 @@ def _serve(service, spec: Route, fn, request, path_values):
     if "acting_for" in request.args:
         who = _acting_for(service, who, request.args.get("acting_for"))
         service.call_context.act_as(who.actor)
+    if any(isinstance(value, int) and value > MAX_ID for value in path_values.values()):
+        raise problems.Problem(404, "Not found")  # beyond any id the databases hold
     kwargs = dict(path_values)
     if spec.query is not None:
         kwargs["query"] = load(spec.query, query_dict(request, exclude=("acting_for",)))
@@ -155,6 +159,8 @@ def _acting_for(service, who: Principal, value) -> Principal:
         resident_id = int(value)
     except (TypeError, ValueError):
         raise problems.invalid({"acting_for": ["Not a valid integer."]}) from None
+    if not 0 < resident_id <= MAX_ID:
+        raise problems.Problem(404, "Not found")
     partners = service.booking.resident_partners(resident_id)["partner_ids"]
     require(who.partner_id in partners)
     return replace(who, acting_for=resident_id)

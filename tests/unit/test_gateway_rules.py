@@ -111,8 +111,9 @@ def test_the_document_is_valid_openapi_3_built_from_the_routes_and_their_schemas
 
     validate(document)
     loan = document["paths"]["/api/loans/{loan_id}"]["get"]
-    assert loan["parameters"][0] == {"in": "path", "name": "loan_id", "required": True,
-                                     "schema": {"type": "integer"}}
+    assert loan["parameters"][0] == {
+        "in": "path", "name": "loan_id", "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1}}
     assert {"404", "401", "403", "503"} <= set(loan["responses"])
     listing = document["paths"]["/api/loans"]["get"]
     assert "overdue" in [p["name"] for p in listing["parameters"]]
