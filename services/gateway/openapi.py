@@ -17,7 +17,7 @@ from jinja2 import Environment, select_autoescape
 from werkzeug.wrappers import Response
 
 from services.gateway import auth, problems
-from services.gateway.routing import ANYONE, JSON, MAX_ID, ROUTES, Route, route
+from services.gateway.routing import ANYONE, JSON, MAX_ID, ROUTES, STAFF, Route, route
 
 TITLE = "Partanum API"
 VERSION = "1.0"
@@ -105,7 +105,7 @@ def _operation(spec_route: Route) -> dict:
     parameters = _path_parameters(spec_route.path)
     if spec_route.query is not None:
         parameters.append({"in": "query", "schema": spec_route.query})
-    if not spec_route.public:
+    if STAFF in spec_route.allow:
         parameters.append({"in": "query", "name": "acting_for", "required": False,
                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "description": "staff at the desk: the resident they act for"})

@@ -26,6 +26,7 @@ For each request the decorator, in this order:
 Every exception becomes a problem+json response in problems.py. Each route is
 recorded in ROUTES, which the OpenAPI document is built from.
 """
+import inspect
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -97,7 +98,7 @@ def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, res
         spec = Route(method=method.upper(), path=path, name=fn.__name__, allow=allow,
                      body=_schema(body), query=_schema(query), response=_schema(response),
                      status=status, summary=summary, tag=tag, produces=tuple(produces),
-                     description=description or (fn.__doc__ or "").strip() or None,
+                     description=description or inspect.cleandoc(fn.__doc__ or "") or None,
                      documented=documented)
         ROUTES.append(spec)
 
