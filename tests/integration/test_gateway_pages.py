@@ -159,6 +159,18 @@ def test_the_language_switcher_is_a_plain_link_to_the_same_page(gateway):
     assert page.first("a", hreflang="fr")["aria-current"] == "true"
 
 
+def test_pages_need_no_script_and_nothing_from_elsewhere(gateway):
+    browser = Browser(gateway)
+    page = browser.get("/resident/sign-in")
+
+    assert "<script" not in page.html and "http" not in page.html
+    assert page.first("link", rel="stylesheet")["href"] == "/pages/pages.css"
+    style = browser.session.get(gateway.url("/pages/pages.css"), timeout=10)
+    assert style.status_code == 200 and style.headers["Content-Type"].startswith("text/css")
+    assert len(style.content) < 8000
+    assert page.first("meta", name="viewport")["content"] == "width=device-width, initial-scale=1"
+
+
 def test_the_staff_pages_render_in_french_and_in_arabic(staff):
     for path, heading in (("/desk", "Accueil : prêts et retours"),
                           ("/reserve", "Réserver pour un atelier")):
