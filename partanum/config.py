@@ -92,6 +92,8 @@ def nameko_config(services=SERVICES) -> dict:
         # before telling the client 503 (try again).
         "WEB_SERVER_ADDRESS": os.environ.get("PARTANUM_HTTP_ADDRESS", "0.0.0.0:8000"),
         "RPC_TIMEOUT": _float("PARTANUM_RPC_TIMEOUT", 15.0),
+        # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
+        "TRUSTED_PROXIES": _int("PARTANUM_TRUSTED_PROXIES", 0),
         # Sign-in: token lifetimes, and attempts allowed per 15-minute window.
         "STAFF_TOKEN_HOURS": _int("PARTANUM_STAFF_TOKEN_HOURS", 12),
         "RESIDENT_TOKEN_DAYS": _int("PARTANUM_RESIDENT_TOKEN_DAYS", 30),

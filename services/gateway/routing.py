@@ -37,6 +37,7 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import auth, problems
@@ -256,7 +257,11 @@ class ProblemWsgiApp(WsgiApp):
 
 class ProblemWebServer(WebServer):
     def get_wsgi_app(self):
-        return ProblemWsgiApp(self)
+        app = ProblemWsgiApp(self)
+        # Behind N reverse proxies (TLS), the client's address is the one the
+        # nearest proxy appended to X-Forwarded-For: the rate limits count it.
+        proxies = int(self.container.config.get("TRUSTED_PROXIES", 0))
+        return ProxyFix(app, x_for=proxies, x_proto=proxies) if proxies else app
 
 
 class RouteEntrypoint(HttpRequestHandler):

@@ -281,3 +281,18 @@ def test_staff_act_for_a_resident_of_their_partner_and_for_no_other(gateway, boo
     assert_problem(elsewhere.get(for_amina, timeout=10), 404)
     assert_problem(desk.get(gateway.url("/api/me?acting_for=999999"), timeout=10), 404)
     assert_problem(manager.get(for_amina, timeout=10), 403)
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_limit(gateway_config, request):
+    gateway_config.update(TRUSTED_PROXIES=1, SIGN_IN_ADDRESS_ATTEMPTS=2)
+    gateway = request.getfixturevalue("gateway")
+
+    def attempt(address, email):
+        return post(gateway, "/api/sign-in", {"email": email, "password": "guess"},
+                    headers={"X-Forwarded-For": address})
+
+    for email in ("a@example.org", "b@example.org"):
+        assert_problem(attempt("203.0.113.5", email), 401)
+
+    assert_problem(attempt("203.0.113.5", "c@example.org"), 429)
+    assert_problem(attempt("203.0.113.6", "c@example.org"), 401)
