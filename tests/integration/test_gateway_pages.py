@@ -304,6 +304,21 @@ def test_the_desk_is_for_staff_only(gateway, desk):  # noqa: F811
     assert page.url.endswith("/sign-in")
 
 
+def test_a_service_that_does_not_answer_gives_a_page_saying_so(gateway):
+    """No inventory nor booking running: staff still sign in, and the desk says to retry."""
+    gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
+    browser = Browser(gateway)
+
+    page = browser.submit("/sign-in", browser.get("/sign-in"),
+                          {"email": STAFF_EMAIL, "password": PASSWORD})
+
+    assert page.url.endswith("/desk") and page.status == 503
+    assert page.answer.headers["Retry-After"].isdigit()
+    assert page.first("html") == {"lang": "fr", "dir": "ltr"}
+    assert "Le service ne répond pas pour le moment" in page.text
+    assert "Traceback" not in page.html
+
+
 # --- reserving for a workshop ----------------------------------------------------------------
 
 
