@@ -338,3 +338,16 @@ def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk): 
     assert choice is not None and choice["value"].startswith("window:"), refused.text
     taken = staff.submit("/reserve", refused, {**wanted, "choice": choice["value"]})
     assert taken.status == 200 and "Réservation n°" in taken.text
+
+
+def test_a_reservation_while_the_site_is_closed_names_the_time_at_fault(staff, desk):  # noqa: F811
+    day = desk.tuesday["starts_at"][:10]  # Jean Vilar closes from 12:00 to 13:30 on Tuesdays
+
+    page = staff.submit("/reserve", staff.get("/reserve"), {
+        "category_id": str(desk.category_id), "quantity": "1", "site": "jean-vilar",
+        "date": day, "starts": "12:30", "ends": "16:00"})
+
+    assert page.status == 400
+    assert page.first("a", href="#starts") is not None and page.first("a", href="#ends") is None
+    assert "Le lieu est fermé à cette heure" in page.text
+    assert page.first("input", id="starts")["value"] == "12:30"

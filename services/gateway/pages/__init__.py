@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.booking.exceptions import (
-    LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused, TooManyLoans,
+    LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, TooManyLoans,
 )
 from services.gateway.authz import RESIDENT, STAFF
 from services.gateway.pages import forms, i18n, sessions
@@ -111,7 +111,7 @@ class Pages(sessions.SignIn):
             return self.page_not_found(request, who)
         try:
             self.booking.renew_loan(loan_id)
-        except (RenewalRefused, LoanNotActive, NotAvailable):
+        except Conflict:  # someone waits for it, too many renewals, no return day ahead…
             return redirect(f"/my-loans?refused={loan_id}", 303)
         return redirect(f"/my-loans?renewed={loan_id}", 303)
 
@@ -217,6 +217,9 @@ class Pages(sessions.SignIn):
         except InvalidInput as refused:
             raise FormErrors(*[name for name in refused.fields
                                if name in ("asset_tag", "site")] or ["asset_tag"]) from None
+        except Conflict:  # e.g. no opening day ahead to bring it back on
+            raise FormErrors.refused("asset_tag", N_(
+                "Ce prêt est refusé pour le moment. Demandez à un responsable.")) from None
 
     @page("POST", "/desk/check-in")
     def page_check_in(self, request, who):
@@ -284,9 +287,9 @@ class Pages(sessions.SignIn):
         except FormErrors as refused:
             return self.page_reserve(request, who, status=400, errors=refused.errors)
         except InvalidInput as refused:
-            names = [BOOKING_FIELDS[name] for name in refused.fields if name in BOOKING_FIELDS]
             return self.page_reserve(request, who, status=400,
-                                     errors=forms.errors_for(names or ["category_id"]))
+                                     errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
+                                     or forms.errors_for(["category_id"]))
         except NotAvailable as refused:
             return self.page_reserve(request, who, status=409,
                                      refusal={"choices": self.page_alternatives(request, refused,

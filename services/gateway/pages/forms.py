@@ -71,6 +71,24 @@ def errors_for(names) -> dict:
     return FormErrors(*names).errors
 
 
+# What the booking says of a moment it refuses, said to the reader.
+SITE_CLOSED = N_("Le lieu est fermé à cette heure : choisissez une heure où il est ouvert.")
+IN_THE_PAST = N_("Ce moment est déjà passé : choisissez une date à venir.")
+
+
+def booking_errors(remote: dict, names: dict) -> dict:
+    """The booking's InvalidInput fields → the form's, each with the reader's message."""
+    errors = {}
+    for field, messages in remote.items():
+        if field not in names:
+            continue
+        said = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        name = names[field]
+        errors[name] = SITE_CLOSED if "closed" in said else \
+            IN_THE_PAST if "past" in said else FIELDS[name][1]
+    return errors
+
+
 # --- CSRF -----------------------------------------------------------------------------------
 
 
