@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from partanum.errors import InvalidInput
@@ -23,6 +24,8 @@ JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registe
 LAPTOPS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003")
 TABLETS = ("MI-TAB-001", "MI-TAB-002")
 TIMEOUT = 15
+MISTRAL_HOURS = {day: [["09:00", "18:00"]] for day in
+                 ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")}
 
 
 def device(tag, category, partner):
@@ -31,15 +34,17 @@ def device(tag, category, partner):
 
 
 @pytest.fixture
-def network(inventory, booking, gateway):
+def network(inventory, booking, gateway, engine_for):
     register_network(inventory)  # partners and sites jean-vilar and mistral, category tablet
+    call(inventory, "set_opening_hours", "mistral", {"opening_hours": MISTRAL_HOURS})
     laptop = call(inventory, "register_category", {"code": "laptop", "name": "Ordinateur portable"})
     tablet = next(c for c in call(inventory, "list_categories") if c["code"] == "tablet")
     for tag in LAPTOPS:
         call(inventory, "register_item", device(tag, "laptop", "jean-vilar"))
     for tag in TABLETS:
         call(inventory, "register_item", device(tag, "tablet", "mistral"))
-    container, _url = booking
+    container, booking_url = booking
+    booking_db = engine_for(booking_url)
     tuesday = {"starts_at": next_tuesday(time(14)).isoformat(),
                "ends_at": next_tuesday(time(17)).isoformat()}
 
@@ -49,21 +54,32 @@ def network(inventory, booking, gateway):
             tablets = call(container, "availability", {"category_id": tablet["id"], **tuesday})
         except InvalidInput:
             return False
-        return laptops["free"] == len(LAPTOPS) and tablets["free"] == len(TABLETS)
+        # A plain read: SQLite's WAL lets it pass beside the service's writes.
+        with reader.connect() as connection:
+            mistral_hours = connection.execute(text(
+                "SELECT opening_hours FROM sites WHERE code = 'mistral'")).scalar()
+        return (laptops["free"] == len(LAPTOPS) and tablets["free"] == len(TABLETS)
+                and "monday" in str(mistral_hours))
 
-    wait_until(booking_knows_everything, what="booking's copy of the inventory")
+    reader = create_engine(booking_url)
+    try:
+        wait_until(booking_knows_everything, what="booking's copy of the inventory")
+    finally:
+        reader.dispose()
     for email, role, partner in (("admin@angers.example", "admin", None),
                                  ("manager@angers.example", "manager", None),
                                  ("ines@jean-vilar.example", "staff", JEAN_VILAR),
                                  ("marc@mistral.example", "staff", MISTRAL)):
         gateway.add_account(email, role=role, partner_id=partner)
-    return Network(gateway, container, inventory, laptop["id"], tablet["id"], tuesday)
+    return Network(gateway, container, inventory, laptop["id"], tablet["id"], tuesday, booking_db)
 
 
 class Network(SimpleNamespace):
-    def __init__(self, gateway, booking, inventory, laptop_id, tablet_id, tuesday):
+    def __init__(self, gateway, booking, inventory, laptop_id, tablet_id, tuesday, booking_db):
+        # booking_db: an engine on the booking's database, for what no API may do
+        # (letting a due date pass).
         super().__init__(gateway=gateway, booking=booking, inventory=inventory,
-                         laptop_id=laptop_id, tablet_id=tablet_id, tuesday=tuesday)
+                         laptop_id=laptop_id, tablet_id=tablet_id, tuesday=tuesday, db=booking_db)
         self.admin = gateway.sign_in("admin@angers.example")
         self.manager = gateway.sign_in("manager@angers.example")
         self.jv = gateway.sign_in("ines@jean-vilar.example")
