@@ -7,56 +7,22 @@ number would stay in the browser's history.
 """
 import re
 from datetime import timedelta
-from functools import wraps
 from urllib.parse import quote, unquote
 
-from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.utils import redirect
 
 from services.gateway import auth, problems
 # The API's own rate-limit keys: the page and the API count against the same limits.
 from services.gateway.api.accounts import _identifier_key
-from services.gateway.authz import RESIDENT, STAFF, Principal
+from services.gateway.authz import RESIDENT, Principal
 from services.gateway.pages import forms
 from services.gateway.pages.forms import FormErrors
+from services.gateway.pages.frame import home_of, page
 from services.gateway.pages.i18n import N_
-from services.gateway.routing import ANYONE, now, route
+from services.gateway.routing import now
 
 PENDING_COOKIE = "partanum_sign_in"
 PENDING_SECONDS = 15 * 60
-
-
-def page(method: str, path: str):
-    """A page: open to anyone (each page checks who may see it, and sends the others
-    to sign in), kept out of the API's document, and answering HTML even when a
-    service is down."""
-
-    def decorate(fn):
-        @wraps(fn)
-        def handler(self, request, who, **values):
-            try:
-                return fn(self, request, who, **values)
-            except (UnknownService, RpcTimeout, ConnectionError):
-                response = self.page_render(
-                    request, who, "problem.html", N_("Service indisponible"), status=503,
-                    explanation=self.page_text(request, N_(
-                        "Le service ne répond pas pour le moment. Réessayez dans quelques minutes.")),
-                    back=request.path)
-                response.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
-                return response
-
-        return route(method, path, allow=(ANYONE,), documented=False,
-                     produces=("text/html",))(handler)
-
-    return decorate
-
-
-def home_of(who) -> str:
-    if who.role == RESIDENT:
-        return "/my-loans"
-    if who.role == STAFF:
-        return "/desk"
-    return "/docs"  # managers and administrators work with the API and its documentation
 
 
 def lookup_of(identifier: str) -> dict:
@@ -70,12 +36,6 @@ def lookup_of(identifier: str) -> dict:
 
 
 class SignIn:
-    def page_sign_in_first(self, request, who, where):
-        """Someone not signed in (or not in the right role) is sent to sign in."""
-        if who.signed_in and home_of(who) != request.path:
-            return redirect(home_of(who), 303)
-        return redirect(where, 303)
-
     def page_auth_settings(self):
         return auth.Settings.from_config(self.config)
 
