@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_time, get_day_names
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from services.notifications.texts import BABEL_LOCALES, HTML_LANG, LANGUAGES
 
@@ -83,10 +84,15 @@ def environment(language: str) -> Environment:
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(language), newstyle=True)
     writer = Writer(language)
-    env.filters.update(day=writer.day, clock=writer.clock, hours=writer.hours)
+    env.filters.update(day=writer.day, clock=writer.clock, hours=writer.hours, bdi=isolated)
     env.globals.update(language=language, html_lang=html_lang(language),
                        dir=direction(language), languages=LANGUAGE_NAMES)
     return env
+
+
+def isolated(value) -> Markup:
+    """A name kept in its own direction inside a sentence: "Centre Jean Vilar" in Arabic."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 class Writer:
