@@ -126,3 +126,14 @@ def test_the_language_comes_from_the_link_then_the_cookie_then_the_browser():
     assert asked(cookie="tr", accept="ru") == "tr"
     assert asked(query="lang=ps", cookie="tr", accept="ru") == "ps"
     assert asked(query="lang=xx", cookie="ar") == "ar"
+
+
+def test_a_desk_form_sent_back_with_an_error_keeps_what_was_ticked():
+    def ticked(form):
+        html = render("desk.html", "fr", **{**PAGES["desk.html"], "form": form})
+        box = re.search(r'<input type="checkbox" id="all_accessories"[^>]*>', html).group(0)
+        return " checked" in box
+
+    assert ticked({})  # a new form: everything came back, the usual case
+    assert not ticked({"return_asset_tag": "JV-LAP-003", "condition": "good"})
+    assert ticked({"return_asset_tag": "JV-LAP-003", "all_accessories": "yes"})
