@@ -4,13 +4,14 @@ see theirs, managers read everything but residents' contacts, and who acted
 travels into the events."""
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from icalendar import Calendar
 
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
 from tests.integration.test_front_desk import make_overdue
+from tests.waiting import wait_until
 
 
 def workshop(network, **extra):
@@ -69,10 +70,51 @@ def test_availability_shows_staff_what_their_partner_may_reserve(network):  # no
     assert network.ok(network.jv, "GET", "/api/availability", params=query)["free"] == 3
 
 
+def test_reserved_laptops_are_picked_up_and_brought_back_at_the_desk(network):  # noqa: F811
+    made = network.ok(network.jv, "POST", "/api/reservations", 201,
+                      json=workshop(network, asset_tags=["JV-LAP-001"]))
+    path = f"/api/reservations/{made['id']}"
+
+    assert status(network.mi, network, "POST", f"{path}/pick-up") == 404
+    assert network.ok(network.jv, "POST", f"{path}/pick-up")["status"] == "picked_up"
+    refused = network.jv.post(network.url(f"{path}/cancel"), timeout=TIMEOUT)
+    assert refused.status_code == 409 and refused.json()["code"] == "WrongStatus"
+    assert network.ok(network.jv, "POST", f"{path}/return")["status"] == "returned"
+
+
+def test_a_weekly_workshop_is_reserved_and_cancelled_by_its_partner_only(network):  # noqa: F811
+    until = datetime.fromisoformat(network.tuesday["starts_at"]).date() + timedelta(days=21)
+
+    made = network.ok(network.jv, "POST", "/api/reservation-series", 201, json=workshop(
+        network, asset_tags=["JV-LAP-003"], until=until.isoformat()))
+
+    assert len(made["reservations"]) == 4 and made["skipped"] == []
+    series = made["series"]["id"]
+    assert network.ok(network.jv, "GET", "/api/reservations",
+                      params={"series_id": series})["total"] == 4
+    assert status(network.mi, network, "POST", f"/api/reservation-series/{series}/cancel",
+                  json={}) == 404
+    cancelled = network.ok(network.jv, "POST", f"/api/reservation-series/{series}/cancel", json={})
+    assert sorted(cancelled["cancelled"]) == sorted(r["id"] for r in made["reservations"])
+
+
+def test_an_owner_keeps_a_device_for_itself_and_the_city_sets_loan_periods(network):  # noqa: F811
+    path = "/api/items/JV-LAP-001/shareable"
+
+    assert status(network.mi, network, "PUT", path, json={"shareable": False}) == 404
+    assert network.ok(network.jv, "PUT", path, json={"shareable": False}) == {
+        "asset_tag": "JV-LAP-001", "shareable": False}
+    policy = {"loan_days": 21, "max_renewals": 1}
+    assert status(network.jv, network, "PUT", f"/api/categories/{network.laptop_id}/loan-policy",
+                  json=policy) == 403
+    assert network.ok(network.admin, "PUT", f"/api/categories/{network.laptop_id}/loan-policy",
+                      json=policy) == {"category_id": network.laptop_id, **policy}
+
+
 # --- residents and loans -----------------------------------------------------------------------
 
 
-def test_a_resident_borrows_renews_and_returns_a_laptop_and_the_actor_is_recorded(network, events_seen):  # noqa: F811,E501
+def test_a_resident_borrows_renews_and_returns_a_laptop_and_each_actor_is_recorded(network, events_seen):  # noqa: F811
     listen = events_seen("booking.loan_checked_out", "booking.loan_renewed")
     me = network.ok(network.jv, "GET", "/api/me")
     amina = network.register(network.jv)
@@ -90,6 +132,15 @@ def test_a_resident_borrows_renews_and_returns_a_laptop_and_the_actor_is_recorde
     lent, renewal = listen.wait(2)
     assert lent["actor"] == f"staff:{me['account_id']}"
     assert renewal["actor"] == f"resident:{amina['id']}"
+    # Back on the shelf once wiped, and lent again.
+    wait_until(lambda: network.ok(network.jv, "GET", "/api/items/JV-LAP-001")["status"]
+               == "awaiting_wipe", what="the inventory to know the laptop is back")
+    wiped = network.ok(network.jv, "POST", "/api/items/JV-LAP-001/wipe", json={})
+    assert wiped["status"] == "available"
+    yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
+    wait_until(lambda: network.jv.post(network.url("/api/loans"), timeout=TIMEOUT, json={
+        "asset_tag": "JV-LAP-001", "resident_id": yusuf["id"], "site": "jean-vilar"}
+    ).status_code == 201, what="the booking to know the laptop was wiped")
 
 
 def test_nobody_else_sees_or_renews_a_residents_loan(network):  # noqa: F811
@@ -154,6 +205,34 @@ def test_a_resident_exports_their_data_themself_or_with_staff_acting_for_them(ne
     assert status(network.jv, network, "GET", path) == 404
     acting = network.ok(network.jv, "GET", path, params={"acting_for": amina["id"]})
     assert acting["resident"]["id"] == amina["id"]
+
+
+def test_a_resident_is_forgotten_on_request_once_nothing_is_on_loan(network):  # noqa: F811
+    amina = network.register(network.jv)
+    network.lend(network.jv, amina["id"])
+    resident = network.resident(amina["id"])
+    path = f"/api/residents/{amina['id']}/erase"
+
+    still = resident.post(network.url(path), timeout=TIMEOUT)
+    network.ok(network.jv, "POST", "/api/check-ins", json={"asset_tag": "JV-LAP-001",
+                                                           "condition": "good"})
+    erased = network.ok(resident, "POST", path)
+
+    assert still.status_code == 409 and still.json()["code"] == "StillHoldsDevice"
+    assert erased["display_name"] is None and erased["erased_at"] is not None
+    assert status(network.jv, network, "GET", f"/api/residents/{amina['id']}") == 404
+
+
+def test_staff_correct_the_contact_details_of_their_own_residents_only(network):  # noqa: F811
+    amina = network.register(network.jv)
+    path = f"/api/residents/{amina['id']}"
+
+    assert status(network.mi, network, "PATCH", path, json={"language": "fr"}) == 404
+    changed = network.ok(network.jv, "PATCH", path, json={"email": "amina@example.org"})
+    assert changed["email"] == "amina@example.org"
+    refused = network.jv.patch(network.url(path), json={"phone": None, "email": None},
+                               timeout=TIMEOUT)
+    assert refused.status_code == 400 and {"phone", "email"} <= set(refused.json()["errors"])
 
 
 def test_loans_and_reservations_export_as_csv(network):  # noqa: F811

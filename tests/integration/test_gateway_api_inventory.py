@@ -123,3 +123,32 @@ def test_everyone_reads_the_network_and_only_the_city_or_a_sites_own_staff_chang
     changed = network.ok(network.mi, "PUT", "/api/sites/mistral/opening-hours", json=hours)
     assert changed["opening_hours"] == hours["opening_hours"]
     assert resident.get(network.url("/api/items"), timeout=TIMEOUT).status_code == 403
+
+
+def test_a_device_sent_to_another_partners_site_is_handled_there_but_stays_its_owners(network):  # noqa: F811
+    moved = network.ok(network.jv, "POST", "/api/items/JV-LAP-003/transfer",
+                       json={"to_site": "mistral", "reason": "atelier à Mistral"})
+
+    assert moved["current_site"] == "mistral" and moved["owner"] == "jean-vilar"
+    assert network.ok(network.mi, "GET", "/api/items/JV-LAP-003")["asset_tag"] == "JV-LAP-003"
+    assert "JV-LAP-003" in tags(network.ok(network.mi, "GET", "/api/items"))
+    assert network.mi.post(network.url("/api/items/JV-LAP-003/transfer"), timeout=TIMEOUT,
+                           json={"to_site": "mistral", "reason": "x"}).status_code == 403
+    back = network.ok(network.jv, "POST", "/api/items/JV-LAP-003/transfer",
+                      json={"to_site": "jean-vilar", "reason": "retour"})
+    assert back["current_site"] == "jean-vilar"
+    assert network.mi.get(network.url("/api/items/JV-LAP-003"), timeout=TIMEOUT).status_code == 404
+
+
+def test_a_site_closes_for_holidays_by_its_own_staff_and_the_city_adds_categories(network):  # noqa: F811
+    closure = {"starts_on": "2026-12-24", "ends_on": "2027-01-02", "reason": "Fêtes"}
+
+    site = network.ok(network.jv, "POST", "/api/sites/jean-vilar/closures", 201, json=closure)
+
+    assert site["closures"][0]["reason"] == "Fêtes"
+    assert network.mi.post(network.url("/api/sites/jean-vilar/closures"), json=closure,
+                           timeout=TIMEOUT).status_code == 403
+    assert network.jv.post(network.url("/api/categories"), json={"code": "phone", "name": "Téléphone"},
+                           timeout=TIMEOUT).status_code == 403
+    assert network.ok(network.admin, "POST", "/api/categories", 201,
+                      json={"code": "phone", "name": "Téléphone"})["code"] == "phone"
