@@ -257,10 +257,16 @@ def test_loans_and_reservations_export_as_csv(network):  # noqa: F811
 
 def test_bad_filters_are_a_400_naming_each_field(network):  # noqa: F811
     answer = network.manager.get(network.url("/api/loans"), timeout=TIMEOUT,
-                                 params={"overdue": "maybe", "colour": "red"})
+                                 params={"overdue": "maybe", "colour": "red", "resident_id": 2**64})
 
     assert answer.status_code == 400
-    assert set(answer.json()["errors"]) == {"overdue", "colour"}
+    assert set(answer.json()["errors"]) == {"overdue", "colour", "resident_id"}
+
+
+def test_an_id_no_database_could_hold_names_nothing(network):  # noqa: F811
+    for path in (f"/api/loans/{2**64}", f"/api/residents/{2**64}", f"/api/reservations/{2**70}"):
+        answer = network.manager.get(network.url(path), timeout=TIMEOUT)
+        assert answer.status_code == 404, path
 
 
 # --- waiting lists ---------------------------------------------------------------------------

@@ -171,12 +171,18 @@ class InventoryApi:
            summary="A PDF sheet of QR labels for the caller's devices", tag="items")
     def labels(self, request, who, body):
         """{"asset_tags": ["JV-TAB-001", "JV-TAB-002"]}"""
-        scope = Scope(who, self)
-        for tag in body["asset_tags"]:
-            scope.manages_item(self.inventory.get_item(tag))
+        self._require_all_managed(who, body["asset_tags"])
         pdf = base64.b64decode(self.inventory.labels_pdf(wire(schemas.LabelsIn(), body)))
         return Response(pdf, content_type="application/pdf",
                         headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
+
+    def _require_all_managed(self, who, asset_tags):
+        """Every device named is one the caller manages (one list, not one call each)."""
+        scope = Scope(who, self)
+        items = {item["asset_tag"]: item for item in self.inventory.list_items({})}
+        for tag in asset_tags:
+            require(tag in items)
+            scope.manages_item(items[tag])
 
     # --- kits -------------------------------------------------------------------------------
 
@@ -196,7 +202,5 @@ class InventoryApi:
            allow=(STAFF,), summary="Group the caller's devices into a kit", tag="items")
     def register_kit(self, request, who, body):
         """{"code": "jv-atelier-10", "name": "Kit atelier", "asset_tags": ["JV-TAB-001"]}"""
-        scope = Scope(who, self)
-        for tag in body["asset_tags"]:
-            scope.manages_item(self.inventory.get_item(tag))
+        self._require_all_managed(who, body["asset_tags"])
         return self.inventory.register_kit(wire(schemas.KitIn(), body))

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from services.booking import schemas as booking
 from services.gateway.schemas.common import (
-    Input, ListOrCsvQuery, PageQuery, day, moment, number, page_schema, text, texts,
+    Input, ListOrCsvQuery, PageQuery, day, ident, moment, number, page_schema, text, texts,
 )
 
 _OWN_PARTNER = {"description": "staff reserve for their own partner: leave it out"}
@@ -45,32 +45,32 @@ CancelSeriesIn = booking.CancelSeriesIn
 
 
 class AvailabilityQuery(Input):
-    category_id = fields.Integer(required=True)
+    category_id = ident(required=True)
     site = fields.String(validate=validate.Length(min=1, max=40))
-    partner_id = fields.Integer(metadata={"description": "managers: as that partner sees it; "
+    partner_id = ident(metadata={"description": "managers: as that partner sees it; "
                                                         "staff always see their own partner's view"})
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
 
 
 class WaitingListQuery(Input):
-    category_id = fields.Integer(required=True)
+    category_id = ident(required=True)
     site = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
 class ReservationQuery(ListOrCsvQuery):
-    partner_id = fields.Integer()
+    partner_id = ident()
     site = fields.String(validate=validate.Length(min=1, max=40))
     status = fields.String(validate=validate.OneOf(booking.RESERVATION_STATUSES))
-    series_id = fields.Integer()
+    series_id = ident()
     ends_after = fields.AwareDateTime()
     starts_before = fields.AwareDateTime()
 
 
 class LoanQuery(ListOrCsvQuery):
-    partner_id = fields.Integer()
+    partner_id = ident()
     site = fields.String(validate=validate.Length(min=1, max=40))
-    resident_id = fields.Integer()
+    resident_id = ident()
     asset_tag = fields.String(validate=booking.ASSET_TAG)
     status = fields.String(validate=validate.OneOf(booking.LOAN_STATUSES))
     overdue = fields.Boolean(metadata={"description": "true: still out after the due date"})
@@ -79,16 +79,16 @@ class LoanQuery(ListOrCsvQuery):
 
 
 class ResidentQuery(PageQuery):
-    partner_id = fields.Integer()
+    partner_id = ident()
     search = fields.String(validate=validate.Length(min=1, max=100),
                            metadata={"description": "part of the name, or the whole card number"})
 
 
 class WaitingEntryQuery(PageQuery):
-    partner_id = fields.Integer()
+    partner_id = ident()
     site = fields.String(validate=validate.Length(min=1, max=40))
-    resident_id = fields.Integer()
-    category_id = fields.Integer()
+    resident_id = ident()
+    category_id = ident()
     status = fields.String(validate=validate.OneOf(booking.WAITING_STATUSES))
 
 

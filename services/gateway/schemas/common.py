@@ -3,11 +3,18 @@ from marshmallow import RAISE, Schema, fields, validate
 
 # Every list answer: {"items": [...], "total": 120, "limit": 50, "offset": 0}
 MAX_LIMIT = 1000
+# The largest id a database stores; SQLite refuses to compare a larger integer.
+MAX_ID = 2**63 - 1
 
 
 class Input(Schema):
     class Meta:
         unknown = RAISE
+
+
+def ident(**kwargs):
+    """An id in a query string."""
+    return fields.Integer(validate=validate.Range(min=0, max=MAX_ID), **kwargs)
 
 
 def text(**metadata):

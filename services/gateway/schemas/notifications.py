@@ -1,7 +1,7 @@
 """The notifications' delivery log, staff notices and partners' desk contacts."""
 from marshmallow import Schema, fields, validate
 
-from services.gateway.schemas.common import PageQuery, moment, number, page_schema, text
+from services.gateway.schemas.common import PageQuery, ident, moment, number, page_schema, text
 from services.notifications import schemas as notifications
 from services.notifications.models import STATUSES
 
@@ -9,8 +9,8 @@ PartnerContactIn = notifications.PartnerContactIn
 
 
 class DeliveryLogQuery(PageQuery):
-    resident_id = fields.Integer()
-    partner_id = fields.Integer()
+    resident_id = ident()
+    partner_id = ident()
     status = fields.String(validate=validate.OneOf(STATUSES))
     since = fields.AwareDateTime()
 
