@@ -296,3 +296,24 @@ def test_behind_a_proxy_each_client_address_has_its_own_limit(gateway_config, re
 
     assert_problem(attempt("203.0.113.5", "c@example.org"), 429)
     assert_problem(attempt("203.0.113.6", "c@example.org"), 401)
+
+
+def test_a_service_that_stopped_answering_gives_a_503_and_its_request_expires(
+        gateway_config, request, rabbit_config):
+    from kombu import Connection, Exchange, Queue
+
+    # booking ran once (its queue is still there) but nothing consumes it now.
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        queue = Queue("rpc-booking", Exchange("nameko-rpc", type="topic", durable=True),
+                      routing_key="booking.*", durable=True)
+        queue(connection.default_channel).declare()
+        gateway_config.update(RPC_TIMEOUT=1.0)
+        gateway = request.getfixturevalue("gateway")
+
+        answer = post(gateway, "/api/residents/sign-in", {"card_number": "RS-0042"})
+
+        assert_problem(answer, 503)
+        assert int(answer.headers["Retry-After"]) > 0
+        # The request does not wait in the queue for booking's return.
+        wait_until(lambda: queue(connection.default_channel).queue_declare(
+            passive=True).message_count == 0, what="the request to expire")
