@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -250,3 +250,26 @@ def take(session, key: str, limit: int, window: timedelta, now: datetime) -> Non
     """Count one attempt, or refuse it with 429 when the window's limit is reached."""
     refuse_when_exhausted(session, key, limit, window, now)
     count(session, key, window, now)
+
+
+# --- housekeeping --------------------------------------------------------------------
+
+# Expired or revoked tokens are kept this long (who was signed in when), then deleted.
+KEEP_ENDED_TOKENS = timedelta(days=30)
+
+
+def purge(session: Session, now: datetime, settings: Settings) -> None:
+    """Deletes what can no longer sign anyone in: old tokens, spent or expired codes,
+    and counters whose window is over."""
+    session.execute(delete(Token).where(Token.expires_at < now - KEEP_ENDED_TOKENS))
+    session.execute(delete(Token).where(Token.revoked_at < now - KEEP_ENDED_TOKENS))
+    session.execute(delete(SignInCode).where(SignInCode.expires_at < now))
+    session.execute(delete(SignInCode).where(SignInCode.used_at.is_not(None)))
+    session.execute(delete(RateCounter).where(RateCounter.window_started_at
+                                              < now - settings.window))
+
+
+def revoke_other_tokens(session: Session, account_id: int, keep_token_id: int | None,
+                        now: datetime) -> None:
+    session.execute(update(Token).where(Token.account_id == account_id, Token.id != keep_token_id,
+                                        Token.revoked_at.is_(None)).values(revoked_at=now))

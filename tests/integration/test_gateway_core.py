@@ -317,3 +317,20 @@ def test_a_service_that_stopped_answering_gives_a_503_and_its_request_expires(
         # The request does not wait in the queue for booking's return.
         wait_until(lambda: queue(connection.default_channel).queue_declare(
             passive=True).message_count == 0, what="the request to expire")
+
+
+def test_changing_ones_password_signs_out_every_other_session(gateway):
+    gateway.add_account(STAFF_EMAIL, role="staff", partner_id=3)
+    here, elsewhere = gateway.sign_in(STAFF_EMAIL), gateway.sign_in(STAFF_EMAIL)
+    change = gateway.url("/api/me/password")
+
+    wrong = here.post(change, json={"current_password": "not it",
+                                    "new_password": "a brand new passphrase"}, timeout=10)
+    assert list(assert_problem(wrong, 400)["errors"]) == ["current_password"]
+    changed = here.post(change, json={"current_password": PASSWORD,
+                                      "new_password": "a brand new passphrase"}, timeout=10)
+
+    assert changed.status_code == 204
+    assert here.get(gateway.url("/api/me"), timeout=10).status_code == 200
+    assert_problem(elsewhere.get(gateway.url("/api/me"), timeout=10), 401)
+    gateway.sign_in(STAFF_EMAIL, "a brand new passphrase")

@@ -144,3 +144,26 @@ def test_an_email_is_one_account_whatever_its_case(session):
     secret, _, account = auth.sign_in(session, "INES@jean-vilar.example", "correct horse battery",
                                       "192.0.2.1", NOW, SETTINGS)
     assert account.email == "ines@jean-vilar.example"
+
+
+def test_housekeeping_keeps_what_still_signs_in_and_drops_the_rest(session):
+    from sqlalchemy import func, select
+
+    from services.gateway.models import RateCounter, SignInCode, Token
+
+    account = staff(session)
+    live, _ = auth.issue_token(session, NOW, timedelta(hours=12), account_id=account.id)
+    auth.issue_token(session, NOW - timedelta(days=40), timedelta(hours=12), account_id=account.id)
+    auth.issue_code(session, 42, NOW - timedelta(hours=1), SETTINGS)
+    code = auth.issue_code(session, 43, NOW, SETTINGS)
+    auth.take(session, "sign-in:email:old@example.org", 5, SETTINGS.window, NOW - timedelta(hours=1))
+    auth.take(session, "sign-in:email:new@example.org", 5, SETTINGS.window, NOW)
+    session.commit()
+
+    auth.purge(session, NOW, SETTINGS)
+
+    assert session.scalar(select(func.count()).select_from(Token)) == 1
+    assert auth.principal_for(session, live, NOW) is not None
+    assert session.scalars(select(SignInCode.resident_id)).all() == [43]
+    assert auth.use_code(session, 43, code, NOW, SETTINGS)
+    assert session.scalars(select(RateCounter.key)).all() == ["sign-in:email:new@example.org"]

@@ -1,5 +1,6 @@
 """HTTP endpoints for signing in and out, the caller's own identity, and staff accounts."""
 from marshmallow import Schema, fields, validate
+from nameko.timer import timer
 
 from partanum.errors import Conflict
 from services.booking.entrypoints.sign_in import SignInLookup
@@ -20,6 +21,11 @@ class ResidentCodeIn(SignInLookup):
                          metadata={"example": "048213"})
 
 
+class PasswordChangeIn(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=accounts.PASSWORD)
+
+
 class AcceptedOut(Schema):
     detail = fields.String()
 
@@ -35,6 +41,8 @@ class MeOut(Schema):
     account_id = fields.Integer(allow_none=True)
     partner_id = fields.Integer(allow_none=True)
     resident_id = fields.Integer(allow_none=True)
+    acting_for = fields.Integer(allow_none=True,
+                                metadata={"description": "the resident staff act for"})
     email = fields.String(allow_none=True)
     display_name = fields.String(allow_none=True)
 
@@ -49,7 +57,7 @@ class TokenOut(Schema):
 def _me(who, account: Account | None) -> dict:
     return {"role": who.role, "actor": who.actor, "account_id": who.account_id,
             "partner_id": who.partner_id, "resident_id": who.resident_id,
-            "email": account.email if account else None,
+            "acting_for": who.acting_for, "email": account.email if account else None,
             "display_name": account.display_name if account else None}
 
 
@@ -111,6 +119,28 @@ class AccountApi:
             account = tx.session.get(Account, who.account_id) if who.account_id else None
             return _me(who, account)
 
+
+    @route("POST", "/api/me/password", body=PasswordChangeIn, status=204,
+           allow=(ADMIN, MANAGER, STAFF), summary="Change your own password", tag="sign-in")
+    def change_password(self, request, who, body):
+        """{"current_password": "…", "new_password": "at least ten characters"}. Every
+        other session of the account is signed out."""
+        with self.db.transaction() as tx:
+            current = tx.session.get(Account, who.account_id).password_hash
+        if not auth.password_matches(current, body["current_password"]):
+            raise problems.invalid({"current_password": ["This is not your current password."]})
+        new_hash = auth.hash_password(body["new_password"])
+        with self.db.transaction() as tx:
+            tx.session.get(Account, who.account_id).password_hash = new_hash
+            auth.revoke_other_tokens(tx.session, who.account_id, who.token_id, now())
+            tx.commit()
+
+    @timer(interval=3600)
+    def purge_expired_sign_ins(self):
+        """Hourly: tokens, codes and counters that can no longer sign anyone in."""
+        with self.db.transaction() as tx:
+            auth.purge(tx.session, now(), auth.Settings.from_config(self.config))
+            tx.commit()
 
     # --- staff accounts, managed by the city's administrators ----------------------------
 
