@@ -247,6 +247,8 @@ class ProblemWsgiApp(WsgiApp):
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
+            if exc.code < 400:  # a redirect (a missing trailing slash): as werkzeug says
+                return exc(environ, start_response)
             response = problems.response_for(exc)
             if getattr(exc, "valid_methods", None):
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
