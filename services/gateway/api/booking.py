@@ -7,7 +7,7 @@ service, answer. See api/scope.py for who sees what.
 from datetime import datetime, timedelta, timezone
 
 from services.gateway import csv_export, ical
-from services.gateway.api.scope import Scope, known_ids, wire
+from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
@@ -95,13 +95,11 @@ class BookingApi:
     @route("GET", "/api/reservations/<int:reservation_id>", response=schemas.Reservation,
            allow=READERS, summary="A reservation, its devices and what needs attention",
            tag="reservations")
-    @known_ids
     def get_reservation(self, request, who, reservation_id):
         return self._reservation(who, reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/cancel", response=schemas.Reservation,
            allow=(STAFF,), summary="Cancel a reservation (its partner's staff)", tag="reservations")
-    @known_ids
     def cancel_reservation(self, request, who, reservation_id):
         reservation = self._reservation(who, reservation_id)
         require(who.is_staff_of(reservation["partner_id"]), action=True)
@@ -109,14 +107,12 @@ class BookingApi:
 
     @route("POST", "/api/reservations/<int:reservation_id>/pick-up", response=schemas.Reservation,
            allow=(STAFF,), summary="Hand the reserved devices over", tag="reservations")
-    @known_ids
     def pick_up(self, request, who, reservation_id):
         self._reservation(who, reservation_id)
         return self.booking.pick_up(reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/return", response=schemas.Reservation,
            allow=(STAFF,), summary="Take the reserved devices back", tag="reservations")
-    @known_ids
     def return_reservation(self, request, who, reservation_id):
         self._reservation(who, reservation_id)
         return self.booking.return_reservation(reservation_id)
@@ -133,7 +129,6 @@ class BookingApi:
     @route("POST", "/api/reservation-series/<int:series_id>/cancel", body=schemas.CancelSeriesIn,
            response=schemas.SeriesCancelled, allow=(STAFF,),
            summary="Cancel a weekly series from a date on", tag="reservations")
-    @known_ids
     def cancel_series(self, request, who, series_id, body):
         """{"from": "2027-01-14"} (optional: from today)"""
         occurrences = self.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
@@ -167,7 +162,6 @@ class BookingApi:
            response=schemas.CategoryPolicy, allow=(ADMIN,),
            summary="How long residents keep a kind of device, and how often they renew",
            tag="sharing")
-    @known_ids
     def set_category_policy(self, request, who, category_id, body):
         return self.booking.set_category_policy(category_id, wire(schemas.CategoryPolicyIn(), body))
 
@@ -209,7 +203,6 @@ class BookingApi:
     @route("GET", "/api/residents/<int:resident_id>", response=schemas.Resident, allow=EVERYONE,
            summary="A resident (their contact details for their partners' staff and themself)",
            tag="residents")
-    @known_ids
     def get_resident(self, request, who, resident_id):
         if who.role == RESIDENT:
             require(who.resident_id == resident_id)
@@ -229,7 +222,6 @@ class BookingApi:
     @route("PATCH", "/api/residents/<int:resident_id>", body=schemas.ResidentUpdate,
            response=schemas.Resident, allow=(STAFF, RESIDENT),
            summary="Change a resident's contact details or language", tag="residents")
-    @known_ids
     def update_resident(self, request, who, resident_id, body):
         require(Scope(who, self).sees_resident_contacts(resident_id))
         return self.booking.update_resident(resident_id, wire(schemas.ResidentUpdate(), body))
@@ -238,7 +230,6 @@ class BookingApi:
            allow=(RESIDENT, STAFF),
            summary="Everything held about a resident (themself, or staff acting for them)",
            tag="residents")
-    @known_ids
     def export_resident_data(self, request, who, resident_id):
         require(who.is_resident(resident_id))
         return self.booking.export_resident_data(resident_id)
@@ -247,7 +238,6 @@ class BookingApi:
            allow=(RESIDENT, STAFF),
            summary="Forget a resident on their request (themself, or staff acting for them)",
            tag="residents")
-    @known_ids
     def erase_resident(self, request, who, resident_id):
         require(who.is_resident(resident_id))
         return self.booking.erase_resident(resident_id)
@@ -289,21 +279,18 @@ class BookingApi:
 
     @route("GET", "/api/loans/<int:loan_id>", response=schemas.Loan, allow=EVERYONE,
            summary="A loan: what, when it is due back, where", tag="loans")
-    @known_ids
     def get_loan(self, request, who, loan_id):
         return self._loan(who, loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/renew", response=schemas.Loan,
            allow=(STAFF, RESIDENT), summary="Keep the device longer (the resident or the desk)",
            tag="loans")
-    @known_ids
     def renew_loan(self, request, who, loan_id):
         self._loan(who, loan_id)
         return self.booking.renew_loan(loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/lost", response=schemas.Loan, allow=(STAFF,),
            summary="Declare the device lent lost (settles the loan)", tag="loans")
-    @known_ids
     def declare_lost(self, request, who, loan_id):
         self._loan(who, loan_id)
         return self.booking.declare_lost(loan_id)
@@ -355,7 +342,6 @@ class BookingApi:
     @route("POST", "/api/waiting-entries/<int:entry_id>/leave", response=schemas.WaitingEntry,
            allow=(STAFF, RESIDENT), summary="Leave the line (a device held goes to the next)",
            tag="waiting-lists")
-    @known_ids
     def leave_waiting_list(self, request, who, entry_id):
         require(Scope(who, self).sees_waiting_entry(self.booking.get_waiting_entry(entry_id)))
         return self.booking.leave_waiting_list(entry_id)
@@ -374,7 +360,6 @@ class BookingApi:
     @route("GET", "/api/partners/<int:partner_id>/reservations.ics", allow=READERS,
            produces=("text/calendar",),
            summary="A partner's reservations as a calendar to subscribe to", tag="calendars")
-    @known_ids
     def partner_calendar(self, request, who, partner_id):
         require(who.may_see_partner_record(partner_id))
         scope = Scope(who, self)

@@ -4,7 +4,7 @@ the desks' own contact address.
 Handlers stay thin: load (the route does it), authorise the object, call the
 service, answer. The log names residents by id only, never an address or a phone.
 """
-from services.gateway.api.scope import Scope, known_ids, wire
+from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
 from services.gateway.schemas import notifications as schemas
@@ -36,14 +36,12 @@ class NotificationsApi:
            response=schemas.StaffNoticePage, allow=(ADMIN, MANAGER, STAFF),
            summary="A desk's notices to handle: reservations changed, residents to call…",
            tag="notifications")
-    @known_ids
     def staff_notices(self, request, who, partner_id, query):
         require(who.may_see_partner_record(partner_id))
         return one_page(self.notifications.staff_notices(partner_id, query["include_done"]), query)
 
     @route("POST", "/api/notices/<int:notice_id>/done", response=schemas.StaffNotice,
            allow=(STAFF,), summary="Mark a desk notice handled", tag="notifications")
-    @known_ids
     def mark_notice_done(self, request, who, notice_id):
         ours = self.notifications.staff_notices(who.partner_id, True)
         require(any(notice["id"] == notice_id for notice in ours))
@@ -52,7 +50,6 @@ class NotificationsApi:
     @route("PUT", "/api/partners/<int:partner_id>/contact", body=schemas.PartnerContactIn,
            response=schemas.PartnerContact, allow=(ADMIN, STAFF),
            summary="The desk's own email address for its notices", tag="notifications")
-    @known_ids
     def set_partner_contact(self, request, who, partner_id, body):
         """{"email": "accueil@jean-vilar.example", "language": "fr"}"""
         if who.role == STAFF:

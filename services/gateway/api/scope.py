@@ -10,28 +10,11 @@ residents see their own loans, places in line and data.
 The inventory names partners and sites by code, the booking by id; a `Directory`
 reads both once per request.
 """
-import functools
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
 from services.gateway.authz import RESIDENT, STAFF, require
-from services.gateway.schemas.common import MAX_ID
-
-
-
-
-def known_ids(fn):
-    """Under @route: ids in the path beyond MAX_ID answer 404 before any RPC."""
-
-    @functools.wraps(fn)
-    def check(self, request, who, **kwargs):
-        for name, value in kwargs.items():
-            if name.endswith("_id") and isinstance(value, int):
-                require(value <= MAX_ID)
-        return fn(self, request, who, **kwargs)
-
-    return check
 
 
 class Directory:

@@ -1,10 +1,10 @@
 """Building blocks: answer fields, pages, and query-string filters."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.gateway.routing import MAX_ID
+
 # Every list answer: {"items": [...], "total": 120, "limit": 50, "offset": 0}
 MAX_LIMIT = 1000
-# The largest id a database stores; SQLite refuses to compare a larger integer.
-MAX_ID = 2**63 - 1
 
 
 class Input(Schema):
