@@ -138,6 +138,8 @@ class Series(Schema):
 
 class SkippedWeek(Schema):
     date = day()
+    starts_at = moment()
+    ends_at = moment()
     reason = text()
 
 
