@@ -6,14 +6,11 @@ for step 2 in a short-lived cookie rather than in the address, where a phone
 number would stay in the browser's history.
 """
 import re
-from datetime import timedelta
 from urllib.parse import quote, unquote
 
 from werkzeug.utils import redirect
 
-from services.gateway import auth, problems
-# The API's own rate-limit keys: the page and the API count against the same limits.
-from services.gateway.api.accounts import _identifier_key
+from services.gateway import auth, problems, resident_codes
 from services.gateway.authz import RESIDENT, Principal
 from services.gateway.pages import forms
 from services.gateway.pages.forms import FormErrors
@@ -71,7 +68,7 @@ class SignIn:
         try:
             with self.db.transaction() as tx:
                 secret, token, account = auth.sign_in(
-                    tx.session, email, password, request.remote_addr or "", now(),
+                    tx.session, email, password, request.remote_addr or "?", now(),
                     self.page_auth_settings())
                 tx.commit()
         except problems.Problem as refused:
@@ -112,7 +109,7 @@ class SignIn:
                                N_("Connexion des habitants"), status=400,
                                errors=forms.errors_for(["identifier"]))
         try:
-            self.page_send_resident_code(identifier, request.remote_addr or "")
+            self.page_send_resident_code(identifier, request.remote_addr or "?")
         except problems.Problem as refused:
             if refused.status == 429:
                 return self.page_too_many(request, who, "resident_sign_in.html",
@@ -147,7 +144,7 @@ class SignIn:
                                errors=forms.errors_for(["code"]))
         try:
             signed_in = self.page_verify_resident_code(unquote(identifier), code,
-                                                  request.remote_addr or "")
+                                                  request.remote_addr or "?")
         except problems.Problem as refused:
             if refused.status == 429:
                 return self.page_too_many(request, who, "resident_code.html", title, refused)
@@ -162,44 +159,14 @@ class SignIn:
         response.delete_cookie(PENDING_COOKIE, path="/resident/sign-in")
         return response
 
-    # --- residents: the same steps as POST /api/residents/sign-in and …/verify ----------
-    # (api/accounts.py keeps them inside its routes, which read JSON; the pages read forms.)
+    # --- residents: the steps of POST /api/residents/sign-in and …/verify ---------------
 
     def page_send_resident_code(self, identifier: str, address: str) -> None:
-        settings, moment, lookup = self.page_auth_settings(), now(), lookup_of(identifier)
-        with self.db.transaction() as tx:
-            auth.take(tx.session, _identifier_key("code", lookup), settings.codes_per_window,
-                      settings.window, moment)
-            auth.take(tx.session, f"code:address:{address}", settings.address_attempts,
-                      settings.window, moment)
-            tx.commit()
-        resident_id = self.booking.find_resident_for_sign_in(lookup)["resident_id"]
-        if resident_id is not None:
-            with self.db.transaction() as tx:
-                code = auth.issue_code(tx.session, resident_id, moment, settings)
-                tx.commit()
-            # Not waited for: a slower answer for a known resident would tell who is one.
-            self.notifications.send_sign_in_code.call_async(resident_id, code,
-                                                            settings.code_minutes)
+        resident_codes.send_code(self, lookup_of(identifier), address, self.page_auth_settings(),
+                                 now())
 
     def page_verify_resident_code(self, identifier: str, code: str, address: str):
         """(secret, token) for the right code, else None; 429 past the attempts allowed."""
-        settings, moment, lookup = self.page_auth_settings(), now(), lookup_of(identifier)
-        keys = {_identifier_key("verify", lookup): settings.sign_in_attempts,
-                f"verify:address:{address}": settings.address_attempts}
-        with self.db.transaction() as tx:
-            for key, limit in keys.items():
-                auth.refuse_when_exhausted(tx.session, key, limit, settings.window, moment)
-            tx.commit()
-        resident_id = self.booking.find_resident_for_sign_in(lookup)["resident_id"]
-        with self.db.transaction() as tx:
-            if not auth.use_code(tx.session, resident_id, code, moment, settings):
-                for key in keys:
-                    auth.count(tx.session, key, settings.window, moment)
-                tx.commit()
-                return None
-            signed_in = auth.issue_token(tx.session, moment,
-                                         timedelta(days=settings.resident_token_days),
-                                         resident_id=resident_id)
-            tx.commit()
-            return signed_in
+        signed_in = resident_codes.verify_code(self, lookup_of(identifier), code, address,
+                                               self.page_auth_settings(), now())
+        return signed_in[:2] if signed_in else None
