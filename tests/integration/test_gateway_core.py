@@ -334,3 +334,16 @@ def test_changing_ones_password_signs_out_every_other_session(gateway):
     assert here.get(gateway.url("/api/me"), timeout=10).status_code == 200
     assert_problem(elsewhere.get(gateway.url("/api/me"), timeout=10), 401)
     gateway.sign_in(STAFF_EMAIL, "a brand new passphrase")
+
+
+def test_an_administrator_cannot_lock_themself_out(gateway):
+    admin_id = gateway.add_account(ADMIN_EMAIL, role="admin")
+    admin = gateway.sign_in(ADMIN_EMAIL)
+    myself = gateway.url(f"/api/accounts/{admin_id}")
+
+    assert_problem(admin.patch(myself, json={"disabled": True}, timeout=10), 409)
+    assert_problem(admin.patch(myself, json={"role": "staff", "partner_id": 1}, timeout=10), 409)
+    assert_problem(admin.delete(myself, timeout=10), 409)
+    renamed = admin.patch(myself, json={"display_name": "Ville d'Angers", "role": "admin"},
+                          timeout=10)
+    assert renamed.status_code == 200 and renamed.json()["display_name"] == "Ville d'Angers"

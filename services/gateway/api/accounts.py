@@ -119,7 +119,6 @@ class AccountApi:
             account = tx.session.get(Account, who.account_id) if who.account_id else None
             return _me(who, account)
 
-
     @route("POST", "/api/me/password", body=PasswordChangeIn, status=204,
            allow=(ADMIN, MANAGER, STAFF), summary="Change your own password", tag="sign-in")
     def change_password(self, request, who, body):
@@ -174,7 +173,8 @@ class AccountApi:
     def change_account(self, request, who, account_id, body):
         """{"disabled": true} stops the account and every token it holds at once; a new
         password also signs it out everywhere."""
-        if account_id == who.account_id and (body.get("disabled") or body.get("role")):
+        demoted = body.get("role") not in (None, ADMIN)
+        if account_id == who.account_id and (body.get("disabled") or demoted):
             raise Conflict("administrators cannot disable or demote themselves",
                            {"field": "disabled" if body.get("disabled") else "role"})
         password_hash = auth.hash_password(body["password"]) if "password" in body else None
