@@ -191,7 +191,3 @@ class AccountApi:
         with self.db.transaction() as tx:
             accounts.change(tx.session, account_id, {"disabled": True}, now())
             tx.commit()
-
-
-# Kept for the pages, which used it before the two steps moved to resident_codes.py.
-_identifier_key = resident_codes.identifier_key
