@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .ONESHELL:
 
 # The services `make run` starts and `make migrate` migrates.
-SERVICES := inventory booking notifications audit
+SERVICES := inventory booking notifications audit gateway
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,12 +31,16 @@ run: venv
 	trap 'exit 130' INT TERM
 	# The demo waits for the inventory to answer. Should the services stop
 	# first, partanum.run has said why (RabbitMQ not answering, say).
-	$(PY) -m services.inventory.demo &
+	# Then the demo accounts of the gateway, one per partner (a fresh password each run).
+	accounts=$$(mktemp)
+	( $(PY) -m services.inventory.demo && $(PY) -m services.gateway.demo > $$accounts ) &
 	demo=$$!
 	wait -n $$services $$demo
 	kill -0 $$services 2>/dev/null || exit 1
 	echo
 	echo "Partanum is running ($(SERVICES)) with the Roseraie network loaded."
+	cat $$accounts && rm -f $$accounts
+	echo "  API documentation: http://localhost:8000/docs"
 	echo "  See it:            $(PY) -m services.inventory.demo --show"
 	echo "  Parked events:     make deadletters"
 	echo "  SQLite databases:  var/"

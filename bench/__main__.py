@@ -24,17 +24,19 @@ import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bench import (  # noqa: E402
-    audit_intake, availability_latency, booking_throughput, inventory_register,
-    notification_latency, raw_tx_publish, support, utilisation_year)  # noqa: E402
+    audit_intake, availability_latency, booking_throughput, http_booking_throughput,
+    inventory_register, notification_latency, raw_tx_publish, support, utilisation_year)  # noqa: E402
 
 # Run in this order, on each database; a later benchmark may use an earlier
 # one's figures (inventory_register and booking_throughput report their ratio
-# to raw_tx_publish). availability_latency runs on PostgreSQL only; utilisation_year,
+# to raw_tx_publish, http_booking_throughput to both booking_throughput and
+# raw_tx_publish). availability_latency runs on PostgreSQL only; utilisation_year,
 # which uses no database, runs once.
 BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
     booking_throughput,
+    http_booking_throughput,
     availability_latency,
     notification_latency,
     audit_intake,

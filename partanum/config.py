@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
-SERVICES = ("inventory", "booking", "notifications", "audit")
+SERVICES = ("inventory", "booking", "notifications", "audit", "gateway")
 
 
 def amqp_uri() -> str:
@@ -88,4 +88,19 @@ def nameko_config(services=SERVICES) -> dict:
         "SMS_API_KEY": os.environ.get("PARTANUM_SMS_API_KEY", ""),
         "SMS_SENDER": os.environ.get("PARTANUM_SMS_SENDER", "Partanum"),
         "SMS_LOG": os.environ.get("PARTANUM_SMS_LOG", str(data_dir() / "sms.log")),
+        # Gateway: where it serves HTTP, and how long it waits for a service's answer
+        # before telling the client 503 (try again).
+        "WEB_SERVER_ADDRESS": os.environ.get("PARTANUM_HTTP_ADDRESS", "0.0.0.0:8000"),
+        "RPC_TIMEOUT": _float("PARTANUM_RPC_TIMEOUT", 15.0),
+        # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
+        "TRUSTED_PROXIES": _int("PARTANUM_TRUSTED_PROXIES", 0),
+        # Sign-in: token lifetimes, and attempts allowed per 15-minute window.
+        "STAFF_TOKEN_HOURS": _int("PARTANUM_STAFF_TOKEN_HOURS", 12),
+        "RESIDENT_TOKEN_DAYS": _int("PARTANUM_RESIDENT_TOKEN_DAYS", 30),
+        "SIGN_IN_ATTEMPTS": _int("PARTANUM_SIGN_IN_ATTEMPTS", 5),
+        "SIGN_IN_ADDRESS_ATTEMPTS": _int("PARTANUM_SIGN_IN_ADDRESS_ATTEMPTS", 30),
+        "SIGN_IN_WINDOW_MINUTES": _int("PARTANUM_SIGN_IN_WINDOW_MINUTES", 15),
+        "SIGN_IN_CODES_PER_WINDOW": _int("PARTANUM_SIGN_IN_CODES_PER_WINDOW", 3),
+        "SIGN_IN_CODE_MINUTES": _int("PARTANUM_SIGN_IN_CODE_MINUTES", 10),
+        "SIGN_IN_CODE_ATTEMPTS": _int("PARTANUM_SIGN_IN_CODE_ATTEMPTS", 5),
     }

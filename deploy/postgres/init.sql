@@ -3,3 +3,4 @@ CREATE DATABASE inventory;
 CREATE DATABASE booking;
 CREATE DATABASE notifications;
 CREATE DATABASE audit;
+CREATE DATABASE gateway;

@@ -190,6 +190,8 @@ class Loan(Base):
 
     item: Mapped[Item] = relationship()
     resident: Mapped[Resident | None] = relationship()
+    # The desk that lent it, in the copy of the inventory: whose partner's loan it is.
+    site: Mapped[Site] = relationship(primaryjoin="foreign(Loan.site_id) == Site.id", viewonly=True)
 
 
 class WaitingEntry(Base):

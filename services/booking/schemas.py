@@ -57,6 +57,7 @@ class ReservationOut(Schema):
     picked_up_at = fields.AwareDateTime()
     returned_at = fields.AwareDateTime()
     attention = fields.String()
+    note = fields.String()
     asset_tags = fields.Method("tags")
 
     def tags(self, reservation):
@@ -194,6 +195,8 @@ class LoanOut(Schema):
     condition_in = fields.String()
     overdue_since = fields.AwareDateTime()
     override_reason = fields.String()
+    # The partner whose desk lent it: its staff look after the loan.
+    partner_id = fields.Function(lambda loan: loan.site.partner_id if loan.site else None)
 
     def missing(self, loan):
         if loan.accessories_in is None:
@@ -286,3 +289,63 @@ class ErasedResidentOut(Schema):
     email = fields.String()
     card_number = fields.String()
     erased_at = fields.AwareDateTime()
+
+
+# --- lists, one page at a time ----------------------------------------------------------
+
+RESERVATION_STATUSES = ("confirmed", "picked_up", "returned", "cancelled", "released")
+LOAN_STATUSES = ("active", "returned", "lost")
+WAITING_STATUSES = ("waiting", "held", "fulfilled", "expired", "cancelled")
+
+
+class PageIn(Input):
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+
+
+class ReservationFilters(PageIn):
+    """Every key optional; `ends_after` and `starts_before` keep the reservations
+    that overlap that span (a calendar's weeks)."""
+
+    partner_id = fields.Integer(strict=True)
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    status = fields.String(validate=validate.OneOf(RESERVATION_STATUSES))
+    series_id = fields.Integer(strict=True)
+    ends_after = fields.AwareDateTime()
+    starts_before = fields.AwareDateTime()
+
+
+class LoanFilters(PageIn):
+    """Every key optional. `partner_id`: lent at one of that partner's sites; `site`:
+    lent or due back there; `overdue`: still out after its due date (or not)."""
+
+    partner_id = fields.Integer(strict=True)
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    resident_id = fields.Integer(strict=True)
+    asset_tag = fields.String(validate=ASSET_TAG)
+    status = fields.String(validate=validate.OneOf(LOAN_STATUSES))
+    overdue = fields.Boolean()
+    due_after = fields.AwareDateTime()
+    due_before = fields.AwareDateTime()
+
+
+class ResidentFilters(PageIn):
+    """`partner_id`: registered by that partner or borrowing (or having borrowed) at
+    one of its sites; `search`: part of the name, or the whole card number."""
+
+    partner_id = fields.Integer(strict=True)
+    search = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class WaitingEntryFilters(PageIn):
+    partner_id = fields.Integer(strict=True)
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    resident_id = fields.Integer(strict=True)
+    category_id = fields.Integer(strict=True)
+    status = fields.String(validate=validate.OneOf(WAITING_STATUSES))
+
+
+def page_out(schema: Schema, rows, total: int, filters: dict) -> dict:
+    """{"items": [...], "total": 120, "limit": 50, "offset": 0}"""
+    return {"items": schema.dump(rows, many=True), "total": total,
+            "limit": filters["limit"], "offset": filters["offset"]}

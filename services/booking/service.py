@@ -12,13 +12,15 @@ from partanum.dependencies import Database
 from partanum.health import HealthCheck
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
+from services.booking.entrypoints.lists import ListEntrypoints
 from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
+from services.booking.entrypoints.sign_in import SignInEntrypoints
 from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

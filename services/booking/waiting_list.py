@@ -60,7 +60,7 @@ def join(tx: Transaction, data: dict, now: datetime, terms: HoldTerms) -> Waitin
     tx.emit("booking.waiting_list_joined", {"entry_id": entry.id, "resident_id": resident.id,
                                             "category_id": category_id, "site_id": site.id})
     offer_holds(tx, now, terms, category_id=category_id, site_id=site.id)
-    entry.position = _position(tx, entry)
+    entry.position = position(tx, entry)
     return entry
 
 
@@ -113,7 +113,7 @@ def _in_line(category_id: int, site_id: int):
         WaitingEntry.status.in_(domain.IN_LINE))
 
 
-def _position(tx: Transaction, entry: WaitingEntry) -> int | None:
+def position(tx: Transaction, entry: WaitingEntry) -> int | None:
     if entry.status != "waiting":
         return None
     return tx.session.scalar(select(func.count()).select_from(WaitingEntry).where(

@@ -17,12 +17,13 @@ from nameko.timer import timer
 from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
-from partanum.errors import PartanumError, load
+from partanum.errors import Conflict, PartanumError, load
 from partanum.health import HealthCheck
 # The contracts of the events consumed here: without them every event is parked as unknown.
 import services.booking.events  # noqa: F401
 import services.inventory.events  # noqa: F401
-from services.notifications import intents, records, schemas, sending
+from services.notifications import intents, records, schemas, sending, sign_in
+from services.notifications.channels import DeliveryFailed
 from services.notifications.dependencies import Channels, SendingTurn
 from services.notifications.settings import Settings
 
@@ -107,3 +108,19 @@ class Service(HealthCheck):
             contact = records.set_partner_contact(tx, partner_id, data)
             tx.commit()
             return schemas.PartnerContactOut().dump(contact)
+
+    @expected
+    def send_sign_in_code(self, resident_id, code, minutes=10):
+        """42, "048213" → {"channel": "sms"}: the code the resident asked for, sent now
+        through their preferred channel. NotFound for an unknown or erased resident;
+        Conflict when they gave no phone nor email, or when no channel took it."""
+        contact = self.booking.contact_details(resident_id)
+        try:
+            channel = sign_in.send_code(self.channels, contact, code, minutes)
+        except sign_in.NoChannel:
+            raise Conflict("the resident gave no phone nor email",
+                           {"reason": "no_channel"}) from None
+        except DeliveryFailed as failure:
+            raise Conflict("the code could not be sent",
+                           {"reason": "undeliverable", "error": failure.reason}) from None
+        return {"channel": channel}

@@ -49,6 +49,7 @@ RESIDENT_PURPOSES = (
     "due_soon",            # reminder: bring it back on … (sent two days before and the day before)
     "overdue",             # gentle notice, escalating by level 1, 2, 3 without threats
     "return_confirmed",    # thank you, we got it back
+    "sign_in_code",        # the one-time code a resident asked for to sign in (never stored)
 )
 STAFF_PURPOSES = (
     "reservation_confirmed",
@@ -76,6 +77,8 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     # overdue_level: 1, 2, 3 (higher levels read as 3)
     "overdue": ("item_label", *_PLACE, "due_at", "overdue_level", "days_overdue"),
     "return_confirmed": ("item_label", "site_name"),
+    # code: the digits to type; code_minutes: how long it works
+    "sign_in_code": ("code", "code_minutes"),
     "reservation_confirmed": ("reservation_id", "site_name", "starts_at", "ends_at", "quantity"),
     # change: "outside_hours" (the site's new hours or closures leave it while closed),
     # anything else reads as a change to check
@@ -217,6 +220,14 @@ TEMPLATES: dict[tuple[str, str], Template] = {
                    N_("Merci !")),
         action=None,
         sms=N_("Merci ! Retour bien reçu à {site}.")),
+    ("sign_in_code", ""): Template(
+        subject=N_("Votre code de connexion : {code}"),
+        sentences=(N_("Votre code de connexion est : {code}"),
+                   N_("Il marche pendant {minutes} minutes, une seule fois."),
+                   N_("Vous n'avez rien demandé ? Ne faites rien. Ne donnez ce code à personne.")),
+        action=None,
+        # TRANSLATORS: keep it short: with Arabic, Russian, Turkish… letters an SMS holds 70 characters
+        sms=N_("Code Partanum : {code}. Valable {minutes} min. Ne le donnez à personne.")),
     ("reservation_confirmed", ""): Template(
         subject=N_("Réservation {reservation} confirmée"),
         sentences=(N_("La réservation {reservation} est confirmée."),
@@ -374,7 +385,7 @@ class _Writer:
         simple = {"item_label": "item", "site_name": "site", "site_address": "address",
                   "reservation_id": "reservation", "quantity": "quantity",
                   "days_overdue": "days", "replacement_label": "replacement",
-                  "resident_id": "resident"}
+                  "resident_id": "resident", "code": "code", "code_minutes": "minutes"}
         for key, name in simple.items():
             if key in context:
                 values[name] = UNKNOWN if context[key] is None else str(context[key])

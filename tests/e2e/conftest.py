@@ -90,3 +90,32 @@ def wait_until_serving(rpc, process, timeout=30):
             return False
 
     wait_until(answers, timeout=timeout, what=f"{process.name} to serve")
+
+
+# --- the whole system behind the gateway (tests/e2e/gateway_system.py) -----------------
+
+
+@pytest.fixture(scope="module")
+def module_amqp_uri(request, vhost_pipeline):
+    """A fresh vhost shared by one test module's tests (starting four processes per
+    test would take most of the run)."""
+    from urllib.parse import urlparse
+
+    broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    with vhost_pipeline.get() as vhost:
+        yield f"{broker.scheme}://{broker.netloc}/{vhost}"
+
+
+@pytest.fixture(scope="module")
+def system(module_amqp_uri, tmp_path_factory):
+    """Inventory, booking, notifications and the gateway running as processes, with
+    the network of gateway_system.register_network; see that module."""
+    from tests.e2e import gateway_system
+
+    running = gateway_system.start(module_amqp_uri, tmp_path_factory.mktemp("system"))
+    try:
+        running.world = gateway_system.register_network(running)
+        gateway_system.add_people(running)
+        yield running
+    finally:
+        gateway_system.stop(running)

@@ -26,6 +26,7 @@ WORST = {
     "replacement_label": "Tablette Samsung Galaxy Tab A8 (10,5 pouces) avec étui",
     "resident_id": 98765, "resident_display_name": "Amina Benali-Haddad",
     "failed_purpose": "hold_offered", "told_purpose": "hold_offered",
+    "code": "048213", "code_minutes": 10,
 }
 # Every month, every weekday, two-digit days, afternoon and morning: the longest
 # day names ("воскресенье 28 сентября", "30 Ağustos Cumartesi") and times ("12:30 م").

@@ -1,0 +1,67 @@
+"""Lists for staff and managers: reservations, loans (the overdue ones), residents
+and waiting entries, filtered and one page at a time."""
+from nameko.rpc import rpc
+
+from partanum.errors import PartanumError, load
+from services.booking import listings, schemas, waiting_list
+from services.booking.entrypoints import integer_id, now
+
+expected = rpc(expected_exceptions=PartanumError)
+
+
+class ListEntrypoints:
+    @expected
+    def list_reservations(self, filters=None):
+        """{"partner_id": 2, "site": "jean-vilar", "status": "confirmed",
+        "ends_after": "2026-12-01T00:00:00+01:00", "starts_before": "2026-12-08T00:00:00+01:00",
+        "limit": 50, "offset": 0} (every key optional) → {"items": [reservation, …],
+        "total": 12, "limit": 50, "offset": 0}, earliest first."""
+        data = load(schemas.ReservationFilters(), filters or {})
+        with self.db.transaction() as tx:
+            rows, total = listings.reservations(tx, data)
+            return schemas.page_out(schemas.ReservationOut(), rows, total, data)
+
+    @expected
+    def list_loans(self, filters=None):
+        """{"partner_id": 2, "overdue": true} (every key optional; see LoanFilters)
+        → a page of loans, the soonest due first."""
+        data = load(schemas.LoanFilters(), filters or {})
+        with self.db.transaction() as tx:
+            rows, total = listings.loans(tx, data, now())
+            return schemas.page_out(schemas.LoanOut(), rows, total, data)
+
+    @expected
+    def list_residents(self, filters=None):
+        """{"partner_id": 2, "search": "amina"} (every key optional) → a page of
+        residents, by name. Erased residents are not listed."""
+        data = load(schemas.ResidentFilters(), filters or {})
+        with self.db.transaction() as tx:
+            rows, total = listings.residents(tx, data)
+            return schemas.page_out(schemas.ResidentOut(), rows, total, data)
+
+    @expected
+    def resident_partners(self, resident_id):
+        """42 → {"resident_id": 42, "partner_ids": [1, 3]}: who registered them and
+        where they borrow or borrowed."""
+        integer_id("resident_id", resident_id)
+        with self.db.transaction() as tx:
+            return {"resident_id": resident_id,
+                    "partner_ids": listings.resident_partners(tx, resident_id)}
+
+    @expected
+    def list_waiting_entries(self, filters=None):
+        """{"resident_id": 42, "status": "held"} (every key optional) → a page of
+        waiting entries, oldest first, each with its position while it waits."""
+        data = load(schemas.WaitingEntryFilters(), filters or {})
+        with self.db.transaction() as tx:
+            rows, total = listings.waiting_entries(tx, data)
+            return schemas.page_out(schemas.WaitingEntryOut(), rows, total, data)
+
+    @expected
+    def get_waiting_entry(self, entry_id):
+        """17 → the entry, with its position while it waits."""
+        integer_id("entry_id", entry_id)
+        with self.db.transaction() as tx:
+            entry = waiting_list.get(tx, entry_id)
+            entry.position = waiting_list.position(tx, entry)
+            return schemas.WaitingEntryOut().dump(entry)

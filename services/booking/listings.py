@@ -1,0 +1,123 @@
+"""Lists of reservations, loans, residents and waiting entries, filtered and one
+page at a time, as plain functions over one transaction.
+
+A partner's staff see the residents registered by that partner or who borrow
+(or borrowed) at one of its sites: `partner_id` filters by that rule here, where
+both the residents and the loans are, so that the gateway never has to fetch
+everyone to decide.
+"""
+from datetime import datetime
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from partanum.dependencies import Transaction
+from services.booking import waiting_list
+from services.booking.allocations import site_by_code
+from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
+from services.booking.residents import get as get_resident
+
+
+def page(tx: Transaction, query: Select, order, filters: dict) -> tuple[list, int]:
+    """One page of `query`'s rows in `order`, and how many rows there are in all."""
+    total = tx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = tx.session.scalars(query.order_by(*order).limit(filters["limit"])
+                              .offset(filters["offset"])).all()
+    return list(rows), total
+
+
+def _partner_sites(partner_id: int):
+    return select(Site.id).where(Site.partner_id == partner_id)
+
+
+# --- reservations ---------------------------------------------------------------------
+
+
+def reservations(tx: Transaction, filters: dict) -> tuple[list[Reservation], int]:
+    query = select(Reservation)
+    if "partner_id" in filters:
+        query = query.where(Reservation.partner_id == filters["partner_id"])
+    if "site" in filters:
+        query = query.where(Reservation.site_id == site_by_code(tx, filters["site"]).id)
+    if "status" in filters:
+        query = query.where(Reservation.status == filters["status"])
+    if "series_id" in filters:
+        query = query.where(Reservation.series_id == filters["series_id"])
+    if "ends_after" in filters:
+        query = query.where(Reservation.ends_at > filters["ends_after"])
+    if "starts_before" in filters:
+        query = query.where(Reservation.starts_at < filters["starts_before"])
+    return page(tx, query, (Reservation.starts_at, Reservation.id), filters)
+
+
+# --- loans -------------------------------------------------------------------------------
+
+
+def loans(tx: Transaction, filters: dict, now: datetime) -> tuple[list[Loan], int]:
+    query = select(Loan)
+    if "partner_id" in filters:
+        query = query.where(Loan.site_id.in_(_partner_sites(filters["partner_id"])))
+    if "site" in filters:
+        site_id = site_by_code(tx, filters["site"]).id
+        query = query.where(or_(Loan.site_id == site_id, Loan.return_site_id == site_id))
+    if "resident_id" in filters:
+        query = query.where(Loan.resident_id == filters["resident_id"])
+    if "asset_tag" in filters:
+        query = query.where(Loan.item.has(asset_tag=filters["asset_tag"]))
+    if "status" in filters:
+        query = query.where(Loan.status == filters["status"])
+    if "overdue" in filters:
+        late = (Loan.status == "active") & (Loan.due_at < now)
+        query = query.where(late if filters["overdue"] else ~late)
+    if "due_after" in filters:
+        query = query.where(Loan.due_at > filters["due_after"])
+    if "due_before" in filters:
+        query = query.where(Loan.due_at < filters["due_before"])
+    return page(tx, query, (Loan.due_at, Loan.id), filters)
+
+
+# --- residents ------------------------------------------------------------------------------
+
+
+def _borrowed_from(partner_id: int):
+    return exists().where(Loan.resident_id == Resident.id,
+                          Loan.site_id.in_(_partner_sites(partner_id)))
+
+
+def residents(tx: Transaction, filters: dict) -> tuple[list[Resident], int]:
+    query = select(Resident).where(Resident.erased_at.is_(None))
+    if "partner_id" in filters:
+        partner_id = filters["partner_id"]
+        query = query.where(or_(Resident.registered_by_partner_id == partner_id,
+                                _borrowed_from(partner_id)))
+    if "search" in filters:
+        words = filters["search"].strip().lower()
+        query = query.where(or_(func.lower(Resident.display_name).contains(words, autoescape=True),
+                                func.lower(Resident.card_number) == words))
+    return page(tx, query, (Resident.display_name, Resident.id), filters)
+
+
+def resident_partners(tx: Transaction, resident_id: int) -> list[int]:
+    """The partners a resident belongs to: who registered them, and every partner at
+    whose sites they borrow or borrowed (until those loans are anonymised)."""
+    resident = get_resident(tx, resident_id)
+    lenders = tx.session.scalars(select(Site.partner_id).distinct().where(
+        Site.id.in_(select(Loan.site_id).where(Loan.resident_id == resident.id))))
+    return sorted({resident.registered_by_partner_id, *lenders})
+
+
+# --- waiting lists ---------------------------------------------------------------------------
+
+
+def waiting_entries(tx: Transaction, filters: dict) -> tuple[list[WaitingEntry], int]:
+    query = select(WaitingEntry)
+    if "partner_id" in filters:
+        query = query.where(WaitingEntry.site_id.in_(_partner_sites(filters["partner_id"])))
+    if "site" in filters:
+        query = query.where(WaitingEntry.site_id == site_by_code(tx, filters["site"]).id)
+    for name in ("resident_id", "category_id", "status"):
+        if name in filters:
+            query = query.where(getattr(WaitingEntry, name) == filters[name])
+    entries, total = page(tx, query, (WaitingEntry.created_at, WaitingEntry.id), filters)
+    for entry in entries:
+        entry.position = waiting_list.position(tx, entry)
+    return entries, total

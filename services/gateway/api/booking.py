@@ -1,0 +1,386 @@
+"""HTTP endpoints for reservations, availability, sharing, residents, loans and
+waiting lists (the booking), and the calendar feeds of reservations and desks.
+
+Handlers stay thin: load (the route does it), authorise the object, call the
+service, answer. See api/scope.py for who sees what.
+"""
+from datetime import datetime, timedelta, timezone
+
+from services.gateway import csv_export, ical
+from services.gateway.api.scope import Scope, wire
+from services.gateway.authz import require
+from services.gateway.problems import invalid
+from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
+from services.gateway.schemas import booking as schemas
+
+READERS = (ADMIN, MANAGER, STAFF)
+EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
+# Contact details stay with staff of the resident's partners and the resident.
+CONTACT_FIELDS = ("phone", "email", "card_number")
+# How far back a calendar feed goes; what is older is history, not plans.
+CALENDAR_PAST = timedelta(days=30)
+CALENDAR_MAX = 1000
+
+
+def _empty_page(query):
+    return {"items": [], "total": 0, "limit": query["limit"], "offset": query["offset"]}
+
+
+def _filters(schema, query) -> dict:
+    filters = wire(schema, query)
+    filters.pop("format", None)
+    return filters
+
+
+def _all_pages(fetch, filters) -> list:
+    """Every row of a paged list (for a file or a calendar), in pages of the largest size."""
+    rows, offset = [], 0
+    while True:
+        page = fetch({**filters, "limit": CALENDAR_MAX, "offset": offset})
+        rows += page["items"]
+        offset += CALENDAR_MAX
+        if offset >= page["total"]:
+            return rows
+
+
+class BookingApi:
+    # --- availability and reservations ------------------------------------------------------
+
+    @route("GET", "/api/availability", query=schemas.AvailabilityQuery,
+           response=schemas.Availability, allow=READERS,
+           summary="What is free for a window: how many, where, which", tag="reservations")
+    def availability(self, request, who, query):
+        """?category_id=1&site=jean-vilar&starts_at=…&ends_at=… — staff see what their
+        partner may reserve (its own devices, others' shared ones)."""
+        if who.role == STAFF:
+            query["partner_id"] = who.partner_id
+        return self.booking.availability(wire(schemas.AvailabilityQuery(), query))
+
+    @route("POST", "/api/reservations", body=schemas.ReservationRequest,
+           response=schemas.Reservation, status=201, allow=(STAFF,),
+           summary="Reserve equipment for a workshop", tag="reservations")
+    def reserve(self, request, who, body):
+        """{"site": "jean-vilar", "category_id": 1, "quantity": 10,
+        "starts_at": "2026-12-01T14:00:00+01:00", "ends_at": "2026-12-01T17:00:00+01:00"}
+        (or "asset_tags", or a "kit"). Refused (409): `details` names what is free
+        instead: {"alternatives": {"other_sites": […], "other_windows": […]}}."""
+        return self.booking.reserve(self._for_own_partner(who, schemas.ReservationRequest(), body))
+
+    def _for_own_partner(self, who, schema, body, field="partner_id") -> dict:
+        Scope(who, self).require_own_partner(body.get(field, who.partner_id))
+        return wire(schema, {**body, field: who.partner_id})
+
+    @route("GET", "/api/reservations", query=schemas.ReservationQuery,
+           response=schemas.ReservationPage, allow=READERS, produces=("text/csv",),
+           summary="Reservations, filtered, a page at a time (or ?format=csv)",
+           tag="reservations")
+    def list_reservations(self, request, who, query):
+        """Staff see their partner's reservations, and all those at its sites (?site=)."""
+        filters = _filters(schemas.ReservationQuery(), query)
+        if who.role == STAFF and not ("site" in query and Scope(who, self).own_site(query["site"])):
+            if query.get("partner_id", who.partner_id) != who.partner_id:
+                return _empty_page(query)
+            filters["partner_id"] = who.partner_id
+        if query["format"] == "csv":
+            rows = _all_pages(self.booking.list_reservations, filters)
+            return csv_export.csv_response(rows, csv_export.columns_of(schemas.Reservation),
+                                           "reservations.csv")
+        return self.booking.list_reservations(filters)
+
+    def _reservation(self, who, reservation_id) -> dict:
+        reservation = self.booking.get_reservation(reservation_id)
+        require(Scope(who, self).sees_reservation(reservation))
+        return reservation
+
+    @route("GET", "/api/reservations/<int:reservation_id>", response=schemas.Reservation,
+           allow=READERS, summary="A reservation, its devices and what needs attention",
+           tag="reservations")
+    def get_reservation(self, request, who, reservation_id):
+        return self._reservation(who, reservation_id)
+
+    @route("POST", "/api/reservations/<int:reservation_id>/cancel", response=schemas.Reservation,
+           allow=(STAFF,), summary="Cancel a reservation (its partner's staff)", tag="reservations")
+    def cancel_reservation(self, request, who, reservation_id):
+        reservation = self._reservation(who, reservation_id)
+        require(who.is_staff_of(reservation["partner_id"]), action=True)
+        return self.booking.cancel_reservation(reservation_id)
+
+    @route("POST", "/api/reservations/<int:reservation_id>/pick-up", response=schemas.Reservation,
+           allow=(STAFF,), summary="Hand the reserved devices over", tag="reservations")
+    def pick_up(self, request, who, reservation_id):
+        self._reservation(who, reservation_id)
+        return self.booking.pick_up(reservation_id)
+
+    @route("POST", "/api/reservations/<int:reservation_id>/return", response=schemas.Reservation,
+           allow=(STAFF,), summary="Take the reserved devices back", tag="reservations")
+    def return_reservation(self, request, who, reservation_id):
+        self._reservation(who, reservation_id)
+        return self.booking.return_reservation(reservation_id)
+
+    @route("POST", "/api/reservation-series", body=schemas.WeeklyReservationRequest,
+           response=schemas.WeeklyReservation, status=201, allow=(STAFF,),
+           summary="Reserve the same devices every week until a date", tag="reservations")
+    def reserve_weekly(self, request, who, body):
+        """The first week's window and "until": "2027-03-25"; all or nothing unless
+        "skip_unavailable": true (then the weeks that could not be met are listed)."""
+        return self.booking.reserve_weekly(
+            self._for_own_partner(who, schemas.WeeklyReservationRequest(), body))
+
+    @route("POST", "/api/reservation-series/<int:series_id>/cancel", body=schemas.CancelSeriesIn,
+           response=schemas.SeriesCancelled, allow=(STAFF,),
+           summary="Cancel a weekly series from a date on", tag="reservations")
+    def cancel_series(self, request, who, series_id, body):
+        """{"from": "2027-01-14"} (optional: from today)"""
+        occurrences = self.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
+        require(bool(occurrences) and Scope(who, self).sees_reservation(occurrences[0]))
+        require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
+        return self.booking.cancel_series(series_id, wire(schemas.CancelSeriesIn(), body))
+
+    # --- sharing and loan rules -----------------------------------------------------------
+
+    @route("PUT", "/api/sharing-rules", body=schemas.SharingRuleRequest,
+           response=schemas.SharingRule, allow=(STAFF,),
+           summary="What the caller's partner lets others reserve", tag="sharing")
+    def set_sharing_rule(self, request, who, body):
+        """{"category_id": 1 (or null: every category), "shared": true,
+        "max_per_reservation": 5 (or null)}"""
+        return self.booking.set_sharing_rule(
+            self._for_own_partner(who, schemas.SharingRuleRequest(), body))
+
+    @route("PUT", "/api/items/<asset_tag>/shareable", body=schemas.ShareableIn,
+           response=schemas.ItemShareable, allow=(STAFF,),
+           summary="Keep one device for the owner's own use, or share it again", tag="sharing")
+    def set_item_shareable(self, request, who, asset_tag, body):
+        scope = Scope(who, self)
+        item = self.inventory.get_item(asset_tag)
+        require(scope.sees_item(item))
+        require(item["owner"] == scope.partner_code, action=True)
+        return self.booking.set_item_shareable({"asset_tag": asset_tag,
+                                                "shareable": body["shareable"]})
+
+    @route("PUT", "/api/categories/<int:category_id>/loan-policy", body=schemas.CategoryPolicyIn,
+           response=schemas.CategoryPolicy, allow=(ADMIN,),
+           summary="How long residents keep a kind of device, and how often they renew",
+           tag="sharing")
+    def set_category_policy(self, request, who, category_id, body):
+        return self.booking.set_category_policy(category_id, wire(schemas.CategoryPolicyIn(), body))
+
+    # --- residents --------------------------------------------------------------------------
+
+    @route("POST", "/api/residents", body=schemas.ResidentRequest, response=schemas.Resident,
+           status=201, allow=(STAFF,), summary="Register a resident who agreed to it",
+           tag="residents")
+    def register_resident(self, request, who, body):
+        """{"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "ar",
+        "consent": true, "card_number": "RS-0042"}"""
+        return self.booking.register_resident(self._for_own_partner(
+            who, schemas.ResidentRequest(), body, field="registered_by_partner_id"))
+
+    def _shown(self, who, resident: dict) -> dict:
+        """The resident as this caller may read them, or Denied (404)."""
+        scope = Scope(who, self)
+        if scope.sees_resident_contacts(resident["id"]):
+            return resident
+        require(who.reads_everything)
+        return {key: value for key, value in resident.items() if key not in CONTACT_FIELDS}
+
+    @route("GET", "/api/residents", query=schemas.ResidentQuery, response=schemas.ResidentPage,
+           allow=READERS, summary="Residents, by name, a page at a time", tag="residents")
+    def list_residents(self, request, who, query):
+        """Staff see those their partner registered or lends to; managers see no contact
+        details."""
+        filters = wire(schemas.ResidentQuery(), query)
+        if who.role == STAFF:
+            if query.get("partner_id", who.partner_id) != who.partner_id:
+                return _empty_page(query)
+            filters["partner_id"] = who.partner_id
+        page = self.booking.list_residents(filters)
+        if who.role != STAFF:
+            page["items"] = [{key: value for key, value in resident.items()
+                              if key not in CONTACT_FIELDS} for resident in page["items"]]
+        return page
+
+    @route("GET", "/api/residents/<int:resident_id>", response=schemas.Resident, allow=EVERYONE,
+           summary="A resident (their contact details for their partners' staff and themself)",
+           tag="residents")
+    def get_resident(self, request, who, resident_id):
+        if who.role == RESIDENT:
+            require(who.resident_id == resident_id)
+        return self._shown(who, self.booking.get_resident(resident_id))
+
+    @route("GET", "/api/residents/by-card/<card_number>", response=schemas.Resident,
+           allow=(STAFF,), summary="The resident whose card is scanned at the desk",
+           tag="residents")
+    def resident_by_card(self, request, who, card_number):
+        """Holding the card, the resident is at the desk: staff of any partner learn their
+        id, to lend to them; their details only where they are already known."""
+        resident = self.booking.get_resident(card_number)
+        if Scope(who, self).sees_resident_contacts(resident["id"]):
+            return resident
+        return {"id": resident["id"]}
+
+    @route("PATCH", "/api/residents/<int:resident_id>", body=schemas.ResidentUpdate,
+           response=schemas.Resident, allow=(STAFF, RESIDENT),
+           summary="Change a resident's contact details or language", tag="residents")
+    def update_resident(self, request, who, resident_id, body):
+        require(Scope(who, self).sees_resident_contacts(resident_id))
+        return self.booking.update_resident(resident_id, wire(schemas.ResidentUpdate(), body))
+
+    @route("GET", "/api/residents/<int:resident_id>/export", response=schemas.ResidentExport,
+           allow=(RESIDENT, STAFF),
+           summary="Everything held about a resident (themself, or staff acting for them)",
+           tag="residents")
+    def export_resident_data(self, request, who, resident_id):
+        require(who.is_resident(resident_id))
+        return self.booking.export_resident_data(resident_id)
+
+    @route("POST", "/api/residents/<int:resident_id>/erase", response=schemas.ErasedResident,
+           allow=(RESIDENT, STAFF),
+           summary="Forget a resident on their request (themself, or staff acting for them)",
+           tag="residents")
+    def erase_resident(self, request, who, resident_id):
+        require(who.is_resident(resident_id))
+        return self.booking.erase_resident(resident_id)
+
+    # --- loans ------------------------------------------------------------------------------
+
+    @route("POST", "/api/loans", body=schemas.CheckOutIn, response=schemas.Loan, status=201,
+           allow=(STAFF,), summary="Lend a device to a resident at the caller's desk", tag="loans")
+    def check_out(self, request, who, body):
+        """{"asset_tag": "JV-LAP-003", "resident_id": 42, "site": "jean-vilar",
+        "accessories": ["chargeur"]}; past a limit, "override_reason" says why."""
+        Scope(who, self).require_own_site(body["site"])
+        return self.booking.check_out(wire(schemas.CheckOutIn(), body))
+
+    @route("GET", "/api/loans", query=schemas.LoanQuery, response=schemas.LoanPage,
+           allow=EVERYONE, produces=("text/csv",),
+           summary="Loans, soonest due first (?overdue=true: the late ones; ?format=csv)",
+           tag="loans")
+    def list_loans(self, request, who, query):
+        """Staff see the loans of their partner's desks; a resident their own."""
+        filters = _filters(schemas.LoanQuery(), query)
+        if who.role == STAFF:
+            if query.get("partner_id", who.partner_id) != who.partner_id:
+                return _empty_page(query)
+            filters["partner_id"] = who.partner_id
+        elif who.role == RESIDENT:
+            if query.get("resident_id", who.resident_id) != who.resident_id:
+                return _empty_page(query)
+            filters["resident_id"] = who.resident_id
+        if query["format"] == "csv":
+            rows = _all_pages(self.booking.list_loans, filters)
+            return csv_export.csv_response(rows, csv_export.columns_of(schemas.Loan), "loans.csv")
+        return self.booking.list_loans(filters)
+
+    def _loan(self, who, loan_id) -> dict:
+        loan = self.booking.get_loan(loan_id)
+        require(Scope(who, self).sees_loan(loan))
+        return loan
+
+    @route("GET", "/api/loans/<int:loan_id>", response=schemas.Loan, allow=EVERYONE,
+           summary="A loan: what, when it is due back, where", tag="loans")
+    def get_loan(self, request, who, loan_id):
+        return self._loan(who, loan_id)
+
+    @route("POST", "/api/loans/<int:loan_id>/renew", response=schemas.Loan,
+           allow=(STAFF, RESIDENT), summary="Keep the device longer (the resident or the desk)",
+           tag="loans")
+    def renew_loan(self, request, who, loan_id):
+        self._loan(who, loan_id)
+        return self.booking.renew_loan(loan_id)
+
+    @route("POST", "/api/loans/<int:loan_id>/lost", response=schemas.Loan, allow=(STAFF,),
+           summary="Declare the device lent lost (settles the loan)", tag="loans")
+    def declare_lost(self, request, who, loan_id):
+        self._loan(who, loan_id)
+        return self.booking.declare_lost(loan_id)
+
+    @route("POST", "/api/check-ins", body=schemas.CheckInIn, response=schemas.Loan,
+           allow=(STAFF,), summary="Take a lent device back at the desk (by its asset tag)",
+           tag="loans")
+    def check_in(self, request, who, body):
+        """{"asset_tag": "JV-LAP-003", "condition": "good", "accessories": ["chargeur"]}
+        → the loan, with "missing_accessories"."""
+        active = self.booking.list_loans({"asset_tag": body["asset_tag"], "status": "active",
+                                          "limit": 1})["items"]
+        if active:
+            require(Scope(who, self).sees_loan(active[0]))
+        return self.booking.check_in(wire(schemas.CheckInIn(), body))
+
+    # --- waiting lists ------------------------------------------------------------------------
+
+    @route("POST", "/api/waiting-entries", body=schemas.WaitingListJoinRequest,
+           response=schemas.WaitingEntry, status=201, allow=(STAFF, RESIDENT),
+           summary="Wait in line for a kind of device at a site", tag="waiting-lists")
+    def join_waiting_list(self, request, who, body):
+        """{"category_id": 3, "site": "jean-vilar"} (and "resident_id" when staff add
+        someone at their desk)."""
+        scope = Scope(who, self)
+        resident_id = scope.for_resident(body.get("resident_id"))
+        if who.role == STAFF:
+            scope.require_own_site(body["site"])
+        if resident_id is None:
+            raise invalid({"resident_id": ["Missing data for required field."]})
+        return self.booking.join_waiting_list(
+            wire(schemas.WaitingListJoinRequest(), {**body, "resident_id": resident_id}))
+
+    @route("GET", "/api/waiting-entries", query=schemas.WaitingEntryQuery,
+           response=schemas.WaitingEntryPage, allow=EVERYONE,
+           summary="Places in line, oldest first", tag="waiting-lists")
+    def list_waiting_entries(self, request, who, query):
+        filters = wire(schemas.WaitingEntryQuery(), query)
+        if who.role == STAFF:
+            if query.get("partner_id", who.partner_id) != who.partner_id:
+                return _empty_page(query)
+            filters["partner_id"] = who.partner_id
+        elif who.role == RESIDENT:
+            if query.get("resident_id", who.resident_id) != who.resident_id:
+                return _empty_page(query)
+            filters["resident_id"] = who.resident_id
+        return self.booking.list_waiting_entries(filters)
+
+    @route("POST", "/api/waiting-entries/<int:entry_id>/leave", response=schemas.WaitingEntry,
+           allow=(STAFF, RESIDENT), summary="Leave the line (a device held goes to the next)",
+           tag="waiting-lists")
+    def leave_waiting_list(self, request, who, entry_id):
+        require(Scope(who, self).sees_waiting_entry(self.booking.get_waiting_entry(entry_id)))
+        return self.booking.leave_waiting_list(entry_id)
+
+    @route("GET", "/api/waiting-lists", query=schemas.WaitingListQuery,
+           response=schemas.WaitingLine, allow=READERS,
+           summary="Who is in line for a kind of device at a site", tag="waiting-lists")
+    def waiting_list(self, request, who, query):
+        """?category_id=3&site=jean-vilar — staff, for their own sites."""
+        if who.role == STAFF:
+            require(Scope(who, self).own_site(query["site"]))
+        return self.booking.waiting_list(wire(schemas.WaitingListQuery(), query))
+
+    # --- calendar feeds ---------------------------------------------------------------------
+
+    @route("GET", "/api/partners/<int:partner_id>/reservations.ics", allow=READERS,
+           produces=("text/calendar",),
+           summary="A partner's reservations as a calendar to subscribe to", tag="calendars")
+    def partner_calendar(self, request, who, partner_id):
+        require(who.may_see_partner_record(partner_id))
+        scope = Scope(who, self)
+        since = datetime.now(timezone.utc) - CALENDAR_PAST
+        rows = _all_pages(self.booking.list_reservations,
+                          {"partner_id": partner_id, "ends_after": since.isoformat()})
+        name = scope.directory.partner_code(partner_id) or str(partner_id)
+        body = ical.reservations_calendar(f"Réservations — {name}", rows,
+                                          scope.directory.site_by_id)
+        return ical.ics_response(body, f"reservations-{partner_id}.ics")
+
+    @route("GET", "/api/sites/<site_code>/desk.ics", allow=READERS, produces=("text/calendar",),
+           summary="A desk's pickups, returns and devices due back, as a calendar",
+           tag="calendars")
+    def desk_calendar(self, request, who, site_code):
+        scope = Scope(who, self)
+        site = scope.directory.site(site_code)
+        require(site is not None and (who.reads_everything or scope.own_site(site_code)))
+        since = (datetime.now(timezone.utc) - CALENDAR_PAST).isoformat()
+        reservations = _all_pages(self.booking.list_reservations,
+                                  {"site": site_code, "ends_after": since})
+        loans = _all_pages(self.booking.list_loans, {"site": site_code, "status": "active"})
+        return ical.ics_response(ical.desk_calendar(site, reservations, loans),
+                                 f"desk-{site_code}.ics")

@@ -1,0 +1,153 @@
+"""What a caller may see and do among the services' objects: the per-object rules
+of the JSON API, beside the Principal's own (authz.py).
+
+Partner staff see their partner's records: the items it owns or that stand at one
+of its sites, the reservations it made or that are picked up at its sites, the
+loans lent at its desks, the residents it registered or lends to. Managers and
+administrators read everything (managers without residents' contact details);
+residents see their own loans, places in line and data.
+
+The inventory names partners and sites by code, the booking by id; a `Directory`
+reads both once per request.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from services.gateway.authz import RESIDENT, STAFF, require
+
+
+class Directory:
+    """The partners and sites of the network, as the inventory knows them, read on
+    first use and kept for the rest of the request."""
+
+    def __init__(self, inventory):
+        self._inventory = inventory
+        self._partners = self._sites = None
+
+    @property
+    def partners(self) -> list[dict]:
+        if self._partners is None:
+            self._partners = self._inventory.list_partners()
+        return self._partners
+
+    @property
+    def sites(self) -> list[dict]:
+        if self._sites is None:
+            self._sites = self._inventory.list_sites()
+        return self._sites
+
+    def partner_code(self, partner_id) -> str | None:
+        return next((p["code"] for p in self.partners if p["id"] == partner_id), None)
+
+    def partner_id(self, code) -> int | None:
+        return next((p["id"] for p in self.partners if p["code"] == code), None)
+
+    def site(self, code) -> dict | None:
+        return next((site for site in self.sites if site["code"] == code), None)
+
+    def site_by_id(self, site_id) -> dict | None:
+        return next((site for site in self.sites if site["id"] == site_id), None)
+
+    def sites_of(self, partner_id) -> list[dict]:
+        code = self.partner_code(partner_id)
+        return [site for site in self.sites if code is not None and site["partner"] == code]
+
+    def partner_of_site(self, site_id) -> int | None:
+        site = self.site_by_id(site_id)
+        return self.partner_id(site["partner"]) if site else None
+
+
+class Scope:
+    """One caller's view: `Scope(who, service)` in a handler."""
+
+    def __init__(self, who, service):
+        self.who = who
+        self.service = service
+        self.directory = Directory(service.inventory)
+
+    @property
+    def staff(self) -> bool:
+        return self.who.role == STAFF
+
+    @property
+    def partner_code(self) -> str | None:
+        return self.directory.partner_code(self.who.partner_id) if self.staff else None
+
+    def own_site(self, code) -> bool:
+        """A site run by the caller's partner (its desk)."""
+        site = self.directory.site(code)
+        return self.staff and site is not None and site["partner"] == self.partner_code
+
+    def own_site_id(self, site_id) -> bool:
+        return self.staff and self.directory.partner_of_site(site_id) == self.who.partner_id
+
+    # --- seeing ---------------------------------------------------------------------------
+
+    def sees_item(self, item: dict) -> bool:
+        if self.who.reads_everything:
+            return True
+        return self.staff and (item["owner"] == self.partner_code or self.own_site(item["current_site"]))
+
+    def sees_reservation(self, reservation: dict) -> bool:
+        return (self.who.may_see_reservation(reservation)
+                or self.own_site_id(reservation["site_id"]))
+
+    def sees_loan(self, loan: dict) -> bool:
+        return (self.who.reads_everything or self.who.is_staff_of(loan["partner_id"])
+                or self.who.is_resident(loan["resident_id"]))
+
+    def partners_of_resident(self, resident_id: int) -> list[int]:
+        return self.service.booking.resident_partners(resident_id)["partner_ids"]
+
+    def sees_resident_contacts(self, resident_id: int) -> bool:
+        if self.who.is_resident(resident_id):
+            return True
+        return self.staff and self.who.may_see_contact_details(
+            self.partners_of_resident(resident_id), resident_id)
+
+    def sees_waiting_entry(self, entry: dict) -> bool:
+        return (self.who.reads_everything or self.own_site_id(entry["site_id"])
+                or self.who.is_resident(entry["resident_id"]))
+
+    # --- requiring ------------------------------------------------------------------------
+
+    def require_own_partner(self, partner_id) -> None:
+        """Staff act for their own partner only (403: they know the partner exists)."""
+        require(self.who.is_staff_of(partner_id), action=True)
+
+    def require_own_site(self, code) -> None:
+        """Front-desk work happens at one of the caller's own sites."""
+        require(self.own_site(code), action=True)
+
+    def manages_item(self, item: dict) -> None:
+        """Seen (or 404), then changed only by its partner's staff (or 403)."""
+        require(self.sees_item(item))
+        require(self.staff, action=True)
+
+    def for_resident(self, resident_id: int | None) -> int:
+        """The resident a request is about: a resident's own id, or the one named."""
+        if self.who.role == RESIDENT:
+            require(resident_id in (None, self.who.resident_id), action=True)
+            return self.who.resident_id
+        return resident_id
+
+
+def wire(schema, data: dict) -> dict:
+    """Loaded request data back into JSON for an RPC (times and dates as ISO 8601):
+    the service loads it again with its own schema."""
+    return _plain(schema.dump(data))
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value

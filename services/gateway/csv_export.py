@@ -1,0 +1,42 @@
+"""Lists as CSV files for the spreadsheets partners already keep.
+
+UTF-8 with a byte-order mark (so that a spreadsheet opened by a double click shows
+accents right), comma-separated, one header line; a list in a cell (accessories,
+asset tags) is joined with ";" as the inventory's own import reads it.
+"""
+import csv
+import io
+
+from werkzeug.wrappers import Response
+
+CSV = "text/csv; charset=utf-8"
+
+
+def csv_text(rows, columns) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return "\ufeff" + out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value))
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
+
+
+def csv_response(rows, columns, filename: str) -> Response:
+    return Response(csv_text(rows, columns).encode("utf-8"), content_type=CSV, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def columns_of(schema) -> list[str]:
+    """The columns of a file: the fields of the JSON answer, in their order."""
+    return [name for name, field in schema().fields.items()
+            if not getattr(field, "nested", None)]

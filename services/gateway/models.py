@@ -1,0 +1,69 @@
+"""The gateway's tables: staff accounts, sign-in tokens, residents' one-time codes and
+the counters that rate-limit sign-in attempts.
+
+No resident's personal data lives here: a resident is only a `resident_id` of the
+booking service. Tokens and codes are stored as hashes, never as they were sent.
+"""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from partanum.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """A staff member, a manager or a city administrator."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin, manager, staff
+    partner_id: Mapped[int | None] = mapped_column(Integer)  # staff: required
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Token(Base):
+    """A signed-in session: a staff account's, or a resident's after a one-time code."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SignInCode(Base):
+    """A one-time code sent to a resident; good once, for a few minutes, a few tries."""
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(Integer, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RateCounter(Base):
+    """Attempts counted in a fixed window, per key ("sign-in:email:…", "code:address:…")."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,19 @@
+"""The web pages: sign-in, a resident's loans, the front desk, reserving for a workshop.
+
+Plain HTML forms that work without JavaScript: each POST checks its CSRF token,
+then answers with a redirect to a page that shows what happened (POST-redirect-GET),
+or shows the form again with an error summary naming each field at fault. Pages
+speak the reader's language (i18n.py, catalogues in locale/). They call the
+services through the same RPC proxies, and with the same session, as the JSON API.
+
+Their methods are all named page_…: the Service class mixes them with the API's.
+"""
+from services.gateway.pages.desk import FrontDesk
+from services.gateway.pages.frame import Frame
+from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.sessions import SignIn
+from services.gateway.pages.workshops import WorkshopReservations
+
+
+class Pages(Frame, SignIn, ResidentLoans, FrontDesk, WorkshopReservations):
+    pass

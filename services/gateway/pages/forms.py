@@ -1,0 +1,165 @@
+"""The pages' forms: what each field is called, what its error says, and the CSRF token.
+
+A form field has one label and one error message, both French source texts
+translated on the page; the error summary at the top of a page names each field
+at fault with its label and links to it. Checks are the booking's own schemas'
+(what it would refuse, the page refuses first, in the reader's language).
+
+CSRF: the double-submit cookie. Every page that shows a form sets a random
+`csrf` cookie (HttpOnly, SameSite=Strict) and writes the same value in a hidden
+field; a POST whose field does not match its cookie is refused before anything
+runs. Another site can make a browser send the cookie, but cannot read it.
+"""
+import hmac
+import re
+import secrets
+from datetime import date, datetime, time
+
+from services.gateway.pages.i18n import N_, TIME_ZONE
+
+CSRF_COOKIE = "csrf"
+CSRF_FIELD = "csrf_token"
+
+# field → (its label, what to do when it is wrong)
+FIELDS = {
+    "email": (N_("Adresse e-mail"), N_("Saisissez votre adresse e-mail.")),
+    "password": (N_("Mot de passe"), N_("Saisissez votre mot de passe.")),
+    "identifier": (N_("Carte, téléphone ou e-mail"),
+                   N_("Saisissez le numéro de votre carte, votre téléphone ou votre e-mail.")),
+    "code": (N_("Code reçu"), N_("Saisissez le code reçu, sans espace.")),
+    "asset_tag": (N_("Numéro d'inventaire"),
+                  N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003.")),
+    "return_asset_tag": (N_("Numéro d'inventaire"),
+                         N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003.")),
+    "card_number": (N_("Carte de l'habitant"),
+                    N_("Saisissez le numéro de carte, par exemple RS-0042.")),
+    "site": (N_("Lieu"), N_("Choisissez un lieu.")),
+    "condition": (N_("État de l'appareil"), N_("Choisissez l'état de l'appareil.")),
+    "all_accessories": (N_("Tous les accessoires sont rendus"), N_("Cochez ou décochez.")),
+    "category_id": (N_("Type d'appareil"), N_("Choisissez un type d'appareil.")),
+    "quantity": (N_("Nombre d'appareils"), N_("Saisissez un nombre entre 1 et 200.")),
+    "date": (N_("Date"), N_("Saisissez une date, par exemple 2026-12-01.")),
+    "starts": (N_("Heure de début"), N_("Saisissez une heure, par exemple 14:00.")),
+    "ends": (N_("Heure de fin"), N_("Saisissez une heure de fin après l'heure de début.")),
+    "note": (N_("Note"), N_("500 caractères au plus.")),
+}
+LABELS = {name: label for name, (label, _) in FIELDS.items()}
+
+CONDITIONS = {"new": N_("neuf"), "good": N_("bon état"), "fair": N_("usé"),
+              "damaged": N_("abîmé")}
+
+ASSET_TAG = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+CARD_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+class FormErrors(Exception):
+    """The fields at fault, each with its message: {"asset_tag": "Saisissez …"}."""
+
+    def __init__(self, *names: str):
+        super().__init__(names)
+        self.errors = {name: FIELDS[name][1] for name in names}
+
+    @classmethod
+    def refused(cls, name: str, message: str) -> "FormErrors":
+        """The field is well formed but refused, for a reason more precise than its usual one."""
+        error = cls(name)
+        error.errors[name] = message
+        return error
+
+
+def errors_for(names) -> dict:
+    return FormErrors(*names).errors
+
+
+# What the booking says of a moment it refuses, said to the reader.
+SITE_CLOSED = N_("Le lieu est fermé à cette heure : choisissez une heure où il est ouvert.")
+IN_THE_PAST = N_("Ce moment est déjà passé : choisissez une date à venir.")
+
+
+def booking_errors(remote: dict, names: dict) -> dict:
+    """The booking's InvalidInput fields → the form's, each with the reader's message."""
+    errors = {}
+    for field, messages in remote.items():
+        if field not in names:
+            continue
+        said = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        name = names[field]
+        errors[name] = SITE_CLOSED if "closed" in said else \
+            IN_THE_PAST if "past" in said else FIELDS[name][1]
+    return errors
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+def csrf_token(request) -> str:
+    """The token of this browser: its cookie's, or a new one (the page then sets it)."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    return token if len(token) >= 32 else secrets.token_urlsafe(32)
+
+
+def csrf_valid(request) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.form.get(CSRF_FIELD, "")
+    return len(cookie) >= 32 and hmac.compare_digest(cookie.encode(), sent.encode())
+
+
+# --- reading fields ---------------------------------------------------------------------------
+
+
+def text(form, name: str) -> str:
+    return (form.get(name) or "").strip()
+
+
+def asset_tag(form, name: str) -> str:
+    value = text(form, name).upper()
+    if not ASSET_TAG.match(value):
+        raise FormErrors(name)
+    return value
+
+
+def desk_time(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, tzinfo=TIME_ZONE)
+
+
+def reservation_request(form) -> dict:
+    """The reserve form → {category_id, quantity, site, starts_at, ends_at, note}, or
+    FormErrors naming every field at fault."""
+    wrong, values = [], {}
+    for name, read in (("category_id", int), ("quantity", int), ("date", date.fromisoformat),
+                       ("starts", time.fromisoformat), ("ends", time.fromisoformat)):
+        try:
+            values[name] = read(text(form, name))
+        except ValueError:
+            wrong.append(name)
+    if "quantity" in values and not 1 <= values["quantity"] <= 200:
+        wrong.append("quantity")
+    if not text(form, "site"):
+        wrong.append("site")
+    if len(text(form, "note")) > 500:
+        wrong.append("note")
+    if "starts" in values and "ends" in values and values["ends"] <= values["starts"]:
+        wrong.append("ends")
+    if wrong:
+        raise FormErrors(*wrong)
+    return {"category_id": values["category_id"], "quantity": values["quantity"],
+            "site": text(form, "site"),
+            "starts_at": desk_time(values["date"], values["starts"]).isoformat(),
+            "ends_at": desk_time(values["date"], values["ends"]).isoformat(),
+            "note": text(form, "note")}
+
+
+def chosen_alternative(form) -> dict:
+    """What a choice among a refusal's alternatives changes: "site:mistral" another site,
+    "window:<starts_at>/<ends_at>" another window (ISO 8601); nothing when none was chosen."""
+    kind, _, value = text(form, "choice").partition(":")
+    if kind == "site" and value:
+        return {"site": value}
+    if kind == "window":
+        starts, _, ends = value.partition("/")
+        try:
+            return {"starts_at": datetime.fromisoformat(starts).isoformat(),
+                    "ends_at": datetime.fromisoformat(ends).isoformat()}
+        except ValueError:
+            raise FormErrors("date") from None
+    return {}

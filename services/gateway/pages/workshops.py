@@ -1,0 +1,80 @@
+"""Reserving equipment for a workshop; a refusal offers the booking's alternatives
+(another site at the same time, a later time at the same site) as choices."""
+from werkzeug.utils import redirect
+
+from partanum.errors import InvalidInput, NotFound
+from services.booking.exceptions import NotAvailable
+from services.gateway.authz import STAFF
+from services.gateway.pages import forms, i18n
+from services.gateway.pages.forms import FormErrors
+from services.gateway.pages.frame import page
+from services.gateway.pages.i18n import N_
+
+# The booking's fields → the form's.
+BOOKING_FIELDS = {"starts_at": "starts", "ends_at": "ends", "category_id": "category_id",
+                  "quantity": "quantity", "site": "site", "note": "note"}
+
+
+class WorkshopReservations:
+    def page_reserve(self, request, who, status=200, errors=None, refusal=None,
+                     reservation=None):
+        categories = [(c["id"], c["name"]) for c in self.inventory.list_categories()]
+        sites = [(s["code"], s["name"]) for s in self.inventory.list_sites()]
+        return self.page_render(request, who, "reserve.html", N_("Réserver pour un atelier"),
+                                status=status, errors=errors, refusal=refusal,
+                                reservation=reservation, categories=categories, sites=sites)
+
+    @page("GET", "/reserve")
+    def page_reserve_form(self, request, who):
+        if who.role != STAFF:
+            return self.page_sign_in_first(request, who, "/sign-in")
+        reservation = None
+        if request.args.get("reservation", "").isdigit():
+            try:
+                reservation = self.booking.get_reservation(int(request.args["reservation"]))
+            except NotFound:
+                pass
+            if reservation and who.may_see_reservation(reservation):
+                names = {s["id"]: s["name"] for s in self.inventory.list_sites()}
+                reservation["site"] = names.get(reservation["site_id"], "?")
+            else:
+                reservation = None
+        return self.page_reserve(request, who, reservation=reservation)
+
+    @page("POST", "/reserve")
+    def page_reserve_submit(self, request, who):
+        if not forms.csrf_valid(request):
+            return self.page_refuse_forgery(request, who)
+        if who.role != STAFF:
+            return self.page_sign_in_first(request, who, "/sign-in")
+        try:
+            wanted = forms.reservation_request(request.form)
+            wanted.update(forms.chosen_alternative(request.form))
+            reservation = self.booking.reserve({"partner_id": who.partner_id, **wanted})
+        except FormErrors as refused:
+            return self.page_reserve(request, who, status=400, errors=refused.errors)
+        except InvalidInput as refused:
+            return self.page_reserve(request, who, status=400,
+                                     errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
+                                     or forms.errors_for(["category_id"]))
+        except NotAvailable as refused:
+            choices = self.page_alternatives(request, refused.details, wanted["site"])
+            return self.page_reserve(request, who, status=409, refusal={"choices": choices})
+        return redirect(f"/reserve?reservation={reservation['id']}", 303)
+
+    def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
+        """The booking's alternatives as choices: (the value sent back, what it says)."""
+        names = {s["code"]: s["name"] for s in self.inventory.list_sites()}
+        writer = i18n.Writer(i18n.negotiate(request))
+        offered = details.get("alternatives") or {}
+        choices = []
+        for other in offered.get("other_sites") or []:
+            choices.append((f"site:{other['site']}", self.page_text(
+                request, N_("%(site)s, au même moment (%(free)s libres)"),
+                site=names.get(other["site"], other["site"]), free=other["free"])))
+        for window in offered.get("other_windows") or []:
+            choices.append((f"window:{window['starts_at']}/{window['ends_at']}", self.page_text(
+                request, N_("%(day)s, de %(start)s à %(end)s, à %(site)s"),
+                day=writer.day(window["starts_at"]), start=writer.clock(window["starts_at"]),
+                end=writer.clock(window["ends_at"]), site=names.get(site, site))))
+        return choices

@@ -1,0 +1,285 @@
+"""The one way to declare an HTTP endpoint of the gateway.
+
+    from services.gateway.routing import route, ADMIN, MANAGER, STAFF, RESIDENT, ANYONE
+
+    class BookingApi:
+        @route("POST", "/api/reservations", body=schemas.ReservationIn,
+               response=schemas.ReservationOut, status=201, allow=(STAFF,),
+               summary="Reserve equipment for a workshop", tag="reservations")
+        def reserve(self, request, who, body):
+            return self.booking.reserve(body)
+
+For each request the decorator, in this order:
+1. authenticates the bearer token or the session cookie into `who` (a Principal);
+   no valid token on a route not open to ANYONE → 401;
+2. refuses a role not in `allow` → 403;
+3. takes `acting_for=<resident id>` from the query string when staff act for a
+   resident of their partner at the desk (the actor becomes "staff:12 for
+   resident:7"; any other resident answers 404);
+4. loads `query` from the query string and `body` from the JSON body with their
+   marshmallow schemas (an unknown field → 400 naming it) and passes them as the
+   keyword arguments `query` and `body`; path parameters come as keyword arguments;
+5. records `who.actor` in the call's context, so every RPC carries it into the
+   services' events;
+6. dumps what the function returns with `response` (a dict or list is sent as
+   JSON; a werkzeug Response, for HTML, iCalendar or CSV, is sent as it is).
+Every exception becomes a problem+json response in problems.py. Each route is
+recorded in ROUTES, which the OpenAPI document is built from.
+"""
+import inspect
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from marshmallow import Schema
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Request, Response
+
+from services.gateway import auth, problems
+from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
+
+__all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
+
+log = logging.getLogger(__name__)
+
+# Open to everyone, signed in or not (`who.signed_in` tells which).
+ANYONE = "anyone"
+JSON = "application/json"
+# Ids are 32-bit integers in every service's tables.
+MAX_ID = 2 ** 31 - 1
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    name: str
+    allow: tuple
+    body: Schema | None = None
+    query: Schema | None = None
+    response: Schema | None = None
+    status: int = 200
+    summary: str | None = None
+    description: str | None = None
+    tag: str | None = None
+    # Content types of a successful answer other than JSON ("text/calendar", "text/html").
+    produces: tuple = ()
+    # Shown in the OpenAPI document; pages keep out of it.
+    documented: bool = True
+
+    @property
+    def public(self) -> bool:
+        return ANYONE in self.allow
+
+
+ROUTES: list[Route] = []
+
+
+def _schema(schema):
+    if schema is None or isinstance(schema, Schema):
+        return schema
+    return schema()
+
+
+def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, response=None,
+          status: int = 200, summary=None, tag=None, description=None, produces=(),
+          documented=True):
+    """Declare an endpoint (see the module's docstring)."""
+    allow = tuple(allow)
+    unknown_roles = set(allow) - {ADMIN, MANAGER, STAFF, RESIDENT, ANYONE}
+    if unknown_roles:
+        raise ValueError(f"unknown roles {unknown_roles} in allow= of {method} {path}")
+
+    def decorate(fn):
+        spec = Route(method=method.upper(), path=path, name=fn.__name__, allow=allow,
+                     body=_schema(body), query=_schema(query), response=_schema(response),
+                     status=status, summary=summary, tag=tag, produces=tuple(produces),
+                     description=description or inspect.cleandoc(fn.__doc__ or "") or None,
+                     documented=documented)
+        ROUTES.append(spec)
+
+        def endpoint(self, request, **path_values):
+            try:
+                return _serve(self, spec, fn, request, path_values)
+            except problems.EXPECTED as exc:  # answers, not failures: no stack trace in the log
+                return problems.response_for(exc)
+
+        endpoint.__name__ = fn.__name__
+        endpoint.__qualname__ = fn.__qualname__
+        endpoint.__doc__ = fn.__doc__
+        endpoint.route = spec
+        return RouteEntrypoint.decorator(spec.method, path, route=spec)(endpoint)
+
+    return decorate
+
+
+def _serve(service, spec: Route, fn, request, path_values):
+    who = authenticate(service, request, spec)
+    service.call_context.act_as(who.actor)
+    if "acting_for" in request.args:
+        who = _acting_for(service, who, request.args.get("acting_for"))
+        service.call_context.act_as(who.actor)
+    if any(isinstance(value, int) and value > MAX_ID for value in path_values.values()):
+        raise problems.Problem(404, "Not found")  # beyond any id the databases hold
+    kwargs = dict(path_values)
+    if spec.query is not None:
+        kwargs["query"] = load(spec.query, query_dict(request, exclude=("acting_for",)))
+    if spec.body is not None:
+        kwargs["body"] = load(spec.body, json_body(request))
+    result = fn(service, request, who, **kwargs)
+    return to_response(spec, result)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def authenticate(service, request, spec: Route) -> Principal:
+    secret = auth.token_from(request)
+    who = None
+    if secret:
+        with service.db.transaction() as tx:
+            who = auth.principal_for(tx.session, secret, now())
+    if who is None:
+        if spec.public:
+            return Principal()
+        raise problems.unauthorised()
+    require(spec.public or who.role in spec.allow, action=True)
+    return who
+
+
+def _acting_for(service, who: Principal, value) -> Principal:
+    """Staff act only for a resident of their partner (registered by it, or borrowing
+    from it); any other id answers 404, as if there were no such resident."""
+    require(who.role == STAFF, action=True)
+    try:
+        resident_id = int(value)
+    except (TypeError, ValueError):
+        raise problems.invalid({"acting_for": ["Not a valid integer."]}) from None
+    if not 0 < resident_id <= MAX_ID:
+        raise problems.Problem(404, "Not found")
+    partners = service.booking.resident_partners(resident_id)["partner_ids"]
+    require(who.partner_id in partners)
+    return replace(who, acting_for=resident_id)
+
+
+def query_dict(request, exclude=()) -> dict:
+    """The query string; a name given several times becomes a list."""
+    out = {}
+    for name in request.args:
+        if name in exclude:
+            continue
+        values = request.args.getlist(name)
+        out[name] = values[0] if len(values) == 1 else values
+    return out
+
+
+def json_body(request):
+    if not request.get_data():
+        return {}
+    if request.mimetype != JSON:
+        raise problems.invalid({"_schema": [f"send the body as {JSON}"]})
+    try:
+        return json.loads(request.get_data(as_text=True))
+    except ValueError:
+        raise problems.invalid({"_schema": ["the body is not valid JSON"]}) from None
+
+
+def load(schema: Schema, payload) -> dict:
+    from marshmallow import ValidationError
+
+    if not isinstance(payload, dict):
+        raise problems.invalid({"_schema": ["expected a JSON object"]})
+    try:
+        return schema.load(payload)
+    except ValidationError as error:
+        raise problems.invalid(error.normalized_messages()) from None
+
+
+def json_response(payload, status: int = 200, headers=None) -> Response:
+    return Response(json.dumps(payload, default=str, ensure_ascii=False), status=status,
+                    headers=headers, content_type=JSON)
+
+
+def to_response(spec: Route, result) -> Response:
+    if isinstance(result, Response):
+        return result
+    if spec.status == 204 or (result is None and spec.response is None):
+        return Response(status=204)
+    if spec.response is not None:
+        result = spec.response.dump(result)
+    return json_response(result, spec.status)
+
+
+# --- nameko plumbing -----------------------------------------------------------------
+
+class CallContext(DependencyProvider):
+    """Lets a route put the actor in the worker's context data, which nameko copies
+    into the headers of every RPC the worker makes (partanum.dependencies reads it
+    on the other side). `worker_ctx.context_data` is a copy: the entry goes in
+    `worker_ctx.data`."""
+
+    def get_dependency(self, worker_ctx):
+        return _CallContext(worker_ctx)
+
+
+class _CallContext:
+    def __init__(self, worker_ctx):
+        self._worker_ctx = worker_ctx
+
+    def act_as(self, actor: str) -> None:
+        self._worker_ctx.data["actor"] = actor
+
+
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering problem+json for unknown paths and methods too."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            if exc.code < 400:  # a redirect (a missing trailing slash): as werkzeug says
+                return exc(environ, start_response)
+            response = problems.response_for(exc)
+            if getattr(exc, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+        except Exception as exc:  # noqa: BLE001 -- never a stack trace to the client
+            response = problems.response_for(exc)
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        app = ProblemWsgiApp(self)
+        # Behind N reverse proxies (TLS), the client's address is the one the
+        # nearest proxy appended to X-Forwarded-For: the rate limits count it.
+        proxies = int(self.container.config.get("TRUSTED_PROXIES", 0))
+        return ProxyFix(app, x_for=proxies, x_proto=proxies) if proxies else app
+
+
+class RouteEntrypoint(HttpRequestHandler):
+    """nameko's http entrypoint carrying its Route, answering problems for errors."""
+
+    server = ProblemWebServer()
+
+    def __init__(self, method, url, route: Route = None, **kwargs):
+        kwargs.setdefault("expected_exceptions", problems.EXPECTED)
+        super().__init__(method, url, **kwargs)
+        self.route = route
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        return to_response(self.route, result)
+
+    def response_from_exception(self, exc):
+        return problems.response_for(exc)

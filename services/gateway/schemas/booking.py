@@ -1,0 +1,260 @@
+"""Reservations, availability, sharing, residents, loans and waiting lists."""
+from marshmallow import Schema, fields, validate
+
+from services.booking import schemas as booking
+from services.gateway.schemas.common import (
+    Input, ListOrCsvQuery, PageQuery, day, ident, moment, number, page_schema, text, texts,
+)
+
+_OWN_PARTNER = {"description": "staff reserve for their own partner: leave it out"}
+
+# --- requests --------------------------------------------------------------------------
+
+
+class ReservationRequest(booking.ReservationIn):
+    partner_id = fields.Integer(strict=True, metadata=_OWN_PARTNER)
+
+
+class WeeklyReservationRequest(booking.WeeklyReservationIn):
+    partner_id = fields.Integer(strict=True, metadata=_OWN_PARTNER)
+
+
+class SharingRuleRequest(booking.SharingRuleIn):
+    partner_id = fields.Integer(strict=True, metadata=_OWN_PARTNER)
+
+
+class ResidentRequest(booking.ResidentIn):
+    registered_by_partner_id = fields.Integer(strict=True, metadata={
+        "description": "the partner of the staff who register them"})
+
+
+class WaitingListJoinRequest(booking.WaitingListJoinIn):
+    resident_id = fields.Integer(strict=True, metadata={
+        "description": "a resident joins for themself: leave it out"})
+
+
+class ShareableIn(Input):
+    shareable = fields.Boolean(required=True)
+
+
+ResidentUpdate = booking.ResidentUpdate
+CheckOutIn = booking.CheckOutIn
+CheckInIn = booking.CheckInIn
+CategoryPolicyIn = booking.CategoryPolicyIn
+CancelSeriesIn = booking.CancelSeriesIn
+
+
+class AvailabilityQuery(Input):
+    category_id = ident(required=True)
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    partner_id = ident(metadata={"description": "managers: as that partner sees it; "
+                                                        "staff always see their own partner's view"})
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class WaitingListQuery(Input):
+    category_id = ident(required=True)
+    site = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ReservationQuery(ListOrCsvQuery):
+    partner_id = ident()
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    status = fields.String(validate=validate.OneOf(booking.RESERVATION_STATUSES))
+    series_id = ident()
+    ends_after = fields.AwareDateTime()
+    starts_before = fields.AwareDateTime()
+
+
+class LoanQuery(ListOrCsvQuery):
+    partner_id = ident()
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    resident_id = ident()
+    asset_tag = fields.String(validate=booking.ASSET_TAG)
+    status = fields.String(validate=validate.OneOf(booking.LOAN_STATUSES))
+    overdue = fields.Boolean(metadata={"description": "true: still out after the due date"})
+    due_after = fields.AwareDateTime()
+    due_before = fields.AwareDateTime()
+
+
+class ResidentQuery(PageQuery):
+    partner_id = ident()
+    search = fields.String(validate=validate.Length(min=1, max=100),
+                           metadata={"description": "part of the name, or the whole card number"})
+
+
+class WaitingEntryQuery(PageQuery):
+    partner_id = ident()
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    resident_id = ident()
+    category_id = ident()
+    status = fields.String(validate=validate.OneOf(booking.WAITING_STATUSES))
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+class Reservation(Schema):
+    id = fields.Integer()
+    partner_id = number(description="the partner that reserved")
+    site_id = number()
+    starts_at = moment()
+    ends_at = moment()
+    status = text(enum=list(booking.RESERVATION_STATUSES))
+    series_id = number()
+    picked_up_at = moment()
+    returned_at = moment()
+    attention = text(description="why staff should look at it (an item withdrawn…)")
+    note = text()
+    asset_tags = texts()
+
+
+ReservationPage = page_schema(Reservation, "ReservationPage")
+
+
+class SiteAvailability(Schema):
+    site = text()
+    free = number()
+    reservable = number(description="what one reservation may take of it (owners' caps)")
+    asset_tags = texts()
+
+
+class Availability(Schema):
+    free = number()
+    asset_tags = texts()
+    sites = fields.List(fields.Nested(SiteAvailability))
+
+
+class Series(Schema):
+    id = fields.Integer()
+    partner_id = number()
+    site_id = number()
+    weekday = number(description="0 is Monday")
+    first_day = day()
+    last_day = day()
+    cancelled_at = moment()
+
+
+class SkippedWeek(Schema):
+    date = day()
+    starts_at = moment()
+    ends_at = moment()
+    reason = text()
+
+
+class WeeklyReservation(Schema):
+    series = fields.Nested(Series)
+    reservations = fields.List(fields.Nested(Reservation))
+    skipped = fields.List(fields.Nested(SkippedWeek))
+
+
+class SeriesCancelled(Schema):
+    series = fields.Nested(Series)
+    cancelled = fields.List(fields.Integer(), metadata={"description": "the reservations' ids"})
+
+
+class SharingRule(Schema):
+    partner_id = number()
+    category_id = number()
+    shared = fields.Boolean()
+    max_per_reservation = number()
+
+
+class ItemShareable(Schema):
+    asset_tag = text()
+    shareable = fields.Boolean()
+
+
+class CategoryPolicy(Schema):
+    category_id = number()
+    loan_days = number()
+    max_renewals = number()
+
+
+class ResidentRecord(Schema):
+    """A resident as managers read them: no phone, email or card number."""
+
+    id = fields.Integer()
+    display_name = text()
+    language = text()
+    channel = text()
+    consent_at = moment()
+    registered_by_partner_id = number()
+    created_at = moment()
+
+
+class Resident(ResidentRecord):
+    """A resident with their contact details: for the staff of a partner they belong
+    to (registered there, or borrowing there) and for themself."""
+
+    phone = text()
+    email = text()
+    card_number = text()
+
+
+ResidentPage = page_schema(Resident, "ResidentPage")
+
+
+class ErasedResident(Schema):
+    id = fields.Integer()
+    display_name = text()
+    phone = text()
+    email = text()
+    card_number = text()
+    erased_at = moment()
+
+
+class ResidentExport(Schema):
+    exported_at = moment()
+    resident = fields.Dict()
+    loans = fields.List(fields.Dict())
+    waiting_entries = fields.List(fields.Dict())
+
+
+class Loan(Schema):
+    id = fields.Integer()
+    item_id = number()
+    asset_tag = text()
+    resident_id = number(description="null once the loan is anonymised")
+    reservation_id = number()
+    partner_id = number(description="the partner whose desk lent it")
+    site_id = number()
+    return_site_id = number()
+    checked_out_at = moment()
+    due_at = moment()
+    returned_at = moment()
+    status = text(enum=list(booking.LOAN_STATUSES))
+    renewals = number()
+    accessories_out = texts()
+    accessories_in = texts()
+    missing_accessories = texts()
+    condition_in = text()
+    overdue_since = moment()
+    override_reason = text()
+
+
+LoanPage = page_schema(Loan, "LoanPage")
+
+
+class WaitingEntry(Schema):
+    id = fields.Integer()
+    resident_id = number()
+    category_id = number()
+    site_id = number()
+    created_at = moment()
+    status = text(enum=list(booking.WAITING_STATUSES))
+    held_item_id = number()
+    hold_expires_at = moment()
+    position = number(description="1 is offered the next device; null unless waiting")
+
+
+WaitingEntryPage = page_schema(WaitingEntry, "WaitingEntryPage")
+
+
+class WaitingLine(Schema):
+    category_id = number()
+    site_id = number()
+    held = number()
+    waiting = number()
+    entries = fields.List(fields.Nested(WaitingEntry))

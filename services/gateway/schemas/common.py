@@ -1,0 +1,67 @@
+"""Building blocks: answer fields, pages, and query-string filters."""
+from marshmallow import RAISE, Schema, fields, validate
+
+from services.gateway.routing import MAX_ID
+
+# Every list answer: {"items": [...], "total": 120, "limit": 50, "offset": 0}
+MAX_LIMIT = 1000
+
+
+class Input(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def ident(**kwargs):
+    """An id in a query string."""
+    return fields.Integer(validate=validate.Range(min=0, max=MAX_ID), **kwargs)
+
+
+def text(**metadata):
+    return fields.String(allow_none=True, metadata=metadata)
+
+
+def number(**metadata):
+    return fields.Integer(allow_none=True, metadata=metadata)
+
+
+def moment(**metadata):
+    """An aware time as the services send it: ISO 8601 with its offset."""
+    return fields.String(allow_none=True, metadata={"format": "date-time", **metadata})
+
+
+def day(**metadata):
+    return fields.String(allow_none=True, metadata={"format": "date", **metadata})
+
+
+def texts(**metadata):
+    return fields.List(fields.String(), allow_none=True, metadata=metadata)
+
+
+class PageQuery(Input):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ListOrCsvQuery(PageQuery):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "csv: the whole filtered list as a "
+                                                    "spreadsheet file, without paging"})
+
+
+def page_schema(item_schema, name: str):
+    """The schema of a page of `item_schema`, named `name` in the document."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "total": fields.Integer(metadata={"description": "how many match, on every page"}),
+        "limit": fields.Integer(),
+        "offset": fields.Integer(),
+        "__doc__": f"One page of {item_schema.__name__} records.",
+    })
+
+
+def one_page(rows: list, query: dict) -> dict:
+    """A page cut from a whole list (for the services that answer whole lists)."""
+    start, limit = query["offset"], query["limit"]
+    return {"items": rows[start:start + limit], "total": len(rows), "limit": limit,
+            "offset": start}

@@ -1,0 +1,130 @@
+"""Partners, sites, categories, items and kits."""
+import copy
+
+from marshmallow import Schema, fields, validate
+
+from services.gateway.schemas.common import (
+    Input, ListOrCsvQuery, day, moment, number, page_schema, text, texts,
+)
+from services.inventory import schemas as inventory
+from services.inventory.domain import Status
+
+# Requests, as the inventory itself checks them.
+PartnerIn = inventory.PartnerIn
+SiteIn = inventory.SiteIn
+HoursIn = inventory.HoursIn
+ClosureIn = inventory.ClosureIn
+CategoryIn = inventory.CategoryIn
+
+
+def _with_plain_minimum(field):
+    """The same field, documented with an integer minimum: apispec writes a Decimal
+    field's Range as a Decimal, which the JSON document cannot hold."""
+    field = copy.copy(field)
+    field.metadata = {**field.metadata, "minimum": 0}
+    return field
+
+
+class ItemIn(inventory.ItemIn):
+    purchase_cost = _with_plain_minimum(inventory.ItemIn._declared_fields["purchase_cost"])
+
+
+class ItemUpdate(inventory.ItemUpdate):
+    purchase_cost = _with_plain_minimum(inventory.ItemUpdate._declared_fields["purchase_cost"])
+
+StatusChangeIn = inventory.StatusChangeIn
+WipeIn = inventory.WipeIn
+TransferIn = inventory.TransferIn
+KitIn = inventory.KitIn
+LabelsIn = inventory.LabelsIn
+
+
+class ItemQuery(ListOrCsvQuery):
+    category = fields.String(validate=inventory.CODE)
+    owner = fields.String(validate=inventory.CODE)
+    site = fields.String(validate=inventory.CODE)
+    status = fields.String(validate=validate.OneOf([status.value for status in Status]))
+
+
+class ImportIn(Input):
+    """A partner's fleet as CSV text (see the inventory's csv_io for the columns)."""
+
+    partner = fields.String(validate=inventory.CODE, metadata={
+        "description": "the partner imported for: staff import for their own"})
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=5_000_000))
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+class Partner(Schema):
+    id = fields.Integer()
+    code = text()
+    name = text()
+
+
+class Closure(Schema):
+    id = fields.Integer()
+    starts_on = day()
+    ends_on = day()
+    reason = text()
+
+
+class Site(Schema):
+    id = fields.Integer()
+    code = text()
+    name = text()
+    partner = text(description="the code of the partner that runs it")
+    address = text()
+    opening_hours = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.String())),
+                                metadata={"example": {"monday": [["13:30", "18:30"]]}})
+    closures = fields.List(fields.Nested(Closure))
+
+
+class Category(Schema):
+    id = fields.Integer()
+    code = text()
+    name = text()
+
+
+class Item(Schema):
+    id = fields.Integer()
+    asset_tag = text(example="JV-TAB-001")
+    serial_number = text()
+    make = text()
+    model = text()
+    category = text()
+    owner = text(description="the owning partner's code")
+    home_site = text()
+    current_site = text()
+    accessories = texts()
+    condition = text()
+    status = text()
+    notes = text()
+    purchase_date = day()
+    purchase_cost = text(example="249.90")
+
+
+ItemPage = page_schema(Item, "ItemPage")
+
+
+class Kit(Schema):
+    id = fields.Integer()
+    code = text()
+    name = text()
+    asset_tags = texts()
+
+
+class HistoryEntry(Schema):
+    at = moment()
+    actor = text(example="staff:12")
+    change = text()
+    before = text()
+    after = text()
+    reason = text()
+
+
+class ImportReport(Schema):
+    created = number()
+    updated = number()
+    unchanged = number()

@@ -1,0 +1,565 @@
+"""The authorisation matrix: every role against every registered route, on objects it
+owns and objects it does not, over HTTP against the whole running system.
+
+Five callers: nobody, the city's administrator, a manager, a member of staff of
+Centre Jean Vilar, and Amina, a resident registered there. Centre Jean Vilar's
+objects (and Amina's) are "own"; Espace Mistral's (and Yusuf's, a resident of
+Mistral who borrows there) are "other"; "missing" ones do not exist.
+
+- A role a route does not allow gets 401 (nobody) or 403, as a bare problem.
+- An object of the other side is answered exactly as a missing one: 404, same
+  problem, no data; a write to it changes nothing. Objects everyone may read
+  (sites, partners) are refused with 403 when someone may not change them.
+- Own objects are served; managers and the administrator read both sides.
+- Lists hold nothing of the other side, whatever filter is asked for, and show
+  managers no resident's contact details.
+
+MATRIX names what every route deals with. It is checked against the registry
+of routes, so a new route without its line here fails
+`test_every_registered_route_is_in_the_matrix`. Writes on own objects are the
+journeys' business (test_gateway_journeys.py), not this module's.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from services.gateway.routing import ANYONE, ROUTES
+from services.gateway.service import Service  # noqa: F401 -- registers every route
+from tests.e2e.gateway_system import local_window
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
+ROLES = ("nobody", "admin", "manager", "staff", "resident")
+EMAILS = {"admin": "admin@angers.test", "manager": "manager@angers.test",
+          "staff": "staff@jean-vilar.test"}
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors", "code", "details"}
+MISSING_ID = 987654
+MISSING_TAG = "ZZ-NONE-999"
+
+
+# --- what each route deals with ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gated:
+    """Nothing in it belongs to a partner or a resident: only the role gate applies
+    (accounts, the network's shape, the caller's own session)."""
+
+
+@dataclass(frozen=True)
+class Open:
+    """Anyone may call it, signed in or not (sign-in, the API's documents)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A web page. `signed_in`: nobody is sent to sign in, and gets no data."""
+    signed_in: bool = True
+
+
+@dataclass(frozen=True)
+class Object:
+    """A route about one object named in its path. `path(objects, side)` gives the
+    path values for the "own", "other" and "missing" object; `body(objects, side)`
+    a valid body, so that the refusal is about the object and not the input."""
+    path: Callable
+    body: Callable | None = None
+    query: Callable | None = None
+    # Everyone may read it (a site, a partner): refused with 403, not hidden.
+    public: bool = False
+    # Staff do it only acting for the resident at the desk (?acting_for=).
+    acting: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    """A write naming its objects in the body. `other(objects)` is a valid body that
+    would act for the other side: refused with 403 or 404, and nothing done."""
+    other: Callable
+    expect: tuple = (403, 404)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list (or a feed, a file). `queries(objects)`: query strings to try, including
+    ones that ask for the other side's records."""
+    queries: Callable = lambda objects: [{}]
+
+
+def tag(kind):
+    """Path values naming an item of each side."""
+    def path(o, side):
+        return {"asset_tag": {"own": f"JV-{kind}", "other": f"MI-{kind}", "missing": MISSING_TAG}[side]}
+    return path
+
+
+def object_id(name, key):
+    def path(o, side):
+        return {key: MISSING_ID if side == "missing" else o.ids[name][side]}
+    return path
+
+
+def partner_id(o, side):
+    return {"partner_id": MISSING_ID if side == "missing" else o.partner[side]}
+
+
+def site_code(o, side):
+    return {"site_code": {"own": "jean-vilar", "other": "mistral", "missing": "nowhere"}[side]}
+
+
+def card(o, side):
+    return {"card_number": {"own": o.card["own"], "other": o.card["other"], "missing": "RS-NONE"}[side]}
+
+
+def in_a_month(o, side=None):
+    return local_window(days_ahead=30, hour=10, hours=2)
+
+
+MATRIX = {
+    # sign-in and the caller's own session
+    "POST /api/sign-in": Open(),
+    "POST /api/residents/sign-in": Open(),
+    "POST /api/residents/sign-in/verify": Open(),
+    "POST /api/sign-out": Gated(),
+    "GET /api/me": Gated(),
+    "POST /api/me/password": Gated(),  # the caller's own account, by its token
+    "GET /openapi.json": Open(),
+    "GET /docs": Open(),
+    # the city's administration
+    "GET /api/accounts": Gated(),
+    "POST /api/accounts": Gated(),
+    "GET /api/accounts/<int:account_id>": Gated(),
+    "PATCH /api/accounts/<int:account_id>": Gated(),
+    "DELETE /api/accounts/<int:account_id>": Gated(),
+    "POST /api/partners": Gated(),
+    "POST /api/sites": Gated(),
+    "POST /api/categories": Gated(),
+    "PUT /api/categories/<int:category_id>/loan-policy": Gated(),
+    "GET /api/partners": Gated(),
+    "GET /api/sites": Gated(),
+    "GET /api/categories": Gated(),
+    "GET /api/sites/<site_code>": Object(site_code, public=True),
+    "PUT /api/sites/<site_code>/opening-hours": Object(
+        site_code, public=True,
+        body=lambda o, side: {"opening_hours": {"monday": [["09:00", "12:00"]]}}),
+    "POST /api/sites/<site_code>/closures": Object(
+        site_code, public=True,
+        body=lambda o, side: {"starts_on": "2030-08-01", "ends_on": "2030-08-15",
+                              "reason": "congés"}),
+    # inventory
+    "GET /api/items": Listing(lambda o: [{}, {"owner": "mistral"}, {"site": "mistral"},
+                                         {"format": "csv"}]),
+    "GET /api/items/<asset_tag>": Object(tag("TAB-003")),
+    "GET /api/items/<asset_tag>/history": Object(tag("TAB-003")),
+    "POST /api/items": Action(lambda o: {
+        "asset_tag": "MI-TAB-099", "make": "Samsung", "model": "Tab", "category": "tablet",
+        "owner": "mistral", "home_site": "mistral"}),
+    "PATCH /api/items/<asset_tag>": Object(tag("TAB-003"), body=lambda o, side: {"notes": "mine now"}),
+    "POST /api/items/<asset_tag>/status": Object(
+        tag("TAB-003"), body=lambda o, side: {"status": "in_maintenance", "reason": "écran cassé"}),
+    "POST /api/items/<asset_tag>/wipe": Object(tag("TAB-003"), body=lambda o, side: {}),
+    "POST /api/items/<asset_tag>/transfer": Object(
+        tag("TAB-003"), body=lambda o, side: {"to_site": "jean-vilar", "reason": "prêt"}),
+    "PUT /api/items/<asset_tag>/shareable": Object(tag("TAB-003"),
+                                                   body=lambda o, side: {"shareable": False}),
+    "POST /api/items/import": Action(lambda o: {
+        "partner": "mistral",
+        "csv": "asset_tag,make,model,category,owner,home_site\n"
+               "MI-TAB-098,Samsung,Tab,tablet,mistral,mistral\n"}),
+    "POST /api/items/labels": Action(lambda o: {"asset_tags": ["MI-TAB-003"]}),
+    "GET /api/kits": Listing(),
+    "POST /api/kits": Action(lambda o: {"code": "mi-kit", "name": "Kit Mistral",
+                                        "asset_tags": ["MI-TAB-003"]}),
+    # reservations and sharing
+    "GET /api/availability": Gated(),  # what may be reserved: others' shared devices, by design
+    "POST /api/reservations": Action(lambda o: {
+        "partner_id": o.partner["other"], "site": "mistral", "category_id": o.tablet,
+        "quantity": 1, **in_a_month(o)}),
+    "GET /api/reservations": Listing(lambda o: [
+        {}, {"partner_id": o.partner["other"]}, {"site": "mistral"}, {"format": "csv"}]),
+    "GET /api/reservations/<int:reservation_id>": Object(object_id("reservation", "reservation_id")),
+    "POST /api/reservations/<int:reservation_id>/cancel": Object(
+        object_id("reservation", "reservation_id")),
+    "POST /api/reservations/<int:reservation_id>/pick-up": Object(
+        object_id("reservation", "reservation_id")),
+    "POST /api/reservations/<int:reservation_id>/return": Object(
+        object_id("reservation", "reservation_id")),
+    "POST /api/reservation-series": Action(lambda o: {
+        "partner_id": o.partner["other"], "site": "mistral", "category_id": o.tablet,
+        "quantity": 1, "until": "2030-01-01", **local_window(days_ahead=60, hour=10, hours=2)}),
+    "POST /api/reservation-series/<int:series_id>/cancel": Object(
+        object_id("series", "series_id"), body=lambda o, side: {}),
+    "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"],
+                                                "shared": False}),
+    "GET /api/partners/<int:partner_id>/reservations.ics": Object(partner_id),
+    "GET /api/sites/<site_code>/desk.ics": Object(site_code),
+    # residents
+    "POST /api/residents": Action(lambda o: {
+        "display_name": "Quelqu'un", "consent": True, "channel": "email",
+        "email": "quelquun@residents.test", "registered_by_partner_id": o.partner["other"]}),
+    "GET /api/residents": Listing(lambda o: [{}, {"partner_id": o.partner["other"]},
+                                             {"search": "Yusuf"}, {"search": o.card["other"]}]),
+    "GET /api/residents/<int:resident_id>": Object(object_id("resident", "resident_id")),
+    "GET /api/residents/by-card/<card_number>": Object(card),
+    "PATCH /api/residents/<int:resident_id>": Object(
+        object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}),
+    "GET /api/residents/<int:resident_id>/export": Object(object_id("resident", "resident_id"),
+                                                          acting=True),
+    "POST /api/residents/<int:resident_id>/erase": Object(object_id("resident", "resident_id"),
+                                                          acting=True),
+    # loans
+    "POST /api/loans": Action(lambda o: {"asset_tag": "MI-LAP-002", "site": "mistral",
+                                         "resident_id": o.ids["resident"]["other"]}),
+    "GET /api/loans": Listing(lambda o: [
+        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]},
+        {"site": "mistral"}, {"asset_tag": "MI-LAP-001"}, {"format": "csv"}]),
+    "GET /api/loans/<int:loan_id>": Object(object_id("loan", "loan_id")),
+    "POST /api/loans/<int:loan_id>/renew": Object(object_id("loan", "loan_id")),
+    "POST /api/loans/<int:loan_id>/lost": Object(object_id("loan", "loan_id")),
+    "POST /api/check-ins": Action(lambda o: {"asset_tag": "MI-LAP-001", "condition": "good"}),
+    # waiting lists
+    "POST /api/waiting-entries": Action(lambda o: {
+        "category_id": o.laptop, "site": "mistral", "resident_id": o.ids["resident"]["other"]}),
+    "GET /api/waiting-entries": Listing(lambda o: [
+        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]}]),
+    "POST /api/waiting-entries/<int:entry_id>/leave": Object(object_id("entry", "entry_id")),
+    "GET /api/waiting-lists": Object(
+        lambda o, side: {}, query=lambda o, side: {
+            "category_id": o.laptop,
+            "site": {"own": "jean-vilar", "other": "mistral", "missing": "nowhere"}[side]}),
+    # notifications
+    "GET /api/delivery-log": Listing(lambda o: [
+        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]}]),
+    "GET /api/partners/<int:partner_id>/notices": Object(partner_id),
+    "POST /api/notices/<int:notice_id>/done": Object(object_id("notice", "notice_id")),
+    "PUT /api/partners/<int:partner_id>/contact": Object(
+        partner_id, public=True, body=lambda o, side: {"email": "accueil@example.org"}),
+    # web pages
+    "GET /sign-in": Page(signed_in=False),
+    "POST /sign-in": Page(signed_in=False),
+    "POST /sign-out": Page(signed_in=False),
+    "GET /resident/sign-in": Page(signed_in=False),
+    "POST /resident/sign-in": Page(signed_in=False),
+    "GET /resident/sign-in/code": Page(signed_in=False),
+    "POST /resident/sign-in/code": Page(signed_in=False),
+    "GET /pages/pages.css": Page(signed_in=False),
+    "GET /": Page(signed_in=False),
+    "GET /my-loans": Page(),
+    "POST /my-loans/<int:loan_id>/renew": Page(),
+    "GET /desk": Page(),
+    "POST /desk/check-out": Page(),
+    "POST /desk/check-in": Page(),
+    "GET /reserve": Page(),
+    "POST /reserve": Page(),
+}
+
+
+def key(route) -> str:
+    return f"{route.method} {route.path}"
+
+
+ROUTE_BY_KEY = {key(route): route for route in ROUTES}
+
+
+def allowed(route, role) -> bool:
+    return ANYONE in route.allow or role in route.allow
+
+
+def url(route, values) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route.path)
+
+
+def dummy_values(route) -> dict:
+    """Any path values will do where the role gate refuses before anything is read."""
+    return {name: (1 if converter == "int" else "X")
+            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route.path)}
+
+
+def cases(kind, roles=ROLES):
+    """(route, role) for the routes of this kind, for each of `roles` the route allows."""
+    return [pytest.param(route_key, role, id=f"{route_key} as {role}")
+            for route_key, entry in MATRIX.items() if isinstance(entry, kind)
+            and route_key in ROUTE_BY_KEY for role in roles
+            if allowed(ROUTE_BY_KEY[route_key], role)]
+
+
+# --- the people and their objects --------------------------------------------------------
+
+
+@dataclass
+class Objects:
+    partner: dict  # side -> partner id
+    tablet: int
+    laptop: int
+    ids: dict  # kind -> {"own": id, "other": id}
+    card: dict
+    markers: dict  # role -> strings that must never reach that role in a list
+    before: dict = field(default_factory=dict)  # the other side's objects, as a manager read them
+
+
+@pytest.fixture(scope="module")
+def callers(system):
+    people = {"nobody": system.client(), "resident": system.resident_session(
+        system.world.residents["jean-vilar"])}
+    people.update({role: system.sign_in(email) for role, email in EMAILS.items()})
+    people["staff-mistral"] = system.sign_in("staff@mistral.test")
+    return people
+
+
+@pytest.fixture(scope="module")
+def objects(system, callers):
+    """A reservation, a weekly series, a loan, a place in line and a desk notice on
+    each side."""
+    world = system.world
+    amina, yusuf = world.residents["jean-vilar"], world.residents["mistral"]
+    tablet, laptop = world.categories["tablet"], world.categories["laptop"]
+    ids = {"resident": {"own": amina["id"], "other": yusuf["id"]}, "reservation": {},
+           "series": {}, "loan": {}, "entry": {}, "notice": {}}
+    for side, staff, site in (("own", callers["staff"], "jean-vilar"),
+                              ("other", callers["staff-mistral"], "mistral")):
+        prefix = "JV" if side == "own" else "MI"
+        resident = amina if side == "own" else yusuf
+        ids["reservation"][side] = created(staff.post("/api/reservations", json={
+            "site": site, "category_id": tablet, "quantity": 1,
+            **local_window(days_ahead=20, hour=14, hours=2)}))["id"]
+        ids["series"][side] = created(staff.post("/api/reservation-series", json={
+            "site": site, "category_id": tablet, "quantity": 1,
+            "until": local_window(days_ahead=45, hour=9, hours=1)["starts_at"][:10],
+            **local_window(days_ahead=30, hour=16, hours=2)}))["series"]["id"]
+        ids["loan"][side] = created(staff.post("/api/loans", json={
+            "asset_tag": f"{prefix}-LAP-001", "site": site, "resident_id": resident["id"],
+            "accessories": ["chargeur"]}))["id"]
+        ids["entry"][side] = created(staff.post("/api/waiting-entries", json={
+            "category_id": laptop, "site": site, "resident_id": resident["id"]}))["id"]
+        # Each reservation is announced to its partner's desk as a notice.
+        notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
+        ids["notice"][side] = wait_until(lambda: staff.get(notices).json()["items"], timeout=30,
+                                         what=f"a notice at {site}'s desk")[0]["id"]
+    objects = Objects(
+        partner={"own": world.jean_vilar.id, "other": world.mistral.id}, tablet=tablet,
+        laptop=laptop, ids=ids, card={"own": amina["card_number"], "other": yusuf["card_number"]},
+        markers={})
+    yusuf_says = [yusuf["display_name"], yusuf["email"], yusuf["card_number"], "MI-LAP-001"]
+    objects.markers = {
+        "staff": yusuf_says + ["MI-TAB", "MI-LAP"],
+        "resident": yusuf_says + ["MI-TAB", "MI-LAP", "JV-TAB"],
+        "manager": [amina["email"], yusuf["email"], amina["card_number"], yusuf["card_number"]],
+        "admin": [],
+    }
+    objects.before = the_other_side(callers["manager"], objects)
+    return objects
+
+
+def created(response) -> dict:
+    assert response.status_code == 201, (response.request.url, response.status_code, response.text)
+    return response.json()
+
+
+def the_other_side(manager, o: Objects) -> dict:
+    """The other side's objects as a manager reads them."""
+    paths = [f"/api/reservations/{o.ids['reservation']['other']}",
+             f"/api/loans/{o.ids['loan']['other']}", "/api/items/MI-TAB-003",
+             f"/api/residents/{o.ids['resident']['other']}",
+             f"/api/reservations?series_id={o.ids['series']['other']}",
+             f"/api/waiting-entries?resident_id={o.ids['resident']['other']}",
+             "/api/sites/mistral",
+             f"/api/partners/{o.partner['other']}/notices?include_done=true"]
+    return {path: manager.get(path).json() for path in paths}
+
+
+def send(client, route, values, body=None, query=None):
+    kwargs = {}
+    if body is not None:
+        kwargs["json"] = body
+    return client.request(route.method, url(route, values), params=query, allow_redirects=False,
+                          **kwargs)
+
+
+def assert_bare_problem(response, status):
+    assert response.status_code == status, (response.request.method, response.request.url,
+                                            response.status_code, response.text[:500])
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert set(response.json()) <= PROBLEM_KEYS
+
+
+# --- the matrix ---------------------------------------------------------------------------
+
+
+def test_every_registered_route_is_in_the_matrix():
+    registered = set(ROUTE_BY_KEY)
+
+    assert registered - set(MATRIX) == set(), "routes without a line in MATRIX"
+    assert set(MATRIX) - registered == set(), "lines of MATRIX for routes that are gone"
+
+
+@pytest.mark.parametrize("route_key, role", [
+    pytest.param(k, role, id=f"{k} as {role}") for k, route in ROUTE_BY_KEY.items()
+    for role in ROLES if not allowed(route, role)])
+def test_a_role_a_route_does_not_allow_is_refused_before_anything_is_read(
+    route_key, role, callers
+):
+    route = ROUTE_BY_KEY[route_key]
+
+    response = send(callers[role], route, dummy_values(route))
+
+    assert_bare_problem(response, 401 if role == "nobody" else 403)
+
+
+@pytest.mark.parametrize("route_key, role", cases(Object, roles=("staff", "resident")))
+def test_the_other_sides_object_is_answered_exactly_as_a_missing_one(
+    route_key, role, callers, objects
+):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+    client = callers[role]
+
+    def ask(side):
+        values = entry.path(objects, side)
+        body = entry.body(objects, side) if entry.body else None
+        return values, send(client, route, values, body, query_for(entry, objects, side, role))
+
+    other_values, other = ask("other")
+    if entry.public:  # seen by everyone, changed by its own
+        if route.method == "GET":
+            assert other.status_code == 200, other.text[:300]
+        else:
+            assert_bare_problem(other, 403)
+        return
+    if route_key == "GET /api/residents/by-card/<card_number>":
+        # Holding the card, the resident stands at the desk: any partner's staff learn
+        # their id to lend to them, and nothing else.
+        assert other.status_code == 200 and set(other.json()) == {"id"}, other.text
+        return
+    missing_values, missing = ask("missing")
+    assert_bare_problem(other, 404)
+    assert_bare_problem(missing, 404)
+    assert same_problem(other, other_values) == same_problem(missing, missing_values)
+
+
+def query_for(entry: Object, o: Objects, side: str, role: str) -> dict | None:
+    query = entry.query(o, side) if entry.query else {}
+    if entry.acting and role == "staff":
+        query["acting_for"] = entry.path(o, side)["resident_id"]
+    return query or None
+
+
+def same_problem(response, values) -> dict:
+    """The problem with the object's name or number taken out of its text."""
+    text = json.dumps({k: v for k, v in response.json().items() if k != "instance"})
+    for value in values.values():
+        text = text.replace(str(value), "…")
+    return json.loads(text)
+
+
+READS = [case for case in cases(Object) if case.values[0].startswith("GET ")]
+
+
+@pytest.mark.parametrize("route_key, role", READS)
+def test_own_objects_are_read_and_managers_read_both_sides(route_key, role, callers, objects):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+    sides = ("own", "other") if role in ("admin", "manager") else ("own",)
+    for side in sides:
+        query = query_for(entry, objects, side, role)
+        response = send(callers[role], route, entry.path(objects, side), query=query)
+        assert response.status_code == 200, (route_key, role, side, response.text[:300])
+
+
+@pytest.mark.parametrize("route_key, role", cases(Listing, roles=("admin", "manager", "staff",
+                                                                  "resident")))
+def test_lists_hold_nothing_of_the_other_side_whatever_is_asked(route_key, role, callers, objects):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+    for query in entry.queries(objects):
+        response = send(callers[role], route, {}, query=query)
+        assert response.status_code == 200, (route_key, role, query, response.text[:300])
+        leaked = [marker for marker in objects.markers[role] if marker in response.text]
+        assert leaked == [], f"{route_key}?{query} as {role} shows {leaked}"
+        if response.headers["Content-Type"].startswith("application/json"):
+            assert_no_record_of_the_other_side(response.json(), role, objects, route_key, query)
+
+
+def assert_no_record_of_the_other_side(page, role, o: Objects, route_key, query):
+    if role not in ("staff", "resident"):
+        return
+    other = {"partner_id": o.partner["other"], "resident_id": o.ids["resident"]["other"],
+             "registered_by_partner_id": o.partner["other"]}
+    for record in page if isinstance(page, list) else page.get("items", []):
+        for name, value in other.items():
+            assert record.get(name) != value, f"{route_key}?{query} as {role}: {record}"
+        if "resident" in route_key:
+            assert record.get("id") != o.ids["resident"]["other"], record
+
+
+@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items() if isinstance(e, Action)
+                                       and k in ROUTE_BY_KEY])
+def test_staff_cannot_act_for_another_partner(route_key, callers, objects):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+
+    response = send(callers["staff"], route, {}, body=entry.other(objects))
+
+    assert response.status_code in entry.expect, (route_key, response.status_code, response.text)
+    assert_bare_problem(response, response.status_code)
+
+
+@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items() if isinstance(e, Page)
+                                       and e.signed_in and k in ROUTE_BY_KEY])
+def test_pages_send_nobody_to_sign_in_and_show_them_nothing(route_key, callers, objects):
+    route = ROUTE_BY_KEY[route_key]
+
+    response = send(callers["nobody"], route, dummy_values(route))
+
+    assert response.status_code in (302, 303, 401, 403), (route_key, response.status_code)
+    if response.status_code in (302, 303):
+        assert "sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items()
+                                       if isinstance(e, (Open, Page)) and k in ROUTE_BY_KEY])
+def test_what_anyone_may_open_shows_nobody_a_residents_data(route_key, callers, objects):
+    route = ROUTE_BY_KEY[route_key]
+
+    response = send(callers["nobody"], route, dummy_values(route))
+
+    assert response.status_code < 500, (route_key, response.status_code, response.text[:300])
+    leaked = [marker for marker in objects.markers["staff"] + objects.markers["manager"]
+              if marker in response.text]
+    assert leaked == []
+
+
+def test_staff_acting_for_another_partners_resident_see_nothing_of_them(callers, objects):
+    """Acting for a resident at the desk does not open the records of a resident the
+    partner does not know: their data export, their loans, their places in line."""
+    yusuf = objects.ids["resident"]["other"]
+    staff = callers["staff"]
+    acting = {"acting_for": yusuf}
+
+    objects_of_yusuf = [f"/api/residents/{yusuf}/export", f"/api/residents/{yusuf}",
+                        f"/api/loans/{objects.ids['loan']['other']}"]
+    lists_of_yusuf = [f"/api/loans?resident_id={yusuf}",
+                      f"/api/waiting-entries?resident_id={yusuf}"]
+
+    answered = {path: staff.get(path, params=acting) for path in objects_of_yusuf + lists_of_yusuf}
+
+    shown = {path: response.status_code for path, response in answered.items()
+             if (path in objects_of_yusuf and response.status_code != 404)
+             or (path in lists_of_yusuf and response.status_code != 404
+                 and response.json()["items"])}
+    assert shown == {}, "shown to staff of another partner acting for Yusuf"
+
+
+def test_managers_read_residents_without_their_contact_details(callers, objects):
+    manager = callers["manager"]
+
+    listing = manager.get("/api/residents").json()["items"]
+    one = manager.get(f"/api/residents/{objects.ids['resident']['other']}").json()
+
+    for resident in [*listing, one]:
+        assert {"email", "phone", "card_number"}.isdisjoint(
+            k for k, v in resident.items() if v), resident
+
+
+def test_nothing_of_the_other_side_was_changed_by_what_was_refused(callers, objects):
+    """Runs last in this module: every refused write above left the other side as it was."""
+    assert the_other_side(callers["manager"], objects) == objects.before
