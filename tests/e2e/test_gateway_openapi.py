@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-EXAMPLES = 10  # per operation and role: 3 to 6 minutes for the three roles on two cores
+EXAMPLES = 4  # per operation and role, for the three roles: about a minute on two cores
 ROLES = ("staff@jean-vilar.test", "manager@angers.test", "resident")
 
 

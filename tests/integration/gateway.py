@@ -29,6 +29,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def sqlite_only():
+    """What a module's tests prove is the gateway's: who may see and do what, over
+    HTTP. It does not change with the services' database, which their own tests and
+    test_gateway_core.py run on both kinds; SQLite alone keeps the suite within its
+    time. A module opts in with `database_kind = sqlite_only`."""
+    return "sqlite"
+
+
+@pytest.fixture
 def gateway_db(database_kind, new_database):
     url = new_database(database_kind)
     migrate.upgrade("gateway", url)

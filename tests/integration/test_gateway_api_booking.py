@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.gateway import sqlite_only
+
+database_kind = sqlite_only  # see its docstring
 from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
 from tests.integration.test_front_desk import make_overdue
 from tests.waiting import wait_until

@@ -4,6 +4,9 @@ import csv
 import io
 
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.gateway import sqlite_only
+
+database_kind = sqlite_only  # see its docstring
 from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT, network  # noqa: F401
 
 

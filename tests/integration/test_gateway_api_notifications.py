@@ -4,6 +4,9 @@ import pytest
 
 from partanum import migrate
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.gateway import sqlite_only
+
+database_kind = sqlite_only  # see its docstring
 from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
 from tests.integration.test_notifications import NO_QUIET_HOURS
 from tests.smtp_server import SmtpServer
@@ -62,7 +65,7 @@ def test_a_desk_handles_its_notices_and_no_other_desk_sees_them(network, notific
                          what="a call task for the desk", timeout=20)
 
     (notice,) = notices
-    assert notice["kind"] == "call_resident" and notice["resident_id"] == malik["id"]
+    assert notice["kind"] == "call_to_tell" and notice["resident_id"] == malik["id"]
     assert network.mi.get(network.url(path), timeout=TIMEOUT).status_code == 404
     assert network.mi.post(network.url(f"/api/notices/{notice['id']}/done"),
                            timeout=TIMEOUT).status_code == 404

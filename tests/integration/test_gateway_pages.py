@@ -10,6 +10,9 @@ import requests
 
 from partanum import migrate
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.gateway import sqlite_only
+
+database_kind = sqlite_only  # see its docstring
 from tests.integration.gateway import PASSWORD
 from tests.integration.test_front_desk import AMINA, desk  # noqa: F401 -- the desk fixture
 from tests.integration.test_inventory_rpc import call
