@@ -92,3 +92,19 @@ def test_a_suggestion_accepted_over_http_is_logged_with_the_manager_as_actor(
     assert entry["actor"] == manager.get("/api/me").json()["actor"]
     assert entry["data"]["item_ids"] == [item["id"]]
     assert manager.get("/api/audit-log/verify").json()["ok"] is True
+
+
+@pytest.mark.parametrize("report, query", [
+    ("utilisation", WEEK), ("idle-items", {"idle_days": "30"}), ("overdue-and-lost", WEEK),
+    ("activity", {**WEEK, "by_site": "true"}), ("unmet-demand", WEEK), ("suggestions", WEEK)])
+def test_the_administrator_reads_each_report_as_json_and_as_csv(system, report, query):
+    admin = system.sign_in("admin@angers.test")
+
+    as_json = admin.get(f"/api/reports/{report}", params=query)
+    as_csv = admin.get(f"/api/reports/{report}", params={**query, "format": "csv"})
+
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.headers["Content-Type"] == "application/json"
+    assert as_csv.status_code == 200, as_csv.text
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    assert as_csv.text.count("\n") >= 1  # its header line at least

@@ -60,7 +60,7 @@ class AuditApi:
             return _file(self.audit.export_csv(report, payload), CSV,
                          f"{report.replace('_', '-')}.csv")
         result = getattr(self.audit, report)(payload)
-        return {"items": result} if isinstance(result, list) else result
+        return {"rows": result} if isinstance(result, list) else result
 
     @route("POST", "/api/reports/suggestions/accept", body=schemas.SuggestionIn, status=202,
            allow=(MANAGER,), tag="reports",

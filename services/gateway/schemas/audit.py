@@ -52,7 +52,9 @@ AuditLogQuery = _query("AuditLogQuery", log_schemas.LogQueryIn, _FromQueryString
 class ReportOut(Schema):
     """A report: its rows under `items`; the overdue-and-lost report has two lists."""
 
-    items = fields.List(fields.Dict(), metadata={"description": "the report's rows"})
+    # Not an attribute named "items": on a dict without it, that would be dict.items.
+    rows = fields.List(fields.Dict(), data_key="items",
+                       metadata={"description": "the report's rows"})
     overdue = fields.List(fields.Dict(), metadata={"description": "overdue-and-lost only"})
     lost = fields.List(fields.Dict(), metadata={"description": "overdue-and-lost only"})
 
