@@ -7,6 +7,10 @@ from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from services.audit import schemas as log_schemas
 from services.audit import schemas_reports as reports
+from services.gateway.routing import MAX_ID
+
+# A row number SQLite and PostgreSQL take (a 64-bit integer).
+MAX_ROW = 2 ** 63 - 1
 
 FORMATS = ("json", "csv")
 
@@ -48,7 +52,24 @@ REPORT_QUERIES = {
 }
 OpenDataQuery = _query("OpenDataQuery", reports.OpenDataIn, _FromQueryString)
 ChartQuery = _query("ChartQuery", reports.ChartIn, _FromQueryString)
-AuditLogQuery = _query("AuditLogQuery", log_schemas.LogQueryIn, _FromQueryString)
+
+
+def _ident(**kwargs):
+    """An id as the databases hold it: the audit's own schemas set no upper bound,
+    and a larger number fails in the database instead of answering 400."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class _BoundedLog(_FromQueryString):
+    item_id = _ident()
+    partner_id = _ident()
+    site_id = _ident()
+    offset = fields.Integer(strict=True, load_default=0,
+                            validate=validate.Range(min=0, max=MAX_ROW))
+    after_seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_ROW))
+
+
+AuditLogQuery = _query("AuditLogQuery", log_schemas.LogQueryIn, _BoundedLog)
 class ReportOut(Schema):
     """A report: its rows under `items`; the overdue-and-lost report has two lists."""
 
@@ -61,4 +82,8 @@ class ReportOut(Schema):
 
 # A suggestion as the suggestions report lists it; its extra fields are its figures
 # (see the audit's SuggestionIn), so they are not refused.
-SuggestionIn = log_schemas.SuggestionIn
+class SuggestionIn(log_schemas.SuggestionIn):
+    __doc__ = log_schemas.SuggestionIn.__doc__
+
+    item_ids = fields.List(_ident(), required=True, validate=validate.Length(min=1, max=500))
+    to_site_id = _ident(required=True)
