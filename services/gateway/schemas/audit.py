@@ -1,6 +1,7 @@
 """Query strings of the usage reports and the audit log: the audit service's own
 input schemas, read from a query string (numbers arrive as text) and, for the
-reports, with `format=csv` for the spreadsheet file."""
+reports, with `format=csv` for the spreadsheet file; ids bounded as the databases
+hold them."""
 import re
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
