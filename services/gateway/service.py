@@ -12,6 +12,7 @@ from nameko.dependency_providers import Config
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
 from services.gateway.api.accounts import AccountApi
+from services.gateway.api.audit import AuditApi
 from services.gateway.api.booking import BookingApi
 from services.gateway.api.inventory import InventoryApi
 from services.gateway.api.notifications import NotificationsApi
@@ -21,8 +22,8 @@ from services.gateway.routing import CallContext
 from services.gateway.rpc import TimedRpcProxy
 
 
-class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, Pages,
-              OpenApiDocs):
+class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, AuditApi,
+              Pages, OpenApiDocs):
     name = "gateway"
     db = Database()
     config = Config()
@@ -30,3 +31,4 @@ class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsAp
     inventory = TimedRpcProxy("inventory")
     booking = TimedRpcProxy("booking")
     notifications = TimedRpcProxy("notifications")
+    audit = TimedRpcProxy("audit")

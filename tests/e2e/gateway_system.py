@@ -1,6 +1,6 @@
 """The whole system as deployed, driven over HTTP like its users drive it.
 
-Inventory, booking, notifications and the gateway run as real processes
+Inventory, booking, notifications, audit and the gateway run as real processes
 (`python -m partanum.run <service>`, one each) on a fresh RabbitMQ vhost, each with
 its own fresh SQLite database; the notifications service sends email to a real
 SMTP server (tests/smtp_server.py), which is where a resident's one-time sign-in
@@ -32,9 +32,9 @@ from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("inventory", "booking", "notifications", "gateway")
+SERVICES = ("inventory", "booking", "notifications", "audit", "gateway")
 PASSWORD = "correct horse battery staple"
-STARTUP_SECONDS = 90  # four processes migrating and starting on a 2-core machine
+STARTUP_SECONDS = 90  # five processes migrating and starting on a 2-core machine
 
 
 def free_port() -> int:
@@ -142,7 +142,7 @@ class System:
 
 
 def start(amqp_uri: str, workdir: Path) -> "System":
-    """Start the four processes and the SMTP server; return once the gateway answers HTTP."""
+    """Start the five processes and the SMTP server; return once the gateway answers HTTP."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
     databases = {name: f"sqlite:///{workdir / (name + '.sqlite3')}" for name in SERVICES}

@@ -238,6 +238,19 @@ MATRIX = {
     "POST /api/notices/<int:notice_id>/done": Object(object_id("notice", "notice_id")),
     "PUT /api/partners/<int:partner_id>/contact": Object(
         partner_id, public=True, body=lambda o, side: {"email": "accueil@example.org"}),
+    # usage reports and the audit log: managers and the administrator read them all,
+    # staff and residents none (the role gate)
+    "GET /api/reports/utilisation": Gated(),
+    "GET /api/reports/idle-items": Gated(),
+    "GET /api/reports/overdue-and-lost": Gated(),
+    "GET /api/reports/activity": Gated(),
+    "GET /api/reports/unmet-demand": Gated(),
+    "GET /api/reports/suggestions": Gated(),
+    "POST /api/reports/suggestions/accept": Gated(),
+    "GET /api/reports/open-data.csv": Gated(),
+    "GET /api/reports/chart": Gated(),
+    "GET /api/audit-log": Gated(),
+    "GET /api/audit-log/verify": Gated(),
     # web pages
     "GET /sign-in": Page(signed_in=False),
     "POST /sign-in": Page(signed_in=False),
