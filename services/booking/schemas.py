@@ -300,7 +300,7 @@ WAITING_STATUSES = ("waiting", "held", "fulfilled", "expired", "cancelled")
 
 class PageIn(Input):
     limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=2 ** 31 - 1))
 
 
 class ReservationFilters(PageIn):

@@ -40,7 +40,7 @@ def texts(**metadata):
 
 class PageQuery(Input):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ListOrCsvQuery(PageQuery):
