@@ -26,6 +26,20 @@ def _empty_page(query):
     return {"items": [], "total": 0, "limit": query["limit"], "offset": query["offset"]}
 
 
+def _narrowed_to_own(who, query, filters) -> bool:
+    """Pin a list to what the caller owns: staff to their partner's, a resident to
+    their own. False when they filtered for someone else's: the answer is then an
+    empty page, as if there were nothing."""
+    key, own = {STAFF: ("partner_id", who.partner_id),
+                RESIDENT: ("resident_id", who.resident_id)}.get(who.role, (None, None))
+    if key is None:
+        return True
+    if query.get(key, own) != own:
+        return False
+    filters[key] = own
+    return True
+
+
 def _filters(schema, query) -> dict:
     filters = wire(schema, query)
     filters.pop("format", None)
@@ -77,10 +91,9 @@ class BookingApi:
     def list_reservations(self, request, who, query):
         """Staff see their partner's reservations, and all those at its sites (?site=)."""
         filters = _filters(schemas.ReservationQuery(), query)
-        if who.role == STAFF and not ("site" in query and Scope(who, self).own_site(query["site"])):
-            if query.get("partner_id", who.partner_id) != who.partner_id:
-                return _empty_page(query)
-            filters["partner_id"] = who.partner_id
+        at_own_site = who.role == STAFF and "site" in query and Scope(who, self).own_site(query["site"])
+        if not at_own_site and not _narrowed_to_own(who, query, filters):
+            return _empty_page(query)
         if query["format"] == "csv":
             rows = _all_pages(self.booking.list_reservations, filters)
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Reservation),
@@ -190,10 +203,8 @@ class BookingApi:
         """Staff see those their partner registered or lends to; managers see no contact
         details."""
         filters = wire(schemas.ResidentQuery(), query)
-        if who.role == STAFF:
-            if query.get("partner_id", who.partner_id) != who.partner_id:
-                return _empty_page(query)
-            filters["partner_id"] = who.partner_id
+        if not _narrowed_to_own(who, query, filters):
+            return _empty_page(query)
         page = self.booking.list_residents(filters)
         if who.role != STAFF:
             page["items"] = [{key: value for key, value in resident.items()
@@ -259,14 +270,8 @@ class BookingApi:
     def list_loans(self, request, who, query):
         """Staff see the loans of their partner's desks; a resident their own."""
         filters = _filters(schemas.LoanQuery(), query)
-        if who.role == STAFF:
-            if query.get("partner_id", who.partner_id) != who.partner_id:
-                return _empty_page(query)
-            filters["partner_id"] = who.partner_id
-        elif who.role == RESIDENT:
-            if query.get("resident_id", who.resident_id) != who.resident_id:
-                return _empty_page(query)
-            filters["resident_id"] = who.resident_id
+        if not _narrowed_to_own(who, query, filters):
+            return _empty_page(query)
         if query["format"] == "csv":
             rows = _all_pages(self.booking.list_loans, filters)
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Loan), "loans.csv")
@@ -329,14 +334,8 @@ class BookingApi:
            summary="Places in line, oldest first", tag="waiting-lists")
     def list_waiting_entries(self, request, who, query):
         filters = wire(schemas.WaitingEntryQuery(), query)
-        if who.role == STAFF:
-            if query.get("partner_id", who.partner_id) != who.partner_id:
-                return _empty_page(query)
-            filters["partner_id"] = who.partner_id
-        elif who.role == RESIDENT:
-            if query.get("resident_id", who.resident_id) != who.resident_id:
-                return _empty_page(query)
-            filters["resident_id"] = who.resident_id
+        if not _narrowed_to_own(who, query, filters):
+            return _empty_page(query)
         return self.booking.list_waiting_entries(filters)
 
     @route("POST", "/api/waiting-entries/<int:entry_id>/leave", response=schemas.WaitingEntry,
