@@ -99,17 +99,20 @@ def template_catalog() -> Catalog:
 
 
 def update(language: str, template: Catalog) -> None:
-    """Merges the source texts into `language`'s catalogue, keeping its translations
+    merge_into(po_path(language), language, template, texts.DOMAIN)
+
+
+def merge_into(path: Path, language: str, template: Catalog, domain: str) -> None:
+    """Merges the source texts into the catalogue at `path`, keeping its translations
     and its review status (a new catalogue awaits review)."""
-    path = po_path(language)
     if path.exists():
-        review = review_status(language)
+        review = headers(path).get(REVIEW_HEADER)
         with path.open("rb") as source:
             catalog = read_po(source, locale=language)
         catalog.update(template, update_header_comment=False)
     else:
         review = AWAITING_REVIEW
-        catalog = Catalog(locale=language, project="Partanum", domain=texts.DOMAIN,
+        catalog = Catalog(locale=language, project="Partanum", domain=domain,
                           fuzzy=False, msgid_bugs_address="", copyright_holder="Partanum")
         catalog.update(template)
     catalog.fuzzy = False

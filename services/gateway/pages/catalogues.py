@@ -14,11 +14,10 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 
 from services.gateway.pages import i18n
-from services.notifications.catalogues import (
-    AWAITING_REVIEW, REVIEW_HEADER, compiled, headers, write_catalogue,
+from services.notifications.catalogues import (  # noqa: F401 -- AWAITING_REVIEW: what a new one says
+    AWAITING_REVIEW, REVIEW_HEADER, compiled, headers, merge_into, write_catalogue,
 )
 from services.notifications.texts import LANGUAGES
 
@@ -69,19 +68,7 @@ def template_catalog() -> Catalog:
 
 
 def update(language: str, template: Catalog) -> None:
-    path = po_path(language)
-    if path.exists():
-        review = review_status(language)
-        with path.open("rb") as source:
-            catalog = read_po(source, locale=language)
-        catalog.update(template, update_header_comment=False)
-    else:
-        review = AWAITING_REVIEW
-        catalog = Catalog(locale=language, project="Partanum", domain=i18n.DOMAIN,
-                          fuzzy=False, msgid_bugs_address="", copyright_holder="Partanum")
-        catalog.update(template)
-    catalog.fuzzy = False
-    write_catalogue(catalog, path, review)
+    merge_into(po_path(language), language, template, i18n.DOMAIN)
 
 
 def main() -> None:
