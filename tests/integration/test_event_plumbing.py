@@ -3,7 +3,7 @@ dead letters, on the real broker and both databases."""
 import json
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 
 from partanum import deadletters, events, outbox, topology
@@ -183,3 +183,40 @@ def test_the_cli_lists_and_replays_dead_letters(inventory, running_probe, capsys
     assert json.loads(out[1])["type"] == "inventory.item_registered"
     assert out[2] == "replayed 1 event(s) to probe.inventory"
     assert wait_until(lambda: probe.effect_counts(running_probe) == (6, 6))
+
+
+def test_events_the_broker_refuses_stay_pending_until_it_takes_them(rabbit_config, engine_for,
+                                                                      inventory_db):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    # A queue that holds one message and makes the broker refuse (nack) the rest.
+    full = Queue("test.full", exchange=topology.events_exchange, routing_key="inventory.item_wiped",
+                 queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    with Connection(amqp_uri) as connection:
+        topology.declare(connection.default_channel)
+        full.declare(channel=connection.default_channel)
+    engine = engine_for(inventory_db)
+    import services.inventory.events  # noqa: F401 -- registers the contracts
+
+    from sqlalchemy.orm import Session
+
+    with Transaction(Session(engine), "inventory", "staff:1", on_commit=lambda: None) as tx:
+        for n in (1, 2, 3):
+            tx.emit("inventory.item_wiped", {"item_id": n, "asset_tag": f"X-{n}"})
+        tx.commit()
+    relay = outbox.OutboxRelay(engine, outbox.EventPublisher(amqp_uri))
+
+    with pytest.raises(outbox.UnconfirmedEvents):
+        relay.relay_pending()
+    assert relay.pending_count() == 2  # the first was confirmed, the other two refused
+
+    with Connection(amqp_uri) as connection:
+        taken = full.bind(connection.default_channel).get(no_ack=True)
+        assert json.loads(taken.body)["data"]["item_id"] == 1
+    with pytest.raises(outbox.UnconfirmedEvents):
+        relay.relay_pending()  # room for one more: the second, in order
+    assert relay.pending_count() == 1
+    with Connection(amqp_uri) as connection:
+        full.bind(connection.default_channel).purge()
+    assert relay.relay_pending() == 1
+    assert relay.pending_count() == 0
+    relay.publisher.close()
