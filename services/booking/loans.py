@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
@@ -74,6 +75,8 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
         override_reason=data["override_reason"] if overridden else None,
     )
     tx.session.add(loan)
+    # The loan is shown with its site's partner: the site is at hand, no query for it.
+    set_committed_value(loan, "site", site)
     tx.session.add(claim(item, window, buffer, loan=loan))
     item.status = "on_loan"  # see _settle
     flush_claims(tx)
@@ -109,9 +112,9 @@ def _open_reservation(tx: Transaction, reservation_id: int) -> Reservation:
 
 def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_reason, now) -> bool:
     """Whether staff lend past a limit (with their reason); refuse if they gave none."""
-    active = Loan.resident_id == resident.id, Loan.status == ACTIVE
-    count = tx.session.scalar(select(func.count()).select_from(Loan).where(*active))
-    overdue = tx.session.scalar(select(func.count()).select_from(Loan).where(*active, Loan.due_at < now))
+    count, overdue = tx.session.execute(
+        select(func.count(), func.count().filter(Loan.due_at < now))
+        .where(Loan.resident_id == resident.id, Loan.status == ACTIVE)).one()
     refusal = domain.borrowing_refusal(count, overdue, max_loans)
     if refusal is None:
         return False
