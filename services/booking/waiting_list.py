@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
@@ -237,13 +237,16 @@ def fulfil_hold(tx: Transaction, resident_id: int, item_id: int,
     A device held for them that they did not take is offered to the next in line
     by the sweep, not here: offering now could hand over the very item being lent."""
     now = now or datetime.now(timezone.utc)
-    entry = tx.session.scalar(select(WaitingEntry).where(
-        WaitingEntry.resident_id == resident_id, WaitingEntry.held_item_id == item_id,
-        WaitingEntry.status == "held").with_for_update())
-    if entry is None:
-        item = tx.session.get(Item, item_id)
-        entry = tx.session.scalar(_in_line(item.category_id, item.site_id).where(
-            WaitingEntry.resident_id == resident_id).with_for_update()) if item else None
+    item = tx.session.get(Item, item_id)
+    held_for_this_item = and_(WaitingEntry.held_item_id == item_id, WaitingEntry.status == "held")
+    in_line_here = and_(WaitingEntry.category_id == item.category_id,
+                        WaitingEntry.site_id == item.site_id,
+                        WaitingEntry.status.in_(domain.IN_LINE)) if item else False
+    # One query for both (a check-out runs it): the hold on this very item first.
+    entry = tx.session.scalars(select(WaitingEntry).where(
+        WaitingEntry.resident_id == resident_id, or_(held_for_this_item, in_line_here))
+        .order_by(case((held_for_this_item, 0), else_=1), WaitingEntry.id)
+        .limit(1).with_for_update()).first()
     if entry is None:
         return None
     _release_hold(tx, entry, now)
