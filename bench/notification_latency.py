@@ -75,7 +75,11 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
             path.unlink()
 
         machine = support.machine_cpu()
-        cpu_before = [support.cpu_seconds(p.pid) for p in (booking, notifications)]
+        # Every process the loans go through, on this machine: what each core pays.
+        pids = {"booking": booking.pid, "notifications": notifications.pid,
+                "broker": support.broker_pid(), "smtp_server": smtp.process.pid,
+                "load_generator": os.getpid()}
+        cpu_before = {label: support.cpu_seconds(pid) for label, pid in pids.items() if pid}
         loaded = _lend(amqp_uri, residents[WARM_UP:], list(range(WARM_UP, WARM_UP + count)),
                        rate=RATE)
         returned = dict(loaded.returned)
@@ -83,8 +87,8 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         stages = _stages(booking_url, notifications_url, residents[WARM_UP:],
                          range(WARM_UP, WARM_UP + count), returned, smtp.directory)
         busy = support.machine_busy_since(machine)
-        cpu = _cpu_per_loan(cpu_before, [support.cpu_seconds(p.pid) for p in (booking, notifications)],
-                            count)
+        cpu = _cpu_per_loan(cpu_before, {label: support.cpu_seconds(pid)
+                                         for label, pid in pids.items() if pid}, count)
         written = sorted(p.stat().st_mtime_ns / 1e9 for p in smtp.directory.glob("*.eml"))
         delivered = (count - 1) / (written[-1] - written[0]) if count > 1 else 0.0
 
@@ -294,10 +298,10 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
         f"p99 {_percentile(sorted(values), 99) * 1000:.0f} ms" for stage, values in stages.items())
 
 
-def _cpu_per_loan(before, after, count) -> dict[str, float | None]:
-    """CPU ms per loan of the booking and the notifications processes (None if unknown)."""
-    return {label: None if a is None or b is None else (a - b) / count * 1000
-            for label, b, a in zip(("booking", "notifications"), before, after)}
+def _cpu_per_loan(before: dict, after: dict, count) -> dict[str, float | None]:
+    """CPU ms per loan of each process (None if unknown)."""
+    return {label: None if after.get(label) is None or before[label] is None
+            else (after[label] - before[label]) / count * 1000 for label in before}
 
 
 def _cpu_text(cpu: dict) -> str:

@@ -349,6 +349,17 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def broker_pid() -> int | None:
+    """The local RabbitMQ's Erlang VM, when it runs on this machine and we may see it."""
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == "beam.smp":
+                return int(stat.parent.name)
+        except OSError:
+            continue
+    return None
+
+
 def machine_cpu() -> tuple[int, int] | None:
     """(busy, total) clock ticks of every core so far, from /proc/stat (Linux), or None."""
     try:
