@@ -1,33 +1,31 @@
 """The inbox: a consumer's record of the events whose effect it has applied.
 
 The record is written in the same transaction as the effect. A redelivered
-event finds its record and is skipped; two deliveries racing each other collide
-on the primary key, the loser rolls back and, retried, finds the record.
+event finds its record and is skipped. Two deliveries racing each other: the
+second insert waits for the first transaction (PostgreSQL's unique index; SQLite
+serialises writers anyway) and, once it has committed, inserts nothing.
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum.events import Event
 from partanum.tables import inbox
 
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
 
 def first_delivery(session: Session, consumer: str, event: Event) -> bool:
     """Record `event` as handled by `consumer`; False if it already was."""
-    seen = session.execute(
-        select(inbox.c.event_id).where(
-            inbox.c.consumer == consumer, inbox.c.event_id == str(event.id)
-        )
-    ).first()
-    if seen:
-        return False
-    session.execute(
-        insert(inbox).values(
+    # One statement, not a look then an insert: this runs for every event.
+    dialect = session.get_bind().dialect.name
+    recorded = session.execute(
+        _INSERT[dialect](inbox).values(
             consumer=consumer,
             event_id=str(event.id),
             event_type=event.type,
             handled_at=datetime.now(timezone.utc),
-        )
+        ).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
     )
-    return True
+    return recorded.rowcount == 1

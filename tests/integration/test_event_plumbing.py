@@ -220,3 +220,32 @@ def test_events_the_broker_refuses_stay_pending_until_it_takes_them(rabbit_confi
     assert relay.relay_pending() == 1
     assert relay.pending_count() == 0
     relay.publisher.close()
+
+
+def test_two_deliveries_racing_each_other_record_the_event_once(postgresql_url, engine_for):
+    import eventlet
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from partanum import inbox
+    from partanum.tables import metadata
+
+    engine = engine_for(postgresql_url)
+    metadata.create_all(engine)
+    event = events.read_event(events.make_event(
+        "inventory.item_wiped", {"item_id": 1, "asset_tag": "X-1"}, "inventory", "t"))
+    first, second = Session(engine), Session(engine)
+    assert inbox.first_delivery(first, "probe", event)  # not committed yet
+    racing = eventlet.spawn(inbox.first_delivery, second, "probe", event)
+
+    def second_waits_on_the_first():
+        with engine.connect() as connection:
+            return connection.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
+
+    assert wait_until(second_waits_on_the_first, what="the second insert to wait")
+    first.commit()
+    assert racing.wait() is False
+    second.commit()
+    first.close()
+    second.close()
