@@ -5,7 +5,7 @@ persistent message with publisher confirms (pika's BlockingConnection) to a
 durable queue, and wait for the confirm before the next iteration. Nothing of
 the service stack is involved, but the database settings and driver are the
 service's own (SQLite in WAL mode with BEGIN IMMEDIATE, PostgreSQL through
-pg8000), so the gap to inventory_register is the stack's cost, not a driver's.
+psycopg2), so the gap to inventory_register is the stack's cost, not a driver's.
 
 The loop runs in a child process (`python -m bench.raw_tx_publish URL AMQP_URI N`)
 because `python -m bench` monkey-patches the standard library for nameko's
@@ -107,11 +107,11 @@ class _SQLite:
 
 class _PostgreSQL:
     def __init__(self, url):
-        import pg8000.dbapi
+        import psycopg2
 
-        self.connection = pg8000.dbapi.connect(
+        self.connection = psycopg2.connect(
             user=url.username, password=url.password, host=url.host or "127.0.0.1",
-            port=url.port or 5432, database=url.database,
+            port=url.port or 5432, dbname=url.database,
         )
         cursor = self.connection.cursor()
         cursor.execute(

@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MANAGEMENT_API = os.environ.get("PARTANUM_BENCH_RABBIT_API", "http://guest:guest@127.0.0.1:15672")
 BROKER = os.environ.get("PARTANUM_BENCH_BROKER", "amqp://guest:guest@127.0.0.1:5672")
 POSTGRES_ADMIN_URL = os.environ.get(
-    "PARTANUM_BENCH_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
+    "PARTANUM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 DATABASES = ("sqlite", "postgresql")
 

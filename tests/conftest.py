@@ -17,7 +17,7 @@ from partanum import migrate  # noqa: E402
 from partanum.db import make_engine  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "PARTANUM_TEST_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
+    "PARTANUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 

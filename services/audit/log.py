@@ -112,7 +112,7 @@ def append(session: Session, envelope: dict, recorded_at: datetime | None = None
     session.add(entry)
     session.flush()
     named = [{"seq": seq, "kind": kind, "ref_id": ref_id} for kind, ref_id in sorted(refs(envelope["data"]))]
-    if named:  # one statement for all (an executemany is a round trip per row on pg8000)
+    if named:  # one statement for all (not an executemany: a round trip per row)
         session.execute(insert(AuditRef).values(named))
     return entry
 

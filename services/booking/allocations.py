@@ -17,8 +17,8 @@ class Overlap(Exception):
 
 
 def is_overlap(error: DBAPIError) -> bool:
-    # SQLite's trigger and PostgreSQL's exclusion constraint both name the guard;
-    # pg8000 reports the violation as a ProgrammingError, not an IntegrityError.
+    # SQLite's trigger and PostgreSQL's exclusion constraint both name the guard,
+    # each raised as its own driver's error class.
     return "allocations_no_overlap" in str(error.orig)
 
 

@@ -2,9 +2,10 @@
 
 nameko runs every worker in a green thread of one OS thread. A driver that waits
 for PostgreSQL inside C code blocks the eventlet hub, and with it every other
-worker. pg8000 waits on green sockets. This test makes one green thread wait on
-a lock inside the server and needs another green thread to run in the meantime
-to release it: a blocking driver would time out instead.
+worker. eventlet's monkey_patch gives psycopg2 a wait callback that waits on the
+hub instead. This test makes
+one green thread wait on a lock inside the server and needs another green thread
+to run in the meantime to release it: a blocking driver would time out instead.
 """
 import eventlet
 from sqlalchemy import text
@@ -41,6 +42,10 @@ def test_a_query_waiting_in_postgresql_lets_other_workers_run(postgresql_url, en
     assert waiter.wait() == "got it"
 
 
-def test_postgresql_urls_use_the_cooperating_driver(postgresql_url, engine_for):
-    plain = postgresql_url.replace("postgresql+pg8000://", "postgresql://")
-    assert engine_for(plain).dialect.driver == "pg8000"
+def test_postgresql_urls_use_the_driver_made_to_cooperate(postgresql_url, engine_for):
+    from eventlet.support.psycopg2_patcher import eventlet_wait_callback
+    from psycopg2 import extensions
+
+    plain = postgresql_url.replace("postgresql+psycopg2://", "postgresql://")
+    assert engine_for(plain).dialect.driver == "psycopg2"
+    assert extensions.get_wait_callback() is eventlet_wait_callback
