@@ -35,6 +35,7 @@ class Received:
     message: email.message.EmailMessage
     tls: bool      # the session was encrypted (STARTTLS or SSL)
     login: str | None  # the user it authenticated as, if any
+    connection: int  # the client's port: emails with the same one came over one connection
 
 
 class SmtpServer:
@@ -87,7 +88,7 @@ class SmtpServer:
             raw = meta.with_suffix(".eml").read_bytes()
             message = email.message_from_bytes(raw, policy=email.policy.default)
             received.append(Received(record["mail_from"], record["rcpt_tos"], message,
-                                     record["tls"], record["login"]))
+                                     record["tls"], record["login"], record["connection"]))
         return received
 
     def wait_for(self, count, timeout=10.0) -> list:
@@ -176,7 +177,8 @@ def serve(args):
             (maildir / f"{number}.eml").write_bytes(envelope.original_content)
             record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                       "tls": server.transport.get_extra_info("ssl_object") is not None,
-                      "login": session.auth_data if session.authenticated else None}
+                      "login": session.auth_data if session.authenticated else None,
+                      "connection": session.peer[1]}
             # Written then renamed: a reader sees the whole record or none of it.
             partial = maildir / f"{number}.json.part"
             partial.write_text(json.dumps(record))

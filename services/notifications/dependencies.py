@@ -34,6 +34,9 @@ class Channels(DependencyProvider):
         finally:
             engine.dispose()
 
+    def stop(self):
+        self.channels["email"].close_idle()
+
     def get_dependency(self, worker_ctx):
         return self.channels
 

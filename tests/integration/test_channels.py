@@ -81,12 +81,44 @@ def test_a_batch_of_emails_goes_over_one_connection_reopened_if_the_server_dropp
         connection = session.smtp
         session.send(ready_email("b@example.org"))
         assert session.smtp is connection
-        connection.sock.close()  # the server hung up while the batch was rendered
+        connection.sock.shutdown(socket.SHUT_RDWR)  # the server hung up while the batch was rendered
         session.send(ready_email("c@example.org"))
 
     received = smtp_server.wait_for(3)
     assert sorted(r.rcpt_tos[0] for r in received) == [
         "a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_the_next_batch_reuses_the_connection_and_reopens_it_if_the_server_dropped_it(
+        smtp_server):
+    channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
+
+    with channel.session() as session:
+        session.send(ready_email("a@example.org"))
+    with channel.session() as session:
+        session.send(ready_email("b@example.org"))
+        session.smtp.sock.shutdown(socket.SHUT_RDWR)  # the server hung up while it was idle
+    with channel.session() as session:
+        session.send(ready_email("c@example.org"))
+    channel.close_idle()
+
+    a, b, c = sorted(smtp_server.wait_for(3), key=lambda r: r.rcpt_tos[0])
+    assert a.connection == b.connection != c.connection
+
+
+def test_a_connection_idle_too_long_is_closed_not_reused(smtp_server, monkeypatch):
+    from services.notifications import channels
+
+    channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
+    with channel.session() as session:
+        session.send(ready_email("a@example.org"))
+    monkeypatch.setattr(channels, "KEEP_IDLE_SECONDS", 0)
+    with channel.session() as session:
+        session.send(ready_email("b@example.org"))
+    channel.close_idle()
+
+    a, b = sorted(smtp_server.wait_for(2), key=lambda r: r.rcpt_tos[0])
+    assert a.connection != b.connection
 
 
 def test_a_resent_email_keeps_its_message_id(smtp_server):
