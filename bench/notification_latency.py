@@ -14,10 +14,10 @@ with no quiet hours and a cap far above one message a day, so every confirmation
 is due at once.
 
 The load is an open loop: loans start on a fixed schedule of RATE per second,
-whether or not earlier ones have finished, from a pool of RPC clients (a loan
-waits for a free client only if all of them are busy; the achieved rate says so).
-A loan's latency is the time the SMTP server wrote the message (the file's
-modification time) minus the time `check_out` returned, i.e. after the commit;
+whether or not earlier ones have finished, sent by bench.rpc_load in a process of
+its own (the achieved rate says whether it kept to the schedule). A loan's latency
+is the time the SMTP server wrote the message (the file's modification time) minus
+the time the load generator received check_out's reply, i.e. after the commit;
 p50 and p99 over all loans. The target is a p99 under 500 ms.
 """
 import os
@@ -29,7 +29,6 @@ from bench import support
 from bench.booking_throughput import CATEGORY_ID, OPEN_EVERY_DAY
 
 RATE = float(os.environ.get("PARTANUM_BENCH_NOTIFICATION_RATE", "100"))  # loans offered per second
-CLIENTS = 32  # RPC clients in the pool: more than RATE × a check-out's time
 WARM_UP = 10
 SITE_ID = 1
 SITE = "bench-notify"
@@ -77,8 +76,7 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         machine = support.machine_cpu()
         # Every process the loans go through, on this machine: what each core pays.
         pids = {"booking": booking.pid, "notifications": notifications.pid,
-                "broker": support.broker_pid(), "smtp_server": smtp.process.pid,
-                "load_generator": os.getpid()}
+                "broker": support.broker_pid(), "smtp_server": smtp.process.pid}
         cpu_before = {label: support.cpu_seconds(pid) for label, pid in pids.items() if pid}
         loaded = _lend(amqp_uri, residents[WARM_UP:], list(range(WARM_UP, WARM_UP + count)),
                        rate=RATE)
@@ -87,15 +85,16 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         stages = _stages(booking_url, notifications_url, residents[WARM_UP:],
                          range(WARM_UP, WARM_UP + count), returned, smtp.directory)
         busy = support.machine_busy_since(machine)
-        cpu = _cpu_per_loan(cpu_before, {label: support.cpu_seconds(pid)
-                                         for label, pid in pids.items() if pid}, count)
+        cpu_after = {label: support.cpu_seconds(pid) for label, pid in pids.items() if pid}
+        # The load generator's process has ended: it counted its own CPU time.
+        cpu_before["load_generator"], cpu_after["load_generator"] = 0.0, loaded.cpu_seconds
+        cpu = _cpu_per_loan(cpu_before, cpu_after, count)
         written = sorted(p.stat().st_mtime_ns / 1e9 for p in smtp.directory.glob("*.eml"))
         delivered = (count - 1) / (written[-1] - written[0]) if count > 1 else 0.0
 
     latencies.sort()
     support.note(
-        f"notification_latency ({database}): {count} loans offered at {RATE:.0f}/s by "
-        f"{CLIENTS} RPC clients; achieved {loaded.rate:.1f}/s, a loan started at most "
+        f"notification_latency ({database}): {count} loans offered at {RATE:.0f}/s; achieved {loaded.rate:.1f}/s, a loan started at most "
         f"{loaded.max_lag * 1000:.0f} ms behind its schedule; check_out p50 "
         f"{_percentile(sorted(loaded.rpc), 50) * 1000:.1f} ms, p99 "
         f"{_percentile(sorted(loaded.rpc), 99) * 1000:.1f} ms; latency max "
@@ -173,52 +172,34 @@ class _Lent:
         self.rpc: list[float] = []
         self.max_lag = 0.0
         self.rate = 0.0
+        self.cpu_seconds = 0.0  # the load generator's own
 
 
 def _lend(amqp_uri: str, resident_ids: list[int], numbers: list[int], rate: float) -> _Lent:
-    """One loan per resident, started on a fixed schedule of `rate` per second."""
-    import eventlet
-    from eventlet.queue import LightQueue
-    from nameko.standalone.rpc import ServiceRpcProxy
+    """One loan per resident, started on a fixed schedule of `rate` per second by
+    bench.rpc_load, in a process of its own."""
+    import json
+    import subprocess
+    import sys
 
+    calls = [[{"asset_tag": asset_tag(n), "resident_id": resident_id, "site": SITE,
+               "accessories": []}] for resident_id, n in zip(resident_ids, numbers)]
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.rpc_load", amqp_uri, "booking.check_out", str(rate),
+         "bench:notify"],
+        input=json.dumps(calls), cwd=support.REPO_ROOT, capture_output=True, text=True,
+        timeout=300)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{completed.stderr[-3000:]}")
+    load = json.loads(completed.stdout)
     lent = _Lent()
-    proxies = LightQueue()
-    with ExitStack() as stack:
-        for _ in range(CLIENTS):
-            proxies.put(stack.enter_context(ServiceRpcProxy(
-                "booking", {"AMQP_URI": amqp_uri}, context_data={"actor": "bench:notify"},
-                timeout=60)))
-        errors = []
-
-        def loan(proxy, resident_id, n):
-            try:
-                before = time.perf_counter()
-                result = proxy.check_out({"asset_tag": asset_tag(n), "resident_id": resident_id,
-                                          "site": SITE, "accessories": []})
-                lent.returned[address(n)] = time.time()
-                lent.rpc.append(time.perf_counter() - before)
-                if result["resident_id"] != resident_id:
-                    raise RuntimeError(f"unexpected loan {result}")
-            except Exception as error:  # noqa: BLE001 -- raised below, after the others
-                errors.append(error)
-            finally:
-                proxies.put(proxy)
-
-        pool = eventlet.GreenPool(CLIENTS + 1)
-        started = time.perf_counter()
-        for k, (resident_id, n) in enumerate(zip(resident_ids, numbers)):
-            due = started + k / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                eventlet.sleep(delay)
-            proxy = proxies.get()  # waits only if every client is busy
-            lent.max_lag = max(lent.max_lag, time.perf_counter() - due)
-            pool.spawn(loan, proxy, resident_id, n)
-        last_started = time.perf_counter()
-        pool.waitall()
-        if errors:
-            raise RuntimeError(f"{len(errors)} check-outs failed, the first: {errors[0]!r}")
-    lent.rate = (len(numbers) - 1) / (last_started - started) if len(numbers) > 1 else 0.0
+    for resident_id, n, call in zip(resident_ids, numbers, load["calls"]):
+        if call["result"]["resident_id"] != resident_id:
+            raise RuntimeError(f"unexpected loan {call['result']}")
+        lent.returned[address(n)] = call["replied"]
+        lent.rpc.append(call["replied"] - call["started"])
+        lent.max_lag = max(lent.max_lag, call["lag"])
+    lent.rate, lent.cpu_seconds = load["achieved"], load["cpu_seconds"]
     return lent
 
 
