@@ -5,6 +5,7 @@ transaction that records the event in the inbox; the sender does the sending.
 handler can have those due now sent as soon as the transaction is committed.
 """
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +20,6 @@ from services.notifications.settings import Settings
 
 # What a loan's later events make obsolete.
 LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
-INSERT_ROWS = 500
 
 
 def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
@@ -32,11 +32,8 @@ def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
     planner = _Planner(tx, event, now)
     handler(planner, event.data, settings, inventory)
     tx.session.flush()
-    # After any cancellation; one statement (one VALUES list) for up to INSERT_ROWS
-    # messages, within the bound parameters both databases accept.
-    for start in range(0, len(planner.planned), INSERT_ROWS):
-        tx.session.execute(insert(Message.__table__).values(
-            planner.planned[start:start + INSERT_ROWS]))
+    if planner.planned:  # after any cancellation; one unchanging statement, many rows
+        tx.session.execute(insert(Message.__table__), planner.planned)
     return planner.planned
 
 
@@ -93,13 +90,19 @@ def _partner_of_site(session, site_id) -> int | None:
 
 
 def _upsert(session, table, row: dict) -> None:
-    """Insert `row`, or update the one with its primary key: one statement (the
-    SQLite and PostgreSQL dialects each spell it their own way)."""
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(row)
+    """Insert `row`, or update the one with its primary key: one statement."""
+    session.execute(_upsert_statement(session.get_bind().dialect.name, table, tuple(row)), row)
+
+
+@cache
+def _upsert_statement(dialect: str, table, columns: tuple):
+    # Built once per shape: this runs for every loan. The SQLite and PostgreSQL
+    # dialects each spell it their own way.
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     keys = [column.name for column in table.primary_key]
-    session.execute(statement.on_conflict_do_update(
-        index_elements=keys, set_={name: value for name, value in row.items() if name not in keys}))
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: statement.excluded[name] for name in columns if name not in keys})
 
 
 def _site_facts(session, site_id):
@@ -238,8 +241,7 @@ def _item_withdrawn(planner, data, _settings, _fetch):
 # --- loans and holds: residents ----------------------------------------------------------------
 
 
-def _plan_reminders(planner, loan: Loan, settings: Settings, site=None) -> None:
-    site = site or _site_facts(planner.session, loan.site_id)
+def _plan_reminders(planner, loan: Loan, settings: Settings, site) -> None:
     for reminder in _reminder_plan(planner, loan, settings, site):
         _remind(planner, loan, site, reminder.step, reminder.at)
 
@@ -290,7 +292,7 @@ def _loan_renewed(planner, data, settings, _fetch):
     loan = _known_loan(planner, data)
     loan.due_at = data["due_at"]
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
-    _plan_reminders(planner, loan, settings)
+    _plan_reminders(planner, loan, settings, _site_facts(planner.session, loan.site_id))
 
 
 def _loan_checked_in(planner, data, _settings, _fetch):
