@@ -6,6 +6,7 @@ second insert waits for the first transaction (PostgreSQL's unique index; SQLite
 serialises writers anyway) and, once it has committed, inserts nothing.
 """
 from datetime import datetime, timezone
+from functools import cache
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -19,13 +20,15 @@ _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 def first_delivery(session: Session, consumer: str, event: Event) -> bool:
     """Record `event` as handled by `consumer`; False if it already was."""
     # One statement, not a look then an insert: this runs for every event.
-    dialect = session.get_bind().dialect.name
-    recorded = session.execute(
-        _INSERT[dialect](inbox).values(
-            consumer=consumer,
-            event_id=str(event.id),
-            event_type=event.type,
-            handled_at=datetime.now(timezone.utc),
-        ).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-    )
+    recorded = session.execute(_record_once(session.get_bind().dialect.name), {
+        "consumer": consumer,
+        "event_id": str(event.id),
+        "event_type": event.type,
+        "handled_at": datetime.now(timezone.utc),
+    })
     return recorded.rowcount == 1
+
+
+@cache
+def _record_once(dialect: str):
+    return _INSERT[dialect](inbox).on_conflict_do_nothing(index_elements=["consumer", "event_id"])

@@ -39,16 +39,19 @@ KEEP_PUBLISHED = timedelta(days=7)
 PURGE_EVERY = timedelta(hours=1)
 
 
+_ADD = insert(outbox)
+
+
 def add(session: Session, body: dict) -> None:
     """Queue an event for publication when `session` commits."""
-    session.execute(
-        insert(outbox).values(
-            event_id=body["id"],
-            event_type=body["type"],
-            body=json.dumps(body),
-            created_at=datetime.now(timezone.utc),
-        )
-    )
+    # The same statement every time, its values as parameters: cheaper than a
+    # statement built per event (this runs for every event of every service).
+    session.execute(_ADD, {
+        "event_id": body["id"],
+        "event_type": body["type"],
+        "body": json.dumps(body),
+        "created_at": datetime.now(timezone.utc),
+    })
 
 
 class EventPublisher:
