@@ -77,10 +77,6 @@ class EventPublisher:
         self._last_tag = 0
         self._batch_first = 1
 
-    def declare_topology(self) -> None:
-        with Connection(self.amqp_uri) as connection:
-            topology.declare(connection.default_channel, self.subscriptions)
-
     def __call__(self, body: dict) -> None:
         if self.publish_many([body]) != 1:
             raise UnconfirmedEvents(f"the broker did not confirm {body['id']}")
@@ -119,10 +115,11 @@ class EventPublisher:
 
     def _confirming_channel(self):
         if self._channel is None:
-            self.declare_topology()
             self._connection = Connection(self.amqp_uri)
             self._connection.ensure_connection(max_retries=3)
             channel = self._connection.channel()
+            # The queues must exist before the first event, or the broker drops it.
+            topology.declare(channel, self.subscriptions)
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack(self._confirmed))
             channel.events["basic_nack"].add(self._on_ack(self._refused))
