@@ -6,11 +6,7 @@ import json
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from partanum import migrate
-from partanum.db import make_engine
-from partanum.dependencies import UnitOfWork
 from partanum.errors import NotFound
 from partanum.events import make_event, read_event
 from partanum.tables import outbox
@@ -22,12 +18,8 @@ TAGS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003", "JV-LAP-004")
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
-    migrate.upgrade("inventory", url)
-    engine = make_engine(url)
-    db = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "inventory", "staff:7",
-                    on_commit=lambda: None)
+def inventory(sqlite_unit_of_work):
+    db, engine = sqlite_unit_of_work("inventory")
     service = worker_factory(Service, db=db)
     for code in ("jean-vilar", "mistral"):
         service.register_partner({"code": code, "name": code.title()})
@@ -38,8 +30,7 @@ def inventory(tmp_path):
         service.register_item({"asset_tag": tag, "make": "Lenovo", "model": "E14",
                                "category": "laptop", "owner": "jean-vilar", "home_site": "jean-vilar"})
     service.engine = engine
-    yield service
-    engine.dispose()
+    return service
 
 
 def accepted(item_ids, to_site_id=2):

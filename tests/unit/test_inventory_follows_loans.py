@@ -2,11 +2,7 @@
 booking's loan events: on loan, awaiting its data wipe, lost; each event once."""
 import pytest
 from nameko.testing.services import worker_factory
-from sqlalchemy.orm import sessionmaker
 
-from partanum import migrate
-from partanum.db import make_engine
-from partanum.dependencies import UnitOfWork
 from partanum.events import make_event, read_event
 from services.booking import events  # noqa: F401 -- the contracts of the loan events
 from services.inventory.exceptions import StatusChangeRefused
@@ -14,12 +10,8 @@ from services.inventory.service import Service
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
-    migrate.upgrade("inventory", url)
-    engine = make_engine(url)
-    db = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "inventory", "staff:7",
-                    on_commit=lambda: None)
+def inventory(sqlite_unit_of_work):
+    db, _ = sqlite_unit_of_work("inventory")
     service = worker_factory(Service, db=db)
     service.register_partner({"code": "jean-vilar", "name": "Centre Jean Vilar"})
     service.register_site({"code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
@@ -27,8 +19,7 @@ def inventory(tmp_path):
     service.register_category({"code": "laptop", "name": "Ordinateur portable"})
     service.register_item({"asset_tag": "JV-LAP-001", "make": "Lenovo", "model": "E14",
                            "category": "laptop", "owner": "jean-vilar", "home_site": "jean-vilar"})
-    yield service
-    engine.dispose()
+    return service
 
 
 def loan_event(event_type, item_id=1, **data):

@@ -3,26 +3,17 @@ database: a change and its events are committed together, or not at all."""
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from partanum import migrate
-from partanum.db import make_engine
-from partanum.dependencies import UnitOfWork
 from partanum.errors import InvalidInput
 from partanum.tables import outbox
 from services.inventory.service import Service
 
 
 @pytest.fixture
-def service(tmp_path):
-    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
-    migrate.upgrade("inventory", url)
-    engine = make_engine(url)
+def service(sqlite_unit_of_work):
     wakes = []
-    db = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "inventory", "staff:7",
-                    on_commit=lambda: wakes.append(1))
-    yield worker_factory(Service, db=db), engine, wakes
-    engine.dispose()
+    db, engine = sqlite_unit_of_work("inventory", on_commit=lambda: wakes.append(1))
+    return worker_factory(Service, db=db), engine, wakes
 
 
 def pending_events(engine):

@@ -9,11 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from partanum import inbox, migrate
-from partanum.db import make_engine
-from partanum.dependencies import UnitOfWork
+from partanum import inbox
 from partanum.events import Event
 import services.booking.events  # noqa: F401 -- registers the contracts
 from services.notifications import intents, sending
@@ -52,13 +49,8 @@ def render(purpose, language, context):
 
 
 @pytest.fixture
-def db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'notifications.sqlite3'}"
-    migrate.upgrade("notifications", url)
-    engine = make_engine(url)
-    yield UnitOfWork(sessionmaker(engine, expire_on_commit=False), "notifications", "test",
-                     lambda: None)
-    engine.dispose()
+def db(sqlite_unit_of_work):
+    return sqlite_unit_of_work("notifications", actor="test")[0]
 
 
 @pytest.fixture
