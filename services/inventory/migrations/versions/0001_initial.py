@@ -7,6 +7,8 @@ Create Date: 2026-11-25 19:54:24.652379
 from alembic import op
 import sqlalchemy as sa
 
+from partanum.shared_migrations import create_outbox_and_inbox, drop_outbox_and_inbox
+
 
 revision = '0001'
 down_revision = None
@@ -110,36 +112,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['kit_id'], ['kits.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('kit_id', 'item_id')
     )
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=200), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('handled_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_pending', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-        batch_op.create_index('ix_outbox_published_at', ['published_at'], unique=False)
+    create_outbox_and_inbox(op)
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_published_at')
-        batch_op.drop_index('ix_outbox_pending', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-
-    op.drop_table('outbox')
-    op.drop_table('inbox')
+    drop_outbox_and_inbox(op)
     op.drop_table('kit_items')
     with op.batch_alter_table('item_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_item_history_item_id'))
