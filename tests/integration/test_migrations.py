@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from partanum import migrate, tables
 
 
-@pytest.mark.parametrize("service", ["inventory", "booking", "audit", "gateway"])
+@pytest.mark.parametrize("service", ["inventory", "booking", "notifications", "audit", "gateway"])
 def test_migrations_match_the_models(service, database_url, engine_for):
     migrate.upgrade(service, database_url)
     models = importlib.import_module(f"services.{service}.models")
