@@ -31,13 +31,14 @@ from datetime import datetime, timezone
 import eventlet
 from sqlalchemy import bindparam, func, insert, select, update
 
+from partanum import i18n
 from services.notifications import domain, texts
 from services.notifications.channels import DeliveryFailed, Email, Sms
-from services.notifications.models import (
-    CALL_TASK, CANCELLED, CAPPED, FAILED, PENDING, SENDING, SENT, Item, Message, PartnerContact, Site,
-    StaffNotice,
-)
+from services.notifications.models import Item, Message, PartnerContact, Site, StaffNotice
 from services.notifications.settings import Settings
+from services.notifications.vocabulary import (
+    CALL_TASK, CANCELLED, CAPPED, FAILED, PENDING, SENDING, SENT,
+)
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Sender:
             if order[0] == "sms":
                 return Outcome(PENDING, send_after=domain.quiet_ends(now, s.zone, s.quiet_until))
             order = [channel for channel in order if channel != "sms"]
-        language = contact.get("language") or texts.DEFAULT_LANGUAGE
+        language = contact.get("language") or i18n.DEFAULT_LANGUAGE
         rendered = self._render(job.purpose, language, job.render_context(now))
         addresses = {"email": contact.get("email"), "sms": contact.get("phone")}
         return self._try(job, rendered, [(channel, addresses[channel]) for channel in order],
@@ -182,7 +183,7 @@ class Sender:
         resident = contacts.get(job.context.get("resident_id")) or {}
         # Erased: the id is shown instead of the name.
         name = resident.get("display_name")
-        rendered = self._render(job.purpose, job.desk_language or texts.DEFAULT_LANGUAGE,
+        rendered = self._render(job.purpose, job.desk_language or i18n.DEFAULT_LANGUAGE,
                                 job.render_context(self.clock(), resident_display_name=name))
         return self._try(job, rendered, [("email", job.desk_email)], routes)
 

@@ -10,6 +10,7 @@ is logged.
 import logging
 import uuid
 
+from partanum import i18n
 from services.notifications import domain, texts
 from services.notifications.channels import DeliveryFailed, Email, Sms
 
@@ -29,7 +30,7 @@ def send_code(channels: dict, contact: dict, code: str, minutes: int, render=tex
                                  contact.get("phone"), contact.get("email"))
     if not order:
         raise NoChannel()
-    rendered = render("sign_in_code", contact.get("language") or texts.DEFAULT_LANGUAGE,
+    rendered = render("sign_in_code", contact.get("language") or i18n.DEFAULT_LANGUAGE,
                       {"code": code, "code_minutes": minutes})
     reference = f"sign-in-{uuid.uuid4()}"
     failures = []

@@ -17,29 +17,18 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_datetime, format_time, get_day_names
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 
-# Every language a message can be written in; French is the default.
-LANGUAGES = ("fr", "en", "ar", "tr", "ru", "fa", "ps")
-DEFAULT_LANGUAGE = "fr"
-DEFAULT_TIME_ZONE = "Europe/Paris"
+from partanum import i18n
+# UNKNOWN stands for a value the sender did not know (a site not announced yet): a
+# message with a gap is better than none.
+from partanum.i18n import UNKNOWN
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "notifications"
-
-# The Babel locale that writes each language's dates: British English (24-hour
-# clock, day before month); Dari and Pashto as written in Afghanistan.
-BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar", "tr": "tr_TR", "ru": "ru_RU",
-                 "fa": "fa_AF", "ps": "ps_AF"}
-# The HTML lang attribute (BCP 47): "fa-AF" is Dari.
-HTML_LANG = {"fa": "fa-AF", "ps": "ps-AF"}
 
 # What a message is for. Residents: the first group; partner staff: the second.
 RESIDENT_PURPOSES = (
@@ -298,10 +287,6 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         sms=N_("Message non remis à {name}. Vérifiez ses coordonnées.")),
 }
 
-# What stands for a value the sender did not know (a site not announced yet): a
-# message with a gap is better than none, and "?" reads the same in every language.
-UNKNOWN = "?"
-
 # Values shortened, in this order, when an SMS would not fit one segment.
 _SHORTENABLE = ("site", "name", "item")
 
@@ -335,12 +320,7 @@ def render(purpose: str, language: str, context: dict) -> Rendered:
 
 def language_of(language: str | None) -> str:
     """"ar", "ar-MA" or "AR_ma" → "ar"; anything we have no texts for → French."""
-    code = re.split(r"[-_]", (language or "").strip().lower())[0]
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def text_direction(language: str) -> str:
-    return Locale.parse(BABEL_LOCALES[language_of(language)]).text_direction
+    return i18n.reads_in(language)
 
 
 def _variant(purpose: str, context: dict) -> str:
@@ -355,20 +335,17 @@ def _variant(purpose: str, context: dict) -> str:
     return ""
 
 
-@lru_cache(maxsize=None)
 def translations(language: str) -> NullTranslations:
-    """The compiled catalogue of `language` (French, the source, needs none)."""
-    if language == DEFAULT_LANGUAGE:
-        return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    """The messages' compiled catalogue of `language`."""
+    return i18n.catalogue(LOCALE_DIR, DOMAIN, language)
 
 
 class _Writer:
     def __init__(self, language: str, context: dict):
         self.language, self.context = language, context
-        self.locale = BABEL_LOCALES[language]
-        self.zone = ZoneInfo(context.get("time_zone") or DEFAULT_TIME_ZONE)
         self.gettext = translations(language).gettext
+        zone = ZoneInfo(context["time_zone"]) if context.get("time_zone") else None
+        self.written = i18n.Writer(language, self.gettext, DATE_PATTERN, zone)
 
     def text(self, source: str, values: dict, escape=None) -> str:
         translated = self.gettext(source)
@@ -406,23 +383,7 @@ class _Writer:
 
     def moment(self, value) -> tuple[str, str]:
         """(the day spelt out, the time) of a datetime, date or ISO string, locally."""
-        if value is None or value == "":
-            return UNKNOWN, UNKNOWN
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value) if "T" in value or " " in value \
-                else date.fromisoformat(value)
-        pattern = self.gettext(DATE_PATTERN)
-        if not isinstance(value, datetime):
-            return format_datetime(datetime.combine(value, time(12)), pattern,
-                                   locale=self.locale), ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        local = value.astimezone(self.zone)
-        try:
-            day = format_datetime(local, pattern, tzinfo=self.zone, locale=self.locale)
-        except (ValueError, KeyError):
-            day = format_datetime(local, DATE_PATTERN, tzinfo=self.zone, locale=self.locale)
-        return day, format_time(local, "short", tzinfo=self.zone, locale=self.locale)
+        return self.written.moment(value)
 
     def place(self, values: dict) -> tuple[list[str], list[str]]:
         """The lines saying where ([site, address]) and when it is open."""
@@ -432,20 +393,8 @@ class _Writer:
         hours = self.context.get("site_hours")
         if isinstance(hours, str) and hours.strip():
             return place, [hours.strip()]
-        lines = []
-        names = get_day_names("wide", context="format", locale=self.locale)
-        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                    "sunday")
-        for index, weekday in enumerate(weekdays):
-            spans = (hours or {}).get(weekday) or []
-            if spans:
-                written = ", ".join(f"{self.clock(opens)}–{self.clock(closes)}"
-                                    for opens, closes in spans)
-                lines.append(self.text(HOURS_LINE, {"weekday": names[index], "spans": written}))
-        return place, lines
-
-    def clock(self, value: str) -> str:
-        return format_time(time.fromisoformat(value), "short", locale=self.locale)
+        return place, [self.text(HOURS_LINE, {"weekday": weekday, "spans": spans})
+                       for weekday, spans in self.written.hours(hours)]
 
     def sms(self, source: str, values: dict) -> str:
         values = dict(values)
@@ -486,8 +435,8 @@ def _html(writer: _Writer, template: Template, values: dict, place, hours) -> st
     def line(source: str) -> str:
         return writer.text(source, isolated, escape=lambda text: html.escape(text, quote=False))
 
-    lang = HTML_LANG.get(writer.language, writer.language)
-    direction = text_direction(writer.language)
+    lang = i18n.html_lang(writer.language)
+    direction = i18n.direction(writer.language)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}" dir="{direction}">',

@@ -7,15 +7,17 @@ import pytest
 from babel.messages.pofile import read_po
 
 from services.gateway.authz import Principal
-from services.gateway.pages import catalogues, forms, i18n
-from services.notifications.texts import LANGUAGES
+from partanum.catalogues import AWAITING_REVIEW, compiled
+from partanum.i18n import LANGUAGES
+from services.gateway.pages import forms, i18n
+from services.gateway.pages.catalogues import CATALOGUES as catalogues
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def test_every_language_catalogue_has_every_message_with_its_placeholders():
     sources = catalogues.source_messages()
-    for language in catalogues.TRANSLATED:
+    for language in catalogues.translated:
         with catalogues.po_path(language).open("rb") as po:
             catalog = read_po(po)
         for source in sources:
@@ -27,7 +29,7 @@ def test_every_language_catalogue_has_every_message_with_its_placeholders():
 
 
 def test_the_template_catalogue_holds_exactly_the_texts_of_the_pages():
-    with catalogues.TEMPLATE.open("rb") as pot:
+    with catalogues.template.open("rb") as pot:
         template = read_po(pot)
     assert {m.id for m in template if m.id} == set(catalogues.source_messages())
 
@@ -35,16 +37,16 @@ def test_the_template_catalogue_holds_exactly_the_texts_of_the_pages():
 def test_every_compiled_catalogue_is_up_to_date_with_its_po_file():
     for language in LANGUAGES:
         assert catalogues.mo_path(language).read_bytes() == \
-            catalogues.compiled(catalogues.po_path(language)), \
+            compiled(catalogues.po_path(language)), \
             f"{language}: run python -m services.gateway.pages.catalogues"
 
 
 def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
     statuses = {language: catalogues.review_status(language) for language in LANGUAGES}
     for language, status in statuses.items():
-        assert status == catalogues.AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
+        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
             f"{language}: X-Review-Status is {status!r}"
-    awaiting = sorted(lang for lang, status in statuses.items() if status == catalogues.AWAITING_REVIEW)
+    awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
         warnings.warn(f"page catalogues awaiting native-speaker review: {', '.join(awaiting)}")
 
@@ -105,9 +107,9 @@ def test_a_field_at_fault_is_named_in_the_summary_and_marked_beside_it():
 
 
 def test_a_due_date_is_spelt_out_in_the_readers_language():
-    assert i18n.Writer("fr").day("2026-12-08T17:30:00+00:00") == "mardi 8 décembre"
-    assert i18n.Writer("fr").clock("2026-12-08T17:30:00+00:00") == "18:30"
-    assert i18n.Writer("ar").day("2026-12-08T17:30:00+00:00").startswith("الثلاثاء")
+    assert i18n.writer("fr").day("2026-12-08T17:30:00+00:00") == "mardi 8 décembre"
+    assert i18n.writer("fr").clock("2026-12-08T17:30:00+00:00") == "18:30"
+    assert i18n.writer("ar").day("2026-12-08T17:30:00+00:00").startswith("الثلاثاء")
 
 
 def test_the_language_comes_from_the_link_then_the_cookie_then_the_browser():

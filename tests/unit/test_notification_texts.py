@@ -7,9 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from babel.messages.pofile import read_po
 
-from services.notifications import catalogues, texts
+from partanum.catalogues import AWAITING_REVIEW, compiled
+from partanum.i18n import LANGUAGES
+from services.notifications import texts
+from services.notifications.catalogues import CATALOGUES as catalogues
 from services.notifications.texts import (
-    CONTEXT_KEYS, LANGUAGES, RESIDENT_PURPOSES, STAFF_PURPOSES, MissingContext, fits_one_sms,
+    CONTEXT_KEYS, RESIDENT_PURPOSES, STAFF_PURPOSES, MissingContext, fits_one_sms,
     render, sms_units,
 )
 
@@ -85,7 +88,7 @@ def test_every_message_renders_and_its_sms_fits_one_segment(language):
 
 def test_every_french_text_is_translated_in_every_catalogue_with_its_placeholders():
     sources = catalogues.source_messages()
-    for language in catalogues.TRANSLATED:
+    for language in catalogues.translated:
         with catalogues.po_path(language).open("rb") as po:
             catalog = read_po(po)
         for source in sources:
@@ -97,7 +100,7 @@ def test_every_french_text_is_translated_in_every_catalogue_with_its_placeholder
 
 
 def test_the_template_catalogue_holds_exactly_the_texts_of_the_code():
-    with catalogues.TEMPLATE.open("rb") as pot:
+    with catalogues.template.open("rb") as pot:
         template = read_po(pot)
     assert {m.id for m in template if m.id} == set(catalogues.source_messages())
 
@@ -105,16 +108,16 @@ def test_the_template_catalogue_holds_exactly_the_texts_of_the_code():
 def test_every_compiled_catalogue_is_up_to_date_with_its_po_file():
     for language in LANGUAGES:
         assert catalogues.mo_path(language).read_bytes() == \
-            catalogues.compiled(catalogues.po_path(language)), \
+            compiled(catalogues.po_path(language)), \
             f"{language}: run python -m services.notifications.catalogues"
 
 
 def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
     statuses = {language: catalogues.review_status(language) for language in LANGUAGES}
     for language, status in statuses.items():
-        assert status == catalogues.AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
+        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
             f"{language}: X-Review-Status is {status!r}"
-    awaiting = sorted(lang for lang, status in statuses.items() if status == catalogues.AWAITING_REVIEW)
+    awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
         warnings.warn(f"catalogues awaiting native-speaker review: {', '.join(awaiting)}")
 
@@ -128,7 +131,7 @@ def test_a_reminder_spells_out_the_day_and_gives_the_place_its_hours_and_one_act
     assert rendered.subject == "Rappel : retour le mercredi 24 septembre"
     assert "Le retour est prévu le mercredi 24 septembre, avant 18:30." in rendered.text
     assert "Adresse : Centre social et culturel, 4 rue Jean-Baptiste" in rendered.text
-    assert "- lundi : 09:00–12:00, 13:30–18:30" in rendered.text
+    assert "- lundi : 09:00–12:00 et 13:30–18:30" in rendered.text
     assert "- samedi : 09:30–12:30" in rendered.text
     assert rendered.text.count("Rapportez") == 1
     assert rendered.sms == f"Rappel : retour le mercredi 24 septembre à {SITE}."
@@ -140,6 +143,14 @@ def test_dates_are_written_the_readers_way_in_the_sites_time_zone():
     assert "вторник 4 марта" in render("due_soon", "ru", context("due_soon", due)).sms
     assert "4 Mart Salı" in render("due_soon", "tr", context("due_soon", due)).sms
     assert "الثلاثاء" in render("due_soon", "ar", context("due_soon", due)).sms
+
+
+def test_a_sites_hours_are_joined_in_the_readers_own_words():
+    due = datetime(2025, 9, 24, 16, 30, tzinfo=timezone.utc)
+    monday = {"ar": "- الاثنين: 9:00 ص–12:00 م و1:30 م–6:30 م",
+              "en": "- Monday: 09:00–12:00 and 13:30–18:30"}
+    for language, line in monday.items():
+        assert line in render("due_soon", language, context("due_soon", due)).text
 
 
 def test_html_declares_language_and_direction_and_escapes_what_it_is_given():

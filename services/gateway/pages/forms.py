@@ -15,7 +15,8 @@ import re
 import secrets
 from datetime import date, datetime, time
 
-from services.gateway.pages.i18n import N_, TIME_ZONE
+from partanum.i18n import DEFAULT_TIME_ZONE as TIME_ZONE
+from services.gateway.pages.i18n import N_
 
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"

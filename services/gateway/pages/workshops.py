@@ -65,7 +65,7 @@ class WorkshopReservations:
     def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
         names = {s["code"]: s["name"] for s in self.inventory.list_sites()}
-        writer = i18n.Writer(i18n.negotiate(request))
+        writer = i18n.writer(i18n.negotiate(request))
         offered = details.get("alternatives") or {}
         choices = []
         for other in offered.get("other_sites") or []:
