@@ -5,7 +5,7 @@ A period is whole local days, `from` to `to` inclusive: {"from": "2026-11-01",
 """
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.audit.analytics import GROUPINGS, STEPS
+from services.audit.vocabulary import GROUPINGS, STEPS
 
 # A year of daily figures is plenty for one call; longer periods go week by week.
 MAX_DAYS = 3 * 366

@@ -52,9 +52,6 @@ DEFAULT_LOAN_DAYS = 14
 DEFAULT_MAX_RENEWALS = 2
 # Only a device on the shelf goes to a resident: one just returned waits for its wipe.
 LENDABLE_STATUSES = frozenset({"available"})
-LANGUAGES = ("fr", "en", "ar", "tr", "ru", "fa", "ps", "es", "it", "pt", "de", "uk", "ro")
-CHANNELS = ("sms", "email", "none")
-CONDITIONS = ("new", "good", "fair", "damaged")
 # A site closed for longer than this has no return day worth promising.
 RETURN_DAY_LOOKAHEAD = 366
 

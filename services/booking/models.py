@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from partanum.db import UtcDateTime
+from services.booking import domain
 
 
 class Base(DeclarativeBase):
@@ -192,6 +193,13 @@ class Loan(Base):
     resident: Mapped[Resident | None] = relationship()
     # The desk that lent it, in the copy of the inventory: whose partner's loan it is.
     site: Mapped[Site] = relationship(primaryjoin="foreign(Loan.site_id) == Site.id", viewonly=True)
+
+    @property
+    def missing_accessories(self) -> list[str] | None:
+        """What was lent with it and did not come back; None while it is out."""
+        if self.accessories_in is None:
+            return None
+        return domain.missing_accessories(self.accessories_out, self.accessories_in)
 
 
 class WaitingEntry(Base):

@@ -1,7 +1,8 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.booking.domain import CHANNELS, CONDITIONS, LANGUAGES, missing_accessories
+from partanum.i18n import LANGUAGES, reads_in
+from services.booking.vocabulary import CHANNELS, CONDITIONS
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
 
@@ -131,6 +132,8 @@ class ResidentOut(Schema):
     phone = fields.String()
     email = fields.String()
     language = fields.String()
+    # The language they are written to: theirs, or French while theirs is incomplete.
+    reads_in = fields.Function(lambda resident: reads_in(resident.language))
     channel = fields.String()
     consent_at = fields.AwareDateTime()
     card_number = fields.String()
@@ -191,17 +194,12 @@ class LoanOut(Schema):
     renewals = fields.Integer()
     accessories_out = fields.List(fields.String())
     accessories_in = fields.List(fields.String())
-    missing_accessories = fields.Method("missing")
+    missing_accessories = fields.List(fields.String())
     condition_in = fields.String()
     overdue_since = fields.AwareDateTime()
     override_reason = fields.String()
     # The partner whose desk lent it: its staff look after the loan.
     partner_id = fields.Function(lambda loan: loan.site.partner_id if loan.site else None)
-
-    def missing(self, loan):
-        if loan.accessories_in is None:
-            return None
-        return missing_accessories(loan.accessories_out, loan.accessories_in)
 
 
 # --- reservations: sharing and weekly series -------------------------------------------
@@ -349,3 +347,17 @@ def page_out(schema: Schema, rows, total: int, filters: dict) -> dict:
     """{"items": [...], "total": 120, "limit": 50, "offset": 0}"""
     return {"items": schema.dump(rows, many=True), "total": total,
             "limit": filters["limit"], "offset": filters["offset"]}
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+
+class SignInLookup(Schema):
+    card_number = fields.String(validate=validate.Length(min=1, max=40))
+    phone = fields.String(validate=validate.Length(min=4, max=40))
+    email = fields.String(validate=validate.Length(min=3, max=200))
+
+    @validates_schema
+    def exactly_one(self, data, **_):
+        if len([name for name in ("card_number", "phone", "email") if name in data]) != 1:
+            raise ValidationError("give one of card_number, phone or email", "_schema")

@@ -68,15 +68,15 @@ def main(argv=None) -> int:
         people = [{"email": args.admin.lower(), "display_name": args.admin, "role": "admin",
                    "partner_id": None}]
     else:
-        from services.inventory.demo import NotAnswering, cluster_proxy, wait_for_inventory
+        from partanum.standalone import NotAnswering, cluster_proxy, wait_for
 
         rpc_config = {"AMQP_URI": config.amqp_uri()}
         try:
-            wait_for_inventory(rpc_config, 60)
+            wait_for(rpc_config, "inventory", "list_partners", 60)
         except NotAnswering as error:
             print(f"the inventory service does not answer: {error}", file=sys.stderr)
             return 2
-        with cluster_proxy(rpc_config, timeout=30) as rpc:
+        with cluster_proxy(rpc_config, "demo", timeout=30) as rpc:
             people = demo_accounts(rpc.inventory.list_partners())
     engine = make_engine(config.database_url("gateway"))
     try:

@@ -6,7 +6,7 @@ it: {"card_number": …} or {"phone": …} or {"email": …}. `service` is the g
 worker (its db, booking and notifications)."""
 from datetime import datetime, timedelta
 
-from services.booking.entrypoints.sign_in import phone_digits
+from partanum import phones
 from services.gateway import auth
 
 
@@ -14,7 +14,7 @@ def identifier_key(purpose: str, lookup: dict) -> str:
     """The rate-limit key of what a resident typed, written one way ("06 12…" and
     "+33 6 12…" count as one phone)."""
     if "phone" in lookup:
-        return f"{purpose}:phone:{phone_digits(lookup['phone'])}"
+        return f"{purpose}:phone:{phones.normalised(lookup['phone']) or lookup['phone'].strip()}"
     if "email" in lookup:
         return f"{purpose}:email:{lookup['email'].strip().lower()}"
     return f"{purpose}:card:{lookup.get('card_number', '').strip()}"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from partanum.dependencies import Transaction
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.inventory import domain, events  # noqa: F401 -- registers what we emit
-from services.inventory.domain import Status
+from services.inventory.vocabulary import Status
 from services.inventory.exceptions import StatusChangeRefused
 from services.inventory.models import Category, Closure, Item, ItemHistory, Kit, Partner, Site
 

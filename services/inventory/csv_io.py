@@ -19,14 +19,8 @@ from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from services.inventory import commands, schemas
 from services.inventory.models import Category, Item, Partner, Site
+from services.inventory.vocabulary import COLUMNS, EXPORT_ONLY
 
-COLUMNS = (
-    "asset_tag", "serial_number", "make", "model", "category", "home_site",
-    "accessories", "condition", "notes", "purchase_date", "purchase_cost",
-)
-# An export carries these too, so that staff can read it; an import ignores them
-# (the owner is the partner imported for; location and state have their own commands).
-EXPORT_ONLY = ("owner", "current_site", "status")
 # What a re-import compares and updates on an existing item: the fields staff may correct.
 DESCRIPTIVE = tuple(schemas.ItemUpdate().fields)
 BOM = "\ufeff"

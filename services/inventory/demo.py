@@ -21,7 +21,6 @@ if __name__ == "__main__":
     eventlet.monkey_patch()  # the RPC proxy runs on eventlet; patch before anything else loads
 
 import argparse  # noqa: E402
-import itertools  # noqa: E402
 import random  # noqa: E402
 import string  # noqa: E402
 import sys  # noqa: E402
@@ -31,10 +30,10 @@ from datetime import date, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 from kombu.utils.url import maybe_sanitize_url  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from partanum import config as settings  # noqa: E402
 from partanum.errors import Conflict  # noqa: E402
+from partanum.standalone import NotAnswering, cluster_proxy, wait_for  # noqa: E402
 
 ACTOR = "demo"
 
@@ -459,32 +458,6 @@ def describe_network(rpc) -> list[str]:
 # --- command line --------------------------------------------------------------------
 
 
-class NotAnswering(Exception):
-    pass
-
-
-def cluster_proxy(config: dict, timeout: float | None = None):
-    """A ClusterRpcProxy whose calls name the demo as their actor."""
-    return ClusterRpcProxy(config, context_data={"actor": ACTOR}, timeout=timeout)
-
-
-def wait_for_inventory(config: dict, timeout: float) -> None:
-    """Ask `list_partners` until the inventory answers, or raise NotAnswering."""
-    deadline = time.monotonic() + timeout
-    for attempt in itertools.count():
-        remaining = deadline - time.monotonic()
-        try:
-            with cluster_proxy(config, timeout=round(max(1.0, min(5.0, remaining)), 1)) as rpc:
-                rpc.inventory.list_partners()
-                return
-        except Exception as error:  # noqa: BLE001 -- broker down, service absent or slow: all mean "not yet"
-            if time.monotonic() + 1 >= deadline:
-                raise NotAnswering(f"{type(error).__name__}: {error}") from None
-            if attempt == 0:
-                print(f"waiting up to {timeout:g} s for the inventory service...", file=sys.stderr)
-            time.sleep(1)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.inventory.demo", description=__doc__,
@@ -497,7 +470,7 @@ def main(argv=None) -> int:
 
     config = {"AMQP_URI": settings.amqp_uri()}
     try:
-        wait_for_inventory(config, args.timeout)
+        wait_for(config, "inventory", "list_partners", args.timeout)
     except NotAnswering as error:
         print(
             f"the inventory service does not answer; is `python -m partanum.run inventory` running?\n"
@@ -506,7 +479,7 @@ def main(argv=None) -> int:
         )
         return 2
 
-    with cluster_proxy(config, timeout=60) as rpc:
+    with cluster_proxy(config, ACTOR, timeout=60) as rpc:
         if args.show:
             print("\n".join(describe_network(rpc)))
             return 0

@@ -1,23 +1,5 @@
 """The inventory's rules: an item's lifecycle. No I/O."""
-from enum import StrEnum
-
-
-class Status(StrEnum):
-    AVAILABLE = "available"
-    RESERVED = "reserved"
-    ON_LOAN = "on_loan"
-    AWAITING_WIPE = "awaiting_wipe"
-    IN_MAINTENANCE = "in_maintenance"
-    RETIRED = "retired"
-    LOST = "lost"
-
-
-class Condition(StrEnum):
-    NEW = "new"
-    GOOD = "good"
-    FAIR = "fair"
-    DAMAGED = "damaged"
-
+from services.inventory.vocabulary import Status
 
 S = Status
 # Allowed moves. Staff record the ones on the left of the table; the booking

@@ -5,7 +5,7 @@ Ids, codes and states only; a reason is staff's words about a device.
 from marshmallow import Schema, fields
 
 from partanum.events import contract
-from services.inventory.domain import Status
+from services.inventory.vocabulary import Status
 
 STATUS = fields.Enum(Status, by_value=True, required=True)
 

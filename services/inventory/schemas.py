@@ -4,7 +4,7 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from partanum.opening_hours import WEEKDAYS, hours_problems
-from services.inventory.domain import Condition, Status
+from services.inventory.vocabulary import Condition, Status
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$", error="lower-case letters, digits and dashes")
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")

@@ -189,7 +189,7 @@ class Service(HealthCheck):
 
     @expected
     def import_items_csv(self, partner_code, csv_text):
-        """Register or update a partner's fleet from CSV (see csv_io.COLUMNS); all or nothing.
+        """Register or update a partner's fleet from CSV (see vocabulary.COLUMNS); all or nothing.
 
         Returns {"created": n, "updated": n, "unchanged": n}, or raises
         InvalidInput with {"rows": [{"line": 3, "column": "category", "error": "…"}]}."""

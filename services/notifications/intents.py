@@ -13,10 +13,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from partanum.dependencies import Transaction
 from partanum.events import Event
 from services.notifications import domain
-from services.notifications.models import (
-    CANCELLED, PENDING, Item, Loan, Message, Reservation, Site,
-)
+from services.notifications.models import Item, Loan, Message, Reservation, Site
 from services.notifications.settings import Settings
+from services.notifications.vocabulary import CANCELLED, PENDING
 
 # What a loan's later events make obsolete.
 LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")

@@ -23,21 +23,13 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from partanum.db import UtcDateTime
+from services.notifications.vocabulary import PENDING
 
 
 class Base(DeclarativeBase):
     pass
 
 
-# Statuses of a message. pending: waits for its time (send_after, next_attempt_at);
-# sending: claimed by the sender (committed before it sends); sent: accepted by a
-# channel; call_task: the resident chose no channel, staff were asked to call;
-# capped: held back by the per-resident daily cap; failed: every attempt failed;
-# cancelled: obsolete before it left (a loan returned before its reminder);
-# skipped: nobody to send it to (a partner desk without an email address).
-PENDING, SENDING, SENT, CALL_TASK, CAPPED, FAILED, CANCELLED, SKIPPED = (
-    "pending", "sending", "sent", "call_task", "capped", "failed", "cancelled", "skipped")
-STATUSES = (PENDING, SENDING, SENT, CALL_TASK, CAPPED, FAILED, CANCELLED, SKIPPED)
 
 
 class Message(Base):

@@ -1,14 +1,14 @@
 """Schemas of the notifications' RPC input and output: ids, never contact details."""
 from marshmallow import Schema, fields, validate
 
-from services.notifications import texts
-from services.notifications.models import STATUSES
+from partanum import i18n
+from services.notifications.vocabulary import STATUSES
 
 
 class PartnerContactIn(Schema):
     email = fields.Email(required=True, allow_none=True)
-    language = fields.String(load_default=texts.DEFAULT_LANGUAGE,
-                             validate=validate.OneOf(texts.LANGUAGES))
+    language = fields.String(load_default=i18n.DEFAULT_LANGUAGE,
+                             validate=validate.OneOf(i18n.LANGUAGES))
 
 
 class PartnerContactOut(Schema):

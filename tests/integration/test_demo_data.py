@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 
+from partanum.standalone import cluster_proxy
 from services.inventory import demo
 
 SEED_JEAN_VILAR_HOURS = {
@@ -17,7 +18,7 @@ SEED_JEAN_VILAR_HOURS = {
 
 @pytest.fixture
 def rpc(inventory):
-    with demo.cluster_proxy(inventory.config, timeout=30) as proxy:
+    with cluster_proxy(inventory.config, demo.ACTOR, timeout=30) as proxy:
         yield proxy
 
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from nameko.timer import timer
 
 from partanum.errors import Conflict
-from services.booking.entrypoints.sign_in import SignInLookup
+from services.booking.schemas import SignInLookup
 from services.gateway import accounts, auth, problems, resident_codes
 from services.gateway.authz import ROLES, Principal
 from services.gateway.models import Account

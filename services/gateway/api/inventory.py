@@ -14,7 +14,7 @@ from services.gateway.problems import invalid
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
 from services.gateway.schemas import inventory as schemas
 from services.gateway.schemas.common import one_page
-from services.inventory.csv_io import COLUMNS, EXPORT_ONLY
+from services.inventory.vocabulary import COLUMNS, EXPORT_ONLY
 
 EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
 READERS = (ADMIN, MANAGER, STAFF)

@@ -7,7 +7,7 @@ from services.gateway.schemas.common import (
     Input, ListOrCsvQuery, day, moment, number, page_schema, text, texts,
 )
 from services.inventory import schemas as inventory
-from services.inventory.domain import Status
+from services.inventory.vocabulary import Status
 
 # Requests, as the inventory itself checks them.
 PartnerIn = inventory.PartnerIn

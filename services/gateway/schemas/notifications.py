@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from services.gateway.schemas.common import PageQuery, ident, moment, number, page_schema, text
 from services.notifications import schemas as notifications
-from services.notifications.models import STATUSES
+from services.notifications.vocabulary import STATUSES
 
 PartnerContactIn = notifications.PartnerContactIn
 
