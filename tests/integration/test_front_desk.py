@@ -116,6 +116,20 @@ def test_contact_details_follow_an_update_and_bad_changes_change_nothing(desk, e
         call(desk.booking, "contact_details", amina["id"] + 100)
 
 
+def test_a_language_not_offered_is_refused_and_one_stored_before_reads_french(desk):
+    with pytest.raises(InvalidInput) as refused:
+        register(desk, language="es")
+    assert set(refused.value.fields) == {"language"}
+
+    amina = register(desk)
+    with desk.db.begin() as connection:  # registered in Spanish when it was still accepted
+        connection.execute(text("UPDATE residents SET language = 'es' WHERE id = :id"),
+                           {"id": amina["id"]})
+    resident = call(desk.booking, "get_resident", amina["id"])
+    assert (resident["language"], resident["reads_in"]) == ("es", "fr")
+    assert call(desk.booking, "contact_details", amina["id"])["language"] == "es"
+
+
 def test_contact_details_of_several_residents_leave_out_the_unknown_and_the_erased(desk):
     amina = register(desk)
     malik = register(desk, card_number="RS-0043", display_name="Malik", phone="07 00 00 00 00")

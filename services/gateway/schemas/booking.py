@@ -178,6 +178,8 @@ class ResidentRecord(Schema):
     id = fields.Integer()
     display_name = text()
     language = text()
+    # What they are written in: their language, or French while it is incomplete.
+    reads_in = text()
     channel = text()
     consent_at = moment()
     registered_by_partner_id = number()
