@@ -13,7 +13,6 @@ soon as one character lies outside the GSM-7 alphabet (Arabic, Cyrillic, Turkish
 ş, French û…). The SMS texts are written to fit with long site names; should a
 name be longer still, it is shortened rather than sending two segments.
 """
-import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from partanum import i18n
 # UNKNOWN stands for a value the sender did not know (a site not announced yet): a
@@ -29,6 +30,9 @@ from partanum.i18n import UNKNOWN
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "notifications"
+EMAIL = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                    autoescape=select_autoescape(), trim_blocks=True,
+                    lstrip_blocks=True).get_template("email.html")
 
 # What a message is for. Residents: the first group; partner staff: the second.
 RESIDENT_PURPOSES = (
@@ -427,40 +431,23 @@ def _plain(writer: _Writer, sentences, place, hours, action) -> str:
 
 
 def _html(writer: _Writer, template: Template, values: dict, place, hours) -> str:
-    """Simple, accessible HTML: the language and direction declared, one heading,
-    short paragraphs, the hours as a list, the action in bold; names and addresses
-    isolated (<bdi>) so that a French name reads right inside Arabic text."""
-    isolated = {name: f"<bdi>{html.escape(value)}</bdi>" for name, value in values.items()}
+    """Simple, accessible HTML (templates/email.html, autoescaped): the language and
+    direction declared, one heading, short paragraphs, the hours as a list, the action
+    in bold; names and addresses isolated (<bdi>) so that a French name reads right
+    inside Arabic text."""
+    isolated = {name: Markup("<bdi>{}</bdi>").format(value) for name, value in values.items()}
 
-    def line(source: str) -> str:
-        return writer.text(source, isolated, escape=lambda text: html.escape(text, quote=False))
+    def line(source: str) -> Markup:
+        return Markup(writer.text(source, isolated, escape=escape))
 
-    lang = i18n.html_lang(writer.language)
-    direction = i18n.direction(writer.language)
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{lang}" dir="{direction}">',
-        '<head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(writer.text(template.subject, values))}</title></head>",
-        '<body style="font-family: sans-serif; font-size: 18px; line-height: 1.5;">',
-        f"<h1 style=\"font-size: 22px;\">{line(template.subject)}</h1>",
-        f"<p>{line(GREETING)}</p>",
-        *(f"<p>{line(sentence)}</p>" for sentence in template.sentences),
-    ]
-    if template.place:
-        parts.append(f"<p>{line(PLACE_LINE)}"
-                     + (f"<br>{line(ADDRESS_LINE)}" if len(place) > 1 else "") + "</p>")
-        if hours:
-            parts.append(f"<p>{line(HOURS_HEADING)}</p>")
-            parts.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in hours)
-                         + "</ul>")
-        else:
-            parts.append(f"<p>{line(HOURS_UNKNOWN)}</p>")
-    if template.action:
-        parts.append(f"<p><strong>{line(template.action)}</strong></p>")
-    parts += [f"<p>{line(SIGNATURE)}</p>", "</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+    return EMAIL.render(
+        lang=i18n.html_lang(writer.language), dir=i18n.direction(writer.language),
+        title=writer.text(template.subject, values), heading=line(template.subject),
+        greeting=line(GREETING), sentences=[line(sentence) for sentence in template.sentences],
+        place=[line(PLACE_LINE), line(ADDRESS_LINE)][:len(place)] if template.place else [],
+        hours=hours, hours_heading=line(HOURS_HEADING), hours_unknown=line(HOURS_UNKNOWN),
+        action=line(template.action) if template.action else None,
+        signature=line(SIGNATURE)) + "\n"
 
 
 # --- SMS length ---------------------------------------------------------------------------
