@@ -139,7 +139,8 @@ def year_of_events(items: int, seed: int = SEED):
     site_hours, shelves = {}, {}
     for site_id, (code, partner, _, _, _) in enumerate(SITES, 1):
         log.add("inventory.site_registered",
-                {"site_id": site_id, "code": code, "partner_id": partner + 1}, dawn)
+                {"site_id": site_id, "code": code, "partner_id": partner + 1, "name": code,
+                 "address": "", "opening_hours": {}, "closures": []}, dawn)
         closures = tuple((day, day) for day in HOLIDAYS) + tuple(summer if site_id % 2 else ())
         site_hours[site_id] = SiteHours(WEEKS[site_id % len(WEEKS)], closures)
         shelves[site_id] = []
@@ -151,7 +152,7 @@ def year_of_events(items: int, seed: int = SEED):
             "item_id": item_id, "asset_tag": f"PT-{item_id:05d}",
             "category_id": rng.randint(1, len(CATEGORIES)),
             "owner_partner_id": SITES[site_id - 1][1] + 1, "site_id": site_id,
-            "status": "available"}, dawn)
+            "status": "available", "make": "Lenovo", "model": "Tab M10"}, dawn)
     later = []  # (at, type, data): events that happen after the day they are decided
     ids = {"reservation": 0, "loan": 0, "entry": 0}
     busy_until = {}

@@ -39,6 +39,8 @@ class Site(Base):
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     # [["2026-12-24", "2027-01-01"], …] whole days, inclusive
     closures: Mapped[list] = mapped_column(JSON, default=list)
+    # When the inventory's event this copy was last taken from happened.
+    state_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Item(Base):

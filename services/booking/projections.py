@@ -11,22 +11,24 @@ from services.booking.models import Item, Kit, Loan, Site
 from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
 
 
-def apply(session: Session, event: Event, fetch_site) -> None:
-    """Bring the copy up to date with `event`; `fetch_site(code)` asks the inventory
-    for a site's current hours and closures."""
+def apply(session: Session, event: Event) -> None:
+    """Bring the copy up to date with `event`: each event says all this copy keeps."""
     data = event.data
     if event.type in ("inventory.site_registered", "inventory.site_hours_changed"):
         site = session.get(Site, data["site_id"])
-        code = data.get("code") or (site.code if site else None)
-        if code is None:
-            raise LookupError(f"site {data['site_id']} not known yet")  # retried later
-        details = fetch_site(code)
-        site = site or Site(id=data["site_id"])
-        site.code = details["code"]
+        if site is None:
+            if "partner_id" not in data:
+                raise LookupError(f"site {data['site_id']} not known yet")  # retried later
+            site = Site(id=data["site_id"])
+            session.add(site)
+        # A site's events carry its whole state: an older one handled late is ignored.
+        if site.state_as_of is not None and event.occurred_at < site.state_as_of:
+            return
+        site.code = data["code"]
         site.partner_id = data.get("partner_id", site.partner_id)
-        site.opening_hours = details["opening_hours"]
-        site.closures = [[c["starts_on"], c["ends_on"]] for c in details["closures"]]
-        session.merge(site)
+        site.opening_hours = data["opening_hours"]
+        site.closures = data["closures"]
+        site.state_as_of = event.occurred_at
     elif event.type == "inventory.item_registered":
         session.merge(Item(
             id=data["item_id"], asset_tag=data["asset_tag"], category_id=data["category_id"],

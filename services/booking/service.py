@@ -6,7 +6,6 @@ The entrypoints live in services/booking/entrypoints/, one module per kind of
 work; this class assembles them with the dependencies they share.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
@@ -23,5 +22,4 @@ class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEve
               WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
     name = "booking"
     db = Database()
-    inventory = RpcProxy("inventory")
     config = Config()

@@ -51,25 +51,32 @@ def register_site(tx: Transaction, data: dict) -> Site:
     site = Site(partner=partner, **data)
     tx.session.add(site)
     tx.session.flush()
-    tx.emit(
-        "inventory.site_registered",
-        {"site_id": site.id, "code": site.code, "partner_id": partner.id},
-    )
+    tx.emit("inventory.site_registered", {**site_state(site), "partner_id": partner.id})
     return site
 
 
 def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
     site = get_site(tx, site_code)
     site.opening_hours = hours
-    tx.emit("inventory.site_hours_changed", {"site_id": site.id})
+    tx.emit("inventory.site_hours_changed", site_state(site))
     return site
 
 
 def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
     site = get_site(tx, site_code)
     site.closures.append(Closure(**data))
-    tx.emit("inventory.site_hours_changed", {"site_id": site.id})
+    tx.session.flush()
+    tx.emit("inventory.site_hours_changed", site_state(site))
     return site
+
+
+def site_state(site: Site) -> dict:
+    """What a site's events tell every consumer, so that none asks back: its name,
+    address, hours and closures (their dates; the reason is staff's words)."""
+    return {"site_id": site.id, "code": site.code, "name": site.name, "address": site.address,
+            "opening_hours": site.opening_hours or {},
+            "closures": [[closure.starts_on.isoformat(), closure.ends_on.isoformat()]
+                         for closure in sorted(site.closures, key=lambda c: c.starts_on)]}
 
 
 def get_site(tx: Transaction, code: str) -> Site:
@@ -111,6 +118,8 @@ def register_item(tx: Transaction, data: dict) -> Item:
             "owner_partner_id": item.owner_partner_id,
             "site_id": item.current_site_id,
             "status": item.status,
+            "make": item.make,
+            "model": item.model,
         },
     )
     return item
@@ -121,7 +130,9 @@ def update_item(tx: Transaction, item: Item, changes: dict) -> Item:
     for name in changed:
         setattr(item, name, changes[name])
     if changed:
-        tx.emit("inventory.item_updated", {"item_id": item.id, "changed": changed})
+        tx.emit("inventory.item_updated", {"item_id": item.id, "asset_tag": item.asset_tag,
+                                           "make": item.make, "model": item.model,
+                                           "changed": changed})
     return item
 
 

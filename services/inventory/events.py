@@ -2,12 +2,13 @@
 
 Ids, codes and states only; a reason is staff's words about a device.
 """
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from partanum.events import contract
 from services.inventory.vocabulary import Status
 
 STATUS = fields.Enum(Status, by_value=True, required=True)
+ISO_DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="an ISO date")
 
 
 @contract("inventory.partner_registered")
@@ -16,18 +17,28 @@ class PartnerRegistered(Schema):
     code = fields.String(required=True)
 
 
-@contract("inventory.site_registered")
-class SiteRegistered(Schema):
+class SiteState(Schema):
+    """A site as the inventory knows it now: consumers keep their copy from this and
+    never ask back. Closures are whole days, inclusive."""
+
     site_id = fields.Integer(required=True)
     code = fields.String(required=True)
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    opening_hours = fields.Dict(keys=fields.String(), required=True)
+    # [["2026-12-24", "2027-01-01"], …]: ISO dates, as every copy stores them.
+    closures = fields.List(fields.List(fields.String(validate=ISO_DATE),
+                                       validate=validate.Length(equal=2)), required=True)
+
+
+@contract("inventory.site_registered")
+class SiteRegistered(SiteState):
     partner_id = fields.Integer(required=True)
 
 
 @contract("inventory.site_hours_changed")
-class SiteHoursChanged(Schema):
+class SiteHoursChanged(SiteState):
     """Opening hours or closures changed: bookings re-check what falls outside."""
-
-    site_id = fields.Integer(required=True)
 
 
 @contract("inventory.category_registered")
@@ -44,11 +55,20 @@ class ItemRegistered(Schema):
     owner_partner_id = fields.Integer(required=True)
     site_id = fields.Integer(required=True)
     status = STATUS
+    # How the device is named to people ("Lenovo ThinkPad E14"): consumers keep it.
+    make = fields.String(required=True)
+    model = fields.String(required=True)
 
 
 @contract("inventory.item_updated")
 class ItemUpdated(Schema):
+    """Its description was corrected: `changed` names the fields; the name it is
+    given to people comes with it."""
+
     item_id = fields.Integer(required=True)
+    asset_tag = fields.String(required=True)
+    make = fields.String(required=True)
+    model = fields.String(required=True)
     changed = fields.List(fields.String(), required=True)
 
 

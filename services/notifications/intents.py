@@ -21,15 +21,14 @@ from services.notifications.vocabulary import CANCELLED, PENDING
 LOAN_FOLLOW_UPS = ("due_soon", "overdue", "call_resident")
 
 
-def record(tx: Transaction, event: Event, now: datetime, settings: Settings,
-           inventory) -> list[dict]:
-    """Plan the messages `event` calls for; `inventory` answers `get_site(code)` (a
-    site's name, address, hours and closures) and `get_item(asset_tag)`."""
+def record(tx: Transaction, event: Event, now: datetime, settings: Settings) -> list[dict]:
+    """Plan the messages `event` calls for (the inventory's events carry the sites'
+    and devices' details this service keeps: nothing is asked back)."""
     handler = _HANDLERS.get(event.type)
     if handler is None:
         return []
     planner = _Planner(tx, event, now)
-    handler(planner, event.data, settings, inventory)
+    handler(planner, event.data, settings)
     tx.session.flush()
     if planner.planned:  # after any cancellation; one unchanging statement, many rows
         tx.session.execute(insert(Message.__table__), planner.planned)
@@ -116,27 +115,30 @@ def _site_facts(session, site_id):
 # --- the inventory's sites ----------------------------------------------------------------
 
 
-def _site(planner, data, _settings, inventory):
+def _site(planner, data, _settings) -> bool:
+    """Keep the site as its event tells it; False for an older event handled late."""
     session = planner.session
     site = session.get(Site, data["site_id"])
-    code = data.get("code") or (site.code if site else None)
-    if code is None:
-        raise LookupError(f"site {data['site_id']} not known yet")  # retried later
-    details = inventory.get_site(code)
-    site = site or Site(id=data["site_id"])
-    site.code = details["code"]
+    if site is None:
+        if "partner_id" not in data:
+            raise LookupError(f"site {data['site_id']} not known yet")  # retried later
+        site = Site(id=data["site_id"])
+        session.add(site)
+    occurred_at = planner.event.occurred_at
+    if site.state_as_of is not None and occurred_at < site.state_as_of:
+        return False
+    site.code = data["code"]
     site.partner_id = data.get("partner_id", site.partner_id)
-    site.name = details.get("name") or ""
-    site.address = details.get("address") or ""
-    site.opening_hours = details.get("opening_hours") or {}
-    site.closures = [[c["starts_on"], c["ends_on"]] for c in details.get("closures", [])]
-    session.merge(site)
+    site.name, site.address = data["name"], data["address"]
+    site.opening_hours, site.closures = data["opening_hours"], data["closures"]
+    site.state_as_of = occurred_at
+    return True
 
 
-def _site_hours_changed(planner, data, settings, inventory):
-    _site(planner, data, settings, inventory)
-    planner.session.flush()
-    _move_reminders(planner, data["site_id"], settings)
+def _site_hours_changed(planner, data, settings):
+    if _site(planner, data, settings):
+        planner.session.flush()
+        _move_reminders(planner, data["site_id"], settings)
 
 
 def _move_reminders(planner, site_id: int, settings: Settings) -> None:
@@ -180,16 +182,16 @@ def _reminders_gone(session, loan: Loan) -> set[int]:
             if context.get("due_at") and datetime.fromisoformat(context["due_at"]) == loan.due_at}
 
 
-def _item(planner, data, _settings, inventory):
-    details = inventory.get_item(data["asset_tag"])
+def _item(planner, data, _settings):
+    """How the device is named in messages: "Lenovo ThinkPad E14 (JV-LAP-003)"."""
     planner.session.merge(Item(id=data["item_id"], label=(
-        f"{details.get('make', '')} {details.get('model', '')} ({data['asset_tag']})").strip()))
+        f"{data['make']} {data['model']} ({data['asset_tag']})").strip()))
 
 
 # --- reservations: partner staff ------------------------------------------------------------
 
 
-def _reservation_created(planner, data, _settings, _fetch):
+def _reservation_created(planner, data, _settings):
     planner.session.merge(Reservation(
         id=data["reservation_id"], partner_id=data["partner_id"], site_id=data["site_id"],
         starts_at=data["starts_at"], ends_at=data["ends_at"]))
@@ -200,7 +202,7 @@ def _reservation_created(planner, data, _settings, _fetch):
                              "item_count": len(data["item_ids"])})
 
 
-def _reservation_cancelled(planner, data, _settings, _fetch):
+def _reservation_cancelled(planner, data, _settings):
     reservation = planner.session.get(Reservation, data["reservation_id"])
     planner.cancel(reservation_id=data["reservation_id"])
     partner_id = data.get("partner_id") or (reservation.partner_id if reservation else None)
@@ -221,14 +223,14 @@ def _reservation_facts(planner, reservation_id) -> dict:
             "ends_at": reservation.ends_at}
 
 
-def _reservation_outside_hours(planner, data, _settings, _fetch):
+def _reservation_outside_hours(planner, data, _settings):
     planner.to_desk(data["partner_id"], "reservation_changed", reservation_id=data["reservation_id"],
                     context={**_reservation_facts(planner, data["reservation_id"]),
                              "reservation_id": data["reservation_id"], "site_id": data["site_id"],
                              "reason": "outside_hours"})
 
 
-def _item_withdrawn(planner, data, _settings, _fetch):
+def _item_withdrawn(planner, data, _settings):
     # One event per item withdrawn: the item is part of the intent's event, so two
     # items of one reservation make two notices.
     planner.to_desk(data["partner_id"], "item_withdrawn", reservation_id=data["reservation_id"],
@@ -262,7 +264,7 @@ def _loan_context(loan: Loan, **extra) -> dict:
             "due_at": loan.due_at, **extra}
 
 
-def _loan_checked_out(planner, data, settings, _fetch):
+def _loan_checked_out(planner, data, settings):
     # Core statements rather than the ORM: this runs for every loan.
     loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
                 site_id=data["site_id"], due_at=data["due_at"])
@@ -287,14 +289,14 @@ def _known_loan(planner, data) -> Loan:
     return loan
 
 
-def _loan_renewed(planner, data, settings, _fetch):
+def _loan_renewed(planner, data, settings):
     loan = _known_loan(planner, data)
     loan.due_at = data["due_at"]
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
     _plan_reminders(planner, loan, settings, _site_facts(planner.session, loan.site_id))
 
 
-def _loan_checked_in(planner, data, _settings, _fetch):
+def _loan_checked_in(planner, data, _settings):
     loan = _known_loan(planner, data)
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
     planner.to_resident(loan.resident_id, "return_confirmed", loan_id=loan.id,
@@ -302,12 +304,12 @@ def _loan_checked_in(planner, data, _settings, _fetch):
                         context=_loan_context(loan))
 
 
-def _loan_lost(planner, data, _settings, _fetch):
+def _loan_lost(planner, data, _settings):
     loan = _known_loan(planner, data)
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
 
 
-def _loan_overdue(planner, data, settings, _fetch):
+def _loan_overdue(planner, data, settings):
     loan = _known_loan(planner, data)
     loan.due_at = data["due_at"]
     partner_id = _partner_of_site(planner.session, loan.site_id)
@@ -323,7 +325,7 @@ def _loan_overdue(planner, data, settings, _fetch):
                                 context=_loan_context(loan, level=planned.step))
 
 
-def _hold_offered(planner, data, _settings, _fetch):
+def _hold_offered(planner, data, _settings):
     planner.to_resident(data["resident_id"], "hold_offered",
                         partner_id=_partner_of_site(planner.session, data["site_id"]),
                         context={"item_id": data["item_id"], "site_id": data["site_id"],
@@ -334,6 +336,7 @@ _HANDLERS = {
     "inventory.site_registered": _site,
     "inventory.site_hours_changed": _site_hours_changed,
     "inventory.item_registered": _item,
+    "inventory.item_updated": _item,
     "booking.reservation_created": _reservation_created,
     "booking.reservation_cancelled": _reservation_cancelled,
     "booking.reservation_released": _reservation_cancelled,

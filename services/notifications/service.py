@@ -40,7 +40,6 @@ class Service(HealthCheck):
     channels = Channels()
     turn = SendingTurn()
     booking = RpcProxy("booking")
-    inventory = RpcProxy("inventory")
     config = Config()
 
     def _sender(self) -> sending.Sender:
@@ -60,8 +59,7 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             planned = []
             if inbox.first_delivery(tx.session, "notifications.on_event", event):
-                planned = intents.record(tx, event, now, Settings.from_config(self.config),
-                                         self.inventory)
+                planned = intents.record(tx, event, now, Settings.from_config(self.config))
             tx.commit()
         if any(message["send_after"] <= now for message in planned):
             try:

@@ -47,7 +47,7 @@ def test_a_registered_item_is_available_at_its_home_site_and_announced(inventory
     assert event["data"] == {
         "item_id": item["id"], "asset_tag": "JV-TAB-001", "category_id": event["data"]["category_id"],
         "owner_partner_id": event["data"]["owner_partner_id"], "site_id": event["data"]["site_id"],
-        "status": "available",
+        "status": "available", "make": "Samsung", "model": "Galaxy Tab A8",
     }
     assert event["actor"] == "staff:1" and event["producer"] == "inventory" and event["version"] == 1
 

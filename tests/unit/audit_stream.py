@@ -51,7 +51,8 @@ class Stream:
     def site(self, code: str, partner_id: int, at="2026-01-01 08:00") -> int:
         site_id = self._next("site")
         self.add("inventory.site_registered",
-                 {"site_id": site_id, "code": code, "partner_id": partner_id}, at)
+                 {"site_id": site_id, "code": code, "partner_id": partner_id, "name": code,
+                  "address": "", "opening_hours": {}, "closures": []}, at)
         return site_id
 
     def category(self, code: str, at="2026-01-01 08:00") -> int:
@@ -64,7 +65,8 @@ class Stream:
         item_id = self._next("item")
         self.add("inventory.item_registered", {
             "item_id": item_id, "asset_tag": tag, "category_id": category_id,
-            "owner_partner_id": partner_id, "site_id": site_id, "status": "available"}, at)
+            "owner_partner_id": partner_id, "site_id": site_id, "status": "available",
+            "make": "Lenovo", "model": "Tab M10"}, at)
         return item_id
 
     def status(self, item_id: int, before: str, after: str, at) -> None:

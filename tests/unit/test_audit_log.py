@@ -47,11 +47,15 @@ def week_of_events():
     """A site, two tablets, a reservation of both, a loan, a return and a transfer."""
     at = [MONDAY + timedelta(hours=h) for h in range(8)]
     return [
-        event("inventory.site_registered", {"site_id": 1, "code": "jean-vilar", "partner_id": 1}, at[0]),
+        event("inventory.site_registered", {"site_id": 1, "code": "jean-vilar", "partner_id": 1,
+                                            "name": "Centre Jean Vilar", "address": "",
+                                            "opening_hours": {}, "closures": []}, at[0]),
         event("inventory.item_registered", {"item_id": 17, "asset_tag": "JV-TAB-001", "category_id": 1,
-                                            "owner_partner_id": 1, "site_id": 1, "status": "available"}, at[1]),
+                                            "owner_partner_id": 1, "site_id": 1, "status": "available",
+                                            "make": "Lenovo", "model": "Tab M10"}, at[1]),
         event("inventory.item_registered", {"item_id": 18, "asset_tag": "JV-TAB-002", "category_id": 1,
-                                            "owner_partner_id": 1, "site_id": 1, "status": "available"}, at[2]),
+                                            "owner_partner_id": 1, "site_id": 1, "status": "available",
+                                            "make": "Lenovo", "model": "Tab M10"}, at[2]),
         event("booking.reservation_created", {"reservation_id": 5, "partner_id": 2, "site_id": 1,
                                               "item_ids": [17, 18], "starts_at": at[5], "ends_at": at[6]},
               at[3], actor="staff:2"),

@@ -3,6 +3,7 @@ fakes honouring their interfaces: one message per (event, recipient, purpose), a
 crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
 fallback, "none" as a call task, retries then failure shown to staff."""
 import uuid
+from dataclasses import replace
 from types import SimpleNamespace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +22,6 @@ from services.notifications.texts import Rendered
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2026, 12, 1, 12, tzinfo=PARIS)
-INVENTORY = SimpleNamespace(get_site=lambda code: {}, get_item=lambda asset_tag: {})
 SETTINGS = Settings(zone=PARIS, quiet_from=time(21), quiet_until=time(8), max_per_day=5,
                     call_after_days=7, max_attempts=3, retry_base_delay=timedelta(seconds=60))
 
@@ -86,7 +86,7 @@ def deliver(db, sender, the_event):
     with db.transaction() as tx:
         planned = []
         if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
-            planned = intents.record(tx, the_event, sender.clock(), SETTINGS, INVENTORY)
+            planned = intents.record(tx, the_event, sender.clock(), SETTINGS)
         tx.commit()
     if any(m["send_after"] <= sender.clock() for m in planned):
         sender.send_due()
@@ -113,7 +113,7 @@ def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
 def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
     sender, channels, clock = world.sender, world.channels, world.clock
     with db.transaction() as tx:
-        intents.record(tx, checked_out(), clock(), SETTINGS, INVENTORY)
+        intents.record(tx, checked_out(), clock(), SETTINGS)
         tx.commit()
     [claimed] = sending.claim(db, clock(), SETTINGS)  # then the process dies before sending
     assert sending.recover(db, clock()) == 1
@@ -217,7 +217,7 @@ def test_messages_due_together_ask_the_booking_once_and_the_daily_cap_counts_the
     with db.transaction() as tx:  # announced while the sender was away: due together
         for loan_id in range(1, 8):
             intents.record(tx, checked_out(loan_id=loan_id, resident_id=42 if loan_id < 7 else 43),
-                           world.clock(), SETTINGS, INVENTORY)
+                           world.clock(), SETTINGS)
         tx.commit()
     sender.send_due()
     assert world.contacts.asked == [[42, 43]]
@@ -244,17 +244,17 @@ EVERY_DAY = {day: [["09:00", "18:00"]] for day in (
 FRIDAY_AND_MONDAY = {"friday": [["09:00", "18:00"]], "monday": [["09:00", "18:00"]]}
 
 
-def record_event(db, the_event, now, inventory):
+def record_event(db, the_event, now):
     with db.transaction() as tx:
         if inbox.first_delivery(tx.session, "notifications.on_event", the_event):
-            intents.record(tx, the_event, now, SETTINGS, inventory)
+            intents.record(tx, the_event, now, SETTINGS)
         tx.commit()
 
 
-def site_with(hours):
-    site = {"code": "jean-vilar", "name": "Jean Vilar", "address": "", "opening_hours": hours,
-            "closures": []}
-    return SimpleNamespace(site=site, get_site=lambda code: site, get_item=lambda tag: {})
+def site_event(event_type, hours, **extra):
+    """A site's event, as the inventory sends it: the site's whole state."""
+    return event(event_type, site_id=1, code="jean-vilar", name="Jean Vilar", address="",
+                 opening_hours=hours, closures=[], **extra)
 
 
 def reminder_days(db, status="pending"):
@@ -263,18 +263,15 @@ def reminder_days(db, status="pending"):
 
 
 def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_days(world, db):
-    inventory = site_with(EVERY_DAY)
-    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
-                 NOON, inventory)
+    record_event(db, site_event("inventory.site_registered", EVERY_DAY, partner_id=2), NOON)
     deliver(db, world.sender, checked_out())  # due Tuesday 15 December
     [monday_reminder] = messages(db, purpose="due_soon", step=1)
     assert reminder_days(db) == [(1, NOON.date() + timedelta(days=13)),
                                  (2, NOON.date() + timedelta(days=12))]
 
-    inventory.site["opening_hours"] = FRIDAY_AND_MONDAY
-    hours_changed = event("inventory.site_hours_changed", site_id=1)
-    record_event(db, hours_changed, NOON, inventory)
-    record_event(db, hours_changed, NOON, inventory)  # delivered twice: moved once
+    hours_changed = site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY)
+    record_event(db, hours_changed, NOON)
+    record_event(db, hours_changed, NOON)  # delivered twice: moved once
 
     friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
     assert reminder_days(db) == [(1, monday), (2, friday)]
@@ -283,10 +280,23 @@ def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_d
     assert reminder_days(db, "cancelled") == [(2, NOON.date() + timedelta(days=12))]
 
 
+def test_a_sites_older_hours_handled_late_do_not_move_the_reminders_back(world, db):
+    record_event(db, site_event("inventory.site_registered", EVERY_DAY, partner_id=2), NOON)
+    deliver(db, world.sender, checked_out())
+    newer = replace(site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY),
+                    occurred_at=NOON + timedelta(minutes=20))
+    older = replace(site_event("inventory.site_hours_changed", EVERY_DAY),
+                    occurred_at=NOON + timedelta(minutes=10))
+    record_event(db, newer, NOON)
+    record_event(db, older, NOON)  # retried, so delivered after the newer one
+
+    friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
+    assert reminder_days(db) == [(1, monday), (2, friday)]
+
+
 def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, db):
-    inventory = site_with(FRIDAY_AND_MONDAY)
-    record_event(db, event("inventory.site_registered", site_id=1, code="jean-vilar", partner_id=2),
-                 NOON, inventory)
+    record_event(db, site_event("inventory.site_registered", FRIDAY_AND_MONDAY, partner_id=2),
+                 NOON)
     deliver(db, world.sender, checked_out())
     friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
     assert reminder_days(db) == [(1, monday), (2, friday)]
@@ -294,8 +304,8 @@ def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, 
     world.sender.send_due()
     assert reminder_days(db, "sent") == [(2, friday)]
 
-    inventory.site["opening_hours"] = EVERY_DAY  # step 2 would now come on Sunday
-    record_event(db, event("inventory.site_hours_changed", site_id=1), world.clock(), inventory)
+    # Step 2 would now come on Sunday.
+    record_event(db, site_event("inventory.site_hours_changed", EVERY_DAY), world.clock())
 
     assert reminder_days(db, "sent") == [(2, friday)]
     assert reminder_days(db) == [(1, monday)]

@@ -11,7 +11,7 @@ class InventoryEventEntrypoints:
     def on_inventory_event(self, event):
         with self.db.transaction() as tx:
             if inbox.first_delivery(tx.session, "booking.on_inventory_event", event):
-                projections.apply(tx.session, event, self.inventory.get_site)
+                projections.apply(tx.session, event)
                 if event.type == "inventory.item_status_changed":
                     # In this transaction, so the flag, the replacement and the event
                     # happen with the status change or not at all.
