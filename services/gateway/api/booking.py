@@ -164,10 +164,7 @@ class BookingApi:
            response=schemas.ItemShareable, allow=(STAFF,),
            summary="Keep one device for the owner's own use, or share it again", tag="sharing")
     def set_item_shareable(self, request, who, asset_tag, body):
-        scope = Scope(who, self)
-        item = self.inventory.get_item(asset_tag)
-        require(scope.sees_item(item))
-        require(item["owner"] == scope.partner_code, action=True)
+        Scope(who, self).require_change_item(self.inventory.get_item(asset_tag))
         return self.booking.set_item_shareable({"asset_tag": asset_tag,
                                                 "shareable": body["shareable"]})
 

@@ -7,6 +7,14 @@ loans lent at its desks, the residents it registered or lends to. Managers and
 administrators read everything (managers without residents' contact details);
 residents see their own loans, places in line and data.
 
+Seeing is not changing. A device is changed (status, description, notes,
+transfers, sharing, kits, labels) only by its owner's staff; the staff of the
+site where it stands take it back from a loan there and record its wipe, since
+they hold it. Each `sees_…`/`may_…` answers a question; each `require_…` turns
+it into the answer a caller gets (404 for what they may not see, 403 for what
+they see but may not do). Routes and pages reach the services through
+operations.py, which asks these.
+
 The inventory names partners and sites by code, the booking by id; a `Directory`
 reads both once per request.
 """
@@ -82,12 +90,25 @@ class Scope:
     def own_site_id(self, site_id) -> bool:
         return self.staff and self.directory.partner_of_site(site_id) == self.who.partner_id
 
-    # --- seeing ---------------------------------------------------------------------------
+    # --- seeing, and doing to what is seen ------------------------------------------------
 
     def sees_item(self, item: dict) -> bool:
         if self.who.reads_everything:
             return True
         return self.staff and (item["owner"] == self.partner_code or self.own_site(item["current_site"]))
+
+    def may_change_item(self, item: dict) -> bool:
+        """Its status, description, notes, site, owner, sharing, kits and labels:
+        the owner's staff, wherever the device stands."""
+        return self.staff and item["owner"] == self.partner_code
+
+    def may_wipe(self, item: dict) -> bool:
+        """The staff of the site where it stands: they hold it."""
+        return self.own_site(item["current_site"])
+
+    def may_take_back(self, loan: dict) -> bool:
+        """The desk the loan is to come back to, whoever owns the device."""
+        return self.own_site_id(loan["return_site_id"] or loan["site_id"])
 
     def sees_reservation(self, reservation: dict) -> bool:
         return (self.who.may_see_reservation(reservation)
@@ -120,10 +141,15 @@ class Scope:
         """Front-desk work happens at one of the caller's own sites."""
         require(self.own_site(code), action=True)
 
-    def manages_item(self, item: dict) -> None:
-        """Seen (or 404), then changed only by its partner's staff (or 403)."""
+    def require_change_item(self, item: dict) -> None:
+        """Seen (or 404), then changed only by its owner's staff (or 403)."""
         require(self.sees_item(item))
-        require(self.staff, action=True)
+        require(self.may_change_item(item), action=True)
+
+    def require_wipe(self, item: dict) -> None:
+        """Seen (or 404), then its wipe recorded only where it stands (or 403)."""
+        require(self.sees_item(item))
+        require(self.may_wipe(item), action=True)
 
     def for_resident(self, resident_id: int | None) -> int:
         """The resident a request is about: a resident's own id, or the one named."""
