@@ -1,6 +1,10 @@
 """Who may do what to a device, decided in one place (services/gateway/api/scope.py):
 its owner's staff change it wherever it stands; the staff of the site where it
-stands take it back from a loan there and record its wipe."""
+stands take it back from a loan there and record its wipe. And the pages reach
+the services only through the operations the API calls, so they cannot skip a
+check the API makes."""
+import ast
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -71,3 +75,18 @@ def test_a_device_is_seen_where_it_stands_but_changed_there_it_is_refused_not_hi
     assert not hidden.value.action  # 404: not theirs to see
     scope(JV_DESK).require_wipe(WEBCAM_AT_JEAN_VILAR)
     scope(MISTRAL_DESK).require_change_item(WEBCAM_AT_JEAN_VILAR)
+
+
+PAGES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "pages"
+SERVICES = {"inventory", "booking", "notifications", "audit"}
+
+
+@pytest.mark.parametrize("module", sorted(path.name for path in PAGES.glob("*.py")))
+def test_pages_reach_the_services_only_through_the_operations_the_api_calls(module):
+    tree = ast.parse((PAGES / module).read_text())
+
+    direct = [f"line {node.lineno}: self.{node.attr}" for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and node.attr in SERVICES
+              and isinstance(node.value, ast.Name) and node.value.id == "self"]
+
+    assert direct == [], f"{module} calls a service's RPC itself"

@@ -2,11 +2,12 @@
 waiting lists (the booking), and the calendar feeds of reservations and desks.
 
 Handlers stay thin: load (the route does it), authorise the object, call the
-service, answer. See api/scope.py for who sees what.
+service, answer; what the pages do too is an operation (operations.py) both
+call. See api/scope.py for who sees what.
 """
 from datetime import datetime, timedelta, timezone
 
-from services.gateway import csv_export, ical
+from services.gateway import csv_export, ical, operations
 from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
@@ -78,7 +79,7 @@ class BookingApi:
         "starts_at": "2026-12-01T14:00:00+01:00", "ends_at": "2026-12-01T17:00:00+01:00"}
         (or "asset_tags", or a "kit"). Refused (409): `details` names what is free
         instead: {"alternatives": {"other_sites": […], "other_windows": […]}}."""
-        return self.booking.reserve(self._for_own_partner(who, schemas.ReservationRequest(), body))
+        return operations.reserve(self, who, wire(schemas.ReservationRequest(), body))
 
     def _for_own_partner(self, who, schema, body, field="partner_id") -> dict:
         Scope(who, self).require_own_partner(body.get(field, who.partner_id))
@@ -100,34 +101,29 @@ class BookingApi:
                                            "reservations.csv")
         return self.booking.list_reservations(filters)
 
-    def _reservation(self, who, reservation_id) -> dict:
-        reservation = self.booking.get_reservation(reservation_id)
-        require(Scope(who, self).sees_reservation(reservation))
-        return reservation
-
     @route("GET", "/api/reservations/<int:reservation_id>", response=schemas.Reservation,
            allow=READERS, summary="A reservation, its devices and what needs attention",
            tag="reservations")
     def get_reservation(self, request, who, reservation_id):
-        return self._reservation(who, reservation_id)
+        return operations.reservation(self, who, reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/cancel", response=schemas.Reservation,
            allow=(STAFF,), summary="Cancel a reservation (its partner's staff)", tag="reservations")
     def cancel_reservation(self, request, who, reservation_id):
-        reservation = self._reservation(who, reservation_id)
+        reservation = operations.reservation(self, who, reservation_id)
         require(who.is_staff_of(reservation["partner_id"]), action=True)
         return self.booking.cancel_reservation(reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/pick-up", response=schemas.Reservation,
            allow=(STAFF,), summary="Hand the reserved devices over", tag="reservations")
     def pick_up(self, request, who, reservation_id):
-        self._reservation(who, reservation_id)
+        operations.reservation(self, who, reservation_id)
         return self.booking.pick_up(reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/return", response=schemas.Reservation,
            allow=(STAFF,), summary="Take the reserved devices back", tag="reservations")
     def return_reservation(self, request, who, reservation_id):
-        self._reservation(who, reservation_id)
+        operations.reservation(self, who, reservation_id)
         return self.booking.return_reservation(reservation_id)
 
     @route("POST", "/api/reservation-series", body=schemas.WeeklyReservationRequest,
@@ -222,10 +218,7 @@ class BookingApi:
     def resident_by_card(self, request, who, card_number):
         """Holding the card, the resident is at the desk: staff of any partner learn their
         id, to lend to them; their details only where they are already known."""
-        resident = self.booking.get_resident(card_number)
-        if Scope(who, self).sees_resident_contacts(resident["id"]):
-            return resident
-        return {"id": resident["id"]}
+        return operations.resident_by_card(self, who, card_number)
 
     @route("PATCH", "/api/residents/<int:resident_id>", body=schemas.ResidentUpdate,
            response=schemas.Resident, allow=(STAFF, RESIDENT),
@@ -257,8 +250,7 @@ class BookingApi:
     def check_out(self, request, who, body):
         """{"asset_tag": "JV-LAP-003", "resident_id": 42, "site": "jean-vilar",
         "accessories": ["chargeur"]}; past a limit, "override_reason" says why."""
-        Scope(who, self).require_own_site(body["site"])
-        return self.booking.check_out(wire(schemas.CheckOutIn(), body))
+        return operations.lend(self, who, wire(schemas.CheckOutIn(), body))
 
     @route("GET", "/api/loans", query=schemas.LoanQuery, response=schemas.LoanPage,
            allow=EVERYONE, produces=("text/csv",),
@@ -274,27 +266,22 @@ class BookingApi:
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Loan), "loans.csv")
         return self.booking.list_loans(filters)
 
-    def _loan(self, who, loan_id) -> dict:
-        loan = self.booking.get_loan(loan_id)
-        require(Scope(who, self).sees_loan(loan))
-        return loan
-
     @route("GET", "/api/loans/<int:loan_id>", response=schemas.Loan, allow=EVERYONE,
            summary="A loan: what, when it is due back, where", tag="loans")
     def get_loan(self, request, who, loan_id):
-        return self._loan(who, loan_id)
+        return operations.loan(self, who, loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/renew", response=schemas.Loan,
            allow=(STAFF, RESIDENT), summary="Keep the device longer (the resident or the desk)",
            tag="loans")
     def renew_loan(self, request, who, loan_id):
-        self._loan(who, loan_id)
-        return self.booking.renew_loan(loan_id)
+        return operations.renew_loan(self, who, loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/lost", response=schemas.Loan, allow=(STAFF,),
            summary="Declare the device lent lost (settles the loan)", tag="loans")
     def declare_lost(self, request, who, loan_id):
-        self._loan(who, loan_id)
+        """The desk the loan is due back at settles it."""
+        require(Scope(who, self).may_take_back(operations.loan(self, who, loan_id)), action=True)
         return self.booking.declare_lost(loan_id)
 
     @route("POST", "/api/check-ins", body=schemas.CheckInIn, response=schemas.Loan,
@@ -303,11 +290,8 @@ class BookingApi:
     def check_in(self, request, who, body):
         """{"asset_tag": "JV-LAP-003", "condition": "good", "accessories": ["chargeur"]}
         → the loan, with "missing_accessories"."""
-        active = self.booking.list_loans({"asset_tag": body["asset_tag"], "status": "active",
-                                          "limit": 1})["items"]
-        if active:
-            require(Scope(who, self).sees_loan(active[0]))
-        return self.booking.check_in(wire(schemas.CheckInIn(), body))
+        return operations.take_back(self, who, body["asset_tag"], body["condition"],
+                                    body["accessories"])
 
     # --- waiting lists ------------------------------------------------------------------------
 
