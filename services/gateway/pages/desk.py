@@ -73,14 +73,16 @@ class FrontDesk:
         try:
             if wrong:
                 raise FormErrors(*wrong)
-            loan = self.page_lend(tag, card, site)
+            loan = self.page_lend(who, tag, card, site)
         except FormErrors as refused:
             return self.page_desk(request, who, status=400, errors=refused.errors)
         return redirect(f"/desk?loan={loan['id']}", 303)
 
-    def page_lend(self, tag, card, site):
+    def page_lend(self, who, tag, card, site):
         try:
-            resident = self.booking.get_resident(card)
+            # Holding their card, the resident is at this desk: its partner may serve them.
+            resident = self.booking.find_resident_at_desk({"partner_id": who.partner_id,
+                                                           "card_number": card})
         except (NotFound, InvalidInput):
             raise FormErrors.refused("card_number", N_("Aucun habitant n'a cette carte.")) from None
         try:
