@@ -75,6 +75,3 @@ def valid(tx: Transaction, resident_id: int, partner_id: int, scopes: list[str],
         .order_by(Mandate.expires_at.desc(), Mandate.id))
     return next((m for m in candidates if set(m.scopes) & set(scopes)), None)
 
-
-def is_valid(mandate: Mandate, now: datetime) -> bool:
-    return mandate.withdrawn_at is None and mandate.expires_at > now

@@ -96,8 +96,8 @@ def found_at_desk(tx: Transaction, partner_id: int, presented: dict, now: dateti
         how = "phone"
         wanted = phone_digits(presented["phone"])
         # Phones are kept as typed at the desk: compare their digits.
-        matches = [resident for resident in tx.session.scalars(query.where(Resident.phone.is_not(None)))
-                   if phone_digits(resident.phone) == wanted]
+        with_phone = tx.session.scalars(query.where(Resident.phone.is_not(None)))
+        matches = [resident for resident in with_phone if phone_digits(resident.phone) == wanted]
     if len(matches) != 1:
         raise NotFound("resident", f"by {how}")  # never the number itself, which logs keep
     resident = matches[0]
