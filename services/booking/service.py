@@ -13,6 +13,7 @@ from partanum.health import HealthCheck
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints
+from services.booking.entrypoints.mandates import MandateEntrypoints
 from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
 from services.booking.entrypoints.sign_in import SignInEntrypoints
@@ -20,7 +21,8 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
+              MandateEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

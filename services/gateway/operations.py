@@ -31,19 +31,21 @@ def own_sites(service, who) -> list[dict]:
 # --- the front desk ------------------------------------------------------------------------
 
 
-def resident_by_card(service, who, card_number: str) -> dict:
-    """The resident whose card is presented at the desk: staff of any partner learn
-    their id, to lend to them; their details only where they are already known."""
-    resident = service.booking.get_resident(card_number)
-    if Scope(who, service).sees_resident_contacts(resident["id"]):
-        return resident
-    return {"id": resident["id"]}
+def resident_at_desk(service, who, presented: dict) -> dict:
+    """The resident presenting their whole card ({"card_number": …}) or phone number
+    ({"phone": …}) at the caller's desk: their partner may serve them from now on
+    (the booking records it). Their details only where the partner sees them whole."""
+    resident = Scope(who, service).found_at_desk(presented)
+    return resident if resident["view"] == "full" else {"id": resident["id"]}
 
 
 def lend(service, who, loan: dict) -> dict:
-    """A loan at one of the caller's desks (the booking's check_out payload);
-    `accessories` None: everything that goes with the device."""
-    Scope(who, service).require_own_site(loan["site"])
+    """A loan at one of the caller's desks (the booking's check_out payload), to a
+    resident its partner reaches (else 404); `accessories` None: everything that goes
+    with the device."""
+    scope = Scope(who, service)
+    scope.require_own_site(loan["site"])
+    scope.resident(loan["resident_id"])
     if loan.get("accessories") is None:
         accessories = service.inventory.get_item(loan["asset_tag"])["accessories"]
         loan = {**loan, "accessories": accessories}

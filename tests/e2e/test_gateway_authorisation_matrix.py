@@ -233,7 +233,15 @@ MATRIX = {
     "GET /api/residents": Listing(lambda o: [{}, {"partner_id": o.partner["other"]},
                                              {"search": "Yusuf"}, {"search": o.card["other"]}]),
     "GET /api/residents/<int:resident_id>": Object(object_id("resident", "resident_id")),
+    # Before by-card, which relates the caller's partner to the resident it finds.
+    "POST /api/residents/<int:resident_id>/mandates": Object(
+        object_id("resident", "resident_id"),
+        body=lambda o, side: {"scopes": ["loans"], "expires_at": in_a_month(o)["ends_at"]}),
+    "GET /api/residents/<int:resident_id>/mandates": Object(object_id("resident", "resident_id")),
+    "POST /api/mandates/<int:mandate_id>/withdraw": Object(object_id("mandate", "mandate_id")),
     "GET /api/residents/by-card/<card_number>": Object(card),
+    "POST /api/residents/at-desk": Action(lambda o: {"card_number": o.card["other"],
+                                                     "partner_id": o.partner["other"]}),
     "PATCH /api/residents/<int:resident_id>": Object(
         object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}),
     "GET /api/residents/<int:resident_id>/export": Object(object_id("resident", "resident_id"),
@@ -368,7 +376,7 @@ def objects(system, callers):
     amina, yusuf = world.residents["jean-vilar"], world.residents["mistral"]
     tablet, laptop = world.categories["tablet"], world.categories["laptop"]
     ids = {"resident": {"own": amina["id"], "other": yusuf["id"]}, "reservation": {},
-           "series": {}, "loan": {}, "entry": {}, "notice": {}}
+           "series": {}, "loan": {}, "entry": {}, "notice": {}, "mandate": {}}
     for side, staff, site in (("own", callers["staff"], "jean-vilar"),
                               ("other", callers["staff-mistral"], "mistral")):
         prefix = "JV" if side == "own" else "MI"
@@ -385,6 +393,10 @@ def objects(system, callers):
             "accessories": ["chargeur"]}))["id"]
         ids["entry"][side] = created(staff.post("/api/waiting-entries", json={
             "category_id": laptop, "site": site, "resident_id": resident["id"]}))["id"]
+        # The resident's consent for the desk to act for them (acting=True routes).
+        ids["mandate"][side] = created(staff.post(
+            f"/api/residents/{resident['id']}/mandates",
+            json={"scopes": ["loans", "data"], "expires_at": in_a_month(None)["ends_at"]}))["id"]
         # Each reservation is announced to its partner's desk as a notice.
         notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
         ids["notice"][side] = wait_until(lambda: staff.get(notices).json()["items"], timeout=30,

@@ -4,7 +4,7 @@ see theirs, managers read everything but residents' contacts, and who acted
 travels into the events."""
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from icalendar import Calendar
 
@@ -15,6 +15,10 @@ database_kind = sqlite_only  # see its docstring
 from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
 from tests.integration.test_front_desk import make_overdue
 from tests.waiting import wait_until
+
+
+def in_days(days):
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
 
 
 def workshop(network, **extra):
@@ -202,6 +206,8 @@ def test_a_resident_exports_their_data_themself_or_with_staff_acting_for_them(ne
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     path = f"/api/residents/{amina['id']}/export"
+    network.ok(network.jv, "POST", f"/api/residents/{amina['id']}/mandates", 201,
+               json={"scopes": ["data"], "expires_at": in_days(30)})
 
     assert network.ok(network.resident(amina["id"]), "GET", path)["resident"]["display_name"] == "Amina B."
     assert status(network.resident(yusuf["id"]), network, "GET", path) == 404

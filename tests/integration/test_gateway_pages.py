@@ -263,6 +263,21 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(s
     assert call(desk.booking, "get_loan", loan["id"])["status"] == "returned"
 
 
+def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and_records_it(  # noqa: F811
+        staff, desk, events_seen):
+    listen = events_seen("booking.resident_found_at_desk")
+    yusuf = register(desk, display_name="Yusuf K.", registered_by_partner_id=2)  # Mistral's
+
+    done = staff.submit("/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001",
+                                                                "card_number": "RS-0042"})
+
+    assert done.status == 200 and "JV-LAP-001 est prêté" in done.text
+    assert call(desk.booking, "resident_loans", yusuf["id"])[0]["asset_tag"] == "JV-LAP-001"
+    (found,) = listen.wait(1)
+    assert found["data"] == {"resident_id": yusuf["id"], "partner_id": 1, "how": "card"}
+    assert found["actor"] == f"staff:{staff.account_id}"
+
+
 def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):  # noqa: F811
     register(desk)
     form = staff.get("/desk")

@@ -43,6 +43,8 @@ class MeOut(Schema):
     resident_id = fields.Integer(allow_none=True)
     acting_for = fields.Integer(allow_none=True,
                                 metadata={"description": "the resident staff act for"})
+    mandate_id = fields.Integer(allow_none=True,
+                                metadata={"description": "the resident's mandate they act under"})
     email = fields.String(allow_none=True)
     display_name = fields.String(allow_none=True)
 
@@ -57,7 +59,7 @@ class TokenOut(Schema):
 def _me(who, account: Account | None) -> dict:
     return {"role": who.role, "actor": who.actor, "account_id": who.account_id,
             "partner_id": who.partner_id, "resident_id": who.resident_id,
-            "acting_for": who.acting_for, "email": account.email if account else None,
+            "acting_for": who.acting_for, "mandate_id": who.mandate_id, "email": account.email if account else None,
             "display_name": account.display_name if account else None}
 
 
@@ -113,7 +115,9 @@ class AccountApi:
             auth.revoke_token(tx.session, who.token_id, now())
             tx.commit()
 
-    @route("GET", "/api/me", response=MeOut, allow=ALL, summary="Who is signed in", tag="sign-in")
+    # With acting_for, under any mandate: who the desk acts for, and under which.
+    @route("GET", "/api/me", response=MeOut, allow=ALL, summary="Who is signed in", tag="sign-in",
+           acting=("loans", "data", "contact"))
     def me(self, request, who):
         with self.db.transaction() as tx:
             account = tx.session.get(Account, who.account_id) if who.account_id else None

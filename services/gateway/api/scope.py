@@ -3,8 +3,10 @@ of the JSON API, beside the Principal's own (authz.py).
 
 Partner staff see their partner's records: the items it owns or that stand at one
 of its sites, the reservations it made or that are picked up at its sites, the
-loans lent at its desks, the residents it registered or lends to. Managers and
-administrators read everything (managers without residents' contact details);
+loans lent at its desks, and the residents it has a relationship with (it
+registered them, lends or lent to them, found them at its desk, holds their
+mandate: the booking applies it, see services/booking/relationships.py). Managers
+and administrators read everything but residents' names and contact details;
 residents see their own loans, places in line and data.
 
 Seeing is not changing. A device is changed (status, description, notes,
@@ -118,14 +120,24 @@ class Scope:
         return (self.who.reads_everything or self.who.is_staff_of(loan["partner_id"])
                 or self.who.is_resident(loan["resident_id"]))
 
-    def partners_of_resident(self, resident_id: int) -> list[int]:
-        return self.service.booking.resident_partners(resident_id)["partner_ids"]
-
-    def sees_resident_contacts(self, resident_id: int) -> bool:
+    def resident(self, resident_id: int) -> dict:
+        """The resident as this caller may see them, or 404:
+        - the resident themself, and staff acting for them under their mandate: all;
+        - staff: through their partner's relationship with them, the contact details
+          masked unless it registered them or lends them a device now ("view");
+        - managers and administrators: the record, without name or contact details."""
         if self.who.is_resident(resident_id):
-            return True
-        return self.staff and self.who.may_see_contact_details(
-            self.partners_of_resident(resident_id), resident_id)
+            return self.service.booking.get_resident(resident_id)
+        if self.staff:  # an id alone opens nothing: NotFound without a relationship
+            return self.service.booking.get_resident(resident_id, self.who.partner_id)
+        require(self.who.reads_everything)
+        return without_personal_data(self.service.booking.get_resident(resident_id))
+
+    def found_at_desk(self, presented: dict) -> dict:
+        """The resident presenting their whole card or phone number at the caller's
+        desk; their partner may serve them from now on."""
+        return self.service.booking.find_resident_at_desk(
+            {**presented, "partner_id": self.who.partner_id})
 
     def sees_waiting_entry(self, entry: dict) -> bool:
         return (self.who.reads_everything or self.own_site_id(entry["site_id"])
@@ -157,6 +169,15 @@ class Scope:
             require(resident_id in (None, self.who.resident_id), action=True)
             return self.who.resident_id
         return resident_id
+
+
+# What managers and administrators never read of a resident: the rules count names
+# among contact details.
+PERSONAL_FIELDS = ("display_name", "phone", "email", "card_number")
+
+
+def without_personal_data(resident: dict) -> dict:
+    return {key: value for key, value in resident.items() if key not in PERSONAL_FIELDS}
 
 
 def wire(schema, data: dict) -> dict:

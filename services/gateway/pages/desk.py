@@ -77,7 +77,8 @@ class FrontDesk:
 
     def page_lend(self, who, tag, card, site):
         try:
-            resident = operations.resident_by_card(self, who, card)
+            # Holding their card, the resident is at this desk: its partner may serve them.
+            resident = operations.resident_at_desk(self, who, {"card_number": card})
         except (NotFound, InvalidInput, Denied):
             raise FormErrors.refused("card_number", N_("Aucun habitant n'a cette carte.")) from None
         try:
