@@ -10,17 +10,19 @@ is left of it (partanum.rpc).
 
 A budget counts from when the service takes the request up, so the time the request
 may wait in the queue is bounded too. With T seconds left, the call expires in the
-queue after half of T (RabbitMQ drops it unseen) and the budget is 40 % of T: taken up
-at the last moment, the work still commits before 90 % of T has passed; the last tenth
-is for the answer's way back and the gaps between the hops.
+queue after a quarter of T (RabbitMQ drops it unseen) and the budget is 65 % of T:
+taken up at the last moment, the work still commits before 90 % of T has passed; the
+last tenth is for the answer's way back and the gaps between the hops. Work gets the
+larger share: a request waits in the queue only when the service is down or swamped,
+and then it is better refused early than carried out late.
 """
 import time
 import weakref
 
 # The name of the budget in a call's context data (a header of the message).
 CONTEXT_KEY = "budget"
-QUEUE_SHARE = 0.5
-WORK_SHARE = 0.4
+QUEUE_SHARE = 0.25
+WORK_SHARE = 0.65
 
 
 class Deadline:
