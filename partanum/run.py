@@ -4,8 +4,8 @@
 
 Migrates each service's database, declares the broker topology, then serves
 until SIGTERM or Ctrl-C (any number of them: the first stops the services, which
-are killed if still busy after GRACE_SECONDS). Exits 3 if it cannot start, e.g. when
-the gateway's address is taken. Configuration comes from the environment
+are killed if still busy after GRACE_SECONDS). Exits 2 when RabbitMQ does not
+answer, 3 when the gateway's address is taken. Configuration comes from the environment
 (partanum.config). One service per process is the deployed shape; several in
 one process is handy on a laptop.
 """

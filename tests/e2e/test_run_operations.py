@@ -31,9 +31,9 @@ def run(rabbit_config, new_database, tmp_path):
             "PARTANUM_HTTP_ADDRESS": address or f"127.0.0.1:{free_port()}",
             **{f"{name.upper()}_DATABASE_URL": new_database(database_kind) for name in services},
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "partanum.run", *services], cwd=ROOT, env=env,
-            stdout=open(tmp_path / "run.log", "ab"), stderr=subprocess.STDOUT)
+        with open(tmp_path / "run.log", "ab") as log:
+            process = subprocess.Popen([sys.executable, "-m", "partanum.run", *services],
+                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         process.log = lambda: (tmp_path / "run.log").read_text(errors="replace")
         started.append(process)
         return process
