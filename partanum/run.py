@@ -28,9 +28,9 @@ from partanum import config, migrate, topology  # noqa: E402
 log = logging.getLogger("partanum.run")
 GC_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
 # How long stopping may take before what still runs is killed: under the 10 s that
-# orchestrators (compose, Kubernetes) wait after SIGTERM before they SIGKILL.
+# docker compose waits after SIGTERM before it sends SIGKILL.
 GRACE_SECONDS = 8
-CANNOT_START = 3
+CANNOT_START = 3  # exit status: the gateway's address is taken
 
 
 def service_class(name: str):
