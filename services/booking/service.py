@@ -6,10 +6,10 @@ The entrypoints live in services/booking/entrypoints/, one module per kind of
 work; this class assembles them with the dependencies they share.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
+from partanum.rpc import RpcProxy
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints

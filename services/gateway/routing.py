@@ -37,13 +37,14 @@ from datetime import datetime, timezone
 from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
+from services.gateway.web_server import ExclusiveWebServer
 
 __all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
 
@@ -265,7 +266,7 @@ class ProblemWsgiApp(WsgiApp):
         return response(environ, start_response)
 
 
-class ProblemWebServer(WebServer):
+class ProblemWebServer(ExclusiveWebServer):
     def get_wsgi_app(self):
         app = ProblemWsgiApp(self)
         # Behind N reverse proxies (TLS), the client's address is the one the

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum import inbox, topology
@@ -19,6 +19,7 @@ from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import Conflict, PartanumError, load
 from partanum.health import HealthCheck
+from partanum.rpc import RpcProxy
 # The contracts of the events consumed here: without them every event is parked as unknown.
 import services.booking.events  # noqa: F401
 import services.inventory.events  # noqa: F401
