@@ -115,14 +115,14 @@ def test_a_code_is_never_someone_elses(session):
 def test_attempts_past_the_limit_wait_for_the_window_to_end(session):
     window = timedelta(minutes=15)
     for _ in range(3):
-        auth.take(session, "code:phone:0612345678", 3, window, NOW)
+        auth.take(session, {"code:phone:0612345678": 3}, window, NOW)
 
     with pytest.raises(Problem) as refused:
-        auth.take(session, "code:phone:0612345678", 3, window, NOW + timedelta(minutes=5))
+        auth.take(session, {"code:phone:0612345678": 3}, window, NOW + timedelta(minutes=5))
 
     assert refused.value.status == 429
     assert refused.value.headers["Retry-After"] == str(10 * 60)
-    auth.take(session, "code:phone:0612345678", 3, window, NOW + window)  # a new window
+    auth.take(session, {"code:phone:0612345678": 3}, window, NOW + window)  # a new window
 
 
 def test_the_sign_in_answer_is_the_same_for_a_wrong_password_and_an_unknown_email(session):
@@ -156,8 +156,9 @@ def test_housekeeping_keeps_what_still_signs_in_and_drops_the_rest(session):
     auth.issue_token(session, NOW - timedelta(days=40), timedelta(hours=12), account_id=account.id)
     auth.issue_code(session, 42, NOW - timedelta(hours=1), SETTINGS)
     code = auth.issue_code(session, 43, NOW, SETTINGS)
-    auth.take(session, "sign-in:email:old@example.org", 5, SETTINGS.window, NOW - timedelta(hours=1))
-    auth.take(session, "sign-in:email:new@example.org", 5, SETTINGS.window, NOW)
+    auth.take(session, {"sign-in:email:old@example.org": 5}, SETTINGS.window,
+              NOW - timedelta(hours=1))
+    auth.take(session, {"sign-in:email:new@example.org": 5}, SETTINGS.window, NOW)
     session.commit()
 
     auth.purge(session, NOW, SETTINGS)
