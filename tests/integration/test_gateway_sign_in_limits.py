@@ -127,3 +127,24 @@ def test_the_counters_keep_no_email_phone_nor_client_address(gateway, booking):
     assert len(keys) >= 6
     for typed in ("ines", "jean-vilar", "amina", "0612345678", "612345678", "127.0.0.1"):
         assert not [key for key in keys if typed in key], typed
+
+
+# --- sign-ins die with the resident's data --------------------------------------------------
+
+
+def test_an_erased_residents_tokens_stop_working(gateway, booking):
+    amina = call(booking[0], "register_resident", AMINA)
+    yusuf = call(booking[0], "register_resident", {**AMINA, "display_name": "Yusuf K.",
+                                                   "phone": "06 98 76 54 32",
+                                                   "card_number": "RS-0043"})
+    phone, tablet = (gateway.client(gateway.token_for(resident_id=amina["id"], hours=720))
+                     for _ in range(2))
+    other = gateway.client(gateway.token_for(resident_id=yusuf["id"], hours=720))
+    assert phone.get(gateway.url("/api/me"), timeout=10).status_code == 200
+
+    call(booking[0], "erase_resident", amina["id"])
+
+    for client in (phone, tablet):
+        wait_until(lambda: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
+                   what="the erased resident's token to be revoked")
+    assert other.get(gateway.url("/api/me"), timeout=10).status_code == 200
