@@ -10,6 +10,7 @@ from nameko.rpc import RpcProxy
 
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
+from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints
@@ -20,7 +21,8 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
+              ContactChangeEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

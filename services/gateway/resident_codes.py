@@ -1,5 +1,6 @@
 """A resident signs in with a one-time code: the two steps, shared by the API
-(POST /api/residents/sign-in, …/verify) and the pages.
+(POST /api/residents/sign-in, …/verify) and the pages. And a new phone or email
+is proven the same way before it replaces the old one (…/contact, …/confirm).
 
 `lookup` is what the resident typed, as booking's find_resident_for_sign_in takes
 it: {"card_number": …} or {"phone": …} or {"email": …}. `service` is the gateway
@@ -73,3 +74,31 @@ def verify_code(service, lookup: dict, code: str, address: str, settings: auth.S
                                          resident_id=resident_id)
         tx.commit()
         return secret, token, resident_id
+
+
+def send_contact_code(service, resident_id: int, new_address: dict, settings: auth.Settings,
+                      moment: datetime) -> None:
+    """Has a code sent to the new phone or email (`new_address`: {"phone": …} or
+    {"email": …}); the booking keeps it waiting for that code. As many codes per
+    resident and window as for signing in."""
+    with service.db.transaction() as tx:
+        auth.take(tx.session, {f"contact-code:resident:{resident_id}": settings.codes_per_window},
+                  settings.window, moment)
+        tx.commit()
+    code = service.booking.propose_contact_change(resident_id, new_address)
+    service.notifications.send_code_to_new_address(resident_id, {**new_address, **code})
+
+
+def confirm_contact(service, resident_id: int, code: str, settings: auth.Settings,
+                    moment: datetime) -> dict:
+    """The resident with their new phone or email once `code` is right; 400 naming the
+    code when it is not, 429 past the wrong codes allowed per window."""
+    keys = {f"contact-confirm:resident:{resident_id}": settings.code_attempts}
+    with service.db.transaction() as tx:
+        auth.take(tx.session, keys, settings.window, moment)
+        tx.commit()
+    resident = service.booking.confirm_contact_change(resident_id, {"code": code})
+    with service.db.transaction() as tx:
+        auth.give_back(tx.session, keys)
+        tx.commit()
+    return resident

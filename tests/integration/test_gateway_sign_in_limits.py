@@ -1,6 +1,8 @@
 """Sign-in limits over real HTTP, RabbitMQ and both databases: they hold when
 attempts arrive all at once, a stranger cannot lock a staff member out, and the
 counters keep no contact details."""
+import re
+
 import eventlet
 import requests
 from sqlalchemy import text
@@ -148,3 +150,101 @@ def test_an_erased_residents_tokens_stop_working(gateway, booking):
         wait_until(lambda: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
                    what="the erased resident's token to be revoked")
     assert other.get(gateway.url("/api/me"), timeout=10).status_code == 200
+
+
+# --- a new phone or email is proven before it is kept ---------------------------------------
+
+
+YUSUF = {**AMINA, "display_name": "Yusuf K.", "phone": "07 11 22 33 44", "card_number": "RS-0043"}
+
+
+def code_in(sms: dict) -> str:
+    return re.search(r"\b(\d{6})\b", sms["text"]).group(1)
+
+
+def test_a_new_phone_replaces_the_old_one_only_once_its_code_comes_back(
+        gateway, booking, notifications):
+    amina = call(booking[0], "register_resident", AMINA)
+    resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
+    path = gateway.url(f"/api/residents/{amina['id']}")
+
+    asked = resident.post(path + "/contact", json={"phone": "07 99 88 77 66"}, timeout=10)
+
+    assert asked.status_code == 202, asked.text
+    [sms] = wait_until(lambda: sms_sent(notifications), what="the code's SMS")
+    assert sms["to"].endswith("66")
+    assert resident.get(path, timeout=10).json()["phone"] == "06 12 34 56 78"
+    wrong = "000000" if code_in(sms) != "000000" else "111111"
+    refused = resident.post(path + "/contact/confirm", json={"code": wrong}, timeout=10)
+    assert list(assert_problem(refused, 400)["errors"]) == ["code"]
+    assert resident.get(path, timeout=10).json()["phone"] == "06 12 34 56 78"
+
+    confirmed = resident.post(path + "/contact/confirm", json={"code": code_in(sms)}, timeout=10)
+
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["phone"] == "07 99 88 77 66"
+    assert resident.get(path, timeout=10).json()["phone"] == "07 99 88 77 66"
+
+
+def test_a_resident_cannot_take_someone_elses_phone(gateway, booking, notifications):
+    amina = call(booking[0], "register_resident", AMINA)
+    call(booking[0], "register_resident", YUSUF)
+    resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
+    path = gateway.url(f"/api/residents/{amina['id']}")
+
+    taken = resident.patch(path, json={"phone": YUSUF["phone"]}, timeout=10)
+    for_yusufs = resident.post(path + "/contact", json={"phone": YUSUF["phone"]}, timeout=10)
+    for_a_free_one = resident.post(path + "/contact", json={"phone": "07 99 88 77 66"},
+                                   timeout=10)
+
+    assert list(assert_problem(taken, 400)["errors"]) == ["phone"]
+    assert (for_yusufs.status_code, for_yusufs.json()) == (
+        for_a_free_one.status_code, for_a_free_one.json())
+    assert resident.get(path, timeout=10).json()["phone"] == AMINA["phone"]
+    # Yusuf still gets his sign-in codes by phone.
+    post(gateway, "/api/residents/sign-in", {"phone": YUSUF["phone"]})
+    wait_until(lambda: len(sms_sent(notifications)) == 3, what="Yusuf's sign-in code")
+
+
+def test_a_resident_cannot_choose_a_card_number(gateway, booking):
+    amina = call(booking[0], "register_resident", AMINA)
+    call(booking[0], "register_resident", YUSUF)
+    resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
+    path = gateway.url(f"/api/residents/{amina['id']}")
+
+    for card in (YUSUF["card_number"], "RS-7777"):
+        answer = resident.patch(path, json={"card_number": card}, timeout=10)
+        assert list(assert_problem(answer, 400)["errors"]) == ["card_number"]
+
+    assert resident.get(path, timeout=10).json()["card_number"] == AMINA["card_number"]
+
+
+def test_thirty_wrong_codes_for_a_new_phone_at_once_check_no_more_than_five(
+        gateway, booking, notifications):
+    amina = call(booking[0], "register_resident", AMINA)
+    resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
+    path = gateway.url(f"/api/residents/{amina['id']}/contact")
+    assert resident.post(path, json={"phone": "07 99 88 77 66"}, timeout=10).status_code == 202
+    [sms] = wait_until(lambda: sms_sent(notifications), what="the code's SMS")
+    wrong = "000000" if code_in(sms) != "000000" else "111111"
+
+    statuses = all_at_once(lambda: resident.post(path + "/confirm", json={"code": wrong},
+                                                 timeout=10), 30)
+
+    assert statuses == [400] * 5 + [429] * 25
+    assert resident.get(gateway.url(f"/api/residents/{amina['id']}"),
+                        timeout=10).json()["phone"] == AMINA["phone"]
+
+
+def test_erasing_a_resident_forgets_the_phone_they_were_proving(
+        gateway, booking, notifications, engine_for):
+    amina = call(booking[0], "register_resident", AMINA)
+    resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
+    path = gateway.url(f"/api/residents/{amina['id']}")
+    assert resident.post(path + "/contact", json={"phone": "07 99 88 77 66"},
+                         timeout=10).status_code == 202
+
+    assert resident.post(path + "/erase", timeout=10).status_code == 200
+
+    with engine_for(booking[1]).connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM contact_changes")).scalar() == 0

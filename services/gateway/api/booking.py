@@ -6,11 +6,12 @@ service, answer. See api/scope.py for who sees what.
 """
 from datetime import datetime, timedelta, timezone
 
-from services.gateway import csv_export, ical
+from services.gateway import auth, csv_export, ical, resident_codes
+from services.gateway.api.accounts import AcceptedOut
 from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
-from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
+from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, now, route
 from services.gateway.schemas import booking as schemas
 
 READERS = (ADMIN, MANAGER, STAFF)
@@ -234,8 +235,41 @@ class BookingApi:
            response=schemas.Resident, allow=(STAFF, RESIDENT),
            summary="Change a resident's contact details or language", tag="residents")
     def update_resident(self, request, who, resident_id, body):
+        """{"language": "fr", "channel": "email"}. A new phone or email is proven first
+        (POST …/contact); null clears one. Card numbers are given by staff at the desk."""
         require(Scope(who, self).sees_resident_contacts(resident_id))
+        if who.role == RESIDENT and "card_number" in body:
+            raise invalid({"card_number": ["Cards are given at the desk: ask staff."]})
+        if any(body.get(name) for name in ("phone", "email")):
+            current = self.booking.get_resident(resident_id)
+            unproven = {name: ["Prove a new one first with the code sent to it (…/contact)."]
+                        for name in ("phone", "email")
+                        if body.get(name) and body[name] != current[name]}
+            if unproven:
+                raise invalid(unproven)
         return self.booking.update_resident(resident_id, wire(schemas.ResidentUpdate(), body))
+
+    @route("POST", "/api/residents/<int:resident_id>/contact", body=schemas.ContactChangeIn,
+           response=AcceptedOut, status=202, allow=(STAFF, RESIDENT), tag="residents",
+           summary="Give a resident a new phone or email: a code is sent to it")
+    def propose_contact_change(self, request, who, resident_id, body):
+        """{"phone": "07 11 22 33 44"} (or {"email": …}). The old one stays until the code
+        sent to the new one comes back to …/contact/confirm; the answer is the same
+        whether or not someone else gave that phone or email."""
+        require(Scope(who, self).sees_resident_contacts(resident_id))
+        resident_codes.send_contact_code(self, resident_id, wire(schemas.ContactChangeIn(), body),
+                                         auth.settings_for(self), now())
+        return {"detail": "A code is on its way to the new phone or email."}
+
+    @route("POST", "/api/residents/<int:resident_id>/contact/confirm", body=schemas.ContactCodeIn,
+           response=schemas.Resident, allow=(STAFF, RESIDENT), tag="residents",
+           summary="Confirm a new phone or email with the code sent to it")
+    def confirm_contact_change(self, request, who, resident_id, body):
+        """{"code": "048213"} → the resident with the new phone or email. Five wrong codes
+        void the change."""
+        require(Scope(who, self).sees_resident_contacts(resident_id))
+        return resident_codes.confirm_contact(self, resident_id, body["code"],
+                                              auth.settings_for(self), now())
 
     @route("GET", "/api/residents/<int:resident_id>/export", response=schemas.ResidentExport,
            allow=(RESIDENT, STAFF),
