@@ -221,8 +221,10 @@ def _device_signature(settings: Settings, email: str, nonce: str) -> str:
 
 # --- residents' one-time codes -------------------------------------------------------
 
-def _code_digest(resident_id: int, code: str) -> str:
-    return _digest(f"{resident_id}:{code}")
+def _code_digest(settings: Settings, resident_id: int, code: str) -> str:
+    # Keyed: a million codes would be quick to try against a plain hash.
+    return hmac.new(settings.secret_key, f"{resident_id}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def issue_code(session: Session, resident_id: int, now: datetime, settings: Settings) -> str:
@@ -230,8 +232,9 @@ def issue_code(session: Session, resident_id: int, now: datetime, settings: Sett
     session.execute(update(SignInCode).where(SignInCode.resident_id == resident_id,
                                              SignInCode.used_at.is_(None)).values(used_at=now))
     code = f"{secrets.randbelow(10 ** 6):06d}"
-    session.add(SignInCode(resident_id=resident_id, code_hash=_code_digest(resident_id, code),
-                           created_at=now, expires_at=now + timedelta(minutes=settings.code_minutes),
+    session.add(SignInCode(resident_id=resident_id,
+                           code_hash=_code_digest(settings, resident_id, code), created_at=now,
+                           expires_at=now + timedelta(minutes=settings.code_minutes),
                            failed_attempts=0))
     return code
 
@@ -247,7 +250,7 @@ def use_code(session: Session, resident_id: int | None, code: str, now: datetime
         .order_by(SignInCode.id.desc()).limit(1).with_for_update())
     if current is None:
         return False
-    if hmac.compare_digest(current.code_hash, _code_digest(resident_id, code)):
+    if hmac.compare_digest(current.code_hash, _code_digest(settings, resident_id, code)):
         current.used_at = now
         return True
     current.failed_attempts += 1
