@@ -193,6 +193,22 @@ class Mandate(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ContactChange(Base):
+    """A new phone or email a resident asked for, waiting for the one-time code sent to
+    it: it replaces the old one only once the code comes back. Deleted then, when it
+    expires or fails too often, and when the resident is erased."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    field: Mapped[str] = mapped_column(String(10))  # phone, email
+    value: Mapped[str] = mapped_column(String(200))
+    code_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the change and its code
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Loan(Base):
     """A device in a resident's hands. status: active → returned, or lost.
 

@@ -132,6 +132,29 @@ class ResidentUpdate(Input):
     card_number = fields.String(allow_none=True, validate=CARD_NUMBER)
 
 
+class ContactChangeIn(Input):
+    """One new phone or email, proven by the code sent to it before it is kept."""
+
+    phone = fields.String(validate=PHONE)
+    email = fields.Email(validate=validate.Length(max=200))
+
+    @validates_schema
+    def exactly_one(self, data, **_):
+        if len(data) != 1:
+            raise ValidationError("give one of phone or email", "_schema")
+
+
+class ContactCodeIn(Input):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$"),
+                         metadata={"example": "048213"})
+
+
+class ContactCodeOut(Schema):
+    code = fields.String()
+    language = fields.String()
+    minutes = fields.Integer()
+
+
 class ResidentOut(Schema):
     id = fields.Integer()
     display_name = fields.String()

@@ -10,6 +10,7 @@ from nameko.dependency_providers import Config
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
 from partanum.rpc import RpcProxy
+from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints
@@ -22,7 +23,7 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
               WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
-              MandateEntrypoints):
+              MandateEntrypoints, ContactChangeEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

@@ -101,6 +101,23 @@ class Service(HealthCheck):
             return schemas.StaffNoticeOut().dump(notice)
 
     @expected
+    def send_code_to_new_address(self, resident_id, payload):
+        """42, {"phone": "07 11 22 33 44", "code": "048213", "minutes": 10,
+        "language": "fr"} (or "email") → {"channel": "sms"}: proves a resident's new
+        phone or email. Sent there only, now, and stored nowhere: it is not theirs yet.
+        Conflict when it could not be sent."""
+        contact = {"resident_id": resident_id, "phone": payload.get("phone"),
+                   "email": payload.get("email"), "language": payload.get("language"),
+                   "channel": "sms" if payload.get("phone") else "email"}
+        try:
+            channel = sign_in.send_code(self.channels, contact, payload["code"],
+                                        payload["minutes"])
+        except (sign_in.NoChannel, DeliveryFailed):
+            raise Conflict("the code could not be sent",
+                           {"reason": "undeliverable"}) from None
+        return {"channel": channel}
+
+    @expected
     def set_partner_contact(self, partner_id, payload):
         """3, {"email": "accueil@jean-vilar.example", "language": "fr"}: the desk's own
         address (not a person's); staff notices are also emailed there."""

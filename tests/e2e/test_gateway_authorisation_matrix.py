@@ -244,6 +244,10 @@ MATRIX = {
                                                      "partner_id": o.partner["other"]}),
     "PATCH /api/residents/<int:resident_id>": Object(
         object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}),
+    "POST /api/residents/<int:resident_id>/contact": Object(
+        object_id("resident", "resident_id"), body=lambda o, side: {"phone": "07 00 00 00 01"}),
+    "POST /api/residents/<int:resident_id>/contact/confirm": Object(
+        object_id("resident", "resident_id"), body=lambda o, side: {"code": "123456"}),
     "GET /api/residents/<int:resident_id>/export": Object(object_id("resident", "resident_id"),
                                                           acting=True),
     "POST /api/residents/<int:resident_id>/erase": Object(object_id("resident", "resident_id"),

@@ -306,6 +306,21 @@ def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):  # noq
     assert call(desk.booking, "availability", desk.ask)["free"] == 3
 
 
+def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_locked_out(
+        staff, gateway):
+    for _ in range(5):
+        requests.post(gateway.url("/api/sign-in"), timeout=10,
+                      json={"email": STAFF_EMAIL, "password": "a stranger's guess"})
+    assert requests.post(gateway.url("/api/sign-in"), timeout=10, json={
+        "email": STAFF_EMAIL, "password": PASSWORD}).status_code == 429
+    staff.session.cookies.pop("partanum_session")
+
+    form = staff.get("/sign-in")
+    page = staff.submit("/sign-in", form, {"email": STAFF_EMAIL, "password": PASSWORD})
+
+    assert page.url.endswith("/desk") and page.status == 200, page.text
+
+
 def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff, desk):  # noqa: F811
     amina = register(desk)
 

@@ -7,11 +7,12 @@ call. See api/scope.py for who sees what.
 """
 from datetime import datetime, timedelta, timezone
 
-from services.gateway import csv_export, ical, operations
+from services.gateway import auth, csv_export, ical, operations, resident_codes
+from services.gateway.api.accounts import AcceptedOut
 from services.gateway.api.scope import Scope, without_personal_data, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
-from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
+from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, now, route
 from services.gateway.schemas import booking as schemas
 
 READERS = (ADMIN, MANAGER, STAFF)
@@ -230,11 +231,41 @@ class BookingApi:
            response=schemas.Resident, allow=(STAFF, RESIDENT), acting=CONTACT,
            summary="Change a resident's contact details or language", tag="residents")
     def update_resident(self, request, who, resident_id, body):
-        """The resident, their registering partner's staff, or staff acting for them
-        under a mandate covering "contact"; details one cannot see are not there."""
-        shown = Scope(who, self).resident(resident_id)
-        require(who.is_resident(resident_id) or shown.get("view") == "full")
+        """{"language": "fr", "channel": "email"}: the resident, their registering
+        partner's staff, or staff acting for them under a mandate covering "contact";
+        details one cannot see are not there. A new phone or email is proven first
+        (POST …/contact); null clears one. Card numbers are given by staff at the desk."""
+        current = Scope(who, self).resident_to_change(resident_id)
+        if who.role == RESIDENT and "card_number" in body:
+            raise invalid({"card_number": ["Cards are given at the desk: ask staff."]})
+        unproven = {name: ["Prove a new one first with the code sent to it (…/contact)."]
+                    for name in ("phone", "email")
+                    if body.get(name) and body[name] != current.get(name)}
+        if unproven:
+            raise invalid(unproven)
         return self.booking.update_resident(resident_id, wire(schemas.ResidentUpdate(), body))
+
+    @route("POST", "/api/residents/<int:resident_id>/contact", body=schemas.ContactChangeIn,
+           response=AcceptedOut, status=202, allow=(STAFF, RESIDENT), acting=CONTACT,
+           tag="residents", summary="Give a resident a new phone or email: a code is sent to it")
+    def propose_contact_change(self, request, who, resident_id, body):
+        """{"phone": "07 11 22 33 44"} (or {"email": …}). The old one stays until the code
+        sent to the new one comes back to …/contact/confirm; the answer is the same
+        whether or not someone else gave that phone or email."""
+        Scope(who, self).resident_to_change(resident_id)
+        resident_codes.send_contact_code(self, resident_id, wire(schemas.ContactChangeIn(), body),
+                                         auth.settings_for(self), now())
+        return {"detail": "A code is on its way to the new phone or email."}
+
+    @route("POST", "/api/residents/<int:resident_id>/contact/confirm", body=schemas.ContactCodeIn,
+           response=schemas.Resident, allow=(STAFF, RESIDENT), acting=CONTACT,
+           tag="residents", summary="Confirm a new phone or email with the code sent to it")
+    def confirm_contact_change(self, request, who, resident_id, body):
+        """{"code": "048213"} → the resident with the new phone or email. Five wrong codes
+        void the change."""
+        Scope(who, self).resident_to_change(resident_id)
+        return resident_codes.confirm_contact(self, resident_id, body["code"],
+                                              auth.settings_for(self), now())
 
     @route("GET", "/api/residents/<int:resident_id>/export", response=schemas.ResidentExport,
            allow=(RESIDENT, STAFF), acting=DATA,

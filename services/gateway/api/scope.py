@@ -133,6 +133,14 @@ class Scope:
         require(self.who.reads_everything)
         return without_personal_data(self.service.booking.get_resident(resident_id))
 
+    def resident_to_change(self, resident_id: int) -> dict:
+        """The resident whose contact details the caller changes, or 404: the resident
+        themself, staff acting for them under a mandate covering "contact", or staff
+        who see them whole (their registering partner, the one lending them a device)."""
+        shown = self.resident(resident_id)
+        require(self.who.is_resident(resident_id) or shown.get("view") == "full")
+        return shown
+
     def found_at_desk(self, presented: dict) -> dict:
         """The resident presenting their whole card or phone number at the caller's
         desk; their partner may serve them from now on."""

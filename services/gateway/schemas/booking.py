@@ -47,6 +47,8 @@ class ShareableIn(Input):
 
 
 ResidentUpdate = booking.ResidentUpdate
+ContactChangeIn = booking.ContactChangeIn
+ContactCodeIn = booking.ContactCodeIn
 CheckOutIn = booking.CheckOutIn
 CheckInIn = booking.CheckInIn
 CategoryPolicyIn = booking.CategoryPolicyIn
