@@ -44,7 +44,10 @@ def create(directory: Path, databases: dict[str, str]) -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     manifest = {"started_at": datetime.now(timezone.utc).isoformat(), "services": sorted(databases)}
     for service, url in databases.items():
-        source = sqlite3.connect(f"file:{_sqlite_path(service, url)}?mode=ro", uri=True)
+        path = _sqlite_path(service, url)
+        if not Path(path).exists():  # sqlite3 would say only "unable to open database file"
+            raise SystemExit(f"{service} has no database at {path}")
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         target = sqlite3.connect(directory / f"{service}.sqlite3")
         try:
             source.backup(target)  # all pages in one step: one snapshot

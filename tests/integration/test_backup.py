@@ -1,12 +1,15 @@
 """Backups that restore: `python -m partanum.backup` copies the services' SQLite
 databases while they write, and a restore brings back a system that catches up by
-itself from the outboxes, each effect once."""
+itself from the outboxes, each effect once. Copies are of SQLite files (PostgreSQL
+has pg_dump and CloudNativePG); marking events to publish again after a restore
+runs on both databases."""
 import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
 import eventlet
+import pytest
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from kombu import Connection
@@ -139,3 +142,12 @@ def test_a_postgresql_database_is_left_to_pg_dump(postgresql_url, tmp_path):
     )
     assert result.returncode == 1
     assert "pg_dump" in result.stderr
+
+
+def test_a_database_that_is_not_there_is_named_and_nothing_is_backed_up(tmp_path):
+    missing = tmp_path / "var" / "booking.sqlite3"
+
+    with pytest.raises(SystemExit, match=f"booking has no database at {missing}"):
+        backup.create(tmp_path / "backup", {"booking": f"sqlite:///{missing}"})
+
+    assert not (tmp_path / "backup" / backup.MANIFEST).exists()
