@@ -68,9 +68,13 @@ def test_a_backup_taken_while_the_inventory_writes_restores_a_system_that_catche
     registered = []
     backup_done = eventlet.event.Event()
 
+    def register():
+        registered.append(call(inventory, "register_item", tablet(f"JV-TAB-{len(registered):03d}")))
+
     def keep_registering():
         while not backup_done.ready():
-            registered.append(call(inventory, "register_item", tablet(f"JV-TAB-{len(registered):03d}")))
+            register()
+        register()  # at least one change the backup cannot hold
 
     writer = eventlet.spawn(keep_registering)
     wait_until(lambda: len(registered) >= 3, what="the inventory writing")
