@@ -1,6 +1,8 @@
 """Phone numbers, one way everywhere: E.164 ("+33612345678"), read the way a French
 desk writes them ("06 12 34 56 78", "+33 6 12 34 56 78", "0033 6…") and any other
 country's with its "+" prefix."""
+import re
+
 import phonenumbers
 
 REGION = "FR"
@@ -21,3 +23,8 @@ def same_number(a: str | None, b: str | None) -> bool:
     """Two numbers as written by people: the same phone?"""
     return a is not None and b is not None and normalised(a) is not None \
         and normalised(a) == normalised(b)
+
+
+def digits(phone: str) -> str:
+    """Only the digits, as written: "06 12 34 56 78" → "0612345678"."""
+    return re.sub(r"\D", "", phone)

@@ -52,6 +52,8 @@ DEFAULT_LOAN_DAYS = 14
 DEFAULT_MAX_RENEWALS = 2
 # Only a device on the shelf goes to a resident: one just returned waits for its wipe.
 LENDABLE_STATUSES = frozenset({"available"})
+# A resident's mandate lasts at most a year, then the resident consents again.
+MANDATE_MAX_DURATION = timedelta(days=365)
 # A site closed for longer than this has no return day worth promising.
 RETURN_DAY_LOOKAHEAD = 366
 

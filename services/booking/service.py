@@ -9,9 +9,12 @@ from nameko.dependency_providers import Config
 
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
+from partanum.rpc import RpcProxy
+from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints
+from services.booking.entrypoints.mandates import MandateEntrypoints
 from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
 from services.booking.entrypoints.sign_in import SignInEntrypoints
@@ -19,7 +22,8 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
+              MandateEntrypoints, ContactChangeEntrypoints):
     name = "booking"
     db = Database()
     config = Config()

@@ -5,3 +5,7 @@ residents read are partanum.i18n's, the same for every service and page."""
 
 CHANNELS = ("sms", "email", "none")
 CONDITIONS = ("new", "good", "fair", "damaged")
+# What a resident's mandate lets a partner's staff do for them: borrow, renew and
+# wait in line (loans), export or erase their data (data), change their contact
+# details (contact).
+MANDATE_SCOPES = ("loans", "data", "contact")

@@ -1,7 +1,7 @@
 """When each site's copy was last taken from the inventory's events
 
-Revision ID: 0002_site_state_as_of
-Revises: 0001
+Revision ID: 0004_site_state_as_of
+Revises: 0003_contact_changes
 Create Date: 2026-12-04 22:30:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from partanum.db import UtcDateTime
 
-revision = '0002_site_state_as_of'
-down_revision = '0001'
+revision = '0004_site_state_as_of'
+down_revision = '0003_contact_changes'
 branch_labels = None
 depends_on = None
 
