@@ -8,7 +8,9 @@ Every event crossing the broker has the same envelope:
 
 `data` is checked against the schema registered for (type, version), both when
 the event is produced and when it is consumed. Events carry ids, never a
-resident's personal data: the contracts only name ids, codes and states.
+resident's personal data nor words typed by staff: the contracts only name ids,
+codes from fixed lists (validate.OneOf) and references (`reference()`); the
+words stay in the service where they were typed, where erasure reaches them.
 """
 import uuid
 from dataclasses import dataclass
@@ -35,6 +37,24 @@ def contract(event_type: str, version: int = 1):
 
 def registered_contracts() -> dict[tuple[str, int], Schema]:
     return dict(_CONTRACTS)
+
+
+def current_version(event_type: str) -> int:
+    return _LATEST.get(event_type, 1)
+
+
+def current_contracts() -> dict[str, Schema]:
+    """The contract each event type is produced with now (older ones are only read)."""
+    return {event_type: _CONTRACTS[(event_type, version)] for event_type, version in _LATEST.items()}
+
+
+# A code, an asset tag or a field's name: one word, so no sentence (a name and a
+# phone number in a reason) fits in it.
+REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$", error="a reference: one word")
+
+
+def reference(**kwargs) -> fields.String:
+    return fields.String(validate=REFERENCE, **kwargs)
 
 
 class EnvelopeSchema(Schema):
@@ -71,9 +91,10 @@ def _data_schema(event_type: str, version: int) -> Schema:
         raise InvalidEvent({"type": [f"no contract for {event_type} v{version}"]}) from None
 
 
-def make_event(event_type: str, data: dict, producer: str, actor: str) -> dict:
-    """Build the wire form of a new event, refusing data that breaks its contract."""
-    version = _LATEST.get(event_type, 1)
+def make_event(event_type: str, data: dict, producer: str, actor: str, version: int | None = None) -> dict:
+    """Build the wire form of a new event, refusing data that breaks its contract;
+    in its current version unless told (an older one, as logs and queues still hold)."""
+    version = version or current_version(event_type)
     schema = _data_schema(event_type, version)
     wire, errors = _serialize(schema, data)
     for name, messages in schema.validate(wire).items():  # required fields, validators

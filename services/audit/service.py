@@ -9,6 +9,7 @@ at fault) and runs in one transaction.
 from nameko.rpc import rpc
 
 from partanum import topology
+from partanum.config import secret_key
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
@@ -61,11 +62,13 @@ class Service(HealthCheck, ReportEntrypoints):
 
     @expected
     def accept_suggestion(self, payload):
-        """{"item_ids": [17, 18], "to_site_id": 3, "reason": "Mistral lends twice as
-        much", …figures of the suggestion} → {"event_id": "…"}: the inventory moves
-        the items when it receives audit.transfer_accepted."""
+        """A suggestion as `suggestions` returned it: {"item_ids": [17, 18],
+        "from_site_id": 2, "to_site_id": 3, "category_id": 1, "reason": "move 2 tablets…",
+        "figures": {…}, "signature": "…"} → {"event_id": "…", …}: the inventory moves
+        the items when it receives audit.transfer_accepted. Anything changed in it, or
+        made up, is refused (InvalidInput naming "signature")."""
         data = load(schemas.SuggestionIn(), payload)
         with self.db.transaction() as tx:
-            event = transfers.accept(tx, data)
+            event = transfers.accept(tx, data, secret_key(self.config))
             tx.commit()
             return {"event_id": event["id"], **event["data"]}

@@ -1,25 +1,30 @@
 """The inventory's event contracts: what other services may rely on.
 
-Ids, codes and states only; a reason is staff's words about a device.
+Ids, codes and states only. Staff's words about a device (why it went to
+maintenance, why it moved) stay in its history here: events carry a reason code
+and the id of that history entry.
 """
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from partanum.events import contract
-from services.inventory.domain import Status
+from partanum.events import contract, reference
+from services.inventory.domain import Reason, Status
 
 STATUS = fields.Enum(Status, by_value=True, required=True)
+REASON = fields.Enum(Reason, by_value=True, required=True)
+# An accepted rebalancing that could not move an item: unknown, already there, or its state.
+SKIPPED_WHY = ("unknown_item", "already_there", "lost", "on_loan", "reserved", "retired")
 
 
 @contract("inventory.partner_registered")
 class PartnerRegistered(Schema):
     partner_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
 
 
 @contract("inventory.site_registered")
 class SiteRegistered(Schema):
     site_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
     partner_id = fields.Integer(required=True)
 
 
@@ -33,13 +38,13 @@ class SiteHoursChanged(Schema):
 @contract("inventory.category_registered")
 class CategoryRegistered(Schema):
     category_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
 
 
 @contract("inventory.item_registered")
 class ItemRegistered(Schema):
     item_id = fields.Integer(required=True)
-    asset_tag = fields.String(required=True)
+    asset_tag = reference(required=True)
     category_id = fields.Integer(required=True)
     owner_partner_id = fields.Integer(required=True)
     site_id = fields.Integer(required=True)
@@ -49,11 +54,13 @@ class ItemRegistered(Schema):
 @contract("inventory.item_updated")
 class ItemUpdated(Schema):
     item_id = fields.Integer(required=True)
-    changed = fields.List(fields.String(), required=True)
+    changed = fields.List(reference(), required=True)  # names of fields
 
 
 @contract("inventory.item_status_changed")
-class ItemStatusChanged(Schema):
+class ItemStatusChangedV1(Schema):
+    """Read only, in logs and outboxes from before v2: it carried staff's words."""
+
     item_id = fields.Integer(required=True)
     asset_tag = fields.String(required=True)
     from_status = STATUS
@@ -61,14 +68,26 @@ class ItemStatusChanged(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_status_changed", version=2)
+class ItemStatusChanged(Schema):
+    item_id = fields.Integer(required=True)
+    asset_tag = reference(required=True)
+    from_status = STATUS
+    to_status = STATUS
+    reason_code = REASON
+    history_id = fields.Integer(required=True)
+
+
 @contract("inventory.item_wiped")
 class ItemWiped(Schema):
     item_id = fields.Integer(required=True)
-    asset_tag = fields.String(required=True)
+    asset_tag = reference(required=True)
 
 
 @contract("inventory.item_transferred")
-class ItemTransferred(Schema):
+class ItemTransferredV1(Schema):
+    """Read only, in logs and outboxes from before v2: it carried staff's words."""
+
     item_id = fields.Integer(required=True)
     asset_tag = fields.String(required=True)
     from_site_id = fields.Integer(required=True)
@@ -78,9 +97,21 @@ class ItemTransferred(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_transferred", version=2)
+class ItemTransferred(Schema):
+    item_id = fields.Integer(required=True)
+    asset_tag = reference(required=True)
+    from_site_id = fields.Integer(required=True)
+    to_site_id = fields.Integer(required=True)
+    from_partner_id = fields.Integer(required=True)
+    to_partner_id = fields.Integer(required=True)
+    reason_code = REASON
+    history_id = fields.Integer(required=True)
+
+
 @contract("inventory.item_transfer_skipped")
-class ItemTransferSkipped(Schema):
-    """An accepted rebalancing could not move this item: `why` (lost, on loan…)."""
+class ItemTransferSkippedV1(Schema):
+    """Read only, in logs and outboxes from before v2."""
 
     item_id = fields.Integer(required=True)
     to_site_id = fields.Integer(required=True)
@@ -88,8 +119,19 @@ class ItemTransferSkipped(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_transfer_skipped", version=2)
+class ItemTransferSkipped(Schema):
+    """An accepted rebalancing could not move this item, and why; its history entry
+    (none for an item the inventory does not know)."""
+
+    item_id = fields.Integer(required=True)
+    to_site_id = fields.Integer(required=True)
+    why = fields.String(required=True, validate=validate.OneOf(SKIPPED_WHY))
+    history_id = fields.Integer(required=True, allow_none=True)
+
+
 @contract("inventory.kit_registered")
 class KitRegistered(Schema):
     kit_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
     item_ids = fields.List(fields.Integer(), required=True)

@@ -98,10 +98,10 @@ class DeskEntrypoints:
             except Overlap:
                 raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
                                    {"asset_tag": data["asset_tag"]}) from None
-        except Conflict as refused:
+        except Conflict:
             # A resident left without the device they came for is demand managers must see.
             with self.db.transaction() as tx:
-                loans.record_refused_check_out(tx, data, str(refused), datetime.now(timezone.utc))
+                loans.record_refused_check_out(tx, data, datetime.now(timezone.utc))
                 tx.commit()
             raise
 
