@@ -78,6 +78,13 @@ class SuggestionIn(Schema):
             raise ValidationError("an item appears twice")
 
 
+class ErasureIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    resident_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
 class EntryOut(Schema):
     seq = fields.Integer()
     event_id = fields.String()
@@ -91,6 +98,6 @@ class EntryOut(Schema):
     partner_id = fields.Integer(allow_none=True)
     site_id = fields.Integer(allow_none=True)
     resident_id = fields.Integer(allow_none=True)
-    data = fields.Function(lambda entry: json.loads(entry.body)["data"])
+    data = fields.Function(lambda entry: json.loads(entry.body)["data"] if entry.body else None)  # erased
     prev_hash = fields.String()
     hash = fields.String()

@@ -31,10 +31,23 @@ class Service(HealthCheck, ReportEntrypoints):
 
     @handle_events(topology.AUDIT)
     def record_event(self, event):
-        """Each event, once: a redelivered one finds its event_id in the log."""
+        """Each event, once: a redelivered one finds its event_id in the log. A
+        resident's erasure erases the bodies of the entries naming them."""
         with self.db.transaction() as tx:
             log.append(tx.session, log.wire_form(event))
+            if event.type == "booking.resident_erased":
+                log.erase_payloads(tx.session, event.data["resident_id"], event.actor)
             tx.commit()
+
+    @expected
+    def erase_payloads(self, payload):
+        """{"resident_id": 7} → {"erased": [12, 40]}: the seqs whose bodies were erased
+        (what booking's erasure of that resident does on its own)."""
+        data = load(schemas.ErasureIn(), payload)
+        with self.db.transaction() as tx:
+            erased = log.erase_payloads(tx.session, data["resident_id"], tx.actor)
+            tx.commit()
+            return {"erased": erased}
 
     @expected
     def query_log(self, payload=None):
