@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from partanum.config import secret_key
 from partanum.errors import Conflict, PartanumError, load
-from services.booking import loans, residents, schemas, settings
+from services.booking import loans, privacy, residents, schemas, settings
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import retry_races
 from services.booking.exceptions import NotAvailable
@@ -33,6 +34,7 @@ class DeskEntrypoints:
         data = load(schemas.ResidentIn(), payload)
         with self.db.transaction() as tx:
             resident = residents.register(tx, data)
+            privacy.remember_details(tx, resident, secret_key(self.config))
             tx.commit()
             return schemas.ResidentOut().dump(resident)
 
@@ -48,6 +50,7 @@ class DeskEntrypoints:
         data = load(schemas.ResidentUpdate(), payload)
         with self.db.transaction() as tx:
             resident = residents.update(tx, resident_id, data)
+            privacy.remember_details(tx, resident, secret_key(self.config))
             tx.commit()
             return schemas.ResidentOut().dump(resident)
 

@@ -2,6 +2,7 @@
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from partanum.config import secret_key
 from partanum.errors import PartanumError
 from services.booking import privacy, schemas, settings, waiting_list
 from services.booking.entrypoints import integer_id, now
@@ -29,13 +30,15 @@ class PrivacyEntrypoints:
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
             terms = waiting_list.HoldTerms.from_config(self.config)
-            resident = privacy.erase_resident(tx, resident_id, now(), terms)
+            resident = privacy.erase_resident(tx, resident_id, now(), terms,
+                                              key=secret_key(self.config))
             tx.commit()
             return schemas.ErasedResidentOut().dump(resident)
 
     @timer(interval=ANONYMISE_SECONDS)
     def anonymise_returned_loans(self):
         with self.db.transaction() as tx:
-            privacy.anonymise_returned_loans(tx, now(), settings.anonymise_after(self.config))
+            privacy.anonymise_returned_loans(tx, now(), settings.anonymise_after(self.config),
+                                             key=secret_key(self.config))
             tx.commit()
 
