@@ -139,6 +139,26 @@ def test_the_log_is_found_by_item_site_partner_actor_and_period(inventory, audit
     assert set(refused.value.fields) == {"item", "limit"}
 
 
+def test_staff_words_about_a_device_stay_in_its_history_and_reach_no_event(
+        inventory, audit, network, inventory_db, engine_for):
+    words = "écran cassé par Amina Benali, joignable au 06 12 34 56 78"
+    broken, moved = network.items
+    call(inventory, "change_status", broken["asset_tag"], {"status": "in_maintenance", "reason": words})
+    call(inventory, "transfer_item", moved["asset_tag"], {"to_site": "mistral", "reason": words})
+
+    [status] = wait_until(lambda: entries(audit, type="inventory.item_status_changed"), what="the change")
+    [transfer] = wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the transfer")
+    with engine_for(inventory_db).connect() as connection:
+        published = connection.execute(select(outbox.c.body)).scalars().all()
+    logged = [_body(audit, entry["seq"]) for entry in entries(audit)]
+    for stored in [*map(str, published), *logged]:
+        assert "Amina" not in stored and "56 78" not in stored and "cassé" not in stored
+    assert (status["data"]["reason_code"], transfer["data"]["reason_code"]) == ("staff", "staff")
+    for item, event in ((broken, status), (moved, transfer)):
+        [entry] = call(inventory, "item_history", item["asset_tag"])
+        assert (entry["id"], entry["reason"]) == (event["data"]["history_id"], words)
+
+
 def signed(audit, suggestion):
     """A suggestion as the audit service lists it (the reports' tests get them from a
     real history: test_audit_reports.py)."""
