@@ -119,7 +119,8 @@ def events(count: int, first: int) -> list[dict]:
 
     return [make_event("inventory.item_status_changed", {
         "item_id": n + 1, "asset_tag": f"BN-TAB-{n:05d}", "from_status": "available",
-        "to_status": "in_maintenance", "reason": "bench"}, producer="inventory", actor="bench:audit")
+        "to_status": "in_maintenance", "reason_code": "staff", "history_id": n + 1},
+        producer="inventory", actor="bench:audit")
         for n in range(first, first + count)]
 
 

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench import support
+from partanum.events import current_version
 
 ITEMS = 10_000
 YEAR = 2025
@@ -114,7 +115,7 @@ class _Log:
 
     def add(self, event_type: str, data: dict, at: datetime) -> None:
         self.entries.append((at, json.dumps({
-            "id": str(uuid.uuid4()), "type": event_type, "version": 1,
+            "id": str(uuid.uuid4()), "type": event_type, "version": current_version(event_type),
             "occurred_at": at.isoformat(), "producer": event_type.split(".")[0],
             "actor": "staff:1", "data": data})))
 
@@ -202,7 +203,7 @@ def year_of_events(items: int, seed: int = SEED):
                     later.append((back, "booking.loan_lost", ending))
                 elif back.year == YEAR:
                     later.append((back, "booking.loan_checked_in",
-                                  {**ending, "condition": "good", "missing_accessories": []}))
+                                  {**ending, "condition": "good", "missing_accessory_count": 0}))
             if rng.random() < 0.2:
                 opens, _ = spans[0]
                 log.add("booking.demand_unmet", {
@@ -210,7 +211,7 @@ def year_of_events(items: int, seed: int = SEED):
                     "category_id": rng.randint(1, len(CATEGORIES)),
                     "quantity": rng.randint(1, 12), "starts_at": opens.isoformat(),
                     "ends_at": (opens + timedelta(hours=2)).isoformat(),
-                    "reason": "not enough free"}, opens)
+                    "reason_code": "not_available"}, opens)
             if rng.random() < 0.3:
                 opens, _ = spans[-1]
                 ids["entry"] += 1

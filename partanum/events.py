@@ -8,8 +8,11 @@ Every event crossing the broker has the same envelope:
 
 `data` is checked against the schema registered for (type, version), both when
 the event is produced and when it is consumed. Events carry ids, never a
-resident's personal data: the contracts only name ids, codes and states.
+resident's personal data nor words typed by staff: the contracts only name ids,
+codes from fixed lists (validate.OneOf) and references (`reference()`); the
+words stay in the service where they were typed, where erasure reaches them.
 """
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +38,43 @@ def contract(event_type: str, version: int = 1):
 
 def registered_contracts() -> dict[tuple[str, int], Schema]:
     return dict(_CONTRACTS)
+
+
+def current_version(event_type: str) -> int:
+    return _LATEST.get(event_type, 1)
+
+
+def current_contracts() -> dict[str, Schema]:
+    """The contract each event type is produced with now (older ones are only read)."""
+    return {event_type: _CONTRACTS[(event_type, version)] for event_type, version in _LATEST.items()}
+
+
+# A code, an asset tag or a field's name: one word, so no sentence (a name and a
+# phone number in a reason) fits in it.
+REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$", error="a reference: one word")
+
+
+def reference(**kwargs) -> fields.String:
+    return fields.String(validate=REFERENCE, **kwargs)
+
+
+# What a place or a device is called, as on its door or its label ("Centre Jean
+# Vilar", "4 rue Jean-Baptiste de La Salle, 49100 Angers", "Lenovo ThinkPad E14"):
+# public words, never a person's. Refused if it holds anything shaped like an email
+# or a phone number (six digits or more, spaces and dots between them allowed).
+PUBLIC_NAME = validate.And(
+    validate.Length(max=300),
+    validate.Regexp(r"^(?!.*@)(?!.*\d(?:[ .-]?\d){5}).*$", flags=re.S,
+                    error="a public name: no email or phone number"))
+
+
+# Dates and times of day, in the one form every copy stores: nothing else fits.
+ISO_DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="an ISO date, 2026-12-24")
+CLOCK = validate.Regexp(r"^\d{2}:\d{2}$", error="a time of day, 16:30")
+
+
+def public_name(**kwargs) -> fields.String:
+    return fields.String(validate=PUBLIC_NAME, **kwargs)
 
 
 class EnvelopeSchema(Schema):
@@ -71,9 +111,10 @@ def _data_schema(event_type: str, version: int) -> Schema:
         raise InvalidEvent({"type": [f"no contract for {event_type} v{version}"]}) from None
 
 
-def make_event(event_type: str, data: dict, producer: str, actor: str) -> dict:
-    """Build the wire form of a new event, refusing data that breaks its contract."""
-    version = _LATEST.get(event_type, 1)
+def make_event(event_type: str, data: dict, producer: str, actor: str, version: int | None = None) -> dict:
+    """Build the wire form of a new event, refusing data that breaks its contract;
+    in its current version unless told (an older one, as logs and queues still hold)."""
+    version = version or current_version(event_type)
     schema = _data_schema(event_type, version)
     wire, errors = _serialize(schema, data)
     for name, messages in schema.validate(wire).items():  # required fields, validators

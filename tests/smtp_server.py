@@ -12,7 +12,7 @@ and writes each message it accepts into a directory that the test reads:
 Options: `username`/`password` (AUTH required), `tls="starttls"` (STARTTLS
 required before AUTH or mail) or `tls="ssl"` (TLS from the first byte) with a
 `certificate` from `self_signed_certificate`, and recipients to `refuse` (550,
-quoting the address as real servers do) or `defer` (450). The server exits when
+whatever the case, quoting the address as the server knows it) or `defer` (450). The server exits when
 the test process closes its stdin, so it cannot outlive a crashed test run.
 """
 import argparse
@@ -165,8 +165,10 @@ def serve(args):
 
     class Collector:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-            if address in args.refuse:
-                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+            # Mailboxes are matched whatever the case, and quoted as the server knows them.
+            refused = [known for known in args.refuse if known.lower() == address.lower()]
+            if refused:
+                return f"550 5.1.1 <{refused[0]}>: Recipient address rejected: User unknown"
             if address in args.defer:
                 return f"450 4.2.1 <{address}>: Mailbox busy, try again later"
             envelope.rcpt_tos.append(address)

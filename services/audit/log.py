@@ -1,10 +1,15 @@
 """The audit log: append events to a hash chain, verify it, query it, read it back.
 
 Each entry's `body` is the event envelope's canonical JSON (sorted keys, no
-spaces, UTF-8), and its `hash` is sha256(prev_hash + body), prev_hash being the
-hash of the entry before it (64 zeros for the first). Changing an entry changes
-its hash; removing one leaves a gap in `seq` or a prev_hash that points nowhere.
-`verify` walks the chain and names the first entry that breaks it.
+spaces, UTF-8), `body_digest` its sha256, and its `hash` is sha256(prev_hash +
+body_digest), prev_hash being the hash of the entry before it (64 zeros for the
+first). Changing an entry changes its hash; removing one leaves a gap in `seq` or
+a prev_hash that points nowhere. `verify` walks the chain and names the first
+entry that breaks it.
+
+When a resident is erased, the bodies of the entries naming them are erased
+(emptied), their digests kept, so the chain still verifies; an `audit.payloads_erased`
+entry appended then names them, and a body missing without one is named by verify.
 
 Appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock), so the
 chain follows append order. An event appended twice is appended once. Events may
@@ -16,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from partanum.events import Event, read_event, registered_contracts
-from services.audit.models import GENESIS_HASH, AuditEntry, AuditRef
+from partanum.events import Event, make_event, read_event, registered_contracts
+from services.audit.models import ERASED, GENESIS_HASH, AuditEntry, AuditRef
 
 # The ids an entry names, by kind, as they appear in events' data. The first
 # single id present also fills the entry's column of that kind.
@@ -39,8 +44,12 @@ def canonical(envelope: dict) -> str:
     return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def chain_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+def digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def chain_hash(prev_hash: str, body_digest: str) -> str:
+    return hashlib.sha256((prev_hash + body_digest).encode("utf-8")).hexdigest()
 
 
 def wire_form(event: Event) -> dict:
@@ -105,9 +114,11 @@ def append(session: Session, envelope: dict, recorded_at: datetime | None = None
         return None
     seq, prev_hash = (head_seq + 1, head_hash) if head_seq else (1, GENESIS_HASH)
     body = canonical(envelope)
+    body_digest = digest(body)
     entry = AuditEntry(
         seq=seq, recorded_at=recorded_at or datetime.now(timezone.utc), body=body,
-        prev_hash=prev_hash, hash=chain_hash(prev_hash, body), **indexed_columns(envelope),
+        body_digest=body_digest, prev_hash=prev_hash, hash=chain_hash(prev_hash, body_digest),
+        **indexed_columns(envelope),
     )
     session.add(entry)
     session.flush()
@@ -125,6 +136,39 @@ def replay(session: Session, envelopes: Iterable[dict]) -> int:
         if append(session, wire_form(read_event(envelope))) is not None:
             appended += 1
     return appended
+
+
+# --- erasing -------------------------------------------------------------------------------
+
+# The records of an erasure keep their bodies: they hold ids only, and say what was erased.
+ERASURE_TYPES = ("booking.resident_erased", "audit.payloads_erased")
+
+
+def erase_payloads(session: Session, resident_id: int, actor: str) -> list[int]:
+    """Erase the bodies of the entries naming this resident, keep their digests, and
+    append an `audit.payloads_erased` entry naming them; the seqs erased (none: nothing
+    appended, so erasing twice changes nothing more)."""
+    _lock(session)
+    seqs = list(session.scalars(
+        select(AuditEntry.seq).where(
+            AuditEntry.seq.in_(select(AuditRef.seq).where(AuditRef.kind == "resident",
+                                                          AuditRef.ref_id == resident_id)),
+            AuditEntry.body != ERASED, AuditEntry.type.not_in(ERASURE_TYPES))
+        .order_by(AuditEntry.seq)))
+    if not seqs:
+        return []
+    session.execute(update(AuditEntry).where(AuditEntry.seq.in_(seqs)).values(body=ERASED)
+                    .execution_options(synchronize_session=False))
+    append(session, make_event("audit.payloads_erased", {"resident_id": resident_id, "seqs": seqs},
+                               producer="audit", actor=actor))
+    return seqs
+
+
+def _erased_by(session: Session) -> dict[int, int]:
+    """{seq of an erased body: seq of the entry recording its erasure}."""
+    recorded = session.execute(select(AuditEntry.seq, AuditEntry.body).where(
+        AuditEntry.type == "audit.payloads_erased", AuditEntry.body != ERASED))
+    return {erased: seq for seq, body in recorded for erased in json.loads(body)["data"]["seqs"]}
 
 
 # --- verifying ----------------------------------------------------------------------------
@@ -155,6 +199,7 @@ def verify(session: Session) -> Problem | None:
 
 def verify_chain(session: Session) -> Problem | Verified:
     expected_seq, prev_hash = 1, GENESIS_HASH
+    erased_by = _erased_by(session)
     while True:
         batch = session.scalars(
             select(AuditEntry).where(AuditEntry.seq >= expected_seq)
@@ -164,7 +209,8 @@ def verify_chain(session: Session) -> Problem | Verified:
             return Verified(count=expected_seq - 1, head_hash=prev_hash)
         stored_refs = _refs_between(session, batch[0].seq, batch[-1].seq)
         for entry in batch:
-            problem = _check(entry, expected_seq, prev_hash, stored_refs.get(entry.seq, set()))
+            problem = _check(entry, expected_seq, prev_hash, stored_refs.get(entry.seq, set()),
+                             erased_by.get(entry.seq))
             if problem:
                 return problem
             expected_seq, prev_hash = entry.seq + 1, entry.hash
@@ -180,14 +226,21 @@ def _refs_between(session: Session, first: int, last: int) -> dict[int, set]:
     return found
 
 
-def _check(entry: AuditEntry, expected_seq: int, prev_hash: str, stored_refs: set) -> Problem | None:
+def _check(entry: AuditEntry, expected_seq: int, prev_hash: str, stored_refs: set,
+           erasure_seq: int | None) -> Problem | None:
     if entry.seq != expected_seq:
         missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq} to {entry.seq - 1}"
         return Problem(expected_seq, f"removed: entry {missing} is missing from the log")
     if entry.prev_hash != prev_hash:
         return Problem(entry.seq, "removed or rewritten before it: its prev_hash is not the "
                                   "hash of the entry before it")
-    if entry.hash != chain_hash(entry.prev_hash, entry.body):
+    if entry.hash != chain_hash(entry.prev_hash, entry.body_digest):
+        return Problem(entry.seq, "altered: its hash does not match its contents")
+    if entry.body == ERASED:
+        if erasure_seq is None or erasure_seq < entry.seq:
+            return Problem(entry.seq, "erased without a recorded erasure: its body is missing")
+        return None  # what is left (type, time, ids) can no longer be checked against it
+    if digest(entry.body) != entry.body_digest:
         return Problem(entry.seq, "altered: its hash does not match its contents")
     try:
         envelope = json.loads(entry.body)
@@ -234,7 +287,8 @@ def events(session: Session, *, until: datetime | None = None) -> Iterator[dict]
     """The logged events as their envelopes (as partanum.events.make_event builds
     them), in the order they occurred (then log order); only those that occurred at
     or before `until` if given. Consume it inside the session's transaction."""
-    statement = select(AuditEntry.body).order_by(AuditEntry.occurred_at, AuditEntry.seq)
+    statement = (select(AuditEntry.body).where(AuditEntry.body != ERASED)  # erased: gone
+                 .order_by(AuditEntry.occurred_at, AuditEntry.seq))
     if until is not None:
         statement = statement.where(AuditEntry.occurred_at <= until)
     for body in session.scalars(statement.execution_options(yield_per=1000)):

@@ -1,9 +1,10 @@
 """The audit log's tables.
 
 `audit_entries` holds each event once (unique event_id), in the order it was
-appended (`seq`, gapless: 1, 2, 3…). `body` is the event's canonical JSON and
-`hash` = sha256(prev_hash + body), so that changing or removing an entry breaks
-the chain from there on (see log.verify).
+appended (`seq`, gapless: 1, 2, 3…). `body` is the event's canonical JSON,
+`body_digest` its sha256 and `hash` = sha256(prev_hash + body_digest), so that
+changing or removing an entry breaks the chain from there on (see log.verify),
+while a body naming an erased resident can be erased (ERASED), its digest kept.
 
 The id columns and `audit_refs` are read from `body` when the entry is appended,
 only to find entries fast; verify checks them against `body` too. `audit_refs`
@@ -18,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from partanum.db import UtcDateTime
 
 GENESIS_HASH = "0" * 64
+# An erased body: empty, never an event's JSON (kept NOT NULL, see migration 0002).
+ERASED = ""
 
 
 class Base(DeclarativeBase):
@@ -41,7 +44,8 @@ class AuditEntry(Base):
     partner_id: Mapped[int | None] = mapped_column(Integer, index=True)
     site_id: Mapped[int | None] = mapped_column(Integer, index=True)
     resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # ERASED once erased (log.erase_payloads)
+    body_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

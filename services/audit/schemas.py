@@ -44,8 +44,8 @@ def _is_number(value) -> bool:
 
 
 class SuggestionIn(Schema):
-    """A rebalancing suggestion as the `suggestions` RPC returns it: the items, where
-    they go and why. Its other numeric fields (or those of a `figures` object) are
+    """A rebalancing suggestion as the `suggestions` RPC returns it, signed: the items,
+    where they go and why. Its other numeric fields (or those of a `figures` object) are
     its figures, kept with the decision; other extra fields are not carried on, so
     that the event holds ids and numbers only."""
 
@@ -54,9 +54,14 @@ class SuggestionIn(Schema):
 
     item_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
                            required=True, validate=validate.Length(min=1, max=500))
+    from_site_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     to_site_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    category_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    figures = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
+    figures = fields.Dict(keys=fields.String(validate=validate.Length(max=80)), values=fields.Float(),
+                          load_default=dict)
+    # Proves it is one of this service's suggestions, unchanged (suggestions.signature).
+    signature = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
     @pre_load
     def gather_figures(self, payload, **_kwargs):
@@ -73,6 +78,13 @@ class SuggestionIn(Schema):
             raise ValidationError("an item appears twice")
 
 
+class ErasureIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    resident_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
 class EntryOut(Schema):
     seq = fields.Integer()
     event_id = fields.String()
@@ -86,6 +98,6 @@ class EntryOut(Schema):
     partner_id = fields.Integer(allow_none=True)
     site_id = fields.Integer(allow_none=True)
     resident_id = fields.Integer(allow_none=True)
-    data = fields.Function(lambda entry: json.loads(entry.body)["data"])
+    data = fields.Function(lambda entry: json.loads(entry.body)["data"] if entry.body else None)  # erased
     prev_hash = fields.String()
     hash = fields.String()

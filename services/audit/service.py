@@ -9,6 +9,7 @@ at fault) and runs in one transaction.
 from nameko.rpc import rpc
 
 from partanum import topology
+from partanum.config import secret_key
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
@@ -30,10 +31,23 @@ class Service(HealthCheck, ReportEntrypoints):
 
     @handle_events(topology.AUDIT)
     def record_event(self, event):
-        """Each event, once: a redelivered one finds its event_id in the log."""
+        """Each event, once: a redelivered one finds its event_id in the log. A
+        resident's erasure erases the bodies of the entries naming them."""
         with self.db.transaction() as tx:
             log.append(tx.session, log.wire_form(event))
+            if event.type == "booking.resident_erased":
+                log.erase_payloads(tx.session, event.data["resident_id"], event.actor)
             tx.commit()
+
+    @expected
+    def erase_payloads(self, payload):
+        """{"resident_id": 7} → {"erased": [12, 40]}: the seqs whose bodies were erased
+        (what booking's erasure of that resident does on its own)."""
+        data = load(schemas.ErasureIn(), payload)
+        with self.db.transaction() as tx:
+            erased = log.erase_payloads(tx.session, data["resident_id"], tx.actor)
+            tx.commit()
+            return {"erased": erased}
 
     @expected
     def query_log(self, payload=None):
@@ -61,11 +75,13 @@ class Service(HealthCheck, ReportEntrypoints):
 
     @expected
     def accept_suggestion(self, payload):
-        """{"item_ids": [17, 18], "to_site_id": 3, "reason": "Mistral lends twice as
-        much", …figures of the suggestion} → {"event_id": "…"}: the inventory moves
-        the items when it receives audit.transfer_accepted."""
+        """A suggestion as `suggestions` returned it: {"item_ids": [17, 18],
+        "from_site_id": 2, "to_site_id": 3, "category_id": 1, "reason": "move 2 tablets…",
+        "figures": {…}, "signature": "…"} → {"event_id": "…", …}: the inventory moves
+        the items when it receives audit.transfer_accepted. Anything changed in it, or
+        made up, is refused (InvalidInput naming "signature")."""
         data = load(schemas.SuggestionIn(), payload)
         with self.db.transaction() as tx:
-            event = transfers.accept(tx, data)
+            event = transfers.accept(tx, data, secret_key(self.config))
             tx.commit()
             return {"event_id": event["id"], **event["data"]}

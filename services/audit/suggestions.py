@@ -11,6 +11,9 @@ The rules, so that a manager can check a proposal by hand:
   (the least used first on a tie); the idlest devices move first.
 Pure: it reads a History (services/audit/history.py) through services.audit.analytics.
 """
+import hashlib
+import hmac
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,10 +34,30 @@ class Suggestion:
     reason: str
     figures: dict = field(hash=False)  # numbers only: they travel with the decision
 
-    def as_payload(self) -> dict:
-        return {"item_ids": list(self.item_ids), "from_site_id": self.from_site_id,
-                "to_site_id": self.to_site_id, "category_id": self.category_id,
-                "reason": self.reason, "figures": dict(self.figures)}
+    def as_payload(self, key: bytes) -> dict:
+        """What managers are shown and may pass back, signed so that only this, unchanged,
+        can be accepted."""
+        payload = {"item_ids": list(self.item_ids), "from_site_id": self.from_site_id,
+                   "to_site_id": self.to_site_id, "category_id": self.category_id,
+                   "reason": self.reason, "figures": dict(self.figures)}
+        return {**payload, "signature": signature(payload, key)}
+
+
+def signature(payload: dict, key: bytes) -> str:
+    """HMAC-SHA256 of a suggestion's content, in a form that survives a trip through
+    JSON and schemas (figures as floats, absent ones left out)."""
+    content = {
+        "item_ids": [int(item_id) for item_id in payload["item_ids"]],
+        "from_site_id": int(payload["from_site_id"]), "to_site_id": int(payload["to_site_id"]),
+        "category_id": int(payload["category_id"]), "reason": payload["reason"],
+        "figures": {name: float(value) for name, value in payload["figures"].items() if value is not None},
+    }
+    message = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(key, b"suggestion:" + message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def is_genuine(payload: dict, key: bytes) -> bool:
+    return hmac.compare_digest(signature(payload, key), payload["signature"])
 
 
 def suggest(history: History, period: Period, as_of: datetime,

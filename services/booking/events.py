@@ -1,7 +1,11 @@
 """The booking's event contracts: ids and windows, never a resident's personal data."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from partanum.events import contract
+from partanum.events import contract, reference
+from services.booking.vocabulary import CONDITIONS, MANDATE_SCOPES
+
+# Why a request went unmet: nothing free, taken by a concurrent request, refused at the desk.
+UNMET_REASONS = ("not_available", "taken_concurrently", "refused_at_desk")
 
 
 @contract("booking.reservation_created")
@@ -22,6 +26,19 @@ class ReservationCancelled(Schema):
 
 
 @contract("booking.demand_unmet")
+class DemandUnmetV1(Schema):
+    """Read only, in logs and outboxes from before v2: its reason was a sentence."""
+
+    partner_id = fields.Integer(required=True)
+    site_id = fields.Integer(allow_none=True, required=True)
+    category_id = fields.Integer(allow_none=True, required=True)
+    quantity = fields.Integer(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True)
+
+
+@contract("booking.demand_unmet", version=2)
 class DemandUnmet(Schema):
     """A request that could not be met: what, where, when, so managers see who lacks devices."""
 
@@ -31,7 +48,7 @@ class DemandUnmet(Schema):
     quantity = fields.Integer(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    reason = fields.String(required=True)
+    reason_code = fields.String(required=True, validate=validate.OneOf(UNMET_REASONS))
 
 
 # --- residents and loans: ids only; contact details are asked for at send time ----
@@ -44,7 +61,7 @@ class ResidentFoundAtDesk(Schema):
 
     resident_id = fields.Integer(required=True)
     partner_id = fields.Integer(required=True)
-    how = fields.String(required=True)
+    how = fields.String(required=True, validate=validate.OneOf(("card", "phone")))
 
 
 @contract("booking.mandate_recorded")
@@ -54,7 +71,7 @@ class MandateRecorded(Schema):
     mandate_id = fields.Integer(required=True)
     resident_id = fields.Integer(required=True)
     partner_id = fields.Integer(required=True)
-    scopes = fields.List(fields.String(), required=True)
+    scopes = fields.List(fields.String(validate=validate.OneOf(MANDATE_SCOPES)), required=True)
     expires_at = fields.AwareDateTime(required=True)
 
 
@@ -76,7 +93,7 @@ class ResidentUpdated(Schema):
     """Which details changed (their names, never their values)."""
 
     resident_id = fields.Integer(required=True)
-    changed = fields.List(fields.String(), required=True)
+    changed = fields.List(reference(), required=True)
 
 
 # resident_id is null once a resident has been erased: the loan's facts remain.
@@ -104,12 +121,25 @@ class LoanRenewed(Schema):
 
 
 @contract("booking.loan_checked_in")
-class LoanCheckedIn(Schema):
+class LoanCheckedInV1(Schema):
+    """Read only, in logs and outboxes from before v2: it named the accessories as typed."""
+
     loan_id = fields.Integer(required=True)
     item_id = fields.Integer(required=True)
     resident_id = RESIDENT_ID
     condition = fields.String(required=True)
     missing_accessories = fields.List(fields.String(), required=True)
+
+
+@contract("booking.loan_checked_in", version=2)
+class LoanCheckedIn(Schema):
+    """Accessories are named in staff's words: the loan keeps them, the event counts them."""
+
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
+    missing_accessory_count = fields.Integer(required=True)
 
 
 @contract("booking.loan_lost")

@@ -229,7 +229,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
     tx.emit("booking.loan_checked_in", {
         "loan_id": loan.id, "item_id": item.id, "resident_id": loan.resident_id,
         "condition": loan.condition_in,
-        "missing_accessories": domain.missing_accessories(loan.accessories_out, loan.accessories_in),
+        "missing_accessory_count": len(domain.missing_accessories(loan.accessories_out, loan.accessories_in)),
     })
     return loan
 
@@ -279,7 +279,7 @@ def of_resident(tx: Transaction, resident_id: int) -> list[Loan]:
         select(Loan).where(Loan.resident_id == resident_id).order_by(Loan.checked_out_at.desc())))
 
 
-def record_refused_check_out(tx: Transaction, data: dict, reason: str, now: datetime) -> None:
+def record_refused_check_out(tx: Transaction, data: dict, now: datetime) -> None:
     """A refused check-out is unmet demand: a device of that category, at that desk,
     from now for the category's usual loan. Ids only: not who asked."""
     site = tx.session.scalar(select(Site).where(Site.code == data["site"]))
@@ -289,5 +289,6 @@ def record_refused_check_out(tx: Transaction, data: dict, reason: str, now: date
     days = policy_for(tx, item.category_id).loan_days
     tx.emit("booking.demand_unmet", {
         "partner_id": site.partner_id, "site_id": site.id, "category_id": item.category_id,
-        "quantity": 1, "starts_at": now, "ends_at": now + timedelta(days=days), "reason": reason,
+        "quantity": 1, "starts_at": now, "ends_at": now + timedelta(days=days),
+        "reason_code": "refused_at_desk",
     })

@@ -212,6 +212,18 @@ class ContactChange(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ResidentDetailHash(Base):
+    """A keyed hash (HMAC) of each phone, email or card number a resident ever had,
+    never the value: enough for their erasure to recognise an old number typed
+    into free text. Deleted with the resident's details (privacy.py)."""
+
+    __tablename__ = "resident_detail_hashes"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # phone, email, card_number
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Loan(Base):
     """A device in a resident's hands. status: active → returned, or lost.
 

@@ -5,17 +5,25 @@ The `residents` table is the only one that holds a name, a phone or an email;
 loans and waiting entries point at it by id. Anonymising cuts that pointer (the
 statistics stay: which item, when, where, in what condition); erasing also
 empties the resident's own row.
+
+Staff may have typed a resident's phone or email into free text (a reason to lend
+beyond the limit, a reservation's note), perhaps one they have since changed:
+`resident_detail_hashes` keeps a keyed hash (HMAC, PARTANUM_SECRET_KEY) of every
+value a resident ever had, never the value, so that erasure recognises them.
 """
+import hashlib
+import hmac
+import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
 
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
 from services.booking import contact_changes, relationships, waiting_list
 from services.booking.exceptions import StillHoldsDevice
-from services.booking.models import Loan, Resident, WaitingEntry
+from services.booking.models import Loan, Reservation, Resident, ResidentDetailHash, WaitingEntry
 
 # Loans in these states are settled: nothing more is expected of the resident.
 SETTLED = ("returned", "lost")
@@ -23,7 +31,7 @@ ENDED = ("fulfilled", "expired", "cancelled")
 PERSONAL_FIELDS = ("display_name", "phone", "email", "card_number")
 
 
-def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta) -> int:
+def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta, *, key: bytes) -> int:
     """Cut settled loans from their resident `after` their return; returns how many.
     Idempotent: a loan already cut is not looked at again.
 
@@ -34,7 +42,9 @@ def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta) -
     # Staff may have named the resident in their reason for an override.
     for loan in tx.session.scalars(select(Loan).where(
             *settled_before, Loan.override_reason.is_not(None))).all():
-        loan.override_reason = domain.redact(loan.override_reason, _secrets(loan.resident))
+        loan.override_reason = redact_past_details(
+            domain.redact(loan.override_reason, _secrets(loan.resident)),
+            _past_details(tx, loan.resident_id), key)
     tx.session.flush()
     cut = tx.session.execute(
         update(Loan).where(*settled_before).values(resident_id=None, anonymised_at=now)
@@ -63,10 +73,11 @@ def export_resident_data(tx: Transaction, resident_id: int, now: datetime) -> di
 
 
 def erase_resident(tx: Transaction, resident_id: int, now: datetime,
-                   terms: waiting_list.HoldTerms) -> Resident:
+                   terms: waiting_list.HoldTerms, *, key: bytes) -> Resident:
     """Forget a resident on their request: their details are emptied, their loans
-    anonymised, their places in line given up. Refused while they hold a device
-    (staff must be able to reach them). Erasing twice changes nothing more."""
+    anonymised, their places in line given up, and any phone, email or card number
+    they ever had is taken out of the service's free text. Refused while they hold
+    a device (staff must be able to reach them). Erasing twice changes nothing more."""
     resident = _resident(tx, resident_id, lock=True)
     if resident.erased_at is not None:
         return resident
@@ -80,6 +91,9 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
     for loan in tx.session.scalars(select(Loan).where(Loan.resident_id == resident.id)).all():
         loan.override_reason = domain.redact(loan.override_reason, secrets)
         loan.resident_id, loan.anonymised_at = None, loan.anonymised_at or now
+    remember_details(tx, resident, key)  # those registered before the hashes were kept
+    _redact_free_text(tx, _past_details(tx, resident.id), key)
+    tx.session.execute(delete(ResidentDetailHash).where(ResidentDetailHash.resident_id == resident.id))
     lines = set()
     for entry in tx.session.scalars(select(WaitingEntry).where(
             WaitingEntry.resident_id == resident.id).with_for_update()).all():
@@ -97,6 +111,82 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
         waiting_list.offer_holds(tx, now, terms, *line)
     tx.emit("booking.resident_erased", {"resident_id": resident.id})
     return resident
+
+
+# --- every phone, email and card number a resident ever had, as keyed hashes -------------
+
+DETAILS = ("phone", "email", "card_number")
+# What may be one of them in free text (card numbers: letters, digits, dashes, as schemas.CARD_NUMBER).
+SHAPES = {
+    "email": re.compile(r"[^\s<>@,;:\"'()\[\]]+@[^\s<>@,;:\"'()\[\]]+\.[A-Za-z]{2,}"),
+    "phone": re.compile(r"\+?\d[\d .\-]{5,}\d"),
+    "card_number": re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,39}"),
+}
+
+
+def _normal(kind: str, value: str) -> str:
+    """One form per value: an email's case, a number's spacing or +33 prefix do not matter."""
+    if kind == "email":
+        return value.strip().lower()
+    if kind == "phone":
+        digits = re.sub(r"\D", "", value)
+        international = value.strip().startswith("+") or digits.startswith("00")
+        digits = digits[2:] if digits.startswith("00") else digits
+        return "0" + digits[2:] if international and digits.startswith("33") else digits
+    return value.strip().upper()
+
+
+def detail_hash(key: bytes, kind: str, value: str) -> str:
+    return hmac.new(key, f"{kind}:{_normal(kind, value)}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def remember_details(tx: Transaction, resident: Resident, key: bytes) -> None:
+    """Keep a keyed hash of the resident's current phone, email and card number; call
+    it whenever they are registered or change."""
+    known = set(tx.session.execute(select(ResidentDetailHash.kind, ResidentDetailHash.digest)
+                                   .where(ResidentDetailHash.resident_id == resident.id)).all())
+    for kind in DETAILS:
+        value = getattr(resident, kind)
+        if value and (kind, detail_hash(key, kind, value)) not in known:
+            tx.session.add(ResidentDetailHash(resident_id=resident.id, kind=kind,
+                                              digest=detail_hash(key, kind, value)))
+    tx.session.flush()
+
+
+def _past_details(tx: Transaction, resident_id: int | None) -> set[tuple[str, str]]:
+    return set(tx.session.execute(select(ResidentDetailHash.kind, ResidentDetailHash.digest)
+                                  .where(ResidentDetailHash.resident_id == resident_id)).all())
+
+
+def redact_past_details(text: str | None, details: set[tuple[str, str]], key: bytes) -> str | None:
+    """`text` with every email, phone number or card number shaped token whose keyed
+    hash is one of `details` replaced."""
+    if not text or not details:
+        return text
+
+    def replace(kind):
+        def one(found):
+            candidate = found[0]
+            # A number run on into other digits ("06 12 34 56 78 12 mai"): try it shorter.
+            while candidate:
+                if (kind, detail_hash(key, kind, candidate)) in details:
+                    return domain.ERASED + found[0][len(candidate):]
+                candidate = re.sub(r"[ .\-]*\d+$", "", candidate) if kind == "phone" else ""
+            return found[0]
+        return one
+
+    for kind, shape in SHAPES.items():
+        text = shape.sub(replace(kind), text)
+    return text
+
+
+def _redact_free_text(tx: Transaction, details: set[tuple[str, str]], key: bytes) -> None:
+    """The service's free text, wherever staff typed it: reasons to lend beyond the
+    limit and reservations' notes."""
+    for loan in tx.session.scalars(select(Loan).where(Loan.override_reason.is_not(None))):
+        loan.override_reason = redact_past_details(loan.override_reason, details, key)
+    for reservation in tx.session.scalars(select(Reservation).where(Reservation.note != "")):
+        reservation.note = redact_past_details(reservation.note, details, key)
 
 
 def _resident(tx: Transaction, resident_id: int, lock: bool = False) -> Resident:

@@ -191,7 +191,8 @@ def free_by_site(tx: Transaction, free, partner_id: int | None, rules) -> list[d
     ), key=lambda entry: entry["site"] or "")
 
 
-def record_unmet_demand(tx: Transaction, data: dict, reason: str) -> None:
+def record_unmet_demand(tx: Transaction, data: dict, reason_code: str) -> None:
+    """`reason_code`: one of events.UNMET_REASONS."""
     site = tx.session.scalar(select(Site).where(Site.code == data.get("site")))
     quantity = data.get("quantity") or len(data.get("asset_tags", []))
     if "kit" in data:
@@ -200,7 +201,7 @@ def record_unmet_demand(tx: Transaction, data: dict, reason: str) -> None:
     tx.emit("booking.demand_unmet", {
         "partner_id": data["partner_id"], "site_id": site.id if site else None,
         "category_id": data.get("category_id"), "quantity": quantity,
-        "starts_at": data["starts_at"], "ends_at": data["ends_at"], "reason": reason,
+        "starts_at": data["starts_at"], "ends_at": data["ends_at"], "reason_code": reason_code,
     })
 
 

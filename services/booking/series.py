@@ -83,7 +83,7 @@ def reserve_weekly(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInf
 def record_skipped(tx: Transaction, data: dict, skip: dict) -> None:
     """A week that could not be met is unmet demand, at that week's window."""
     reservations.record_unmet_demand(
-        tx, {**data, "starts_at": skip["starts_at"], "ends_at": skip["ends_at"]}, skip["reason"])
+        tx, {**data, "starts_at": skip["starts_at"], "ends_at": skip["ends_at"]}, "not_available")
 
 
 def _skip(day: date, window: domain.Window, reason: str) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from partanum.dependencies import Transaction
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.inventory import domain, events  # noqa: F401 -- registers what we emit
-from services.inventory.vocabulary import Status
+from services.inventory.vocabulary import Reason, Status
 from services.inventory.exceptions import StatusChangeRefused
 from services.inventory.models import Category, Closure, Item, ItemHistory, Kit, Partner, Site
 
@@ -140,7 +140,7 @@ def change_status(tx: Transaction, asset_tag: str, target: Status, reason: str) 
     """A change asked for by staff: maintenance, retirement, loss, found again."""
     item = get_item(tx, asset_tag, lock=True)
     _refuse_unless(domain.check_staff_transition, Status(item.status), target)
-    _move(tx, item, target, reason)
+    _move(tx, item, target, Reason.STAFF, reason)
     return item
 
 
@@ -152,7 +152,7 @@ def record_wipe(tx: Transaction, asset_tag: str, reason: str) -> Item:
             f"only an item awaiting its data wipe can be recorded as wiped (it is {item.status})",
             {"from": item.status, "to": Status.AVAILABLE.value},
         )
-    _move(tx, item, Status.AVAILABLE, reason)
+    _move(tx, item, Status.AVAILABLE, Reason.WIPED, reason)
     tx.emit("inventory.item_wiped", {"item_id": item.id, "asset_tag": item.asset_tag})
     return item
 
@@ -164,23 +164,25 @@ def _refuse_unless(check, current: Status, target: Status) -> None:
         raise StatusChangeRefused(str(refused), {"from": current.value, "to": target.value}) from None
 
 
-def _move(tx: Transaction, item: Item, target: Status, reason: str) -> None:
+def _move(tx: Transaction, item: Item, target: Status, code: Reason, words: str) -> None:
+    """Staff's `words` stay in the item's history; the event says only `code`."""
     current = item.status
     item.status = target
-    _history(tx, item, "status", current, target, reason)
+    entry = _history(tx, item, "status", current, target, words)
     tx.emit(
         "inventory.item_status_changed",
         {"item_id": item.id, "asset_tag": item.asset_tag, "from_status": current,
-         "to_status": target, "reason": reason},
+         "to_status": target, "reason_code": code, "history_id": entry.id},
     )
 
 
 # What a loan event means for the device: where it goes in its lifecycle, and why.
 LOAN_MOVES = {
-    "booking.loan_checked_out": (Status.ON_LOAN, "lent to a resident (loan {loan_id})"),
+    "booking.loan_checked_out": (Status.ON_LOAN, Reason.LENT, "lent to a resident (loan {loan_id})"),
     # Back from a resident: their data must be wiped before anyone else has it.
-    "booking.loan_checked_in": (Status.AWAITING_WIPE, "returned by a resident (loan {loan_id})"),
-    "booking.loan_lost": (Status.LOST, "lost by a resident (loan {loan_id})"),
+    "booking.loan_checked_in": (Status.AWAITING_WIPE, Reason.RETURNED,
+                                "returned by a resident (loan {loan_id})"),
+    "booking.loan_lost": (Status.LOST, Reason.LOST_ON_LOAN, "lost by a resident (loan {loan_id})"),
 }
 
 
@@ -189,13 +191,13 @@ def apply_loan_event(tx: Transaction, event) -> Item:
 
     A move the lifecycle refuses raises StatusChangeRefused: the event is retried,
     then parked for an operator, rather than silently bending the lifecycle."""
-    target, reason = LOAN_MOVES[event.type]
+    target, code, words = LOAN_MOVES[event.type]
     item = tx.session.get(Item, event.data["item_id"], with_for_update=True)
     if item is None:
         raise NotFound("item", event.data["item_id"])
     if item.status != target:
         _refuse_unless(domain.check_transition, Status(item.status), target)
-        _move(tx, item, target, reason.format(**event.data))
+        _move(tx, item, target, code, words.format(**event.data))
     condition = event.data.get("condition")
     if condition:
         update_item(tx, item, {"condition": condition})
@@ -210,20 +212,20 @@ def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:
         raise Conflict("the item is already there", {"field": "to_site"})
     if item.status in (Status.ON_LOAN, Status.RESERVED):
         raise StatusChangeRefused(f"an item that is {item.status} cannot move", {"from": item.status})
-    _transfer(tx, item, site, partner, data["reason"])
+    _transfer(tx, item, site, partner, Reason.STAFF, data["reason"])
     return item
 
 
-def _transfer(tx: Transaction, item: Item, site: Site, partner: Partner, reason: str) -> None:
+def _transfer(tx: Transaction, item: Item, site: Site, partner: Partner, code: Reason, words: str) -> None:
     before = f"{item.owner.code}@{item.current_site.code}"
     from_site_id, from_partner_id = item.current_site_id, item.owner_partner_id
     item.current_site, item.owner = site, partner
-    _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", reason)
+    entry = _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", words)
     tx.emit(
         "inventory.item_transferred",
         {"item_id": item.id, "asset_tag": item.asset_tag, "from_site_id": from_site_id,
          "to_site_id": site.id, "from_partner_id": from_partner_id,
-         "to_partner_id": partner.id, "reason": reason},
+         "to_partner_id": partner.id, "reason_code": code, "history_id": entry.id},
     )
 
 
@@ -234,33 +236,38 @@ CANNOT_MOVE = (Status.LOST, Status.ON_LOAN, Status.RESERVED, Status.RETIRED)
 
 def apply_accepted_transfer(tx: Transaction, event) -> list[Item]:
     """Move each item of an accepted rebalancing (audit.transfer_accepted) to the
-    target site, owner unchanged, with the manager's reason. A site the inventory
-    does not know raises NotFound: the event is retried, then parked for an operator."""
+    target site, owner unchanged, in the name of the manager who accepted. A site
+    the inventory does not know raises NotFound: the event is retried, then parked
+    for an operator."""
     site = tx.session.get(Site, event.data["to_site_id"])
     if site is None:
         raise NotFound("site", event.data["to_site_id"])
-    reason = event.data["reason"]
     moved = []
     for item_id in event.data["item_ids"]:
         item = tx.session.get(Item, item_id, with_for_update=True)
         if item is None:
-            _skipped(tx, None, item_id, site, "unknown item", reason)
+            _skipped(tx, None, item_id, site, "unknown_item")
         elif item.status in CANNOT_MOVE:
-            _skipped(tx, item, item_id, site, f"the item is {item.status}", reason)
+            _skipped(tx, item, item_id, site, str(item.status))
         elif item.current_site_id == site.id:
-            _skipped(tx, item, item_id, site, "the item is already there", reason)
+            _skipped(tx, item, item_id, site, "already_there")
         else:
-            _transfer(tx, item, site, item.owner, reason)
+            _transfer(tx, item, site, item.owner, Reason.REBALANCING, ACCEPTED_REBALANCING)
             moved.append(item)
     return moved
 
 
-def _skipped(tx: Transaction, item: Item | None, item_id: int, site: Site, why: str, reason: str) -> None:
+ACCEPTED_REBALANCING = "rebalancing suggested by the audit service, accepted by a manager"
+
+
+def _skipped(tx: Transaction, item: Item | None, item_id: int, site: Site, why: str) -> None:
+    entry = None
     if item is not None:
-        _history(tx, item, "transfer_skipped", f"{item.owner.code}@{item.current_site.code}",
-                 f"{item.owner.code}@{site.code}", f"{why}: not moved ({reason})")
+        entry = _history(tx, item, "transfer_skipped", f"{item.owner.code}@{item.current_site.code}",
+                         f"{item.owner.code}@{site.code}", f"not moved: {why} ({ACCEPTED_REBALANCING})")
     tx.emit("inventory.item_transfer_skipped",
-            {"item_id": item_id, "to_site_id": site.id, "why": why, "reason": reason})
+            {"item_id": item_id, "to_site_id": site.id, "why": why,
+             "history_id": entry.id if entry else None})
 
 
 def register_kit(tx: Transaction, data: dict) -> Kit:
@@ -279,13 +286,14 @@ def register_kit(tx: Transaction, data: dict) -> Kit:
     return kit
 
 
-def _history(tx: Transaction, item: Item, change: str, before, after, reason: str) -> None:
-    tx.session.add(
-        ItemHistory(
-            item_id=item.id, at=datetime.now(timezone.utc), actor=tx.actor,
-            change=change, before=str(before), after=str(after), reason=reason,
-        )
+def _history(tx: Transaction, item: Item, change: str, before, after, reason: str) -> ItemHistory:
+    entry = ItemHistory(
+        item_id=item.id, at=datetime.now(timezone.utc), actor=tx.actor,
+        change=change, before=str(before), after=str(after), reason=reason,
     )
+    tx.session.add(entry)
+    tx.session.flush()  # its id goes into the event
+    return entry
 
 
 def filtered_items(tx: Transaction, filters: dict):

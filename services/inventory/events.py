@@ -1,20 +1,25 @@
 """The inventory's event contracts: what other services may rely on.
 
-Ids, codes and states only; a reason is staff's words about a device.
+Ids, codes and states only. Staff's words about a device (why it went to
+maintenance, why it moved) stay in its history here: events carry a reason code
+and the id of that history entry.
 """
 from marshmallow import Schema, fields, validate
 
-from partanum.events import contract
-from services.inventory.vocabulary import Status
+from partanum.events import CLOCK, ISO_DATE, contract, public_name, reference
+from services.inventory.vocabulary import Reason, Status
 
 STATUS = fields.Enum(Status, by_value=True, required=True)
-ISO_DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="an ISO date")
+REASON = fields.Enum(Reason, by_value=True, required=True)
+# An accepted rebalancing that could not move an item: unknown, already there, or its state.
+SKIPPED_WHY = ("unknown_item", "already_there", "lost", "on_loan", "reserved", "retired")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @contract("inventory.partner_registered")
 class PartnerRegistered(Schema):
     partner_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
 
 
 class SiteState(Schema):
@@ -22,10 +27,14 @@ class SiteState(Schema):
     never ask back. Closures are whole days, inclusive."""
 
     site_id = fields.Integer(required=True)
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    address = fields.String(required=True)
-    opening_hours = fields.Dict(keys=fields.String(), required=True)
+    code = reference(required=True)
+    name = public_name(required=True)
+    address = public_name(required=True)
+    # {"monday": [["09:00", "12:00"], ["13:30", "18:30"]], …}
+    opening_hours = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(WEEKDAYS)),
+        values=fields.List(fields.List(fields.String(validate=CLOCK),
+                                       validate=validate.Length(equal=2))), required=True)
     # [["2026-12-24", "2027-01-01"], …]: ISO dates, as every copy stores them.
     closures = fields.List(fields.List(fields.String(validate=ISO_DATE),
                                        validate=validate.Length(equal=2)), required=True)
@@ -44,20 +53,20 @@ class SiteHoursChanged(SiteState):
 @contract("inventory.category_registered")
 class CategoryRegistered(Schema):
     category_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
 
 
 @contract("inventory.item_registered")
 class ItemRegistered(Schema):
     item_id = fields.Integer(required=True)
-    asset_tag = fields.String(required=True)
+    asset_tag = reference(required=True)
     category_id = fields.Integer(required=True)
     owner_partner_id = fields.Integer(required=True)
     site_id = fields.Integer(required=True)
     status = STATUS
     # How the device is named to people ("Lenovo ThinkPad E14"): consumers keep it.
-    make = fields.String(required=True)
-    model = fields.String(required=True)
+    make = public_name(required=True)
+    model = public_name(required=True)
 
 
 @contract("inventory.item_updated")
@@ -66,14 +75,16 @@ class ItemUpdated(Schema):
     given to people comes with it."""
 
     item_id = fields.Integer(required=True)
-    asset_tag = fields.String(required=True)
-    make = fields.String(required=True)
-    model = fields.String(required=True)
-    changed = fields.List(fields.String(), required=True)
+    asset_tag = reference(required=True)
+    make = public_name(required=True)
+    model = public_name(required=True)
+    changed = fields.List(reference(), required=True)  # names of fields
 
 
 @contract("inventory.item_status_changed")
-class ItemStatusChanged(Schema):
+class ItemStatusChangedV1(Schema):
+    """Read only, in logs and outboxes from before v2: it carried staff's words."""
+
     item_id = fields.Integer(required=True)
     asset_tag = fields.String(required=True)
     from_status = STATUS
@@ -81,14 +92,26 @@ class ItemStatusChanged(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_status_changed", version=2)
+class ItemStatusChanged(Schema):
+    item_id = fields.Integer(required=True)
+    asset_tag = reference(required=True)
+    from_status = STATUS
+    to_status = STATUS
+    reason_code = REASON
+    history_id = fields.Integer(required=True)
+
+
 @contract("inventory.item_wiped")
 class ItemWiped(Schema):
     item_id = fields.Integer(required=True)
-    asset_tag = fields.String(required=True)
+    asset_tag = reference(required=True)
 
 
 @contract("inventory.item_transferred")
-class ItemTransferred(Schema):
+class ItemTransferredV1(Schema):
+    """Read only, in logs and outboxes from before v2: it carried staff's words."""
+
     item_id = fields.Integer(required=True)
     asset_tag = fields.String(required=True)
     from_site_id = fields.Integer(required=True)
@@ -98,9 +121,21 @@ class ItemTransferred(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_transferred", version=2)
+class ItemTransferred(Schema):
+    item_id = fields.Integer(required=True)
+    asset_tag = reference(required=True)
+    from_site_id = fields.Integer(required=True)
+    to_site_id = fields.Integer(required=True)
+    from_partner_id = fields.Integer(required=True)
+    to_partner_id = fields.Integer(required=True)
+    reason_code = REASON
+    history_id = fields.Integer(required=True)
+
+
 @contract("inventory.item_transfer_skipped")
-class ItemTransferSkipped(Schema):
-    """An accepted rebalancing could not move this item: `why` (lost, on loan…)."""
+class ItemTransferSkippedV1(Schema):
+    """Read only, in logs and outboxes from before v2."""
 
     item_id = fields.Integer(required=True)
     to_site_id = fields.Integer(required=True)
@@ -108,8 +143,19 @@ class ItemTransferSkipped(Schema):
     reason = fields.String(required=True)
 
 
+@contract("inventory.item_transfer_skipped", version=2)
+class ItemTransferSkipped(Schema):
+    """An accepted rebalancing could not move this item, and why; its history entry
+    (none for an item the inventory does not know)."""
+
+    item_id = fields.Integer(required=True)
+    to_site_id = fields.Integer(required=True)
+    why = fields.String(required=True, validate=validate.OneOf(SKIPPED_WHY))
+    history_id = fields.Integer(required=True, allow_none=True)
+
+
 @contract("inventory.kit_registered")
 class KitRegistered(Schema):
     kit_id = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = reference(required=True)
     item_ids = fields.List(fields.Integer(), required=True)

@@ -210,6 +210,7 @@ class KitOut(Schema):
 
 
 class HistoryOut(Schema):
+    id = fields.Integer()  # what the item's events point at (history_id)
     at = fields.AwareDateTime()
     actor = fields.String()
     change = fields.String()

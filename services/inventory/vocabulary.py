@@ -21,6 +21,18 @@ class Condition(StrEnum):
     DAMAGED = "damaged"
 
 
+class Reason(StrEnum):
+    """Why an item changed state or place, as its events say it. Staff's own words
+    stay in the item's history (item_history.reason), which the events point at."""
+
+    STAFF = "staff"                 # a change staff recorded, in their own words
+    WIPED = "wiped"
+    LENT = "lent"
+    RETURNED = "returned"
+    LOST_ON_LOAN = "lost_on_loan"
+    REBALANCING = "rebalancing"     # a manager accepted a suggestion of the audit service
+
+
 # The columns of a fleet's CSV file, in any order; the owner is the partner the import
 # is made for.
 COLUMNS = (

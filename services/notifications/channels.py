@@ -54,11 +54,23 @@ class Sms:
     reference: str  # stable per (event, recipient, purpose); gateways dedupe on it
 
 
-def _without(reply: str, contact: str) -> str:
-    """A server reply fit for a failure record: the contact detail replaced."""
+# Servers quote a recipient as they please (another case, their own number format,
+# someone else's address in a forwarding error): take out anything shaped like one.
+_EMAIL_SHAPED = re.compile(r"<?[^\s<>@,;:\"]+@[^\s<>@,;:\"]+>?")
+_PHONE_SHAPED = re.compile(r"\+?\d[\d .\-()]{5,}\d")
+_PHONE_DIGITS = 8  # fewer are a reply code ("550 5.1.1"), a status or a count
+
+
+def without_contacts(reply: str, contact: str) -> str:
+    """A server reply fit for a failure record: the contact detail, whatever its
+    case, and anything else shaped like an email address or a phone number replaced."""
     if contact:
-        reply = reply.replace(f"<{contact}>", "<recipient>").replace(contact, "<recipient>")
-    return reply[:200]
+        reply = re.sub(re.escape(contact), "<recipient>", reply, flags=re.IGNORECASE)
+    reply = _EMAIL_SHAPED.sub("<recipient>", reply)
+    reply = _PHONE_SHAPED.sub(
+        lambda found: "<recipient>" if sum(c.isdigit() for c in found[0]) >= _PHONE_DIGITS else found[0],
+        reply)
+    return reply.replace("<<recipient>>", "<recipient>")[:200]
 
 
 # --- email ---------------------------------------------------------------------------
@@ -201,7 +213,7 @@ class SmtpChannel:
 def _reply(reply, to) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
-    return _without(reply, to)
+    return without_contacts(reply, to)
 
 
 class _SmtpSession:
@@ -241,7 +253,7 @@ class _SmtpSession:
         except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
             self.close()
             raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
-                                 f"{_without(str(error), email.to)}") from None
+                                 f"{without_contacts(str(error), email.to)}") from None
 
     def close(self) -> None:
         smtp, self.smtp = self.smtp, None
@@ -312,7 +324,7 @@ class HttpSmsChannel:
         status = response.status_code
         if 200 <= status < 300:
             return
-        reply = _without(_without(response.text, sms.to), e164(sms.to, self.country_code))
+        reply = without_contacts(response.text, sms.to)  # in any form: numbers are taken out by shape
         permanent = 400 <= status < 500 and status not in (401, 403, 408, 429)
         raise DeliveryFailed(f"SMS gateway answered {status}: {reply}", permanent=permanent)
 

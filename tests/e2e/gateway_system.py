@@ -34,6 +34,7 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("inventory", "booking", "notifications", "audit", "gateway")
 PASSWORD = "correct horse battery staple"
+SECRET_KEY = "e2e secret key"
 STARTUP_SECONDS = 90  # five processes migrating and starting on a 2-core machine
 
 
@@ -166,6 +167,8 @@ def start(amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | Non
         "PARTANUM_QUIET_UNTIL": "00:00",
         "PARTANUM_MAX_MESSAGES_PER_DAY": "1000",
         "PARTANUM_SMS_LOG": str(workdir / "sms.log"),
+        # Known to the tests, which sign a suggestion as the audit service would.
+        "PARTANUM_SECRET_KEY": SECRET_KEY,
         **extra_env,
     }
     processes = {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from services.audit.suggestions import signature
+from tests.e2e.gateway_system import SECRET_KEY
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -76,16 +78,23 @@ def test_a_suggestion_accepted_over_http_is_logged_with_the_manager_as_actor(
     system, manager, staff
 ):
     item = manager.get("/api/items/MI-TAB-004").json()
-    to_site = {site["code"]: site["id"] for site in manager.get("/api/sites").json()}["jean-vilar"]
-    suggestion = {"item_ids": [item["id"]], "to_site_id": to_site,
-                  "reason": "Centre Jean Vilar lends its tablets twice as much", "rate": 0.8}
+    sites = {site["code"]: site["id"] for site in manager.get("/api/sites").json()}
+    categories = {category["code"]: category["id"] for category in manager.get("/api/categories").json()}
+    # As the audit service lists it (signed); one changed on the way is refused.
+    listed = {"item_ids": [item["id"]], "from_site_id": sites[item["current_site"]],
+              "to_site_id": sites["jean-vilar"], "category_id": categories[item["category"]],
+              "reason": "Centre Jean Vilar lends its tablets twice as much", "figures": {"rate": 0.8}}
+    suggestion = {**listed, "signature": signature(listed, SECRET_KEY.encode())}
     wait_until(lambda: logged(manager, item_id=item["id"]), timeout=30,
                what="the tablet in the audit log")
 
     refused = staff.post("/api/reports/suggestions/accept", json=suggestion)
+    changed = manager.post("/api/reports/suggestions/accept",
+                           json={**suggestion, "item_ids": [item["id"], item["id"] + 1]})
     accepted = manager.post("/api/reports/suggestions/accept", json=suggestion)
 
     assert refused.status_code == 403
+    assert changed.status_code == 400 and list(changed.json()["errors"]) == ["signature"]
     assert accepted.status_code == 202, accepted.text
     [entry] = wait_until(lambda: logged(manager, type="audit.transfer_accepted"), timeout=30,
                          what="the acceptance in the audit log")

@@ -14,9 +14,12 @@ from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import select, text
 
 from partanum import migrate
+from partanum.config import secret_key
 from partanum.errors import InvalidInput
 from partanum.outbox import EventPublisher
 from partanum.tables import outbox
+from services.audit.suggestions import signature
+from services.inventory.commands import ACCEPTED_REBALANCING
 from tests.integration.test_front_desk import desk, lend, register  # noqa: F401
 from tests.integration.test_inventory_rpc import call, register_network, tablet
 from tests.waiting import wait_until
@@ -90,7 +93,7 @@ def test_events_handled_at_the_same_time_are_chained_one_after_another(audit):
     for n in range(1, 41):
         publish(make_event("inventory.item_status_changed", {
             "item_id": n, "asset_tag": f"JV-TAB-{n:03d}", "from_status": "available",
-            "to_status": "in_maintenance", "reason": "écran fissuré"}, producer="inventory",
+            "to_status": "in_maintenance", "reason_code": "staff", "history_id": n}, producer="inventory",
             actor="staff:1"))
 
     logged = wait_until(lambda: len(entries(audit)) == 40 and entries(audit), what="40 entries")
@@ -136,12 +139,38 @@ def test_the_log_is_found_by_item_site_partner_actor_and_period(inventory, audit
     assert set(refused.value.fields) == {"item", "limit"}
 
 
+def test_staff_words_about_a_device_stay_in_its_history_and_reach_no_event(
+        inventory, audit, network, inventory_db, engine_for):
+    words = "écran cassé par Amina Benali, joignable au 06 12 34 56 78"
+    broken, moved = network.items
+    call(inventory, "change_status", broken["asset_tag"], {"status": "in_maintenance", "reason": words})
+    call(inventory, "transfer_item", moved["asset_tag"], {"to_site": "mistral", "reason": words})
+
+    [status] = wait_until(lambda: entries(audit, type="inventory.item_status_changed"), what="the change")
+    [transfer] = wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the transfer")
+    with engine_for(inventory_db).connect() as connection:
+        published = connection.execute(select(outbox.c.body)).scalars().all()
+    logged = [_body(audit, entry["seq"]) for entry in entries(audit)]
+    for stored in [*map(str, published), *logged]:
+        assert "Amina" not in stored and "56 78" not in stored and "cassé" not in stored
+    assert (status["data"]["reason_code"], transfer["data"]["reason_code"]) == ("staff", "staff")
+    for item, event in ((broken, status), (moved, transfer)):
+        [entry] = call(inventory, "item_history", item["asset_tag"])
+        assert (entry["id"], entry["reason"]) == (event["data"]["history_id"], words)
+
+
+def signed(audit, suggestion):
+    """A suggestion as the audit service lists it (the reports' tests get them from a
+    real history: test_audit_reports.py)."""
+    return {**suggestion, "signature": signature(suggestion, secret_key(audit.container.config))}
+
+
 def test_an_accepted_suggestion_moves_the_items_in_the_inventory(inventory, audit, network):
     ids = [item["id"] for item in network.items]
-    suggestion = {"item_ids": ids, "from_site_id": network.sites["jean-vilar"],
-                  "to_site_id": network.sites["mistral"], "category_id": 1,
-                  "reason": "move 2 tablets from Centre Jean Vilar to Espace Frédéric Mistral",
-                  "figures": {"rate_from": 0.05, "rate_to": 0.62}}
+    suggestion = signed(audit, {"item_ids": ids, "from_site_id": network.sites["jean-vilar"],
+                                "to_site_id": network.sites["mistral"], "category_id": 1,
+                                "reason": "move 2 tablets from Centre Jean Vilar to Espace Frédéric Mistral",
+                                "figures": {"rate_from": 0.05, "rate_to": 0.62}})
 
     accepted = call(audit.container, "accept_suggestion", suggestion, actor="manager:1")
 
@@ -151,30 +180,49 @@ def test_an_accepted_suggestion_moves_the_items_in_the_inventory(inventory, audi
 
     wait_until(moved, what="the tablets at Mistral")
     [history] = call(inventory, "item_history", "JV-TAB-001")
-    assert (history["actor"], history["reason"]) == ("manager:1", suggestion["reason"])
+    assert (history["actor"], history["reason"]) == ("manager:1", ACCEPTED_REBALANCING)
     [decision] = wait_until(lambda: entries(audit, type="audit.transfer_accepted"), what="the decision")
     assert decision["event_id"] == accepted["event_id"] and decision["actor"] == "manager:1"
-    assert decision["data"]["figures"] == {"rate_from": 0.05, "rate_to": 0.62, "category_id": 1,
-                                           "from_site_id": network.sites["jean-vilar"]}
+    assert decision["data"]["figures"] == {"rate_from": 0.05, "rate_to": 0.62}
+    assert (decision["data"]["category_id"], decision["data"]["from_site_id"]) == (
+        1, network.sites["jean-vilar"])
     transfers = wait_until(lambda: len(entries(audit, type="inventory.item_transferred")) == 2
                            and entries(audit, type="inventory.item_transferred"), what="the transfers")
     assert {e["actor"] for e in transfers} == {"manager:1"}
 
+
+
+@pytest.mark.parametrize("change", [
+    {"item_ids": [1, 999]}, {"to_site_id": 99}, {"from_site_id": 99}, {"category_id": 7},
+    {"figures": {"rate_from": 0.05, "rate_to": 0.99}}, {"reason": "move every tablet"},
+    {"signature": "0" * 64},
+], ids=lambda change: next(iter(change)))
+def test_a_suggestion_made_up_or_changed_is_refused_and_moves_nothing(inventory, audit, network, change):
+    ids = [item["id"] for item in network.items]
+    genuine = signed(audit, {"item_ids": ids, "from_site_id": network.sites["jean-vilar"],
+                             "to_site_id": network.sites["mistral"], "category_id": 1,
+                             "reason": "move 2 tablets", "figures": {"rate_from": 0.05, "rate_to": 0.62}})
+
     with pytest.raises(InvalidInput) as refused:
-        call(audit.container, "accept_suggestion", {**suggestion, "item_ids": [ids[0], 999]})
-    assert refused.value.fields == {"item_ids": ["no item 999 in the audit log"]}
+        call(audit.container, "accept_suggestion", {**genuine, **change}, actor="manager:1")
+
+    assert set(refused.value.fields) == {"signature"}
+    assert entries(audit, type="audit.transfer_accepted") == []
+    assert [call(inventory, "get_item", item["asset_tag"])["current_site"] for item in network.items] == [
+        "jean-vilar", "jean-vilar"]
 
 
 def test_an_item_that_can_no_longer_move_stays_and_the_log_says_why(inventory, audit, network):
     lost, free = network.items
     call(inventory, "change_status", lost["asset_tag"], {"status": "lost", "reason": "introuvable"})
 
-    call(audit.container, "accept_suggestion", {
-        "item_ids": [lost["id"], free["id"]], "to_site_id": network.sites["mistral"],
-        "reason": "rééquilibrage"}, actor="manager:1")
+    call(audit.container, "accept_suggestion", signed(audit, {
+        "item_ids": [lost["id"], free["id"]], "from_site_id": network.sites["jean-vilar"],
+        "to_site_id": network.sites["mistral"], "category_id": 1, "reason": "rééquilibrage",
+        "figures": {}}), actor="manager:1")
 
     [skip] = wait_until(lambda: entries(audit, type="inventory.item_transfer_skipped"), what="the skip")
-    assert (skip["item_id"], skip["data"]["why"], skip["actor"]) == (lost["id"], "the item is lost", "manager:1")
+    assert (skip["item_id"], skip["data"]["why"], skip["actor"]) == (lost["id"], "lost", "manager:1")
     wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the other transfer")
     assert [call(inventory, "get_item", item["asset_tag"])["current_site"] for item in network.items] == [
         "jean-vilar", "mistral"]

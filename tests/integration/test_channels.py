@@ -196,6 +196,19 @@ def test_a_refused_recipient_is_a_permanent_failure_that_does_not_name_them(tmp_
 
 
 
+def test_a_refusal_quoting_the_address_in_another_case_does_not_name_them(tmp_path):
+    with SmtpServer(tmp_path / "mail", refuse=["amina.b@example.org"]) as server:
+        channel = SmtpChannel(server.host, server.port, sender=SENDER)
+
+        with pytest.raises(DeliveryFailed) as failure:
+            channel.send(ready_email(to="Amina.B@Example.ORG"))
+
+    assert failure.value.permanent
+    assert "550" in failure.value.reason and "5.1.1" in failure.value.reason
+    assert "amina" not in failure.value.reason.lower()
+    assert "example.org" not in failure.value.reason.lower()
+
+
 def test_a_refused_recipient_in_a_batch_does_not_hold_back_the_emails_after_it(tmp_path):
     with SmtpServer(tmp_path / "mail", refuse=["gone@example.org"]) as server:
         channel = SmtpChannel(server.host, server.port, sender=SENDER)

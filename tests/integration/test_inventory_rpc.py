@@ -119,7 +119,10 @@ def test_a_transfer_moves_the_item_and_says_why(inventory, events_seen):
 
     assert (moved["current_site"], moved["home_site"], moved["owner"]) == ("mistral", "jean-vilar", "jean-vilar")
     (event,) = listen.wait(1)
-    assert event["data"]["reason"] == "atelier du jeudi"
+    # Staff's words stay in the item's history; the event points at them.
+    assert (event["data"]["reason_code"], "reason" in event["data"]) == ("staff", False)
+    [entry] = call(inventory, "item_history", "JV-TAB-001")
+    assert (entry["id"], entry["reason"]) == (event["data"]["history_id"], "atelier du jeudi")
     assert call(inventory, "list_items", {"site": "mistral"})[0]["asset_tag"] == "JV-TAB-001"
 
 

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, func, select, update
+from partanum.config import secret_key
 from partanum.dependencies import Database, Transaction
 from partanum.errors import InvalidInput
 from services.booking import privacy, settings, waiting_list
@@ -59,12 +60,12 @@ def _database(container):
     return next(dependency for dependency in container.extensions if isinstance(dependency, Database))
 
 
-def run_job(container, job, *args):
+def run_job(container, job, *args, **kwargs):
     """Run a scheduled job's function as its timer would, in the service's process and
     on its database, at the moment the test chooses."""
     database = _database(container)
     with Transaction(database.sessions(), "booking", "system", database.relay_loop.wake) as tx:
-        result = job(tx, *args)
+        result = job(tx, *args, **kwargs)
         tx.commit()
         return result
 
@@ -190,6 +191,33 @@ def test_an_erased_resident_leaves_no_trace_and_the_statistics_stay(network, eve
     assert (export["loans"], export["waiting_entries"]) == ([], [])
 
 
+def test_erasure_takes_out_a_number_and_an_email_the_resident_had_before_changing_them(network):
+    container, engine, _category_id = network
+    amina = call(container, "register_resident", AMINA)["id"]
+    first = call(container, "check_out", {"asset_tag": "JV-TAB-001", "resident_id": amina,
+                                          "site": "jean-vilar"})
+    with engine.begin() as connection:  # she is late bringing it back
+        connection.execute(update(Loan).where(Loan.id == first["id"])
+                           .values(due_at=datetime.now(timezone.utc) - timedelta(days=3)))
+    # Staff write down how to reach her, in their own words and formats.
+    call(container, "check_out", {
+        "asset_tag": "JV-TAB-002", "resident_id": amina, "site": "jean-vilar",
+        "override_reason": "démarche urgente, rappeler au +33 6 12 34 56 78 ou 06.12.34.56.78 "
+                           "ou Amina.Benali@Example.org le 12 mai"})
+    call(container, "update_resident", amina, {"phone": "07 98 76 54 32", "email": "amina.b@example.net"})
+    for tag in ("JV-TAB-001", "JV-TAB-002"):
+        call(container, "check_in", {"asset_tag": tag, "condition": "good"})
+
+    call(container, "erase_resident", amina)
+
+    assert _traces(engine, "12 34 56 78", "12.34.56.78", "612345678", "amina.benali",
+                   "98 76 54 32", "amina.b@") == []
+    with engine.connect() as connection:
+        reasons = connection.execute(select(Loan.override_reason).where(
+            Loan.override_reason.is_not(None))).scalars().all()
+    assert reasons == ["démarche urgente, rappeler au [erased] ou [erased] ou [erased] le 12 mai"]
+
+
 def _loans_per_item(engine):
     with engine.connect() as connection:
         return dict(connection.execute(
@@ -221,11 +249,12 @@ def test_loans_returned_long_ago_are_cut_from_their_resident_by_the_scheduled_jo
     after = settings.anonymise_after(container.config)
     now = datetime.now(timezone.utc)
 
-    assert run_job(container, privacy.anonymise_returned_loans, now, after) == 0
+    key = secret_key(container.config)
+    assert run_job(container, privacy.anonymise_returned_loans, now, after, key=key) == 0
     assert run_job(container, privacy.anonymise_returned_loans,
-                   now + after + timedelta(minutes=1), after) == 1
+                   now + after + timedelta(minutes=1), after, key=key) == 1
     assert run_job(container, privacy.anonymise_returned_loans,
-                   now + after + timedelta(minutes=2), after) == 0
+                   now + after + timedelta(minutes=2), after, key=key) == 0
 
     with engine.connect() as connection:
         stored = connection.execute(select(Loan).where(Loan.id == loan["id"])).one()

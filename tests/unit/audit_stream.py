@@ -72,14 +72,14 @@ class Stream:
     def status(self, item_id: int, before: str, after: str, at) -> None:
         self.add("inventory.item_status_changed", {
             "item_id": item_id, "asset_tag": f"TAG-{item_id}", "from_status": before,
-            "to_status": after, "reason": "desk"}, at)
+            "to_status": after, "reason_code": "staff", "history_id": 1}, at)
 
     def transfer(self, item_id: int, from_site: int, to_site: int, from_partner: int,
                  to_partner: int, at) -> None:
         self.add("inventory.item_transferred", {
             "item_id": item_id, "asset_tag": f"TAG-{item_id}", "from_site_id": from_site,
             "to_site_id": to_site, "from_partner_id": from_partner, "to_partner_id": to_partner,
-            "reason": "rebalancing"}, at)
+            "reason_code": "rebalancing", "history_id": 1}, at)
 
     # --- booking -------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class Stream:
     def check_in(self, loan_id: int, item_id: int, at, resident_id: int = 1) -> None:
         self.add("booking.loan_checked_in", {
             "loan_id": loan_id, "item_id": item_id, "resident_id": resident_id,
-            "condition": "good", "missing_accessories": []}, at)
+            "condition": "good", "missing_accessory_count": 0}, at)
 
     def lose(self, loan_id: int, item_id: int, at, resident_id: int = 1) -> None:
         self.add("booking.loan_lost",
@@ -121,7 +121,7 @@ class Stream:
         self.add("booking.demand_unmet", {
             "partner_id": partner_id, "site_id": site_id, "category_id": category_id,
             "quantity": quantity, "starts_at": moment, "ends_at": moment,
-            "reason": "none free"}, at)
+            "reason_code": "not_available"}, at)
 
     def join_waiting_list(self, site_id: int, category_id: int, at, resident_id: int = 1) -> int:
         entry_id = self._next("entry")

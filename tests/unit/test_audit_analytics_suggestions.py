@@ -85,7 +85,7 @@ def test_a_site_with_idle_devices_of_its_own_is_sent_only_what_they_cannot_cover
 def test_a_suggestion_carries_what_accepting_it_takes(town):
     town.unmet(town.vilar, town.tablet, 4, "2026-11-25 09:00")
     [proposal] = suggest(town)
-    payload = proposal.as_payload()
+    payload = proposal.as_payload(b"key")
     assert set(payload) == {"item_ids", "to_site_id", "reason", "from_site_id", "category_id",
-                            "figures"}
+                            "figures", "signature"}
     assert all(isinstance(value, (int, float)) for value in payload["figures"].values())

@@ -11,6 +11,7 @@ from partanum.errors import NotFound
 from partanum.events import make_event, read_event
 from partanum.tables import outbox
 from services.audit import events  # noqa: F401 -- the contract of audit.transfer_accepted
+from services.inventory.commands import ACCEPTED_REBALANCING
 from services.inventory.service import Service
 from tests.unit.test_inventory_follows_loans import CHECKED_OUT, loan_event
 
@@ -35,8 +36,9 @@ def inventory(sqlite_unit_of_work):
 
 def accepted(item_ids, to_site_id=2):
     body = make_event("audit.transfer_accepted",
-                      {"item_ids": item_ids, "to_site_id": to_site_id, "reason": "Mistral prête plus",
-                       "figures": {"use_rate_to": 0.6}}, producer="audit", actor="manager:1")
+                      {"item_ids": item_ids, "from_site_id": 1, "to_site_id": to_site_id, "category_id": 1,
+                       "figures": {"use_rate_to": 0.6}, "signature": "ab" * 32},
+                      producer="audit", actor="manager:1")
     return read_event(body)
 
 
@@ -47,7 +49,7 @@ def emitted(inventory, event_type):
         ).scalars().all()
 
 
-def test_accepted_items_move_to_the_site_once_with_the_managers_reason(inventory):
+def test_accepted_items_move_to_the_site_once_as_an_accepted_rebalancing(inventory):
     event = accepted([1, 2])
 
     inventory.on_audit_event(event)
@@ -57,7 +59,7 @@ def test_accepted_items_move_to_the_site_once_with_the_managers_reason(inventory
         item = inventory.get_item(tag)
         assert (item["current_site"], item["owner"]) == ("mistral", "jean-vilar")
         [moved] = inventory.item_history(tag)
-        assert (moved["change"], moved["reason"]) == ("transfer", "Mistral prête plus")
+        assert (moved["change"], moved["reason"]) == ("transfer", ACCEPTED_REBALANCING)
     assert inventory.get_item(TAGS[2])["current_site"] == "jean-vilar"
     assert len(emitted(inventory, "inventory.item_transferred")) == 2
 
@@ -72,10 +74,10 @@ def test_items_that_can_no_longer_move_are_skipped_and_the_skip_recorded(invento
     assert [inventory.get_item(tag)["current_site"] for tag in TAGS] == [
         "mistral", "jean-vilar", "jean-vilar", "jean-vilar"]
     [skip] = [h for h in inventory.item_history("JV-LAP-003") if h["change"] == "transfer_skipped"]
-    assert skip["reason"] == "the item is lost: not moved (Mistral prête plus)"
+    assert skip["reason"] == f"not moved: lost ({ACCEPTED_REBALANCING})"
     skipped = [json.loads(body)["data"] for body in emitted(inventory, "inventory.item_transfer_skipped")]
     assert [(s["item_id"], s["why"]) for s in skipped] == [
-        (2, "the item is on_loan"), (3, "the item is lost"), (4, "the item is retired"), (99, "unknown item")]
+        (2, "on_loan"), (3, "lost"), (4, "retired"), (99, "unknown_item")]
 
 
 def test_a_site_the_inventory_does_not_know_is_refused_for_an_operator(inventory):

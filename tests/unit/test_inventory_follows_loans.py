@@ -45,7 +45,7 @@ def test_a_returned_device_awaits_its_wipe_in_the_condition_the_desk_saw(invento
     inventory.on_booking_event(loan_event("booking.loan_checked_out", **CHECKED_OUT))
 
     inventory.on_booking_event(loan_event("booking.loan_checked_in", condition="damaged",
-                                          missing_accessories=[]))
+                                          missing_accessory_count=0))
 
     item = inventory.get_item("JV-LAP-001")
     assert (item["status"], item["condition"]) == ("awaiting_wipe", "damaged")

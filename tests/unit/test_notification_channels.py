@@ -5,7 +5,7 @@ import pytest
 from partanum.config import nameko_config
 from services.notifications.channels import (
     Email, HttpSmsChannel, LogSmsChannel, SmtpChannel, channels_from_config, e164, email_message,
-    masked,
+    masked, without_contacts,
 )
 
 
@@ -22,6 +22,16 @@ def test_numbers_go_to_the_gateway_in_international_form(number, international):
 def test_a_masked_number_keeps_only_its_last_two_digits():
     assert masked("06 12 34 56 78") == "********78"
     assert masked("+33 6 12 34 56 78") == "*********78"
+
+
+def test_a_provider_reply_keeps_no_address_or_number_whatever_its_form():
+    reply = ("550 5.1.1 <AMINA.B@example.org>: forwarded to <karim@example.net>, "
+             "or call +33 6 98 76 54 32 / 06.12.34.56.78 (ticket 4521)")
+
+    kept = without_contacts(reply, "amina.b@example.org")
+
+    assert kept == ("550 5.1.1 <recipient>: forwarded to <recipient>, "
+                    "or call <recipient> / <recipient> (ticket 4521)")
 
 
 def test_by_default_email_goes_to_localhost_and_sms_to_a_local_log(monkeypatch, tmp_path):

@@ -81,6 +81,7 @@ def test_redaction_replaces_every_personal_detail_whatever_its_case():
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in Paris
 TERMS = waiting_list.HoldTerms(hours=48, zone=PARIS, buffer=timedelta(minutes=30))
+KEY = b"test key"  # of the hashes of residents' past details
 TABLET, LAPTOP = 1, 2
 
 
@@ -312,10 +313,10 @@ def test_loans_returned_long_enough_ago_are_cut_from_their_resident_once(db):
         tx.commit()
 
     with db() as tx:
-        assert privacy.anonymise_returned_loans(tx, NOW, timedelta(days=30)) == 2
+        assert privacy.anonymise_returned_loans(tx, NOW, timedelta(days=30), key=KEY) == 2
         tx.commit()
     with db() as tx:
-        assert privacy.anonymise_returned_loans(tx, NOW, timedelta(days=30)) == 0
+        assert privacy.anonymise_returned_loans(tx, NOW, timedelta(days=30), key=KEY) == 0
         loans = {loan.id: loan for loan in tx.session.scalars(select(Loan))}
 
     assert loans[old.id].resident_id is None and loans[old.id].anonymised_at == NOW
@@ -347,7 +348,7 @@ def test_a_resident_with_a_device_on_loan_cannot_be_erased(db):
         add_loan(tx, 1, 1, status="active")
 
         with pytest.raises(StillHoldsDevice) as refused:
-            privacy.erase_resident(tx, 1, NOW, TERMS)
+            privacy.erase_resident(tx, 1, NOW, TERMS, key=KEY)
 
         assert refused.value.details == {"resident_id": 1, "active_loans": 1}
 
@@ -359,7 +360,7 @@ def test_erasure_empties_the_record_cuts_the_loans_and_gives_up_the_hold(db):
         held = join(tx, 1)
         next_in_line = join(tx, 2, at=NOW + timedelta(minutes=1))
 
-        resident = privacy.erase_resident(tx, 1, NOW, TERMS)
+        resident = privacy.erase_resident(tx, 1, NOW, TERMS, key=KEY)
 
         assert (resident.display_name, resident.phone, resident.email, resident.card_number) == (
             None, None, None, None)
@@ -368,5 +369,5 @@ def test_erasure_empties_the_record_cuts_the_loans_and_gives_up_the_hold(db):
         assert held.status == "cancelled" and held.resident_id is None
         assert next_in_line.status == "held"
         assert emitted(tx, "booking.resident_erased") == [{"resident_id": 1}]
-        privacy.erase_resident(tx, 1, NOW, TERMS)  # again: nothing more to do
+        privacy.erase_resident(tx, 1, NOW, TERMS, key=KEY)  # again: nothing more to do
         assert len(emitted(tx, "booking.resident_erased")) == 1

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
 from partanum.rpc import RpcProxy
 from services.audit import analytics, charts, exports, log, schemas_reports, suggestions
@@ -57,8 +58,10 @@ class ReportEntrypoints:
         """{"from": …, "to": …, "idle_days": 30} → [{"item_ids": [12, 15],
         "from_site_id": 3, "to_site_id": 1, "category_id": 2,
         "reason": "move 2 tablets from Espace Frédéric Mistral to Centre Jean Vilar",
-        "figures": {…}}]: each can be passed as it is to accept_suggestion."""
-        return [s.as_payload() for s in self._report("suggestions", payload)]
+        "figures": {…}, "signature": "…"}]: each can be passed as it is to
+        accept_suggestion, and only so."""
+        key = secret_key(self.config)
+        return [s.as_payload(key) for s in self._report("suggestions", payload)]
 
     @expected
     def export_csv(self, report, payload):

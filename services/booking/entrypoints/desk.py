@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from partanum.config import secret_key
 from partanum.errors import Conflict, PartanumError, load
-from services.booking import loans, mandates, relationships, residents, schemas, settings
+from services.booking import loans, mandates, privacy, relationships, residents, schemas, settings
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.exceptions import NotAvailable
@@ -43,6 +44,7 @@ class DeskEntrypoints:
         data = load(schemas.ResidentIn(), payload)
         with self.db.transaction() as tx:
             resident = residents.register(tx, data)
+            privacy.remember_details(tx, resident, secret_key(self.config))
             if "mandate" in data:
                 mandates.record(tx, {**data["mandate"], "resident_id": resident.id,
                                      "partner_id": resident.registered_by_partner_id}, now())
@@ -82,6 +84,7 @@ class DeskEntrypoints:
         data = load(schemas.ResidentUpdate(), payload)
         with self.db.transaction() as tx:
             resident = residents.update(tx, resident_id, data)
+            privacy.remember_details(tx, resident, secret_key(self.config))
             tx.commit()
             return schemas.ResidentOut().dump(resident)
 
@@ -132,10 +135,10 @@ class DeskEntrypoints:
             except Overlap:
                 raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
                                    {"asset_tag": data["asset_tag"]}) from None
-        except Conflict as refused:
+        except Conflict:
             # A resident left without the device they came for is demand managers must see.
             with self.db.transaction() as tx:
-                loans.record_refused_check_out(tx, data, str(refused), datetime.now(timezone.utc))
+                loans.record_refused_check_out(tx, data, datetime.now(timezone.utc))
                 tx.commit()
             raise
 

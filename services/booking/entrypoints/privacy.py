@@ -2,6 +2,7 @@
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from partanum.config import secret_key
 from partanum.errors import PartanumError
 from services.booking import privacy, relationships, schemas, settings, waiting_list
 from services.booking.entrypoints import integer_id, now
@@ -29,7 +30,8 @@ class PrivacyEntrypoints:
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
             terms = waiting_list.HoldTerms.from_config(self.config)
-            resident = privacy.erase_resident(tx, resident_id, now(), terms)
+            resident = privacy.erase_resident(tx, resident_id, now(), terms,
+                                              key=secret_key(self.config))
             tx.commit()
             return schemas.ErasedResidentOut().dump(resident)
 
@@ -37,7 +39,7 @@ class PrivacyEntrypoints:
     def anonymise_returned_loans(self):
         with self.db.transaction() as tx:
             at, after = now(), settings.anonymise_after(self.config)
-            privacy.anonymise_returned_loans(tx, at, after)
+            privacy.anonymise_returned_loans(tx, at, after, key=secret_key(self.config))
             # A desk that has not seen the resident for as long forgets it found them.
             relationships.forget_found(tx, at - after)
             tx.commit()

@@ -37,17 +37,17 @@ class ReservationEntrypoints:
 
         try:
             return retry_races(attempt)
-        except NotAvailable as refused:
-            self._record_unmet([data], str(refused))
+        except NotAvailable:
+            self._record_unmet([data], "not_available")
             raise
         except Overlap:
-            self._record_unmet([data], "lost every race for the same items")
+            self._record_unmet([data], "taken_concurrently")
             raise NotAvailable("the items were taken by concurrent requests", {}) from None
 
-    def _record_unmet(self, requests, reason):
+    def _record_unmet(self, requests, reason_code):
         with self.db.transaction() as tx:
             for data in requests:
-                reservations.record_unmet_demand(tx, data, data.get("reason", reason))
+                reservations.record_unmet_demand(tx, data, reason_code)
             tx.commit()
 
     @expected
@@ -157,10 +157,10 @@ class ReservationEntrypoints:
             return retry_races(attempt)
         except NotAvailable as refused:
             weeks = refused.details.get("unavailable") or []
-            self._record_unmet([{**data, **week} for week in weeks] or [data], str(refused))
+            self._record_unmet([{**data, **week} for week in weeks] or [data], "not_available")
             raise
         except Overlap:
-            self._record_unmet([data], "lost every race for the same items")
+            self._record_unmet([data], "taken_concurrently")
             raise NotAvailable("the items were taken by concurrent requests", {}) from None
 
     @expected

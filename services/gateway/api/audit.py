@@ -67,7 +67,8 @@ class AuditApi:
            summary="Accept a suggestion: the inventory moves the items")
     def accept_suggestion(self, request, who, body):
         """A suggestion as /api/reports/suggestions lists it: {"item_ids": [12, 15],
-        "to_site_id": 1, "reason": "move 2 tablets…", "figures": {…}}. The decision is
+        "from_site_id": 3, "to_site_id": 1, "category_id": 2, "reason": "move 2 tablets…",
+        "figures": {…}, "signature": "…"}, unchanged (else 400). The decision is
         logged with the manager as its actor; the inventory carries out the transfer."""
         return self.audit.accept_suggestion(body)
 
