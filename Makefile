@@ -12,7 +12,7 @@ SERVICES := inventory booking notifications audit gateway
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv run test bench migrate deadletters clean
+.PHONY: venv run test bench migrate deadletters catalogues clean
 
 venv: $(VENV)/.installed
 
@@ -58,6 +58,20 @@ migrate: venv
 
 deadletters: venv
 	$(PY) -m partanum.deadletters list
+
+# The gettext catalogues: the French source texts extracted into each domain's
+# template, merged into every language's catalogue (new texts untranslated, changed
+# ones fuzzy), compiled. Translators edit the .po files, then run this again.
+PYBABEL := $(VENV)/bin/pybabel
+define catalogue
+	$(PYBABEL) -q extract -F $(1)/babel.cfg -k N_ --add-comments=TRANSLATORS: --no-location --width 100 \
+	  --project=Partanum --copyright-holder=Partanum -o $(2)/$(3).pot $(1)
+	$(PYBABEL) -q update -D $(3) -i $(2)/$(3).pot -d $(2) --ignore-obsolete --width 100
+	$(PYBABEL) -q compile -D $(3) -d $(2)
+endef
+catalogues: venv
+	$(call catalogue,services/notifications,services/notifications/locale,notifications)
+	$(call catalogue,services/gateway/pages,services/gateway/pages/locale,pages)
 
 clean:
 	rm -rf var

@@ -1,93 +1,43 @@
-"""Keeping gettext catalogues with Babel, for every catalogue of the project (the
-messages' and the pages'): extracting the French source texts, merging them into
-each language's catalogue, compiling, and the review status each catalogue carries
-in its header:
+"""The gettext catalogues of the project (the messages' and the pages'), as
+`make catalogues` keeps them with pybabel: each domain's French source texts are
+listed by the babel.cfg beside them, extracted into locale/<domain>.pot, merged
+into every locale/<lang>/LC_MESSAGES/<domain>.po and compiled into the .mo beside
+it. This module reads them the same way, for the tests and for staff.
 
-    "X-Review-Status: awaiting native-speaker review\\n"
+Each catalogue's header comment says whether a native speaker has checked it:
 
-A reviewer who signs a catalogue off replaces the value with
-"reviewed by <name>, <date>". Babel does not keep header fields it does not know,
-so `write_catalogue` puts the field back when it rewrites a catalogue.
+    # Review: awaiting native-speaker review
+
+A reviewer who signs a catalogue off writes "reviewed by <name>, <date>" instead.
+(A comment, because pybabel keeps the header comment and drops unknown fields.)
 """
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
 from partanum.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
-REVIEW_HEADER = "X-Review-Status"
 AWAITING_REVIEW = "awaiting native-speaker review"
-
-
-def headers(path: Path) -> dict[str, str]:
-    """The header fields of a .po file, as written (custom fields included)."""
-    text = path.read_text(encoding="utf-8")
-    match = re.search(r'^msgid ""\nmsgstr ""\n((?:".*"\n)+)', text, re.MULTILINE)
-    fields: dict[str, str] = {}
-    if match:
-        raw = "".join(line[1:-1] for line in match.group(1).splitlines())
-        for field in raw.replace('\\"', '"').split("\\n"):
-            name, _, value = field.partition(":")
-            if name.strip():
-                fields[name.strip()] = value.strip()
-    return fields
-
-
-def compiled(po_file: Path) -> bytes:
-    """The .mo that `po_file` compiles to (fuzzy entries left out, as pybabel does)."""
-    with po_file.open("rb") as source:
-        catalog = read_po(source)
-    out = io.BytesIO()
-    write_mo(out, catalog)
-    return out.getvalue()
-
-
-def write_catalogue(catalog: Catalog, path: Path, review: str | None) -> None:
-    out = io.BytesIO()
-    write_po(out, catalog, width=100, sort_output=False)
-    text = out.getvalue().decode("utf-8")
-    if review:
-        text = text.replace('"Generated-By:', f'"{REVIEW_HEADER}: {review}\\n"\n"Generated-By:', 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
-def merge_into(path: Path, language: str, template: Catalog, domain: str) -> None:
-    """Merges the source texts into the catalogue at `path`, keeping its translations
-    and its review status (a new catalogue awaits review)."""
-    if path.exists():
-        review = headers(path).get(REVIEW_HEADER)
-        with path.open("rb") as source:
-            catalog = read_po(source, locale=language)
-        catalog.update(template, update_header_comment=False)
-    else:
-        review = AWAITING_REVIEW
-        catalog = Catalog(locale=language, project="Partanum", domain=domain,
-                          fuzzy=False, msgid_bugs_address="", copyright_holder="Partanum")
-        catalog.update(template)
-    catalog.fuzzy = False
-    write_catalogue(catalog, path, review)
+REVIEW = re.compile(r"^# Review: (.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Catalogues:
-    """One gettext domain: its French source files, and a catalogue per language in
-    `locale_dir`/<lang>/LC_MESSAGES/<domain>.po, compiled to the .mo beside it.
-
-    `sources` gives, for each file, Babel's extraction method ("python", or
-    "jinja2.ext:babel_extract" for templates)."""
+    """One gettext domain: its sources (`source_dir`/babel.cfg) and its catalogues
+    (`source_dir`/locale)."""
 
     domain: str
-    locale_dir: Path
-    sources: Callable[[], list[tuple[str, Path]]]
-    keywords: tuple[str, ...] = ("N_",)
+    source_dir: Path
+
+    @property
+    def locale_dir(self) -> Path:
+        return self.source_dir / "locale"
 
     @property
     def template(self) -> Path:
@@ -104,36 +54,25 @@ class Catalogues:
         return self.po_path(language).with_suffix(".mo")
 
     def review_status(self, language: str) -> str | None:
-        return headers(self.po_path(language)).get(REVIEW_HEADER)
+        found = REVIEW.search(self.po_path(language).read_text(encoding="utf-8"))
+        return found.group(1).strip() if found else None
 
-    def source_messages(self) -> dict[str, list[str]]:
-        """Every French source text → its translator comments."""
-        messages: dict[str, list[str]] = {}
-        for method, path in self.sources():
-            options = ({"extensions": "jinja2.ext.i18n", "trimmed": "true"}
-                       if method.startswith("jinja2") else {})
-            for _, message, comments, _ in extract_from_file(
-                    method, str(path), keywords=dict.fromkeys(self.keywords),
-                    comment_tags=("TRANSLATORS:",), options=options):
-                if isinstance(message, tuple):
-                    message = message[0]
-                messages.setdefault(message, [])
-                messages[message] += [c for c in comments if c not in messages[message]]
+    def source_messages(self) -> set[str]:
+        """Every French source text, extracted as `make catalogues` does."""
+        with (self.source_dir / "babel.cfg").open(encoding="utf-8") as cfg:
+            method_map, options_map = parse_mapping_cfg(cfg)
+        messages = set()
+        for _, _, message, _, _ in extract_from_dir(
+                str(self.source_dir), method_map, options_map,
+                keywords={**DEFAULT_KEYWORDS, "N_": None}):  # pybabel's, with -k N_
+            messages.add(message[0] if isinstance(message, tuple) else message)
         return messages
 
-    def template_catalog(self) -> Catalog:
-        catalog = Catalog(project="Partanum", domain=self.domain, fuzzy=False,
-                          msgid_bugs_address="", copyright_holder="Partanum")
-        for message, comments in self.source_messages().items():
-            catalog.add(message, auto_comments=comments)
-        return catalog
 
-    def update(self) -> None:
-        """Extract the sources into the template, merge it into every catalogue (new
-        texts arrive untranslated, changed ones fuzzy), compile each."""
-        template = self.template_catalog()
-        write_catalogue(template, self.template, None)
-        for language in LANGUAGES:
-            merge_into(self.po_path(language), language, template, self.domain)
-            self.mo_path(language).write_bytes(compiled(self.po_path(language)))
-            print(f"{language}: {self.review_status(language)}")
+def compiled(po_file: Path) -> bytes:
+    """The .mo that `po_file` compiles to (fuzzy entries left out, as pybabel does)."""
+    with po_file.open("rb") as source:
+        catalog = read_po(source)
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()

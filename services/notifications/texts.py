@@ -5,7 +5,7 @@
 Plain language: short sentences, the day spelt out, the place and its hours,
 one action. The French texts below are the source; every other language comes
 from the standard gettext catalogue locale/<lang>/LC_MESSAGES/notifications.po
-(see services/notifications/catalogues.py to update and compile them). Dates
+(`make catalogues` updates and compiles them). Dates
 and times are written the recipient's way by Babel, in the sites' time zone.
 
 An SMS always fits one segment: 160 GSM-7 characters, or 70 UCS-2 characters as
@@ -130,7 +130,7 @@ PLACE_LINE = N_("Lieu : {site}")
 ADDRESS_LINE = N_("Adresse : {address}")
 HOURS_HEADING = N_("Horaires d'ouverture :")
 HOURS_UNKNOWN = N_("Horaires : demandez à l'accueil.")
-# TRANSLATORS: one line of opening hours, e.g. "lundi : 09:00–12:00, 13:30–18:30"
+# TRANSLATORS: one line of opening hours, e.g. "lundi : 09:00–12:00 et 13:30–18:30"
 HOURS_LINE = N_("{weekday} : {spans}")
 # TRANSLATORS: a Babel/CLDR date pattern: the weekday spelt out, the day, the month
 # spelt out, no year (e.g. "EEEE d MMMM" gives "mardi 4 mars"). Keep EEEE, d and MMMM.

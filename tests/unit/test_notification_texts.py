@@ -109,14 +109,14 @@ def test_every_compiled_catalogue_is_up_to_date_with_its_po_file():
     for language in LANGUAGES:
         assert catalogues.mo_path(language).read_bytes() == \
             compiled(catalogues.po_path(language)), \
-            f"{language}: run python -m services.notifications.catalogues"
+            f"{language}: run make catalogues"
 
 
 def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
     statuses = {language: catalogues.review_status(language) for language in LANGUAGES}
     for language, status in statuses.items():
         assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
-            f"{language}: X-Review-Status is {status!r}"
+            f"{language}: review status is {status!r}"
     awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
         warnings.warn(f"catalogues awaiting native-speaker review: {', '.join(awaiting)}")

@@ -3,7 +3,7 @@
 A page speaks the language asked for by `?lang=` (a plain link of the language
 switcher, remembered in the `lang` cookie), else the `lang` cookie, else the
 browser's Accept-Language, else French. Texts are French in the templates and
-translated through the gettext catalogues in locale/ (see catalogues.py), the way
+translated through the gettext catalogues in locale/ (`make catalogues`), the way
 the notification texts are; dates are written by Babel in the sites' time zone.
 """
 from functools import lru_cache
