@@ -97,6 +97,8 @@ def _sqlite_path(service: str, url: str) -> str:
             f"{service}'s database is not SQLite: back it up with pg_dump "
             "(or CloudNativePG's backups), then run `republish` after restoring it"
         )
+    if not parsed.database:
+        raise SystemExit(f"{service}'s SQLite URL names no file: {url}")
     return parsed.database
 
 

@@ -47,7 +47,7 @@ def split(time_left: float) -> tuple[float, float]:
     return time_left * QUEUE_SHARE, time_left * WORK_SHARE
 
 
-_deadlines = weakref.WeakKeyDictionary()  # worker context -> its Deadline or None
+_deadlines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # worker context -> its Deadline or None
 
 
 def of_worker(worker_ctx) -> Deadline | None:

@@ -158,7 +158,7 @@ def read_event(body) -> Event:
         envelope = _ENVELOPE.load(body)
         data = _data_schema(envelope["type"], envelope["version"]).load(envelope["data"])
     except ValidationError as error:
-        raise InvalidEvent(error.messages) from None
+        raise InvalidEvent(error.normalized_messages()) from None
     except TypeError:
         raise InvalidEvent({"_schema": ["an event is a JSON object"]}) from None
     return Event(**{**envelope, "data": data})

@@ -6,15 +6,19 @@ second insert waits for the first transaction (PostgreSQL's unique index; SQLite
 serialises writers anyway) and, once it has committed, inserts nothing.
 """
 from datetime import datetime, timezone
+from collections.abc import Callable
 from functools import cache
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum.events import Event
 from partanum.tables import inbox
 
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERT: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert,
+                                          "sqlite": sqlite.insert}
 
 
 def first_delivery(session: Session, consumer: str, event: Event) -> bool:
@@ -26,7 +30,7 @@ def first_delivery(session: Session, consumer: str, event: Event) -> bool:
         "event_type": event.type,
         "handled_at": datetime.now(timezone.utc),
     })
-    return recorded.rowcount == 1
+    return cast(CursorResult, recorded).rowcount == 1
 
 
 @cache

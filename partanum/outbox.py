@@ -70,7 +70,7 @@ class EventPublisher:
     def __init__(self, amqp_uri: str, subscriptions=None):
         self.amqp_uri = amqp_uri
         self.subscriptions = subscriptions
-        self._connection = None
+        self._connection: Connection | None = None
         self._channel = None
         self._confirmed: set[int] = set()
         self._refused: set[int] = set()
@@ -139,6 +139,8 @@ class EventPublisher:
         return record
 
     def _wait_for(self, first: int, last: int) -> None:
+        connection = self._connection  # opened by _confirming_channel, before any publish
+        assert connection is not None
         deadline = time.monotonic() + self.CONFIRM_TIMEOUT
         answered = lambda: all(t in self._confirmed or t in self._refused  # noqa: E731
                                for t in range(first, last + 1))
@@ -147,7 +149,7 @@ class EventPublisher:
             if remaining <= 0:
                 raise UnconfirmedEvents(f"no confirm from the broker in {self.CONFIRM_TIMEOUT:.0f} s")
             try:
-                self._connection.drain_events(timeout=remaining)
+                connection.drain_events(timeout=remaining)
             except socket.timeout:
                 continue
 
@@ -161,7 +163,7 @@ class OutboxRelay:
         self.engine = engine
         self.publisher = publisher
         self.batch_size = batch_size
-        self._last_purge = None
+        self._last_purge: datetime | None = None
 
     def pending_count(self) -> int:
         with self.engine.connect() as connection:

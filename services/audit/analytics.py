@@ -367,7 +367,9 @@ def activity(history: History, period: Period, by_site: bool = False,
                 for category_id in categories:
                     reservations[key(w, reservation.site_id, category_id)] += 1
     keys = set(loans) | set(reservations)
-    rows = [Activity(*k, loans[k], reservations[k], len(residents.get(k, ()))) for k in keys]
+    rows = [Activity(week, site_id, category_id, loans[k], reservations[k],
+                     len(residents.get(k, ())))
+            for k in keys for week, site_id, category_id in (k,)]
     return sorted(rows, key=lambda r: (r.week is None, r.week or date.min,
                                        r.site_id or 0, r.category_id or 0))
 

@@ -45,7 +45,8 @@ class Item:
 
     def in_service_spans(self, start: float, end: float) -> list[tuple[float, float]]:
         """When, within [start, end), the item was registered and neither retired nor lost."""
-        spans, since = [], max(start, self.registered_at)
+        spans: list[tuple[float, float]] = []
+        since: float | None = max(start, self.registered_at)
         for at, status in self.statuses:
             if status in OUT_OF_SERVICE and since is not None:
                 if at > since:
@@ -118,7 +119,7 @@ class History:
 
     @classmethod
     def from_events(cls, envelopes) -> "History":
-        unique = {}
+        unique: dict = {}
         for envelope in envelopes:
             unique.setdefault(envelope["id"], envelope)
         ordered = sorted(((_ts(e["occurred_at"]), e["id"], e) for e in unique.values()),

@@ -170,7 +170,7 @@ def pick(partner_id: int, candidates, rules, quantity: int, held=()) -> list:
         key, _cap = _cap_key(item, rules) if item.owner_partner_id != partner_id else (None, None)
         if key:
             taken[key] = taken.get(key, 0) + 1
-    chosen = []
+    chosen: list = []
     for item in sorted(candidates, key=lambda i: (i.owner_partner_id != partner_id, i.id)):
         if len(chosen) == quantity:
             break
