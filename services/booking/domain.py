@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from partanum.opening_hours import is_open
+from services.booking.vocabulary import WaitingStatus
 
 # Items in these states can be promised for a future window.
 BOOKABLE_STATUSES = frozenset({"available", "reserved", "on_loan", "awaiting_wipe"})
@@ -285,7 +286,7 @@ def weekly_windows(first: Window, until, zone: ZoneInfo) -> list[Window]:
 # --- waiting lists and privacy ------------------------------------------------------
 
 # A resident is in line for a category at a site while their entry is in one of these.
-IN_LINE = ("waiting", "held")
+IN_LINE = (WaitingStatus.WAITING, WaitingStatus.HELD)
 # Only a device on the shelf can be kept for someone who will come and take it.
 HOLDABLE_STATUSES = frozenset({"available"})
 # What a resident's personal data is replaced with in free text staff wrote.

@@ -14,6 +14,7 @@ from partanum.dependencies import Transaction
 from services.booking import waiting_list
 from services.booking.allocations import site_by_code
 from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
+from services.booking.vocabulary import LoanStatus
 
 
 def page(tx: Transaction, query: Select, order, filters: dict) -> tuple[list, int]:
@@ -65,7 +66,7 @@ def loans(tx: Transaction, filters: dict, now: datetime) -> tuple[list[Loan], in
     if "status" in filters:
         query = query.where(Loan.status == filters["status"])
     if "overdue" in filters:
-        late = (Loan.status == "active") & (Loan.due_at < now)
+        late = (Loan.status == LoanStatus.ACTIVE) & (Loan.due_at < now)
         query = query.where(late if filters["overdue"] else ~late)
     if "due_after" in filters:
         query = query.where(Loan.due_at > filters["due_after"])

@@ -24,12 +24,12 @@ from services.booking.models import (
     Allocation, CategoryPolicy, Item, Loan, Reservation, Resident, Site, WaitingEntry,
 )
 from services.booking.policies import policy_for
+from services.booking.vocabulary import LoanStatus, ReservationStatus, WaitingStatus
 
-ACTIVE = "active"
 # A reservation whose items can still be handed over at the desk.
-RESERVATION_OPEN = ("confirmed", "picked_up")
+RESERVATION_OPEN = (ReservationStatus.CONFIRMED, ReservationStatus.PICKED_UP)
 # Someone is in line for a category at a site while their entry is in these states.
-STILL_WAITING = ("waiting", "held")
+STILL_WAITING = (WaitingStatus.WAITING, WaitingStatus.HELD)
 
 
 # --- category policies ----------------------------------------------------------------
@@ -70,7 +70,7 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
 
     loan = Loan(
         item=item, resident=resident, reservation_id=reservation.id if reservation else None,
-        site_id=site.id, return_site_id=site.id, checked_out_at=now, due_at=due, status=ACTIVE,
+        site_id=site.id, return_site_id=site.id, checked_out_at=now, due_at=due, status=LoanStatus.ACTIVE,
         renewals=0, accessories_out=data["accessories"], checked_out_by=tx.actor,
         override_reason=data["override_reason"] if overridden else None,
     )
@@ -114,7 +114,7 @@ def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_r
     """Whether staff lend past a limit (with their reason); refuse if they gave none."""
     count, overdue = tx.session.execute(
         select(func.count(), func.count().filter(Loan.due_at < now))
-        .where(Loan.resident_id == resident.id, Loan.status == ACTIVE)).one()
+        .where(Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE)).one()
     refusal = domain.borrowing_refusal(count, overdue, max_loans)
     if refusal is None:
         return False
@@ -146,7 +146,7 @@ def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now
         a for a in held if a.item.category_id == item.category_id]
     if not same:
         raise InvalidInput({"reservation_id": [f"holds no device like {item.asset_tag}"]})
-    if reservation.status == "confirmed":
+    if reservation.status == ReservationStatus.CONFIRMED:
         # Handed over at the desk is picked up, the same way staff record it.
         reservations.pick_up(tx, reservation.id, now)
     same[0].released_at = now
@@ -180,7 +180,7 @@ def get(tx: Transaction, loan_id: int, lock: bool = False) -> Loan:
 
 def _active(tx: Transaction, loan_id: int) -> Loan:
     loan = get(tx, loan_id, lock=True)
-    if loan.status != ACTIVE:
+    if loan.status != LoanStatus.ACTIVE:
         raise LoanNotActive(f"loan {loan.id} is {loan.status}", {"loan_id": loan.id, "status": loan.status})
     return loan
 
@@ -219,11 +219,11 @@ def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> L
 def check_in(tx: Transaction, data: dict) -> Loan:
     item = _item(tx, data["asset_tag"])
     loan = tx.session.scalar(
-        select(Loan).where(Loan.item_id == item.id, Loan.status == ACTIVE).with_for_update())
+        select(Loan).where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE).with_for_update())
     if loan is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
     now = datetime.now(timezone.utc)
-    loan.status, loan.returned_at = "returned", now
+    loan.status, loan.returned_at = LoanStatus.RETURNED, now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
     _settle(tx, loan, now, "awaiting_wipe")
     tx.emit("booking.loan_checked_in", {
@@ -236,7 +236,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
 
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
-    loan.status = "lost"
+    loan.status = LoanStatus.LOST
     _settle(tx, loan, datetime.now(timezone.utc), "lost")
     tx.emit("booking.loan_lost", {"loan_id": loan.id, "item_id": loan.item_id,
                                    "resident_id": loan.resident_id})
@@ -262,7 +262,7 @@ def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> Non
 def detect_overdue(tx: Transaction, now: datetime) -> list[Loan]:
     """Mark loans past due, each once, and announce them; a second run finds nothing new."""
     late = tx.session.scalars(select(Loan).where(
-        Loan.status == ACTIVE, Loan.due_at < now, Loan.overdue_since.is_(None),
+        Loan.status == LoanStatus.ACTIVE, Loan.due_at < now, Loan.overdue_since.is_(None),
     ).order_by(Loan.id).with_for_update()).all()
     for loan in late:
         loan.overdue_since = now

@@ -24,10 +24,11 @@ from services.booking import domain, events  # noqa: F401 -- registers what we e
 from services.booking import contact_changes, relationships, waiting_list
 from services.booking.exceptions import StillHoldsDevice
 from services.booking.models import Loan, Reservation, Resident, ResidentDetailHash, WaitingEntry
+from services.booking.vocabulary import LoanStatus, WaitingStatus
 
 # Loans in these states are settled: nothing more is expected of the resident.
-SETTLED = ("returned", "lost")
-ENDED = ("fulfilled", "expired", "cancelled")
+SETTLED = (LoanStatus.RETURNED, LoanStatus.LOST)
+ENDED = (WaitingStatus.FULFILLED, WaitingStatus.EXPIRED, WaitingStatus.CANCELLED)
 PERSONAL_FIELDS = ("display_name", "phone", "email", "card_number")
 
 
@@ -82,7 +83,7 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
     if resident.erased_at is not None:
         return resident
     active = tx.session.scalar(select(func.count()).select_from(Loan).where(
-        Loan.resident_id == resident.id, Loan.status == "active"))
+        Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE))
     refusal = domain.erasure_refusal(active)
     if refusal:
         raise StillHoldsDevice(f"resident {resident.id} cannot be erased: {refusal}",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from partanum.events import Event
 from services.booking.models import Item, Kit, Loan, Site
 from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
+from services.booking.vocabulary import LoanStatus
 
 
 def apply(session: Session, event: Event) -> None:
@@ -55,7 +56,7 @@ def _echo_of_an_ended_loan(session: Session, item: Item, to_status: str) -> bool
     copy already holds for its wipe (the inventory's next event says so too)."""
     if to_status != "on_loan":
         return False
-    lent_now = session.scalar(select(exists().where(Loan.item_id == item.id, Loan.status == "active")))
+    lent_now = session.scalar(select(exists().where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE)))
     return not lent_now
 
 

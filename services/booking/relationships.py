@@ -22,6 +22,7 @@ from partanum.errors import NotFound
 from services.booking import events  # noqa: F401 -- registers what we emit
 from services.booking.models import Loan, Mandate, Resident, ResidentFound, Site
 from services.booking.residents import get as get_resident
+from services.booking.vocabulary import LoanStatus
 
 FULL, MASKED = "full", "masked"
 HIDDEN = "•"
@@ -32,7 +33,7 @@ def _partner_sites(partner_id: int):
 
 
 def _lends_now(partner_id: int):
-    return exists().where(Loan.resident_id == Resident.id, Loan.status == "active",
+    return exists().where(Loan.resident_id == Resident.id, Loan.status == LoanStatus.ACTIVE,
                           Loan.site_id.in_(_partner_sites(partner_id)))
 
 

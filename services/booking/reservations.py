@@ -11,6 +11,7 @@ from services.booking import domain, events, sharing  # noqa: F401 -- registers 
 from services.booking.allocations import busy_tags, claim, flush_claims, free_items, site_by_code
 from services.booking.exceptions import NotAvailable, NotShared, WrongStatus
 from services.booking.models import Allocation, Item, Kit, Reservation, Site
+from services.booking.vocabulary import ReservationStatus
 
 # What an item may become in the inventory that takes it out of every future reservation.
 WITHDRAWN_STATUSES = frozenset({"in_maintenance", "retired", "lost"})
@@ -41,7 +42,7 @@ def book(tx: Transaction, data: dict, site: Site, window: domain.Window, items, 
          series=None) -> Reservation:
     reservation = Reservation(
         partner_id=data["partner_id"], site_id=site.id, starts_at=window.starts_at,
-        ends_at=window.ends_at, status="confirmed", requested_by=tx.actor, note=data["note"],
+        ends_at=window.ends_at, status=ReservationStatus.CONFIRMED, requested_by=tx.actor, note=data["note"],
         series=series,
     )
     tx.session.add(reservation)
@@ -228,9 +229,9 @@ def _held(reservation: Reservation) -> list[Allocation]:
 
 def cancel(tx: Transaction, reservation_id: int) -> Reservation:
     reservation = _get(tx, reservation_id)
-    if reservation.status == "cancelled":
+    if reservation.status == ReservationStatus.CANCELLED:
         return reservation
-    if reservation.status != "confirmed":
+    if reservation.status != ReservationStatus.CONFIRMED:
         raise WrongStatus(f"a {reservation.status} reservation cannot be cancelled",
                           {"status": reservation.status})
     _cancel(tx, reservation, datetime.now(timezone.utc))
@@ -238,7 +239,7 @@ def cancel(tx: Transaction, reservation_id: int) -> Reservation:
 
 
 def _cancel(tx: Transaction, reservation: Reservation, now: datetime) -> None:
-    reservation.status = "cancelled"
+    reservation.status = ReservationStatus.CANCELLED
     for allocation in _held(reservation):
         allocation.released_at = now
     tx.emit("booking.reservation_cancelled", {"reservation_id": reservation.id})
@@ -248,10 +249,10 @@ def pick_up(tx: Transaction, reservation_id: int, now: datetime) -> Reservation:
     """Staff hand the items over. The window was checked against opening hours when
     it was reserved, so pickup at its start is inside them."""
     reservation = _get(tx, reservation_id)
-    if reservation.status != "confirmed":
+    if reservation.status != ReservationStatus.CONFIRMED:
         raise WrongStatus(f"a {reservation.status} reservation cannot be picked up",
                           {"status": reservation.status})
-    reservation.status, reservation.picked_up_at = "picked_up", now
+    reservation.status, reservation.picked_up_at = ReservationStatus.PICKED_UP, now
     tx.emit("booking.reservation_picked_up", {
         "reservation_id": reservation.id, "partner_id": reservation.partner_id,
         "item_ids": [a.item_id for a in _held(reservation)],
@@ -265,10 +266,10 @@ def return_reservation(tx: Transaction, reservation_id: int, now: datetime,
     and the buffer (charging, wiping) runs from there, so an early return frees
     the items early."""
     reservation = _get(tx, reservation_id)
-    if reservation.status != "picked_up":
+    if reservation.status != ReservationStatus.PICKED_UP:
         raise WrongStatus(f"a {reservation.status} reservation cannot be returned",
                           {"status": reservation.status})
-    reservation.status, reservation.returned_at = "returned", now
+    reservation.status, reservation.returned_at = ReservationStatus.RETURNED, now
     held = _held(reservation)
     for allocation in held:
         # Only ever shortened, so the overlap guard can never refuse it.
@@ -285,13 +286,13 @@ def release_no_shows(tx: Transaction, now: datetime, grace: timedelta) -> list[i
     """Release the confirmed reservations nobody picked up `grace` after their start.
     Idempotent: a released reservation is no longer confirmed."""
     due = tx.session.scalars(
-        select(Reservation).where(Reservation.status == "confirmed",
+        select(Reservation).where(Reservation.status == ReservationStatus.CONFIRMED,
                                   Reservation.starts_at <= now - grace)
         .order_by(Reservation.id).with_for_update()
     ).all()
     for reservation in due:
         held = _held(reservation)
-        reservation.status = "released"
+        reservation.status = ReservationStatus.RELEASED
         for allocation in held:
             allocation.released_at = now
         tx.emit("booking.reservation_released", {
@@ -315,7 +316,7 @@ def withdraw_item(tx: Transaction, item_id: int, to_status: str, now: datetime,
     withdrawn = tx.session.scalars(
         select(Allocation).join(Reservation, Allocation.reservation_id == Reservation.id).where(
             Allocation.item_id == item_id, Allocation.released_at.is_(None),
-            Reservation.status == "confirmed", Reservation.ends_at > now,
+            Reservation.status == ReservationStatus.CONFIRMED, Reservation.ends_at > now,
         ).order_by(Reservation.starts_at)
     ).all()
     rules = sharing.rules_for(tx, [item.category_id]) if withdrawn else []
@@ -352,7 +353,7 @@ def recheck_site_hours(tx: Transaction, site_id: int, now: datetime, zone: ZoneI
     site = tx.session.get(Site, site_id)
     flagged = []
     for reservation in tx.session.scalars(select(Reservation).where(
-        Reservation.site_id == site_id, Reservation.status == "confirmed", Reservation.starts_at > now,
+        Reservation.site_id == site_id, Reservation.status == ReservationStatus.CONFIRMED, Reservation.starts_at > now,
     )):
         window = domain.Window(reservation.starts_at, reservation.ends_at)
         problems = domain.opening_problems(window, site.opening_hours, site.closures, zone)

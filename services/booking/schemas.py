@@ -2,7 +2,9 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from partanum.i18n import LANGUAGES, reads_in
-from services.booking.vocabulary import CHANNELS, CONDITIONS, MANDATE_SCOPES
+from services.booking.vocabulary import (
+    CHANNELS, CONDITIONS, MANDATE_SCOPES, LoanStatus, ReservationStatus, WaitingStatus,
+)
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
 
@@ -362,9 +364,6 @@ class ErasedResidentOut(Schema):
 
 # --- lists, one page at a time ----------------------------------------------------------
 
-RESERVATION_STATUSES = ("confirmed", "picked_up", "returned", "cancelled", "released")
-LOAN_STATUSES = ("active", "returned", "lost")
-WAITING_STATUSES = ("waiting", "held", "fulfilled", "expired", "cancelled")
 
 
 class PageIn(Input):
@@ -378,7 +377,7 @@ class ReservationFilters(PageIn):
 
     partner_id = fields.Integer(strict=True)
     site = fields.String(validate=validate.Length(min=1, max=40))
-    status = fields.String(validate=validate.OneOf(RESERVATION_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in ReservationStatus]))
     series_id = fields.Integer(strict=True)
     ends_after = fields.AwareDateTime()
     starts_before = fields.AwareDateTime()
@@ -392,7 +391,7 @@ class LoanFilters(PageIn):
     site = fields.String(validate=validate.Length(min=1, max=40))
     resident_id = fields.Integer(strict=True)
     asset_tag = fields.String(validate=ASSET_TAG)
-    status = fields.String(validate=validate.OneOf(LOAN_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in LoanStatus]))
     overdue = fields.Boolean()
     due_after = fields.AwareDateTime()
     due_before = fields.AwareDateTime()
@@ -411,7 +410,7 @@ class WaitingEntryFilters(PageIn):
     site = fields.String(validate=validate.Length(min=1, max=40))
     resident_id = fields.Integer(strict=True)
     category_id = fields.Integer(strict=True)
-    status = fields.String(validate=validate.OneOf(WAITING_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in WaitingStatus]))
 
 
 def page_out(schema: Schema, rows, total: int, filters: dict) -> dict:

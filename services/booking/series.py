@@ -11,6 +11,7 @@ from services.booking import domain, events, reservations  # noqa: F401 -- regis
 from services.booking.allocations import flush_claims, site_by_code
 from services.booking.exceptions import NotAvailable
 from services.booking.models import Reservation, ReservationSeries
+from services.booking.vocabulary import ReservationStatus
 
 WHAT = ("asset_tags", "kit", "category_id", "quantity")
 
@@ -106,7 +107,7 @@ def cancel_series(tx: Transaction, series_id: int, from_date: date | None, now: 
     cancelled = [
         reservation for reservation in tx.session.scalars(
             select(Reservation).where(Reservation.series_id == series.id,
-                                      Reservation.status == "confirmed")
+                                      Reservation.status == ReservationStatus.CONFIRMED)
             .order_by(Reservation.starts_at).with_for_update()
         )
         if reservation.starts_at.astimezone(zone).date() >= from_date

@@ -21,6 +21,7 @@ from services.booking.allocations import Overlap, claim, flush_claims, overlappi
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
 from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
 from services.booking.policies import policy_for
+from services.booking.vocabulary import WaitingStatus
 
 # A held device nobody came for was not used: it needs no charging or wiping after.
 NO_BUFFER = timedelta(0)
@@ -54,7 +55,7 @@ def join(tx: Transaction, data: dict, now: datetime, terms: HoldTerms) -> Waitin
             f"resident {resident.id} is already in line at {site.code} (entry {already.id}, "
             f"{already.status})", {"entry_id": already.id, "status": already.status})
     entry = WaitingEntry(resident_id=resident.id, category_id=category_id, site_id=site.id,
-                         created_at=now, status="waiting")
+                         created_at=now, status=WaitingStatus.WAITING)
     tx.session.add(entry)
     tx.session.flush()
     tx.emit("booking.waiting_list_joined", {"entry_id": entry.id, "resident_id": resident.id,
@@ -68,7 +69,7 @@ def leave(tx: Transaction, entry_id: int, now: datetime, terms: HoldTerms) -> Wa
     """Take an entry out of line; a device it held goes to the next in line.
     Leaving twice is harmless."""
     entry = get(tx, entry_id, lock=True)
-    if entry.status == "cancelled":
+    if entry.status == WaitingStatus.CANCELLED:
         return entry
     if entry.status not in domain.IN_LINE:
         raise NotWaiting(f"waiting entry {entry.id} is already {entry.status}",
@@ -82,7 +83,7 @@ def cancel(tx: Transaction, entry: WaitingEntry, now: datetime) -> int | None:
     """End an entry still in line, releasing what it held; returns that item's id.
     The caller offers the item to the next in line when it can."""
     released = _release_hold(tx, entry, now)
-    entry.status = "cancelled"
+    entry.status = WaitingStatus.CANCELLED
     tx.emit("booking.waiting_list_left", {"entry_id": entry.id, "resident_id": entry.resident_id,
                                           "released_item_id": released})
     return released
@@ -93,8 +94,8 @@ def queue(tx: Transaction, data: dict) -> tuple[Site, list[WaitingEntry]]:
     those waiting, each with their position (1 is offered the next device)."""
     site = site_by_code(tx, data["site"])
     entries = tx.session.scalars(_in_line(data["category_id"], site.id).order_by(
-        WaitingEntry.status != "held", WaitingEntry.created_at, WaitingEntry.id)).all()
-    waiting = [entry for entry in entries if entry.status == "waiting"]
+        WaitingEntry.status != WaitingStatus.HELD, WaitingEntry.created_at, WaitingEntry.id)).all()
+    waiting = [entry for entry in entries if entry.status == WaitingStatus.WAITING]
     for entry in entries:
         entry.position = waiting.index(entry) + 1 if entry in waiting else None
     return site, entries
@@ -114,11 +115,11 @@ def _in_line(category_id: int, site_id: int):
 
 
 def position(tx: Transaction, entry: WaitingEntry) -> int | None:
-    if entry.status != "waiting":
+    if entry.status != WaitingStatus.WAITING:
         return None
     return tx.session.scalar(select(func.count()).select_from(WaitingEntry).where(
         WaitingEntry.category_id == entry.category_id, WaitingEntry.site_id == entry.site_id,
-        WaitingEntry.status == "waiting",
+        WaitingEntry.status == WaitingStatus.WAITING,
         or_(WaitingEntry.created_at < entry.created_at,
             and_(WaitingEntry.created_at == entry.created_at, WaitingEntry.id <= entry.id))))
 
@@ -154,7 +155,7 @@ def offer_holds(tx: Transaction, now: datetime, terms: HoldTerms, category_id: i
     devices freed without an inventory event (a returned loan's wipe announces
     itself; a cancelled reservation does not)."""
     lines = select(WaitingEntry.category_id, WaitingEntry.site_id).where(
-        WaitingEntry.status == "waiting").distinct()
+        WaitingEntry.status == WaitingStatus.WAITING).distinct()
     if category_id is not None:
         lines = lines.where(WaitingEntry.category_id == category_id, WaitingEntry.site_id == site_id)
     offered = []
@@ -172,7 +173,7 @@ def _offer_line(tx: Transaction, category_id: int, site_id: int, now: datetime,
     expires = domain.hold_expiry(now, terms.hours, site.opening_hours, site.closures, terms.zone)
     hold = domain.Window(now, expires)
     waiting = tx.session.scalars(
-        _in_line(category_id, site_id).where(WaitingEntry.status == "waiting")
+        _in_line(category_id, site_id).where(WaitingEntry.status == WaitingStatus.WAITING)
         .order_by(WaitingEntry.created_at, WaitingEntry.id).with_for_update()).all()
     if not waiting:
         return []
@@ -204,7 +205,7 @@ def _claim_for(tx: Transaction, entry: WaitingEntry, item: Item, hold: domain.Wi
             flush_claims(tx)
     except Overlap:
         return False
-    entry.status, entry.held_item_id, entry.hold_expires_at = "held", item.id, hold.ends_at
+    entry.status, entry.held_item_id, entry.hold_expires_at = WaitingStatus.HELD, item.id, hold.ends_at
     tx.emit("booking.hold_offered", {
         "entry_id": entry.id, "resident_id": entry.resident_id, "item_id": item.id,
         "site_id": entry.site_id, "expires_at": hold.ends_at,
@@ -216,11 +217,11 @@ def expire_holds(tx: Transaction, now: datetime, terms: HoldTerms) -> list[Waiti
     """End the holds nobody came for, each once, and offer their devices to the
     next in line."""
     overdue = tx.session.scalars(select(WaitingEntry).where(
-        WaitingEntry.status == "held", WaitingEntry.hold_expires_at <= now,
+        WaitingEntry.status == WaitingStatus.HELD, WaitingEntry.hold_expires_at <= now,
     ).order_by(WaitingEntry.id).with_for_update()).all()
     for entry in overdue:
         item_id = _release_hold(tx, entry, now)
-        entry.status = "expired"
+        entry.status = WaitingStatus.EXPIRED
         tx.emit("booking.hold_expired", {"entry_id": entry.id, "resident_id": entry.resident_id,
                                          "item_id": item_id})
     for line in sorted({(entry.category_id, entry.site_id) for entry in overdue}):
@@ -238,7 +239,7 @@ def fulfil_hold(tx: Transaction, resident_id: int, item_id: int,
     by the sweep, not here: offering now could hand over the very item being lent."""
     now = now or datetime.now(timezone.utc)
     item = tx.session.get(Item, item_id)
-    held_for_this_item = and_(WaitingEntry.held_item_id == item_id, WaitingEntry.status == "held")
+    held_for_this_item = and_(WaitingEntry.held_item_id == item_id, WaitingEntry.status == WaitingStatus.HELD)
     in_line_here = and_(WaitingEntry.category_id == item.category_id,
                         WaitingEntry.site_id == item.site_id,
                         WaitingEntry.status.in_(domain.IN_LINE)) if item else False
@@ -250,7 +251,7 @@ def fulfil_hold(tx: Transaction, resident_id: int, item_id: int,
     if entry is None:
         return None
     _release_hold(tx, entry, now)
-    entry.status = "fulfilled"
+    entry.status = WaitingStatus.FULFILLED
     tx.emit("booking.hold_fulfilled", {"entry_id": entry.id, "resident_id": resident_id,
                                        "item_id": item_id})
     tx.session.flush()  # the guard must see the release before the loan's claim
@@ -258,7 +259,7 @@ def fulfil_hold(tx: Transaction, resident_id: int, item_id: int,
 
 
 def _release_hold(tx: Transaction, entry: WaitingEntry, now: datetime) -> int | None:
-    if entry.status != "held":
+    if entry.status != WaitingStatus.HELD:
         return None
     for allocation in tx.session.scalars(select(Allocation).where(
             Allocation.waiting_entry_id == entry.id, Allocation.released_at.is_(None))):
@@ -285,11 +286,11 @@ def after_inventory_event(tx: Transaction, event, now: datetime, terms: HoldTerm
         return []
     lines = set()
     for entry in tx.session.scalars(select(WaitingEntry).where(
-            WaitingEntry.held_item_id == item.id, WaitingEntry.status == "held").with_for_update()).all():
+            WaitingEntry.held_item_id == item.id, WaitingEntry.status == WaitingStatus.HELD).with_for_update()).all():
         if item.status not in domain.HOLDABLE_STATUSES or item.site_id != entry.site_id:
             _release_hold(tx, entry, now)
             # Back in line where they were (created_at is unchanged): first for the next device.
-            entry.status, entry.held_item_id, entry.hold_expires_at = "waiting", None, None
+            entry.status, entry.held_item_id, entry.hold_expires_at = WaitingStatus.WAITING, None, None
             tx.emit("booking.hold_withdrawn", {"entry_id": entry.id, "resident_id": entry.resident_id,
                                                "item_id": item.id})
             lines.add((entry.category_id, entry.site_id))

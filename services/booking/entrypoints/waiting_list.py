@@ -5,6 +5,7 @@ from nameko.timer import timer
 from partanum.errors import PartanumError, load
 from services.booking import schemas, waiting_list
 from services.booking.entrypoints import integer_id, now, retry_races
+from services.booking.vocabulary import WaitingStatus
 
 expected = rpc(expected_exceptions=PartanumError)
 
@@ -56,8 +57,8 @@ class WaitingListEntrypoints:
             site, entries = waiting_list.queue(tx, data)
             return {
                 "category_id": data["category_id"], "site_id": site.id,
-                "held": sum(entry.status == "held" for entry in entries),
-                "waiting": sum(entry.status == "waiting" for entry in entries),
+                WaitingStatus.HELD: sum(entry.status == WaitingStatus.HELD for entry in entries),
+                WaitingStatus.WAITING: sum(entry.status == WaitingStatus.WAITING for entry in entries),
                 "entries": schemas.WaitingEntryOut(many=True).dump(entries),
             }
 

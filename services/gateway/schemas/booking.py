@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.booking import schemas as booking
+from services.booking.vocabulary import LoanStatus, ReservationStatus, WaitingStatus
 from services.gateway.schemas.common import (
     Input, ListOrCsvQuery, PageQuery, day, ident, moment, number, page_schema, text, texts,
 )
@@ -72,7 +73,7 @@ class WaitingListQuery(Input):
 class ReservationQuery(ListOrCsvQuery):
     partner_id = ident()
     site = fields.String(validate=validate.Length(min=1, max=40))
-    status = fields.String(validate=validate.OneOf(booking.RESERVATION_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in ReservationStatus]))
     series_id = ident()
     ends_after = fields.AwareDateTime()
     starts_before = fields.AwareDateTime()
@@ -83,7 +84,7 @@ class LoanQuery(ListOrCsvQuery):
     site = fields.String(validate=validate.Length(min=1, max=40))
     resident_id = ident()
     asset_tag = fields.String(validate=booking.ASSET_TAG)
-    status = fields.String(validate=validate.OneOf(booking.LOAN_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in LoanStatus]))
     overdue = fields.Boolean(metadata={"description": "true: still out after the due date"})
     due_after = fields.AwareDateTime()
     due_before = fields.AwareDateTime()
@@ -100,7 +101,7 @@ class WaitingEntryQuery(PageQuery):
     site = fields.String(validate=validate.Length(min=1, max=40))
     resident_id = ident()
     category_id = ident()
-    status = fields.String(validate=validate.OneOf(booking.WAITING_STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in WaitingStatus]))
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ class Reservation(Schema):
     site_id = number()
     starts_at = moment()
     ends_at = moment()
-    status = text(enum=list(booking.RESERVATION_STATUSES))
+    status = text(enum=[s.value for s in ReservationStatus])
     series_id = number()
     picked_up_at = moment()
     returned_at = moment()
@@ -257,7 +258,7 @@ class Loan(Schema):
     checked_out_at = moment()
     due_at = moment()
     returned_at = moment()
-    status = text(enum=list(booking.LOAN_STATUSES))
+    status = text(enum=[s.value for s in LoanStatus])
     renewals = number()
     accessories_out = texts()
     accessories_in = texts()
@@ -276,7 +277,7 @@ class WaitingEntry(Schema):
     category_id = number()
     site_id = number()
     created_at = moment()
-    status = text(enum=list(booking.WAITING_STATUSES))
+    status = text(enum=[s.value for s in WaitingStatus])
     held_item_id = number()
     hold_expires_at = moment()
     position = number(description="1 is offered the next device; null unless waiting")
