@@ -94,6 +94,15 @@ class Scope:
 
     # --- seeing, and doing to what is seen ------------------------------------------------
 
+    def item_filter(self) -> dict:
+        """The devices the caller sees, as a filter of the inventory's lists, which
+        applies the same rule as `sees_item` in SQL: staff, their partner's devices
+        and those standing at its sites; managers and administrators, all."""
+        if self.who.reads_everything:
+            return {}
+        require(self.staff)
+        return {"partner_id": self.who.partner_id}
+
     def sees_item(self, item: dict) -> bool:
         if self.who.reads_everything:
             return True
