@@ -18,7 +18,10 @@ they see but may not do). Routes and pages reach the services through
 operations.py, which asks these.
 
 The inventory names partners and sites by code, the booking by id; a `Directory`
-reads both once per request.
+reads both once per request, and only when a check needs them: lists of devices
+and kits pass the caller's scope (`item_filter`) to the inventory instead. It is
+not kept between requests: gateway processes share one queue per consumer, so an
+event would refresh one process's copy only, and sites' hours and closures change.
 """
 from datetime import date, datetime
 from decimal import Decimal
