@@ -295,16 +295,3 @@ def _history(tx: Transaction, item: Item, change: str, before, after, reason: st
     tx.session.flush()  # its id goes into the event
     return entry
 
-
-def filtered_items(tx: Transaction, filters: dict):
-    """The query for items matching optional category, owner, site and status codes."""
-    query = select(Item).order_by(Item.asset_tag)
-    if "category" in filters:
-        query = query.where(Item.category_id == by_code(tx, Category, filters["category"], "category").id)
-    if "owner" in filters:
-        query = query.where(Item.owner_partner_id == by_code(tx, Partner, filters["owner"], "owner").id)
-    if "site" in filters:
-        query = query.where(Item.current_site_id == by_code(tx, Site, filters["site"], "site").id)
-    if "status" in filters:
-        query = query.where(Item.status == filters["status"])
-    return query

@@ -141,10 +141,26 @@ class KitIn(Input):
 
 
 class ItemFilter(Input):
+    """Every key optional. `partner_id`: the devices that partner's staff see (it
+    owns them, or they stand at one of its sites); `search`: part of the asset tag,
+    make, model or serial number; `asset_tags`: exactly these devices."""
+
     category = fields.String(validate=CODE)
     owner = fields.String(validate=CODE)
     site = fields.String(validate=CODE)
     status = fields.Enum(Status, by_value=True)
+    partner_id = fields.Integer(strict=True)
+    search = _text(100)
+    asset_tags = fields.List(fields.String(validate=ASSET_TAG), validate=validate.Length(min=1))
+
+
+class ItemPageFilter(ItemFilter):
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=2 ** 31 - 1))
+
+
+class KitFilter(Input):
+    partner_id = fields.Integer(strict=True)
 
 
 class LabelsIn(Input):

@@ -16,8 +16,8 @@ from partanum.errors import PartanumError, load
 from partanum.health import HealthCheck
 from services.audit import events as audit_contracts  # noqa: F401 -- what we consume
 from services.booking import events as booking_contracts  # noqa: F401 -- what we consume
-from services.inventory import commands, csv_io, labels, schemas
-from services.inventory.models import Category, ItemHistory, Kit, Partner, Site
+from services.inventory import commands, csv_io, labels, listings, schemas
+from services.inventory.models import Category, ItemHistory, Partner, Site
 
 expected = rpc(expected_exceptions=PartanumError)
 
@@ -121,8 +121,19 @@ class Service(HealthCheck):
         """{"category": "laptop", "site": "jean-vilar", "status": "available"} (each optional)"""
         data = load(schemas.ItemFilter(), filters or {})
         with self.db.transaction() as tx:
-            items = tx.session.scalars(commands.filtered_items(tx, data))
+            items = tx.session.scalars(listings.items_query(tx, data))
             return schemas.ItemOut(many=True).dump(items)
+
+    @expected
+    def list_items_page(self, filters=None):
+        """{"partner_id": 3, "status": "available", "search": "galaxy", "limit": 50,
+        "offset": 0} (each optional) → {"items": [...], "total": 120, "limit": 50,
+        "offset": 0}: `partner_id` keeps what that partner's staff see."""
+        data = load(schemas.ItemPageFilter(), filters or {})
+        with self.db.transaction() as tx:
+            items, total = listings.items(tx, data)
+            return {"items": schemas.ItemOut(many=True).dump(items), "total": total,
+                    "limit": data["limit"], "offset": data["offset"]}
 
     @expected
     def update_item(self, asset_tag, payload):
@@ -181,9 +192,11 @@ class Service(HealthCheck):
             return schemas.KitOut().dump(kit)
 
     @expected
-    def list_kits(self):
+    def list_kits(self, filters=None):
+        """{"partner_id": 3} (optional): only the kits made of devices that partner sees."""
+        data = load(schemas.KitFilter(), filters or {})
         with self.db.transaction() as tx:
-            return schemas.KitOut(many=True).dump(tx.session.scalars(select(Kit).order_by(Kit.code)))
+            return schemas.KitOut(many=True).dump(listings.kits(tx, data))
 
     # --- files ----------------------------------------------------------------------
 
@@ -202,7 +215,7 @@ class Service(HealthCheck):
     def export_items_csv(self, filters=None):
         data = load(schemas.ItemFilter(), filters or {})
         with self.db.transaction() as tx:
-            return csv_io.export_items(tx.session.scalars(commands.filtered_items(tx, data)))
+            return csv_io.export_items(tx.session.scalars(listings.items_query(tx, data)))
 
     @expected
     def labels_pdf(self, payload):

@@ -14,6 +14,7 @@ from services.gateway.authz import require
 from services.gateway.problems import invalid
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, now, route
 from services.gateway.schemas import booking as schemas
+from services.gateway.schemas.common import all_pages
 
 READERS = (ADMIN, MANAGER, STAFF)
 EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
@@ -22,7 +23,6 @@ LOANS, DATA, CONTACT = ("loans",), ("data",), ("contact",)
 ANY_MANDATE = LOANS + DATA + CONTACT
 # How far back a calendar feed goes; what is older is history, not plans.
 CALENDAR_PAST = timedelta(days=30)
-CALENDAR_MAX = 1000
 
 
 def _empty_page(query):
@@ -47,17 +47,6 @@ def _filters(schema, query) -> dict:
     filters = wire(schema, query)
     filters.pop("format", None)
     return filters
-
-
-def _all_pages(fetch, filters) -> list:
-    """Every row of a paged list (for a file or a calendar), in pages of the largest size."""
-    rows, offset = [], 0
-    while True:
-        page = fetch({**filters, "limit": CALENDAR_MAX, "offset": offset})
-        rows += page["items"]
-        offset += CALENDAR_MAX
-        if offset >= page["total"]:
-            return rows
 
 
 class BookingApi:
@@ -98,7 +87,7 @@ class BookingApi:
         if not at_own_site and not _narrowed_to_own(who, query, filters):
             return _empty_page(query)
         if query["format"] == "csv":
-            rows = _all_pages(self.booking.list_reservations, filters)
+            rows = all_pages(self.booking.list_reservations, filters)
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Reservation),
                                            "reservations.csv")
         return self.booking.list_reservations(filters)
@@ -336,7 +325,7 @@ class BookingApi:
         if not _narrowed_to_own(who, query, filters):
             return _empty_page(query)
         if query["format"] == "csv":
-            rows = _all_pages(self.booking.list_loans, filters)
+            rows = all_pages(self.booking.list_loans, filters)
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Loan), "loans.csv")
         return self.booking.list_loans(filters)
 
@@ -421,7 +410,7 @@ class BookingApi:
         require(who.may_see_partner_record(partner_id))
         scope = Scope(who, self)
         since = datetime.now(timezone.utc) - CALENDAR_PAST
-        rows = _all_pages(self.booking.list_reservations,
+        rows = all_pages(self.booking.list_reservations,
                           {"partner_id": partner_id, "ends_after": since.isoformat()})
         name = scope.directory.partner_code(partner_id) or str(partner_id)
         body = ical.reservations_calendar(f"Réservations — {name}", rows,
@@ -436,8 +425,8 @@ class BookingApi:
         site = scope.directory.site(site_code)
         require(site is not None and (who.reads_everything or scope.own_site(site_code)))
         since = (datetime.now(timezone.utc) - CALENDAR_PAST).isoformat()
-        reservations = _all_pages(self.booking.list_reservations,
+        reservations = all_pages(self.booking.list_reservations,
                                   {"site": site_code, "ends_after": since})
-        loans = _all_pages(self.booking.list_loans, {"site": site_code, "status": "active"})
+        loans = all_pages(self.booking.list_loans, {"site": site_code, "status": "active"})
         return ical.ics_response(ical.desk_calendar(site, reservations, loans),
                                  f"desk-{site_code}.ics")

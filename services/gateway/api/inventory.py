@@ -13,7 +13,7 @@ from services.gateway.authz import require
 from services.gateway.problems import invalid
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
 from services.gateway.schemas import inventory as schemas
-from services.gateway.schemas.common import one_page
+from services.gateway.schemas.common import all_pages
 from services.inventory.vocabulary import COLUMNS, EXPORT_ONLY
 
 EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
@@ -86,14 +86,13 @@ class InventoryApi:
            summary="Devices, filtered, a page at a time (or ?format=csv: all of them)",
            tag="items")
     def list_items(self, request, who, query):
-        """Staff see their partner's devices and those standing at its sites."""
-        scope = Scope(who, self)
-        filters = {name: query[name] for name in ("category", "owner", "site", "status")
-                   if name in query}
-        items = [item for item in self.inventory.list_items(filters) if scope.sees_item(item)]
-        if query["format"] == "csv":
-            return csv_export.csv_response(items, COLUMNS + EXPORT_ONLY, "items.csv")
-        return one_page(items, query)
+        """Staff see their partner's devices and those standing at its sites: the
+        inventory applies that scope with the filters, one page at a time."""
+        filters = {**wire(schemas.ItemQuery(), query), **Scope(who, self).item_filter()}
+        if filters.pop("format") == "csv":
+            rows = all_pages(self.inventory.list_items_page, filters)
+            return csv_export.csv_response(rows, COLUMNS + EXPORT_ONLY, "items.csv")
+        return self.inventory.list_items_page(filters)
 
     @route("GET", "/api/items/<asset_tag>", response=schemas.Item, allow=READERS,
            summary="A device", tag="items")
@@ -174,12 +173,15 @@ class InventoryApi:
                         headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
 
     def _require_all_changeable(self, who, asset_tags):
-        """Every device named is one the caller may change (one list, not one call each)."""
+        """Every device named is one the caller sees (or 404) and may change (or 403):
+        the inventory answers with those of them the caller sees, in one list."""
         scope = Scope(who, self)
-        items = {item["asset_tag"]: item for item in self.inventory.list_items({})}
+        seen = all_pages(self.inventory.list_items_page,
+                         {"asset_tags": asset_tags, **scope.item_filter()})
+        items = {item["asset_tag"]: item for item in seen}
         for tag in asset_tags:
             require(tag in items)
-            scope.require_change_item(items[tag])
+            require(scope.may_change_item(items[tag]), action=True)
 
     # --- kits -------------------------------------------------------------------------------
 
@@ -187,13 +189,7 @@ class InventoryApi:
            summary="Kits: devices reserved together", tag="items")
     def list_kits(self, request, who):
         """Staff see the kits made of devices they see."""
-        kits = self.inventory.list_kits()
-        if who.reads_everything:
-            return kits
-        scope = Scope(who, self)
-        mine = {item["asset_tag"] for item in self.inventory.list_items({})
-                if scope.sees_item(item)}
-        return [kit for kit in kits if set(kit["asset_tags"]) <= mine]
+        return self.inventory.list_kits(Scope(who, self).item_filter())
 
     @route("POST", "/api/kits", body=schemas.KitIn, response=schemas.Kit, status=201,
            allow=(STAFF,), summary="Group the caller's devices into a kit", tag="items")

@@ -18,7 +18,10 @@ they see but may not do). Routes and pages reach the services through
 operations.py, which asks these.
 
 The inventory names partners and sites by code, the booking by id; a `Directory`
-reads both once per request.
+reads both once per request, and only when a check needs them: lists of devices
+and kits pass the caller's scope (`item_filter`) to the inventory instead. It is
+not kept between requests: gateway processes share one queue per consumer, so an
+event would refresh one process's copy only, and sites' hours and closures change.
 """
 from datetime import date, datetime
 from decimal import Decimal
@@ -93,6 +96,15 @@ class Scope:
         return self.staff and self.directory.partner_of_site(site_id) == self.who.partner_id
 
     # --- seeing, and doing to what is seen ------------------------------------------------
+
+    def item_filter(self) -> dict:
+        """The devices the caller sees, as a filter of the inventory's lists, which
+        applies the same rule as `sees_item` in SQL: staff, their partner's devices
+        and those standing at its sites; managers and administrators, all."""
+        if self.who.reads_everything:
+            return {}
+        require(self.staff)
+        return {"partner_id": self.who.partner_id}
 
     def sees_item(self, item: dict) -> bool:
         if self.who.reads_everything:

@@ -60,6 +60,18 @@ def page_schema(item_schema, name: str):
     })
 
 
+def all_pages(fetch, filters: dict) -> list:
+    """Every row of a service's paged list (for a file, a calendar, a check over
+    many objects), asked for in pages of the largest size."""
+    rows, offset = [], 0
+    while True:
+        page = fetch({**filters, "limit": MAX_LIMIT, "offset": offset})
+        rows += page["items"]
+        offset += MAX_LIMIT
+        if offset >= page["total"]:
+            return rows
+
+
 def one_page(rows: list, query: dict) -> dict:
     """A page cut from a whole list (for the services that answer whole lists)."""
     start, limit = query["offset"], query["limit"]

@@ -44,6 +44,8 @@ class ItemQuery(ListOrCsvQuery):
     owner = fields.String(validate=inventory.CODE)
     site = fields.String(validate=inventory.CODE)
     status = fields.String(validate=validate.OneOf([status.value for status in Status]))
+    search = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "part of the asset tag, make, model or serial number"})
 
 
 class ImportIn(Input):
