@@ -130,7 +130,9 @@ def test_expected_refusals_are_one_log_line_without_a_traceback(system):
     gateway_log = system.log("gateway")[logged_before["gateway"]:]
     refusals = [line for line in booking_log.splitlines() if " refused: " in line]
     assert len(refusals) == 2, booking_log
-    assert " INFO booking.get_resident." in refusals[0] and refusals[0].endswith(" NotFound")
+    # The desk asks the booking for the resident presenting that card (see operations.py).
+    assert " INFO booking.find_resident_at_desk." in refusals[0] and \
+        refusals[0].endswith(" NotFound")
     assert " INFO booking.check_out." in refusals[1] and refusals[1].endswith(" NotLendable")
     assert "Traceback" not in booking_log
     assert "Traceback" not in gateway_log
