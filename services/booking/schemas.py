@@ -1,14 +1,11 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from partanum.inputs import Input
 
 from services.booking.domain import CHANNELS, CONDITIONS, LANGUAGES, missing_accessories
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
-
-
-class Input(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class ReservationIn(Input):

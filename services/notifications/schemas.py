@@ -1,11 +1,12 @@
 """Schemas of the notifications' RPC input and output: ids, never contact details."""
 from marshmallow import Schema, fields, validate
 
+from partanum.inputs import Input
 from services.notifications import texts
 from services.notifications.models import STATUSES
 
 
-class PartnerContactIn(Schema):
+class PartnerContactIn(Input):
     email = fields.Email(required=True, allow_none=True)
     language = fields.String(load_default=texts.DEFAULT_LANGUAGE,
                              validate=validate.OneOf(texts.LANGUAGES))
@@ -17,7 +18,7 @@ class PartnerContactOut(Schema):
     language = fields.String()
 
 
-class DeliveryLogIn(Schema):
+class DeliveryLogIn(Input):
     resident_id = fields.Integer()
     partner_id = fields.Integer()
     status = fields.String(validate=validate.OneOf(STATUSES))
