@@ -17,12 +17,13 @@ import math
 import re
 from datetime import date, datetime, timedelta
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from partanum import config
 
 MAX_INT = 2 ** 31 - 1
 MIN_INT = -2 ** 31
+STORABLE_INT = validate.Range(min=MIN_INT, max=MAX_INT)
 MAX_DEPTH = 20
 EARLIEST = date(2000, 1, 1)
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -42,9 +43,12 @@ class Input(Schema):
         return data
 
     def on_bind_field(self, field_name, field_obj):
-        # Every date or time field of every input, nested lists included.
+        # Every integer, date or time field of every input, in lists too: a query
+        # string's digits become integers only here, past refuse_unstorable_values.
         while isinstance(field_obj, fields.List):
             field_obj = field_obj.inner
+        if isinstance(field_obj, fields.Integer):
+            field_obj.validators = [*field_obj.validators, STORABLE_INT]
         if isinstance(field_obj, (fields.DateTime, fields.Date)):
             field_obj.validators = [*field_obj.validators, within_horizon]
 

@@ -30,6 +30,7 @@ recorded in ROUTES, which the OpenAPI document is built from.
 import inspect
 import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -200,17 +201,37 @@ def json_body(request):
                                "bytes.") from None
     if request.mimetype != JSON:
         raise problems.invalid({"_schema": [f"send the body as {JSON}"]})
+    text = request.get_data(as_text=True)
     try:
-        return json.loads(request.get_data(as_text=True), parse_constant=_not_json)
-    except RecursionError:  # far deeper than the schemas' own limit, which names the field
-        raise problems.invalid({"_schema": [f"nested deeper than {inputs.MAX_DEPTH} levels"]}) \
-            from None
+        return json.loads(text, parse_constant=_not_json)
+    except RecursionError:  # too deep for Python's parser: the schemas cannot see which field
+        raise problems.invalid({_field_nested_too_deep(text): [
+            f"nested deeper than {inputs.MAX_DEPTH} levels"]}) from None
     except ValueError:
         raise problems.invalid({"_schema": ["the body is not valid JSON"]}) from None
 
 
 def _not_json(constant: str):
     raise ValueError(f"{constant} is not JSON")  # Python's json takes NaN and Infinity
+
+
+JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}]', re.DOTALL)
+
+
+def _field_nested_too_deep(text: str) -> str:
+    """The top-level field whose value nests deeper than MAX_DEPTH in this JSON text."""
+    depth, field = 0, "_schema"
+    for token in JSON_STRING_OR_BRACKET.finditer(text):
+        token = token.group()
+        if token in "[{":
+            depth += 1
+            if depth > inputs.MAX_DEPTH:
+                return field
+        elif token in "]}":
+            depth -= 1
+        elif depth == 1:  # a key of the body, or its value: a key comes just before its value
+            field = json.loads(token)
+    return "_schema"
 
 
 def load(schema: Schema, payload) -> dict:
