@@ -65,7 +65,9 @@ def import_items(tx: Transaction, partner_code: str, csv_text: str) -> dict:
             loaded.append((line, schemas.ItemIn().load(payload)))
         except ValidationError as error:
             problems += _schema_problems(line, error.normalized_messages())
-            loaded.append((line, error.valid_data))  # still check its references
+            # Still check its references; nothing is valid when the whole row is refused
+            # before its fields are read (partanum.inputs: a NUL in a cell).
+            loaded.append((line, error.valid_data or {}))
 
     existing = _items_by_tag(tx, [data["asset_tag"] for _, data in loaded if "asset_tag" in data])
     problems += _reference_problems(tx, loaded)
