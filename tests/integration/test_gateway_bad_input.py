@@ -169,3 +169,28 @@ def examples(strategy) -> list:
 
     collect()
     return found
+
+
+@pytest.fixture
+def body_cap(gateway_config):
+    gateway_config["MAX_BODY_BYTES"] = 2000
+    return 2000
+
+
+def test_a_body_over_the_configured_size_is_refused_413_naming_the_limit(body_cap, gateway):
+    body = json.dumps({"email": "ines@jean-vilar.example", "password": "x" * body_cap})
+
+    answer = requests.post(gateway.url("/api/sign-in"), data=body,
+                           headers={"Content-Type": "application/json"}, timeout=10)
+
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "2000 bytes" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_python_only_json_numbers_are_not_json(gateway, constant):
+    answer = requests.post(gateway.url("/api/sign-in"), data=f'{{"email": {constant}}}',
+                           headers={"Content-Type": "application/json"}, timeout=10)
+
+    assert answer.status_code == 400 and "_schema" in answer.json()["errors"], answer.text
