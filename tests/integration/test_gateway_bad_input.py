@@ -29,6 +29,8 @@ from services.gateway.models import Base
 from services.gateway.routing import ANYONE, ROUTES
 from services.gateway.service import Service  # noqa: F401 -- registers every route
 from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.gateway import PASSWORD
+from tests.integration.test_gateway_pages import Browser
 
 EXAMPLES = 4  # per field of each route: 262 fields of 72 routes
 PROFILE = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -194,3 +196,17 @@ def test_python_only_json_numbers_are_not_json(gateway, constant):
                            headers={"Content-Type": "application/json"}, timeout=10)
 
     assert answer.status_code == 400 and "_schema" in answer.json()["errors"], answer.text
+
+
+@pytest.mark.parametrize("path, field", [("/sign-in", "email"), ("/resident/sign-in", "identifier")])
+def test_a_page_form_with_a_nul_names_the_field_and_changes_nothing(gateway, path, field):
+    gateway.add_account("ines@jean-vilar.example", role="staff", partner_id=1)
+    browser = Browser(gateway)
+    form = browser.get(path)
+    before = tables_of(gateway)
+
+    page = browser.submit(path, form, {field: "ines@jean-vilar.example\x00", "password": PASSWORD})
+
+    assert page.status == 400, page.text
+    assert page.first("a", href=f"#{field}") is not None
+    assert tables_of(gateway) == before
