@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 ANYONE = "anyone"
 JSON = "application/json"
 # Ids are 32-bit integers in every service's tables.
-MAX_ID = 2 ** 31 - 1
+MAX_ID = inputs.MAX_INT
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024  # see partanum.config
 
 
@@ -223,11 +223,11 @@ def _field_nested_too_deep(text: str) -> str:
     depth, field = 0, "_schema"
     for token in JSON_STRING_OR_BRACKET.finditer(text):
         token = token.group()
-        if token in "[{":
+        if token in ("[", "{"):
             depth += 1
             if depth > inputs.MAX_DEPTH:
                 return field
-        elif token in "]}":
+        elif token in ("]", "}"):
             depth -= 1
         elif depth == 1:  # a key of the body, or its value: a key comes just before its value
             field = json.loads(token)

@@ -77,3 +77,9 @@ def test_the_horizon_is_a_setting(monkeypatch):
 
 def test_a_field_name_that_is_not_text_a_database_could_hold_is_refused():
     assert list(refused(booking.ReservationIn(), {**RESERVATION, "no\x00te": "x"})) == ["_schema"]
+
+
+def test_every_service_load_refuses_them_whatever_the_schemas_base():
+    from services.booking.entrypoints.sign_in import SignInLookup
+
+    assert list(refused(SignInLookup(), {"card_number": "RS-0042\x00"})) == ["card_number"]
