@@ -4,6 +4,7 @@ Every service process builds its nameko config with `nameko_config()`; tests bui
 the same dict with their own broker vhost and database URLs.
 """
 import os
+import secrets
 from pathlib import Path
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
@@ -29,6 +30,29 @@ def date_horizon_days() -> int:
     return _int("PARTANUM_DATE_HORIZON_DAYS", 365)
 
 
+def secret_key(config: dict) -> bytes:
+    """The key of keyed hashes and signatures (PARTANUM_SECRET_KEY). Without one, as
+    on a laptop, a random key kept in the data directory: created once, so that the
+    hashes it made still match after a restart."""
+    if config.get("SECRET_KEY"):
+        return config["SECRET_KEY"].encode("utf-8")
+    path = data_dir() / "secret.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written whole, then linked into place: of two processes starting at once,
+        # the first link wins and both read the same key.
+        fresh = path.with_name(f"secret.key.{os.getpid()}")
+        fresh.write_text(secrets.token_hex(32))
+        fresh.chmod(0o600)
+        try:
+            os.link(fresh, path)
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    return path.read_bytes().strip()
+
+
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
@@ -46,6 +70,8 @@ def nameko_config(services=SERVICES) -> dict:
         "AMQP_URI": amqp_uri(),
         "max_workers": _int("PARTANUM_MAX_WORKERS", 10),
         "DATABASE_URLS": {name: database_url(name) for name in services},
+        # Keys the hashes of residents' past details and signs rebalancing suggestions.
+        "SECRET_KEY": os.environ.get("PARTANUM_SECRET_KEY", ""),
         # A handler that raises is retried after 1 s, 2 s, 4 s... and parked
         # in its dead-letter queue after the last attempt.
         "RETRY_MAX_ATTEMPTS": _int("PARTANUM_RETRY_MAX_ATTEMPTS", 5),

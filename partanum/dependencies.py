@@ -13,22 +13,28 @@
 
 The change and its events commit together, once; leaving the block without
 `commit()` rolls everything back. The actor (who caused the change) comes from
-the call's context data, so it follows every RPC into the events.
+the call's context data, so it follows every RPC into the events. So does the call's
+deadline (partanum.deadline): past it, `commit()` raises DeadlinePassed and rolls
+back, the events with the change, because the caller has given up.
 """
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
 from partanum import events, outbox
+from partanum.deadline import Deadline, of_worker
+from partanum.errors import DeadlinePassed
 
 SYSTEM_ACTOR = "system"
 
 
 class Transaction:
-    def __init__(self, session: Session, producer: str, actor: str, on_commit):
+    def __init__(self, session: Session, producer: str, actor: str, on_commit,
+                 deadline: Deadline | None = None):
         self.session = session
         self.producer = producer
         self.actor = actor
         self._on_commit = on_commit
+        self.deadline = deadline
         self.events: list[dict] = []
 
     def emit(self, event_type: str, data: dict) -> dict:
@@ -38,6 +44,9 @@ class Transaction:
         return body
 
     def commit(self) -> None:
+        self.session.flush()  # the statements' time counts: check once they are done
+        if self.deadline is not None and self.deadline.passed():
+            raise DeadlinePassed(f"{self.producer}'s transaction")
         self.session.commit()
         if self.events:
             self._on_commit()
@@ -52,14 +61,17 @@ class Transaction:
 class UnitOfWork:
     """What an entrypoint gets: opens transactions bound to its service and actor."""
 
-    def __init__(self, sessions: sessionmaker, producer: str, actor: str, on_commit):
+    def __init__(self, sessions: sessionmaker, producer: str, actor: str, on_commit,
+                 deadline: Deadline | None = None):
         self._sessions = sessions
         self.producer = producer
         self.actor = actor
         self._on_commit = on_commit
+        self.deadline = deadline
 
     def transaction(self) -> Transaction:
-        return Transaction(self._sessions(), self.producer, self.actor, self._on_commit)
+        return Transaction(self._sessions(), self.producer, self.actor, self._on_commit,
+                           self.deadline)
 
 
 class Database(DependencyProvider):
@@ -90,6 +102,5 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         actor = worker_ctx.context_data.get("actor") or SYSTEM_ACTOR
-        return UnitOfWork(
-            self.sessions, self.container.service_name, actor, self.relay_loop.wake
-        )
+        return UnitOfWork(self.sessions, self.container.service_name, actor,
+                          self.relay_loop.wake, of_worker(worker_ctx))

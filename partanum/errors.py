@@ -4,7 +4,7 @@ They are registered with nameko so that a caller gets the same exception class
 back, with its fields, instead of a bare RemoteError; the gateway maps them once
 to HTTP statuses.
 """
-from nameko.exceptions import deserialize_to_instance
+from nameko.exceptions import RpcTimeout, deserialize_to_instance
 
 
 class PartanumError(Exception):
@@ -68,3 +68,18 @@ def load(schema, payload) -> dict:
         return schema.load(payload)
     except ValidationError as error:
         raise InvalidInput(error.normalized_messages()) from None
+
+
+@deserialize_to_instance
+class DeadlinePassed(PartanumError, RpcTimeout):
+    """The caller has given up waiting, or is about to: nothing was done (partanum.deadline).
+
+    An RpcTimeout too, so that the gateway answers it as it answers a service that did
+    not answer in time: 503 and Retry-After, and the pages their "try again"."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+    def __str__(self):
+        return f"{self.what}: past its caller's deadline, nothing done"

@@ -3,7 +3,9 @@
     python -m partanum.run inventory [booking notifications] [--no-migrate]
 
 Migrates each service's database, declares the broker topology, then serves
-until SIGTERM or Ctrl-C. Configuration comes from the environment
+until SIGTERM or Ctrl-C (any number of them: the first stops the services, which
+are killed if still busy after GRACE_SECONDS). Exits 2 when RabbitMQ does not
+answer, 3 when the gateway's address is taken. Configuration comes from the environment
 (partanum.config). One service per process is the deployed shape; several in
 one process is handy on a laptop.
 """
@@ -25,6 +27,10 @@ from partanum import config, migrate, topology  # noqa: E402
 
 log = logging.getLogger("partanum.run")
 GC_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
+# How long stopping may take before what still runs is killed: under the 10 s that
+# docker compose waits after SIGTERM before it sends SIGKILL.
+GRACE_SECONDS = 8
+CANNOT_START = 3  # exit status: the gateway's address is taken
 
 
 def service_class(name: str):
@@ -49,13 +55,74 @@ def _safe(uri: str) -> str:
     return maybe_sanitize_url(uri)
 
 
+def http_address_taken(address: str) -> str | None:
+    """Why the gateway cannot listen on its address (another Partanum holds it, say),
+    found before any service starts: a second instance must not serve at all."""
+    from services.gateway.web_server import listen
+
+    try:
+        listen(address).close()
+    except OSError as error:
+        return str(error)
+    return None
+
+
+class OneLineForExpectedErrors(logging.Filter):
+    """nameko logs an entrypoint's expected exception (not found, conflict, invalid
+    input: answers, not failures) at WARNING with its whole traceback
+    (ServiceContainer._run_worker). One line at INFO says it: the call and the class,
+    not the message, which may hold what was looked for (a card or phone number)."""
+
+    def filter(self, record):
+        if record.exc_info and str(record.msg).startswith("(expected)"):
+            worker_ctx, error = record.args
+            record.msg, record.args = "%s refused: %s", (worker_ctx.call_id, type(error).__name__)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("nameko.containers").addFilter(OneLineForExpectedErrors())
+
+
+class Shutdown:
+    """Stops the services once, whatever number of SIGTERM and SIGINT arrive (`make
+    run`'s Ctrl-C trap and a group kill both send them): a second stop of nameko's
+    runner hangs it for good (its timers may be told to stop only once)."""
+
+    def __init__(self, runner: ServiceRunner):
+        self.runner = runner
+        self.begun = False
+
+    def __call__(self, signum, _frame):
+        if self.begun:
+            log.info("already stopping (signal %s)", signum)
+            return
+        self.begun = True
+        # A signal handler runs outside any green thread: stop in one.
+        eventlet.spawn_n(self._stop)
+
+    def _stop(self):
+        try:
+            with eventlet.Timeout(GRACE_SECONDS):
+                self.runner.stop()
+            return
+        except eventlet.Timeout:
+            log.warning("still busy after %s s: killing the services", GRACE_SECONDS)
+        except Exception:  # noqa: BLE001 -- whatever failed, the process must end
+            log.exception("stopping failed: killing the services")
+        self.runner.kill()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m partanum.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("services", nargs="+", choices=config.SERVICES)
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
 
     amqp_uri = config.amqp_uri()
     if not broker_reachable(amqp_uri):
@@ -66,18 +133,22 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+    nameko_config = config.nameko_config()
+    taken = "gateway" in args.services and http_address_taken(nameko_config["WEB_SERVER_ADDRESS"])
+    if taken:
+        print(f"Cannot start {', '.join(args.services)}: {taken}", file=sys.stderr)
+        return CANNOT_START
     if not args.no_migrate:
         for name in args.services:
             migrate.upgrade(name)
 
-    runner = ServiceRunner(config.nameko_config())
+    runner = ServiceRunner(nameko_config)
     for name in args.services:
         runner.add_service(service_class(name))
 
-    def shutdown(_signum, _frame):
-        eventlet.spawn(runner.stop)
-
+    shutdown = Shutdown(runner)
     signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
     runner.start()
     # Everything loaded so far lives as long as the process: keep the cyclic
     # garbage collector off it, and let it run less often. Requests allocate
@@ -87,10 +158,7 @@ def main(argv=None) -> int:
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 20)
     log.info("serving %s", ", ".join(args.services))
-    try:
-        runner.wait()
-    except KeyboardInterrupt:
-        runner.stop()
+    runner.wait()
     return 0
 
 

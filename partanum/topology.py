@@ -107,8 +107,10 @@ NOTIFICATIONS = Subscription(
 AUDIT = Subscription("audit.events", ("#",))
 # A rebalancing accepted by a manager: the inventory moves the items.
 INVENTORY_AUDIT = Subscription("inventory.audit", ("audit.transfer_accepted",))
+# A resident erased: the gateway revokes their sign-ins.
+GATEWAY_BOOKING = Subscription("gateway.booking", ("booking.resident_erased",))
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS, AUDIT, INVENTORY_AUDIT)
+    BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS, AUDIT, INVENTORY_AUDIT, GATEWAY_BOOKING)
 
 
 def declare(channel, subscriptions=None) -> None:

@@ -1,5 +1,6 @@
 """The deployment in compose.yaml keeps its promises: it is a valid compose file,
-and every service of the code base runs on a healthy broker and its own database.
+every service of the code base runs on a healthy broker and its own database, is
+restarted when it dies and can run as several containers.
 
 Needs Debian's `docker-compose` (1.29), which validates a file without a Docker engine."""
 import shutil
@@ -68,3 +69,24 @@ def test_each_service_talks_to_the_deployed_broker(service):
 def test_each_service_reports_its_own_health(service):
     name, definition = service
     assert definition["healthcheck"]["test"] == ["CMD", "python", "-m", "partanum.health", name]
+
+
+@pytest.mark.parametrize("dependency", ["rabbitmq", "postgres"])
+def test_the_broker_and_the_database_are_restarted_when_they_die(compose, dependency):
+    assert compose[dependency]["restart"] in ("always", "unless-stopped")
+
+
+def test_each_service_is_restarted_when_it_dies(service):
+    _name, definition = service
+    assert definition["restart"] in ("always", "unless-stopped")
+
+
+def test_each_service_can_run_as_several_containers(service):
+    """`docker compose up --scale booking=2`: a fixed container name, or a fixed
+    host port, would let only one of them start."""
+    _name, definition = service
+    assert "container_name" not in definition
+    for port in definition.get("ports", []):
+        host, _container = str(port).rsplit(":", 1)
+        first, _, last = host.partition("-")
+        assert last and int(last) > int(first), f"{port} publishes one host port only"

@@ -55,6 +55,11 @@ LENDABLE_STATUSES = frozenset({"available"})
 LANGUAGES = ("fr", "en", "ar", "tr", "ru", "fa", "ps", "es", "it", "pt", "de", "uk", "ro")
 CHANNELS = ("sms", "email", "none")
 CONDITIONS = ("new", "good", "fair", "damaged")
+# What a resident's mandate lets a partner's staff do for them: borrow, renew and
+# wait in line (loans), export or erase their data (data), change their contact
+# details (contact); for at most a year, then the resident consents again.
+MANDATE_SCOPES = ("loans", "data", "contact")
+MANDATE_MAX_DURATION = timedelta(days=365)
 # A site closed for longer than this has no return day worth promising.
 RETURN_DAY_LOOKAHEAD = 366
 

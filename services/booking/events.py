@@ -37,6 +37,34 @@ class DemandUnmet(Schema):
 # --- residents and loans: ids only; contact details are asked for at send time ----
 
 
+@contract("booking.resident_found_at_desk")
+class ResidentFoundAtDesk(Schema):
+    """A partner's desk found a resident by what they presented ("card" or "phone"):
+    its staff may serve them from now on."""
+
+    resident_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    how = fields.String(required=True)
+
+
+@contract("booking.mandate_recorded")
+class MandateRecorded(Schema):
+    """A resident consented, at a partner's desk, to its staff acting for them."""
+
+    mandate_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+    scopes = fields.List(fields.String(), required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@contract("booking.mandate_withdrawn")
+class MandateWithdrawn(Schema):
+    mandate_id = fields.Integer(required=True)
+    resident_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True)
+
+
 @contract("booking.resident_registered")
 class ResidentRegistered(Schema):
     resident_id = fields.Integer(required=True)

@@ -14,7 +14,6 @@ from partanum.dependencies import Transaction
 from services.booking import waiting_list
 from services.booking.allocations import site_by_code
 from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
-from services.booking.residents import get as get_resident
 
 
 def page(tx: Transaction, query: Select, order, filters: dict) -> tuple[list, int]:
@@ -94,15 +93,6 @@ def residents(tx: Transaction, filters: dict) -> tuple[list[Resident], int]:
         query = query.where(or_(func.lower(Resident.display_name).contains(words, autoescape=True),
                                 func.lower(Resident.card_number) == words))
     return page(tx, query, (Resident.display_name, Resident.id), filters)
-
-
-def resident_partners(tx: Transaction, resident_id: int) -> list[int]:
-    """The partners a resident belongs to: who registered them, and every partner at
-    whose sites they borrow or borrowed (until those loans are anonymised)."""
-    resident = get_resident(tx, resident_id)
-    lenders = tx.session.scalars(select(Site.partner_id).distinct().where(
-        Site.id.in_(select(Loan.site_id).where(Loan.resident_id == resident.id))))
-    return sorted({resident.registered_by_partner_id, *lenders})
 
 
 # --- waiting lists ---------------------------------------------------------------------------

@@ -159,6 +159,56 @@ class Resident(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ResidentFound(Base):
+    """A partner found a resident at its desk by what they presented (their whole
+    card number or phone number): from then on its staff may serve them, see them
+    with their contact details masked, and lend to them. Registering a resident, or
+    lending to them, relates a partner too (see relationships.py); this row lasts
+    until it is older than the anonymisation delay, counted from the last time
+    they were found, or until the resident is erased."""
+
+    __tablename__ = "residents_found"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    how: Mapped[str] = mapped_column(String(10))  # card, phone
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Mandate(Base):
+    """A resident's consent, recorded at a partner's desk, for its staff to act for
+    them: what it covers (`scopes`: loans, data, contact) and until when. Withdrawn
+    by the resident or the partner's staff; never deleted, so that the acts done
+    under it keep naming it (until the resident is erased)."""
+
+    __tablename__ = "mandates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(Integer)
+    scopes: Mapped[list] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ContactChange(Base):
+    """A new phone or email a resident asked for, waiting for the one-time code sent to
+    it: it replaces the old one only once the code comes back. Deleted then, when it
+    expires or fails too often, and when the resident is erased."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    field: Mapped[str] = mapped_column(String(10))  # phone, email
+    value: Mapped[str] = mapped_column(String(200))
+    code_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the change and its code
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Loan(Base):
     """A device in a resident's hands. status: active → returned, or lost.
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, update
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
-from services.booking import waiting_list
+from services.booking import contact_changes, relationships, waiting_list
 from services.booking.exceptions import StillHoldsDevice
 from services.booking.models import Loan, Resident, WaitingEntry
 
@@ -87,8 +87,10 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
             waiting_list.cancel(tx, entry, now)
             lines.add((entry.category_id, entry.site_id))
         entry.resident_id = None
+    contact_changes.forget(tx, resident.id)
     for name in PERSONAL_FIELDS:
         setattr(resident, name, None)
+    relationships.forget_resident(tx, resident.id)
     resident.erased_at = now
     tx.session.flush()
     for line in sorted(lines):  # what they held goes to the next in line

@@ -57,7 +57,10 @@ def get_many(tx: Transaction, resident_ids: list[int]) -> list[Resident]:
 def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:
     resident = get(tx, resident_id, lock=True)
     merged = {name: changes.get(name, getattr(resident, name)) for name in ("phone", "email", "channel")}
-    problems = contact_problems(merged["phone"], merged["email"], merged["channel"])
+    # Registered with neither phone nor email, they may stay so (served under a mandate).
+    served_at_desk = resident.phone is None and resident.email is None
+    problems = contact_problems(merged["phone"], merged["email"], merged["channel"],
+                                served_at_desk)
     if problems:
         raise InvalidInput(problems)
     if changes.get("card_number") not in (None, resident.card_number):

@@ -3,7 +3,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from partanum.inputs import Input
 
-from services.booking.domain import CHANNELS, CONDITIONS, LANGUAGES, missing_accessories
+from services.booking.domain import (
+    CHANNELS, CONDITIONS, LANGUAGES, MANDATE_SCOPES, missing_accessories,
+)
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
 
@@ -70,11 +72,12 @@ ACCESSORIES = fields.List(fields.String(validate=validate.Length(min=1, max=100)
                           load_default=list, validate=validate.Length(max=20))
 
 
-def contact_problems(phone, email, channel) -> dict:
+def contact_problems(phone, email, channel, served_at_desk: bool = False) -> dict:
     """SMS needs a phone and email an email; whatever the channel (even "none": staff
-    will call), the desk needs a phone or an email to reach the resident."""
+    will call), the desk needs a phone or an email to reach the resident, unless the
+    resident, having neither, chose "none" and is served at the desk under a mandate."""
     problems = {}
-    if not phone and not email:
+    if not phone and not email and not (served_at_desk and channel == "none"):
         problems["phone"] = ["give a phone or an email"]
         problems["email"] = ["give a phone or an email"]
     if channel == "sms" and not phone:
@@ -97,11 +100,15 @@ class ResidentIn(Input):
         True, error="the resident must agree to be registered"))
     card_number = fields.String(load_default=None, allow_none=True, validate=CARD_NUMBER)
     registered_by_partner_id = fields.Integer(required=True, strict=True)
+    # Given at the desk with the registration (see MandateIn); needed by a resident
+    # with neither phone nor email, who cannot sign in and is served under it.
+    mandate = fields.Nested(lambda: GivenMandateIn())
 
     @validates_schema
     def reachable(self, data, **_kwargs):
         channel = data.get("channel") or ("sms" if data.get("phone") else "email")
-        problems = contact_problems(data.get("phone"), data.get("email"), channel)
+        problems = contact_problems(data.get("phone"), data.get("email"), channel,
+                                    served_at_desk="mandate" in data)
         if problems:
             raise ValidationError(problems)
 
@@ -122,6 +129,29 @@ class ResidentUpdate(Input):
     card_number = fields.String(allow_none=True, validate=CARD_NUMBER)
 
 
+class ContactChangeIn(Input):
+    """One new phone or email, proven by the code sent to it before it is kept."""
+
+    phone = fields.String(validate=PHONE)
+    email = fields.Email(validate=validate.Length(max=200))
+
+    @validates_schema
+    def exactly_one(self, data, **_):
+        if len(data) != 1:
+            raise ValidationError("give one of phone or email", "_schema")
+
+
+class ContactCodeIn(Input):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$"),
+                         metadata={"example": "048213"})
+
+
+class ContactCodeOut(Schema):
+    code = fields.String()
+    language = fields.String()
+    minutes = fields.Integer()
+
+
 class ResidentOut(Schema):
     id = fields.Integer()
     display_name = fields.String()
@@ -133,6 +163,49 @@ class ResidentOut(Schema):
     card_number = fields.String()
     registered_by_partner_id = fields.Integer()
     created_at = fields.AwareDateTime()
+
+
+class FoundAtDeskIn(Input):
+    """What a resident presents at a partner's desk: their whole card number or phone."""
+
+    partner_id = fields.Integer(required=True, strict=True)
+    card_number = fields.String(validate=CARD_NUMBER)
+    phone = fields.String(validate=PHONE)
+
+    @validates_schema
+    def one_of_them(self, data, **_kwargs):
+        if ("card_number" in data) == ("phone" in data):
+            raise ValidationError("give card_number or phone", "_schema")
+
+
+class GivenMandateIn(Input):
+    """What a mandate covers (any of MANDATE_SCOPES) and until when (at most a year)."""
+
+    scopes = fields.List(fields.String(validate=validate.OneOf(MANDATE_SCOPES)), required=True,
+                         validate=validate.Length(min=1, max=len(MANDATE_SCOPES)))
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class MandateIn(GivenMandateIn):
+    resident_id = fields.Integer(required=True, strict=True)
+    partner_id = fields.Integer(required=True, strict=True)
+
+
+class ValidMandateIn(Input):
+    resident_id = fields.Integer(required=True, strict=True)
+    partner_id = fields.Integer(required=True, strict=True)
+    scopes = fields.List(fields.String(validate=validate.OneOf(MANDATE_SCOPES)), required=True)
+
+
+class MandateOut(Schema):
+    id = fields.Integer()
+    resident_id = fields.Integer()
+    partner_id = fields.Integer()
+    scopes = fields.List(fields.String())
+    recorded_at = fields.AwareDateTime()
+    recorded_by = fields.String()
+    expires_at = fields.AwareDateTime()
+    withdrawn_at = fields.AwareDateTime()
 
 
 class ContactDetailsOut(Schema):

@@ -6,13 +6,15 @@ The entrypoints live in services/booking/entrypoints/, one module per kind of
 work; this class assembles them with the dependencies they share.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from partanum.dependencies import Database
 from partanum.health import HealthCheck
+from partanum.rpc import RpcProxy
+from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints
 from services.booking.entrypoints.lists import ListEntrypoints
+from services.booking.entrypoints.mandates import MandateEntrypoints
 from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
 from services.booking.entrypoints.sign_in import SignInEntrypoints
@@ -20,7 +22,8 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints):
+              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
+              MandateEntrypoints, ContactChangeEntrypoints):
     name = "booking"
     db = Database()
     inventory = RpcProxy("inventory")

@@ -8,7 +8,14 @@
   account disabled by an administrator stops every token of it at once.
 - A resident's one-time code is 6 digits, good once, for 10 minutes, 5 tries.
 - Attempts are counted per identifier and per client address in fixed windows;
-  past the limit the caller gets 429 with Retry-After.
+  past the limit the caller gets 429 with Retry-After. An attempt takes its slot
+  (one atomic upsert) before the password or code is checked, and gives it back
+  when it succeeds: parallel attempts cannot check more than the limit.
+- A browser or client that signed in before holds a signed device cookie; its
+  failures count against that cookie alone, so a stranger's guesses at an email do
+  not lock its owner out (OWASP's device cookies).
+- Counter keys never hold what was typed (an email, a phone, an address): only its
+  HMAC under the gateway's secret key.
 """
 import hashlib
 import hmac
@@ -19,15 +26,18 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from partanum.config import secret_key
 from services.gateway import problems
 from services.gateway.authz import RESIDENT, Principal
 from services.gateway.models import Account, RateCounter, SignInCode, Token
 
 SESSION_COOKIE = "partanum_session"
+DEVICE_COOKIE = "partanum_device"
+DEVICE_COOKIE_DAYS = 365
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so that the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -45,10 +55,14 @@ class Settings:
     codes_per_window: int = 3
     code_minutes: int = 10
     code_attempts: int = 5
+    # Keys the HMAC of every identifier a counter is kept for, and signs device cookies
+    # (partanum.config.secret_key: PARTANUM_SECRET_KEY).
+    secret_key: bytes = b"only for tests"
 
     @classmethod
-    def from_config(cls, config: dict) -> "Settings":
-        return cls(**{name: int(config[key]) for name, key in _CONFIG_KEYS.items()
+    def from_config(cls, config: dict, secret_key: bytes) -> "Settings":
+        return cls(secret_key=secret_key,
+                   **{name: int(config[key]) for name, key in _CONFIG_KEYS.items()
                       if key in config})
 
     @property
@@ -66,6 +80,17 @@ _CONFIG_KEYS = {
     "code_minutes": "SIGN_IN_CODE_MINUTES",
     "code_attempts": "SIGN_IN_CODE_ATTEMPTS",
 }
+
+
+def settings_for(service) -> Settings:
+    """The settings of a gateway worker, from its config."""
+    return Settings.from_config(service.config, secret_key(service.config))
+
+
+def keyed(settings: Settings, kind: str, value: str) -> str:
+    """What a counter is kept under for an identifier: its HMAC, never the value."""
+    digest = hmac.new(settings.secret_key, f"{kind}:{value}".encode(), hashlib.sha256)
+    return f"{kind}:{digest.hexdigest()[:40]}"
 
 
 # --- passwords ---------------------------------------------------------------------
@@ -136,59 +161,70 @@ def revoke_account_tokens(session: Session, account_id: int, now: datetime) -> N
 # A password is checked outside any transaction: an Argon2 hash takes a tenth of a
 # second, and SQLite's write lock must not be held that long.
 
-@dataclass(frozen=True)
-class SignInAttempt:
-    email: str
-    address: str
-    keys: dict  # rate-limit key → its limit
-    account_id: int | None
-    password_hash: str | None
-
-
 def sign_in(session: Session, email: str, password: str, address: str, now: datetime,
-            settings: Settings) -> tuple[str, Token, Account]:
+            settings: Settings, device: str | None = None) -> tuple[str, Token, Account]:
     """A new token for the account (the caller commits), 401 for a wrong email or
-    password, 429 after too many failures. Commits in between, so that no lock is
-    held while the password is checked."""
-    attempt = begin_sign_in(session, email, address, now, settings)
-    session.commit()
-    password_ok = password_matches(attempt.password_hash, password)
-    return finish_sign_in(session, attempt, password_ok, now, settings)
-
-
-def begin_sign_in(session: Session, email: str, address: str, now: datetime,
-                  settings: Settings) -> SignInAttempt:
-    """Refuses (429) when too many attempts failed; else what the password is checked against."""
+    password, 429 after too many failures. `device` is the client's device cookie.
+    The attempt takes its slot and commits before the password is checked, so that
+    no lock is held meanwhile; a success gives the slot back."""
     email = email.strip().lower()
-    keys = {f"sign-in:email:{email}": settings.sign_in_attempts,
-            f"sign-in:address:{address}": settings.address_attempts}
-    for key, limit in keys.items():
-        refuse_when_exhausted(session, key, limit, settings.window, now)
+    keys = sign_in_keys(settings, email, address, device)
+    take(session, keys, settings.window, now)
     account = session.scalar(select(Account).where(Account.email == email))
     usable = account is not None and account.disabled_at is None
-    return SignInAttempt(email, address, keys, account.id if usable else None,
-                         account.password_hash if usable else None)
-
-
-def finish_sign_in(session: Session, attempt: SignInAttempt, password_ok: bool,
-                   now: datetime, settings: Settings) -> tuple[str, Token, Account]:
-    """A new token for the account, or 401: the same whether the email or the password
-    was wrong. A failure counts against the email and the client's address."""
-    account = session.get(Account, attempt.account_id) if attempt.account_id else None
-    if not password_ok or account is None or account.disabled_at is not None:
-        for key in attempt.keys:
-            count(session, key, settings.window, now)
-        session.commit()
+    password_hash = account.password_hash if usable else None
+    session.commit()
+    if not password_matches(password_hash, password):
         raise problems.unauthorised("Wrong email or password.")
+    give_back(session, keys)
     secret, token = issue_token(session, now, timedelta(hours=settings.staff_token_hours),
                                 account_id=account.id)
     return secret, token, account
 
 
+def sign_in_keys(settings: Settings, email: str, address: str, device: str | None) -> dict:
+    """The counters an attempt counts against, with their limits: a device that signed
+    in to this email before has its own allowance; unknown devices share the email's."""
+    nonce = device_nonce(settings, email, device)
+    identity = (keyed(settings, "sign-in:device", nonce) if nonce
+                else keyed(settings, "sign-in:email", email))
+    return {identity: settings.sign_in_attempts,
+            keyed(settings, "sign-in:address", address): settings.address_attempts}
+
+
+def device_cookie(settings: Settings, email: str) -> str:
+    """A device cookie for a client that just signed in to `email`: nonce.signature."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_signature(settings, email.strip().lower(), nonce)}"
+
+
+def remember_device(response, request, settings: Settings, email: str):
+    """Gives the client that just signed in to `email` its device cookie."""
+    response.set_cookie(DEVICE_COOKIE, device_cookie(settings, email),
+                        max_age=DEVICE_COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=request.is_secure, path="/")
+    return response
+
+
+def device_nonce(settings: Settings, email: str, cookie: str | None) -> str | None:
+    """The cookie's nonce when it was issued to this email by this gateway, else None."""
+    nonce, _, signature = (cookie or "").partition(".")
+    if nonce and hmac.compare_digest(signature, _device_signature(settings, email, nonce)):
+        return nonce
+    return None
+
+
+def _device_signature(settings: Settings, email: str, nonce: str) -> str:
+    return hmac.new(settings.secret_key, f"device:{email}:{nonce}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 # --- residents' one-time codes -------------------------------------------------------
 
-def _code_digest(resident_id: int, code: str) -> str:
-    return _digest(f"{resident_id}:{code}")
+def _code_digest(settings: Settings, resident_id: int, code: str) -> str:
+    # Keyed: a million codes would be quick to try against a plain hash.
+    return hmac.new(settings.secret_key, f"{resident_id}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def issue_code(session: Session, resident_id: int, now: datetime, settings: Settings) -> str:
@@ -196,8 +232,9 @@ def issue_code(session: Session, resident_id: int, now: datetime, settings: Sett
     session.execute(update(SignInCode).where(SignInCode.resident_id == resident_id,
                                              SignInCode.used_at.is_(None)).values(used_at=now))
     code = f"{secrets.randbelow(10 ** 6):06d}"
-    session.add(SignInCode(resident_id=resident_id, code_hash=_code_digest(resident_id, code),
-                           created_at=now, expires_at=now + timedelta(minutes=settings.code_minutes),
+    session.add(SignInCode(resident_id=resident_id,
+                           code_hash=_code_digest(settings, resident_id, code), created_at=now,
+                           expires_at=now + timedelta(minutes=settings.code_minutes),
                            failed_attempts=0))
     return code
 
@@ -213,7 +250,7 @@ def use_code(session: Session, resident_id: int | None, code: str, now: datetime
         .order_by(SignInCode.id.desc()).limit(1).with_for_update())
     if current is None:
         return False
-    if hmac.compare_digest(current.code_hash, _code_digest(resident_id, code)):
+    if hmac.compare_digest(current.code_hash, _code_digest(settings, resident_id, code)):
         current.used_at = now
         return True
     current.failed_attempts += 1
@@ -223,33 +260,43 @@ def use_code(session: Session, resident_id: int | None, code: str, now: datetime
 
 
 # --- rate limits -------------------------------------------------------------------
+# Counting and checking are one statement: an upsert that starts a new window when the
+# last one is over, adds one and returns the count. PostgreSQL locks the row until the
+# transaction ends and SQLite's BEGIN IMMEDIATE serialises writers, so no two attempts
+# read the same count.
 
-def _counter(session: Session, key: str, window: timedelta, now: datetime) -> RateCounter:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
-    session.execute(insert(RateCounter).values(key=key, window_started_at=now, count=0)
-                    .on_conflict_do_nothing())
-    counter = session.scalar(select(RateCounter).where(RateCounter.key == key).with_for_update())
-    if counter.window_started_at + window <= now:
-        counter.window_started_at, counter.count = now, 0
-    return counter
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def refuse_when_exhausted(session, key: str, limit: int, window: timedelta, now: datetime) -> None:
-    counter = _counter(session, key, window, now)
-    if counter.count >= limit:
-        retry_after = (counter.window_started_at + window - now).total_seconds()
-        session.commit()
+def take(session: Session, keys: dict, window: timedelta, now: datetime) -> None:
+    """Count one attempt against each key (key → its limit), or, when one of them is
+    past its limit, count nothing, roll back and refuse with 429."""
+    retry_after = 0.0
+    for key, limit in keys.items():
+        counted, window_started_at = _add_one(session, key, window, now)
+        if counted > limit:
+            retry_after = max(retry_after, (window_started_at + window - now).total_seconds())
+    if retry_after:
+        session.rollback()
         raise problems.too_many_requests(retry_after)
 
 
-def count(session, key: str, window: timedelta, now: datetime) -> None:
-    _counter(session, key, window, now).count += 1
+def give_back(session: Session, keys) -> None:
+    """An attempt that succeeded does not count against its keys."""
+    session.execute(update(RateCounter).where(RateCounter.key.in_(list(keys)),
+                                              RateCounter.count > 0)
+                    .values(count=RateCounter.count - 1))
 
 
-def take(session, key: str, limit: int, window: timedelta, now: datetime) -> None:
-    """Count one attempt, or refuse it with 429 when the window's limit is reached."""
-    refuse_when_exhausted(session, key, limit, window, now)
-    count(session, key, window, now)
+def _add_one(session: Session, key: str, window: timedelta, now: datetime):
+    over = RateCounter.window_started_at <= now - window
+    insert = _INSERT[session.get_bind().dialect.name](RateCounter)
+    statement = insert.values(key=key, window_started_at=now, count=1).on_conflict_do_update(
+        index_elements=[RateCounter.key],
+        set_={"count": case((over, 1), else_=RateCounter.count + 1),
+              "window_started_at": case((over, now), else_=RateCounter.window_started_at)},
+    ).returning(RateCounter.count, RateCounter.window_started_at)
+    return session.execute(statement).one()
 
 
 # --- housekeeping --------------------------------------------------------------------

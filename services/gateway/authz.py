@@ -38,8 +38,10 @@ class Principal:
     account_id: int | None = None
     partner_id: int | None = None
     resident_id: int | None = None
-    # Staff acting for a resident at the desk: that resident's id.
+    # Staff acting for a resident at the desk: that resident's id, and the mandate
+    # of theirs that allows it.
     acting_for: int | None = None
+    mandate_id: int | None = None
     token_id: int | None = None
 
     @property
@@ -49,7 +51,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """Who did it, as the events record it: "staff:12", "resident:7",
-        "staff:12 for resident:7"."""
+        "staff:12 for resident:7 under mandate:3"."""
         if self.role is None:
             return "anonymous"
         if self.role == RESIDENT:
@@ -57,6 +59,8 @@ class Principal:
         actor = f"{self.role}:{self.account_id}"
         if self.acting_for is not None:
             actor += f" for resident:{self.acting_for}"
+        if self.mandate_id is not None:
+            actor += f" under mandate:{self.mandate_id}"
         return actor
 
     # --- what kind of caller -------------------------------------------------------
@@ -88,7 +92,8 @@ class Principal:
 
     def may_see_contact_details(self, resident_partner_ids, resident_id) -> bool:
         """Names, phones, emails: the resident, and staff of a partner the resident
-        is registered with or borrows from. Managers read records, not contacts."""
+        is registered with or borrows from. Managers read records, not contacts.
+        (The booking masks them further for staff: see Scope.resident.)"""
         if self.is_resident(resident_id):
             return True
         return self.role == STAFF and self.partner_id in set(resident_partner_ids or ())

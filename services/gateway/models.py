@@ -60,7 +60,8 @@ class SignInCode(Base):
 
 
 class RateCounter(Base):
-    """Attempts counted in a fixed window, per key ("sign-in:email:…", "code:address:…")."""
+    """Attempts counted in a fixed window, per key ("sign-in:email:<HMAC>",
+    "code:resident:42"): what was typed is never stored, only its keyed hash."""
 
     __tablename__ = "rate_counters"
 

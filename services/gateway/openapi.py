@@ -33,7 +33,8 @@ in the `partanum_session` cookie.
 Every error is `application/problem+json`: `status`, `title`, `detail`, and for a
 400 `errors` (each field at fault with its messages), for a 409 `code` and `details`
 (the conflicting period, the alternatives). A 503 carries `Retry-After`. Staff at
-the desk act for a resident by adding `acting_for=<resident id>` to the query string.
+the desk act for a resident by adding `acting_for=<resident id>` to the query string,
+under the resident's mandate recorded at their partner's desk.
 """
 
 PROBLEM = {
@@ -105,10 +106,12 @@ def _operation(spec_route: Route) -> dict:
     parameters = _path_parameters(spec_route.path)
     if spec_route.query is not None:
         parameters.append({"in": "query", "schema": spec_route.query})
-    if STAFF in spec_route.allow:
+    if STAFF in spec_route.allow and spec_route.acting:
         parameters.append({"in": "query", "name": "acting_for", "required": False,
                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                           "description": "staff at the desk: the resident they act for"})
+                           "description": "staff at the desk: the resident they act for, "
+                                          "under their mandate covering any of "
+                                          + ", ".join(spec_route.acting)})
     if parameters:
         operation["parameters"] = parameters
     if spec_route.body is not None:

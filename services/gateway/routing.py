@@ -14,8 +14,10 @@ For each request the decorator, in this order:
    no valid token on a route not open to ANYONE → 401;
 2. refuses a role not in `allow` → 403;
 3. takes `acting_for=<resident id>` from the query string when staff act for a
-   resident of their partner at the desk (the actor becomes "staff:12 for
-   resident:7"; any other resident answers 404);
+   resident at the desk, under the resident's valid mandate to the caller's
+   partner covering one of the route's `acting` scopes (the actor becomes
+   "staff:12 for resident:7 under mandate:3"); without one, or on a route that
+   does nothing for a resident, 404 as if there were no such resident;
 4. loads `query` from the query string and `body` from the JSON body with their
    marshmallow schemas (an unknown field, or a value partanum.inputs refuses → 400
    naming it; a body over MAX_BODY_BYTES → 413) and passes them as the keyword
@@ -37,7 +39,7 @@ from datetime import datetime, timezone
 from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request, Response
@@ -45,6 +47,7 @@ from werkzeug.wrappers import Request, Response
 from partanum import inputs
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
+from services.gateway.web_server import ExclusiveWebServer
 
 __all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
 
@@ -75,6 +78,9 @@ class Route:
     produces: tuple = ()
     # Shown in the OpenAPI document; pages keep out of it.
     documented: bool = True
+    # What staff may do here for a resident (`acting_for`): the scopes of a mandate
+    # that allow it ("loans", "data", "contact"); none, and nobody acts for anyone.
+    acting: tuple = ()
 
     @property
     def public(self) -> bool:
@@ -92,7 +98,7 @@ def _schema(schema):
 
 def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, response=None,
           status: int = 200, summary=None, tag=None, description=None, produces=(),
-          documented=True):
+          documented=True, acting=()):
     """Declare an endpoint (see the module's docstring)."""
     allow = tuple(allow)
     unknown_roles = set(allow) - {ADMIN, MANAGER, STAFF, RESIDENT, ANYONE}
@@ -104,7 +110,7 @@ def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, res
                      body=_schema(body), query=_schema(query), response=_schema(response),
                      status=status, summary=summary, tag=tag, produces=tuple(produces),
                      description=description or inspect.cleandoc(fn.__doc__ or "") or None,
-                     documented=documented)
+                     documented=documented, acting=tuple(acting))
         ROUTES.append(spec)
 
         def endpoint(self, request, **path_values):
@@ -126,7 +132,7 @@ def _serve(service, spec: Route, fn, request, path_values):
     who = authenticate(service, request, spec)
     service.call_context.act_as(who.actor)
     if "acting_for" in request.args:
-        who = _acting_for(service, who, request.args.get("acting_for"))
+        who = _acting_for(service, spec, who, request.args.get("acting_for"))
         service.call_context.act_as(who.actor)
     if any(isinstance(value, int) and value > MAX_ID for value in path_values.values()):
         raise problems.Problem(404, "Not found")  # beyond any id the databases hold
@@ -157,19 +163,22 @@ def authenticate(service, request, spec: Route) -> Principal:
     return who
 
 
-def _acting_for(service, who: Principal, value) -> Principal:
-    """Staff act only for a resident of their partner (registered by it, or borrowing
-    from it); any other id answers 404, as if there were no such resident."""
+def _acting_for(service, spec: Route, who: Principal, value) -> Principal:
+    """Staff act for a resident only under the resident's valid mandate to their
+    partner covering what the route does; anything else answers 404, as if there
+    were no such resident."""
     require(who.role == STAFF, action=True)
     try:
         resident_id = int(value)
     except (TypeError, ValueError):
         raise problems.invalid({"acting_for": ["Not a valid integer."]}) from None
-    if not 0 < resident_id <= MAX_ID:
-        raise problems.Problem(404, "Not found")
-    partners = service.booking.resident_partners(resident_id)["partner_ids"]
-    require(who.partner_id in partners)
-    return replace(who, acting_for=resident_id)
+    require(0 < resident_id <= MAX_ID and bool(spec.acting))
+    # NotFound (a 404) when the partner has no relationship with the resident.
+    mandate_id = service.booking.valid_mandate({
+        "resident_id": resident_id, "partner_id": who.partner_id,
+        "scopes": list(spec.acting)})["mandate_id"]
+    require(mandate_id is not None)
+    return replace(who, acting_for=resident_id, mandate_id=mandate_id)
 
 
 def query_dict(request, exclude=()) -> dict:
@@ -308,7 +317,7 @@ class ProblemWsgiApp(WsgiApp):
         return response(environ, start_response)
 
 
-class ProblemWebServer(WebServer):
+class ProblemWebServer(ExclusiveWebServer):
     def get_wsgi_app(self):
         app = ProblemWsgiApp(self)
         # Behind N reverse proxies (TLS), the client's address is the one the

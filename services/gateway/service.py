@@ -3,7 +3,8 @@
 It checks who is asking and what they may see (routing.py, authz.py), then calls
 the services over RPC with the caller as the actor of every event they emit. It
 owns one database: accounts, tokens, one-time codes and rate-limit counters, and
-no resident's personal data.
+no resident's personal data. It listens to one event: a resident erased, whose
+tokens it revokes (erasures.py).
 
     python -m partanum.run gateway      # serves PARTANUM_HTTP_ADDRESS (0.0.0.0:8000)
 """
@@ -16,6 +17,7 @@ from services.gateway.api.audit import AuditApi
 from services.gateway.api.booking import BookingApi
 from services.gateway.api.inventory import InventoryApi
 from services.gateway.api.notifications import NotificationsApi
+from services.gateway.erasures import ErasedResidents
 from services.gateway.openapi import OpenApiDocs
 from services.gateway.pages import Pages
 from services.gateway.routing import CallContext
@@ -23,7 +25,7 @@ from services.gateway.rpc import TimedRpcProxy
 
 
 class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, AuditApi,
-              Pages, OpenApiDocs):
+              Pages, OpenApiDocs, ErasedResidents):
     name = "gateway"
     db = Database()
     config = Config()

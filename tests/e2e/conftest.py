@@ -24,10 +24,11 @@ class ServiceProcess:
         self.name, self.env, self.log_path = name, env, log_path
         self.process = None
 
-    def start(self, **extra_env):
+    def start(self, *options, **extra_env):
+        """`options` for partanum.run, e.g. "--no-migrate"."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "partanum.run", self.name],
+            [sys.executable, "-m", "partanum.run", self.name, *options],
             cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()

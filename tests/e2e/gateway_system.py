@@ -141,11 +141,15 @@ class System:
                 raise AssertionError(f"{name} exited:\n{process.log()[-5000:]}")
 
 
-def start(amqp_uri: str, workdir: Path) -> "System":
-    """Start the five processes and the SMTP server; return once the gateway answers HTTP."""
+def start(amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | None = None,
+          **extra_env) -> "System":
+    """Start the processes (the five by default, on SQLite unless `databases` gives each
+    service's URL) and the SMTP server; return once the gateway answers HTTP.
+    `extra_env`: more environment variables, e.g. PARTANUM_RPC_TIMEOUT="16"."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
-    databases = {name: f"sqlite:///{workdir / (name + '.sqlite3')}" for name in SERVICES}
+    databases = databases or {name: f"sqlite:///{workdir / (name + '.sqlite3')}"
+                              for name in services}
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -162,15 +166,16 @@ def start(amqp_uri: str, workdir: Path) -> "System":
         "PARTANUM_QUIET_UNTIL": "00:00",
         "PARTANUM_MAX_MESSAGES_PER_DAY": "1000",
         "PARTANUM_SMS_LOG": str(workdir / "sms.log"),
+        **extra_env,
     }
-    processes = {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in SERVICES}
+    processes = {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
     system = System(url=f"http://127.0.0.1:{port}/", amqp_uri=env["AMQP_URI"],
                     processes=processes, smtp=smtp, databases=databases)
     try:
         for process in processes.values():
             process.start()
         with system.rpc() as rpc:
-            for name in SERVICES:
+            for name in services:
                 wait_for_health(system, rpc, name)
         wait_until(lambda: answers_http(system), timeout=STARTUP_SECONDS,
                    what="the gateway to answer HTTP")

@@ -13,10 +13,14 @@ Mistral who borrows there) are "other"; "missing" ones do not exist.
 - Own objects are served; managers and the administrator read both sides.
 - Lists hold nothing of the other side, whatever filter is asked for, and show
   managers no resident's contact details.
+- Pages serve one role each and send every other one away (to sign in, or home),
+  showing it nothing; to the role they serve, they show the other side's object
+  exactly as a missing one, and a form naming it changes nothing.
 
 MATRIX names what every route deals with. It is checked against the registry
-of routes, so a new route without its line here fails
-`test_every_registered_route_is_in_the_matrix`. Writes on own objects are the
+of routes, so a new route or page without its line here fails
+`test_every_registered_route_is_in_the_matrix` (and a page for signed-in people
+without the role it serves, `test_every_page_for_signed_in_people_says_whom_it_serves`). Writes on own objects are the
 journeys' business (test_gateway_journeys.py), not this module's.
 """
 import json
@@ -40,6 +44,10 @@ EMAILS = {"admin": "admin@angers.test", "manager": "manager@angers.test",
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors", "code", "details"}
 MISSING_ID = 987654
 MISSING_TAG = "ZZ-NONE-999"
+# Where each role's pages start: a page for another role sends them there.
+HOME = {"admin": "/docs", "manager": "/docs", "staff": "/desk", "resident": "/my-loans"}
+# The double-submit CSRF token a browser holds (cookie and form field alike).
+CSRF = "c" * 43
 
 
 # --- what each route deals with ---------------------------------------------------------
@@ -58,8 +66,15 @@ class Open:
 
 @dataclass(frozen=True)
 class Page:
-    """A web page. `signed_in`: nobody is sent to sign in, and gets no data."""
+    """A web page. `signed_in`: nobody is sent to sign in, and gets no data.
+    `serves`: the role it is for; every other one is sent home. `ask(objects, side)`:
+    {"path": …, "query": …, "form": …} naming the "own", "other" or "missing" object,
+    when the page names one. `shows(objects)`: what the page shows of its own object
+    (or of the caller's own records) to the role it serves."""
     signed_in: bool = True
+    serves: str | None = None
+    ask: Callable | None = None
+    shows: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,20 @@ def site_code(o, side):
 
 def card(o, side):
     return {"card_number": {"own": o.card["own"], "other": o.card["other"], "missing": "RS-NONE"}[side]}
+
+
+def in_path(values):
+    return lambda o, side: {"path": values(o, side)}
+
+
+def in_query(name, kind):
+    return lambda o, side: {"query": {name: MISSING_ID if side == "missing" else o.ids[kind][side]}}
+
+
+def desk_form(**fields):
+    """A desk form naming each side's thing in one field: {field: {side: value}}."""
+    return lambda o, side: {"form": {name: value(o)[side] if callable(value) else value
+                                     for name, value in fields.items()}}
 
 
 def in_a_month(o, side=None):
@@ -210,9 +239,21 @@ MATRIX = {
     "GET /api/residents": Listing(lambda o: [{}, {"partner_id": o.partner["other"]},
                                              {"search": "Yusuf"}, {"search": o.card["other"]}]),
     "GET /api/residents/<int:resident_id>": Object(object_id("resident", "resident_id")),
+    # Before by-card, which relates the caller's partner to the resident it finds.
+    "POST /api/residents/<int:resident_id>/mandates": Object(
+        object_id("resident", "resident_id"),
+        body=lambda o, side: {"scopes": ["loans"], "expires_at": in_a_month(o)["ends_at"]}),
+    "GET /api/residents/<int:resident_id>/mandates": Object(object_id("resident", "resident_id")),
+    "POST /api/mandates/<int:mandate_id>/withdraw": Object(object_id("mandate", "mandate_id")),
     "GET /api/residents/by-card/<card_number>": Object(card),
+    "POST /api/residents/at-desk": Action(lambda o: {"card_number": o.card["other"],
+                                                     "partner_id": o.partner["other"]}),
     "PATCH /api/residents/<int:resident_id>": Object(
         object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}),
+    "POST /api/residents/<int:resident_id>/contact": Object(
+        object_id("resident", "resident_id"), body=lambda o, side: {"phone": "07 00 00 00 01"}),
+    "POST /api/residents/<int:resident_id>/contact/confirm": Object(
+        object_id("resident", "resident_id"), body=lambda o, side: {"code": "123456"}),
     "GET /api/residents/<int:resident_id>/export": Object(object_id("resident", "resident_id"),
                                                           acting=True),
     "POST /api/residents/<int:resident_id>/erase": Object(object_id("resident", "resident_id"),
@@ -267,13 +308,21 @@ MATRIX = {
     "POST /resident/sign-in/code": Page(signed_in=False),
     "GET /pages/pages.css": Page(signed_in=False),
     "GET /": Page(signed_in=False),
-    "GET /my-loans": Page(),
-    "POST /my-loans/<int:loan_id>/renew": Page(),
-    "GET /desk": Page(),
-    "POST /desk/check-out": Page(),
-    "POST /desk/check-in": Page(),
-    "GET /reserve": Page(),
-    "POST /reserve": Page(),
+    "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
+    "POST /my-loans/<int:loan_id>/renew": Page(serves="resident",
+                                               ask=in_path(object_id("loan", "loan_id"))),
+    "GET /desk": Page(serves="staff", ask=in_query("loan", "loan"),
+                      shows=lambda o: "JV-LAP-001 est prêté"),
+    "POST /desk/check-out": Page(serves="staff", ask=desk_form(
+        asset_tag="MI-LAP-002", card_number=lambda o: {"other": o.card["own"],
+                                                       "missing": o.card["own"]},
+        site=lambda o: {"other": "mistral", "missing": "nowhere"})),
+    "POST /desk/check-in": Page(serves="staff", ask=desk_form(
+        return_asset_tag=lambda o: {"other": "MI-LAP-001", "missing": MISSING_TAG},
+        condition="damaged", all_accessories="yes")),
+    "GET /reserve": Page(serves="staff", ask=in_query("reservation", "reservation"),
+                         shows=lambda o: f"Réservation n° {o.ids['reservation']['own']} confirmée"),
+    "POST /reserve": Page(serves="staff"),  # always for the caller's own partner
 }
 
 
@@ -337,7 +386,7 @@ def objects(system, callers):
     amina, yusuf = world.residents["jean-vilar"], world.residents["mistral"]
     tablet, laptop = world.categories["tablet"], world.categories["laptop"]
     ids = {"resident": {"own": amina["id"], "other": yusuf["id"]}, "reservation": {},
-           "series": {}, "loan": {}, "entry": {}, "notice": {}}
+           "series": {}, "loan": {}, "entry": {}, "notice": {}, "mandate": {}}
     for side, staff, site in (("own", callers["staff"], "jean-vilar"),
                               ("other", callers["staff-mistral"], "mistral")):
         prefix = "JV" if side == "own" else "MI"
@@ -354,6 +403,10 @@ def objects(system, callers):
             "accessories": ["chargeur"]}))["id"]
         ids["entry"][side] = created(staff.post("/api/waiting-entries", json={
             "category_id": laptop, "site": site, "resident_id": resident["id"]}))["id"]
+        # The resident's consent for the desk to act for them (acting=True routes).
+        ids["mandate"][side] = created(staff.post(
+            f"/api/residents/{resident['id']}/mandates",
+            json={"scopes": ["loans", "data"], "expires_at": in_a_month(None)["ends_at"]}))["id"]
         # Each reservation is announced to its partner's desk as a notice.
         notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
         ids["notice"][side] = wait_until(lambda: staff.get(notices).json()["items"], timeout=30,
@@ -532,6 +585,82 @@ def test_pages_send_nobody_to_sign_in_and_show_them_nothing(route_key, callers, 
     assert response.status_code in (302, 303, 401, 403), (route_key, response.status_code)
     if response.status_code in (302, 303):
         assert "sign-in" in response.headers["Location"]
+
+
+def test_every_page_for_signed_in_people_says_whom_it_serves():
+    unsaid = [k for k, e in MATRIX.items() if isinstance(e, Page) and e.signed_in
+              and e.serves not in HOME]
+
+    assert unsaid == [], "pages without the role they serve in MATRIX"
+
+
+def pages(where=lambda entry: True):
+    return [k for k, e in MATRIX.items() if isinstance(e, Page) and e.serves in HOME
+            and k in ROUTE_BY_KEY and where(e)]
+
+
+def open_page(client, route, entry: Page, objects, side):
+    """The page as a browser asks for it: with its CSRF cookie, and the token in a form."""
+    asked = entry.ask(objects, side) if entry.ask else {}
+    values = asked.get("path") or dummy_values(route)
+    data = {**asked.get("form", {}), "csrf_token": CSRF} if route.method == "POST" else None
+    response = client.request(route.method, url(route, values), params=asked.get("query"),
+                              data=data, cookies={"csrf": CSRF}, allow_redirects=False,
+                              headers={"Accept": "text/html"})
+    return asked, response
+
+
+def without(text: str, asked: dict) -> str:
+    """The page with what was typed or named in its address taken out (whole words
+    only: a loan numbered 2 leaves <h2> alone)."""
+    for part in asked.values():
+        for value in part.values():
+            text = re.sub(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", "…", text)
+    return text
+
+
+@pytest.mark.parametrize("route_key, role", [
+    pytest.param(k, role, id=f"{k} as {role}") for k in pages() for role in HOME
+    if role != MATRIX[k].serves])
+def test_a_page_sends_every_role_it_does_not_serve_home_and_shows_it_nothing(
+    route_key, role, callers, objects
+):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+
+    asked, response = open_page(callers[role], route, entry, objects, "other")
+
+    assert response.status_code == 303, (route_key, role, response.status_code, response.text[:300])
+    assert response.headers["Location"].endswith(HOME[role])
+    leaked = [marker for marker in objects.markers[role] if marker in without(response.text, asked)]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("route_key", pages(lambda entry: entry.ask is not None))
+def test_a_page_shows_the_other_sides_object_exactly_as_a_missing_one(route_key, callers, objects):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+    client = callers[entry.serves]
+
+    other_asked, other = open_page(client, route, entry, objects, "other")
+    missing_asked, missing = open_page(client, route, entry, objects, "missing")
+
+    assert other.status_code == missing.status_code, (route_key, other.text[:500])
+    assert other.status_code < 500 and other.status_code != 303, (route_key, other.status_code)
+    assert without(other.text, other_asked) == without(missing.text, missing_asked)
+    leaked = [marker for marker in objects.markers[entry.serves]
+              if marker in without(other.text, other_asked)]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("route_key", pages(lambda entry: entry.shows is not None))
+def test_a_page_shows_the_role_it_serves_their_own_object(route_key, callers, objects):
+    route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
+
+    asked, response = open_page(callers[entry.serves], route, entry, objects, "own")
+
+    assert response.status_code == 200, (route_key, response.status_code, response.text[:300])
+    assert entry.shows(objects) in response.text
+    leaked = [marker for marker in objects.markers[entry.serves] if marker in response.text]
+    assert leaked == []
 
 
 @pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items()

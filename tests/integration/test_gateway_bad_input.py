@@ -32,7 +32,7 @@ from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtur
 from tests.integration.gateway import PASSWORD
 from tests.integration.test_gateway_pages import Browser
 
-EXAMPLES = 4  # per field of each route: 262 fields of 72 routes
+EXAMPLES = 4  # per field of each route
 PROFILE = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))
 ROLE_ORDER = ("staff", "manager", "admin", "resident")
@@ -139,7 +139,7 @@ def test_bad_input_in_any_field_of_any_route_is_a_4xx_naming_it_and_changes_noth
             attempt_bad_values(gateway, route, headers, where, name, field)
         assert tables_of(gateway) == before, f"{route.method} {route.path} changed the gateway"
         routes_tried += bool(targets(route))
-    assert routes_tried == 72  # every route that takes input (96 routes, pages included)
+    assert routes_tried >= 78  # every route that takes input (of 102 routes, pages included)
 
 
 def attempt_bad_values(gateway, route, headers, where, name, field):

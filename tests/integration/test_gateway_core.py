@@ -267,6 +267,9 @@ def test_asking_for_a_code_does_not_tell_whether_someone_is_a_resident(
 
 def test_staff_act_for_a_resident_of_their_partner_and_for_no_other(gateway, booking):
     amina = call(booking[0], "register_resident", AMINA)  # registered by partner 1
+    mandate = call(booking[0], "record_mandate", {
+        "resident_id": amina["id"], "partner_id": 1, "scopes": ["loans"],
+        "expires_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()})
     gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
     gateway.add_account("karim@mistral.example", role="staff", partner_id=2)
     gateway.add_account("direction@angers.example", role="manager")
@@ -277,7 +280,8 @@ def test_staff_act_for_a_resident_of_their_partner_and_for_no_other(gateway, boo
 
     me = desk.get(for_amina, timeout=10).json()
 
-    assert me["actor"] == f"staff:{me['account_id']} for resident:{amina['id']}"
+    assert me["actor"] == (f"staff:{me['account_id']} for resident:{amina['id']}"
+                           f" under mandate:{mandate['id']}")
     assert_problem(elsewhere.get(for_amina, timeout=10), 404)
     assert_problem(desk.get(gateway.url("/api/me?acting_for=999999"), timeout=10), 404)
     assert_problem(manager.get(for_amina, timeout=10), 403)

@@ -263,6 +263,21 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(s
     assert call(desk.booking, "get_loan", loan["id"])["status"] == "returned"
 
 
+def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and_records_it(  # noqa: F811
+        staff, desk, events_seen):
+    listen = events_seen("booking.resident_found_at_desk")
+    yusuf = register(desk, display_name="Yusuf K.", registered_by_partner_id=2)  # Mistral's
+
+    done = staff.submit("/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001",
+                                                                "card_number": "RS-0042"})
+
+    assert done.status == 200 and "JV-LAP-001 est prêté" in done.text
+    assert call(desk.booking, "resident_loans", yusuf["id"])[0]["asset_tag"] == "JV-LAP-001"
+    (found,) = listen.wait(1)
+    assert found["data"] == {"resident_id": yusuf["id"], "partner_id": 1, "how": "card"}
+    assert found["actor"] == f"staff:{staff.account_id}"
+
+
 def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):  # noqa: F811
     register(desk)
     form = staff.get("/desk")
@@ -289,6 +304,21 @@ def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):  # noq
     assert page.first("a", href="#card_number") is not None
     assert "Aucun habitant n'a cette carte" in page.text
     assert call(desk.booking, "availability", desk.ask)["free"] == 3
+
+
+def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_locked_out(
+        staff, gateway):
+    for _ in range(5):
+        requests.post(gateway.url("/api/sign-in"), timeout=10,
+                      json={"email": STAFF_EMAIL, "password": "a stranger's guess"})
+    assert requests.post(gateway.url("/api/sign-in"), timeout=10, json={
+        "email": STAFF_EMAIL, "password": PASSWORD}).status_code == 429
+    staff.session.cookies.pop("partanum_session")
+
+    form = staff.get("/sign-in")
+    page = staff.submit("/sign-in", form, {"email": STAFF_EMAIL, "password": PASSWORD})
+
+    assert page.url.endswith("/desk") and page.status == 200, page.text
 
 
 def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff, desk):  # noqa: F811

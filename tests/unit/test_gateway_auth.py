@@ -3,12 +3,14 @@ good once, and attempts counted per window."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partanum import migrate
 from partanum.db import make_engine
 from services.gateway import accounts, auth
 from services.gateway.authz import RESIDENT
+from services.gateway.models import RateCounter
 from services.gateway.problems import Problem
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -115,14 +117,14 @@ def test_a_code_is_never_someone_elses(session):
 def test_attempts_past_the_limit_wait_for_the_window_to_end(session):
     window = timedelta(minutes=15)
     for _ in range(3):
-        auth.take(session, "code:phone:0612345678", 3, window, NOW)
+        auth.take(session, {"code:phone:0612345678": 3}, window, NOW)
 
     with pytest.raises(Problem) as refused:
-        auth.take(session, "code:phone:0612345678", 3, window, NOW + timedelta(minutes=5))
+        auth.take(session, {"code:phone:0612345678": 3}, window, NOW + timedelta(minutes=5))
 
     assert refused.value.status == 429
     assert refused.value.headers["Retry-After"] == str(10 * 60)
-    auth.take(session, "code:phone:0612345678", 3, window, NOW + window)  # a new window
+    auth.take(session, {"code:phone:0612345678": 3}, window, NOW + window)  # a new window
 
 
 def test_the_sign_in_answer_is_the_same_for_a_wrong_password_and_an_unknown_email(session):
@@ -156,8 +158,9 @@ def test_housekeeping_keeps_what_still_signs_in_and_drops_the_rest(session):
     auth.issue_token(session, NOW - timedelta(days=40), timedelta(hours=12), account_id=account.id)
     auth.issue_code(session, 42, NOW - timedelta(hours=1), SETTINGS)
     code = auth.issue_code(session, 43, NOW, SETTINGS)
-    auth.take(session, "sign-in:email:old@example.org", 5, SETTINGS.window, NOW - timedelta(hours=1))
-    auth.take(session, "sign-in:email:new@example.org", 5, SETTINGS.window, NOW)
+    auth.take(session, {"sign-in:email:old@example.org": 5}, SETTINGS.window,
+              NOW - timedelta(hours=1))
+    auth.take(session, {"sign-in:email:new@example.org": 5}, SETTINGS.window, NOW)
     session.commit()
 
     auth.purge(session, NOW, SETTINGS)
@@ -167,3 +170,46 @@ def test_housekeeping_keeps_what_still_signs_in_and_drops_the_rest(session):
     assert session.scalars(select(SignInCode.resident_id)).all() == [43]
     assert auth.use_code(session, 43, code, NOW, SETTINGS)
     assert session.scalars(select(RateCounter.key)).all() == ["sign-in:email:new@example.org"]
+
+
+def test_a_counter_key_is_a_keyed_hash_that_changes_with_the_secret():
+    other = auth.Settings(secret_key=b"another deployment")
+
+    key = auth.keyed(SETTINGS, "sign-in:email", "ines@jean-vilar.example")
+
+    assert key.startswith("sign-in:email:") and "ines" not in key
+    assert key == auth.keyed(SETTINGS, "sign-in:email", "ines@jean-vilar.example")
+    assert key != auth.keyed(other, "sign-in:email", "ines@jean-vilar.example")
+
+
+def test_a_device_cookie_counts_only_for_the_email_it_was_given_for():
+    cookie = auth.device_cookie(SETTINGS, "Ines@Jean-Vilar.example")
+    nonce, _, signature = cookie.partition(".")
+
+    assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", cookie) == nonce
+    assert auth.device_nonce(SETTINGS, "karim@mistral.example", cookie) is None
+    assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", f"{nonce}x.{signature}") is None
+    assert auth.device_nonce(auth.Settings(secret_key=b"other"), "ines@jean-vilar.example",
+                             cookie) is None
+    assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", None) is None
+
+
+def test_a_refused_attempt_counts_against_none_of_its_keys(session):
+    window = timedelta(minutes=15)
+    auth.take(session, {"sign-in:email:a": 1}, window, NOW)
+    session.commit()
+
+    with pytest.raises(Problem):
+        auth.take(session, {"sign-in:address:b": 30, "sign-in:email:a": 1}, window, NOW)
+
+    counts = dict(session.execute(select(RateCounter.key, RateCounter.count)).all())
+    assert counts == {"sign-in:email:a": 1}
+
+
+def test_a_successful_attempt_gives_its_slot_back(session):
+    window = timedelta(minutes=15)
+    for _ in range(2):
+        auth.take(session, {"password:account:1": 2}, window, NOW)
+    auth.give_back(session, {"password:account:1": 2})
+
+    auth.take(session, {"password:account:1": 2}, window, NOW)  # not refused

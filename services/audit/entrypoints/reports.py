@@ -5,9 +5,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from partanum.errors import InvalidInput, PartanumError, load
+from partanum.rpc import RpcProxy
 from services.audit import analytics, charts, exports, log, schemas_reports, suggestions
 from services.audit.analytics import History, Period, SiteHours
 

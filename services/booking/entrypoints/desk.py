@@ -5,9 +5,9 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.errors import Conflict, PartanumError, load
-from services.booking import loans, residents, schemas, settings
+from services.booking import loans, mandates, relationships, residents, schemas, settings
 from services.booking.allocations import Overlap
-from services.booking.entrypoints import retry_races
+from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.exceptions import NotAvailable
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -17,6 +17,15 @@ expected = rpc(expected_exceptions=PartanumError)
 CHECK_OUT_IN = schemas.CheckOutIn()
 LOAN_OUT = schemas.LoanOut()
 CONTACTS_OUT = schemas.ContactDetailsOut(many=True)  # for each batch of notifications
+RESIDENT_OUT = schemas.ResidentOut()
+
+
+def as_seen(resident, view: str) -> dict:
+    """A resident as a partner's staff may see them: "view" says whether their
+    contact details are "full" or "masked" (relationships.py says when)."""
+    shown = RESIDENT_OUT.dump(resident)
+    return {**(relationships.masked(shown) if view == relationships.MASKED else shown),
+            "view": view}
 
 # Overdue loans are looked for this often; a loan is late by days, so minutes do not matter.
 OVERDUE_CHECK_SECONDS = 600
@@ -29,18 +38,43 @@ class DeskEntrypoints:
     def register_resident(self, payload):
         """{"display_name": "Amina B.", "phone": "06 12 34 56 78", "email": null,
         "language": "ar", "channel": "sms", "consent": true, "card_number": "RS-0042",
-        "registered_by_partner_id": 2}"""
+        "registered_by_partner_id": 2, "mandate": {"scopes": ["loans"], "expires_at": …}}
+        (the mandate optional, unless they have neither phone nor email)."""
         data = load(schemas.ResidentIn(), payload)
         with self.db.transaction() as tx:
             resident = residents.register(tx, data)
+            if "mandate" in data:
+                mandates.record(tx, {**data["mandate"], "resident_id": resident.id,
+                                     "partner_id": resident.registered_by_partner_id}, now())
             tx.commit()
             return schemas.ResidentOut().dump(resident)
 
     @expected
-    def get_resident(self, key):
-        """42 (the resident's id) or "RS-0042" (the card number scanned at the desk)."""
+    def get_resident(self, key, partner_id=None):
+        """42 (the resident's id) or "RS-0042" (a card number). With a partner_id, as
+        that partner's staff may see them (see as_seen), or NotFound when the partner
+        has no relationship with them: an id alone opens nothing."""
         with self.db.transaction() as tx:
-            return schemas.ResidentOut().dump(residents.get(tx, key))
+            resident = residents.get(tx, key)
+            if partner_id is None:
+                return RESIDENT_OUT.dump(resident)
+            integer_id("partner_id", partner_id)
+            return as_seen(resident, relationships.view(tx, resident, partner_id, now()))
+
+    @expected
+    def find_resident_at_desk(self, payload):
+        """{"partner_id": 2, "card_number": "RS-0042"} or {"partner_id": 2, "phone":
+        "06 12 34 56 78"}: the resident presenting their whole card or phone number at
+        the partner's desk, as its staff may see them (see as_seen). The partner may
+        serve them from now on (booking.resident_found_at_desk says so, once)."""
+        data = load(schemas.FoundAtDeskIn(), payload)
+        presented = {key: data[key] for key in ("card_number", "phone") if key in data}
+        with self.db.transaction() as tx:
+            at = now()
+            resident = relationships.found_at_desk(tx, data["partner_id"], presented, at)
+            shown = as_seen(resident, relationships.view(tx, resident, data["partner_id"], at))
+            tx.commit()
+            return shown
 
     @expected
     def update_resident(self, resident_id, payload):

@@ -3,8 +3,9 @@ and waiting entries, filtered and one page at a time."""
 from nameko.rpc import rpc
 
 from partanum.errors import PartanumError, load
-from services.booking import listings, schemas, waiting_list
+from services.booking import listings, relationships, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
+from services.booking.entrypoints.desk import as_seen
 
 expected = rpc(expected_exceptions=PartanumError)
 
@@ -33,20 +34,26 @@ class ListEntrypoints:
     @expected
     def list_residents(self, filters=None):
         """{"partner_id": 2, "search": "amina"} (every key optional) → a page of
-        residents, by name. Erased residents are not listed."""
+        residents, by name. Erased residents are not listed. With a partner_id, only
+        those it registered or lends (lent) to, as its staff may see them (as_seen)."""
         data = load(schemas.ResidentFilters(), filters or {})
         with self.db.transaction() as tx:
             rows, total = listings.residents(tx, data)
-            return schemas.page_out(schemas.ResidentOut(), rows, total, data)
+            page = schemas.page_out(schemas.ResidentOut(), rows, total, data)
+            if "partner_id" in data:
+                views = relationships.views(tx, rows, data["partner_id"])
+                page["items"] = [as_seen(row, views[row.id]) for row in rows]
+            return page
 
     @expected
     def resident_partners(self, resident_id):
-        """42 → {"resident_id": 42, "partner_ids": [1, 3]}: who registered them and
-        where they borrow or borrowed."""
+        """42 → {"resident_id": 42, "partner_ids": [1, 3]}: every partner related to
+        them (relationships.py): who registered them, where they borrow or borrowed,
+        whose desk found them, who holds a mandate of theirs."""
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
             return {"resident_id": resident_id,
-                    "partner_ids": listings.resident_partners(tx, resident_id)}
+                    "partner_ids": relationships.partners(tx, resident_id, now())}
 
     @expected
     def list_waiting_entries(self, filters=None):

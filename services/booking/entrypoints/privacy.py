@@ -3,7 +3,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.errors import PartanumError
-from services.booking import privacy, schemas, settings, waiting_list
+from services.booking import privacy, relationships, schemas, settings, waiting_list
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -36,6 +36,9 @@ class PrivacyEntrypoints:
     @timer(interval=ANONYMISE_SECONDS)
     def anonymise_returned_loans(self):
         with self.db.transaction() as tx:
-            privacy.anonymise_returned_loans(tx, now(), settings.anonymise_after(self.config))
+            at, after = now(), settings.anonymise_after(self.config)
+            privacy.anonymise_returned_loans(tx, at, after)
+            # A desk that has not seen the resident for as long forgets it found them.
+            relationships.forget_found(tx, at - after)
             tx.commit()
 

@@ -7,7 +7,8 @@ from services.booking.entrypoints.sign_in import SignInLookup
 from services.gateway import accounts, auth, problems, resident_codes
 from services.gateway.authz import ROLES, Principal
 from services.gateway.models import Account
-from services.gateway.routing import ADMIN, ANYONE, MANAGER, RESIDENT, STAFF, now, route
+from services.gateway.routing import (ADMIN, ANYONE, MANAGER, RESIDENT, STAFF, json_response,
+                                      now, route)
 
 ALL = (ADMIN, MANAGER, STAFF, RESIDENT)
 
@@ -43,6 +44,8 @@ class MeOut(Schema):
     resident_id = fields.Integer(allow_none=True)
     acting_for = fields.Integer(allow_none=True,
                                 metadata={"description": "the resident staff act for"})
+    mandate_id = fields.Integer(allow_none=True,
+                                metadata={"description": "the resident's mandate they act under"})
     email = fields.String(allow_none=True)
     display_name = fields.String(allow_none=True)
 
@@ -57,7 +60,7 @@ class TokenOut(Schema):
 def _me(who, account: Account | None) -> dict:
     return {"role": who.role, "actor": who.actor, "account_id": who.account_id,
             "partner_id": who.partner_id, "resident_id": who.resident_id,
-            "acting_for": who.acting_for, "email": account.email if account else None,
+            "acting_for": who.acting_for, "mandate_id": who.mandate_id, "email": account.email if account else None,
             "display_name": account.display_name if account else None}
 
 
@@ -66,17 +69,22 @@ class AccountApi:
            summary="Sign in with an email and a password (staff, managers, administrators)",
            tag="sign-in")
     def sign_in(self, request, who, body):
-        """Answers a bearer token. Five wrong passwords for one email (or thirty from one
-        address) within 15 minutes, and the next attempts get 429 until the window ends."""
-        settings = auth.Settings.from_config(self.config)
+        """Answers a bearer token, and a device cookie that this client keeps. Five
+        wrong passwords for one email from clients without that cookie (or thirty from
+        one address) within 15 minutes, and their next attempts get 429 until the window
+        ends; a client holding the cookie has five of its own."""
+        settings = auth.settings_for(self)
         with self.db.transaction() as tx:
-            secret, token, account = auth.sign_in(tx.session, body["email"], body["password"],
-                                                  request.remote_addr or "?", now(), settings)
+            secret, token, account = auth.sign_in(
+                tx.session, body["email"], body["password"], request.remote_addr or "?", now(),
+                settings, device=request.cookies.get(auth.DEVICE_COOKIE))
             tx.commit()
             who = Principal(role=account.role, account_id=account.id,
                             partner_id=account.partner_id)
-            return {"token": secret, "token_type": "Bearer", "expires_at": token.expires_at,
-                    "me": _me(who, account)}
+            response = json_response(TokenOut().dump({
+                "token": secret, "token_type": "Bearer", "expires_at": token.expires_at,
+                "me": _me(who, account)}))
+        return auth.remember_device(response, request, settings, account.email)
 
     # --- residents: a one-time code -------------------------------------------------------
 
@@ -88,7 +96,7 @@ class AccountApi:
         whether or not the resident exists; when they do, a 6-digit code goes to them by
         their preferred channel. Three codes per identifier per 15 minutes."""
         resident_codes.send_code(self, body, request.remote_addr or "?",
-                                 auth.Settings.from_config(self.config), now())
+                                 auth.settings_for(self), now())
         return {"detail": "If these details are known, a code is on its way."}
 
     @route("POST", "/api/residents/sign-in/verify", body=ResidentCodeIn, response=TokenOut,
@@ -98,7 +106,7 @@ class AccountApi:
         A code works once, for 10 minutes; five wrong codes and it stops working."""
         code = body.pop("code")
         signed_in = resident_codes.verify_code(self, body, code, request.remote_addr or "?",
-                                               auth.Settings.from_config(self.config), now())
+                                               auth.settings_for(self), now())
         if signed_in is None:
             raise problems.unauthorised("Wrong or expired code.")
         secret, token, resident_id = signed_in
@@ -113,7 +121,9 @@ class AccountApi:
             auth.revoke_token(tx.session, who.token_id, now())
             tx.commit()
 
-    @route("GET", "/api/me", response=MeOut, allow=ALL, summary="Who is signed in", tag="sign-in")
+    # With acting_for, under any mandate: who the desk acts for, and under which.
+    @route("GET", "/api/me", response=MeOut, allow=ALL, summary="Who is signed in", tag="sign-in",
+           acting=("loans", "data", "contact"))
     def me(self, request, who):
         with self.db.transaction() as tx:
             account = tx.session.get(Account, who.account_id) if who.account_id else None
@@ -123,13 +133,19 @@ class AccountApi:
            allow=(ADMIN, MANAGER, STAFF), summary="Change your own password", tag="sign-in")
     def change_password(self, request, who, body):
         """{"current_password": "…", "new_password": "at least ten characters"}. Every
-        other session of the account is signed out."""
+        other session of the account is signed out. Five wrong current passwords in 15
+        minutes, and the next attempts get 429 until the window ends."""
+        settings = auth.settings_for(self)
+        key = {f"password:account:{who.account_id}": settings.sign_in_attempts}
         with self.db.transaction() as tx:
+            auth.take(tx.session, key, settings.window, now())
             current = tx.session.get(Account, who.account_id).password_hash
+            tx.commit()
         if not auth.password_matches(current, body["current_password"]):
             raise problems.invalid({"current_password": ["This is not your current password."]})
         new_hash = auth.hash_password(body["new_password"])
         with self.db.transaction() as tx:
+            auth.give_back(tx.session, key)
             tx.session.get(Account, who.account_id).password_hash = new_hash
             auth.revoke_other_tokens(tx.session, who.account_id, who.token_id, now())
             tx.commit()
@@ -138,7 +154,7 @@ class AccountApi:
     def purge_expired_sign_ins(self):
         """Hourly: tokens, codes and counters that can no longer sign anyone in."""
         with self.db.transaction() as tx:
-            auth.purge(tx.session, now(), auth.Settings.from_config(self.config))
+            auth.purge(tx.session, now(), auth.settings_for(self))
             tx.commit()
 
     # --- staff accounts, managed by the city's administrators ----------------------------

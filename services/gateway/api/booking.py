@@ -2,21 +2,24 @@
 waiting lists (the booking), and the calendar feeds of reservations and desks.
 
 Handlers stay thin: load (the route does it), authorise the object, call the
-service, answer. See api/scope.py for who sees what.
+service, answer; what the pages do too is an operation (operations.py) both
+call. See api/scope.py for who sees what.
 """
 from datetime import datetime, timedelta, timezone
 
-from services.gateway import csv_export, ical
-from services.gateway.api.scope import Scope, wire
+from services.gateway import auth, csv_export, ical, operations, resident_codes
+from services.gateway.api.accounts import AcceptedOut
+from services.gateway.api.scope import Scope, without_personal_data, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
-from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
+from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, now, route
 from services.gateway.schemas import booking as schemas
 
 READERS = (ADMIN, MANAGER, STAFF)
 EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
-# Contact details stay with staff of the resident's partners and the resident.
-CONTACT_FIELDS = ("phone", "email", "card_number")
+# What staff may do for a resident under a mandate (acting_for=), by its scopes.
+LOANS, DATA, CONTACT = ("loans",), ("data",), ("contact",)
+ANY_MANDATE = LOANS + DATA + CONTACT
 # How far back a calendar feed goes; what is older is history, not plans.
 CALENDAR_PAST = timedelta(days=30)
 CALENDAR_MAX = 1000
@@ -78,7 +81,7 @@ class BookingApi:
         "starts_at": "2026-12-01T14:00:00+01:00", "ends_at": "2026-12-01T17:00:00+01:00"}
         (or "asset_tags", or a "kit"). Refused (409): `details` names what is free
         instead: {"alternatives": {"other_sites": […], "other_windows": […]}}."""
-        return self.booking.reserve(self._for_own_partner(who, schemas.ReservationRequest(), body))
+        return operations.reserve(self, who, wire(schemas.ReservationRequest(), body))
 
     def _for_own_partner(self, who, schema, body, field="partner_id") -> dict:
         Scope(who, self).require_own_partner(body.get(field, who.partner_id))
@@ -100,34 +103,29 @@ class BookingApi:
                                            "reservations.csv")
         return self.booking.list_reservations(filters)
 
-    def _reservation(self, who, reservation_id) -> dict:
-        reservation = self.booking.get_reservation(reservation_id)
-        require(Scope(who, self).sees_reservation(reservation))
-        return reservation
-
     @route("GET", "/api/reservations/<int:reservation_id>", response=schemas.Reservation,
            allow=READERS, summary="A reservation, its devices and what needs attention",
            tag="reservations")
     def get_reservation(self, request, who, reservation_id):
-        return self._reservation(who, reservation_id)
+        return operations.reservation(self, who, reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/cancel", response=schemas.Reservation,
            allow=(STAFF,), summary="Cancel a reservation (its partner's staff)", tag="reservations")
     def cancel_reservation(self, request, who, reservation_id):
-        reservation = self._reservation(who, reservation_id)
+        reservation = operations.reservation(self, who, reservation_id)
         require(who.is_staff_of(reservation["partner_id"]), action=True)
         return self.booking.cancel_reservation(reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/pick-up", response=schemas.Reservation,
            allow=(STAFF,), summary="Hand the reserved devices over", tag="reservations")
     def pick_up(self, request, who, reservation_id):
-        self._reservation(who, reservation_id)
+        operations.reservation(self, who, reservation_id)
         return self.booking.pick_up(reservation_id)
 
     @route("POST", "/api/reservations/<int:reservation_id>/return", response=schemas.Reservation,
            allow=(STAFF,), summary="Take the reserved devices back", tag="reservations")
     def return_reservation(self, request, who, reservation_id):
-        self._reservation(who, reservation_id)
+        operations.reservation(self, who, reservation_id)
         return self.booking.return_reservation(reservation_id)
 
     @route("POST", "/api/reservation-series", body=schemas.WeeklyReservationRequest,
@@ -164,10 +162,7 @@ class BookingApi:
            response=schemas.ItemShareable, allow=(STAFF,),
            summary="Keep one device for the owner's own use, or share it again", tag="sharing")
     def set_item_shareable(self, request, who, asset_tag, body):
-        scope = Scope(who, self)
-        item = self.inventory.get_item(asset_tag)
-        require(scope.sees_item(item))
-        require(item["owner"] == scope.partner_code, action=True)
+        Scope(who, self).require_change_item(self.inventory.get_item(asset_tag))
         return self.booking.set_item_shareable({"asset_tag": asset_tag,
                                                 "shareable": body["shareable"]})
 
@@ -189,56 +184,91 @@ class BookingApi:
         return self.booking.register_resident(self._for_own_partner(
             who, schemas.ResidentRequest(), body, field="registered_by_partner_id"))
 
-    def _shown(self, who, resident: dict) -> dict:
-        """The resident as this caller may read them, or Denied (404)."""
-        scope = Scope(who, self)
-        if scope.sees_resident_contacts(resident["id"]):
-            return resident
-        require(who.reads_everything)
-        return {key: value for key, value in resident.items() if key not in CONTACT_FIELDS}
-
     @route("GET", "/api/residents", query=schemas.ResidentQuery, response=schemas.ResidentPage,
            allow=READERS, summary="Residents, by name, a page at a time", tag="residents")
     def list_residents(self, request, who, query):
-        """Staff see those their partner registered or lends to; managers see no contact
-        details."""
+        """Staff see those their partner registered or lends (lent) to; managers see
+        no names nor contact details, and have no names to search."""
         filters = wire(schemas.ResidentQuery(), query)
+        if who.role != STAFF and "search" in query:
+            return _empty_page(query)
         if not _narrowed_to_own(who, query, filters):
             return _empty_page(query)
         page = self.booking.list_residents(filters)
         if who.role != STAFF:
-            page["items"] = [{key: value for key, value in resident.items()
-                              if key not in CONTACT_FIELDS} for resident in page["items"]]
+            page["items"] = [without_personal_data(resident) for resident in page["items"]]
         return page
 
     @route("GET", "/api/residents/<int:resident_id>", response=schemas.Resident, allow=EVERYONE,
-           summary="A resident (their contact details for their partners' staff and themself)",
-           tag="residents")
+           acting=ANY_MANDATE, tag="residents",
+           summary="A resident (themself; their partners' staff, contact details masked "
+                   "unless they registered them or lend to them; managers: no name)")
     def get_resident(self, request, who, resident_id):
         if who.role == RESIDENT:
             require(who.resident_id == resident_id)
-        return self._shown(who, self.booking.get_resident(resident_id))
+        return Scope(who, self).resident(resident_id)
 
     @route("GET", "/api/residents/by-card/<card_number>", response=schemas.Resident,
            allow=(STAFF,), summary="The resident whose card is scanned at the desk",
            tag="residents")
     def resident_by_card(self, request, who, card_number):
         """Holding the card, the resident is at the desk: staff of any partner learn their
-        id, to lend to them; their details only where they are already known."""
-        resident = self.booking.get_resident(card_number)
-        if Scope(who, self).sees_resident_contacts(resident["id"]):
-            return resident
-        return {"id": resident["id"]}
+        id, to lend to them (their partner may serve them from now on); their details
+        only where they are already known."""
+        return operations.resident_at_desk(self, who, {"card_number": card_number})
+
+    @route("POST", "/api/residents/at-desk", body=schemas.FoundAtDeskRequest,
+           response=schemas.Resident, allow=(STAFF,),
+           summary="The resident presenting their whole card or phone number at the desk",
+           tag="residents")
+    def resident_at_desk(self, request, who, body):
+        """{"card_number": "RS-0042"} or {"phone": "06 12 34 56 78"}: as by-card."""
+        presented = self._for_own_partner(who, schemas.FoundAtDeskRequest(), body)
+        presented.pop("partner_id", None)
+        return operations.resident_at_desk(self, who, presented)
 
     @route("PATCH", "/api/residents/<int:resident_id>", body=schemas.ResidentUpdate,
-           response=schemas.Resident, allow=(STAFF, RESIDENT),
+           response=schemas.Resident, allow=(STAFF, RESIDENT), acting=CONTACT,
            summary="Change a resident's contact details or language", tag="residents")
     def update_resident(self, request, who, resident_id, body):
-        require(Scope(who, self).sees_resident_contacts(resident_id))
+        """{"language": "fr", "channel": "email"}: the resident, their registering
+        partner's staff, or staff acting for them under a mandate covering "contact";
+        details one cannot see are not there. A new phone or email is proven first
+        (POST …/contact); null clears one. Card numbers are given by staff at the desk."""
+        current = Scope(who, self).resident_to_change(resident_id)
+        if who.role == RESIDENT and "card_number" in body:
+            raise invalid({"card_number": ["Cards are given at the desk: ask staff."]})
+        unproven = {name: ["Prove a new one first with the code sent to it (…/contact)."]
+                    for name in ("phone", "email")
+                    if body.get(name) and body[name] != current.get(name)}
+        if unproven:
+            raise invalid(unproven)
         return self.booking.update_resident(resident_id, wire(schemas.ResidentUpdate(), body))
 
+    @route("POST", "/api/residents/<int:resident_id>/contact", body=schemas.ContactChangeIn,
+           response=AcceptedOut, status=202, allow=(STAFF, RESIDENT), acting=CONTACT,
+           tag="residents", summary="Give a resident a new phone or email: a code is sent to it")
+    def propose_contact_change(self, request, who, resident_id, body):
+        """{"phone": "07 11 22 33 44"} (or {"email": …}). The old one stays until the code
+        sent to the new one comes back to …/contact/confirm; the answer is the same
+        whether or not someone else gave that phone or email."""
+        Scope(who, self).resident_to_change(resident_id)
+        resident_codes.send_contact_code(self, resident_id, wire(schemas.ContactChangeIn(), body),
+                                         auth.settings_for(self), now())
+        return {"detail": "A code is on its way to the new phone or email."}
+
+    @route("POST", "/api/residents/<int:resident_id>/contact/confirm", body=schemas.ContactCodeIn,
+           response=schemas.Resident, allow=(STAFF, RESIDENT), acting=CONTACT,
+           tag="residents", summary="Confirm a new phone or email with the code sent to it")
+    def confirm_contact_change(self, request, who, resident_id, body):
+        """{"code": "048213"} → the resident with the new phone or email. Five wrong codes
+        void the change."""
+        Scope(who, self).resident_to_change(resident_id)
+        return resident_codes.confirm_contact(self, resident_id, body["code"],
+                                              auth.settings_for(self), now())
+
     @route("GET", "/api/residents/<int:resident_id>/export", response=schemas.ResidentExport,
-           allow=(RESIDENT, STAFF),
+           allow=(RESIDENT, STAFF), acting=DATA,
            summary="Everything held about a resident (themself, or staff acting for them)",
            tag="residents")
     def export_resident_data(self, request, who, resident_id):
@@ -246,25 +276,58 @@ class BookingApi:
         return self.booking.export_resident_data(resident_id)
 
     @route("POST", "/api/residents/<int:resident_id>/erase", response=schemas.ErasedResident,
-           allow=(RESIDENT, STAFF),
+           allow=(RESIDENT, STAFF), acting=DATA,
            summary="Forget a resident on their request (themself, or staff acting for them)",
            tag="residents")
     def erase_resident(self, request, who, resident_id):
         require(who.is_resident(resident_id))
         return self.booking.erase_resident(resident_id)
 
+    # --- mandates: a resident's consent for the desk to act for them ------------------------
+
+    @route("POST", "/api/residents/<int:resident_id>/mandates", body=schemas.MandateRequest,
+           response=schemas.Mandate, status=201, allow=(STAFF,), tag="residents",
+           summary="Record, with the resident present, what the desk may do for them")
+    def record_mandate(self, request, who, resident_id, body):
+        """{"scopes": ["loans", "data", "contact"], "expires_at": "2027-06-30T18:00:00+02:00"}
+        (at most a year ahead). Then `?acting_for=<resident id>` works for what it covers
+        (loans: borrow, renew, wait in line; data: export, erase; contact: change
+        details), and every act names the mandate."""
+        return self.booking.record_mandate(wire(schemas.MandateIn(), {
+            **body, "resident_id": resident_id, "partner_id": who.partner_id}))
+
+    @route("GET", "/api/residents/<int:resident_id>/mandates", response=schemas.MandateList,
+           allow=(STAFF, RESIDENT), tag="residents",
+           summary="A resident's mandates (staff: their partner's), latest first")
+    def list_mandates(self, request, who, resident_id):
+        if who.role == RESIDENT:
+            require(who.resident_id == resident_id)
+            return {"items": self.booking.list_mandates(resident_id)}
+        Scope(who, self).resident(resident_id)
+        return {"items": self.booking.list_mandates(resident_id, who.partner_id)}
+
+    @route("POST", "/api/mandates/<int:mandate_id>/withdraw", response=schemas.Mandate,
+           allow=(STAFF, RESIDENT), tag="residents",
+           summary="Withdraw a mandate (the resident, or the staff of its partner)")
+    def withdraw_mandate(self, request, who, mandate_id):
+        mandate = self.booking.get_mandate(mandate_id)
+        require(who.is_staff_of(mandate["partner_id"]) or (
+            who.role == RESIDENT and who.is_resident(mandate["resident_id"])))
+        return self.booking.withdraw_mandate(mandate_id)
+
     # --- loans ------------------------------------------------------------------------------
 
     @route("POST", "/api/loans", body=schemas.CheckOutIn, response=schemas.Loan, status=201,
-           allow=(STAFF,), summary="Lend a device to a resident at the caller's desk", tag="loans")
+           allow=(STAFF,), acting=LOANS,
+           summary="Lend a device to a resident at the caller's desk", tag="loans")
     def check_out(self, request, who, body):
         """{"asset_tag": "JV-LAP-003", "resident_id": 42, "site": "jean-vilar",
-        "accessories": ["chargeur"]}; past a limit, "override_reason" says why."""
-        Scope(who, self).require_own_site(body["site"])
-        return self.booking.check_out(wire(schemas.CheckOutIn(), body))
+        "accessories": ["chargeur"]}; past a limit, "override_reason" says why. Only to
+        a resident the partner reaches (registered, found at its desk…): else 404."""
+        return operations.lend(self, who, wire(schemas.CheckOutIn(), body))
 
     @route("GET", "/api/loans", query=schemas.LoanQuery, response=schemas.LoanPage,
-           allow=EVERYONE, produces=("text/csv",),
+           allow=EVERYONE, produces=("text/csv",), acting=LOANS,
            summary="Loans, soonest due first (?overdue=true: the late ones; ?format=csv)",
            tag="loans")
     def list_loans(self, request, who, query):
@@ -277,27 +340,23 @@ class BookingApi:
             return csv_export.csv_response(rows, csv_export.columns_of(schemas.Loan), "loans.csv")
         return self.booking.list_loans(filters)
 
-    def _loan(self, who, loan_id) -> dict:
-        loan = self.booking.get_loan(loan_id)
-        require(Scope(who, self).sees_loan(loan))
-        return loan
-
-    @route("GET", "/api/loans/<int:loan_id>", response=schemas.Loan, allow=EVERYONE,
+    @route("GET", "/api/loans/<int:loan_id>", response=schemas.Loan, allow=EVERYONE, acting=LOANS,
            summary="A loan: what, when it is due back, where", tag="loans")
     def get_loan(self, request, who, loan_id):
-        return self._loan(who, loan_id)
+        return operations.loan(self, who, loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/renew", response=schemas.Loan,
-           allow=(STAFF, RESIDENT), summary="Keep the device longer (the resident or the desk)",
+           allow=(STAFF, RESIDENT), acting=LOANS,
+           summary="Keep the device longer (the resident or the desk)",
            tag="loans")
     def renew_loan(self, request, who, loan_id):
-        self._loan(who, loan_id)
-        return self.booking.renew_loan(loan_id)
+        return operations.renew_loan(self, who, loan_id)
 
     @route("POST", "/api/loans/<int:loan_id>/lost", response=schemas.Loan, allow=(STAFF,),
            summary="Declare the device lent lost (settles the loan)", tag="loans")
     def declare_lost(self, request, who, loan_id):
-        self._loan(who, loan_id)
+        """The desk the loan is due back at settles it."""
+        require(Scope(who, self).may_take_back(operations.loan(self, who, loan_id)), action=True)
         return self.booking.declare_lost(loan_id)
 
     @route("POST", "/api/check-ins", body=schemas.CheckInIn, response=schemas.Loan,
@@ -306,16 +365,13 @@ class BookingApi:
     def check_in(self, request, who, body):
         """{"asset_tag": "JV-LAP-003", "condition": "good", "accessories": ["chargeur"]}
         → the loan, with "missing_accessories"."""
-        active = self.booking.list_loans({"asset_tag": body["asset_tag"], "status": "active",
-                                          "limit": 1})["items"]
-        if active:
-            require(Scope(who, self).sees_loan(active[0]))
-        return self.booking.check_in(wire(schemas.CheckInIn(), body))
+        return operations.take_back(self, who, body["asset_tag"], body["condition"],
+                                    body["accessories"])
 
     # --- waiting lists ------------------------------------------------------------------------
 
     @route("POST", "/api/waiting-entries", body=schemas.WaitingListJoinRequest,
-           response=schemas.WaitingEntry, status=201, allow=(STAFF, RESIDENT),
+           response=schemas.WaitingEntry, status=201, allow=(STAFF, RESIDENT), acting=LOANS,
            summary="Wait in line for a kind of device at a site", tag="waiting-lists")
     def join_waiting_list(self, request, who, body):
         """{"category_id": 3, "site": "jean-vilar"} (and "resident_id" when staff add
@@ -326,11 +382,12 @@ class BookingApi:
             scope.require_own_site(body["site"])
         if resident_id is None:
             raise invalid({"resident_id": ["Missing data for required field."]})
+        scope.resident(resident_id)  # staff: only a resident their partner reaches
         return self.booking.join_waiting_list(
             wire(schemas.WaitingListJoinRequest(), {**body, "resident_id": resident_id}))
 
     @route("GET", "/api/waiting-entries", query=schemas.WaitingEntryQuery,
-           response=schemas.WaitingEntryPage, allow=EVERYONE,
+           response=schemas.WaitingEntryPage, allow=EVERYONE, acting=LOANS,
            summary="Places in line, oldest first", tag="waiting-lists")
     def list_waiting_entries(self, request, who, query):
         filters = wire(schemas.WaitingEntryQuery(), query)
@@ -339,7 +396,8 @@ class BookingApi:
         return self.booking.list_waiting_entries(filters)
 
     @route("POST", "/api/waiting-entries/<int:entry_id>/leave", response=schemas.WaitingEntry,
-           allow=(STAFF, RESIDENT), summary="Leave the line (a device held goes to the next)",
+           allow=(STAFF, RESIDENT), acting=LOANS,
+           summary="Leave the line (a device held goes to the next)",
            tag="waiting-lists")
     def leave_waiting_list(self, request, who, entry_id):
         require(Scope(who, self).sees_waiting_entry(self.booking.get_waiting_entry(entry_id)))

@@ -114,7 +114,7 @@ class InventoryApi:
            allow=(STAFF,), summary="Correct a device's description", tag="items")
     def update_item(self, request, who, asset_tag, body):
         """{"condition": "fair", "notes": "rayure sur l'écran"}"""
-        Scope(who, self).manages_item(self.inventory.get_item(asset_tag))
+        Scope(who, self).require_change_item(self.inventory.get_item(asset_tag))
         return self.inventory.update_item(asset_tag, wire(schemas.ItemUpdate(), body))
 
     @route("POST", "/api/items/<asset_tag>/status", body=schemas.StatusChangeIn,
@@ -122,14 +122,15 @@ class InventoryApi:
            summary="Move a device through its lifecycle (maintenance, retired…)", tag="items")
     def change_status(self, request, who, asset_tag, body):
         """{"status": "in_maintenance", "reason": "écran fissuré"}"""
-        Scope(who, self).manages_item(self.inventory.get_item(asset_tag))
+        Scope(who, self).require_change_item(self.inventory.get_item(asset_tag))
         return self.inventory.change_status(asset_tag, wire(schemas.StatusChangeIn(), body))
 
     @route("POST", "/api/items/<asset_tag>/wipe", body=schemas.WipeIn, response=schemas.Item,
            allow=(STAFF,), summary="Record that a returned device was wiped: lendable again",
            tag="items")
     def record_wipe(self, request, who, asset_tag, body):
-        Scope(who, self).manages_item(self.inventory.get_item(asset_tag))
+        """Staff of the site where the device stands: they hold it."""
+        Scope(who, self).require_wipe(self.inventory.get_item(asset_tag))
         return self.inventory.record_wipe(asset_tag, wire(schemas.WipeIn(), body))
 
     @route("POST", "/api/items/<asset_tag>/transfer", body=schemas.TransferIn,
@@ -137,11 +138,7 @@ class InventoryApi:
            summary="Move a device to another site (or give it to another partner)", tag="items")
     def transfer_item(self, request, who, asset_tag, body):
         """{"to_site": "mistral", "reason": "atelier du jeudi"}"""
-        scope = Scope(who, self)
-        item = self.inventory.get_item(asset_tag)
-        scope.manages_item(item)
-        # What a partner does not own, it may only send back to where it belongs.
-        require(item["owner"] == scope.partner_code, action=True)
+        Scope(who, self).require_change_item(self.inventory.get_item(asset_tag))
         return self.inventory.transfer_item(asset_tag, wire(schemas.TransferIn(), body))
 
     @route("GET", "/api/items/<asset_tag>/history", response=schemas.HistoryEntry(many=True),
@@ -171,18 +168,18 @@ class InventoryApi:
            summary="A PDF sheet of QR labels for the caller's devices", tag="items")
     def labels(self, request, who, body):
         """{"asset_tags": ["JV-TAB-001", "JV-TAB-002"]}"""
-        self._require_all_managed(who, body["asset_tags"])
+        self._require_all_changeable(who, body["asset_tags"])
         pdf = base64.b64decode(self.inventory.labels_pdf(wire(schemas.LabelsIn(), body)))
         return Response(pdf, content_type="application/pdf",
                         headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
 
-    def _require_all_managed(self, who, asset_tags):
-        """Every device named is one the caller manages (one list, not one call each)."""
+    def _require_all_changeable(self, who, asset_tags):
+        """Every device named is one the caller may change (one list, not one call each)."""
         scope = Scope(who, self)
         items = {item["asset_tag"]: item for item in self.inventory.list_items({})}
         for tag in asset_tags:
             require(tag in items)
-            scope.manages_item(items[tag])
+            scope.require_change_item(items[tag])
 
     # --- kits -------------------------------------------------------------------------------
 
@@ -202,5 +199,5 @@ class InventoryApi:
            allow=(STAFF,), summary="Group the caller's devices into a kit", tag="items")
     def register_kit(self, request, who, body):
         """{"code": "jv-atelier-10", "name": "Kit atelier", "asset_tags": ["JV-TAB-001"]}"""
-        self._require_all_managed(who, body["asset_tags"])
+        self._require_all_changeable(who, body["asset_tags"])
         return self.inventory.register_kit(wire(schemas.KitIn(), body))

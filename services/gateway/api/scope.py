@@ -3,9 +3,19 @@ of the JSON API, beside the Principal's own (authz.py).
 
 Partner staff see their partner's records: the items it owns or that stand at one
 of its sites, the reservations it made or that are picked up at its sites, the
-loans lent at its desks, the residents it registered or lends to. Managers and
-administrators read everything (managers without residents' contact details);
+loans lent at its desks, and the residents it has a relationship with (it
+registered them, lends or lent to them, found them at its desk, holds their
+mandate: the booking applies it, see services/booking/relationships.py). Managers
+and administrators read everything but residents' names and contact details;
 residents see their own loans, places in line and data.
+
+Seeing is not changing. A device is changed (status, description, notes,
+transfers, sharing, kits, labels) only by its owner's staff; the staff of the
+site where it stands take it back from a loan there and record its wipe, since
+they hold it. Each `sees_…`/`may_…` answers a question; each `require_…` turns
+it into the answer a caller gets (404 for what they may not see, 403 for what
+they see but may not do). Routes and pages reach the services through
+operations.py, which asks these.
 
 The inventory names partners and sites by code, the booking by id; a `Directory`
 reads both once per request.
@@ -82,12 +92,25 @@ class Scope:
     def own_site_id(self, site_id) -> bool:
         return self.staff and self.directory.partner_of_site(site_id) == self.who.partner_id
 
-    # --- seeing ---------------------------------------------------------------------------
+    # --- seeing, and doing to what is seen ------------------------------------------------
 
     def sees_item(self, item: dict) -> bool:
         if self.who.reads_everything:
             return True
         return self.staff and (item["owner"] == self.partner_code or self.own_site(item["current_site"]))
+
+    def may_change_item(self, item: dict) -> bool:
+        """Its status, description, notes, site, owner, sharing, kits and labels:
+        the owner's staff, wherever the device stands."""
+        return self.staff and item["owner"] == self.partner_code
+
+    def may_wipe(self, item: dict) -> bool:
+        """The staff of the site where it stands: they hold it."""
+        return self.own_site(item["current_site"])
+
+    def may_take_back(self, loan: dict) -> bool:
+        """The desk the loan is to come back to, whoever owns the device."""
+        return self.own_site_id(loan["return_site_id"] or loan["site_id"])
 
     def sees_reservation(self, reservation: dict) -> bool:
         return (self.who.may_see_reservation(reservation)
@@ -97,14 +120,32 @@ class Scope:
         return (self.who.reads_everything or self.who.is_staff_of(loan["partner_id"])
                 or self.who.is_resident(loan["resident_id"]))
 
-    def partners_of_resident(self, resident_id: int) -> list[int]:
-        return self.service.booking.resident_partners(resident_id)["partner_ids"]
-
-    def sees_resident_contacts(self, resident_id: int) -> bool:
+    def resident(self, resident_id: int) -> dict:
+        """The resident as this caller may see them, or 404:
+        - the resident themself, and staff acting for them under their mandate: all;
+        - staff: through their partner's relationship with them, the contact details
+          masked unless it registered them or lends them a device now ("view");
+        - managers and administrators: the record, without name or contact details."""
         if self.who.is_resident(resident_id):
-            return True
-        return self.staff and self.who.may_see_contact_details(
-            self.partners_of_resident(resident_id), resident_id)
+            return self.service.booking.get_resident(resident_id)
+        if self.staff:  # an id alone opens nothing: NotFound without a relationship
+            return self.service.booking.get_resident(resident_id, self.who.partner_id)
+        require(self.who.reads_everything)
+        return without_personal_data(self.service.booking.get_resident(resident_id))
+
+    def resident_to_change(self, resident_id: int) -> dict:
+        """The resident whose contact details the caller changes, or 404: the resident
+        themself, staff acting for them under a mandate covering "contact", or staff
+        who see them whole (their registering partner, the one lending them a device)."""
+        shown = self.resident(resident_id)
+        require(self.who.is_resident(resident_id) or shown.get("view") == "full")
+        return shown
+
+    def found_at_desk(self, presented: dict) -> dict:
+        """The resident presenting their whole card or phone number at the caller's
+        desk; their partner may serve them from now on."""
+        return self.service.booking.find_resident_at_desk(
+            {**presented, "partner_id": self.who.partner_id})
 
     def sees_waiting_entry(self, entry: dict) -> bool:
         return (self.who.reads_everything or self.own_site_id(entry["site_id"])
@@ -120,10 +161,15 @@ class Scope:
         """Front-desk work happens at one of the caller's own sites."""
         require(self.own_site(code), action=True)
 
-    def manages_item(self, item: dict) -> None:
-        """Seen (or 404), then changed only by its partner's staff (or 403)."""
+    def require_change_item(self, item: dict) -> None:
+        """Seen (or 404), then changed only by its owner's staff (or 403)."""
         require(self.sees_item(item))
-        require(self.staff, action=True)
+        require(self.may_change_item(item), action=True)
+
+    def require_wipe(self, item: dict) -> None:
+        """Seen (or 404), then its wipe recorded only where it stands (or 403)."""
+        require(self.sees_item(item))
+        require(self.may_wipe(item), action=True)
 
     def for_resident(self, resident_id: int | None) -> int:
         """The resident a request is about: a resident's own id, or the one named."""
@@ -131,6 +177,15 @@ class Scope:
             require(resident_id in (None, self.who.resident_id), action=True)
             return self.who.resident_id
         return resident_id
+
+
+# What managers and administrators never read of a resident: the rules count names
+# among contact details.
+PERSONAL_FIELDS = ("display_name", "phone", "email", "card_number")
+
+
+def without_personal_data(resident: dict) -> dict:
+    return {key: value for key, value in resident.items() if key not in PERSONAL_FIELDS}
 
 
 def wire(schema, data: dict) -> dict:

@@ -3,8 +3,9 @@
 Plain HTML forms that work without JavaScript: each POST checks its CSRF token,
 then answers with a redirect to a page that shows what happened (POST-redirect-GET),
 or shows the form again with an error summary naming each field at fault. Pages
-speak the reader's language (i18n.py, catalogues in locale/). They call the
-services through the same RPC proxies, and with the same session, as the JSON API.
+speak the reader's language (i18n.py, catalogues in locale/). They reach the
+services only through the operations the JSON API calls too (operations.py), so
+they decide who may do what exactly as the API does.
 
 Their methods are all named page_…: the Service class mixes them with the API's.
 """

@@ -1,28 +1,27 @@
-"""The front desk: lend a device to the holder of a resident's card, take one back."""
+"""The front desk: lend a device to the holder of a resident's card, take one back.
+Through the same operations as the API's /api/loans and /api/check-ins."""
 from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.booking.exceptions import (
     LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, TooManyLoans,
 )
-from services.gateway.authz import STAFF
+from services.gateway import operations
+from services.gateway.authz import STAFF, Denied
 from services.gateway.pages import forms
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 NO_SUCH_DEVICE = N_("Aucun appareil n'a ce numéro.")
+# Said alike of a device not on loan, another desk's loan and a number nobody has,
+# as the API answers them alike.
+NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
 
 
 class FrontDesk:
-    def page_partner_sites(self, who) -> list[dict]:
-        """The sites of the staff member's partner: where they lend and take back."""
-        partners = {partner["id"]: partner["code"] for partner in self.inventory.list_partners()}
-        code = partners.get(who.partner_id)
-        return [site for site in self.inventory.list_sites() if site["partner"] == code]
-
     def page_desk(self, request, who, status=200, errors=None, done=None):
-        sites = self.page_partner_sites(who)
+        sites = operations.own_sites(self, who)
         conditions = [(value, self.page_text(request, label))
                       for value, label in forms.CONDITIONS.items()]
         return self.page_render(request, who, "desk.html", N_("Accueil : prêts et retours"),
@@ -42,12 +41,10 @@ class FrontDesk:
     def page_desk_outcome(self, request, who, loan_id):
         """What the desk just did, read back from the loan (so a reload shows it again)."""
         try:
-            loan = self.booking.get_loan(loan_id)
-        except NotFound:
-            return None
-        sites = {site["id"]: site for site in self.page_partner_sites(who)}
-        if loan["site_id"] not in sites and loan["return_site_id"] not in sites:
+            loan = operations.loan(self, who, loan_id)
+        except (NotFound, Denied):
             return None  # another partner's loan: nothing to say about it
+        sites = {site["id"]: site for site in operations.own_sites(self, who)}
         tag = loan["asset_tag"]
         if loan["status"] == "active":
             site = sites.get(loan["return_site_id"] or loan["site_id"]) or {}
@@ -69,27 +66,27 @@ class FrontDesk:
         wrong = [name for name, ok in (
             ("asset_tag", forms.ASSET_TAG.match(tag)),
             ("card_number", forms.CARD_NUMBER.match(card)),
-            ("site", site in {s["code"] for s in self.page_partner_sites(who)})) if not ok]
+            ("site", site in {s["code"] for s in operations.own_sites(self, who)})) if not ok]
         try:
             if wrong:
                 raise FormErrors(*wrong)
-            loan = self.page_lend(tag, card, site)
+            loan = self.page_lend(who, tag, card, site)
         except FormErrors as refused:
             return self.page_desk(request, who, status=400, errors=refused.errors)
         return redirect(f"/desk?loan={loan['id']}", 303)
 
-    def page_lend(self, tag, card, site):
+    def page_lend(self, who, tag, card, site):
         try:
-            resident = self.booking.get_resident(card)
-        except (NotFound, InvalidInput):
+            # Holding their card, the resident is at this desk: its partner may serve them.
+            resident = operations.resident_at_desk(self, who, {"card_number": card})
+        except (NotFound, InvalidInput, Denied):
             raise FormErrors.refused("card_number", N_("Aucun habitant n'a cette carte.")) from None
         try:
-            item = self.inventory.get_item(tag)
-        except (NotFound, InvalidInput):
+            # Everything that goes with the device goes with it.
+            return operations.lend(self, who, {"asset_tag": tag, "resident_id": resident["id"],
+                                               "site": site, "accessories": None})
+        except (NotFound, Denied):
             raise FormErrors.refused("asset_tag", NO_SUCH_DEVICE) from None
-        try:
-            return self.booking.check_out({"asset_tag": tag, "resident_id": resident["id"],
-                                           "site": site, "accessories": item["accessories"]})
         except NotLendable:
             raise FormErrors.refused("asset_tag", N_(
                 "Cet appareil ne peut pas être prêté maintenant : il est déjà prêté, "
@@ -122,22 +119,16 @@ class FrontDesk:
             condition = forms.text(form, "condition")
             if condition not in forms.CONDITIONS:
                 raise FormErrors("condition")
-            loan = self.page_take_back(tag, condition, form.get("all_accessories") == "yes")
+            loan = self.page_take_back(who, tag, condition, form.get("all_accessories") == "yes")
         except FormErrors as refused:
             return self.page_desk(request, who, status=400, errors=refused.errors)
         return redirect(f"/desk?loan={loan['id']}", 303)
 
-    def page_take_back(self, tag, condition, all_accessories: bool):
-        try:
-            item = self.inventory.get_item(tag)
-        except (NotFound, InvalidInput):
-            raise FormErrors.refused("return_asset_tag", NO_SUCH_DEVICE) from None
+    def page_take_back(self, who, tag, condition, all_accessories: bool):
         # Ticked (the default): everything lent with it came back; else the loan records
         # every accessory as missing, for staff to follow up.
-        returned = item["accessories"] if all_accessories else []
         try:
-            return self.booking.check_in({"asset_tag": tag, "condition": condition,
-                                          "accessories": returned})
-        except (LoanNotActive, NotFound):
-            raise FormErrors.refused("return_asset_tag", N_(
-                "Cet appareil n'est pas en prêt.")) from None
+            return operations.take_back(self, who, tag, condition,
+                                        accessories=None if all_accessories else [])
+        except (LoanNotActive, NotFound, InvalidInput, Denied):
+            raise FormErrors.refused("return_asset_tag", NOT_LENT_HERE) from None

@@ -6,8 +6,9 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
+from partanum.errors import NotFound
 from services.gateway import problems
-from services.gateway.authz import RESIDENT, STAFF
+from services.gateway.authz import RESIDENT, STAFF, Denied
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import ANYONE, route
@@ -22,13 +23,16 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
 def page(method: str, path: str):
     """A page: open to anyone (each page checks who may see it, and sends the others
     to sign in), kept out of the API's document, and answering HTML even when a
-    service is down."""
+    service is down. What an operation refuses and the page did not expect is
+    answered as a page that does not exist, as the API answers 404."""
 
     def decorate(fn):
         @wraps(fn)
         def handler(self, request, who, **values):
             try:
                 return fn(self, request, who, **values)
+            except (Denied, NotFound):
+                return self.page_not_found(request, who)
             except (UnknownService, RpcTimeout, ConnectionError):
                 response = self.page_render(
                     request, who, "problem.html", N_("Service indisponible"), status=503,

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, NotFound
-from services.gateway.authz import RESIDENT
+from services.gateway import operations
+from services.gateway.authz import RESIDENT, Denied
 from services.gateway.pages import forms
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
@@ -21,13 +22,10 @@ class ResidentLoans:
     def page_my_loans(self, request, who):
         if who.role != RESIDENT:
             return self.page_sign_in_first(request, who, "/resident/sign-in")
-        loans = [loan for loan in self.booking.resident_loans(who.resident_id)
-                 if loan["status"] == "active"]
-        sites = {site["id"]: site for site in self.inventory.list_sites()}
+        loans = operations.active_loans_of(self, who, who.resident_id)
+        sites = {site["id"]: site for site in operations.sites(self)}
         now = datetime.now(timezone.utc)
         for loan in loans:
-            item = self.inventory.get_item(loan["asset_tag"])
-            loan["device"] = f"{item['make']} {item['model']}"
             loan["site"] = sites.get(loan["return_site_id"] or loan["site_id"], {})
             loan["late"] = datetime.fromisoformat(loan["due_at"]) < now
         notices = [self.page_text(request, message) for asked, message in
@@ -42,13 +40,9 @@ class ResidentLoans:
         if who.role != RESIDENT:
             return self.page_sign_in_first(request, who, "/resident/sign-in")
         try:
-            loan = self.booking.get_loan(loan_id)
-        except NotFound:
-            loan = None
-        if loan is None or loan["resident_id"] != who.resident_id:
+            operations.renew_loan(self, who, loan_id)
+        except (NotFound, Denied):
             return self.page_not_found(request, who)  # as if someone else's did not exist
-        try:
-            self.booking.renew_loan(loan_id)
         except Conflict:  # someone waits for it, too many renewals, no return day ahead…
             return redirect(f"/my-loans?refused={loan_id}", 303)
         return redirect(f"/my-loans?renewed={loan_id}", 303)

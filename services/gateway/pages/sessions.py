@@ -34,7 +34,7 @@ def lookup_of(identifier: str) -> dict:
 
 class SignIn:
     def page_auth_settings(self):
-        return auth.Settings.from_config(self.config)
+        return auth.settings_for(self)
 
     def page_set_session(self, request, response, secret, token):
         max_age = int((token.expires_at - token.created_at).total_seconds())
@@ -65,11 +65,12 @@ class SignIn:
         if missing:
             return self.page_render(request, who, "staff_sign_in.html", N_("Connexion du personnel"),
                                status=400, errors=forms.errors_for(missing))
+        settings = self.page_auth_settings()
         try:
             with self.db.transaction() as tx:
                 secret, token, account = auth.sign_in(
                     tx.session, email, password, request.remote_addr or "?", now(),
-                    self.page_auth_settings())
+                    settings, device=request.cookies.get(auth.DEVICE_COOKIE))
                 tx.commit()
         except problems.Problem as refused:
             if refused.status == 429:
@@ -79,7 +80,8 @@ class SignIn:
             return self.page_render(request, who, "staff_sign_in.html", N_("Connexion du personnel"),
                                status=401, errors=errors.errors)
         staff = Principal(role=account.role, partner_id=account.partner_id)
-        return self.page_set_session(request, redirect(home_of(staff), 303), secret, token)
+        response = self.page_set_session(request, redirect(home_of(staff), 303), secret, token)
+        return auth.remember_device(response, request, settings, account.email)
 
     @page("POST", "/sign-out")
     def page_sign_out(self, request, who):

@@ -1,10 +1,12 @@
 """Reserving equipment for a workshop; a refusal offers the booking's alternatives
-(another site at the same time, a later time at the same site) as choices."""
+(another site at the same time, a later time at the same site) as choices. Through
+the same operations as the API's /api/reservations."""
 from werkzeug.utils import redirect
 
 from partanum.errors import InvalidInput, NotFound
 from services.booking.exceptions import NotAvailable
-from services.gateway.authz import STAFF
+from services.gateway import operations
+from services.gateway.authz import STAFF, Denied
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
@@ -18,8 +20,8 @@ BOOKING_FIELDS = {"starts_at": "starts", "ends_at": "ends", "category_id": "cate
 class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None,
                      reservation=None):
-        categories = [(c["id"], c["name"]) for c in self.inventory.list_categories()]
-        sites = [(s["code"], s["name"]) for s in self.inventory.list_sites()]
+        categories = [(c["id"], c["name"]) for c in operations.categories(self)]
+        sites = [(s["code"], s["name"]) for s in operations.sites(self)]
         return self.page_render(request, who, "reserve.html", N_("Réserver pour un atelier"),
                                 status=status, errors=errors, refusal=refusal,
                                 reservation=reservation, categories=categories, sites=sites)
@@ -31,14 +33,12 @@ class WorkshopReservations:
         reservation = None
         if request.args.get("reservation", "").isdigit():
             try:
-                reservation = self.booking.get_reservation(int(request.args["reservation"]))
-            except NotFound:
-                pass
-            if reservation and who.may_see_reservation(reservation):
-                names = {s["id"]: s["name"] for s in self.inventory.list_sites()}
+                reservation = operations.reservation(self, who, int(request.args["reservation"]))
+            except (NotFound, Denied):
+                pass  # another partner's: nothing to say about it
+            if reservation:
+                names = {s["id"]: s["name"] for s in operations.sites(self)}
                 reservation["site"] = names.get(reservation["site_id"], "?")
-            else:
-                reservation = None
         return self.page_reserve(request, who, reservation=reservation)
 
     @page("POST", "/reserve")
@@ -50,7 +50,7 @@ class WorkshopReservations:
         try:
             wanted = forms.reservation_request(request.form)
             wanted.update(forms.chosen_alternative(request.form))
-            reservation = self.booking.reserve({"partner_id": who.partner_id, **wanted})
+            reservation = operations.reserve(self, who, wanted)
         except FormErrors as refused:
             return self.page_reserve(request, who, status=400, errors=refused.errors)
         except InvalidInput as refused:
@@ -64,7 +64,7 @@ class WorkshopReservations:
 
     def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
-        names = {s["code"]: s["name"] for s in self.inventory.list_sites()}
+        names = {s["code"]: s["name"] for s in operations.sites(self)}
         writer = i18n.Writer(i18n.negotiate(request))
         offered = details.get("alternatives") or {}
         choices = []

@@ -28,6 +28,15 @@ class ResidentRequest(booking.ResidentIn):
         "description": "the partner of the staff who register them"})
 
 
+class FoundAtDeskRequest(booking.FoundAtDeskIn):
+    partner_id = fields.Integer(strict=True, metadata={
+        "description": "staff find residents at their own partner's desk: leave it out"})
+
+
+MandateRequest = booking.GivenMandateIn
+MandateIn = booking.MandateIn
+
+
 class WaitingListJoinRequest(booking.WaitingListJoinIn):
     resident_id = fields.Integer(strict=True, metadata={
         "description": "a resident joins for themself: leave it out"})
@@ -38,6 +47,8 @@ class ShareableIn(Input):
 
 
 ResidentUpdate = booking.ResidentUpdate
+ContactChangeIn = booking.ContactChangeIn
+ContactCodeIn = booking.ContactCodeIn
 CheckOutIn = booking.CheckOutIn
 CheckInIn = booking.CheckInIn
 CategoryPolicyIn = booking.CategoryPolicyIn
@@ -185,12 +196,32 @@ class ResidentRecord(Schema):
 
 
 class Resident(ResidentRecord):
-    """A resident with their contact details: for the staff of a partner they belong
-    to (registered there, or borrowing there) and for themself."""
+    """A resident with their contact details: for themself, and for the staff of a
+    partner related to them, masked unless it registered them or lends them a device
+    now. Managers and administrators get neither name nor contact details."""
 
     phone = text()
     email = text()
     card_number = text()
+    view = text(enum=["full", "masked"],
+                description="staff: whether the contact details are shown or masked")
+
+
+class Mandate(Schema):
+    """A resident's consent for a partner's staff to act for them."""
+
+    id = fields.Integer()
+    resident_id = number()
+    partner_id = number()
+    scopes = texts()
+    recorded_at = moment()
+    recorded_by = text(description="who recorded it at the desk")
+    expires_at = moment()
+    withdrawn_at = moment()
+
+
+class MandateList(Schema):
+    items = fields.List(fields.Nested(Mandate))
 
 
 ResidentPage = page_schema(Resident, "ResidentPage")

@@ -1,0 +1,85 @@
+"""RPC between services within the caller's deadline (partanum.deadline).
+
+    class Service:
+        inventory = RpcProxy("inventory")
+
+A worker serving a call that has a deadline passes on what is left of it with each
+call it makes (the request expires in the queue, and the callee's budget, as
+partanum.deadline splits it) and waits for the answer no longer than that: then
+DeadlinePassed. A worker without a deadline (a timer, an event handler) calls as
+nameko does, without limit, unless the proxy sets a `timeout()`: the gateway's
+TimedRpcProxy gives each call it makes RPC_TIMEOUT seconds.
+"""
+import eventlet
+from nameko import rpc
+
+from partanum import deadline
+from partanum.errors import DeadlinePassed
+
+
+class RpcProxy(rpc.RpcProxy):
+    def timeout(self) -> float | None:
+        """Seconds each call waits when the worker has no deadline; None: no limit."""
+        return None
+
+    def get_dependency(self, worker_ctx):
+        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                             deadline.of_worker(worker_ctx), self.timeout(), **self.options)
+
+
+class _ServiceProxy(rpc.ServiceProxy):
+    def __init__(self, worker_ctx, service_name, reply_listener, worker_deadline, timeout,
+                 **options):
+        super().__init__(worker_ctx, service_name, reply_listener, **options)
+        self.worker_deadline, self.timeout = worker_deadline, timeout
+
+    def __getattr__(self, name):
+        return _MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                            self.worker_deadline, self.timeout, **self.options)
+
+
+class _MethodProxy(rpc.MethodProxy):
+    def __init__(self, worker_ctx, service_name, method_name, reply_listener, worker_deadline,
+                 timeout, **options):
+        super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
+        self.worker_deadline, self.timeout = worker_deadline, timeout
+        self.call_deadline = None
+        self.budget = None
+
+    def __call__(self, *args, **kwargs):
+        reply = self._call(*args, **kwargs)
+        if self.call_deadline is None:
+            return reply.result()
+        with eventlet.Timeout(max(0.0, self.call_deadline.left()), self._too_late()):
+            return reply.result()
+
+    def _call(self, *args, **kwargs):
+        self.prepare()
+        return super()._call(*args, **kwargs)
+
+    def prepare(self) -> None:
+        """Fix this call's deadline, its expiry in the queue and the callee's budget."""
+        if self.worker_deadline is not None:
+            self.call_deadline = self.worker_deadline
+        elif self.timeout is not None:
+            self.call_deadline = deadline.Deadline.after(self.timeout)
+        if self.call_deadline is None:
+            return
+        left = self.call_deadline.left()
+        if left <= 0:
+            raise self._too_late()
+        # nameko's publisher sends every message with the expiration it was made with;
+        # this proxy's publisher sends this one call.
+        self.publisher.expiration, self.budget = deadline.split(left)
+
+    def get_message_headers(self, worker_ctx):
+        headers = super().get_message_headers(worker_ctx)
+        # The budget this worker was given (in its context data) is not the callee's.
+        name = self._get_header_name(deadline.CONTEXT_KEY)
+        headers.pop(name, None)
+        if self.budget is not None:
+            headers[name] = self.budget
+        return headers
+
+    def _too_late(self) -> DeadlinePassed:
+        return DeadlinePassed(f"{self.service_name}.{self.method_name}")

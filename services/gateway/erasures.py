@@ -1,0 +1,25 @@
+"""A resident's sign-ins die with their data: when the booking erases a resident,
+every token they hold is revoked, so that no session outlives the erasure."""
+from datetime import datetime, timezone
+
+from sqlalchemy import update
+
+from partanum import inbox, topology
+from partanum.consumer import handle_events
+import services.booking.events  # noqa: F401 -- the contracts of the events consumed here
+from services.gateway.models import Token
+
+
+def revoke_resident_tokens(session, resident_id: int, now: datetime) -> None:
+    session.execute(update(Token).where(Token.resident_id == resident_id,
+                                        Token.revoked_at.is_(None)).values(revoked_at=now))
+
+
+class ErasedResidents:
+    @handle_events(topology.GATEWAY_BOOKING)
+    def on_resident_erased(self, event):
+        with self.db.transaction() as tx:
+            if inbox.first_delivery(tx.session, "gateway.on_resident_erased", event):
+                revoke_resident_tokens(tx.session, event.data["resident_id"],
+                                       datetime.now(timezone.utc))
+            tx.commit()

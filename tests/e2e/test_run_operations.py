@@ -1,0 +1,80 @@
+"""`python -m partanum.run` as an operator meets it: stopped by any number of signals
+(`make run`'s Ctrl-C trap and a group kill both send SIGTERM), and refusing to start on
+an address another process holds."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+from tests.e2e.gateway_system import SERVICES, free_port
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+STOP_SECONDS = 10  # what orchestrators wait after SIGTERM before they SIGKILL
+
+
+@pytest.fixture
+def run(rabbit_config, new_database, tmp_path):
+    """run(*services, database_kind=..., address=...) → partanum.run started as `make run`
+    does, on this test's vhost; killed at the end if still running."""
+    started = []
+
+    def start(*services, database_kind="sqlite", address=None):
+        env = {
+            **os.environ,
+            "AMQP_URI": rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://"),
+            "PARTANUM_DATA_DIR": str(tmp_path),
+            "PARTANUM_HTTP_ADDRESS": address or f"127.0.0.1:{free_port()}",
+            **{f"{name.upper()}_DATABASE_URL": new_database(database_kind) for name in services},
+        }
+        with open(tmp_path / "run.log", "ab") as log:
+            process = subprocess.Popen([sys.executable, "-m", "partanum.run", *services],
+                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process.log = lambda: (tmp_path / "run.log").read_text(errors="replace")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_any_number_of_sigterms_stop_all_the_services_within_ten_seconds(run, database_kind):
+    process = run(*SERVICES, database_kind=database_kind)
+    wait_until(lambda: "INFO serving " in process.log() or process.poll() is not None,
+               timeout=90, what="partanum.run to serve")
+    assert process.poll() is None, process.log()
+
+    for signum in (signal.SIGTERM, signal.SIGTERM, signal.SIGTERM, signal.SIGINT):
+        process.send_signal(signum)
+        try:  # signals spread as from a shell's trap and a group kill
+            process.wait(timeout=0.3)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+
+    assert process.wait(timeout=STOP_SECONDS) == 0, process.log()[-3000:]
+    assert "Traceback" not in process.log()
+
+
+def test_an_address_already_in_use_is_a_clear_error_at_start_and_nothing_serves(run):
+    with socket.socket() as holder:
+        # As any eventlet server holds it (the gateway itself until it bound alone):
+        # with SO_REUSEPORT, which let a second gateway share the port silently.
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        address = "127.0.0.1:%d" % holder.getsockname()[1]
+
+        process = run("gateway", "booking", address=address)
+        exit_code = process.wait(timeout=60)
+
+    assert exit_code != 0
+    assert f"cannot serve HTTP on {address}: Address already in use" in process.log()
+    assert "INFO serving" not in process.log() and "starting services" not in process.log()
