@@ -15,7 +15,7 @@ nobody plans for. Each refusal names the field, as any other invalid input does.
 """
 import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
@@ -101,8 +101,10 @@ def _text_problem(text: str) -> str | None:
 
 
 def latest_date() -> date:
-    """The last day an input may name: the horizon after today."""
-    return date.today() + timedelta(days=config.date_horizon_days())
+    """The last day an input may name: the horizon after today, where today is latest
+    (UTC+14), so that a date written in any time zone's local time is judged alike."""
+    now = datetime.now(timezone.utc) + timedelta(hours=14)
+    return now.date() + timedelta(days=config.date_horizon_days())
 
 
 def within_horizon(value) -> None:
