@@ -25,6 +25,11 @@ def database_url(service: str) -> str:
     return os.environ.get(f"{service.upper()}_DATABASE_URL", default)
 
 
+def date_horizon_days() -> int:
+    """How far ahead an input's dates may go (every input schema reads it: partanum.inputs)."""
+    return _int("PARTANUM_DATE_HORIZON_DAYS", 365)
+
+
 def secret_key(config: dict) -> bytes:
     """The key of keyed hashes and signatures (PARTANUM_SECRET_KEY). Without one, as
     on a laptop, a random key kept in the data directory: created once, so that the
@@ -118,6 +123,9 @@ def nameko_config(services=SERVICES) -> dict:
         # before telling the client 503 (try again).
         "WEB_SERVER_ADDRESS": os.environ.get("PARTANUM_HTTP_ADDRESS", "0.0.0.0:8000"),
         "RPC_TIMEOUT": _float("PARTANUM_RPC_TIMEOUT", 15.0),
+        # The largest request body the gateway reads (a CSV import of 5 million
+        # characters fits); a larger one is answered 413 before it is read.
+        "MAX_BODY_BYTES": _int("PARTANUM_MAX_BODY_BYTES", 10 * 1024 * 1024),
         # Reverse proxies in front of the gateway whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": _int("PARTANUM_TRUSTED_PROXIES", 0),
         # Sign-in: token lifetimes, and attempts allowed per 15-minute window.

@@ -57,8 +57,13 @@ def load(schema, payload) -> dict:
     """Load `payload` with a marshmallow schema, or raise InvalidInput naming each field."""
     from marshmallow import ValidationError
 
+    from partanum.inputs import refusals
+
     if not isinstance(payload, dict):
         raise InvalidInput({"_schema": ["expected a JSON object"]})
+    # Here too, for a schema that is not partanum.inputs.Input.
+    if refusals(payload):
+        raise InvalidInput(refusals(payload))
     try:
         return schema.load(payload)
     except ValidationError as error:

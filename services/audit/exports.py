@@ -10,12 +10,15 @@ from being singled out:
 - no totals are published beside the rows, so a hidden count cannot be worked
   back out by subtracting the others from a total.
 Hours of use are figures about devices, not people, and are published as they are.
+
+A text that a spreadsheet would run as a formula is quoted (partanum.csv_cells).
 """
 import csv
 import dataclasses
 import io
 from datetime import date, datetime
 
+from partanum.csv_cells import neutralised
 from services.audit import analytics
 from services.audit.analytics import History, Period
 
@@ -50,8 +53,8 @@ def _cell(value):
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return " ".join(map(str, value))
-    return value
+        return neutralised(" ".join(map(str, value)))
+    return neutralised(value)
 
 
 def report_csv(report: str, result) -> str:

@@ -3,17 +3,16 @@ except a suggestion's figures (see SuggestionIn)."""
 import json
 
 from marshmallow import (
-    EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates,
+    EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates,
     validates_schema,
 )
+
+from partanum.inputs import Input
 
 MAX_PAGE = 1000
 
 
-class LogQueryIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class LogQueryIn(Input):
     item_id = fields.Integer(strict=True, validate=validate.Range(min=1))
     partner_id = fields.Integer(strict=True, validate=validate.Range(min=1))
     site_id = fields.Integer(strict=True, validate=validate.Range(min=1))
@@ -43,7 +42,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class SuggestionIn(Schema):
+class SuggestionIn(Input):
     """A rebalancing suggestion as the `suggestions` RPC returns it, signed: the items,
     where they go and why. Its other numeric fields (or those of a `figures` object) are
     its figures, kept with the decision; other extra fields are not carried on, so

@@ -3,7 +3,9 @@
 A period is whole local days, `from` to `to` inclusive: {"from": "2026-11-01",
 "to": "2026-11-30"}.
 """
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from partanum.inputs import Input
 
 from services.audit.vocabulary import GROUPINGS, STEPS
 
@@ -13,11 +15,6 @@ MAX_DAYS_PER_ITEM = 92
 REPORTS = ("utilisation", "idle_items", "overdue_and_lost", "activity", "unmet_demand",
            "suggestions")
 CHARTS = ("utilisation_over_time", "utilisation_by_partner")
-
-
-class Input(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class PeriodIn(Input):

@@ -1,5 +1,7 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from partanum.inputs import Input
 
 from partanum.i18n import LANGUAGES, reads_in
 from services.booking.vocabulary import (
@@ -7,11 +9,6 @@ from services.booking.vocabulary import (
 )
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
-
-
-class Input(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class ReservationIn(Input):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partanum.errors import Conflict, InvalidInput, NotFound
+from partanum.inputs import Input
 from services.gateway import auth
 from services.gateway.authz import ADMIN, MANAGER, STAFF
 from services.gateway.models import Account
@@ -25,7 +26,7 @@ class EmailTaken(Conflict):
     """Another account already uses this email."""
 
 
-class AccountIn(Schema):
+class AccountIn(Input):
     email = fields.Email(required=True, validate=validate.Length(max=200))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ACCOUNT_ROLES))
@@ -38,7 +39,7 @@ class AccountIn(Schema):
             raise ValidationError("partner staff belong to a partner", "partner_id")
 
 
-class AccountUpdate(Schema):
+class AccountUpdate(Input):
     display_name = fields.String(validate=validate.Length(min=1, max=200))
     role = fields.String(validate=validate.OneOf(STAFF_ACCOUNT_ROLES))
     partner_id = fields.Integer(allow_none=True, strict=True)
@@ -57,7 +58,7 @@ class AccountOut(Schema):
     disabled_at = fields.DateTime(allow_none=True)
 
 
-class AccountFilters(Schema):
+class AccountFilters(Input):
     role = fields.String(validate=validate.OneOf(STAFF_ACCOUNT_ROLES))
     partner_id = fields.Integer()
     disabled = fields.Boolean()

@@ -2,12 +2,15 @@
 
 UTF-8 with a byte-order mark (so that a spreadsheet opened by a double click shows
 accents right), comma-separated, one header line; a list in a cell (accessories,
-asset tags) is joined with ";" as the inventory's own import reads it.
+asset tags) is joined with ";" as the inventory's own import reads it. A text that
+a spreadsheet would run as a formula is quoted (partanum.csv_cells).
 """
 import csv
 import io
 
 from werkzeug.wrappers import Response
+
+from partanum.csv_cells import neutralised
 
 CSV = "text/csv; charset=utf-8"
 
@@ -25,10 +28,10 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return ";".join(map(str, value))
+        return neutralised(";".join(map(str, value)))
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
+    return str(neutralised(value))
 
 
 def csv_response(rows, columns, filename: str) -> Response:

@@ -19,8 +19,9 @@ For each request the decorator, in this order:
    "staff:12 for resident:7 under mandate:3"); without one, or on a route that
    does nothing for a resident, 404 as if there were no such resident;
 4. loads `query` from the query string and `body` from the JSON body with their
-   marshmallow schemas (an unknown field → 400 naming it) and passes them as the
-   keyword arguments `query` and `body`; path parameters come as keyword arguments;
+   marshmallow schemas (an unknown field, or a value partanum.inputs refuses → 400
+   naming it; a body over MAX_BODY_BYTES → 413) and passes them as the keyword
+   arguments `query` and `body`; path parameters come as keyword arguments;
 5. records `who.actor` in the call's context, so every RPC carries it into the
    services' events;
 6. dumps what the function returns with `response` (a dict or list is sent as
@@ -31,6 +32,7 @@ recorded in ROUTES, which the OpenAPI document is built from.
 import inspect
 import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -38,10 +40,11 @@ from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request, Response
 
+from partanum import inputs
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
 from partanum.web_server import ExclusiveWebServer
@@ -54,7 +57,8 @@ log = logging.getLogger(__name__)
 ANYONE = "anyone"
 JSON = "application/json"
 # Ids are 32-bit integers in every service's tables.
-MAX_ID = 2 ** 31 - 1
+MAX_ID = inputs.MAX_INT
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024  # see partanum.config
 
 
 @dataclass
@@ -132,7 +136,7 @@ def _serve(service, spec: Route, fn, request, path_values):
         service.call_context.act_as(who.actor)
     if any(isinstance(value, int) and value > MAX_ID for value in path_values.values()):
         raise problems.Problem(404, "Not found")  # beyond any id the databases hold
-    kwargs = dict(path_values)
+    kwargs = load_path(path_values)
     if spec.query is not None:
         kwargs["query"] = load(spec.query, query_dict(request, exclude=("acting_for",)))
     if spec.body is not None:
@@ -188,15 +192,55 @@ def query_dict(request, exclude=()) -> dict:
     return out
 
 
+def load_path(path_values: dict) -> dict:
+    """The path's parameters; text no service could look up (a NUL) → 400 naming it."""
+    refused = {name: [inputs.unstorable(value)] for name, value in path_values.items()
+               if inputs.unstorable(value)}
+    if refused:
+        raise problems.invalid(refused)
+    return dict(path_values)
+
+
 def json_body(request):
-    if not request.get_data():
-        return {}
+    try:
+        if not request.get_data():
+            return {}
+    except RequestEntityTooLarge:
+        raise problems.Problem(413, "Body too large", f"Send at most {request.max_content_length} "
+                               "bytes.") from None
     if request.mimetype != JSON:
         raise problems.invalid({"_schema": [f"send the body as {JSON}"]})
+    text = request.get_data(as_text=True)
     try:
-        return json.loads(request.get_data(as_text=True))
+        return json.loads(text, parse_constant=_not_json)
+    except RecursionError:  # too deep for Python's parser: the schemas cannot see which field
+        raise problems.invalid({_field_nested_too_deep(text): [
+            f"nested deeper than {inputs.MAX_DEPTH} levels"]}) from None
     except ValueError:
         raise problems.invalid({"_schema": ["the body is not valid JSON"]}) from None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # Python's json takes NaN and Infinity
+
+
+JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}]', re.DOTALL)
+
+
+def _field_nested_too_deep(text: str) -> str:
+    """The top-level field whose value nests deeper than MAX_DEPTH in this JSON text."""
+    depth, field = 0, "_schema"
+    for token in JSON_STRING_OR_BRACKET.finditer(text):
+        token = token.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > inputs.MAX_DEPTH:
+                return field
+        elif token in ("]", "}"):
+            depth -= 1
+        elif depth == 1:  # a key of the body, or its value: a key comes just before its value
+            field = json.loads(token)
+    return "_schema"
 
 
 def load(schema: Schema, payload) -> dict:
@@ -204,6 +248,10 @@ def load(schema: Schema, payload) -> dict:
 
     if not isinstance(payload, dict):
         raise problems.invalid({"_schema": ["expected a JSON object"]})
+    # Here too, for the few schemas that are not partanum.inputs.Input (accounts, sign-in).
+    refused = inputs.refusals(payload)
+    if refused:
+        raise problems.invalid(refused)
     try:
         return schema.load(payload)
     except ValidationError as error:
@@ -250,6 +298,9 @@ class ProblemWsgiApp(WsgiApp):
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
+        # Read no further than this: werkzeug raises RequestEntityTooLarge (413).
+        request.max_content_length = self.server.container.config.get(
+            "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import Conflict, InvalidInput, NotFound
+from partanum.inputs import unstorable
 from services.inventory import domain, events  # noqa: F401 -- registers what we emit
 from services.inventory.vocabulary import Reason, Status
 from services.inventory.exceptions import StatusChangeRefused
@@ -24,6 +25,8 @@ def by_code(tx: Transaction, model, code: str, field: str):
 
 
 def get_item(tx: Transaction, asset_tag: str, lock: bool = False) -> Item:
+    if unstorable(asset_tag):  # PostgreSQL would refuse the query; no item has such a tag
+        raise NotFound("item", repr(asset_tag))
     query = select(Item).where(Item.asset_tag == asset_tag)
     item = tx.session.scalar(query.with_for_update() if lock else query)
     if item is None:
@@ -80,6 +83,8 @@ def site_state(site: Site) -> dict:
 
 
 def get_site(tx: Transaction, code: str) -> Site:
+    if unstorable(code):  # PostgreSQL would refuse the query; no site has such a code
+        raise NotFound("site", repr(code))
     site = tx.session.scalar(select(Site).where(Site.code == code))
     if site is None:
         raise NotFound("site", code)

@@ -6,7 +6,9 @@ column. Accessories are separated by `;` inside their cell, dates are ISO
 (2024-09-15), a cost may use a decimal comma (249,90). The file may start with
 a UTF-8 byte-order mark and may be delimited by `,` or `;` (French spreadsheets
 export `;`). An empty cell means the field's default: no serial number, no
-accessories, condition "good", no notes, no purchase date or cost.
+accessories, condition "good", no notes, no purchase date or cost. A text that a
+spreadsheet would run as a formula is exported behind a quote (partanum.csv_cells),
+which the import takes off again.
 """
 import csv
 import io
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from partanum.csv_cells import neutralised, restored
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from services.inventory import commands, schemas
@@ -56,7 +59,9 @@ def import_items(tx: Transaction, partner_code: str, csv_text: str) -> dict:
             loaded.append((line, schemas.ItemIn().load(payload)))
         except ValidationError as error:
             problems += _schema_problems(line, error.normalized_messages())
-            loaded.append((line, error.valid_data))  # still check its references
+            # Still check its references; nothing is valid when the whole row is refused
+            # before its fields are read (partanum.inputs: a NUL in a cell).
+            loaded.append((line, error.valid_data or {}))
 
     existing = _items_by_tag(tx, [data["asset_tag"] for _, data in loaded if "asset_tag" in data])
     problems += _reference_problems(tx, loaded)
@@ -84,7 +89,7 @@ def export_items(items: Iterable[Item]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS + EXPORT_ONLY)
     for item in items:
-        writer.writerow([
+        writer.writerow(neutralised(cell) for cell in [
             item.asset_tag,
             item.serial_number or "",
             item.make,
@@ -131,7 +136,8 @@ def _read(csv_text: str) -> tuple[list[tuple[int, dict]], list[dict]]:
             # A cell may span lines (notes); a row is numbered by its first line.
             if any(cell.strip() for cell in cells):
                 if len(cells) == len(header):
-                    rows.append((line, {name: cell.strip() for name, cell in zip(header, cells)}))
+                    rows.append((line, {name: restored(cell.strip())
+                                        for name, cell in zip(header, cells)}))
                 else:
                     problems.append(_problem(
                         line, None, f"{len(cells)} cells where the header has {len(header)}"))

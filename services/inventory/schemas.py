@@ -1,18 +1,16 @@
 """What the inventory's RPC accepts and returns. Inputs refuse unknown fields."""
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from partanum.inputs import Input
 from partanum.opening_hours import WEEKDAYS, hours_problems
 from services.inventory.vocabulary import Condition, Status
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$", error="lower-case letters, digits and dashes")
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
-
-
-class Input(Schema):
-    class Meta:
-        unknown = RAISE
+# What the purchase_cost column (NUMERIC(10, 2)) holds, in whole euros.
+MAX_COST = 99_999_999
 
 
 def _text(max_length, **kwargs):
@@ -93,7 +91,8 @@ class ItemIn(Input):
     condition = fields.Enum(Condition, by_value=True, load_default=Condition.GOOD)
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     purchase_date = fields.Date(load_default=None)
-    purchase_cost = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0))
+    purchase_cost = fields.Decimal(load_default=None, places=2,
+                                   validate=validate.Range(min=0, max=MAX_COST))
 
 
 class ItemUpdate(Input):
@@ -106,7 +105,8 @@ class ItemUpdate(Input):
     condition = fields.Enum(Condition, by_value=True)
     notes = fields.String(validate=validate.Length(max=2000))
     purchase_date = fields.Date(allow_none=True)
-    purchase_cost = fields.Decimal(places=2, validate=validate.Range(min=0), allow_none=True)
+    purchase_cost = fields.Decimal(places=2, validate=validate.Range(min=0, max=MAX_COST),
+                                   allow_none=True)
 
     @validates_schema
     def not_empty(self, data, **_kwargs):

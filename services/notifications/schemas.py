@@ -2,10 +2,11 @@
 from marshmallow import Schema, fields, validate
 
 from partanum import i18n
+from partanum.inputs import Input
 from services.notifications.vocabulary import STATUSES
 
 
-class PartnerContactIn(Schema):
+class PartnerContactIn(Input):
     email = fields.Email(required=True, allow_none=True)
     language = fields.String(load_default=i18n.DEFAULT_LANGUAGE,
                              validate=validate.OneOf(i18n.LANGUAGES))
@@ -17,7 +18,7 @@ class PartnerContactOut(Schema):
     language = fields.String()
 
 
-class DeliveryLogIn(Schema):
+class DeliveryLogIn(Input):
     resident_id = fields.Integer()
     partner_id = fields.Integer()
     status = fields.String(validate=validate.OneOf(STATUSES))

@@ -26,6 +26,7 @@ journeys' business (test_gateway_journeys.py), not this module's.
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Callable
 
 import pytest
@@ -148,6 +149,11 @@ def in_a_month(o, side=None):
     return local_window(days_ahead=30, hour=10, hours=2)
 
 
+def in_days(days: int) -> str:
+    """A day within the horizon input dates may reach (PARTANUM_DATE_HORIZON_DAYS)."""
+    return str(date.today() + timedelta(days=days))
+
+
 MATRIX = {
     # sign-in and the caller's own session
     "POST /api/sign-in": Open(),
@@ -177,7 +183,7 @@ MATRIX = {
         body=lambda o, side: {"opening_hours": {"monday": [["09:00", "12:00"]]}}),
     "POST /api/sites/<site_code>/closures": Object(
         site_code, public=True,
-        body=lambda o, side: {"starts_on": "2030-08-01", "ends_on": "2030-08-15",
+        body=lambda o, side: {"starts_on": in_days(200), "ends_on": in_days(214),
                               "reason": "congés"}),
     # inventory
     "GET /api/items": Listing(lambda o: [{}, {"owner": "mistral"}, {"site": "mistral"},
@@ -219,7 +225,7 @@ MATRIX = {
         object_id("reservation", "reservation_id")),
     "POST /api/reservation-series": Action(lambda o: {
         "partner_id": o.partner["other"], "site": "mistral", "category_id": o.tablet,
-        "quantity": 1, "until": "2030-01-01", **local_window(days_ahead=60, hour=10, hours=2)}),
+        "quantity": 1, "until": in_days(120), **local_window(days_ahead=60, hour=10, hours=2)}),
     "POST /api/reservation-series/<int:series_id>/cancel": Object(
         object_id("series", "series_id"), body=lambda o, side: {}),
     "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"],

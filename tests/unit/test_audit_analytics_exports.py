@@ -107,3 +107,12 @@ def test_daily_figures_per_item_are_refused_over_more_than_a_quarter():
     with pytest.raises(InvalidInput) as refused:
         load(schemas_reports.UtilisationIn(), {**year, "by": "item", "step": "day"})
     assert set(refused.value.fields) == {"step"}
+
+
+def test_a_site_name_that_would_start_a_formula_is_exported_as_text(lending):
+    lending.hours[lending.vilar] = SiteHours(JEAN_VILAR_HOURS, name='=HYPERLINK("http://x.example")')
+    use = analytics.utilisation(History.from_events(lending.events), FORTNIGHT, lending.hours)
+
+    rows = read_csv(exports.report_csv("utilisation", use))
+
+    assert {row["label"] for row in rows} == {"'=HYPERLINK(\"http://x.example\")"}

@@ -1,5 +1,7 @@
 """Importing and exporting a partner's fleet as CSV, on a real SQLite session
 (the import's checks are queries; a fake session would lie about them)."""
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -7,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from partanum import migrate
+from partanum import csv_cells, migrate
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from services.inventory import commands, csv_io
@@ -246,3 +248,37 @@ def test_a_refused_import_leaves_no_pending_change_in_its_session(network, trans
         csv_io.import_items(tx, "jean-vilar", fleet(TABLET, "JV-TAB-002,,Samsung,,tablet,jean-vilar,,,,,"))
     assert tx.events == [] and not tx.session.new
     assert tx.session.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_cells_that_would_start_a_formula_are_exported_as_text_and_import_back_unchanged(
+        network, transaction):
+    tx = transaction()
+    commands.register_item(tx, {
+        "asset_tag": "JV-TAB-009", "serial_number": "-2+3", "make": "=cmd|' /C calc'!A0",
+        "model": "@SUM(A1)", "category": "tablet", "owner": "jean-vilar",
+        "home_site": "jean-vilar", "accessories": ["+chargeur", "housse"], "condition": "good",
+        "notes": "\t=1+1", "purchase_date": None, "purchase_cost": None})
+    tx.commit()
+
+    exported = csv_io.export_items(transaction().session.scalars(select(Item)))
+    row = next(csv.DictReader(io.StringIO(exported)))
+    report, events = import_committed(transaction, exported)
+
+    assert (row["serial_number"], row["make"], row["model"], row["accessories"], row["notes"]) == (
+        "'-2+3", "'=cmd|' /C calc'!A0", "'@SUM(A1)", "'+chargeur;housse", "'\t=1+1")
+    assert report == {"created": 0, "updated": 0, "unchanged": 1} and events == []
+
+
+@pytest.mark.parametrize("text", ["=1+2", "+33 6 12", "-", "@x", "\tx", "\rx", "'=1", "''+1",
+                                  "'quoted", "plain", ""])
+def test_a_neutralised_cell_reads_back_as_it_was_written(text):
+    assert csv_cells.restored(csv_cells.neutralised(text)) == text
+
+
+def test_numbers_are_not_formulas_and_stay_numbers():
+    assert csv_cells.neutralised(-3) == -3 and csv_cells.neutralised(-0.5) == -0.5
+
+
+def test_a_cell_with_a_nul_is_refused_naming_its_line_and_column(network, transaction):
+    assert problems(transaction, fleet(TABLET, LAPTOP.replace("clavier usé", "clavier\x00usé"))) \
+        == [(3, "notes")]

@@ -28,7 +28,8 @@ def now():
 def integer_id(field: str, value) -> int:
     """An RPC's bare id argument, or InvalidInput naming it."""
     from partanum.errors import InvalidInput
+    from partanum.inputs import unstorable
 
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or unstorable(value):
         raise InvalidInput({field: ["an integer id"]})
     return value

@@ -15,6 +15,7 @@ import re
 import secrets
 from datetime import date, datetime, time
 
+from partanum import inputs
 from partanum.i18n import DEFAULT_TIME_ZONE as TIME_ZONE
 from services.gateway.pages.i18n import N_
 
@@ -109,7 +110,10 @@ def csrf_valid(request) -> bool:
 
 
 def text(form, name: str) -> str:
-    return (form.get(name) or "").strip()
+    """The field as typed; one no service could take (a NUL) reads as left empty, so
+    that the page names it as it names a missing field, before anything is asked."""
+    value = (form.get(name) or "").strip()
+    return "" if inputs.unstorable(value) else value
 
 
 def asset_tag(form, name: str) -> str:
@@ -137,7 +141,7 @@ def reservation_request(form) -> dict:
         wrong.append("quantity")
     if not text(form, "site"):
         wrong.append("site")
-    if len(text(form, "note")) > 500:
+    if len(text(form, "note")) > 500 or inputs.unstorable(form.get("note") or ""):
         wrong.append("note")
     if "starts" in values and "ends" in values and values["ends"] <= values["starts"]:
         wrong.append("ends")

@@ -4,8 +4,9 @@ reports, with `format=csv` for the spreadsheet file; ids bounded as the database
 hold them."""
 import re
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, pre_load, validate
 
+from partanum.inputs import Input
 from services.audit import schemas as log_schemas
 from services.audit import schemas_reports as reports
 from services.gateway.routing import MAX_ID
@@ -16,12 +17,9 @@ MAX_ROW = 2 ** 63 - 1
 FORMATS = ("json", "csv")
 
 
-class _FromQueryString(Schema):
+class _FromQueryString(Input):
     """The audit's integers are strict (JSON numbers only): a query string's digits
     are read as the number they spell before the audit's schema checks them."""
-
-    class Meta:
-        unknown = RAISE
 
     @pre_load
     def numbers_from_text(self, data, **_kwargs):

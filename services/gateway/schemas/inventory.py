@@ -18,10 +18,10 @@ CategoryIn = inventory.CategoryIn
 
 
 def _with_plain_minimum(field):
-    """The same field, documented with an integer minimum: apispec writes a Decimal
+    """The same field, documented with integer bounds: apispec writes a Decimal
     field's Range as a Decimal, which the JSON document cannot hold."""
     field = copy.copy(field)
-    field.metadata = {**field.metadata, "minimum": 0}
+    field.metadata = {**field.metadata, "minimum": 0, "maximum": inventory.MAX_COST}
     return field
 
 
