@@ -61,10 +61,11 @@ def reference(**kwargs) -> fields.String:
 # What a place or a device is called, as on its door or its label ("Centre Jean
 # Vilar", "4 rue Jean-Baptiste de La Salle, 49100 Angers", "Lenovo ThinkPad E14"):
 # public words, never a person's. Refused if it holds anything shaped like an email
-# or a phone number (six digits or more, spaces and dots between them allowed).
+# (x@y.z) or a phone number (six digits or more, spaces, dots or dashes between them
+# allowed); the inventory refuses such names when they are typed (its schemas).
 PUBLIC_NAME = validate.And(
     validate.Length(max=300),
-    validate.Regexp(r"^(?!.*@)(?!.*\d(?:[ .-]?\d){5}).*$", flags=re.S,
+    validate.Regexp(r"^(?!.*\S@\S+\.\w)(?!.*\d(?:[ .-]?\d){5}).*$", flags=re.S,
                     error="a public name: no email or phone number"))
 
 

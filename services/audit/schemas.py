@@ -77,10 +77,7 @@ class SuggestionIn(Input):
             raise ValidationError("an item appears twice")
 
 
-class ErasureIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ErasureIn(Input):
     resident_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
 
 

@@ -3,6 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from partanum.events import PUBLIC_NAME
 from partanum.inputs import Input
 from partanum.opening_hours import WEEKDAYS, hours_problems
 from services.inventory.vocabulary import Condition, Status
@@ -15,6 +16,11 @@ MAX_COST = 99_999_999
 
 def _text(max_length, **kwargs):
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _public(max_length, **kwargs):
+    """A name its events carry (a site's, a device's): public words only."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), PUBLIC_NAME], **kwargs)
 
 
 class PartnerIn(Input):
@@ -53,9 +59,9 @@ class OpeningHoursField(fields.Field):
 
 class SiteIn(Input):
     code = fields.String(required=True, validate=CODE)
-    name = _text(200, required=True)
+    name = _public(200, required=True)
     partner = fields.String(required=True, validate=CODE)
-    address = _text(300, required=True)
+    address = _public(300, required=True)
     opening_hours = OpeningHoursField(load_default=dict)
 
 
@@ -82,8 +88,8 @@ class CategoryIn(Input):
 class ItemIn(Input):
     asset_tag = fields.String(required=True, validate=ASSET_TAG)
     serial_number = fields.String(load_default=None, validate=validate.Length(max=100))
-    make = _text(100, required=True)
-    model = _text(100, required=True)
+    make = _public(100, required=True)
+    model = _public(100, required=True)
     category = fields.String(required=True, validate=CODE)
     owner = fields.String(required=True, validate=CODE)
     home_site = fields.String(required=True, validate=CODE)
@@ -99,8 +105,8 @@ class ItemUpdate(Input):
     """The descriptive fields staff may correct; location and state have their own commands."""
 
     serial_number = fields.String(validate=validate.Length(max=100), allow_none=True)
-    make = _text(100)
-    model = _text(100)
+    make = _public(100)
+    model = _public(100)
     accessories = fields.List(_text(60))
     condition = fields.Enum(Condition, by_value=True)
     notes = fields.String(validate=validate.Length(max=2000))

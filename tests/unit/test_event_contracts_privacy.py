@@ -66,3 +66,16 @@ def test_a_places_or_devices_name_cannot_carry_contact_details():
         except InvalidEvent:
             continue
         raise AssertionError(f"{words} was accepted")
+
+
+def test_staff_typing_contact_details_into_a_device_or_site_name_are_told_which_field():
+    from services.inventory import schemas
+
+    device = {"asset_tag": "JV-TAB-001", "make": "Samsung", "model": "Tab A8 pour Amina 0612345678",
+              "category": "tablet", "home_site": "jean-vilar", "owner": "jean-vilar"}
+    site = {"code": "mistral", "name": "Espace Mistral", "partner": "mistral",
+            "address": "écrire à amina@example.org"}
+
+    assert set(schemas.ItemIn().validate(device)) == {"model"}
+    assert set(schemas.SiteIn().validate(site)) == {"address"}
+    assert schemas.ItemIn().validate({**device, "model": "@SUM(A1) Tab A8"}) == {}
