@@ -17,8 +17,9 @@ All times are aware datetimes, stored in UTC.
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from partanum import phones
 from partanum.db import UtcDateTime
 from services.booking import domain
 
@@ -151,7 +152,10 @@ class Resident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))  # as typed, as staff and residents see it
+    # The same number in E.164 ("+33612345678"), set with `phone` and never on its
+    # own: a resident is looked up by phone through this index, however it is written.
+    phone_e164: Mapped[str | None] = mapped_column(String(16), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(10), default="fr")
     channel: Mapped[str] = mapped_column(String(10), default="sms")  # sms, email, none
@@ -160,6 +164,13 @@ class Resident(Base):
     registered_by_partner_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @validates("phone")
+    def _with_e164(self, _key: str, phone: str | None) -> str | None:
+        # Every way a phone is set (registered, updated, a proven change, erased)
+        # keeps the indexed form in step.
+        self.phone_e164 = phones.normalised(phone) if phone else None
+        return phone
 
 
 class ResidentFound(Base):

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, inspect, select, update
 
+from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
@@ -29,7 +30,7 @@ from services.booking.vocabulary import LoanStatus, WaitingStatus
 # Loans in these states are settled: nothing more is expected of the resident.
 SETTLED = (LoanStatus.RETURNED, LoanStatus.LOST)
 ENDED = (WaitingStatus.FULFILLED, WaitingStatus.EXPIRED, WaitingStatus.CANCELLED)
-PERSONAL_FIELDS = ("display_name", "phone", "email", "card_number")
+PERSONAL_FIELDS = ("display_name", "phone", "phone_e164", "email", "card_number")
 
 
 def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta, *, key: bytes) -> int:
@@ -129,11 +130,8 @@ def _normal(kind: str, value: str) -> str:
     """One form per value: an email's case, a number's spacing or +33 prefix do not matter."""
     if kind == "email":
         return value.strip().lower()
-    if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        international = value.strip().startswith("+") or digits.startswith("00")
-        digits = digits[2:] if digits.startswith("00") else digits
-        return "0" + digits[2:] if international and digits.startswith("33") else digits
+    if kind == "phone":  # E.164, as residents.phone_e164; the digits of what cannot be a phone
+        return phones.normalised(value) or phones.digits(value)
     return value.strip().upper()
 
 

@@ -21,7 +21,7 @@ from partanum.dependencies import Transaction
 from partanum.errors import NotFound
 from services.booking import events  # noqa: F401 -- registers what we emit
 from services.booking.models import Loan, Mandate, Resident, ResidentFound, Site
-from services.booking.residents import get as get_resident
+from services.booking.residents import get as get_resident, with_phone
 from services.booking.vocabulary import LoanStatus
 
 FULL, MASKED = "full", "masked"
@@ -88,18 +88,13 @@ def found_at_desk(tx: Transaction, partner_id: int, presented: dict, now: dateti
     partner's desk; records that the partner found them (and says so in an event)
     unless it registered them. Several residents sharing a phone: NotFound (ask
     for the card)."""
-    query = select(Resident).where(Resident.erased_at.is_(None))
     if "card_number" in presented:
-        how = "card"
-        matches = tx.session.scalars(query.where(
-            Resident.card_number == presented["card_number"].strip())).all()
+        how, presenting = "card", Resident.card_number == presented["card_number"].strip()
     else:
-        how = "phone"
-        wanted = phones.normalised(presented["phone"])
-        # Phones are kept as typed at the desk: compare them normalised.
-        with_phone = tx.session.scalars(query.where(Resident.phone.is_not(None)))
-        matches = [resident for resident in with_phone
-                   if wanted and phones.normalised(resident.phone) == wanted]
+        how, presenting = "phone", with_phone(presented["phone"])
+    # A second match is enough to know that several share it.
+    matches = tx.session.scalars(select(Resident).where(
+        presenting, Resident.erased_at.is_(None)).limit(2)).all()
     if len(matches) != 1:
         raise NotFound("resident", f"by {how}")  # never the number itself, which logs keep
     resident = matches[0]

@@ -5,8 +5,9 @@ resident's id, and other services ask for contact details when they need them.
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select
 
+from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from services.booking import events  # noqa: F401 -- registers what we emit
@@ -52,6 +53,14 @@ def get_many(tx: Transaction, resident_ids: list[int]) -> list[Resident]:
         raise InvalidInput({"resident_ids": ["a list of resident ids"]})
     return list(tx.session.scalars(select(Resident).where(
         Resident.id.in_(set(resident_ids)), Resident.erased_at.is_(None)).order_by(Resident.id)))
+
+
+def with_phone(phone: str) -> ColumnElement[bool]:
+    """Where the resident's phone is `phone`, however either was written ("06 12 34 56 78",
+    "+33 6 12…", "0033 6…"): compared in E.164, through the index. Something that cannot
+    be a phone matches nobody (rather than every resident without one)."""
+    e164 = phones.normalised(phone)
+    return Resident.phone_e164 == e164 if e164 else false()
 
 
 def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:

@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from partanum.inputs import Input
 
+from partanum import phones
 from partanum.i18n import LANGUAGES, reads_in
 from services.booking.vocabulary import (
     CHANNELS, CONDITIONS, MANDATE_SCOPES, LoanStatus, ReservationStatus, WaitingStatus,
@@ -73,6 +74,16 @@ ACCESSORIES = fields.List(fields.String(validate=validate.Length(min=1, max=100)
                           load_default=list, validate=validate.Length(max=20))
 
 
+def dialable(phone: str) -> None:
+    """A phone kept for a resident must be one that texts reach and a desk finds again
+    (stored in E.164 beside it); presenting part of one finds nobody instead."""
+    if phones.normalised(phone) is None:
+        raise ValidationError("not a phone number: a French one, or another country's with its +")
+
+
+KEPT_PHONE = [PHONE, dialable]
+
+
 def contact_problems(phone, email, channel, served_at_desk: bool = False) -> dict:
     """SMS needs a phone and email an email; whatever the channel (even "none": staff
     will call), the desk needs a phone or an email to reach the resident, unless the
@@ -92,7 +103,7 @@ class ResidentIn(Input):
     """A resident who agreed to be registered: the least personal data that works."""
 
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    phone = fields.String(load_default=None, allow_none=True, validate=PHONE)
+    phone = fields.String(load_default=None, allow_none=True, validate=KEPT_PHONE)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
     language = fields.String(load_default="fr", validate=validate.OneOf(LANGUAGES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
@@ -123,7 +134,7 @@ class ResidentUpdate(Input):
     """Any of the contact details; null clears a phone or an email."""
 
     display_name = fields.String(validate=validate.Length(min=1, max=200))
-    phone = fields.String(allow_none=True, validate=PHONE)
+    phone = fields.String(allow_none=True, validate=KEPT_PHONE)
     email = fields.Email(allow_none=True, validate=validate.Length(max=200))
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
@@ -133,7 +144,7 @@ class ResidentUpdate(Input):
 class ContactChangeIn(Input):
     """One new phone or email, proven by the code sent to it before it is kept."""
 
-    phone = fields.String(validate=PHONE)
+    phone = fields.String(validate=KEPT_PHONE)
     email = fields.Email(validate=validate.Length(max=200))
 
     @validates_schema

@@ -1,8 +1,9 @@
 """A resident's new phone or email, proven with a one-time code before it is kept."""
 from nameko.rpc import rpc
 
+from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
-from services.booking import contact_changes, schemas
+from services.booking import contact_changes, privacy, schemas
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -33,6 +34,8 @@ class ContactChangeEntrypoints:
         data = load(schemas.ContactCodeIn(), payload)
         with self.db.transaction() as tx:
             resident = contact_changes.confirm(tx, resident_id, data["code"].strip(), now())
+            if resident is not None:  # so that erasure recognises it once it is replaced
+                privacy.remember_details(tx, resident, secret_key(self.config))
             tx.commit()  # a wrong code's count too
         if resident is None:
             raise InvalidInput({"code": ["wrong or expired code"]})

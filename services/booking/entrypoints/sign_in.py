@@ -4,8 +4,8 @@ without ever learning the contact details."""
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
-from partanum import phones
 from partanum.errors import PartanumError, load
+from services.booking import residents
 from services.booking.models import Resident
 from services.booking.schemas import SignInLookup
 
@@ -19,17 +19,14 @@ class SignInEntrypoints:
         → {"resident_id": 42}, or {"resident_id": null} when nobody (or several
         residents, sharing a phone) matches. Erased residents are never found."""
         data = load(SignInLookup(), payload)
-        query = select(Resident.id, Resident.phone).where(Resident.erased_at.is_(None))
+        if "card_number" in data:
+            matches = Resident.card_number == data["card_number"].strip()
+        elif "email" in data:
+            matches = func.lower(Resident.email) == data["email"].strip().lower()
+        else:
+            matches = residents.with_phone(data["phone"])
         with self.db.transaction() as tx:
-            if "card_number" in data:
-                rows = tx.session.execute(
-                    query.where(Resident.card_number == data["card_number"].strip())).all()
-            elif "email" in data:
-                rows = tx.session.execute(query.where(
-                    func.lower(Resident.email) == data["email"].strip().lower())).all()
-            else:
-                wanted = phones.normalised(data["phone"])
-                # Phones are kept as typed at the desk: compare them normalised.
-                rows = [row for row in tx.session.execute(query.where(Resident.phone.is_not(None)))
-                        if wanted and phones.normalised(row.phone) == wanted]
-        return {"resident_id": rows[0].id if len(rows) == 1 else None}
+            # A second match is enough to know that several share it.
+            ids = tx.session.scalars(select(Resident.id).where(
+                matches, Resident.erased_at.is_(None)).limit(2)).all()
+        return {"resident_id": ids[0] if len(ids) == 1 else None}
