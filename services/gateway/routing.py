@@ -44,6 +44,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
+from services.gateway.settings import Settings
 from partanum.web_server import ExclusiveWebServer
 
 __all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
@@ -271,7 +272,7 @@ class ProblemWebServer(ExclusiveWebServer):
         app = ProblemWsgiApp(self)
         # Behind N reverse proxies (TLS), the client's address is the one the
         # nearest proxy appended to X-Forwarded-For: the rate limits count it.
-        proxies = int(self.container.config.get("TRUSTED_PROXIES", 0))
+        proxies = Settings.from_config(self.container.config).trusted_proxies
         return ProxyFix(app, x_for=proxies, x_proto=proxies) if proxies else app
 
 
