@@ -83,8 +83,8 @@ def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
     except ArgumentError:
         backend = None
     if backend not in ("sqlite", "postgresql"):
-        raise SettingError(f"{variable}: expected a database URL such as "
-                           f"sqlite:///var/{service}.sqlite3 or postgresql://user:pw@host/{service}")
+        raise SettingError(f"{variable}: expected a database URL such as sqlite:///var/"
+                           f"{service}.sqlite3 or postgresql://user:pw@host/{service}")
     return url
 
 
