@@ -12,5 +12,9 @@ from services.gateway.settings import Settings
 
 
 class TimedRpcProxy(RpcProxy):
+    def setup(self):
+        super().setup()
+        self.rpc_timeout = Settings.from_config(self.container.config).rpc_timeout
+
     def timeout(self) -> float:
-        return Settings.from_config(self.container.config).rpc_timeout
+        return self.rpc_timeout
