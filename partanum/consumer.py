@@ -21,6 +21,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from partanum import topology
+from partanum.config import SharedSettings
 from partanum.errors import InvalidEvent
 from partanum.events import read_event
 
@@ -37,13 +38,13 @@ class EventHandler(Consumer):
 
     def setup(self):
         super().setup()
-        config = self.container.config
-        self.max_attempts = config.get("RETRY_MAX_ATTEMPTS", 5)
-        self.base_delay = config.get("RETRY_BASE_DELAY", 1.0)
-        self.publisher = Publisher(config["AMQP_URI"], serializer="json")
+        settings = SharedSettings.from_config(self.container.config)
+        self.max_attempts = settings.retry_max_attempts
+        self.base_delay = settings.retry_base_delay
+        self.publisher = Publisher(settings.amqp_uri, serializer="json")
         # The retry and dead queues must exist before a failure is forwarded
         # to them: the default exchange drops a message for a missing queue.
-        with Connection(config["AMQP_URI"]) as connection:
+        with Connection(settings.amqp_uri) as connection:
             topology.declare(connection.default_channel, [self.subscription])
 
     def handle_message(self, body, message):

@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
 from partanum import events, outbox
+from partanum.config import SharedSettings
 from partanum.deadline import Deadline, of_worker
 from partanum.errors import DeadlinePassed
 
@@ -74,19 +75,32 @@ class UnitOfWork:
                            self.deadline)
 
 
+class ServiceSettings(DependencyProvider):
+    """The service's settings (its `services/<name>/settings.py`), read from the
+    nameko config once, when the service starts: a bad value stops it there."""
+
+    def __init__(self, settings_class: type[SharedSettings]):
+        self.settings_class = settings_class
+
+    def setup(self):
+        self.settings = self.settings_class.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
 class Database(DependencyProvider):
     def setup(self):
         from partanum.db import make_engine
 
         config = self.container.config
+        settings = SharedSettings.from_config(config)
         service = self.container.service_name
-        self.engine = make_engine(
-            config["DATABASE_URLS"][service], pool_size=config.get("max_workers", 10)
-        )
+        self.engine = make_engine(config["DATABASE_URLS"][service], pool_size=settings.max_workers)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        relay = outbox.OutboxRelay(self.engine, outbox.EventPublisher(config["AMQP_URI"]))
-        self.relay_loop = outbox.RelayLoop(relay, config.get("RELAY_POLL_INTERVAL", 2.0))
-        self.relay_enabled = config.get("RELAY_ENABLED", True)
+        relay = outbox.OutboxRelay(self.engine, outbox.EventPublisher(settings.amqp_uri))
+        self.relay_loop = outbox.RelayLoop(relay, settings.relay_poll_interval)
+        self.relay_enabled = settings.relay_enabled
 
     def start(self):
         if self.relay_enabled:

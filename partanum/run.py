@@ -5,7 +5,8 @@
 Migrates each service's database, declares the broker topology, then serves
 until SIGTERM or Ctrl-C (any number of them: the first stops the services, which
 are killed if still busy after GRACE_SECONDS). Exits 2 when RabbitMQ does not
-answer, 3 when the gateway's address is taken. Configuration comes from the environment
+answer or a setting has a bad value, 3 when the gateway's address
+is taken. Configuration comes from the environment
 (partanum.config). One service per process is the deployed shape; several in
 one process is handy on a laptop.
 """
@@ -24,6 +25,7 @@ from kombu import Connection  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from partanum import config, migrate, topology  # noqa: E402
+from partanum.settings import SettingError  # noqa: E402
 
 log = logging.getLogger("partanum.run")
 GC_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
@@ -31,6 +33,7 @@ GC_THRESHOLD = 50_000  # allocations between young collections (Python's default
 # docker compose waits after SIGTERM before it sends SIGKILL.
 GRACE_SECONDS = 8
 CANNOT_START = 3  # exit status: the gateway's address is taken
+BAD_SETTING = 2  # exit status: a setting's value cannot be used, as argparse's bad arguments
 
 
 def service_class(name: str):
@@ -124,7 +127,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     configure_logging()
 
-    amqp_uri = config.amqp_uri()
+    try:
+        nameko_config = config.nameko_config(args.services)
+    except SettingError as error:
+        print(f"Cannot start {', '.join(args.services)}: {error}", file=sys.stderr)
+        return BAD_SETTING
+    amqp_uri = nameko_config["AMQP_URI"]
     if not broker_reachable(amqp_uri):
         print(
             f"RabbitMQ does not answer at {_safe(amqp_uri)}.\n"
@@ -133,7 +141,6 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
-    nameko_config = config.nameko_config()
     taken = "gateway" in args.services and http_address_taken(nameko_config["WEB_SERVER_ADDRESS"])
     if taken:
         print(f"Cannot start {', '.join(args.services)}: {taken}", file=sys.stderr)

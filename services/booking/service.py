@@ -7,7 +7,7 @@ work; this class assembles them with the dependencies they share.
 """
 from nameko.dependency_providers import Config
 
-from partanum.dependencies import Database
+from partanum.dependencies import Database, ServiceSettings
 from partanum.health import HealthCheck
 from partanum.rpc import RpcProxy
 from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
@@ -19,6 +19,7 @@ from services.booking.entrypoints.privacy import PrivacyEntrypoints
 from services.booking.entrypoints.reservations import ReservationEntrypoints
 from services.booking.entrypoints.sign_in import SignInEntrypoints
 from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
+from services.booking.settings import Settings
 
 
 class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
@@ -27,3 +28,4 @@ class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEve
     name = "booking"
     db = Database()
     config = Config()
+    settings = ServiceSettings(Settings)

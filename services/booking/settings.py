@@ -1,33 +1,32 @@
-"""The booking's settings, read from the nameko config (see partanum/config.py)."""
+"""The booking's settings (see partanum/settings.py)."""
 from datetime import timedelta
-from zoneinfo import ZoneInfo
+
+from partanum.config import SharedSettings
+from partanum.settings import setting
 
 
-def buffer(config) -> timedelta:
-    """Between two uses of an item: charging, wiping."""
-    return timedelta(minutes=config.get("BOOKING_BUFFER_MINUTES", 30))
+class Settings(SharedSettings):
+    # Between two uses of an item: charging, wiping.
+    buffer_minutes: int = setting(30, "PARTANUM_BOOKING_BUFFER_MINUTES", ge=0)
+    # Devices one resident may hold at once; staff may override with a reason.
+    max_loans_per_resident: int = setting(2, "PARTANUM_MAX_LOANS_PER_RESIDENT", ge=0)
+    # A reservation nobody picked up this long after its start is released.
+    no_show_minutes: int = setting(30, "PARTANUM_NO_SHOW_MINUTES",
+                                   key="BOOKING_NO_SHOW_MINUTES", ge=0)
+    # A device freed for the first in line is kept for them this long (pushed to
+    # the site's closing time).
+    hold_hours: int = setting(48, "PARTANUM_HOLD_HOURS", ge=1)
+    # A returned loan is cut from its resident this many days later.
+    anonymise_after_days: int = setting(30, "PARTANUM_ANONYMISE_AFTER_DAYS", ge=0)
 
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
 
-def zone(config) -> ZoneInfo:
-    """Sites' opening hours are local time there."""
-    return ZoneInfo(config.get("TIMEZONE", "Europe/Paris"))
+    @property
+    def no_show_grace(self) -> timedelta:
+        return timedelta(minutes=self.no_show_minutes)
 
-
-def no_show_grace(config) -> timedelta:
-    """How long after its start a reservation nobody picked up is released."""
-    return timedelta(minutes=config.get("BOOKING_NO_SHOW_MINUTES", 30))
-
-
-def hold_hours(config) -> int:
-    """How long a device freed for the first in line is kept for them."""
-    return config.get("HOLD_HOURS", 48)
-
-
-def anonymise_after(config) -> timedelta:
-    """How long after its return a loan keeps the link to its resident."""
-    return timedelta(days=config.get("ANONYMISE_AFTER_DAYS", 30))
-
-
-def max_loans_per_resident(config) -> int:
-    """Devices one resident may hold at once; staff may override with a reason."""
-    return config.get("MAX_LOANS_PER_RESIDENT", 2)
+    @property
+    def anonymise_after(self) -> timedelta:
+        return timedelta(days=self.anonymise_after_days)

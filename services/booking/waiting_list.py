@@ -16,11 +16,11 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from services.booking import domain, events  # noqa: F401 -- registers what we emit
-from services.booking import settings
 from services.booking.allocations import Overlap, claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
 from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
 from services.booking.policies import policy_for
+from services.booking.settings import Settings
 from services.booking.vocabulary import WaitingStatus
 
 # A held device nobody came for was not used: it needs no charging or wiping after.
@@ -37,8 +37,8 @@ class HoldTerms:
     buffer: timedelta
 
     @classmethod
-    def from_config(cls, config) -> "HoldTerms":
-        return cls(settings.hold_hours(config), settings.zone(config), settings.buffer(config))
+    def of(cls, settings: Settings) -> "HoldTerms":
+        return cls(settings.hold_hours, settings.zone, settings.buffer)
 
 
 # --- the line ----------------------------------------------------------------------

@@ -20,7 +20,6 @@
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -34,6 +33,7 @@ from partanum.config import secret_key
 from services.gateway import problems
 from services.gateway.authz import RESIDENT, Principal
 from services.gateway.models import Account, RateCounter, SignInCode, Token
+from services.gateway.settings import Settings
 
 SESSION_COOKIE = "partanum_session"
 DEVICE_COOKIE = "partanum_device"
@@ -43,48 +43,12 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-@dataclass(frozen=True)
-class Settings:
-    staff_token_hours: int = 12
-    resident_token_days: int = 30
-    # Failed sign-ins allowed per account (and per client address) in one window.
-    sign_in_attempts: int = 5
-    address_attempts: int = 30
-    window_minutes: int = 15
-    # One-time codes sent per resident identifier in one window.
-    codes_per_window: int = 3
-    code_minutes: int = 10
-    code_attempts: int = 5
-    # Keys the HMAC of every identifier a counter is kept for, and signs device cookies
-    # (partanum.config.secret_key: PARTANUM_SECRET_KEY).
-    secret_key: bytes = b"only for tests"
-
-    @classmethod
-    def from_config(cls, config: dict, secret_key: bytes) -> "Settings":
-        return cls(secret_key=secret_key,
-                   **{name: int(config[key]) for name, key in _CONFIG_KEYS.items()
-                      if key in config})
-
-    @property
-    def window(self) -> timedelta:
-        return timedelta(minutes=self.window_minutes)
-
-
-_CONFIG_KEYS = {
-    "staff_token_hours": "STAFF_TOKEN_HOURS",
-    "resident_token_days": "RESIDENT_TOKEN_DAYS",
-    "sign_in_attempts": "SIGN_IN_ATTEMPTS",
-    "address_attempts": "SIGN_IN_ADDRESS_ATTEMPTS",
-    "window_minutes": "SIGN_IN_WINDOW_MINUTES",
-    "codes_per_window": "SIGN_IN_CODES_PER_WINDOW",
-    "code_minutes": "SIGN_IN_CODE_MINUTES",
-    "code_attempts": "SIGN_IN_CODE_ATTEMPTS",
-}
-
-
 def settings_for(service) -> Settings:
-    """The settings of a gateway worker, from its config."""
-    return Settings.from_config(service.config, secret_key(service.config))
+    """The settings of a gateway worker, with the key that keys the HMAC of every
+    identifier a counter is kept for and signs device cookies (PARTANUM_SECRET_KEY,
+    or the one generated in the data directory)."""
+    return Settings.from_config(service.config).model_copy(
+        update={"secret_key": secret_key(service.config)})
 
 
 def keyed(settings: Settings, kind: str, value: str) -> str:

@@ -22,6 +22,7 @@ from partanum import config
 from partanum.db import make_engine
 from services.gateway import accounts, auth
 from services.gateway.models import Account
+from services.gateway.settings import Settings
 
 DEMO_DOMAIN = "roseraie.demo"
 
@@ -84,7 +85,8 @@ def main(argv=None) -> int:
             created = ensure(session, people, password)
     finally:
         engine.dispose()
-    print(f"Sign in at http://localhost:{config.nameko_config()['WEB_SERVER_ADDRESS'].rsplit(':', 1)[-1]}"
+    port = Settings.from_environment().http_address.rsplit(":", 1)[-1]
+    print(f"Sign in at http://localhost:{port}"
           f"/sign-in (API: POST /api/sign-in) with the password {password}")
     for email, role in created:
         print(f"  {email:50} {role}")

@@ -47,6 +47,7 @@ from werkzeug.wrappers import Request, Response
 from partanum import inputs
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
+from services.gateway.settings import Settings
 from partanum.web_server import ExclusiveWebServer
 
 __all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
@@ -58,7 +59,6 @@ ANYONE = "anyone"
 JSON = "application/json"
 # Ids are 32-bit integers in every service's tables.
 MAX_ID = inputs.MAX_INT
-DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024  # see partanum.config
 
 
 @dataclass
@@ -299,8 +299,7 @@ class ProblemWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         # Read no further than this: werkzeug raises RequestEntityTooLarge (413).
-        request.max_content_length = self.server.container.config.get(
-            "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+        request.max_content_length = self.max_body_bytes
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
@@ -319,10 +318,12 @@ class ProblemWsgiApp(WsgiApp):
 
 class ProblemWebServer(ExclusiveWebServer):
     def get_wsgi_app(self):
+        settings = Settings.from_config(self.container.config)
         app = ProblemWsgiApp(self)
+        app.max_body_bytes = settings.max_body_bytes
         # Behind N reverse proxies (TLS), the client's address is the one the
         # nearest proxy appended to X-Forwarded-For: the rate limits count it.
-        proxies = int(self.container.config.get("TRUSTED_PROXIES", 0))
+        proxies = settings.trusted_proxies
         return ProxyFix(app, x_for=proxies, x_proto=proxies) if proxies else app
 
 

@@ -8,10 +8,13 @@ the request expires in its queue, and a service that takes it up refuses to comm
 once its caller has given up, so nothing is done that the caller was told failed.
 """
 from partanum.rpc import RpcProxy
-
-DEFAULT_TIMEOUT = 15.0
+from services.gateway.settings import Settings
 
 
 class TimedRpcProxy(RpcProxy):
+    def setup(self):
+        super().setup()
+        self.rpc_timeout = Settings.from_config(self.container.config).rpc_timeout
+
     def timeout(self) -> float:
-        return float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        return self.rpc_timeout

@@ -31,6 +31,12 @@ from pathlib import Path
 
 import requests
 
+from services.notifications.settings import Settings
+
+# Seconds an SMTP server or the SMS gateway may take to answer before the send is
+# retried later.
+SEND_TIMEOUT_SECONDS = 10.0
+
 
 class DeliveryFailed(Exception):
     def __init__(self, reason: str, permanent: bool = False):
@@ -358,29 +364,17 @@ class LogSmsChannel:
 
 def channels_from_config(config: dict) -> dict:
     """{"email": SmtpChannel, "sms": HttpSmsChannel or LogSmsChannel}, keyed by the
-    resident's channel preference, from the nameko config (see partanum/config.py)."""
+    resident's channel preference, from the notifications' settings in the nameko config."""
+    settings = Settings.from_config(config)
     email = SmtpChannel(
-        host=config.get("SMTP_HOST", "localhost"),
-        port=config.get("SMTP_PORT", 25),
-        username=config.get("SMTP_USERNAME"),
-        password=config.get("SMTP_PASSWORD"),
-        starttls=bool(config.get("SMTP_STARTTLS", False)),
-        use_ssl=bool(config.get("SMTP_SSL", False)),
-        sender=config.get("SMTP_SENDER", "partanum@localhost"),
-        timeout=float(config.get("SMTP_TIMEOUT", 10.0)),
-        cafile=config.get("SMTP_CA_FILE"),
+        host=settings.smtp_host, port=settings.smtp_port,
+        username=settings.smtp_username, password=settings.smtp_password,
+        starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
+        sender=settings.smtp_sender, timeout=SEND_TIMEOUT_SECONDS, cafile=settings.smtp_ca_file,
     )
-    provider = config.get("SMS_PROVIDER", "log")
-    if provider == "http":
-        if not config.get("SMS_URL"):
-            raise ValueError("the http SMS provider needs its URL (PARTANUM_SMS_URL)")
-        sms = HttpSmsChannel(
-            url=config["SMS_URL"], api_key=config.get("SMS_API_KEY", ""),
-            sender=config.get("SMS_SENDER", "Partanum"),
-            timeout=float(config.get("SMS_TIMEOUT", 10.0)),
-        )
-    elif provider == "log":
-        sms = LogSmsChannel(config.get("SMS_LOG", "var/sms.log"))
+    if settings.sms_provider == "http":
+        sms = HttpSmsChannel(url=settings.sms_url, api_key=settings.sms_api_key,
+                             sender=settings.sms_sender, timeout=SEND_TIMEOUT_SECONDS)
     else:
-        raise ValueError(f"unknown SMS provider {provider!r}: choose log or http")
+        sms = LogSmsChannel(settings.sms_log)
     return {"email": email, "sms": sms}

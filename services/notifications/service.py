@@ -10,13 +10,12 @@ go in batches. See sending.py for what happens on a crash mid-send.
 from datetime import datetime, timezone
 import logging
 
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-from partanum.dependencies import Database
+from partanum.dependencies import Database, ServiceSettings
 from partanum.errors import Conflict, PartanumError, load
 from partanum.health import HealthCheck
 from partanum.rpc import RpcProxy
@@ -41,10 +40,10 @@ class Service(HealthCheck):
     channels = Channels()
     turn = SendingTurn()
     booking = RpcProxy("booking")
-    config = Config()
+    settings = ServiceSettings(Settings)
 
     def _sender(self) -> sending.Sender:
-        return sending.Sender(self.db, Settings.from_config(self.config), self.channels,
+        return sending.Sender(self.db, self.settings, self.channels,
                               self._contacts)
 
     def _contacts(self, resident_ids) -> dict:
@@ -60,7 +59,7 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             planned = []
             if inbox.first_delivery(tx.session, "notifications.on_event", event):
-                planned = intents.record(tx, event, now, Settings.from_config(self.config))
+                planned = intents.record(tx, event, now, self.settings)
             tx.commit()
         if any(message["send_after"] <= now for message in planned):
             try:

@@ -1,6 +1,6 @@
 """`python -m partanum.run` as an operator meets it: stopped by any number of signals
-(`make run`'s Ctrl-C trap and a group kill both send SIGTERM), and refusing to start on
-an address another process holds."""
+(`make run`'s Ctrl-C trap and a group kill both send SIGTERM), refusing to start on
+an address another process holds, or with a setting it cannot use."""
 import os
 import signal
 import socket
@@ -19,17 +19,18 @@ STOP_SECONDS = 10  # what orchestrators wait after SIGTERM before they SIGKILL
 
 @pytest.fixture
 def run(rabbit_config, new_database, tmp_path):
-    """run(*services, database_kind=..., address=...) → partanum.run started as `make run`
-    does, on this test's vhost; killed at the end if still running."""
+    """run(*services, database_kind=..., address=..., **env) → partanum.run started as
+    `make run` does, on this test's vhost; killed at the end if still running."""
     started = []
 
-    def start(*services, database_kind="sqlite", address=None):
+    def start(*services, database_kind="sqlite", address=None, **extra_env):
         env = {
             **os.environ,
             "AMQP_URI": rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://"),
             "PARTANUM_DATA_DIR": str(tmp_path),
             "PARTANUM_HTTP_ADDRESS": address or f"127.0.0.1:{free_port()}",
             **{f"{name.upper()}_DATABASE_URL": new_database(database_kind) for name in services},
+            **extra_env,
         }
         with open(tmp_path / "run.log", "ab") as log:
             process = subprocess.Popen([sys.executable, "-m", "partanum.run", *services],
@@ -78,3 +79,21 @@ def test_an_address_already_in_use_is_a_clear_error_at_start_and_nothing_serves(
     assert exit_code != 0
     assert f"cannot serve HTTP on {address}: Address already in use" in process.log()
     assert "INFO serving" not in process.log() and "starting services" not in process.log()
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("PARTANUM_MAX_LOANS_PER_RESIDENT", "two", "valid integer"),
+    ("PARTANUM_QUIET_FROM", "25:00", "valid time format"),
+    ("PARTANUM_SMS_PROVIDER", "fax", "'log' or 'http'"),
+])
+def test_a_bad_setting_stops_the_start_with_one_line_naming_the_variable(run, variable, value,
+                                                                         expected):
+    process = run("booking", "notifications", **{variable: value})
+
+    assert process.wait(timeout=60) == 2
+    log = process.log()
+    said = [line for line in log.splitlines() if variable in line]
+    assert len(said) == 1
+    assert said[0].startswith(f"Cannot start booking, notifications: {variable}: ")
+    assert expected in said[0] and value not in said[0]
+    assert "Traceback" not in log and "INFO serving" not in log

@@ -103,7 +103,7 @@ def test_a_device_back_on_the_shelf_is_held_for_the_first_in_line_then_passes_on
 
     expires_at = datetime.fromisoformat(hold["data"]["expires_at"])
     run_job(container, waiting_list.expire_holds, expires_at + timedelta(seconds=1),
-            waiting_list.HoldTerms.from_config(container.config))
+            waiting_list.HoldTerms.of(settings.Settings.from_config(container.config)))
 
     expired, passed_on = offered.wait(3)[1:]
     assert expired["type"] == "booking.hold_expired" and expired["data"]["resident_id"] == first
@@ -246,7 +246,7 @@ def test_loans_returned_long_ago_are_cut_from_their_resident_by_the_scheduled_jo
     loan = call(container, "check_out", {"asset_tag": "JV-TAB-002", "resident_id": someone,
                                          "site": "jean-vilar"})
     call(container, "check_in", {"asset_tag": "JV-TAB-002", "condition": "fair"})
-    after = settings.anonymise_after(container.config)
+    after = settings.Settings.from_config(container.config).anonymise_after
     now = datetime.now(timezone.utc)
 
     key = secret_key(container.config)

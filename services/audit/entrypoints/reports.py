@@ -12,6 +12,7 @@ from partanum.errors import InvalidInput, PartanumError, load
 from partanum.rpc import RpcProxy
 from services.audit import analytics, charts, exports, log, schemas_reports, suggestions
 from services.audit.analytics import History, Period, SiteHours
+from services.audit.settings import Settings
 
 expected = rpc(expected_exceptions=PartanumError)
 
@@ -114,7 +115,7 @@ class ReportEntrypoints:
         return suggestions.suggest(history, period, as_of, self._site_hours(), data["idle_days"])
 
     def _zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("TIMEZONE", "Europe/Paris"))
+        return Settings.from_config(self.config).zone
 
     def _period(self, data) -> Period:
         return Period(data["first_day"], data["last_day"], self._zone())

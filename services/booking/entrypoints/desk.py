@@ -6,7 +6,7 @@ from nameko.timer import timer
 
 from partanum.config import secret_key
 from partanum.errors import Conflict, PartanumError, load
-from services.booking import loans, mandates, privacy, relationships, residents, schemas, settings
+from services.booking import loans, mandates, privacy, relationships, residents, schemas
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.exceptions import NotAvailable
@@ -123,9 +123,9 @@ class DeskEntrypoints:
 
         def attempt():
             with self.db.transaction() as tx:
-                loan = loans.check_out(tx, data, settings.buffer(self.config),
-                                       settings.zone(self.config),
-                                       settings.max_loans_per_resident(self.config))
+                loan = loans.check_out(tx, data, self.settings.buffer,
+                                       self.settings.zone,
+                                       self.settings.max_loans_per_resident)
                 tx.commit()
                 return LOAN_OUT.dump(loan)
 
@@ -148,7 +148,7 @@ class DeskEntrypoints:
 
         def attempt():
             with self.db.transaction() as tx:
-                loan = loans.renew(tx, loan_id, settings.buffer(self.config), settings.zone(self.config))
+                loan = loans.renew(tx, loan_id, self.settings.buffer, self.settings.zone)
                 tx.commit()
                 return LOAN_OUT.dump(loan)
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-from services.booking import projections, reservations, settings, waiting_list
+from services.booking import projections, reservations, waiting_list
 
 
 class InventoryEventEntrypoints:
@@ -17,13 +17,13 @@ class InventoryEventEntrypoints:
                     # happen with the status change or not at all.
                     reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
                                                datetime.now(timezone.utc),
-                                               settings.buffer(self.config))
+                                               self.settings.buffer)
                 if event.type == "inventory.site_hours_changed":
                     reservations.recheck_site_hours(tx, event.data["site_id"],
                                                     datetime.now(timezone.utc),
-                                                    settings.zone(self.config))
+                                                    self.settings.zone)
                 # A device now on a shelf goes to the first in line there; one
                 # taken off it gives its hold back.
                 waiting_list.after_inventory_event(tx, event, datetime.now(timezone.utc),
-                                                   waiting_list.HoldTerms.from_config(self.config))
+                                                   waiting_list.HoldTerms.of(self.settings))
             tx.commit()

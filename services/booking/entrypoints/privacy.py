@@ -4,7 +4,7 @@ from nameko.timer import timer
 
 from partanum.config import secret_key
 from partanum.errors import PartanumError
-from services.booking import privacy, relationships, schemas, settings, waiting_list
+from services.booking import privacy, relationships, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -29,7 +29,7 @@ class PrivacyEntrypoints:
         "erased_at" set. Refused (StillHoldsDevice) while they have a device on loan."""
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
-            terms = waiting_list.HoldTerms.from_config(self.config)
+            terms = waiting_list.HoldTerms.of(self.settings)
             resident = privacy.erase_resident(tx, resident_id, now(), terms,
                                               key=secret_key(self.config))
             tx.commit()
@@ -38,7 +38,7 @@ class PrivacyEntrypoints:
     @timer(interval=ANONYMISE_SECONDS)
     def anonymise_returned_loans(self):
         with self.db.transaction() as tx:
-            at, after = now(), settings.anonymise_after(self.config)
+            at, after = now(), self.settings.anonymise_after
             privacy.anonymise_returned_loans(tx, at, after, key=secret_key(self.config))
             # A desk that has not seen the resident for as long forgets it found them.
             relationships.forget_found(tx, at - after)

@@ -6,7 +6,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.errors import PartanumError, load
-from services.booking import allocations, domain, reservations, schemas, series, settings, sharing
+from services.booking import allocations, domain, reservations, schemas, series, sharing
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import retry_races
 from services.booking.exceptions import NotAvailable
@@ -30,8 +30,8 @@ class ReservationEntrypoints:
 
         def attempt():
             with self.db.transaction() as tx:
-                reservation = reservations.reserve(tx, data, settings.buffer(self.config),
-                                                   settings.zone(self.config))
+                reservation = reservations.reserve(tx, data, self.settings.buffer,
+                                                   self.settings.zone)
                 tx.commit()
                 return schemas.ReservationOut().dump(reservation)
 
@@ -77,7 +77,7 @@ class ReservationEntrypoints:
         """42: the items are back; the buffer before their next use starts now."""
         with self.db.transaction() as tx:
             reservation = reservations.return_reservation(
-                tx, reservation_id, datetime.now(timezone.utc), settings.buffer(self.config))
+                tx, reservation_id, datetime.now(timezone.utc), self.settings.buffer)
             tx.commit()
             return schemas.ReservationOut().dump(reservation)
 
@@ -86,7 +86,7 @@ class ReservationEntrypoints:
         """Release the reservations nobody picked up in time (PARTANUM_NO_SHOW_MINUTES)."""
         with self.db.transaction() as tx:
             reservations.release_no_shows(tx, datetime.now(timezone.utc),
-                                          settings.no_show_grace(self.config))
+                                          self.settings.no_show_grace)
             tx.commit()
 
     @expected
@@ -104,7 +104,7 @@ class ReservationEntrypoints:
             site_id = allocations.site_by_code(tx, data["site"]).id if data["site"] else None
             rules = sharing.rules_for(tx, [category_id]) if partner_id is not None else []
             free = allocations.free_items(tx, category_id, site_id, window,
-                                          settings.buffer(self.config), for_partner=partner_id,
+                                          self.settings.buffer, for_partner=partner_id,
                                           rules=rules)
             sites = reservations.free_by_site(tx, free, partner_id, rules)
             return {"free": len(free), "asset_tags": [item.asset_tag for item in free],
@@ -146,7 +146,7 @@ class ReservationEntrypoints:
         def attempt():
             with self.db.transaction() as tx:
                 made, booked, skipped = series.reserve_weekly(
-                    tx, data, settings.buffer(self.config), settings.zone(self.config),
+                    tx, data, self.settings.buffer, self.settings.zone,
                     datetime.now(timezone.utc))
                 tx.commit()
                 return {"series": schemas.SeriesOut().dump(made),
@@ -171,7 +171,7 @@ class ReservationEntrypoints:
         with self.db.transaction() as tx:
             made, cancelled = series.cancel_series(tx, series_id, data["from_date"],
                                                    datetime.now(timezone.utc),
-                                                   settings.zone(self.config))
+                                                   self.settings.zone)
             tx.commit()
             return {"series": schemas.SeriesOut().dump(made),
                     "cancelled": [reservation.id for reservation in cancelled]}

@@ -17,7 +17,7 @@ OFFER_HOLDS_SECONDS = 120
 
 class WaitingListEntrypoints:
     def _hold_terms(self) -> waiting_list.HoldTerms:
-        return waiting_list.HoldTerms.from_config(self.config)
+        return waiting_list.HoldTerms.of(self.settings)
 
     @expected
     def join_waiting_list(self, payload):
