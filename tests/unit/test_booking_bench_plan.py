@@ -5,9 +5,9 @@ from itertools import combinations
 
 from bench import booking_throughput as bench
 from services.booking import domain
-from services.booking.settings import buffer
+from services.booking.settings import Settings
 
-BUFFER = buffer({})  # the default the benchmark's service runs with
+BUFFER = Settings().buffer  # the default the benchmark's service runs with
 FIRST_DAY = date(2026, 12, 1)
 
 
