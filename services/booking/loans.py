@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events
 from services.booking import reservations, residents, waiting_list
 from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import (
@@ -24,6 +25,8 @@ from services.booking.models import (
     Allocation, CategoryPolicy, Item, Loan, Reservation, Resident, Site, WaitingEntry,
 )
 from services.booking.policies import policy_for
+
+require(events)
 
 ACTIVE = "active"
 # A reservation whose items can still be handed over at the desk.
