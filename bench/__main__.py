@@ -12,20 +12,20 @@ import warnings
 # nameko 2 runs on eventlet, deprecated upstream: a known choice, not news for each run.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-import eventlet  # noqa: E402
+import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 -- nameko's standalone proxy needs green sockets
+eventlet.monkey_patch()  # first: nameko's standalone proxy needs green sockets
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 
-from bench import (  # noqa: E402
+from bench import (
     audit_intake, availability_latency, booking_throughput, http_booking_throughput,
-    inventory_register, notification_latency, raw_tx_publish, support, utilisation_year)  # noqa: E402
+    inventory_register, notification_latency, raw_tx_publish, support, utilisation_year)
 
 # Run in this order, on each database; a later benchmark may use an earlier
 # one's figures (inventory_register and booking_throughput report their ratio

@@ -114,8 +114,9 @@ def _connect(amqp_uri: str):
 
 
 def events(count: int, first: int) -> list[dict]:
-    from partanum.events import make_event
-    from services.inventory import events as _contracts  # noqa: F401
+    from partanum.events import make_event, require
+    from services.inventory import events as _contracts
+    require(_contracts)
 
     return [make_event("inventory.item_status_changed", {
         "item_id": n + 1, "asset_tag": f"BN-TAB-{n:05d}", "from_status": "available",

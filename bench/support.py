@@ -98,7 +98,7 @@ def _cleanup(what: str, remove, attempts: int = 10) -> None:
         try:
             remove()
             return
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 -- whatever failed, the run's own error matters more
             if attempt == attempts - 1:
                 note(f"could not remove {what}, please remove it by hand: {error}")
             else:

@@ -16,6 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import ModuleType
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -34,6 +35,22 @@ def contract(event_type: str, version: int = 1):
         return schema_cls
 
     return register
+
+
+def require(*contract_modules: ModuleType) -> None:
+    """Name the contract modules whose events a module produces or reads.
+
+    Importing a contract module registers its events (`@contract`); naming the
+    module here says so in code, where a bare import would look unused, and fails
+    at import time if one of them declares no contract at all.
+
+        from services.booking import events as booking_events
+        require(booking_events)
+    """
+    declaring = {type(schema).__module__ for schema in _CONTRACTS.values()}
+    strangers = [module.__name__ for module in contract_modules if module.__name__ not in declaring]
+    if strangers:
+        raise ValueError(f"no event contract declared in {', '.join(strangers)}")
 
 
 def registered_contracts() -> dict[tuple[str, int], Schema]:

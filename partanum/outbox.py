@@ -142,8 +142,10 @@ class EventPublisher:
         connection = self._connection  # opened by _confirming_channel, before any publish
         assert connection is not None
         deadline = time.monotonic() + self.CONFIRM_TIMEOUT
-        answered = lambda: all(t in self._confirmed or t in self._refused  # noqa: E731
-                               for t in range(first, last + 1))
+
+        def answered() -> bool:
+            return all(t in self._confirmed or t in self._refused for t in range(first, last + 1))
+
         while not answered():
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -12,20 +12,20 @@ one process is handy on a laptop.
 """
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 -- must precede every other import
+eventlet.monkey_patch()  # must precede every other import (pyproject.toml: per-file-ignores)
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import importlib  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
+import argparse
+import gc
+import importlib
+import logging
+import signal
+import sys
 
-from kombu import Connection  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
+from kombu import Connection
+from nameko.runners import ServiceRunner
 
-from partanum import config, migrate, topology  # noqa: E402
-from partanum.settings import SettingError  # noqa: E402
+from partanum import config, migrate, topology
+from partanum.settings import SettingError
 
 log = logging.getLogger("partanum.run")
 GC_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)

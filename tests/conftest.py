@@ -5,16 +5,20 @@ runs its workers in green threads, and its pytest plugin no longer does this.
 """
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402
+eventlet.monkey_patch()  # before the imports below: see pyproject.toml's per-file-ignores
 
-import os  # noqa: E402
-import uuid  # noqa: E402
+import os
+import uuid
 
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import pytest
+from sqlalchemy import create_engine, text
 
-from partanum import migrate  # noqa: E402
-from partanum.db import make_engine  # noqa: E402
+from partanum import migrate
+from partanum.db import make_engine
+
+# Fixtures shared by several modules of a layer that the layer's conftest does not hold:
+# the running gateway and the small network behind it (pytest's own way to share them).
+pytest_plugins = ["tests.integration.gateway", "tests.integration.gateway_network"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PARTANUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -6,8 +6,11 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
+from partanum.events import require
 from partanum.tables import metadata as messaging_metadata
-from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
+from services.inventory import events as inventory_contracts
+
+require(inventory_contracts)
 
 SUBSCRIPTION = topology.Subscription("probe.inventory", ("inventory.#",))
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from partanum.opening_hours import WEEKDAYS, parse_hours
 from services.audit.history import OUT_OF_SERVICE, History, Item, utc  # noqa: F401 -- re-exported
-from services.audit.vocabulary import GROUPINGS, STEPS
+from services.audit.vocabulary import GROUPINGS, STEPS  # noqa: F401 -- re-exported
 
 HOUR = 3600.0
 DAY = timedelta(days=1)

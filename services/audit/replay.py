@@ -19,14 +19,17 @@ from itertools import islice
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-# Every contract, to check what is loaded.
-import services.audit.events  # noqa: F401
-import services.booking.events  # noqa: F401
-import services.inventory.events  # noqa: F401
 from partanum import config, migrate
 from partanum.db import make_engine
+from partanum.events import require
+from services.audit import events as audit_events
 from services.audit import log
 from services.audit.models import ERASED, AuditEntry
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
+
+# Every contract, to check what is loaded.
+require(audit_events, booking_events, inventory_events)
 
 BATCH = 1000  # events per transaction while loading
 

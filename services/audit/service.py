@@ -13,14 +13,17 @@ from partanum.config import secret_key
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
+from partanum.events import require
 from partanum.health import HealthCheck
-# Every contract, so that every event is read and checked before it is logged:
-# without them an event would be parked as unknown.
-import services.booking.events  # noqa: F401
-import services.inventory.events  # noqa: F401
-from services.audit import events as audit_contracts  # noqa: F401
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
+from services.audit import events as audit_contracts
 from services.audit import log, schemas, transfers
 from services.audit.entrypoints.reports import ReportEntrypoints
+
+# Every contract, so that every event is read and checked before it is logged:
+# without them an event would be parked as unknown.
+require(booking_events, inventory_events, audit_contracts)
 
 expected = rpc(expected_exceptions=PartanumError)
 

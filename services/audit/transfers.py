@@ -4,8 +4,11 @@ one of its own, unchanged (its signature), records the decision as
 receives it (services/inventory: on_audit_event)."""
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
-from services.audit import events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.audit import events
 from services.audit import suggestions
+
+require(events)
 
 
 def accept(tx: Transaction, suggestion: dict, key: bytes) -> dict:

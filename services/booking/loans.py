@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events
 from services.booking import reservations, residents, waiting_list
 from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import (
@@ -26,6 +27,7 @@ from services.booking.models import (
 from services.booking.policies import policy_for
 from services.booking.vocabulary import LoanStatus, ReservationStatus, WaitingStatus
 
+require(events)
 # A reservation whose items can still be handed over at the desk.
 RESERVATION_OPEN = (ReservationStatus.CONFIRMED, ReservationStatus.PICKED_UP)
 # Someone is in line for a category at a site while their entry is in these states.

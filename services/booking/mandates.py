@@ -13,11 +13,15 @@ from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import events
 from services.booking import relationships
 from services.booking.domain import MANDATE_MAX_DURATION
 from services.booking.models import Mandate
 from services.booking.residents import get as get_resident
+
+require(events)
+
 
 def record(tx: Transaction, data: dict, now: datetime) -> Mandate:
     """Only a partner related to the resident records one (NotFound otherwise)."""

@@ -21,11 +21,14 @@ from sqlalchemy import delete, func, inspect, select, update
 from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
-from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events
 from services.booking import contact_changes, relationships, waiting_list
 from services.booking.exceptions import StillHoldsDevice
 from services.booking.models import Loan, Reservation, Resident, ResidentDetailHash, WaitingEntry
 from services.booking.vocabulary import LoanStatus, WaitingStatus
+
+require(events)
 
 # Loans in these states are settled: nothing more is expected of the resident.
 SETTLED = (LoanStatus.RETURNED, LoanStatus.LOST)

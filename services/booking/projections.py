@@ -6,10 +6,12 @@ redelivered event a no-op anyway.
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from partanum.events import Event
+from partanum.events import Event, require
 from services.booking.models import Item, Kit, Loan, Site
-from services.inventory import events as inventory_contracts  # noqa: F401 -- what we consume
 from services.booking.vocabulary import LoanStatus
+from services.inventory import events as inventory_contracts
+
+require(inventory_contracts)
 
 
 def apply(session: Session, event: Event) -> None:

@@ -19,10 +19,13 @@ from sqlalchemy import delete, exists, select
 from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
-from services.booking import events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import events
 from services.booking.models import Loan, Mandate, Resident, ResidentFound, Site
 from services.booking.residents import get as get_resident, with_phone
 from services.booking.vocabulary import LoanStatus
+
+require(events)
 
 FULL, MASKED = "full", "masked"
 HIDDEN = "•"

@@ -7,11 +7,14 @@ from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import domain, events, sharing  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events, sharing
 from services.booking.allocations import busy_tags, claim, flush_claims, free_items, site_by_code
 from services.booking.exceptions import NotAvailable, NotShared, WrongStatus
 from services.booking.models import Allocation, Item, Kit, Reservation, Site
 from services.booking.vocabulary import ReservationStatus
+
+require(events)
 
 # What an item may become in the inventory that takes it out of every future reservation.
 WITHDRAWN_STATUSES = frozenset({"in_maintenance", "retired", "lost"})

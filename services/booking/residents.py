@@ -10,10 +10,13 @@ from sqlalchemy import ColumnElement, false, select
 from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import events
 from services.booking.exceptions import CardNumberTaken
 from services.booking.models import Resident
 from services.booking.schemas import contact_problems
+
+require(events)
 
 
 def register(tx: Transaction, data: dict) -> Resident:

@@ -7,11 +7,14 @@ from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import domain, events, reservations  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events, reservations
 from services.booking.allocations import flush_claims, site_by_code
 from services.booking.exceptions import NotAvailable
 from services.booking.models import Reservation, ReservationSeries
 from services.booking.vocabulary import ReservationStatus
+
+require(events)
 
 WHAT = ("asset_tags", "kit", "category_id", "quantity")
 

@@ -9,7 +9,6 @@ from nameko.dependency_providers import Config
 
 from partanum.dependencies import Database, ServiceSettings
 from partanum.health import HealthCheck
-from partanum.rpc import RpcProxy
 from services.booking.entrypoints.contact_changes import ContactChangeEntrypoints
 from services.booking.entrypoints.desk import DeskEntrypoints
 from services.booking.entrypoints.inventory_events import InventoryEventEntrypoints

@@ -6,8 +6,11 @@ from sqlalchemy import and_, or_, select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
-from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events
 from services.booking.models import Item, SharingRule
+
+require(events)
 
 
 def set_rule(tx: Transaction, data: dict) -> SharingRule:

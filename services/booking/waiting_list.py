@@ -15,13 +15,16 @@ from sqlalchemy import and_, case, exists, func, or_, select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
-from services.booking import domain, events  # noqa: F401 -- registers what we emit
+from partanum.events import require
+from services.booking import domain, events
 from services.booking.allocations import Overlap, claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
 from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
 from services.booking.policies import policy_for
 from services.booking.settings import Settings
 from services.booking.vocabulary import WaitingStatus
+
+require(events)
 
 # A held device nobody came for was not used: it needs no charging or wiping after.
 NO_BUFFER = timedelta(0)

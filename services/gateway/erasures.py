@@ -6,8 +6,11 @@ from sqlalchemy import update
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-import services.booking.events  # noqa: F401 -- the contracts of the events consumed here
+from partanum.events import require
+from services.booking import events as booking_events
 from services.gateway.models import Token
+
+require(booking_events)
 
 
 def revoke_resident_tokens(session, resident_id: int, now: datetime) -> None:

@@ -9,11 +9,14 @@ from sqlalchemy import select
 
 from partanum.dependencies import Transaction
 from partanum.errors import Conflict, InvalidInput, NotFound
+from partanum.events import require
 from partanum.inputs import unstorable
-from services.inventory import domain, events  # noqa: F401 -- registers what we emit
+from services.inventory import domain, events
 from services.inventory.vocabulary import Reason, Status
 from services.inventory.exceptions import StatusChangeRefused
 from services.inventory.models import Category, Closure, Item, ItemHistory, Kit, Partner, Site
+
+require(events)
 
 
 def by_code(tx: Transaction, model, code: str, field: str):

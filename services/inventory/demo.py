@@ -20,20 +20,20 @@ if __name__ == "__main__":
 
     eventlet.monkey_patch()  # the RPC proxy runs on eventlet; patch before anything else loads
 
-import argparse  # noqa: E402
-import random  # noqa: E402
-import string  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from decimal import Decimal  # noqa: E402
+import argparse
+import random
+import string
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
 
-from kombu.utils.url import maybe_sanitize_url  # noqa: E402
+from kombu.utils.url import maybe_sanitize_url
 
-from partanum import config as settings  # noqa: E402
-from partanum.errors import Conflict  # noqa: E402
-from partanum.standalone import NotAnswering, cluster_proxy, wait_for  # noqa: E402
+from partanum import config as settings
+from partanum.errors import Conflict
+from partanum.standalone import NotAnswering, cluster_proxy, wait_for
 
 ACTOR = "demo"
 

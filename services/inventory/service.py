@@ -13,11 +13,14 @@ from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
+from partanum.events import require
 from partanum.health import HealthCheck
-from services.audit import events as audit_contracts  # noqa: F401 -- what we consume
-from services.booking import events as booking_contracts  # noqa: F401 -- what we consume
+from services.audit import events as audit_contracts
+from services.booking import events as booking_contracts
 from services.inventory import commands, csv_io, labels, listings, schemas
-from services.inventory.models import Category, ItemHistory, Partner, Site
+from services.inventory.models import Category, ItemHistory, Kit, Partner, Site
+
+require(audit_contracts, booking_contracts)
 
 expected = rpc(expected_exceptions=PartanumError)
 

@@ -1,2 +1,4 @@
 """The notifications' refusals: only those every service shares (partanum.errors)."""
-from partanum.errors import Conflict, InvalidInput, NotFound  # noqa: F401
+from partanum.errors import Conflict, InvalidInput, NotFound
+
+__all__ = ["Conflict", "InvalidInput", "NotFound"]

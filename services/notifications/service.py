@@ -17,15 +17,18 @@ from partanum import inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database, ServiceSettings
 from partanum.errors import Conflict, PartanumError, load
+from partanum.events import require
 from partanum.health import HealthCheck
 from partanum.rpc import RpcProxy
-# The contracts of the events consumed here: without them every event is parked as unknown.
-import services.booking.events  # noqa: F401
-import services.inventory.events  # noqa: F401
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
 from services.notifications import intents, records, schemas, sending, sign_in
 from services.notifications.channels import DeliveryFailed
 from services.notifications.dependencies import Channels, SendingTurn
 from services.notifications.settings import Settings
+
+# The contracts of the events consumed here: without them every event is parked as unknown.
+require(booking_events, inventory_events)
 
 log = logging.getLogger(__name__)
 expected = rpc(expected_exceptions=PartanumError)

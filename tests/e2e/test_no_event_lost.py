@@ -13,7 +13,7 @@ from services.inventory import commands, schemas
 from services.inventory.models import Item
 from tests import probe
 from tests.e2e.conftest import wait_until_serving
-from tests.integration.test_inventory_rpc import JEAN_VILAR_HOURS, tablet
+from tests.integration.helpers import JEAN_VILAR_HOURS, tablet
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow

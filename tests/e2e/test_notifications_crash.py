@@ -8,11 +8,13 @@ import pytest
 from nameko.exceptions import UnknownService
 
 from partanum import migrate
-from partanum.events import make_event
+from partanum.events import make_event, require
 from partanum.outbox import EventPublisher
-import services.booking.events  # noqa: F401 -- registers the contracts
+from services.booking import events as booking_events
 from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
+
+require(booking_events)
 
 pytestmark = pytest.mark.slow
 LOANS = 100

@@ -2,9 +2,16 @@
 `rabbit_config`), real SQLite and PostgreSQL (each database-backed test runs on
 both). Services run in containers inside the test process. Replace only what lies
 outside the service's own boundary; wait for events, never sleep for them."""
+from datetime import time
+from types import SimpleNamespace
+
 import pytest
 
+from partanum import migrate
 from partanum.config import nameko_config
+from partanum.errors import InvalidInput
+from tests.integration.helpers import LAPTOPS, call, laptop, next_tuesday, register_network
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -43,6 +50,55 @@ def booking(container_factory, config_for, inventory, booking_db):
     container = container_factory(Service, config_for(booking=booking_db))
     container.start()
     return container, booking_db
+
+
+@pytest.fixture
+def desk(inventory, booking, engine_for):
+    """Centre Jean Vilar with three laptops, once booking's copy knows them all."""
+    register_network(inventory)
+    category = call(inventory, "register_category", {"code": "laptop", "name": "Ordinateur portable"})
+    for tag in LAPTOPS:
+        call(inventory, "register_item", laptop(tag))
+    container, url = booking
+    tuesday = {"site": "jean-vilar", "starts_at": next_tuesday(time(14)).isoformat(),
+               "ends_at": next_tuesday(time(17)).isoformat()}
+    ask = {"category_id": category["id"], **tuesday}
+
+    def booking_sees_the_laptops():
+        try:
+            return call(container, "availability", ask)["free"] == len(LAPTOPS)
+        except InvalidInput:  # the site is not in booking's copy yet
+            return False
+
+    wait_until(booking_sees_the_laptops, what="booking's copy of the inventory")
+    return SimpleNamespace(booking=container, inventory=inventory, db=engine_for(url),
+                           category_id=category["id"], tuesday=tuesday, ask=ask)
+
+
+@pytest.fixture
+def audit(container_factory, config_for, database_kind, new_database, engine_for):
+    """A running audit service with its own database, of the same kind as the others'."""
+    from services.audit.service import Service
+
+    url = new_database(database_kind)
+    migrate.upgrade("audit", url)
+    container = container_factory(Service, config_for(audit=url))
+    container.start()
+    return SimpleNamespace(container=container, url=url, db=engine_for(url))
+
+
+@pytest.fixture
+def notifications(container_factory, config_for, database_kind, new_database, tmp_path):
+    """A running notifications service that writes its SMS to a file; returns that file."""
+    from services.notifications.service import Service
+
+    url = new_database(database_kind)
+    migrate.upgrade("notifications", url)
+    config = config_for(notifications=url)
+    config.update(SMS_PROVIDER="log", SMS_LOG=str(tmp_path / "sms.log"))
+    container = container_factory(Service, config)
+    container.start()
+    return tmp_path / "sms.log"
 
 
 @pytest.fixture

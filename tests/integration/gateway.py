@@ -1,7 +1,6 @@
 """Fixtures for the gateway's integration tests: a running gateway on a free port of
-this machine, its own database migrated, and clients that sign in over HTTP.
-
-    from tests.integration.gateway import *  # noqa: F401,F403 -- the fixtures
+this machine, its own database migrated, and clients that sign in over HTTP. Loaded
+as a pytest plugin by the root conftest, so a test only names the fixtures:
 
     def test_something(gateway):
         gateway.add_account("ines@jean-vilar.example", role="staff", partner_id=1)
@@ -18,9 +17,6 @@ from partanum import migrate
 from partanum.db import make_engine
 
 PASSWORD = "correct horse battery"
-
-__all__ = ["gateway_db", "gateway_config", "gateway", "Gateway", "PASSWORD", "free_port"]
-
 
 def free_port() -> int:
     with socket.socket() as sock:

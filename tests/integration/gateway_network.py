@@ -1,9 +1,7 @@
 """A small network behind a running gateway, for the tests of its JSON API:
 two partners (Centre Jean Vilar, Espace Mistral) with a site each, laptops at Jean
-Vilar, tablets at Mistral, and one signed-in client per role.
-
-    from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-    from tests.integration.gateway_network import network  # noqa: F401
+Vilar, tablets at Mistral, and one signed-in client per role. Loaded as a pytest
+plugin by the root conftest, so a test only names the fixture:
 
     def test_something(network):
         answer = network.jv.get(network.url("/api/items"))
@@ -16,8 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from partanum.errors import InvalidInput
-from tests.integration.test_booking_races import next_tuesday
-from tests.integration.test_inventory_rpc import call, register_network
+from tests.integration.helpers import call, next_tuesday, register_network
 from tests.waiting import wait_until
 
 JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registers them

@@ -11,14 +11,14 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-import services.inventory.events  # noqa: F401 -- the contracts of the events logged here
 from partanum import migrate
-from partanum.events import make_event
+from partanum.events import make_event, require
 from services.audit import log
-from tests.integration.test_audit_service import audit, entries, verify_command  # noqa: F401
-from tests.integration.test_front_desk import desk, lend, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call
+from services.inventory import events as inventory_events
+from tests.integration.helpers import call, entries, lend, register, verify_command
 from tests.waiting import wait_until
+
+require(inventory_events)
 
 ERASURES = ("booking.resident_erased", "audit.payloads_erased")
 

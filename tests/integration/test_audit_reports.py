@@ -11,9 +11,7 @@ import pytest
 
 from partanum.errors import InvalidInput
 from services.booking.exceptions import NotAvailable
-from tests.integration.test_audit_service import audit, entries  # noqa: F401 -- fixture
-from tests.integration.test_front_desk import PARIS, desk, lend, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call, tablet
+from tests.integration.helpers import PARIS, call, entries, lend, register, tablet
 from tests.waiting import wait_until
 
 LOGGED = ("booking.loan_checked_out", "booking.reservation_created", "booking.demand_unmet")

@@ -4,8 +4,6 @@ twice; the log is found by item, site, partner, actor and period; an accepted
 suggestion moves the items in the inventory; tampering is named by verify_log and
 by the command."""
 import json
-import subprocess
-import sys
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -13,32 +11,18 @@ import pytest
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import select, text
 
-from partanum import migrate
 from partanum.config import secret_key
 from partanum.errors import InvalidInput
+from partanum.events import require
 from partanum.outbox import EventPublisher
 from partanum.tables import outbox
 from services.audit.suggestions import signature
 from services.inventory.commands import ACCEPTED_REBALANCING
-from tests.integration.test_front_desk import desk, lend, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from services.inventory import events as inventory_events
+from tests.integration.helpers import call, entries, lend, register, register_network, tablet, verify_command
 from tests.waiting import wait_until
 
-
-@pytest.fixture
-def audit(container_factory, config_for, database_kind, new_database, engine_for):
-    """A running audit service with its own database, of the same kind as the others'."""
-    from services.audit.service import Service
-
-    url = new_database(database_kind)
-    migrate.upgrade("audit", url)
-    container = container_factory(Service, config_for(audit=url))
-    container.start()
-    return SimpleNamespace(container=container, url=url, db=engine_for(url))
-
-
-def entries(audit, **filters):
-    return call(audit.container, "query_log", {"limit": 1000, **filters})["entries"]
+require(inventory_events)
 
 
 def emitted_ids(*engines):
@@ -87,7 +71,6 @@ def _body(audit, seq):
 
 def test_events_handled_at_the_same_time_are_chained_one_after_another(audit):
     from partanum.events import make_event
-    import services.inventory.events  # noqa: F401 -- the contract of the events published here
 
     publish = EventPublisher(audit.container.config["AMQP_URI"])
     for n in range(1, 41):
@@ -226,11 +209,6 @@ def test_an_item_that_can_no_longer_move_stays_and_the_log_says_why(inventory, a
     wait_until(lambda: entries(audit, type="inventory.item_transferred"), what="the other transfer")
     assert [call(inventory, "get_item", item["asset_tag"])["current_site"] for item in network.items] == [
         "jean-vilar", "mistral"]
-
-
-def verify_command(url):
-    return subprocess.run([sys.executable, "-m", "services.audit.verify", "--url", url],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_tampering_with_one_entry_is_detected_by_verify_log_and_the_command(audit, network):

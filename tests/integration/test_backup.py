@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from partanum import backup, migrate
 from partanum.tables import outbox
 from tests import probe
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, register_network, tablet
 from tests.waiting import wait_until
 
 

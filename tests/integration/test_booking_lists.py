@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from partanum.errors import InvalidInput, NotFound
-from tests.integration.test_front_desk import desk, lend, make_overdue, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call
+from tests.integration.helpers import call, lend, make_overdue, register
 
 JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registers them
 
 
-def test_a_manager_lists_the_overdue_loans_and_only_them(desk):  # noqa: F811
+def test_a_manager_lists_the_overdue_loans_and_only_them(desk):
     amina = register(desk)
     yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043")
     late = lend(desk, amina["id"], "JV-LAP-001")
@@ -28,7 +27,7 @@ def test_a_manager_lists_the_overdue_loans_and_only_them(desk):  # noqa: F811
     assert [loan["id"] for loan in not_overdue["items"]] == [on_time["id"]]
 
 
-def test_loans_are_listed_soonest_due_first_a_page_at_a_time_with_the_total(desk):  # noqa: F811
+def test_loans_are_listed_soonest_due_first_a_page_at_a_time_with_the_total(desk):
     amina = register(desk)
     first = lend(desk, amina["id"], "JV-LAP-001")
     second = lend(desk, amina["id"], "JV-LAP-002")
@@ -44,7 +43,7 @@ def test_loans_are_listed_soonest_due_first_a_page_at_a_time_with_the_total(desk
     assert call(desk.booking, "list_loans", {"site": "jean-vilar", "status": "active"})["total"] == 2
 
 
-def test_a_partners_reservations_are_listed_by_window_and_status(desk):  # noqa: F811
+def test_a_partners_reservations_are_listed_by_window_and_status(desk):
     made = [call(desk.booking, "reserve", {**desk.tuesday, "partner_id": JEAN_VILAR,
                                            "asset_tags": [tag], "note": f"atelier {n}"})
             for n, tag in enumerate(("JV-LAP-001", "JV-LAP-002"))]
@@ -62,7 +61,7 @@ def test_a_partners_reservations_are_listed_by_window_and_status(desk):  # noqa:
     assert call(desk.booking, "list_reservations", {"partner_id": MISTRAL})["items"] == []
 
 
-def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(desk):  # noqa: F811
+def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(desk):
     amina = register(desk)  # registered at Jean Vilar
     yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043",
                      registered_by_partner_id=MISTRAL)
@@ -85,7 +84,7 @@ def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(des
         call(desk.booking, "resident_partners", amina["id"] + 100)
 
 
-def test_a_residents_places_in_line_are_listed_with_their_position(desk):  # noqa: F811
+def test_a_residents_places_in_line_are_listed_with_their_position(desk):
     amina, yusuf = register(desk), register(desk, display_name="Yusuf K.", card_number="RS-0043")
     # Every laptop is out: whoever joins the line waits.
     lend(desk, amina["id"], "JV-LAP-001")
@@ -103,7 +102,7 @@ def test_a_residents_places_in_line_are_listed_with_their_position(desk):  # noq
     assert call(desk.booking, "list_waiting_entries", {"resident_id": amina["id"]})["items"] == []
 
 
-def test_bad_filters_are_refused_naming_each_field(desk):  # noqa: F811
+def test_bad_filters_are_refused_naming_each_field(desk):
     with pytest.raises(InvalidInput) as refused:
         call(desk.booking, "list_loans", {"overdue": "sometimes", "colour": "red", "limit": 0})
     assert set(refused.value.fields) == {"overdue", "colour", "limit"}
@@ -118,7 +117,7 @@ def test_bad_filters_are_refused_naming_each_field(desk):  # noqa: F811
     assert set(refused.value.fields) == {"site"}
 
 
-def test_a_loans_window_is_filtered_by_due_date(desk):  # noqa: F811
+def test_a_loans_window_is_filtered_by_due_date(desk):
     amina = register(desk)
     loan = lend(desk, amina["id"])
     just_after = (datetime.fromisoformat(loan["due_at"]) + timedelta(minutes=1)).isoformat()

@@ -1,8 +1,7 @@
 """No item is ever promised twice, even to 30 clients racing for it over RPC,
 on both databases: the database refuses the overlap, the losers get a clear
 refusal, and every request is answered."""
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time
 
 import eventlet
 import pytest
@@ -11,17 +10,10 @@ from sqlalchemy import text
 
 from partanum.errors import InvalidInput
 from services.booking.exceptions import NotAvailable
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, next_tuesday, register_network, tablet
 from tests.waiting import wait_until
 
-PARIS = ZoneInfo("Europe/Paris")
 CLIENTS = 30
-
-
-def next_tuesday(at: time) -> datetime:
-    today = date.today()
-    days = (1 - today.weekday()) % 7 or 7
-    return datetime.combine(today + timedelta(days=days), at, tzinfo=PARIS)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from partanum.errors import DeadlinePassed
 from partanum.rpc import RpcProxy
 from services.booking.models import Loan
 from services.gateway.rpc import TimedRpcProxy
-from tests.integration.test_front_desk import desk, lend, register  # noqa: F401 -- desk is a fixture
+from tests.integration.helpers import lend, register
 
 RPC_TIMEOUT = 2.0
 
@@ -59,7 +59,7 @@ def loans(engine) -> int:
 
 
 def test_a_check_out_its_caller_gave_up_on_is_not_committed_when_the_booking_gets_to_it(
-    desk, counter  # noqa: F811 -- the fixture imported above
+    desk, counter
 ):
     resident = register(desk)
     lend_a_laptop = {"asset_tag": "JV-LAP-001", "resident_id": resident["id"], "site": "jean-vilar"}

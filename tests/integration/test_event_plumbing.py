@@ -8,9 +8,13 @@ from nameko.amqp.publish import Publisher
 
 from partanum import deadletters, events, outbox, topology
 from partanum.dependencies import Transaction
+from partanum.events import require
+from services.inventory import events as inventory_events
 from tests import probe
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, register_network, tablet
 from tests.waiting import wait_until
+
+require(inventory_events)
 
 
 @pytest.fixture
@@ -42,7 +46,6 @@ def test_a_rolled_back_change_publishes_nothing(inventory, engine_for, inventory
     listen = events_seen("inventory.#")
     engine = engine_for(inventory_db)
     relay = outbox.OutboxRelay(engine, outbox.EventPublisher(inventory.config["AMQP_URI"]))
-    import services.inventory.events  # noqa: F401 -- registers the contracts
 
     from sqlalchemy.orm import Session
 
@@ -162,7 +165,7 @@ def _waiting(amqp_uri, queue):
 def _try(get):
     try:
         return get()
-    except Exception:  # the queue is empty for now
+    except Exception:  # noqa: BLE001 -- whatever the broker says, the queue is empty for now
         return None
 
 
@@ -195,7 +198,6 @@ def test_events_the_broker_refuses_stay_pending_until_it_takes_them(rabbit_confi
         topology.declare(connection.default_channel)
         full.declare(channel=connection.default_channel)
     engine = engine_for(inventory_db)
-    import services.inventory.events  # noqa: F401 -- registers the contracts
 
     from sqlalchemy.orm import Session
 

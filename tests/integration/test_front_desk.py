@@ -2,8 +2,6 @@
 registered with the least personal data, devices lent, renewed, returned or
 lost, overdue loans detected once, and the inventory following each device."""
 from datetime import datetime, time, timedelta, timezone
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -13,60 +11,9 @@ from services.booking.exceptions import (
     CardNumberTaken, LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused,
     TooManyLoans,
 )
-from tests.integration.test_booking_races import next_tuesday
-from tests.integration.test_inventory_rpc import call, register_network
+from tests.integration.helpers import LAPTOPS, PARIS, call, lend, make_overdue, register
 from tests.waiting import wait_until
 
-PARIS = ZoneInfo("Europe/Paris")
-LAPTOPS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003")
-AMINA = {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "ar",
-         "consent": True, "card_number": "RS-0042", "registered_by_partner_id": 1}
-
-
-def laptop(tag):
-    return {"asset_tag": tag, "make": "Lenovo", "model": "ThinkPad E14", "category": "laptop",
-            "owner": "jean-vilar", "home_site": "jean-vilar", "accessories": ["chargeur"]}
-
-
-@pytest.fixture
-def desk(inventory, booking, engine_for):
-    """Centre Jean Vilar with three laptops, once booking's copy knows them all."""
-    register_network(inventory)
-    category = call(inventory, "register_category", {"code": "laptop", "name": "Ordinateur portable"})
-    for tag in LAPTOPS:
-        call(inventory, "register_item", laptop(tag))
-    container, url = booking
-    tuesday = {"site": "jean-vilar", "starts_at": next_tuesday(time(14)).isoformat(),
-               "ends_at": next_tuesday(time(17)).isoformat()}
-    ask = {"category_id": category["id"], **tuesday}
-
-    def booking_sees_the_laptops():
-        try:
-            return call(container, "availability", ask)["free"] == len(LAPTOPS)
-        except InvalidInput:  # the site is not in booking's copy yet
-            return False
-
-    wait_until(booking_sees_the_laptops, what="booking's copy of the inventory")
-    return SimpleNamespace(booking=container, inventory=inventory, db=engine_for(url),
-                           category_id=category["id"], tuesday=tuesday, ask=ask)
-
-
-def register(desk, **changes):
-    return call(desk.booking, "register_resident", {**AMINA, **changes})
-
-
-def lend(desk, resident_id, tag="JV-LAP-001", **extra):
-    return call(desk.booking, "check_out",
-                {"asset_tag": tag, "resident_id": resident_id, "site": "jean-vilar", **extra})
-
-
-def make_overdue(desk, loan_id):
-    """Let the loan's due date pass (as if the resident had not come back)."""
-    past = datetime.now(timezone.utc) - timedelta(days=3)
-    with desk.db.begin() as connection:
-        connection.execute(text("UPDATE loans SET due_at = :past WHERE id = :id"),
-                           {"past": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None),
-                            "id": loan_id})
 
 
 def outbox_count(desk, event_type):

@@ -8,14 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 from icalendar import Calendar
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import sqlite_only
+from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT
+from tests.integration.helpers import call, make_overdue
+from tests.waiting import wait_until
 
 database_kind = sqlite_only  # see its docstring
-from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
-from tests.integration.test_front_desk import make_overdue
-from tests.integration.test_inventory_rpc import call
-from tests.waiting import wait_until
 
 
 def in_days(days):
@@ -33,7 +31,7 @@ def status(client, network, method, path, **kwargs):
 # --- reservations -----------------------------------------------------------------------------
 
 
-def test_a_partner_reserves_laptops_for_a_workshop_and_only_it_and_managers_see_it(network):  # noqa: F811
+def test_a_partner_reserves_laptops_for_a_workshop_and_only_it_and_managers_see_it(network):
     made = network.ok(network.jv, "POST", "/api/reservations", 201, json=workshop(
         network, category_id=network.laptop_id, quantity=2, note="atelier CV"))
 
@@ -50,7 +48,7 @@ def test_a_partner_reserves_laptops_for_a_workshop_and_only_it_and_managers_see_
     assert cancelled["status"] == "cancelled"
 
 
-def test_a_reservation_that_cannot_be_met_is_a_409_naming_the_alternatives(network):  # noqa: F811
+def test_a_reservation_that_cannot_be_met_is_a_409_naming_the_alternatives(network):
     refused = network.jv.post(network.url("/api/reservations"), timeout=TIMEOUT, json=workshop(
         network, category_id=network.laptop_id, quantity=5))
 
@@ -61,7 +59,7 @@ def test_a_reservation_that_cannot_be_met_is_a_409_naming_the_alternatives(netwo
     assert {"other_sites", "other_windows"} <= set(problem["details"]["alternatives"])
 
 
-def test_staff_reserve_only_in_their_own_partners_name(network):  # noqa: F811
+def test_staff_reserve_only_in_their_own_partners_name(network):
     answer = network.jv.post(network.url("/api/reservations"), timeout=TIMEOUT, json=workshop(
         network, partner_id=MISTRAL, category_id=network.laptop_id, quantity=1))
 
@@ -69,7 +67,7 @@ def test_staff_reserve_only_in_their_own_partners_name(network):  # noqa: F811
     assert network.ok(network.manager, "GET", "/api/reservations")["total"] == 0
 
 
-def test_availability_shows_staff_what_their_partner_may_reserve(network):  # noqa: F811
+def test_availability_shows_staff_what_their_partner_may_reserve(network):
     query = {"category_id": network.laptop_id, **network.tuesday}
 
     assert network.ok(network.jv, "GET", "/api/availability", params=query)["free"] == 3
@@ -78,7 +76,7 @@ def test_availability_shows_staff_what_their_partner_may_reserve(network):  # no
     assert network.ok(network.jv, "GET", "/api/availability", params=query)["free"] == 3
 
 
-def test_reserved_laptops_are_picked_up_and_brought_back_at_the_desk(network):  # noqa: F811
+def test_reserved_laptops_are_picked_up_and_brought_back_at_the_desk(network):
     made = network.ok(network.jv, "POST", "/api/reservations", 201,
                       json=workshop(network, asset_tags=["JV-LAP-001"]))
     path = f"/api/reservations/{made['id']}"
@@ -90,7 +88,7 @@ def test_reserved_laptops_are_picked_up_and_brought_back_at_the_desk(network):  
     assert network.ok(network.jv, "POST", f"{path}/return")["status"] == "returned"
 
 
-def test_a_weekly_workshop_is_reserved_and_cancelled_by_its_partner_only(network):  # noqa: F811
+def test_a_weekly_workshop_is_reserved_and_cancelled_by_its_partner_only(network):
     until = datetime.fromisoformat(network.tuesday["starts_at"]).date() + timedelta(days=21)
 
     made = network.ok(network.jv, "POST", "/api/reservation-series", 201, json=workshop(
@@ -106,7 +104,7 @@ def test_a_weekly_workshop_is_reserved_and_cancelled_by_its_partner_only(network
     assert sorted(cancelled["cancelled"]) == sorted(r["id"] for r in made["reservations"])
 
 
-def test_an_owner_keeps_a_device_for_itself_and_the_city_sets_loan_periods(network):  # noqa: F811
+def test_an_owner_keeps_a_device_for_itself_and_the_city_sets_loan_periods(network):
     path = "/api/items/JV-LAP-001/shareable"
 
     assert status(network.mi, network, "PUT", path, json={"shareable": False}) == 404
@@ -122,7 +120,7 @@ def test_an_owner_keeps_a_device_for_itself_and_the_city_sets_loan_periods(netwo
 # --- residents and loans -----------------------------------------------------------------------
 
 
-def test_a_resident_borrows_renews_and_returns_a_laptop_and_each_actor_is_recorded(network, events_seen):  # noqa: F811
+def test_a_resident_borrows_renews_and_returns_a_laptop_and_each_actor_is_recorded(network, events_seen):
     listen = events_seen("booking.loan_checked_out", "booking.loan_renewed")
     me = network.ok(network.jv, "GET", "/api/me")
     amina = network.register(network.jv)
@@ -151,7 +149,7 @@ def test_a_resident_borrows_renews_and_returns_a_laptop_and_each_actor_is_record
     ).status_code == 201, what="the booking to know the laptop was wiped")
 
 
-def test_nobody_else_sees_or_renews_a_residents_loan(network):  # noqa: F811
+def test_nobody_else_sees_or_renews_a_residents_loan(network):
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     loan = network.lend(network.jv, amina["id"])
@@ -170,7 +168,7 @@ def test_nobody_else_sees_or_renews_a_residents_loan(network):  # noqa: F811
         "asset_tag": "JV-LAP-002", "resident_id": yusuf["id"], "site": "jean-vilar"}) == 403
 
 
-def test_a_manager_lists_overdue_loans_and_reads_residents_without_their_contacts(network):  # noqa: F811
+def test_a_manager_lists_overdue_loans_and_reads_residents_without_their_contacts(network):
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     late = network.lend(network.jv, amina["id"], "JV-LAP-001")
@@ -190,7 +188,7 @@ def test_a_manager_lists_overdue_loans_and_reads_residents_without_their_contact
     assert network.ok(network.jv, "GET", f"/api/residents/{amina['id']}")["phone"] == "06 12 34 56 78"
 
 
-def test_another_partners_staff_see_a_resident_only_once_they_lend_to_them(network):  # noqa: F811
+def test_another_partners_staff_see_a_resident_only_once_they_lend_to_them(network):
     amina = network.register(network.jv)
 
     assert status(network.mi, network, "GET", f"/api/residents/{amina['id']}") == 404
@@ -203,7 +201,7 @@ def test_another_partners_staff_see_a_resident_only_once_they_lend_to_them(netwo
     assert [r["id"] for r in network.ok(network.mi, "GET", "/api/residents")["items"]] == [amina["id"]]
 
 
-def test_a_resident_exports_their_data_themself_or_with_staff_acting_for_them(network):  # noqa: F811
+def test_a_resident_exports_their_data_themself_or_with_staff_acting_for_them(network):
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     path = f"/api/residents/{amina['id']}/export"
@@ -217,7 +215,7 @@ def test_a_resident_exports_their_data_themself_or_with_staff_acting_for_them(ne
     assert acting["resident"]["id"] == amina["id"]
 
 
-def test_a_resident_is_forgotten_on_request_once_nothing_is_on_loan(network):  # noqa: F811
+def test_a_resident_is_forgotten_on_request_once_nothing_is_on_loan(network):
     amina = network.register(network.jv)
     network.lend(network.jv, amina["id"])
     resident = network.resident(amina["id"])
@@ -233,7 +231,7 @@ def test_a_resident_is_forgotten_on_request_once_nothing_is_on_loan(network):  #
     assert status(network.jv, network, "GET", f"/api/residents/{amina['id']}") == 404
 
 
-def test_staff_correct_the_contact_details_of_their_own_residents_only(network):  # noqa: F811
+def test_staff_correct_the_contact_details_of_their_own_residents_only(network):
     amina = network.register(network.jv)
     path = f"/api/residents/{amina['id']}"
 
@@ -248,7 +246,7 @@ def test_staff_correct_the_contact_details_of_their_own_residents_only(network):
     assert refused.status_code == 400 and {"phone", "email"} <= set(refused.json()["errors"])
 
 
-def test_loans_and_reservations_export_as_csv(network):  # noqa: F811
+def test_loans_and_reservations_export_as_csv(network):
     amina = network.register(network.jv)
     loan = network.lend(network.jv, amina["id"])
     network.ok(network.jv, "POST", "/api/reservations", 201,
@@ -268,7 +266,7 @@ def test_loans_and_reservations_export_as_csv(network):  # noqa: F811
                           timeout=TIMEOUT).text.strip() == loans.text.splitlines()[0].strip()
 
 
-def test_bad_filters_are_a_400_naming_each_field(network):  # noqa: F811
+def test_bad_filters_are_a_400_naming_each_field(network):
     answer = network.manager.get(network.url("/api/loans"), timeout=TIMEOUT,
                                  params={"overdue": "maybe", "colour": "red", "resident_id": 2**64})
 
@@ -276,7 +274,7 @@ def test_bad_filters_are_a_400_naming_each_field(network):  # noqa: F811
     assert set(answer.json()["errors"]) == {"overdue", "colour", "resident_id"}
 
 
-def test_an_id_no_database_could_hold_names_nothing(network):  # noqa: F811
+def test_an_id_no_database_could_hold_names_nothing(network):
     for path in (f"/api/loans/{2**64}", f"/api/residents/{2**64}", f"/api/reservations/{2**70}"):
         answer = network.manager.get(network.url(path), timeout=TIMEOUT)
         assert answer.status_code == 404, path
@@ -285,7 +283,7 @@ def test_an_id_no_database_could_hold_names_nothing(network):  # noqa: F811
 # --- waiting lists ---------------------------------------------------------------------------
 
 
-def test_a_resident_waits_in_line_and_leaves_it_and_nobody_else_can_remove_them(network):  # noqa: F811
+def test_a_resident_waits_in_line_and_leaves_it_and_nobody_else_can_remove_them(network):
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     for tag in ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003"):
@@ -317,7 +315,7 @@ def events_of(answer):
     return [component for component in Calendar.from_ical(answer.content).walk("VEVENT")]
 
 
-def test_a_partners_reservations_and_a_desks_day_come_as_calendars_without_names(network):  # noqa: F811
+def test_a_partners_reservations_and_a_desks_day_come_as_calendars_without_names(network):
     made = network.ok(network.jv, "POST", "/api/reservations", 201,
                       json=workshop(network, asset_tags=["JV-LAP-002"], note="atelier CV"))
     amina = network.register(network.jv)

@@ -3,18 +3,17 @@ databases: who sees which devices, who may change them, lists and CSV files."""
 import csv
 import io
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import sqlite_only
+from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT
 
 database_kind = sqlite_only  # see its docstring
-from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT, network  # noqa: F401
 
 
 def tags(page):
     return [item["asset_tag"] for item in page["items"]]
 
 
-def test_staff_see_their_partners_devices_and_nothing_of_another_partners(network):  # noqa: F811
+def test_staff_see_their_partners_devices_and_nothing_of_another_partners(network):
     jv, mi, manager = network.jv, network.mi, network.manager
 
     assert tags(network.ok(jv, "GET", "/api/items")) == list(LAPTOPS)
@@ -28,7 +27,7 @@ def test_staff_see_their_partners_devices_and_nothing_of_another_partners(networ
     assert mi.get(network.url("/api/items/JV-LAP-001/history"), timeout=TIMEOUT).status_code == 404
 
 
-def test_device_lists_come_a_page_at_a_time_with_their_total_and_filters(network):  # noqa: F811
+def test_device_lists_come_a_page_at_a_time_with_their_total_and_filters(network):
     page = network.ok(network.manager, "GET", "/api/items", params={"limit": 2, "offset": 2})
     laptops = network.ok(network.manager, "GET", "/api/items", params={"category": "laptop"})
 
@@ -42,7 +41,7 @@ def test_device_lists_come_a_page_at_a_time_with_their_total_and_filters(network
     assert set(refused.json()["errors"]) == {"colour", "limit"}
 
 
-def test_a_partner_registers_and_changes_only_its_own_devices(network):  # noqa: F811
+def test_a_partner_registers_and_changes_only_its_own_devices(network):
     jv, mi = network.jv, network.mi
     tablet = {"asset_tag": "JV-TAB-010", "make": "Samsung", "model": "Tab A8",
               "category": "tablet", "home_site": "jean-vilar"}
@@ -61,7 +60,7 @@ def test_a_partner_registers_and_changes_only_its_own_devices(network):  # noqa:
     assert unknown.status_code == 400 and "colour" in unknown.json()["errors"]
 
 
-def test_a_device_sent_for_repair_records_which_staff_member_did_it(network):  # noqa: F811
+def test_a_device_sent_for_repair_records_which_staff_member_did_it(network):
     me = network.ok(network.jv, "GET", "/api/me")
 
     item = network.ok(network.jv, "POST", "/api/items/JV-LAP-002/status",
@@ -73,7 +72,7 @@ def test_a_device_sent_for_repair_records_which_staff_member_did_it(network):  #
     assert history[-1]["reason"] == "écran fissuré"
 
 
-def test_a_partners_fleet_exports_as_csv_that_imports_back_unchanged(network):  # noqa: F811
+def test_a_partners_fleet_exports_as_csv_that_imports_back_unchanged(network):
     exported = network.jv.get(network.url("/api/items"), params={"format": "csv"}, timeout=TIMEOUT)
 
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
@@ -88,7 +87,7 @@ def test_a_partners_fleet_exports_as_csv_that_imports_back_unchanged(network):  
                            timeout=TIMEOUT).status_code == 403
 
 
-def test_qr_labels_are_printed_for_the_callers_own_devices_only(network):  # noqa: F811
+def test_qr_labels_are_printed_for_the_callers_own_devices_only(network):
     sheet = network.jv.post(network.url("/api/items/labels"),
                             json={"asset_tags": ["JV-LAP-001", "JV-LAP-002"]}, timeout=TIMEOUT)
     theirs = network.mi.post(network.url("/api/items/labels"), json={"asset_tags": ["JV-LAP-001"]},
@@ -99,7 +98,7 @@ def test_qr_labels_are_printed_for_the_callers_own_devices_only(network):  # noq
     assert theirs.status_code == 404
 
 
-def test_a_kit_is_seen_by_the_partner_whose_devices_it_groups(network):  # noqa: F811
+def test_a_kit_is_seen_by_the_partner_whose_devices_it_groups(network):
     kit = network.ok(network.jv, "POST", "/api/kits", 201, json={
         "code": "jv-atelier", "name": "Kit atelier", "asset_tags": list(LAPTOPS[:2])})
 
@@ -110,7 +109,7 @@ def test_a_kit_is_seen_by_the_partner_whose_devices_it_groups(network):  # noqa:
         "code": "mi-kit", "name": "x", "asset_tags": ["JV-LAP-003"]}, timeout=TIMEOUT).status_code == 404
 
 
-def test_everyone_reads_the_network_and_only_the_city_or_a_sites_own_staff_change_it(network):  # noqa: F811
+def test_everyone_reads_the_network_and_only_the_city_or_a_sites_own_staff_change_it(network):
     resident = network.resident(1)
     hours = {"opening_hours": {"wednesday": [["09:00", "12:00"]]}}
 
@@ -128,7 +127,7 @@ def test_everyone_reads_the_network_and_only_the_city_or_a_sites_own_staff_chang
     assert resident.get(network.url("/api/items"), timeout=TIMEOUT).status_code == 403
 
 
-def test_a_device_sent_to_another_partners_site_is_handled_there_but_stays_its_owners(network):  # noqa: F811
+def test_a_device_sent_to_another_partners_site_is_handled_there_but_stays_its_owners(network):
     moved = network.ok(network.jv, "POST", "/api/items/JV-LAP-003/transfer",
                        json={"to_site": "mistral", "reason": "atelier à Mistral"})
 
@@ -143,7 +142,7 @@ def test_a_device_sent_to_another_partners_site_is_handled_there_but_stays_its_o
     assert network.mi.get(network.url("/api/items/JV-LAP-003"), timeout=TIMEOUT).status_code == 404
 
 
-def test_a_site_closes_for_holidays_by_its_own_staff_and_the_city_adds_categories(network):  # noqa: F811
+def test_a_site_closes_for_holidays_by_its_own_staff_and_the_city_adds_categories(network):
     closure = {"starts_on": "2026-12-24", "ends_on": "2027-01-02", "reason": "Fêtes"}
 
     site = network.ok(network.jv, "POST", "/api/sites/jean-vilar/closures", 201, json=closure)

@@ -3,14 +3,13 @@ and both databases: the delivery log by role, a desk's notices, its address."""
 import pytest
 
 from partanum import migrate
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import sqlite_only
-
-database_kind = sqlite_only  # see its docstring
-from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
-from tests.integration.test_notifications import NO_QUIET_HOURS
+from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT
+from tests.integration.helpers import NO_QUIET_HOURS
 from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
+
+database_kind = sqlite_only  # see its docstring
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def logged(network, client, **params):
     return network.ok(client, "GET", "/api/delivery-log", params=params)
 
 
-def test_each_role_reads_the_delivery_log_it_may_and_no_more(network, notifications):  # noqa: F811
+def test_each_role_reads_the_delivery_log_it_may_and_no_more(network, notifications):
     amina = network.register(network.jv)
     yusuf = network.register(network.jv, name="Yusuf K.", card="RS-0043")
     network.lend(network.jv, amina["id"])
@@ -56,7 +55,7 @@ def test_each_role_reads_the_delivery_log_it_may_and_no_more(network, notificati
     assert page["items"] == [] and page["total"] == 1 and page["offset"] == 1
 
 
-def test_a_desk_handles_its_notices_and_no_other_desk_sees_them(network, notifications):  # noqa: F811
+def test_a_desk_handles_its_notices_and_no_other_desk_sees_them(network, notifications):
     malik = network.register(network.jv, name="Malik", card="RS-0044", channel="none")
     network.lend(network.jv, malik["id"])
     path = f"/api/partners/{JEAN_VILAR}/notices"
@@ -76,7 +75,7 @@ def test_a_desk_handles_its_notices_and_no_other_desk_sees_them(network, notific
     assert network.ok(network.jv, "GET", path, params={"include_done": "true"})["total"] == 1
 
 
-def test_a_desk_sets_its_own_address_and_only_its_own(network, notifications):  # noqa: F811
+def test_a_desk_sets_its_own_address_and_only_its_own(network, notifications):
     address = {"email": "accueil@jean-vilar.example", "language": "fr"}
 
     mine = network.ok(network.jv, "PUT", f"/api/partners/{JEAN_VILAR}/contact", json=address)

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT, network  # noqa: F401
+from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT
 
 
 def in_days(days):
@@ -27,7 +26,7 @@ def give_mandate(network, client, resident_id, *scopes, days=30):
 # --- issue 11, point 1: an id alone opens nothing ----------------------------------------------
 
 
-def test_staff_cannot_lend_to_another_partners_resident_by_id_alone_and_nothing_is_stored(network):  # noqa: F811
+def test_staff_cannot_lend_to_another_partners_resident_by_id_alone_and_nothing_is_stored(network):
     yusuf = network.register(network.mi, name="Yusuf K.", card="RS-0043")
     resident = f"/api/residents/{yusuf['id']}"
 
@@ -51,7 +50,7 @@ def test_staff_cannot_lend_to_another_partners_resident_by_id_alone_and_nothing_
     assert network.ok(network.mi, "GET", resident)["language"] == "fr"
 
 
-def test_a_desk_reaches_another_partners_resident_once_they_present_their_whole_card(network, events_seen):  # noqa: F811
+def test_a_desk_reaches_another_partners_resident_once_they_present_their_whole_card(network, events_seen):
     listen = events_seen("booking.resident_found_at_desk")
     me = network.ok(network.jv, "GET", "/api/me")
     yusuf = network.register(network.mi, name="Yusuf K.", card="RS-0043", email="yusuf@example.org")
@@ -72,7 +71,7 @@ def test_a_desk_reaches_another_partners_resident_once_they_present_their_whole_
     assert found["data"] == {"resident_id": yusuf["id"], "partner_id": JEAN_VILAR, "how": "card"}
 
 
-def test_a_desk_finds_a_resident_by_their_whole_phone_number_too(network):  # noqa: F811
+def test_a_desk_finds_a_resident_by_their_whole_phone_number_too(network):
     yusuf = network.register(network.mi, name="Yusuf K.", card="RS-0043")
 
     partial = network.jv.post(network.url("/api/residents/at-desk"), timeout=TIMEOUT,
@@ -89,7 +88,7 @@ def test_a_desk_finds_a_resident_by_their_whole_phone_number_too(network):  # no
     assert network.ok(network.jv, "GET", f"/api/residents/{yusuf['id']}")["view"] == "masked"
 
 
-def test_a_name_search_covers_only_the_partners_own_residents(network):  # noqa: F811
+def test_a_name_search_covers_only_the_partners_own_residents(network):
     network.register(network.jv)
     yusuf = network.register(network.mi, name="Yusuf K.", card="RS-0043")
     network.ok(network.jv, "GET", "/api/residents/by-card/RS-0043")  # found, but not served yet
@@ -107,7 +106,7 @@ def test_a_name_search_covers_only_the_partners_own_residents(network):  # noqa:
 # --- acting for a resident: under their mandate only -------------------------------------------
 
 
-def test_staff_act_for_a_resident_only_under_a_mandate_covering_what_they_do(network, events_seen):  # noqa: F811
+def test_staff_act_for_a_resident_only_under_a_mandate_covering_what_they_do(network, events_seen):
     listen = events_seen("booking.loan_checked_out")
     amina = network.register(network.jv)
     export = f"/api/residents/{amina['id']}/export"
@@ -130,7 +129,7 @@ def test_staff_act_for_a_resident_only_under_a_mandate_covering_what_they_do(net
     assert status(network.mi, network, "GET", "/api/loans", params=acting) == 404
 
 
-def test_a_withdrawn_or_expired_mandate_lets_nobody_act_any_more(network):  # noqa: F811
+def test_a_withdrawn_or_expired_mandate_lets_nobody_act_any_more(network):
     amina = network.register(network.jv)
     export = f"/api/residents/{amina['id']}/export"
     acting = {"acting_for": amina["id"]}
@@ -158,7 +157,7 @@ def test_a_withdrawn_or_expired_mandate_lets_nobody_act_any_more(network):  # no
     assert too_long.status_code == 400 and set(too_long.json()["errors"]) == {"expires_at"}
 
 
-def test_a_resident_with_neither_phone_nor_email_is_served_under_the_mandate_given_at_registration(network):  # noqa: F811
+def test_a_resident_with_neither_phone_nor_email_is_served_under_the_mandate_given_at_registration(network):
     nadia = network.ok(network.jv, "POST", "/api/residents", 201, json={
         "display_name": "Nadia S.", "consent": True, "channel": "none",
         "mandate": {"scopes": ["loans", "data"], "expires_at": in_days(365)}})
@@ -177,7 +176,7 @@ def test_a_resident_with_neither_phone_nor_email_is_served_under_the_mandate_giv
 # --- what managers see --------------------------------------------------------------------------
 
 
-def test_managers_see_no_residents_names_nor_contact_details(network):  # noqa: F811
+def test_managers_see_no_residents_names_nor_contact_details(network):
     amina = network.register(network.jv)
     network.lend(network.jv, amina["id"])
 

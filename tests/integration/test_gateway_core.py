@@ -4,30 +4,16 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import requests
 from openapi_spec_validator import validate
 
-from partanum import migrate
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-from tests.integration.test_inventory_rpc import call
+from tests.integration.gateway import PASSWORD
+from tests.integration.helpers import AMINA_BY_SMS as AMINA
+from tests.integration.helpers import assert_problem, call, post, sms_sent
 from tests.waiting import wait_until
 
 STAFF_EMAIL = "ines@jean-vilar.example"
 ADMIN_EMAIL = "admin@angers.example"
-
-
-def post(gateway, path, body, **kwargs):
-    return requests.post(gateway.url(path), json=body, timeout=10, **kwargs)
-
-
-def assert_problem(answer, status):
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    problem = answer.json()
-    assert problem["status"] == status and problem["title"]
-    assert "Traceback" not in answer.text
-    return problem
 
 
 # --- signing in ------------------------------------------------------------------------
@@ -202,28 +188,6 @@ def test_the_documentation_page_is_plain_html_listing_every_path(gateway):
 
 
 # --- residents: a one-time code ------------------------------------------------------------
-
-
-AMINA = {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "fr",
-         "channel": "sms", "consent": True, "card_number": "RS-0042",
-         "registered_by_partner_id": 1}
-
-
-@pytest.fixture
-def notifications(container_factory, config_for, database_kind, new_database, tmp_path):
-    from services.notifications.service import Service
-
-    url = new_database(database_kind)
-    migrate.upgrade("notifications", url)
-    config = config_for(notifications=url)
-    config.update(SMS_PROVIDER="log", SMS_LOG=str(tmp_path / "sms.log"))
-    container = container_factory(Service, config)
-    container.start()
-    return tmp_path / "sms.log"
-
-
-def sms_sent(path):
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_a_resident_signs_in_with_the_code_sent_to_their_phone(

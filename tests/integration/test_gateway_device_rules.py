@@ -3,23 +3,22 @@ databases: Espace Mistral sends a tablet of its own to Centre Jean Vilar's site.
 Vilar's staff hold it there: they lend it, take it back and record its wipe, but
 only Mistral's staff change it. A loan is taken back only at its own desk, through
 the desk page as through the API."""
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import PASSWORD
-from tests.integration.gateway_network import TIMEOUT, network  # noqa: F401 -- the fixture
-from tests.integration.test_gateway_pages import Browser
+from tests.integration.gateway_network import TIMEOUT
+from tests.integration.browser import Browser
 from tests.waiting import wait_until
 
 TABLET = "/api/items/MI-TAB-001"
 
 
-def send_to_jean_vilar(network):  # noqa: F811
+def send_to_jean_vilar(network):
     moved = network.ok(network.mi, "POST", f"{TABLET}/transfer",
                        json={"to_site": "jean-vilar", "reason": "atelier numérique"})
     assert moved["current_site"] == "jean-vilar" and moved["owner"] == "mistral"
     return moved
 
 
-def test_a_device_standing_at_another_partners_site_is_changed_only_by_its_owner(network):  # noqa: F811
+def test_a_device_standing_at_another_partners_site_is_changed_only_by_its_owner(network):
     before = send_to_jean_vilar(network)
 
     def jean_vilar(method, path, body):
@@ -48,7 +47,7 @@ def test_a_device_standing_at_another_partners_site_is_changed_only_by_its_owner
     assert changed["notes"] == "prêtée à Jean Vilar" and retired["status"] == "in_maintenance"
 
 
-def test_the_desk_where_a_device_stands_takes_it_back_and_records_its_wipe(network):  # noqa: F811
+def test_the_desk_where_a_device_stands_takes_it_back_and_records_its_wipe(network):
     send_to_jean_vilar(network)
     amina = network.register(network.jv)
     loan = network.lend(network.jv, amina["id"], "MI-TAB-001", site="jean-vilar")
@@ -70,7 +69,7 @@ def test_the_desk_where_a_device_stands_takes_it_back_and_records_its_wipe(netwo
     assert wiped["status"] == "available" and wiped["owner"] == "mistral"
 
 
-def test_the_desk_page_refuses_to_take_back_another_partners_loan_as_the_api_does(network):  # noqa: F811
+def test_the_desk_page_refuses_to_take_back_another_partners_loan_as_the_api_does(network):
     amina = network.register(network.jv)
     loan = network.lend(network.jv, amina["id"], "JV-LAP-001")
     mistral = Browser(network.gateway)

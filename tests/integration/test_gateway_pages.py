@@ -3,96 +3,23 @@ forms, cookies, redirects. Real RabbitMQ, the services running in containers, bo
 databases."""
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 import requests
 
 from partanum import migrate
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-from tests.integration.gateway import sqlite_only
+from tests.integration.browser import Browser
+from tests.integration.gateway import PASSWORD, sqlite_only
+from tests.integration.helpers import AMINA, call
+from tests.waiting import wait_until
 
 database_kind = sqlite_only  # see its docstring
-from tests.integration.gateway import PASSWORD
-from tests.integration.test_front_desk import AMINA, desk  # noqa: F401 -- the desk fixture
-from tests.integration.test_inventory_rpc import call
-from tests.waiting import wait_until
 
 STAFF_EMAIL = "ines@jean-vilar.example"
 
 
-class Page:
-    """What a browser gets: the status, the HTML, its forms' CSRF token."""
-
-    def __init__(self, answer: requests.Response):
-        self.answer, self.status, self.html = answer, answer.status_code, answer.text
-        self.url = answer.url
-        parser = _Elements()
-        parser.feed(self.html)
-        self.elements, self.inputs = parser.elements, parser.inputs
-
-    def first(self, tag, **attributes) -> dict | None:
-        for name, attrs in self.elements:
-            if name == tag and all(attrs.get(k) == v for k, v in attributes.items()):
-                return attrs
-        return None
-
-    @property
-    def csrf(self) -> str:
-        return self.first("input", name="csrf_token")["value"]
-
-    @property
-    def text(self) -> str:
-        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", self.html))
-
-
-    def hidden_fields(self, action) -> dict:
-        """The hidden inputs of the form that posts to `action`."""
-        return {attrs["name"]: attrs.get("value", "") for form, tag, attrs in self.inputs
-                if form == action and attrs.get("type") == "hidden"}
-
-
-class _Elements(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.elements, self.inputs, self.form = [], [], None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.elements.append((tag, attrs))
-        if tag == "form":
-            self.form = attrs.get("action")
-        elif tag == "input":
-            self.inputs.append((self.form, tag, attrs))
-
-
-class Browser:
-    """One person's browser: its cookies, following redirects as browsers do."""
-
-    def __init__(self, gateway, language=None):
-        self.gateway = gateway
-        self.session = gateway.client()
-        if language:
-            self.session.headers["Accept-Language"] = language
-
-    def get(self, path) -> Page:
-        return Page(self.session.get(self.gateway.url(path), timeout=20))
-
-    def post(self, path, data, csrf=True) -> Page:
-        if csrf is True:
-            csrf = self.session.cookies.get("csrf")
-        form = dict(data, csrf_token=csrf) if csrf else dict(data)
-        return Page(self.session.post(self.gateway.url(path), data=form, timeout=20))
-
-    def submit(self, path, form_page, data) -> Page:
-        """Fill in the form of `form_page` that posts to `path` and send it, with its
-        hidden fields (the CSRF token among them), as a browser would."""
-        form = {**form_page.hidden_fields(path), **data}
-        return Page(self.session.post(self.gateway.url(path), data=form, timeout=20))
-
-
 @pytest.fixture
-def staff(gateway, desk):  # noqa: F811 -- the desk fixture
+def staff(gateway, desk):
     """Inès, front-desk staff of Centre Jean Vilar (partner 1), signed in through the form."""
     account_id = gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
     browser = Browser(gateway)
@@ -127,11 +54,11 @@ def code_sent(sms_log) -> str:
     return code
 
 
-def register(desk, **changes):  # noqa: F811
+def register(desk, **changes):
     return call(desk.booking, "register_resident", {**AMINA, **changes})
 
 
-def lend(desk, resident_id, tag):  # noqa: F811
+def lend(desk, resident_id, tag):
     return call(desk.booking, "check_out", {"asset_tag": tag, "resident_id": resident_id,
                                             "site": "jean-vilar"})
 
@@ -189,7 +116,7 @@ def test_the_staff_pages_render_in_french_and_in_arabic(staff):
 # --- residents --------------------------------------------------------------------------------
 
 
-def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, desk, sms_log):  # noqa: F811
+def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, desk, sms_log):
     amina = register(desk)
     bilal = register(desk, display_name="Bilal K.", phone="07 98 76 54 32", card_number="RS-0077")
     mine = lend(desk, amina["id"], "JV-LAP-001")
@@ -222,7 +149,7 @@ def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, 
     assert arabic.first("html") == {"lang": "ar", "dir": "rtl"} and "JV-LAP-001" in arabic.text
 
 
-def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):  # noqa: F811
+def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):
     register(desk)
     browser = Browser(gateway)
     step_two = browser.submit("/resident/sign-in", browser.get("/resident/sign-in"),
@@ -239,7 +166,7 @@ def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):  #
 # --- the front desk --------------------------------------------------------------------------
 
 
-def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(staff, desk,  # noqa: F811
+def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(staff, desk,
                                                                                events_seen):
     listen = events_seen("booking.loan_checked_out")
     amina = register(desk)
@@ -263,7 +190,7 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(s
     assert call(desk.booking, "get_loan", loan["id"])["status"] == "returned"
 
 
-def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and_records_it(  # noqa: F811
+def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and_records_it(
         staff, desk, events_seen):
     listen = events_seen("booking.resident_found_at_desk")
     yusuf = register(desk, display_name="Yusuf K.", registered_by_partner_id=2)  # Mistral's
@@ -278,7 +205,7 @@ def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and
     assert found["actor"] == f"staff:{staff.account_id}"
 
 
-def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):  # noqa: F811
+def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):
     register(desk)
     form = staff.get("/desk")
 
@@ -296,7 +223,7 @@ def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):  # 
     assert page.first("title") is not None and page.html.count("<title>Erreur") == 1
 
 
-def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):  # noqa: F811
+def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):
     page = staff.submit("/desk/check-out", staff.get("/desk"),
                         {"asset_tag": "JV-LAP-001", "card_number": "RS-9999"})
 
@@ -321,7 +248,7 @@ def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_lock
     assert page.url.endswith("/desk") and page.status == 200, page.text
 
 
-def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff, desk):  # noqa: F811
+def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff, desk):
     amina = register(desk)
 
     for csrf in (None, "x" * 43):
@@ -332,7 +259,7 @@ def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff
     assert call(desk.booking, "resident_loans", amina["id"]) == []
 
 
-def test_the_desk_is_for_staff_only(gateway, desk):  # noqa: F811
+def test_the_desk_is_for_staff_only(gateway, desk):
     page = Browser(gateway).get("/desk")
     assert page.url.endswith("/sign-in")
 
@@ -355,7 +282,7 @@ def test_a_service_that_does_not_answer_gives_a_page_saying_so(gateway):
 # --- reserving for a workshop ----------------------------------------------------------------
 
 
-def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk):  # noqa: F811
+def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk):
     day, starts, ends = (desk.tuesday["starts_at"][:10], desk.tuesday["starts_at"][11:16],
                          desk.tuesday["ends_at"][11:16])
     wanted = {"category_id": str(desk.category_id), "quantity": "3", "site": "jean-vilar",
@@ -373,7 +300,7 @@ def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk): 
     assert taken.status == 200 and "Réservation n°" in taken.text
 
 
-def test_a_reservation_while_the_site_is_closed_names_the_time_at_fault(staff, desk):  # noqa: F811
+def test_a_reservation_while_the_site_is_closed_names_the_time_at_fault(staff, desk):
     day = desk.tuesday["starts_at"][:10]  # Jean Vilar closes from 12:00 to 13:30 on Tuesdays
 
     page = staff.submit("/reserve", staff.get("/reserve"), {

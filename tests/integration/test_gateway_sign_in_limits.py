@@ -7,10 +7,9 @@ import eventlet
 import requests
 from sqlalchemy import text
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-from tests.integration.test_gateway_core import (  # noqa: F401 -- notifications is a fixture
-    AMINA, assert_problem, notifications, post, sms_sent)
-from tests.integration.test_inventory_rpc import call
+from tests.integration.gateway import PASSWORD
+from tests.integration.helpers import AMINA_BY_SMS as AMINA
+from tests.integration.helpers import assert_problem, call, post, sms_sent
 from tests.waiting import wait_until
 
 STAFF_EMAIL = "ines@jean-vilar.example"

@@ -5,7 +5,7 @@ import pytest
 
 from partanum.errors import InvalidInput
 from services.inventory import csv_io
-from tests.integration.test_inventory_rpc import call, register_network
+from tests.integration.helpers import call, register_network
 
 HEADER = ",".join(csv_io.COLUMNS)
 FLEET = "\n".join([

@@ -1,39 +1,9 @@
 """The inventory's RPC API on a real broker and real databases."""
 import pytest
-from nameko.testing.services import entrypoint_hook
 
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.inventory.exceptions import StatusChangeRefused
-
-JEAN_VILAR_HOURS = {
-    "monday": [["13:30", "18:30"]],
-    "tuesday": [["09:00", "12:00"], ["13:30", "18:30"]],
-}
-
-
-def call(container, method, *args, actor="staff:1"):
-    with entrypoint_hook(container, method, context_data={"actor": actor}) as hook:
-        return hook(*args)
-
-
-def register_network(inventory):
-    call(inventory, "register_partner", {"code": "jean-vilar", "name": "Centre Jean Vilar"})
-    call(inventory, "register_partner", {"code": "mistral", "name": "Espace Frédéric Mistral"})
-    call(inventory, "register_site", {
-        "code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
-        "address": "1 place Jean XXIII, 49100 Angers", "opening_hours": JEAN_VILAR_HOURS,
-    })
-    call(inventory, "register_site", {
-        "code": "mistral", "name": "Espace Frédéric Mistral", "partner": "mistral",
-        "address": "2 allée des Baladins, 49100 Angers",
-    })
-    call(inventory, "register_category", {"code": "tablet", "name": "Tablette"})
-
-
-def tablet(tag="JV-TAB-001", **extra):
-    return {"asset_tag": tag, "make": "Samsung", "model": "Galaxy Tab A8", "category": "tablet",
-            "owner": "jean-vilar", "home_site": "jean-vilar", "accessories": ["chargeur"], **extra}
-
+from tests.integration.helpers import call, register_network, tablet
 
 def test_a_registered_item_is_available_at_its_home_site_and_announced(inventory, events_seen):
     listen = events_seen("inventory.item_registered")

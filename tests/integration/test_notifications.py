@@ -12,15 +12,11 @@ import pytest
 from partanum import migrate
 from partanum.outbox import EventPublisher
 from services.notifications import domain
-from tests.integration.test_front_desk import AMINA, desk, lend, register  # noqa: F401
-from tests.integration.test_inventory_rpc import call
+from tests.integration.helpers import NO_QUIET_HOURS, call, lend, register
 from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
 
 PARIS = ZoneInfo("Europe/Paris")
-NO_QUIET_HOURS = {"QUIET_FROM": "00:00", "QUIET_UNTIL": "00:00"}
-
-
 @pytest.fixture
 def notify(container_factory, config_for, database_kind, new_database, tmp_path):
     """Start the notifications service (settings overridable) with its own database,

@@ -10,8 +10,7 @@ from sqlalchemy import text
 from partanum.dependencies import Database, Transaction
 from services.booking import reservations
 from services.booking.exceptions import NotAvailable, NotShared
-from tests.integration.test_booking_races import next_tuesday
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, next_tuesday, register_network, tablet
 from tests.waiting import wait_until
 
 MISTRAL_HOURS = {"tuesday": [["13:00", "18:00"]], "thursday": [["13:00", "18:00"]]}

@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from partanum.errors import InvalidInput, NotFound
-from tests.integration.test_front_desk import desk, lend, register  # noqa: F401
+from tests.integration.helpers import call, lend, register, run_job
 from services.booking import relationships
-from tests.integration.test_inventory_rpc import call
-from tests.integration.test_waiting_list_privacy import run_job
 
 JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registers them
 
@@ -40,7 +38,7 @@ def valid(desk, resident_id, partner_id, *scopes):
 # --- relationships --------------------------------------------------------------------------
 
 
-def test_another_partner_reaches_a_resident_by_id_only_once_its_desk_found_them(desk, events_seen):  # noqa: F811
+def test_another_partner_reaches_a_resident_by_id_only_once_its_desk_found_them(desk, events_seen):
     listen = events_seen("booking.resident_found_at_desk")
     amina = register(desk)  # registered at Jean Vilar
 
@@ -56,7 +54,7 @@ def test_another_partner_reaches_a_resident_by_id_only_once_its_desk_found_them(
     assert event["data"] == {"resident_id": amina["id"], "partner_id": MISTRAL, "how": "card"}
 
 
-def test_a_partner_sees_contact_details_masked_unless_it_registered_the_resident_or_lends_to_them(desk):  # noqa: F811
+def test_a_partner_sees_contact_details_masked_unless_it_registered_the_resident_or_lends_to_them(desk):
     amina = register(desk, email="amina@example.org", registered_by_partner_id=MISTRAL)
 
     shown = found(desk, JEAN_VILAR, card_number="RS-0042")
@@ -71,7 +69,7 @@ def test_a_partner_sees_contact_details_masked_unless_it_registered_the_resident
     assert call(desk.booking, "get_resident", amina["id"], JEAN_VILAR)["view"] == "masked"
 
 
-def test_a_desk_finds_a_resident_only_by_their_whole_card_or_phone_number(desk):  # noqa: F811
+def test_a_desk_finds_a_resident_only_by_their_whole_card_or_phone_number(desk):
     amina = register(desk)
     register(desk, display_name="Salma B.", card_number="RS-0043")  # the same family phone
 
@@ -87,7 +85,7 @@ def test_a_desk_finds_a_resident_only_by_their_whole_card_or_phone_number(desk):
         call(desk.booking, "get_resident", amina["id"], MISTRAL)
 
 
-def test_a_name_search_covers_only_the_residents_a_partner_registered_or_lent_to(desk):  # noqa: F811
+def test_a_name_search_covers_only_the_residents_a_partner_registered_or_lent_to(desk):
     register(desk)  # Amina, at Jean Vilar
     yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043",
                      registered_by_partner_id=MISTRAL)
@@ -104,7 +102,7 @@ def test_a_name_search_covers_only_the_residents_a_partner_registered_or_lent_to
     assert listed["id"] == yusuf["id"] and listed["view"] == "full"
 
 
-def test_a_found_resident_is_forgotten_after_the_anonymisation_delay_and_on_erasure(desk):  # noqa: F811
+def test_a_found_resident_is_forgotten_after_the_anonymisation_delay_and_on_erasure(desk):
     amina = register(desk)
     yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043", phone="07 00 00 00 01")
     found(desk, MISTRAL, card_number="RS-0042")
@@ -133,7 +131,7 @@ def rows(desk):
 # --- mandates -----------------------------------------------------------------------------------
 
 
-def test_a_mandate_covers_its_scopes_until_it_expires_or_is_withdrawn(desk, events_seen):  # noqa: F811
+def test_a_mandate_covers_its_scopes_until_it_expires_or_is_withdrawn(desk, events_seen):
     listen = events_seen("booking.mandate_recorded", "booking.mandate_withdrawn")
     amina = register(desk)
 
@@ -155,7 +153,7 @@ def test_a_mandate_covers_its_scopes_until_it_expires_or_is_withdrawn(desk, even
     assert ended["actor"] == "resident:1"
 
 
-def test_an_expired_mandate_covers_nothing_and_a_mandate_lasts_at_most_a_year(desk):  # noqa: F811
+def test_an_expired_mandate_covers_nothing_and_a_mandate_lasts_at_most_a_year(desk):
     amina = register(desk)
     made = mandate(desk, amina["id"], scopes=("data",))
     with desk.db.begin() as connection:
@@ -172,7 +170,7 @@ def test_an_expired_mandate_covers_nothing_and_a_mandate_lasts_at_most_a_year(de
     assert [m["id"] for m in listed] == [made["id"]]
 
 
-def test_only_a_related_partner_records_a_mandate_and_each_lists_its_own(desk):  # noqa: F811
+def test_only_a_related_partner_records_a_mandate_and_each_lists_its_own(desk):
     amina = register(desk)
 
     with pytest.raises(NotFound):
@@ -187,7 +185,7 @@ def test_only_a_related_partner_records_a_mandate_and_each_lists_its_own(desk): 
     assert [m["id"] for m in call(desk.booking, "list_mandates", amina["id"])] == [ours["id"], theirs["id"]]
 
 
-def test_a_resident_with_neither_phone_nor_email_is_registered_with_a_mandate_to_serve_them(desk):  # noqa: F811
+def test_a_resident_with_neither_phone_nor_email_is_registered_with_a_mandate_to_serve_them(desk):
     nobody_to_call = {"display_name": "Nadia S.", "phone": None, "email": None, "channel": "none",
                       "card_number": None}
     with pytest.raises(InvalidInput) as refused:

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import MetaData, func, select, update
 from partanum.config import secret_key
-from partanum.dependencies import Database, Transaction
 from partanum.errors import InvalidInput
 from services.booking import privacy, settings, waiting_list
 from services.booking.exceptions import AlreadyWaiting, NotAvailable, StillHoldsDevice
 from services.booking.models import Item, Loan
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, database, register_network, run_job, tablet
 from tests.waiting import wait_until
 
 AMINA = {"display_name": "Amina Benali", "phone": "06 12 34 56 78",
@@ -31,7 +30,7 @@ def network(inventory, booking):
     container, _url = booking
     # The service's own engine: on SQLite a second one in this process would wait for
     # the write lock in sqlite's busy handler, blocking the green threads that hold it.
-    engine = _database(container).engine
+    engine = database(container).engine
 
     def copied():
         with engine.connect() as connection:
@@ -54,20 +53,6 @@ def resident(container, n):
     return call(container, "register_resident", {
         "display_name": f"Resident {n}", "phone": f"06 00 00 00 {n:02}", "consent": True,
         "registered_by_partner_id": 1})["id"]
-
-
-def _database(container):
-    return next(dependency for dependency in container.extensions if isinstance(dependency, Database))
-
-
-def run_job(container, job, *args, **kwargs):
-    """Run a scheduled job's function as its timer would, in the service's process and
-    on its database, at the moment the test chooses."""
-    database = _database(container)
-    with Transaction(database.sessions(), "booking", "system", database.relay_loop.wake) as tx:
-        result = job(tx, *args, **kwargs)
-        tx.commit()
-        return result
 
 
 def test_a_device_back_on_the_shelf_is_held_for_the_first_in_line_then_passes_on(

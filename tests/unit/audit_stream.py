@@ -3,9 +3,11 @@ partanum.events.make_event, dated when the story says they happened."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from partanum.events import make_event
-from services.booking import events as booking_events  # noqa: F401 -- registers the contracts
-from services.inventory import events as inventory_events  # noqa: F401
+from partanum.events import make_event, require
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
+
+require(booking_events, inventory_events)
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -4,11 +4,13 @@ import json
 from datetime import date
 
 from bench import utilisation_year as bench
-from partanum.events import read_event
+from partanum.events import read_event, require
 from services.audit import analytics
 from services.audit.analytics import History, Period
-from services.booking import events as booking_events  # noqa: F401 -- the contracts
-from services.inventory import events as inventory_events  # noqa: F401
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
+
+require(booking_events, inventory_events)
 
 
 def test_every_event_of_the_benchmark_year_keeps_its_contract_and_comes_in_time_order():

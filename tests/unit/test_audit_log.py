@@ -9,16 +9,18 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-import services.booking.events  # noqa: F401 -- the contracts of the events logged here
-import services.inventory.events  # noqa: F401
 from partanum import migrate
 from partanum.db import make_engine
 from partanum.errors import InvalidInput, load
-from partanum.events import make_event, read_event
+from partanum.events import make_event, read_event, require
 from services.audit import log, schemas
 from services.audit.models import AuditEntry, AuditRef
 from services.audit.replay import main as replay_cli
 from services.audit.verify import main as verify_cli
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
+
+require(booking_events, inventory_events)
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

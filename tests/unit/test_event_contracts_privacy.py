@@ -5,13 +5,16 @@ phone number), so a reason such as "screen broken by <name>, <phone>" cannot
 travel. Walks every contract an event is produced with."""
 from marshmallow import fields, validate
 
-import services.audit.events  # noqa: F401 -- registers the contracts walked here
-import services.booking.events  # noqa: F401
-import services.inventory.events  # noqa: F401
+from partanum.events import require
+from services.audit import events as audit_events
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
 from partanum.events import (
     CLOCK, ISO_DATE, PUBLIC_NAME, REFERENCE, current_contracts, make_event,
 )
 from partanum.errors import InvalidEvent
+
+require(audit_events, booking_events, inventory_events)
 
 
 def texts(field):

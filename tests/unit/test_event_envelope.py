@@ -4,8 +4,10 @@ import uuid
 import pytest
 
 from partanum.errors import InvalidEvent
-from partanum.events import make_event, read_event, registered_contracts
-from services.inventory import events  # noqa: F401 -- registers the inventory's contracts
+from partanum.events import make_event, read_event, registered_contracts, require
+from services.inventory import events
+
+require(events)
 
 PERSONAL = ("name", "phone", "email", "address", "birth", "card")
 # A site's name and address are on its door and in the public guide: its events
@@ -37,6 +39,14 @@ def test_data_that_breaks_its_contract_is_refused_when_produced():
 def test_an_event_without_a_contract_cannot_be_produced():
     with pytest.raises(InvalidEvent):
         make_event("inventory.unheard_of", {}, producer="inventory", actor="x")
+
+
+def test_a_module_named_as_a_contract_that_declares_none_is_refused_at_once():
+    from services.inventory import domain
+
+    require(events)  # the inventory's contracts: accepted
+    with pytest.raises(ValueError, match="services.inventory.domain"):
+        require(events, domain)
 
 
 def test_an_envelope_with_unknown_or_missing_fields_is_refused_when_consumed():

@@ -8,12 +8,14 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 from partanum.errors import NotFound
-from partanum.events import make_event, read_event
+from partanum.events import make_event, read_event, require
 from partanum.tables import outbox
-from services.audit import events  # noqa: F401 -- the contract of audit.transfer_accepted
+from services.audit import events
 from services.inventory.commands import ACCEPTED_REBALANCING
 from services.inventory.service import Service
-from tests.unit.test_inventory_follows_loans import CHECKED_OUT, loan_event
+from tests.unit.helpers import CHECKED_OUT, loan_event
+
+require(events)
 
 TAGS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003", "JV-LAP-004")
 

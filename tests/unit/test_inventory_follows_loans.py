@@ -3,10 +3,9 @@ booking's loan events: on loan, awaiting its data wipe, lost; each event once.""
 import pytest
 from nameko.testing.services import worker_factory
 
-from partanum.events import make_event, read_event
-from services.booking import events  # noqa: F401 -- the contracts of the loan events
 from services.inventory.exceptions import StatusChangeRefused
 from services.inventory.service import Service
+from tests.unit.helpers import CHECKED_OUT, loan_event
 
 
 @pytest.fixture
@@ -20,15 +19,6 @@ def inventory(sqlite_unit_of_work):
     service.register_item({"asset_tag": "JV-LAP-001", "make": "Lenovo", "model": "E14",
                            "category": "laptop", "owner": "jean-vilar", "home_site": "jean-vilar"})
     return service
-
-
-def loan_event(event_type, item_id=1, **data):
-    body = make_event(event_type, {"loan_id": 12, "item_id": item_id, "resident_id": 42, **data},
-                      producer="booking", actor="staff:3")
-    return read_event(body)
-
-
-CHECKED_OUT = dict(site_id=1, due_at="2026-12-15T17:30:00+00:00", overridden=False)
 
 
 def test_a_lent_device_is_on_loan_and_a_redelivered_event_changes_nothing_more(inventory):

@@ -59,7 +59,7 @@ def test_overdue_levels_already_past_collapse_into_one_notice():
 
 
 def test_quiet_hours_run_across_midnight():
-    quiet = lambda moment: domain.is_quiet(moment, PARIS, time(21), time(8))  # noqa: E731
+    quiet = lambda moment: domain.is_quiet(moment, PARIS, time(21), time(8))  # noqa: E731 -- a one-line predicate, read where it is named
     day = date(2026, 12, 1)
     assert quiet(at(day, 21)) and quiet(at(day, 23, 59)) and quiet(at(day, 7, 59))
     assert not quiet(at(day, 8)) and not quiet(at(day, 20, 59))

@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from partanum import inbox
-from partanum.events import Event
-import services.booking.events  # noqa: F401 -- registers the contracts
+from partanum.events import Event, require
+from services.booking import events as booking_events
 from services.notifications import intents, sending
 from services.notifications.channels import DeliveryFailed
 from services.notifications.models import Message, StaffNotice
 from services.notifications.settings import Settings
 from services.notifications.texts import Rendered
+
+require(booking_events)
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2026, 12, 1, 12, tzinfo=PARIS)
