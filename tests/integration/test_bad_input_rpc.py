@@ -8,8 +8,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from partanum.errors import InvalidInput, NotFound
-from tests.integration.test_booking_races import next_tuesday
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, next_tuesday, register_network, tablet
 
 
 def refused_fields(container, method, *args) -> list:

@@ -28,9 +28,8 @@ from partanum import config, inputs
 from services.gateway.models import Base
 from services.gateway.routing import ANYONE, ROUTES
 from services.gateway.service import Service  # noqa: F401 -- registers every route
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
+from tests.integration.browser import Browser
 from tests.integration.gateway import PASSWORD
-from tests.integration.test_gateway_pages import Browser
 
 EXAMPLES = 4  # per field of each route
 PROFILE = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,

@@ -4,8 +4,7 @@ text behind a quote, and a partner's own export still imports back unchanged."""
 import csv
 import io
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
-from tests.integration.gateway_network import TIMEOUT, network  # noqa: F401
+from tests.integration.gateway_network import TIMEOUT
 
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -15,7 +14,7 @@ def rows_of(answer) -> list[dict]:
     return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
 
 
-def test_a_reservation_note_typed_as_a_formula_is_exported_as_text(network):  # noqa: F811
+def test_a_reservation_note_typed_as_a_formula_is_exported_as_text(network):
     network.ok(network.jv, "POST", "/api/reservations", 201, json={
         "site": "jean-vilar", **network.tuesday, "asset_tags": ["JV-LAP-002"], "note": FORMULA})
 
@@ -26,7 +25,7 @@ def test_a_reservation_note_typed_as_a_formula_is_exported_as_text(network):  # 
 
 
 def test_a_make_and_notes_typed_as_formulas_export_as_text_and_import_back_unchanged(
-        network):  # noqa: F811
+        network):
     network.ok(network.jv, "POST", "/api/items", 201, json={
         "asset_tag": "JV-TAB-009", "make": FORMULA, "model": "+Tab", "category": "laptop",
         "owner": "jean-vilar", "home_site": "jean-vilar", "notes": "@SUM(A1:A9)"})

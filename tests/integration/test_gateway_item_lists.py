@@ -4,18 +4,17 @@ whole fleet to filter itself: over real HTTP and RabbitMQ (SQLite only, see
 test_inventory_lists.py)."""
 from nameko.testing.services import entrypoint_waiter
 
-from tests.integration.gateway import *  # noqa: F401,F403 -- the gateway fixtures
 from tests.integration.gateway import sqlite_only
+from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT
 
 database_kind = sqlite_only  # see its docstring
-from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT, network  # noqa: F401,E402 -- network is a fixture; imported after database_kind like its neighbours
 
 
 def tags(page):
     return [item["asset_tag"] for item in page["items"]]
 
 
-def test_a_page_of_devices_is_all_the_inventory_sends_the_gateway(network):  # noqa: F811
+def test_a_page_of_devices_is_all_the_inventory_sends_the_gateway(network):
     with entrypoint_waiter(network.inventory, "list_items_page") as answered:
         page = network.ok(network.jv, "GET", "/api/items", params={"limit": 2})
 
@@ -24,7 +23,7 @@ def test_a_page_of_devices_is_all_the_inventory_sends_the_gateway(network):  # n
     assert sent["total"] == page["total"] == len(LAPTOPS)
 
 
-def test_staff_searching_or_filtering_for_another_partners_devices_find_none(network):  # noqa: F811
+def test_staff_searching_or_filtering_for_another_partners_devices_find_none(network):
     def seen(client, **params):
         page = network.ok(client, "GET", "/api/items", params=params)
         return tags(page), page["total"]

@@ -4,7 +4,7 @@ see) applied with the filters and the page, so that no caller fetches the fleet.
 import pytest
 
 from partanum.errors import InvalidInput
-from tests.integration.test_inventory_rpc import call, register_network, tablet
+from tests.integration.helpers import call, register_network, tablet
 
 JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registers them
 # Jean Vilar's tablets at home, and one lent for a workshop at Mistral's site;

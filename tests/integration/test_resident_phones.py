@@ -12,13 +12,10 @@ from sqlalchemy import event, text
 
 from partanum import migrate
 from partanum.errors import InvalidInput, NotFound
-from tests.integration import test_front_desk
-from tests.integration.test_front_desk import register
-from tests.integration.test_inventory_rpc import call
-from tests.integration.test_waiting_list_privacy import _database
+from tests.integration.helpers import call, register
+from tests.integration.helpers import database as _database
 
-desk = test_front_desk.desk  # the fixture: Jean Vilar's desk with three laptops
-MISTRAL = 2  # a partner that did not register Amina (test_front_desk.AMINA, "06 12 34 56 78")
+MISTRAL = 2  # a partner that did not register Amina (helpers.AMINA, "06 12 34 56 78")
 AMINAS_NUMBER_WRITTEN = ("+33 6 12 34 56 78", "0033 6 12 34 56 78", "06.12.34.56.78", "0612345678")
 
 
