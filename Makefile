@@ -12,7 +12,7 @@ SERVICES := inventory booking notifications audit gateway
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv run test bench migrate deadletters catalogues clean
+.PHONY: venv run test lint bench migrate deadletters catalogues clean
 
 venv: $(VENV)/.installed
 
@@ -47,8 +47,14 @@ run: venv
 	echo "Ctrl-C stops the services."
 	wait $$services
 
-test: venv
+test: venv lint
 	$(VENV)/bin/pytest
+
+# Lint, format and types; the import boundaries are a test (tests/unit/test_import_boundaries.py).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) -m bench

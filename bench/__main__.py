@@ -24,8 +24,16 @@ import traceback
 from pathlib import Path
 
 from bench import (
-    audit_intake, availability_latency, booking_throughput, http_booking_throughput,
-    inventory_register, notification_latency, raw_tx_publish, support, utilisation_year)
+    audit_intake,
+    availability_latency,
+    booking_throughput,
+    http_booking_throughput,
+    inventory_register,
+    notification_latency,
+    raw_tx_publish,
+    support,
+    utilisation_year,
+)
 
 # Run in this order, on each database; a later benchmark may use an earlier
 # one's figures (inventory_register and booking_throughput report their ratio

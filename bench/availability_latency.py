@@ -26,7 +26,7 @@ stderr with the figures: it says what limits the search.
 """
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from bench import support
@@ -172,7 +172,7 @@ def plan(count: int, rng: random.Random) -> list[dict]:
     """Random availability requests by partner staff (what may my partner reserve?): a
     category, a site or all sites, a window of one to four hours starting on the hour
     between 08:00 and 16:00 UTC in the next 200 days."""
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     searches = []
     for _ in range(count):
         starts = today + timedelta(days=rng.randint(1, 200), hours=rng.randint(8, 16))

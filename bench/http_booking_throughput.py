@@ -22,7 +22,7 @@ import os
 import socket
 import time
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from bench import booking_throughput, support
 from bench.booking_throughput import CLIENTS, EVENT, WARM_UP, plan, site_code, window
@@ -93,7 +93,7 @@ def _figure(bench: support.Run, results: list, name: str) -> support.Result:
 def load_accounts(url: str) -> list[dict]:
     """Migrate the gateway's database and create one member of staff per site's partner
     (booking_throughput gives site n to partner n); returns their credentials."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy.orm import Session
 
@@ -110,7 +110,7 @@ def load_accounts(url: str) -> list[dict]:
                 email = f"staff@{site_code(partner)}.bench"
                 accounts.create(session, {
                     "email": email, "display_name": f"Staff {partner}", "role": "staff",
-                    "partner_id": partner, "password": PASSWORD}, datetime.now(timezone.utc))
+                    "partner_id": partner, "password": PASSWORD}, datetime.now(UTC))
                 credentials.append({"email": email, "password": PASSWORD})
             session.commit()
     finally:

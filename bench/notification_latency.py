@@ -21,9 +21,9 @@ the time the load generator received check_out's reply, i.e. after the commit;
 p50 and p99 over all loans. The target is a p99 under 500 ms.
 """
 import os
-from datetime import timezone
 import time
 from contextlib import ExitStack
+from datetime import UTC
 
 from bench import support
 from bench.booking_throughput import CATEGORY_ID, OPEN_EVERY_DAY
@@ -256,7 +256,7 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
                     .where(outbox.c.event_type == "booking.loan_checked_out")):
                 resident_id = json.loads(body)["data"]["resident_id"]
                 # Written in UTC; SQLite gives it back without its zone.
-                published[resident_id] = at.replace(tzinfo=at.tzinfo or timezone.utc).timestamp()
+                published[resident_id] = at.replace(tzinfo=at.tzinfo or UTC).timestamp()
     finally:
         engine.dispose()
     engine = make_engine(notifications_url)

@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench import support
 
@@ -56,7 +56,7 @@ def measure(url: str, amqp_uri: str, operations: int) -> float:
 
         def once(n: int) -> None:
             database.insert(n)
-            body = json.dumps({"n": n, "at": datetime.now(timezone.utc).isoformat()})
+            body = json.dumps({"n": n, "at": datetime.now(UTC).isoformat()})
             # Returns once the broker has confirmed, i.e. written the message to disk.
             channel.basic_publish("", QUEUE, body, persistent, mandatory=True)
 
@@ -94,7 +94,7 @@ class _SQLite:
         self.connection.execute("BEGIN IMMEDIATE")
         self.connection.execute(
             "INSERT INTO bench_row (n, payload, created_at) VALUES (?, ?, ?)",
-            (n, f"row {n}", datetime.now(timezone.utc).isoformat()),
+            (n, f"row {n}", datetime.now(UTC).isoformat()),
         )
         self.connection.execute("COMMIT")
 
@@ -124,7 +124,7 @@ class _PostgreSQL:
     def insert(self, n: int) -> None:
         self.cursor.execute(
             "INSERT INTO bench_row (n, payload, created_at) VALUES (%s, %s, %s)",
-            (n, f"row {n}", datetime.now(timezone.utc)),
+            (n, f"row {n}", datetime.now(UTC)),
         )
         self.connection.commit()
 

@@ -7,7 +7,6 @@ Each benchmark builds its own world from these and tears it down in `finally`
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -278,7 +277,7 @@ class EventCounter:
             while self._running:
                 try:
                     self._connection.drain_events(timeout=0.2)
-                except socket.timeout:
+                except TimeoutError:
                     pass
         except Exception as error:  # noqa: BLE001 -- reported by wait_for
             self._error = error

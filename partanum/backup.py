@@ -21,7 +21,7 @@ import json
 import shutil
 import sqlite3
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -42,7 +42,7 @@ REPUBLISH_MARGIN = timedelta(minutes=5)
 def create(directory: Path, databases: dict[str, str]) -> dict:
     """Copy each service's SQLite database into `directory`; return the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
-    manifest = {"started_at": datetime.now(timezone.utc).isoformat(), "services": sorted(databases)}
+    manifest = {"started_at": datetime.now(UTC).isoformat(), "services": sorted(databases)}
     for service, url in databases.items():
         path = _sqlite_path(service, url)
         if not Path(path).exists():  # sqlite3 would say only "unable to open database file"
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
         republished = restore(args.directory, databases)
         done = "restored, "
     else:
-        since = args.since if args.since.tzinfo else args.since.replace(tzinfo=timezone.utc)
+        since = args.since if args.since.tzinfo else args.since.replace(tzinfo=UTC)
         republished = {service: republish(url, since) for service, url in databases.items()}
         done = ""
     for service, count in republished.items():

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from partanum.settings import Settings, SettingError, setting
+from partanum.settings import SettingError, Settings, setting
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 SERVICES = ("inventory", "booking", "notifications", "audit", "gateway")

@@ -13,7 +13,7 @@ process runs, gives psycopg2 a wait callback: it waits for the server on the
 eventlet hub, and one slow query does not stall the other workers of the process
 (tests/integration/test_database_driver.py).
 """
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import DateTime, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -80,10 +80,10 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: give a timezone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -15,7 +15,7 @@ words stay in the service where they were typed, where erasure reaches them.
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import ModuleType
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -143,7 +143,7 @@ def make_event(event_type: str, data: dict, producer: str, actor: str, version: 
         "id": str(uuid.uuid4()),
         "type": event_type,
         "version": version,
-        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "occurred_at": datetime.now(UTC).isoformat(),
         "producer": producer,
         "actor": actor,
         "data": wire,

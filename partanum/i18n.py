@@ -7,8 +7,8 @@ language that was offered once and is not now keeps it stored, and reads French
 (`reads_in`) until it is complete again; their desk sees both.
 """
 import re
-from datetime import date, datetime, time, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ def html_lang(language: str) -> str:
     return HTML_LANG.get(language, language)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(locale_dir: Path, domain: str, language: str) -> NullTranslations:
     """The compiled gettext catalogue of `language` in `locale_dir` (French, the
     source language, needs none)."""
@@ -83,7 +83,7 @@ class Writer:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(self.zone)
 
     def day(self, value) -> str:

@@ -5,8 +5,8 @@ event finds its record and is skipped. Two deliveries racing each other: the
 second insert waits for the first transaction (PostgreSQL's unique index; SQLite
 serialises writers anyway) and, once it has committed, inserts nothing.
 """
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
@@ -28,7 +28,7 @@ def first_delivery(session: Session, consumer: str, event: Event) -> bool:
         "consumer": consumer,
         "event_id": str(event.id),
         "event_type": event.type,
-        "handled_at": datetime.now(timezone.utc),
+        "handled_at": datetime.now(UTC),
     })
     return cast(CursorResult, recorded).rowcount == 1
 

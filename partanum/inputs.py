@@ -15,7 +15,7 @@ nobody plans for. Each refusal names the field, as any other invalid input does.
 """
 import math
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
@@ -103,7 +103,7 @@ def _text_problem(text: str) -> str | None:
 def latest_date() -> date:
     """The last day an input may name: the horizon after today, where today is latest
     (UTC+14), so that a date written in any time zone's local time is judged alike."""
-    now = datetime.now(timezone.utc) + timedelta(hours=14)
+    now = datetime.now(UTC) + timedelta(hours=14)
     return now.date() + timedelta(days=config.date_horizon_days())
 
 

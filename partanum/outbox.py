@@ -18,10 +18,9 @@ Run one relay per database (one instance of each service) to keep that order.
 """
 import json
 import logging
-import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from kombu import Connection, Producer
 from nameko.constants import PERSISTENT
@@ -50,7 +49,7 @@ def add(session: Session, body: dict) -> None:
         "event_id": body["id"],
         "event_type": body["type"],
         "body": json.dumps(body),
-        "created_at": datetime.now(timezone.utc),
+        "created_at": datetime.now(UTC),
     })
 
 
@@ -152,7 +151,7 @@ class EventPublisher:
                 raise UnconfirmedEvents(f"no confirm from the broker in {self.CONFIRM_TIMEOUT:.0f} s")
             try:
                 connection.drain_events(timeout=remaining)
-            except socket.timeout:
+            except TimeoutError:
                 continue
 
 
@@ -197,12 +196,12 @@ class OutboxRelay:
     def _mark_published(self, ids) -> None:
         if not ids:
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.engine.begin() as connection:
             connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
 
     def _purge_old_now_and_then(self) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self._last_purge and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now

@@ -14,8 +14,8 @@ write an optional one.
 pydantic rather than marshmallow: a setting is a typed attribute with its default on
 the class, so the same class is what the code reads and what tests build by hand.
 """
-from collections.abc import Mapping
 import os
+from collections.abc import Mapping
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError

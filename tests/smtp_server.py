@@ -119,7 +119,7 @@ def self_signed_certificate(directory, name="localhost"):
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject).issuer_name(subject)
@@ -149,9 +149,9 @@ def self_signed_certificate(directory, name="localhost"):
 def serve(args):
     import asyncio
     import logging
-    import warnings
     import ssl
     import threading
+    import warnings
 
     from aiosmtpd.smtp import SMTP, AuthResult
 

@@ -8,7 +8,7 @@ a redelivered or late event cannot change the history. Times are POSIX seconds.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 OUT_OF_SERVICE = ("retired", "lost")
 
@@ -18,7 +18,7 @@ def _ts(text) -> float:
 
 
 def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 # --- the history, rebuilt from events -----------------------------------------------

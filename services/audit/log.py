@@ -17,9 +17,9 @@ arrive in any order: `events` and the analytics read them by when they occurred.
 """
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -116,7 +116,7 @@ def append(session: Session, envelope: dict, recorded_at: datetime | None = None
     body = canonical(envelope)
     body_digest = digest(body)
     entry = AuditEntry(
-        seq=seq, recorded_at=recorded_at or datetime.now(timezone.utc), body=body,
+        seq=seq, recorded_at=recorded_at or datetime.now(UTC), body=body,
         body_digest=body_digest, prev_hash=prev_hash, hash=chain_hash(prev_hash, body_digest),
         **indexed_columns(envelope),
     )

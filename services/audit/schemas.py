@@ -3,7 +3,14 @@ except a suggestion's figures (see SuggestionIn)."""
 import json
 
 from marshmallow import (
-    EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates,
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
     validates_schema,
 )
 

@@ -6,7 +6,6 @@ A period is whole local days, `from` to `to` inclusive: {"from": "2026-11-01",
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from partanum.inputs import Input
-
 from services.audit.vocabulary import GROUPINGS, STEPS
 
 # A year of daily figures is plenty for one call; longer periods go week by week.

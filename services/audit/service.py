@@ -15,11 +15,11 @@ from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
-from services.booking import events as booking_events
-from services.inventory import events as inventory_events
 from services.audit import events as audit_contracts
 from services.audit import log, schemas, transfers
 from services.audit.entrypoints.reports import ReportEntrypoints
+from services.booking import events as booking_events
+from services.inventory import events as inventory_events
 
 # Every contract, so that every event is read and checked before it is logged:
 # without them an event would be parked as unknown.

@@ -5,8 +5,7 @@ receives it (services/inventory: on_audit_event)."""
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from partanum.events import require
-from services.audit import events
-from services.audit import suggestions
+from services.audit import events, suggestions
 
 require(events)
 

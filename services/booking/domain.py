@@ -1,6 +1,6 @@
 """The booking's rules: windows, opening hours, buffers. No I/O."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from partanum.opening_hours import is_open
@@ -67,7 +67,6 @@ def due_date(start: datetime, loan_days: int, hours: dict, closures: list, zone:
     """When a loan started at `start` is due: `loan_days` later, moved forward to the
     next day the return site is open, at that day's closing time (so a resident
     never has to bring a device back to a closed door)."""
-    from datetime import timezone
 
     from partanum.opening_hours import WEEKDAYS, parse_hours
 
@@ -81,7 +80,7 @@ def due_date(start: datetime, loan_days: int, hours: dict, closures: list, zone:
         today = spans.get(WEEKDAYS[candidate.weekday()])
         if today:
             closing = max(closes for _opens, closes in today)
-            return datetime.combine(candidate, closing, tzinfo=zone).astimezone(timezone.utc)
+            return datetime.combine(candidate, closing, tzinfo=zone).astimezone(UTC)
     raise NoReturnDay()
 
 
@@ -301,7 +300,6 @@ def hold_expiry(now: datetime, hours: int, opening_hours: dict, closures: list,
     of that day if the site is open then, or of its next open day, so that a hold
     never runs out while the door is shut. A site without hours keeps the bare
     `hours`."""
-    from datetime import timezone
 
     from partanum.opening_hours import WEEKDAYS, parse_hours
 
@@ -317,8 +315,8 @@ def hold_expiry(now: datetime, hours: int, opening_hours: dict, closures: list,
             continue
         closing = datetime.combine(day, max(closes for _opens, closes in today), tzinfo=zone)
         if closing >= earliest:
-            return closing.astimezone(timezone.utc)
-    return earliest.astimezone(timezone.utc)
+            return closing.astimezone(UTC)
+    return earliest.astimezone(UTC)
 
 
 def erasure_refusal(active_loans: int) -> str | None:

@@ -5,7 +5,7 @@ A loan takes its item through an allocation, like a reservation does, so that
 the database's overlap guard keeps a lent device from being promised to anyone
 else until it is due back (plus the buffer for its wipe).
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -14,15 +14,26 @@ from sqlalchemy.orm.attributes import set_committed_value
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
-from services.booking import domain, events
-from services.booking import reservations, residents, waiting_list
+from services.booking import domain, events, reservations, residents, waiting_list
 from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
 from services.booking.exceptions import (
-    LoanNotActive, NoReturnDay, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused,
+    LoanNotActive,
+    NoReturnDay,
+    NotAvailable,
+    NotLendable,
+    OverdueLoanBlocks,
+    RenewalRefused,
     TooManyLoans,
 )
 from services.booking.models import (
-    Allocation, CategoryPolicy, Item, Loan, Reservation, Resident, Site, WaitingEntry,
+    Allocation,
+    CategoryPolicy,
+    Item,
+    Loan,
+    Reservation,
+    Resident,
+    Site,
+    WaitingEntry,
 )
 from services.booking.policies import policy_for
 from services.booking.vocabulary import LoanStatus, ReservationStatus, WaitingStatus
@@ -50,7 +61,7 @@ def set_category_policy(tx: Transaction, category_id: int, data: dict) -> Catego
 
 
 def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, max_loans: int) -> Loan:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     site = site_by_code(tx, data["site"])
     resident = _borrower(tx, data["resident_id"])
     item = _item(tx, data["asset_tag"])
@@ -224,7 +235,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
         select(Loan).where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE).with_for_update())
     if loan is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     loan.status, loan.returned_at = LoanStatus.RETURNED, now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
     _settle(tx, loan, now, "awaiting_wipe")
@@ -239,7 +250,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
     loan.status = LoanStatus.LOST
-    _settle(tx, loan, datetime.now(timezone.utc), "lost")
+    _settle(tx, loan, datetime.now(UTC), "lost")
     tx.emit("booking.loan_lost", {"loan_id": loan.id, "item_id": loan.item_id,
                                    "resident_id": loan.resident_id})
     return loan

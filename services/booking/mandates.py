@@ -14,8 +14,7 @@ from sqlalchemy import select
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
-from services.booking import events
-from services.booking import relationships
+from services.booking import events, relationships
 from services.booking.domain import MANDATE_MAX_DURATION
 from services.booking.models import Mandate
 from services.booking.residents import get as get_resident

@@ -22,8 +22,7 @@ from partanum import phones
 from partanum.dependencies import Transaction
 from partanum.errors import NotFound
 from partanum.events import require
-from services.booking import domain, events
-from services.booking import contact_changes, relationships, waiting_list
+from services.booking import contact_changes, domain, events, relationships, waiting_list
 from services.booking.exceptions import StillHoldsDevice
 from services.booking.models import Loan, Reservation, Resident, ResidentDetailHash, WaitingEntry
 from services.booking.vocabulary import LoanStatus, WaitingStatus
@@ -139,7 +138,7 @@ def _normal(kind: str, value: str) -> str:
 
 
 def detail_hash(key: bytes, kind: str, value: str) -> str:
-    return hmac.new(key, f"{kind}:{_normal(kind, value)}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{kind}:{_normal(kind, value)}".encode(), hashlib.sha256).hexdigest()
 
 
 def remember_details(tx: Transaction, resident: Resident, key: bytes) -> None:

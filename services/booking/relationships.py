@@ -22,7 +22,8 @@ from partanum.errors import NotFound
 from partanum.events import require
 from services.booking import events
 from services.booking.models import Loan, Mandate, Resident, ResidentFound, Site
-from services.booking.residents import get as get_resident, with_phone
+from services.booking.residents import get as get_resident
+from services.booking.residents import with_phone
 from services.booking.vocabulary import LoanStatus
 
 require(events)

@@ -1,6 +1,6 @@
 """Reservations by partner staff, as plain functions over one transaction."""
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ WITHDRAWN_STATUSES = frozenset({"in_maintenance", "retired", "lost"})
 
 def reserve(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo,
             now: datetime | None = None) -> Reservation:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     site = site_by_code(tx, data["site"])
     window = domain.Window(data["starts_at"], data["ends_at"])
     problems = domain.window_problems(window, now) or domain.opening_problems(
@@ -237,7 +237,7 @@ def cancel(tx: Transaction, reservation_id: int) -> Reservation:
     if reservation.status != ReservationStatus.CONFIRMED:
         raise WrongStatus(f"a {reservation.status} reservation cannot be cancelled",
                           {"status": reservation.status})
-    _cancel(tx, reservation, datetime.now(timezone.utc))
+    _cancel(tx, reservation, datetime.now(UTC))
     return reservation
 
 

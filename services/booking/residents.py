@@ -3,7 +3,7 @@
 This table is the only place their name, phone and email live: events carry the
 resident's id, and other services ask for contact details when they need them.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, false, select
 
@@ -21,7 +21,7 @@ require(events)
 
 def register(tx: Transaction, data: dict) -> Resident:
     _card_number_free(tx, data["card_number"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     resident = Resident(
         display_name=data["display_name"], phone=data["phone"], email=data["email"],
         language=data["language"], channel=data["channel"], consent_at=now,

@@ -1,12 +1,16 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from partanum.inputs import Input
-
 from partanum import phones
 from partanum.i18n import LANGUAGES, reads_in
+from partanum.inputs import Input
 from services.booking.vocabulary import (
-    CHANNELS, CONDITIONS, MANDATE_SCOPES, LoanStatus, ReservationStatus, WaitingStatus,
+    CHANNELS,
+    CONDITIONS,
+    MANDATE_SCOPES,
+    LoanStatus,
+    ReservationStatus,
+    WaitingStatus,
 )
 
 ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")

@@ -8,7 +8,7 @@ hold ends. The jobs (offer_holds, expire_holds) are idempotent: run twice, or
 beside the inventory's events, they change nothing the second time.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -240,7 +240,7 @@ def fulfil_hold(tx: Transaction, resident_id: int, item_id: int,
 
     A device held for them that they did not take is offered to the next in line
     by the sweep, not here: offering now could hand over the very item being lent."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     item = tx.session.get(Item, item_id)
     held_for_this_item = and_(WaitingEntry.held_item_id == item_id, WaitingEntry.status == WaitingStatus.HELD)
     in_line_here = and_(WaitingEntry.category_id == item.category_id,

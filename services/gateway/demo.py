@@ -13,7 +13,7 @@ import argparse
 import os
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,7 +43,7 @@ def demo_accounts(partners: list[dict]) -> list[dict]:
 def ensure(session: Session, people: list[dict], password: str) -> list[tuple[str, str]]:
     """Creates the accounts that are missing; gives every one `password` again."""
     password_hash = auth.hash_password(password)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     done = []
     for person in people:
         account = session.scalar(select(Account).where(Account.email == person["email"]))

@@ -1,6 +1,6 @@
 """A resident's sign-ins die with their data: when the booking erases a resident,
 every token they hold is revoked, so that no session outlives the erasure."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 
@@ -24,5 +24,5 @@ class ErasedResidents:
         with self.db.transaction() as tx:
             if inbox.first_delivery(tx.session, "gateway.on_resident_erased", event):
                 revoke_resident_tokens(tx.session, event.data["resident_id"],
-                                       datetime.now(timezone.utc))
+                                       datetime.now(UTC))
             tx.commit()

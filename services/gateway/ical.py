@@ -5,7 +5,7 @@ back).
 Calendars are copied to phones and to calendar providers: events carry ids,
 asset tags and the site, never a resident's name or contact.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 from werkzeug.wrappers import Response
@@ -29,7 +29,7 @@ def _event(uid: str, summary: str, starts: datetime, ends: datetime, location=No
            description=None, status="CONFIRMED") -> Event:
     event = Event()
     event.add("uid", f"{uid}@partanum")
-    event.add("dtstamp", datetime.now(timezone.utc))
+    event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", starts)
     event.add("dtend", ends)
     event.add("summary", summary)

@@ -15,10 +15,10 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from partanum.errors import Conflict, InvalidInput, NotFound
 # Registered on import, so that their instances come back from RPC as themselves.
 import services.booking.exceptions  # noqa: F401 -- registers the booking's refusals
 import services.inventory.exceptions  # noqa: F401 -- registers the inventory's refusals
+from partanum.errors import Conflict, InvalidInput, NotFound
 from services.gateway.authz import Denied
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema
 from nameko.extensions import DependencyProvider
@@ -45,10 +45,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request, Response
 
 from partanum import inputs
+from partanum.web_server import ExclusiveWebServer
 from services.gateway import auth, problems
 from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Principal, require
 from services.gateway.settings import Settings
-from partanum.web_server import ExclusiveWebServer
 
 __all__ = ["route", "ADMIN", "MANAGER", "STAFF", "RESIDENT", "ANYONE", "ROUTES", "Route"]
 
@@ -146,7 +146,7 @@ def _serve(service, spec: Route, fn, request, path_values):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def authenticate(service, request, spec: Route) -> Principal:

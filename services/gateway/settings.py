@@ -1,6 +1,6 @@
 """The gateway's settings (see partanum/settings.py)."""
-from datetime import timedelta
 import re
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator

@@ -3,7 +3,7 @@
 Entrypoints (service.py) and the CSV import call these with input already
 checked by a schema; each records its events with the change.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -12,9 +12,9 @@ from partanum.errors import Conflict, InvalidInput, NotFound
 from partanum.events import require
 from partanum.inputs import unstorable
 from services.inventory import domain, events
-from services.inventory.vocabulary import Reason, Status
 from services.inventory.exceptions import StatusChangeRefused
 from services.inventory.models import Category, Closure, Item, ItemHistory, Kit, Partner, Site
+from services.inventory.vocabulary import Reason, Status
 
 require(events)
 
@@ -296,7 +296,7 @@ def register_kit(tx: Transaction, data: dict) -> Kit:
 
 def _history(tx: Transaction, item: Item, change: str, before, after, reason: str) -> ItemHistory:
     entry = ItemHistory(
-        item_id=item.id, at=datetime.now(timezone.utc), actor=tx.actor,
+        item_id=item.id, at=datetime.now(UTC), actor=tx.actor,
         change=change, before=str(before), after=str(after), reason=reason,
     )
     tx.session.add(entry)

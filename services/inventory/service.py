@@ -18,7 +18,7 @@ from partanum.health import HealthCheck
 from services.audit import events as audit_contracts
 from services.booking import events as booking_contracts
 from services.inventory import commands, csv_io, labels, listings, schemas
-from services.inventory.models import Category, ItemHistory, Kit, Partner, Site
+from services.inventory.models import Category, ItemHistory, Partner, Site
 
 require(audit_contracts, booking_contracts)
 

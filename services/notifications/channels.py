@@ -21,11 +21,11 @@ import ssl
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.header import Header
-from email.policy import compat32
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def email_message(email: Email, sender: str) -> MIMEMultipart:
     message["From"] = formataddr(parseaddr(sender), charset="utf-8")
     message["To"] = email.to
     message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Date"] = format_datetime(datetime.now(UTC))
     message_id = email.message_id.strip()
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
     # RFC 3834: out-of-office robots must not answer an automatic message.
@@ -347,7 +347,7 @@ class LogSmsChannel:
 
     def send(self, sms: Sms) -> None:
         line = json.dumps({
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "to": masked(sms.to), "reference": sms.reference, "text": sms.text,
         }, ensure_ascii=False)
         try:

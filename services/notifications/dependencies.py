@@ -2,7 +2,7 @@
 previous process claimed but may not have sent, and whose turn it is to send
 (see sending.py)."""
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
@@ -27,7 +27,7 @@ class Channels(DependencyProvider):
         try:
             db = UnitOfWork(sessionmaker(engine, expire_on_commit=False),
                             self.container.service_name, SYSTEM_ACTOR, lambda: None)
-            recovered = sending.recover(db, datetime.now(timezone.utc))
+            recovered = sending.recover(db, datetime.now(UTC))
             if recovered:
                 log.warning(
                     "%s messages claimed by a previous process will be sent again", recovered)

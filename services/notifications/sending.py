@@ -26,7 +26,7 @@ database, as with the outbox relay.
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import eventlet
 from sqlalchemy import bindparam, func, insert, select, update
@@ -37,7 +37,13 @@ from services.notifications.channels import DeliveryFailed, Email, Sms
 from services.notifications.models import Item, Message, PartnerContact, Site, StaffNotice
 from services.notifications.settings import Settings
 from services.notifications.vocabulary import (
-    CALL_TASK, CANCELLED, CAPPED, FAILED, PENDING, SENDING, SENT,
+    CALL_TASK,
+    CANCELLED,
+    CAPPED,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
 )
 
 log = logging.getLogger(__name__)
@@ -51,7 +57,7 @@ messages = Message.__table__
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Turn:

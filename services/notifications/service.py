@@ -7,8 +7,8 @@ the rest (reminders, quiet-hour postponements, retries). One sender at a time: a
 handler that finds it busy leaves the new messages to it, so that under load they
 go in batches. See sending.py for what happens on a crash mid-send.
 """
-from datetime import datetime, timezone
 import logging
+from datetime import UTC, datetime
 
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -58,7 +58,7 @@ class Service(HealthCheck):
 
     @handle_events(topology.NOTIFICATIONS)
     def on_event(self, event):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.db.transaction() as tx:
             planned = []
             if inbox.first_delivery(tx.session, "notifications.on_event", event):
@@ -96,7 +96,7 @@ class Service(HealthCheck):
     def mark_notice_done(self, notice_id):
         """17 → the notice, handled."""
         with self.db.transaction() as tx:
-            notice = records.mark_notice_done(tx, notice_id, datetime.now(timezone.utc))
+            notice = records.mark_notice_done(tx, notice_id, datetime.now(UTC))
             tx.commit()
             return schemas.StaffNoticeOut().dump(notice)
 

@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from partanum import i18n
+
 # UNKNOWN stands for a value the sender did not know (a site not announced yet): a
 # message with a gap is better than none.
 from partanum.i18n import UNKNOWN

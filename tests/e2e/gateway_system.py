@@ -18,7 +18,7 @@ import re
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -125,7 +125,7 @@ class System:
             with Session(engine) as session:
                 account = accounts.create(session, {
                     "email": email, "role": role, "partner_id": partner_id, "password": PASSWORD,
-                    "display_name": email.split("@")[0]}, datetime.now(timezone.utc))
+                    "display_name": email.split("@")[0]}, datetime.now(UTC))
                 session.commit()
                 return account.id
         finally:

@@ -25,9 +25,9 @@ journeys' business (test_gateway_journeys.py), not this module's.
 """
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Callable
 
 import pytest
 

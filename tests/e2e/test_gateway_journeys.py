@@ -6,7 +6,7 @@ Each journey uses its own residents and devices of the module's network
 (tests/e2e/gateway_system.py), so that they do not depend on their order."""
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -72,7 +72,7 @@ def test_a_partner_reserves_tablets_for_a_workshop_and_sees_it_in_its_calendar(s
     calendar = staff.get(f"/api/partners/{system.world.jean_vilar.id}/reservations.ics")
     assert calendar.status_code == 200
     assert calendar.headers["Content-Type"].startswith("text/calendar")
-    starts = datetime.fromisoformat(workshop["starts_at"]).astimezone(timezone.utc)
+    starts = datetime.fromisoformat(workshop["starts_at"]).astimezone(UTC)
     assert "BEGIN:VEVENT" in calendar.text
     assert starts.strftime("%Y%m%dT%H%M%S") in calendar.text.replace("Z", "")
 
@@ -120,7 +120,7 @@ def test_a_laptop_is_lent_renewed_returned_wiped_and_lent_again(system):
         "accessories": ["chargeur", "souris"]}), 201)
     assert loan["status"] == "active"
     due = datetime.fromisoformat(loan["due_at"])
-    assert timedelta(days=13) < due - datetime.now(timezone.utc) < timedelta(days=16)
+    assert timedelta(days=13) < due - datetime.now(UTC) < timedelta(days=16)
 
     # Chloé signs in with the code sent to her email, and sees her loan.
     resident = system.resident_session(chloe)
@@ -199,7 +199,7 @@ def three_weeks_later(system, loan_id):
     try:
         with engine.begin() as connection:
             connection.execute(update(Loan).where(Loan.id == loan_id).values(
-                due_at=datetime.now(timezone.utc) - timedelta(days=7)))
+                due_at=datetime.now(UTC) - timedelta(days=7)))
     finally:
         engine.dispose()
 

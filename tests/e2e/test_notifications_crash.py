@@ -2,7 +2,7 @@
 after a restart every message has reached the SMTP server, and none under two
 Message-IDs. A message the server had accepted just before the kill may arrive a
 second time with the same Message-ID, which mail clients show once (sending.py)."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.exceptions import UnknownService
@@ -47,7 +47,7 @@ def test_killed_mid_send_every_message_arrives_under_one_message_id(
             "consent": True, "registered_by_partner_id": 1}) for n in range(LOANS)]
         # Loans announced while the notifications service is away: they wait in its queue.
         publish = EventPublisher(rabbit_config["AMQP_URI"])
-        due = datetime.now(timezone.utc) + timedelta(days=14)
+        due = datetime.now(UTC) + timedelta(days=14)
         for n, resident in enumerate(residents):
             publish(make_event("booking.loan_checked_out", {
                 "loan_id": n + 1, "item_id": n + 1, "resident_id": resident["id"], "site_id": 1,

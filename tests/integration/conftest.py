@@ -143,7 +143,6 @@ class EventListener:
         message.ack()
 
     def wait(self, count, timeout=10.0):
-        import socket
         import time
 
         deadline = time.monotonic() + timeout
@@ -156,7 +155,7 @@ class EventListener:
                 )
             try:
                 self.connection.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
+            except TimeoutError:
                 pass
         return self.received
 

@@ -8,7 +8,7 @@ as a pytest plugin by the root conftest, so a test only names the fixtures:
         assert client.get(gateway.url("/api/me")).json()["role"] == "staff"
 """
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -74,9 +74,7 @@ class Gateway:
         """An account written straight into the gateway's database; returns its id."""
         from sqlalchemy.orm import Session
 
-        from services.gateway import accounts
-
-        from services.gateway import auth
+        from services.gateway import accounts, auth
 
         # Hashed here, in this green thread: the test has nothing else to do meanwhile,
         # and keeps the gateway's thread pool for the gateway.
@@ -84,7 +82,7 @@ class Gateway:
         with Session(self.engine) as session:
             account = accounts.create(session, {
                 "email": email, "role": role, "partner_id": partner_id, "password": password,
-                "display_name": display_name or email.split("@")[0]}, datetime.now(timezone.utc),
+                "display_name": display_name or email.split("@")[0]}, datetime.now(UTC),
                 password_hash)
             session.commit()
             return account.id
@@ -98,7 +96,7 @@ class Gateway:
         from services.gateway import auth
 
         with Session(self.engine) as session:
-            secret, _ = auth.issue_token(session, issued_at or datetime.now(timezone.utc),
+            secret, _ = auth.issue_token(session, issued_at or datetime.now(UTC),
                                          timedelta(hours=hours), account_id=account_id,
                                          resident_id=resident_id)
             session.commit()

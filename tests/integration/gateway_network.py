@@ -6,7 +6,7 @@ plugin by the root conftest, so a test only names the fixture:
     def test_something(network):
         answer = network.jv.get(network.url("/api/items"))
 """
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -91,7 +91,7 @@ class Network(SimpleNamespace):
         from services.gateway import auth
 
         with Session(self.gateway.engine) as session:
-            secret, _token = auth.issue_token(session, datetime.now(timezone.utc),
+            secret, _token = auth.issue_token(session, datetime.now(UTC),
                                               timedelta(hours=1), resident_id=resident_id)
             session.commit()
         return self.gateway.client(secret)

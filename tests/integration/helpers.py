@@ -5,7 +5,7 @@ loaded by the root conftest); this module holds plain functions and data."""
 import json
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
@@ -98,7 +98,7 @@ def lend(desk, resident_id, tag="JV-LAP-001", **extra):
 
 def make_overdue(desk, loan_id):
     """Let the loan's due date pass (as if the resident had not come back)."""
-    past = datetime.now(timezone.utc) - timedelta(days=3)
+    past = datetime.now(UTC) - timedelta(days=3)
     with desk.db.begin() as connection:
         connection.execute(text("UPDATE loans SET due_at = :past WHERE id = :id"),
                            {"past": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None),

@@ -4,7 +4,7 @@ tampering is still named. A log chained before digests is re-chained by its
 migration, and verifies. On SQLite and PostgreSQL."""
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -69,7 +69,7 @@ def test_an_erased_entry_whose_digest_is_changed_breaks_the_chain(desk, audit):
 def old_chain(connection, count):
     """Entries as the first schema chained them: hash = sha256(prev_hash + body)."""
     prev = "0" * 64
-    at = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
     for n in range(1, count + 1):
         envelope = make_event("inventory.item_status_changed", {
             "item_id": n, "asset_tag": f"JV-TAB-{n:03d}", "from_status": "available",

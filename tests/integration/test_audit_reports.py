@@ -5,7 +5,7 @@ Jean Vilar, and moved there once the suggestion is accepted."""
 import base64
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -61,7 +61,7 @@ def test_unmet_demand_names_the_site_and_category_that_lacked_devices(busy_desk,
 
 def test_the_reserved_laptops_are_idle_a_month_after_their_workshop(busy_desk):
     service, _, _ = busy_desk
-    later = (datetime.now(timezone.utc) + timedelta(days=40)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=40)).isoformat()
     idle = call(service, "idle_items", {"idle_days": 20, "as_of": later})
     assert sorted(item["asset_tag"] for item in idle) == ["JV-LAP-002", "JV-LAP-003"]
 
@@ -107,7 +107,7 @@ def test_a_suggestion_accepted_as_it_is_moves_idle_tablets_to_where_they_were_re
                what="the refusal and the tablets in the audit log")
     today = datetime.now(PARIS).date()
     later = {"from": today.isoformat(), "to": (today + timedelta(days=40)).isoformat(),
-             "as_of": (datetime.now(timezone.utc) + timedelta(days=40)).isoformat()}
+             "as_of": (datetime.now(UTC) + timedelta(days=40)).isoformat()}
 
     [proposal] = call(service, "suggestions", later)
     assert proposal["reason"] == ("move 3 tablets from Espace Frédéric Mistral "

@@ -4,7 +4,7 @@ twice; the log is found by item, site, partner, actor and period; an accepted
 suggestion moves the items in the inventory; tampering is named by verify_log and
 by the command."""
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -17,9 +17,17 @@ from partanum.events import require
 from partanum.outbox import EventPublisher
 from partanum.tables import outbox
 from services.audit.suggestions import signature
-from services.inventory.commands import ACCEPTED_REBALANCING
 from services.inventory import events as inventory_events
-from tests.integration.helpers import call, entries, lend, register, register_network, tablet, verify_command
+from services.inventory.commands import ACCEPTED_REBALANCING
+from tests.integration.helpers import (
+    call,
+    entries,
+    lend,
+    register,
+    register_network,
+    tablet,
+    verify_command,
+)
 from tests.waiting import wait_until
 
 require(inventory_events)
@@ -98,7 +106,7 @@ def network(inventory, audit):
 
 
 def test_the_log_is_found_by_item_site_partner_actor_and_period(inventory, audit, network):
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     tab1, tab2 = network.items
     call(inventory, "transfer_item", "JV-TAB-002", {"to_site": "mistral", "reason": "atelier"},
          actor="staff:2")

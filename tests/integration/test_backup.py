@@ -6,7 +6,7 @@ runs on both databases."""
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
@@ -120,7 +120,7 @@ def test_republish_marks_as_pending_only_what_was_published_since_shortly_before
     database_url, engine_for,
 ):
     migrate.upgrade("inventory", database_url)
-    began = datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc)
+    began = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
     rows = {"long-before": began - timedelta(hours=1),
             "just-before": began - timedelta(minutes=1),
             "after": began + timedelta(minutes=10),

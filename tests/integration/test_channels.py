@@ -8,7 +8,12 @@ import socket
 import pytest
 
 from services.notifications.channels import (
-    DeliveryFailed, Email, HttpSmsChannel, LogSmsChannel, Sms, SmtpChannel,
+    DeliveryFailed,
+    Email,
+    HttpSmsChannel,
+    LogSmsChannel,
+    Sms,
+    SmtpChannel,
 )
 from tests.sms_gateway import SmsGateway
 from tests.smtp_server import SmtpServer, self_signed_certificate

@@ -1,19 +1,23 @@
 """The front desk through the running services, on both databases: residents
 registered with the least personal data, devices lent, renewed, returned or
 lost, overdue loans detected once, and the inventory following each device."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from partanum.errors import InvalidInput, NotFound
 from services.booking.exceptions import (
-    CardNumberTaken, LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, RenewalRefused,
+    CardNumberTaken,
+    LoanNotActive,
+    NotAvailable,
+    NotLendable,
+    OverdueLoanBlocks,
+    RenewalRefused,
     TooManyLoans,
 )
 from tests.integration.helpers import LAPTOPS, PARIS, call, lend, make_overdue, register
 from tests.waiting import wait_until
-
 
 
 def outbox_count(desk, event_type):
@@ -214,7 +218,7 @@ def test_a_loan_is_not_renewed_while_a_resident_waits_for_that_kind_of_device(de
         connection.execute(text(
             "INSERT INTO waiting_entries (category_id, site_id, created_at, status) "
             "VALUES (:category, :site, :now, 'waiting')"),
-            {"category": desk.category_id, "site": loan["site_id"], "now": datetime.now(timezone.utc)})
+            {"category": desk.category_id, "site": loan["site_id"], "now": datetime.now(UTC)})
 
     with pytest.raises(RenewalRefused, match="waiting"):
         call(desk.booking, "renew_loan", loan["id"])

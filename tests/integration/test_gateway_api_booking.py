@@ -4,7 +4,7 @@ see theirs, managers read everything but residents' contacts, and who acted
 travels into the events."""
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
@@ -17,7 +17,7 @@ database_kind = sqlite_only  # see its docstring
 
 
 def in_days(days):
-    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 def workshop(network, **extra):

@@ -3,7 +3,7 @@ both databases (the booking applies each partner's relationships in its queries)
 an id alone opens nothing, a desk reaches a resident by the whole card or phone
 number they present, staff act for a resident only under the mandate the resident
 gave, and managers see no names."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -11,7 +11,7 @@ from tests.integration.gateway_network import JEAN_VILAR, MISTRAL, TIMEOUT
 
 
 def in_days(days):
-    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 def status(client, network, method, path, **kwargs):
@@ -142,7 +142,7 @@ def test_a_withdrawn_or_expired_mandate_lets_nobody_act_any_more(network):
     after_withdrawal = status(network.jv, network, "GET", export, params=acting)
     second = give_mandate(network, network.jv, amina["id"], "data")
     with network.db.begin() as connection:  # let it run out
-        past = datetime.now(timezone.utc) - timedelta(minutes=1)
+        past = datetime.now(UTC) - timedelta(minutes=1)
         connection.execute(text("UPDATE mandates SET expires_at = :at WHERE id = :id"), {
             "at": past if network.db.dialect.name != "sqlite" else past.replace(tzinfo=None),
             "id": second["id"]})

@@ -13,7 +13,7 @@ requests on every run, about a thousand per database in some twenty seconds.
 """
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -57,7 +57,7 @@ def beyond_horizon(field):
     days = st.one_of(st.dates(min_value=after),
                      st.dates(max_value=inputs.EARLIEST - timedelta(days=1)))
     if isinstance(field, fields.DateTime):
-        return days.map(lambda d: datetime.combine(d, time(10), timezone.utc).isoformat())
+        return days.map(lambda d: datetime.combine(d, time(10), UTC).isoformat())
     return days.map(date.isoformat)
 
 

@@ -2,7 +2,7 @@
 what they may do, the errors they get, and the actor their calls leave in events."""
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 from openapi_spec_validator import validate
@@ -60,7 +60,7 @@ def test_after_too_many_wrong_passwords_even_the_right_one_waits(gateway):
 
 def test_an_expired_token_no_longer_signs_in(gateway):
     account_id = gateway.add_account(STAFF_EMAIL, role="staff", partner_id=3)
-    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     expired = gateway.token_for(account_id=account_id, issued_at=yesterday, hours=12)
 
     assert_problem(gateway.client(expired).get(gateway.url("/api/me"), timeout=10), 401)
@@ -233,7 +233,7 @@ def test_staff_act_for_a_resident_of_their_partner_and_for_no_other(gateway, boo
     amina = call(booking[0], "register_resident", AMINA)  # registered by partner 1
     mandate = call(booking[0], "record_mandate", {
         "resident_id": amina["id"], "partner_id": 1, "scopes": ["loans"],
-        "expires_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()})
+        "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()})
     gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
     gateway.add_account("karim@mistral.example", role="staff", partner_id=2)
     gateway.add_account("direction@angers.example", role="manager")

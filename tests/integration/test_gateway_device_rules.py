@@ -3,9 +3,9 @@ databases: Espace Mistral sends a tablet of its own to Centre Jean Vilar's site.
 Vilar's staff hold it there: they lend it, take it back and record its wipe, but
 only Mistral's staff change it. A loan is taken back only at its own desk, through
 the desk page as through the API."""
+from tests.integration.browser import Browser
 from tests.integration.gateway import PASSWORD
 from tests.integration.gateway_network import TIMEOUT
-from tests.integration.browser import Browser
 from tests.waiting import wait_until
 
 TABLET = "/api/items/MI-TAB-001"

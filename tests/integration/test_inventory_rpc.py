@@ -5,6 +5,7 @@ from partanum.errors import Conflict, InvalidInput, NotFound
 from services.inventory.exceptions import StatusChangeRefused
 from tests.integration.helpers import call, register_network, tablet
 
+
 def test_a_registered_item_is_available_at_its_home_site_and_announced(inventory, events_seen):
     listen = events_seen("inventory.item_registered")
     register_network(inventory)

@@ -3,7 +3,7 @@ local SMTP server and the SMS log: a loan confirmed once even if its event comes
 twice, reminders on open days moved by a renewal and dropped on return, no SMS at
 night, the daily cap, fallback to the other channel, and "none" as a call task."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -117,7 +117,7 @@ def test_no_sms_at_night_and_no_more_than_the_daily_cap(desk, notify):
     lend(desk, amina["id"])
     # Pending until it is tried, then put off until the morning.
     wait_until(lambda: [m for m in wait_for_status(n, "loan_confirmed", "pending")
-                        if datetime.fromisoformat(m["send_after"]) > datetime.now(timezone.utc)],
+                        if datetime.fromisoformat(m["send_after"]) > datetime.now(UTC)],
                what="the confirmation put off until quiet hours end")
     assert sms_sent(n.sms_log) == []
 

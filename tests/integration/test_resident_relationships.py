@@ -3,14 +3,14 @@ booking service on both databases: an id alone opens nothing, a desk finds a
 resident by the whole card or phone number they present, a name search stays
 within the partner's own residents, and a mandate covers what it says until it
 expires or is withdrawn."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from partanum.errors import InvalidInput, NotFound
-from tests.integration.helpers import call, lend, register, run_job
 from services.booking import relationships
+from tests.integration.helpers import call, lend, register, run_job
 
 JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registers them
 
@@ -20,7 +20,7 @@ def found(desk, partner_id, **presented):
 
 
 def in_days(days):
-    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 def mandate(desk, resident_id, partner_id=JEAN_VILAR, scopes=("loans",), days=30):
@@ -108,7 +108,7 @@ def test_a_found_resident_is_forgotten_after_the_anonymisation_delay_and_on_eras
     found(desk, MISTRAL, card_number="RS-0042")
     found(desk, MISTRAL, card_number="RS-0043")
     mandate(desk, yusuf["id"], MISTRAL)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     call(desk.booking, "erase_resident", yusuf["id"])
     run_job(desk.booking, relationships.forget_found, now - timedelta(days=1))
@@ -157,7 +157,7 @@ def test_an_expired_mandate_covers_nothing_and_a_mandate_lasts_at_most_a_year(de
     amina = register(desk)
     made = mandate(desk, amina["id"], scopes=("data",))
     with desk.db.begin() as connection:
-        past = datetime.now(timezone.utc) - timedelta(minutes=1)
+        past = datetime.now(UTC) - timedelta(minutes=1)
         connection.execute(text("UPDATE mandates SET expires_at = :at"),
                            {"at": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None)})
 

@@ -3,10 +3,11 @@ databases: a device back on the shelf is held for the first in line and passes
 to the next when nobody comes; an erased resident leaves no trace of their
 name, phone or email anywhere in the booking's database."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import MetaData, func, select, update
+
 from partanum.config import secret_key
 from partanum.errors import InvalidInput
 from services.booking import privacy, settings, waiting_list
@@ -183,7 +184,7 @@ def test_erasure_takes_out_a_number_and_an_email_the_resident_had_before_changin
                                           "site": "jean-vilar"})
     with engine.begin() as connection:  # she is late bringing it back
         connection.execute(update(Loan).where(Loan.id == first["id"])
-                           .values(due_at=datetime.now(timezone.utc) - timedelta(days=3)))
+                           .values(due_at=datetime.now(UTC) - timedelta(days=3)))
     # Staff write down how to reach her, in their own words and formats.
     call(container, "check_out", {
         "asset_tag": "JV-TAB-002", "resident_id": amina, "site": "jean-vilar",
@@ -232,7 +233,7 @@ def test_loans_returned_long_ago_are_cut_from_their_resident_by_the_scheduled_jo
                                          "site": "jean-vilar"})
     call(container, "check_in", {"asset_tag": "JV-TAB-002", "condition": "fair"})
     after = settings.Settings.from_config(container.config).anonymise_after
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     key = secret_key(container.config)
     assert run_job(container, privacy.anonymise_returned_loans, now, after, key=key) == 0

@@ -1,7 +1,7 @@
 """Utilisation, idle items, overdue and lost, activity and unmet demand, computed
 from hand-made event streams whose answers are worked out by hand."""
 import random
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -104,13 +104,13 @@ def test_the_change_to_winter_time_neither_adds_nor_loses_an_hour():
     site = stream.site("mairie", partner)
     item = stream.item("M-PC-001", stream.category("laptop"), partner, site)
     # 09:00–10:00 local each morning, given in UTC: summer (+2) on Saturday, winter (+1) on Sunday.
-    stream.reserve([item], site, datetime(2026, 10, 24, 7, tzinfo=timezone.utc),
-                   datetime(2026, 10, 24, 8, tzinfo=timezone.utc))
-    stream.reserve([item], site, datetime(2026, 10, 25, 8, tzinfo=timezone.utc),
-                   datetime(2026, 10, 25, 9, tzinfo=timezone.utc))
+    stream.reserve([item], site, datetime(2026, 10, 24, 7, tzinfo=UTC),
+                   datetime(2026, 10, 24, 8, tzinfo=UTC))
+    stream.reserve([item], site, datetime(2026, 10, 25, 8, tzinfo=UTC),
+                   datetime(2026, 10, 25, 9, tzinfo=UTC))
     # 08:00–09:00 local on Sunday: before opening, even though it is 09:00 summer time.
-    stream.reserve([item], site, datetime(2026, 10, 25, 7, tzinfo=timezone.utc),
-                   datetime(2026, 10, 25, 8, tzinfo=timezone.utc))
+    stream.reserve([item], site, datetime(2026, 10, 25, 7, tzinfo=UTC),
+                   datetime(2026, 10, 25, 8, tzinfo=UTC))
     weekend = Period(date(2026, 10, 24), date(2026, 10, 25), PARIS)
     hours = {site: SiteHours({"saturday": [["09:00", "12:00"]], "sunday": [["09:00", "12:00"]]})}
     [row] = analytics.utilisation(History.from_events(stream.events), weekend, hours, by="item",
@@ -200,7 +200,7 @@ def test_an_item_nobody_used_for_the_threshold_is_idle_the_idlest_first(world):
     idle = analytics.idle_items(History.from_events(world.events), local("2026-12-10 12:00"),
                                 idle_days=30)
     assert [(i.item_id, i.days_idle) for i in idle] == [(never, 70), (world.tab1, 38)]
-    assert idle[1].last_used_at == local("2026-11-02 12:00").astimezone(timezone.utc)
+    assert idle[1].last_used_at == local("2026-11-02 12:00").astimezone(UTC)
 
 
 def test_overdue_loans_and_lost_items_are_listed(world):

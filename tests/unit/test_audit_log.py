@@ -3,7 +3,7 @@ once, whatever the order events arrive in; an altered or removed entry is named.
 import hashlib
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -22,7 +22,7 @@ from services.inventory import events as inventory_events
 
 require(booking_events, inventory_events)
 
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The booking's copy of the inventory stays right when events come late or out
 of order (retries and concurrent workers reorder deliveries)."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from partanum.events import Event
 from services.booking import projections
 from services.booking.models import Item, Site
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def event(event_type, data, minutes):

@@ -5,14 +5,19 @@ phone number), so a reason such as "screen broken by <name>, <phone>" cannot
 travel. Walks every contract an event is produced with."""
 from marshmallow import fields, validate
 
-from partanum.events import require
+from partanum.errors import InvalidEvent
+from partanum.events import (
+    CLOCK,
+    ISO_DATE,
+    PUBLIC_NAME,
+    REFERENCE,
+    current_contracts,
+    make_event,
+    require,
+)
 from services.audit import events as audit_events
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
-from partanum.events import (
-    CLOCK, ISO_DATE, PUBLIC_NAME, REFERENCE, current_contracts, make_event,
-)
-from partanum.errors import InvalidEvent
 
 require(audit_events, booking_events, inventory_events)
 

@@ -1,6 +1,6 @@
 """Signing in, on a real SQLite session: tokens that expire and are revoked, codes
 good once, and attempts counted per window."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from services.gateway.authz import RESIDENT
 from services.gateway.models import RateCounter
 from services.gateway.problems import Problem
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SETTINGS = auth.Settings()
 
 

@@ -6,9 +6,9 @@ import warnings
 import pytest
 from babel.messages.pofile import read_po
 
-from services.gateway.authz import Principal
 from partanum.catalogues import AWAITING_REVIEW, compiled
 from partanum.i18n import LANGUAGES
+from services.gateway.authz import Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.catalogues import CATALOGUES as catalogues
 

@@ -9,7 +9,6 @@ from services.inventory.domain import (
 )
 
 
-
 def test_a_returned_device_waits_for_its_wipe_before_it_can_be_lent_again():
     check_transition(Status.ON_LOAN, Status.AWAITING_WIPE)
     with pytest.raises(TransitionRefused):

@@ -1,6 +1,6 @@
 """The rules of lending devices to residents: due dates, limits, renewals,
 accessories, and what a resident must give to be registered."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ def test_a_loan_is_due_at_closing_time_on_the_day_its_loan_days_run_out_if_the_s
     due = domain.due_date(A_TUESDAY, 14, HOURS, [], PARIS)
 
     assert local(due) == datetime(2026, 12, 15, 18, 30, tzinfo=PARIS)
-    assert due.tzinfo == timezone.utc
+    assert due.tzinfo == UTC
 
 
 def test_a_due_date_falling_on_a_closed_weekday_moves_to_the_next_open_day():
@@ -40,7 +40,7 @@ def test_a_due_date_never_falls_during_a_closure():
 
 
 def test_a_due_date_counts_days_in_the_sites_time_zone():
-    late_monday_utc = datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)  # already Tuesday in Paris
+    late_monday_utc = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # already Tuesday in Paris
 
     due = domain.due_date(late_monday_utc, 7, HOURS, [], PARIS)
 
@@ -84,7 +84,7 @@ def test_missing_accessories_are_what_went_out_and_did_not_come_back_counting_du
 
 
 def test_days_overdue_count_whole_days_past_due():
-    due = datetime(2026, 12, 1, 18, 30, tzinfo=timezone.utc)
+    due = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
 
     assert domain.days_overdue(due, due + timedelta(hours=3)) == 0
     assert domain.days_overdue(due, due + timedelta(days=3, hours=1)) == 3

@@ -4,8 +4,15 @@ import pytest
 
 from partanum.config import nameko_config
 from services.notifications.channels import (
-    Email, HttpSmsChannel, LogSmsChannel, SmtpChannel, channels_from_config, e164, email_message,
-    masked, without_contacts,
+    Email,
+    HttpSmsChannel,
+    LogSmsChannel,
+    SmtpChannel,
+    channels_from_config,
+    e164,
+    email_message,
+    masked,
+    without_contacts,
 )
 
 

@@ -4,8 +4,8 @@ crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
 fallback, "none" as a call task, retries then failure shown to staff."""
 import uuid
 from dataclasses import replace
-from types import SimpleNamespace
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -2,7 +2,7 @@
 catalogues a translator works on, and SMS that fit one segment."""
 import re
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.messages.pofile import read_po
@@ -12,8 +12,13 @@ from partanum.i18n import LANGUAGES
 from services.notifications import texts
 from services.notifications.catalogues import CATALOGUES as catalogues
 from services.notifications.texts import (
-    CONTEXT_KEYS, RESIDENT_PURPOSES, STAFF_PURPOSES, MissingContext, fits_one_sms,
-    render, sms_units,
+    CONTEXT_KEYS,
+    RESIDENT_PURPOSES,
+    STAFF_PURPOSES,
+    MissingContext,
+    fits_one_sms,
+    render,
+    sms_units,
 )
 
 SITE = "Espace Frédéric Mistral"
@@ -34,9 +39,9 @@ WORST = {
 # Every month, every weekday, two-digit days, afternoon and morning: the longest
 # day names ("воскресенье 28 сентября", "30 Ağustos Cumartesi") and times ("12:30 م").
 DATES = (
-    [datetime(2025, month, 24, 16, 30, tzinfo=timezone.utc) for month in range(1, 13)]
-    + [datetime(2025, 9, 22, 16, 30, tzinfo=timezone.utc) + timedelta(days=d) for d in range(7)]
-    + [datetime(2025, 8, 25, 10, 30, tzinfo=timezone.utc) + timedelta(days=d) for d in range(7)]
+    [datetime(2025, month, 24, 16, 30, tzinfo=UTC) for month in range(1, 13)]
+    + [datetime(2025, 9, 22, 16, 30, tzinfo=UTC) + timedelta(days=d) for d in range(7)]
+    + [datetime(2025, 8, 25, 10, 30, tzinfo=UTC) + timedelta(days=d) for d in range(7)]
 )
 VARIANTS = {
     "overdue": [{"overdue_level": level} for level in (1, 2, 3)],
@@ -126,7 +131,7 @@ def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
 
 
 def test_a_reminder_spells_out_the_day_and_gives_the_place_its_hours_and_one_action():
-    due = datetime(2025, 9, 24, 16, 30, tzinfo=timezone.utc)  # 18:30 in Angers
+    due = datetime(2025, 9, 24, 16, 30, tzinfo=UTC)  # 18:30 in Angers
     rendered = render("due_soon", "fr", context("due_soon", due))
     assert rendered.subject == "Rappel : retour le mercredi 24 septembre"
     assert "Le retour est prévu le mercredi 24 septembre, avant 18:30." in rendered.text
@@ -146,7 +151,7 @@ def test_dates_are_written_the_readers_way_in_the_sites_time_zone():
 
 
 def test_a_sites_hours_are_joined_in_the_readers_own_words():
-    due = datetime(2025, 9, 24, 16, 30, tzinfo=timezone.utc)
+    due = datetime(2025, 9, 24, 16, 30, tzinfo=UTC)
     monday = {"ar": "- الاثنين: 9:00 ص–12:00 م و1:30 م–6:30 م",
               "en": "- Monday: 09:00–12:00 and 13:30–18:30"}
     for language, line in monday.items():
@@ -200,7 +205,7 @@ def test_staff_are_told_of_a_replacement_or_that_there_is_none():
 
 def test_staff_asked_to_call_a_resident_without_channel_read_what_to_tell_which_device_since_when():
     told = render("call_to_tell", "fr", context(
-        "call_to_tell", datetime(2025, 9, 24, 8, 0, tzinfo=timezone.utc), told_purpose="loan_confirmed",
+        "call_to_tell", datetime(2025, 9, 24, 8, 0, tzinfo=UTC), told_purpose="loan_confirmed",
         item_label="Tablette Samsung (JV-TAB-004)"))
     assert told.subject == "À appeler : Amina Benali-Haddad (confirmation de prêt)"
     assert "Amina Benali-Haddad ne reçoit ni SMS ni e-mail de Partanum." in told.text
@@ -235,7 +240,7 @@ def test_one_character_outside_gsm7_makes_the_whole_sms_ucs2():
 
 
 def test_a_french_sms_in_august_stays_in_gsm7():
-    moment = datetime(2025, 8, 30, 8, 0, tzinfo=timezone.utc)
+    moment = datetime(2025, 8, 30, 8, 0, tzinfo=UTC)
     sms = render("hold_offered", "fr", context("hold_offered", moment, site_name="Maison du Côteau")).sms
     assert "samedi 30 aout" in sms and "Maison du Coteau" in sms
     assert sms_units(sms)[0] == "gsm7"

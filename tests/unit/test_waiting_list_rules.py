@@ -1,7 +1,7 @@
 """Waiting lists and privacy: the rules (when a hold lapses, what erasure
 scrubs), then the waiting-list and privacy functions on a real SQLite database,
 since a fake would lie about the overlap guard they rely on."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +34,7 @@ def test_a_hold_lasts_its_hours_then_until_closing_time_that_day_if_the_site_is_
     expires = domain.hold_expiry(A_TUESDAY, 7 * 24, HOURS, [], PARIS)  # next Tuesday 10:00
 
     assert local(expires) == datetime(2026, 12, 8, 18, 30, tzinfo=PARIS)
-    assert expires.tzinfo == timezone.utc
+    assert expires.tzinfo == UTC
 
 
 def test_a_hold_ending_on_a_closed_day_runs_to_the_closing_time_of_the_next_open_day():
@@ -79,7 +79,7 @@ def test_redaction_replaces_every_personal_detail_whatever_its_case():
 
 # --- the functions, on a real database ----------------------------------------------------
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # a Tuesday, 10:00 in Paris
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Paris
 TERMS = waiting_list.HoldTerms(hours=48, zone=PARIS, buffer=timedelta(minutes=30))
 KEY = b"test key"  # of the hashes of residents' past details
 TABLET, LAPTOP = 1, 2

@@ -1,7 +1,7 @@
 """Managers ask how the equipment is used: utilisation, idle devices, overdue and
 lost ones, activity, unmet demand, rebalancing suggestions, as JSON, CSV, open
 data and charts. Every figure is computed from the audit's log of events."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
@@ -98,7 +98,7 @@ class ReportEntrypoints:
     def _report(self, report: str, payload):
         data = load(schemas_reports.INPUTS[report](), payload)
         if report == "idle_items":
-            as_of = data.get("as_of") or datetime.now(timezone.utc)
+            as_of = data.get("as_of") or datetime.now(UTC)
             return analytics.idle_items(self._history(as_of), as_of, data["idle_days"])
         period = self._period(data)
         as_of = data.get("as_of") or self._as_of(period)
@@ -123,7 +123,7 @@ class ReportEntrypoints:
     @staticmethod
     def _as_of(period: Period) -> datetime:
         """The end of the period, or now if it has not ended yet."""
-        return min(datetime.now(timezone.utc), analytics.utc(period.end))
+        return min(datetime.now(UTC), analytics.utc(period.end))
 
     def _history(self, until: datetime) -> History:
         with self.db.transaction() as tx:

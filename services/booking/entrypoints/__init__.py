@@ -1,5 +1,7 @@
 """The booking's entrypoints, one module per kind of user work; service.py
 assembles them into the one nameko service."""
+from datetime import UTC
+
 from services.booking.allocations import Overlap
 
 # Concurrent requests for the same items: the loser of a race retries with a
@@ -22,7 +24,7 @@ def now():
     that tests (and jobs) can run them at any moment."""
     from datetime import datetime, timezone
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def integer_id(field: str, value) -> int:

@@ -1,5 +1,5 @@
 """The front desk: residents, and the devices lent to them."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -138,7 +138,7 @@ class DeskEntrypoints:
         except Conflict:
             # A resident left without the device they came for is demand managers must see.
             with self.db.transaction() as tx:
-                loans.record_refused_check_out(tx, data, datetime.now(timezone.utc))
+                loans.record_refused_check_out(tx, data, datetime.now(UTC))
                 tx.commit()
             raise
 
@@ -190,5 +190,5 @@ class DeskEntrypoints:
     @timer(interval=OVERDUE_CHECK_SECONDS)
     def detect_overdue(self):
         with self.db.transaction() as tx:
-            loans.detect_overdue(tx, datetime.now(timezone.utc))
+            loans.detect_overdue(tx, datetime.now(UTC))
             tx.commit()

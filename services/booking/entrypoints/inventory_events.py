@@ -1,5 +1,5 @@
 """The booking keeps its copy of the inventory from the inventory's events."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
@@ -16,14 +16,14 @@ class InventoryEventEntrypoints:
                     # In this transaction, so the flag, the replacement and the event
                     # happen with the status change or not at all.
                     reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
-                                               datetime.now(timezone.utc),
+                                               datetime.now(UTC),
                                                self.settings.buffer)
                 if event.type == "inventory.site_hours_changed":
                     reservations.recheck_site_hours(tx, event.data["site_id"],
-                                                    datetime.now(timezone.utc),
+                                                    datetime.now(UTC),
                                                     self.settings.zone)
                 # A device now on a shelf goes to the first in line there; one
                 # taken off it gives its hold back.
-                waiting_list.after_inventory_event(tx, event, datetime.now(timezone.utc),
+                waiting_list.after_inventory_event(tx, event, datetime.now(UTC),
                                                    waiting_list.HoldTerms.of(self.settings))
             tx.commit()

@@ -1,6 +1,6 @@
 """Partner staff reserve shared equipment, look for what is free, pick it up and
 bring it back; weekly series; sharing rules."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -68,7 +68,7 @@ class ReservationEntrypoints:
     def pick_up(self, reservation_id):
         """42: staff hand over the reserved items."""
         with self.db.transaction() as tx:
-            reservation = reservations.pick_up(tx, reservation_id, datetime.now(timezone.utc))
+            reservation = reservations.pick_up(tx, reservation_id, datetime.now(UTC))
             tx.commit()
             return schemas.ReservationOut().dump(reservation)
 
@@ -77,7 +77,7 @@ class ReservationEntrypoints:
         """42: the items are back; the buffer before their next use starts now."""
         with self.db.transaction() as tx:
             reservation = reservations.return_reservation(
-                tx, reservation_id, datetime.now(timezone.utc), self.settings.buffer)
+                tx, reservation_id, datetime.now(UTC), self.settings.buffer)
             tx.commit()
             return schemas.ReservationOut().dump(reservation)
 
@@ -85,7 +85,7 @@ class ReservationEntrypoints:
     def release_no_shows(self):
         """Release the reservations nobody picked up in time (PARTANUM_NO_SHOW_MINUTES)."""
         with self.db.transaction() as tx:
-            reservations.release_no_shows(tx, datetime.now(timezone.utc),
+            reservations.release_no_shows(tx, datetime.now(UTC),
                                           self.settings.no_show_grace)
             tx.commit()
 
@@ -147,7 +147,7 @@ class ReservationEntrypoints:
             with self.db.transaction() as tx:
                 made, booked, skipped = series.reserve_weekly(
                     tx, data, self.settings.buffer, self.settings.zone,
-                    datetime.now(timezone.utc))
+                    datetime.now(UTC))
                 tx.commit()
                 return {"series": schemas.SeriesOut().dump(made),
                         "reservations": schemas.ReservationOut(many=True).dump(booked),
@@ -170,7 +170,7 @@ class ReservationEntrypoints:
         data = load(schemas.CancelSeriesIn(), payload or {})
         with self.db.transaction() as tx:
             made, cancelled = series.cancel_series(tx, series_id, data["from_date"],
-                                                   datetime.now(timezone.utc),
+                                                   datetime.now(UTC),
                                                    self.settings.zone)
             tx.commit()
             return {"series": schemas.SeriesOut().dump(made),

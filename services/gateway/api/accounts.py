@@ -7,8 +7,16 @@ from services.booking.schemas import SignInLookup
 from services.gateway import accounts, auth, problems, resident_codes
 from services.gateway.authz import ROLES, Principal
 from services.gateway.models import Account
-from services.gateway.routing import (ADMIN, ANYONE, MANAGER, RESIDENT, STAFF, json_response,
-                                      now, route)
+from services.gateway.routing import (
+    ADMIN,
+    ANYONE,
+    MANAGER,
+    RESIDENT,
+    STAFF,
+    json_response,
+    now,
+    route,
+)
 
 ALL = (ADMIN, MANAGER, STAFF, RESIDENT)
 

@@ -5,11 +5,11 @@ Handlers stay thin: load (the route does it), authorise the object, call the
 service, answer; what the pages do too is an operation (operations.py) both
 call. See api/scope.py for who sees what.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.gateway import auth, csv_export, ical, operations, resident_codes
 from services.gateway.api.accounts import AcceptedOut
-from services.gateway.api.scope import Scope, without_personal_data, wire
+from services.gateway.api.scope import Scope, wire, without_personal_data
 from services.gateway.authz import require
 from services.gateway.problems import invalid
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, now, route
@@ -409,7 +409,7 @@ class BookingApi:
     def partner_calendar(self, request, who, partner_id):
         require(who.may_see_partner_record(partner_id))
         scope = Scope(who, self)
-        since = datetime.now(timezone.utc) - CALENDAR_PAST
+        since = datetime.now(UTC) - CALENDAR_PAST
         rows = all_pages(self.booking.list_reservations,
                           {"partner_id": partner_id, "ends_after": since.isoformat()})
         name = scope.directory.partner_code(partner_id) or str(partner_id)
@@ -424,7 +424,7 @@ class BookingApi:
         scope = Scope(who, self)
         site = scope.directory.site(site_code)
         require(site is not None and (who.reads_everything or scope.own_site(site_code)))
-        since = (datetime.now(timezone.utc) - CALENDAR_PAST).isoformat()
+        since = (datetime.now(UTC) - CALENDAR_PAST).isoformat()
         reservations = all_pages(self.booking.list_reservations,
                                   {"site": site_code, "ends_after": since})
         loans = all_pages(self.booking.list_loans, {"site": site_code, "status": "active"})

@@ -4,7 +4,11 @@ from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, InvalidInput, NotFound
 from services.booking.exceptions import (
-    LoanNotActive, NotAvailable, NotLendable, OverdueLoanBlocks, TooManyLoans,
+    LoanNotActive,
+    NotAvailable,
+    NotLendable,
+    OverdueLoanBlocks,
+    TooManyLoans,
 )
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied

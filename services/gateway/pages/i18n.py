@@ -6,7 +6,7 @@ browser's Accept-Language, else French. Texts are French in the templates and
 translated through the gettext catalogues in locale/ (`make catalogues`), the way
 the notification texts are; dates are written by Babel in the sites' time zone.
 """
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations
@@ -54,7 +54,7 @@ def writer(language: str) -> i18n.Writer:
     return i18n.Writer(language, translations(language).gettext, DATE_PATTERN)
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     """One Jinja environment per language, its gettext installed once."""
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(),

@@ -1,6 +1,6 @@
 """A resident's loans: what they hold, when and where to bring it back, and a button
 to keep it longer."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug.utils import redirect
 
@@ -24,7 +24,7 @@ class ResidentLoans:
             return self.page_sign_in_first(request, who, "/resident/sign-in")
         loans = operations.active_loans_of(self, who, who.resident_id)
         sites = {site["id"]: site for site in operations.sites(self)}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for loan in loans:
             loan["site"] = sites.get(loan["return_site_id"] or loan["site_id"], {})
             loan["late"] = datetime.fromisoformat(loan["due_at"]) < now

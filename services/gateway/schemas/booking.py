@@ -4,7 +4,16 @@ from marshmallow import Schema, fields, validate
 from services.booking import schemas as booking
 from services.booking.vocabulary import LoanStatus, ReservationStatus, WaitingStatus
 from services.gateway.schemas.common import (
-    Input, ListOrCsvQuery, PageQuery, day, ident, moment, number, page_schema, text, texts,
+    Input,
+    ListOrCsvQuery,
+    PageQuery,
+    day,
+    ident,
+    moment,
+    number,
+    page_schema,
+    text,
+    texts,
 )
 
 _OWN_PARTNER = {"description": "staff reserve for their own partner: leave it out"}

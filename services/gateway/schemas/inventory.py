@@ -4,7 +4,14 @@ import copy
 from marshmallow import Schema, fields, validate
 
 from services.gateway.schemas.common import (
-    Input, ListOrCsvQuery, day, moment, number, page_schema, text, texts,
+    Input,
+    ListOrCsvQuery,
+    day,
+    moment,
+    number,
+    page_schema,
+    text,
+    texts,
 )
 from services.inventory import schemas as inventory
 from services.inventory.vocabulary import Status

@@ -12,9 +12,8 @@ logs the old and the new head, to be kept with the old head wherever it was kept
 import hashlib
 import logging
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_audit_payload_digests'
 down_revision = '0001'

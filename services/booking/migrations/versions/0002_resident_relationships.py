@@ -4,9 +4,8 @@ Revision ID: 0002_resident_relationships
 Revises: 0001
 Create Date: 2026-12-04 22:30:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_resident_relationships'
 down_revision = '0001'

@@ -4,11 +4,10 @@ Revision ID: 0003_contact_changes
 Revises: 0002_resident_relationships
 Create Date: 2026-12-04 22:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import partanum.db
-
 
 revision = '0003_contact_changes'
 down_revision = '0002_resident_relationships'

@@ -4,8 +4,8 @@ Revision ID: 0004_site_state_as_of
 Revises: 0003_contact_changes
 Create Date: 2026-12-04 22:30:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from partanum.db import UtcDateTime
 

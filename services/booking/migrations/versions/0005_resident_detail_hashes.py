@@ -6,9 +6,8 @@ Revises: 0004_site_state_as_of
 Residents' current details are hashed here at their next change or erasure;
 those they had before this migration are gone and cannot be.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_resident_detail_hashes'
 down_revision = '0004_site_state_as_of'

@@ -7,11 +7,10 @@ Phones stay as typed at the desk (what staff and residents see); `phone_e164` ho
 the same number normalised, filled here for the residents already registered. A
 number that cannot be a phone stays without one: it finds nobody, as before.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from partanum import phones
-
 
 revision = '0006_resident_phone_e164'
 down_revision = '0005_resident_detail_hashes'

@@ -4,13 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-12-01 13:29:09.541816
 """
-from alembic import op
 import sqlalchemy as sa
-
-from partanum.shared_migrations import create_outbox_and_inbox, drop_outbox_and_inbox
+from alembic import op
 
 import partanum.db
-
+from partanum.shared_migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 
 revision = '0001'
 down_revision = None

@@ -4,11 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 21:28:43.073687
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from partanum.shared_migrations import create_outbox_and_inbox, drop_outbox_and_inbox
-
 
 revision = '0001'
 down_revision = None
