@@ -7,6 +7,7 @@ Needs RabbitMQ (with its management plugin) and, for PostgreSQL, a server on
 environment variables that point elsewhere). The lines are also written to
 bench/results/latest.txt.
 """
+
 import warnings
 
 # nameko 2 runs on eventlet, deprecated upstream: a known choice, not news for each run.
@@ -65,13 +66,21 @@ def positive(text: str) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database", choices=[*support.DATABASES, "both"], default="both")
-    parser.add_argument("--items", type=positive, default=500,
-                        help="operations per benchmark (default 500)")
-    parser.add_argument("--only", action="append", choices=[name_of(m) for m in BENCHMARKS],
-                        help="run only this benchmark (repeatable)")
+    parser.add_argument(
+        "--items", type=positive, default=500, help="operations per benchmark (default 500)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[name_of(m) for m in BENCHMARKS],
+        help="run only this benchmark (repeatable)",
+    )
     args = parser.parse_args(argv)
     databases = support.DATABASES if args.database == "both" else (args.database,)
     benchmarks = [m for m in BENCHMARKS if not args.only or name_of(m) in args.only]
@@ -80,8 +89,10 @@ def main(argv=None) -> int:
     support.note(support.broker_version())
     if "postgresql" in databases:
         support.note(support.postgres_version())
-    support.note(f"N = {args.items} per benchmark; databases: {', '.join(databases)}; "
-                 f"{support.load_average()} (other work on the machine skews the figures)")
+    support.note(
+        f"N = {args.items} per benchmark; databases: {', '.join(databases)}; "
+        f"{support.load_average()} (other work on the machine skews the figures)"
+    )
 
     failed = []
     started = time.monotonic()
@@ -93,7 +104,9 @@ def main(argv=None) -> int:
                     results = module.run(bench, database)
                 except Exception:  # noqa: BLE001 -- report it, run the others
                     failed.append(f"{name_of(module)} ({database})")
-                    support.note(f"{name_of(module)} on {database} failed:\n{traceback.format_exc()}")
+                    support.note(
+                        f"{name_of(module)} on {database} failed:\n{traceback.format_exc()}"
+                    )
                     continue
                 bench.results.extend(results)
                 for result in results:
@@ -101,8 +114,10 @@ def main(argv=None) -> int:
 
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("".join(result.line() + "\n" for result in bench.results))
-    support.note(f"total {time.monotonic() - started:.0f} s, {support.load_average()}; "
-                 f"figures written to {RESULTS}")
+    support.note(
+        f"total {time.monotonic() - started:.0f} s, {support.load_average()}; "
+        f"figures written to {RESULTS}"
+    )
     if failed:
         support.note("failed: " + ", ".join(failed))
         return 1

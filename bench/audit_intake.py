@@ -19,6 +19,7 @@ bench.audit_intake publish|consume …`) with plain sockets, as in raw_tx_publis
 The service is running before the first event is published, and publishing is
 short beside its intake (the note says how long), so the figure is its own.
 """
+
 import json
 import subprocess
 import sys
@@ -41,17 +42,26 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
     from services.audit.models import AuditEntry
 
     count = bench.items
-    with support.fresh_vhost("audit") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "audit") as url:
+    with (
+        support.fresh_vhost("audit") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "audit") as url,
+    ):
         _child("publish", amqp_uri, count, 0, "raw")  # they wait in the raw queue
         consumed = _child("consume", amqp_uri, count)
         raw_seconds = consumed["last_ack"] - consumed["started"]
 
-        env = {"AMQP_URI": amqp_uri, "AUDIT_DATABASE_URL": url, "PARTANUM_DATA_DIR": str(bench.workdir)}
-        with support.service_process(["audit"], env, bench.workdir / f"audit-{database}.log") as process:
+        env = {
+            "AMQP_URI": amqp_uri,
+            "AUDIT_DATABASE_URL": url,
+            "PARTANUM_DATA_DIR": str(bench.workdir),
+        }
+        with support.service_process(
+            ["audit"], env, bench.workdir / f"audit-{database}.log"
+        ) as process:
             support.wait_for_consumer(amqp_uri, "audit.events", process)
             engine = make_engine(url)
             try:
+
                 def logged() -> int:
                     with Session(engine) as session:
                         return session.scalar(select(func.count()).select_from(AuditEntry))
@@ -76,7 +86,8 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"audit_intake ({database}): {count} events logged in {intake_seconds:.2f} s, "
         f"{intake_rate / raw_rate:.1%} of the raw consume rate ({raw_seconds:.2f} s for as many "
         f"messages acked from a full queue by a bare pika consumer); publishing took "
-        f"{published['published'] - published['started']:.2f} s of the former; prefetch {PREFETCH}; verifying {WARM_UP + count} entries took {verify_seconds:.2f} s")
+        f"{published['published'] - published['started']:.2f} s of the former; prefetch {PREFETCH}; verifying {WARM_UP + count} entries took {verify_seconds:.2f} s"
+    )
     return [
         support.Result(f"audit_raw_consume_{database}", raw_rate, "msgs/s"),
         support.Result(f"audit_intake_{database}", intake_rate, "events/s"),
@@ -86,7 +97,10 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 def _child(mode: str, amqp_uri: str, *args) -> dict:
     completed = subprocess.run(
         [sys.executable, "-m", "bench.audit_intake", mode, amqp_uri, *map(str, args)],
-        cwd=support.REPO_ROOT, capture_output=True, text=True, timeout=TIMEOUT,
+        cwd=support.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"audit_intake {mode} failed:\n{completed.stderr[-3000:]}")
@@ -116,13 +130,25 @@ def _connect(amqp_uri: str):
 def events(count: int, first: int) -> list[dict]:
     from partanum.events import make_event, require
     from services.inventory import events as _contracts
+
     require(_contracts)
 
-    return [make_event("inventory.item_status_changed", {
-        "item_id": n + 1, "asset_tag": f"BN-TAB-{n:05d}", "from_status": "available",
-        "to_status": "in_maintenance", "reason_code": "staff", "history_id": n + 1},
-        producer="inventory", actor="bench:audit")
-        for n in range(first, first + count)]
+    return [
+        make_event(
+            "inventory.item_status_changed",
+            {
+                "item_id": n + 1,
+                "asset_tag": f"BN-TAB-{n:05d}",
+                "from_status": "available",
+                "to_status": "in_maintenance",
+                "reason_code": "staff",
+                "history_id": n + 1,
+            },
+            producer="inventory",
+            actor="bench:audit",
+        )
+        for n in range(first, first + count)
+    ]
 
 
 def publish(amqp_uri: str, count: int, first: int, target: str) -> dict:
@@ -142,10 +168,19 @@ def publish(amqp_uri: str, count: int, first: int, target: str) -> dict:
             channel.confirm_delivery()
         started = time.time()
         for body in bodies:
-            exchange, key = (topology.EVENTS_EXCHANGE, body["type"]) if target == "events" else ("", RAW_QUEUE)
-            channel.basic_publish(exchange, key, json.dumps(body), pika.BasicProperties(
-                delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json",
-                message_id=body["id"]))
+            exchange, key = (
+                (topology.EVENTS_EXCHANGE, body["type"]) if target == "events" else ("", RAW_QUEUE)
+            )
+            channel.basic_publish(
+                exchange,
+                key,
+                json.dumps(body),
+                pika.BasicProperties(
+                    delivery_mode=pika.DeliveryMode.Persistent,
+                    content_type="application/json",
+                    message_id=body["id"],
+                ),
+            )
         published = time.time()
         if target == "raw":
             waiting = channel.queue_declare(queue, durable=True, passive=True).method.message_count

@@ -24,6 +24,7 @@ days. Figures, side by side from the same run:
 The query plan (EXPLAIN ANALYZE) of the slowest kind of search, all sites, goes to
 stderr with the figures: it says what limits the search.
 """
+
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -42,21 +43,29 @@ SEED = 20261125
 
 def run(bench: support.Run, database: str) -> list[support.Result]:
     if database != "postgresql":
-        support.note("availability_latency: PostgreSQL only (the issue's target), skipped on "
-                     f"{database}")
+        support.note(
+            f"availability_latency: PostgreSQL only (the issue's target), skipped on {database}"
+        )
         return []
 
-    with support.fresh_vhost("availability") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "availability") as url:
+    with (
+        support.fresh_vhost("availability") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "availability") as url,
+    ):
         seconds = load(url)
-        support.note(f"availability_latency: {ITEMS} items and {ITEMS * PER_ITEM} reservations "
-                     f"loaded in {seconds:.1f} s")
+        support.note(
+            f"availability_latency: {ITEMS} items and {ITEMS * PER_ITEM} reservations "
+            f"loaded in {seconds:.1f} s"
+        )
         searches = plan(SEARCHES, random.Random(SEED))
         query = _query_latencies(url, searches)
         support.note("availability_latency: plan of an all-sites search\n" + explain(url, searches))
 
-        env = {"AMQP_URI": amqp_uri, "BOOKING_DATABASE_URL": url,
-               "PARTANUM_DATA_DIR": str(bench.workdir)}
+        env = {
+            "AMQP_URI": amqp_uri,
+            "BOOKING_DATABASE_URL": url,
+            "PARTANUM_DATA_DIR": str(bench.workdir),
+        }
         log = bench.workdir / "availability-booking.log"
         with support.service_process(["booking"], env, log) as process:
             support.wait_for_consumer(amqp_uri, "rpc-booking", process)
@@ -77,12 +86,17 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"{support.percentiles([query[n] for n in at_a_site], (50, 95))}"
     )
     results = []
-    for name, samples, points in (("availability_latency", rpc, (50, 95, 99)),
-                                  ("availability_query", query, (50, 95, 99)),
-                                  ("rpc_roundtrip", roundtrip, (50, 95))):
+    for name, samples, points in (
+        ("availability_latency", rpc, (50, 95, 99)),
+        ("availability_query", query, (50, 95, 99)),
+        ("rpc_roundtrip", roundtrip, (50, 95)),
+    ):
         for point in points:
-            results.append(support.Result(f"{name}_p{point}_{database}",
-                                          percentile(samples, point) * 1000, "ms"))
+            results.append(
+                support.Result(
+                    f"{name}_p{point}_{database}", percentile(samples, point) * 1000, "ms"
+                )
+            )
     return results
 
 
@@ -176,13 +190,15 @@ def plan(count: int, rng: random.Random) -> list[dict]:
     searches = []
     for _ in range(count):
         starts = today + timedelta(days=rng.randint(1, 200), hours=rng.randint(8, 16))
-        searches.append({
-            "partner_id": rng.randint(1, SITES),
-            "category_id": rng.randint(1, CATEGORIES),
-            "site": None if rng.random() < ALL_SITES_SHARE else f"site-{rng.randint(1, SITES)}",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=rng.randint(1, 4))).isoformat(),
-        })
+        searches.append(
+            {
+                "partner_id": rng.randint(1, SITES),
+                "category_id": rng.randint(1, CATEGORIES),
+                "site": None if rng.random() < ALL_SITES_SHARE else f"site-{rng.randint(1, SITES)}",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=rng.randint(1, 4))).isoformat(),
+            }
+        )
     return searches
 
 
@@ -242,11 +258,17 @@ def _free_items(session, search: dict):
     site_id = None
     if search["site"]:
         site_id = session.scalar(select(Site.id).where(Site.code == search["site"]))
-    window = domain.Window(datetime.fromisoformat(search["starts_at"]),
-                           datetime.fromisoformat(search["ends_at"]))
-    return allocations.free_items(SimpleNamespace(session=session), search["category_id"],
-                                  site_id, window, timedelta(minutes=30),
-                                  for_partner=search["partner_id"])
+    window = domain.Window(
+        datetime.fromisoformat(search["starts_at"]), datetime.fromisoformat(search["ends_at"])
+    )
+    return allocations.free_items(
+        SimpleNamespace(session=session),
+        search["category_id"],
+        site_id,
+        window,
+        timedelta(minutes=30),
+        for_partner=search["partner_id"],
+    )
 
 
 def explain(url: str, searches: list[dict]) -> str:

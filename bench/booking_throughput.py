@@ -19,6 +19,7 @@ Printed beside it: the raw single-client limit (raw_tx_publish, one commit plus
 one confirmed publish) measured in the same run, and their ratio; the issue's
 target is a ratio of at least 1.
 """
+
 import os
 import time
 from contextlib import ExitStack
@@ -35,8 +36,10 @@ TABLETS_PER_SITE = 4
 # Two-hour windows from 08:00: with the 30-minute buffer, each overlaps the
 # one before it on the same tablet, so consecutive requests take different tablets.
 SLOTS_PER_DAY = 4
-OPEN_EVERY_DAY = {day: [["08:00", "20:00"]] for day in (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+OPEN_EVERY_DAY = {
+    day: [["08:00", "20:00"]]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
 WARM_UP = 2  # per client
 CATEGORY_ID = 1
 # One booking process is the deployed shape (compose.yaml); more, sharing the
@@ -55,29 +58,37 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         results.extend(raw_tx_publish.run(bench, database))
         raw = results[-1]
 
-    with support.fresh_vhost("booking") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "booking") as url:
+    with (
+        support.fresh_vhost("booking") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "booking") as url,
+    ):
         load_network(url)
         with Connection(amqp_uri) as connection:
             channel = connection.default_channel
             topology.declare(channel)
-            Queue(QUEUE, exchange=topology.events_exchange, routing_key=EVENT,
-                  durable=True).declare(channel=channel)
+            Queue(
+                QUEUE, exchange=topology.events_exchange, routing_key=EVENT, durable=True
+            ).declare(channel=channel)
 
-        env = {"AMQP_URI": amqp_uri, "BOOKING_DATABASE_URL": url,
-               "PARTANUM_DATA_DIR": str(bench.workdir)}
+        env = {
+            "AMQP_URI": amqp_uri,
+            "BOOKING_DATABASE_URL": url,
+            "PARTANUM_DATA_DIR": str(bench.workdir),
+        }
         first_day = date.today() + timedelta(days=1)
         with ExitStack() as stack:
             processes = []
             for n in range(PROCESSES):
                 log = bench.workdir / f"booking-{database}-{n}.log"
-                processes.append(stack.enter_context(support.service_process(["booking"], env, log)))
+                processes.append(
+                    stack.enter_context(support.service_process(["booking"], env, log))
+                )
                 # One at a time: each migrates the database on start.
                 support.wait_for_consumer(amqp_uri, "rpc-booking", processes[-1], consumers=n + 1)
-            events = stack.enter_context(
-                support.EventCounter(amqp_uri, QUEUE, phase_of(first_day)))
+            events = stack.enter_context(support.EventCounter(amqp_uri, QUEUE, phase_of(first_day)))
             seconds, latencies, cpu = _reserve_concurrently(
-                amqp_uri, processes, events, bench.items, first_day)
+                amqp_uri, processes, events, bench.items, first_day
+            )
 
     rate = bench.items / seconds
     support.note(
@@ -86,8 +97,9 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"{PROCESSES} booking process(es) of max_workers {_max_workers()}"
     )
     results.append(support.Result(f"booking_throughput_{database}", rate, "reservations/s"))
-    results.append(support.Result(f"booking_throughput_vs_raw_{database}", rate / raw.value,
-                                  "ratio", 2))
+    results.append(
+        support.Result(f"booking_throughput_vs_raw_{database}", rate / raw.value, "ratio", 2)
+    )
     return results
 
 
@@ -102,17 +114,35 @@ def load_network(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(Site.__table__.insert(), [
-                {"id": site, "code": site_code(site), "partner_id": site,
-                 "opening_hours": OPEN_EVERY_DAY, "closures": []}
-                for site in range(1, CLIENTS + 1)
-            ])
-            connection.execute(Item.__table__.insert(), [
-                {"id": site * 100 + n, "asset_tag": f"S{site:02d}-TAB-{n}",
-                 "category_id": CATEGORY_ID, "owner_partner_id": site, "site_id": site,
-                 "status": "available", "shareable": True}
-                for site in range(1, CLIENTS + 1) for n in range(TABLETS_PER_SITE)
-            ])
+            connection.execute(
+                Site.__table__.insert(),
+                [
+                    {
+                        "id": site,
+                        "code": site_code(site),
+                        "partner_id": site,
+                        "opening_hours": OPEN_EVERY_DAY,
+                        "closures": [],
+                    }
+                    for site in range(1, CLIENTS + 1)
+                ],
+            )
+            connection.execute(
+                Item.__table__.insert(),
+                [
+                    {
+                        "id": site * 100 + n,
+                        "asset_tag": f"S{site:02d}-TAB-{n}",
+                        "category_id": CATEGORY_ID,
+                        "owner_partner_id": site,
+                        "site_id": site,
+                        "status": "available",
+                        "shareable": True,
+                    }
+                    for site in range(1, CLIENTS + 1)
+                    for n in range(TABLETS_PER_SITE)
+                ],
+            )
     finally:
         engine.dispose()
 
@@ -125,7 +155,8 @@ def window(k: int, first_day: date) -> dict:
     """A client's k-th window: SLOTS_PER_DAY two-hour slots a day from 08:00, local time."""
     day = first_day + timedelta(days=k // SLOTS_PER_DAY)
     starts = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(
-        hour=8 + 2 * (k % SLOTS_PER_DAY))
+        hour=8 + 2 * (k % SLOTS_PER_DAY)
+    )
     return {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat()}
 
 
@@ -145,10 +176,15 @@ def _reserve_concurrently(amqp_uri, processes, events, count, first_day):
 
     def client(c: int, requests: int):
         site = c + 1
-        ask = {"partner_id": site, "site": site_code(site), "category_id": CATEGORY_ID,
-               "quantity": 1}
-        with ServiceRpcProxy("booking", config, context_data={"actor": f"bench:{site}"},
-                             timeout=60) as booking:
+        ask = {
+            "partner_id": site,
+            "site": site_code(site),
+            "category_id": CATEGORY_ID,
+            "quantity": 1,
+        }
+        with ServiceRpcProxy(
+            "booking", config, context_data={"actor": f"bench:{site}"}, timeout=60
+        ) as booking:
             # The first calls compile SQL and open pooled connections: keep them off the clock.
             for k in range(WARM_UP):
                 _reserve(booking, {**ask, **window(k, first_day), "note": "warm-up"})
@@ -202,6 +238,7 @@ def _reserve(booking, payload):
 
 def phase_of(first_day: date):
     """Events' key for EventCounter: warm-up or bench, told by the window's rank k."""
+
     def key(body) -> tuple[str, int]:
         starts = datetime.fromisoformat(body["data"]["starts_at"]).astimezone(ZONE)
         k = (starts.date() - first_day).days * SLOTS_PER_DAY + (starts.hour - 8) // 2

@@ -18,6 +18,7 @@ token's lookup, the schema on the way in and out, one RPC round trip.
 Printed beside it, measured in the same run: booking_throughput (RPC) and
 raw_tx_publish, and the ratios of the HTTP figure to each.
 """
+
 import os
 import socket
 import time
@@ -44,34 +45,49 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
     rpc_figure = _figure(bench, results, f"booking_throughput_{database}")
     raw = _figure(bench, results, f"raw_tx_publish_{database}")
 
-    with support.fresh_vhost("http-booking") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "booking") as booking_url, \
-            support.fresh_database(database, bench.workdir, "gateway") as gateway_url:
+    with (
+        support.fresh_vhost("http-booking") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "booking") as booking_url,
+        support.fresh_database(database, bench.workdir, "gateway") as gateway_url,
+    ):
         booking_throughput.load_network(booking_url)
         accounts = load_accounts(gateway_url)
         with Connection(amqp_uri) as connection:
             channel = connection.default_channel
             topology.declare(channel)
-            Queue(QUEUE, exchange=topology.events_exchange, routing_key=EVENT,
-                  durable=True).declare(channel=channel)
+            Queue(
+                QUEUE, exchange=topology.events_exchange, routing_key=EVENT, durable=True
+            ).declare(channel=channel)
 
         port = _free_port()
-        env = {"AMQP_URI": amqp_uri, "BOOKING_DATABASE_URL": booking_url,
-               "GATEWAY_DATABASE_URL": gateway_url, "PARTANUM_DATA_DIR": str(bench.workdir),
-               "PARTANUM_HTTP_ADDRESS": f"127.0.0.1:{port}"}
+        env = {
+            "AMQP_URI": amqp_uri,
+            "BOOKING_DATABASE_URL": booking_url,
+            "GATEWAY_DATABASE_URL": gateway_url,
+            "PARTANUM_DATA_DIR": str(bench.workdir),
+            "PARTANUM_HTTP_ADDRESS": f"127.0.0.1:{port}",
+        }
         first_day = date.today() + timedelta(days=1)
         with ExitStack() as stack:
-            booking = stack.enter_context(support.service_process(
-                ["booking"], env, bench.workdir / f"http-booking-{database}.log"))
+            booking = stack.enter_context(
+                support.service_process(
+                    ["booking"], env, bench.workdir / f"http-booking-{database}.log"
+                )
+            )
             support.wait_for_consumer(amqp_uri, "rpc-booking", booking)
-            gateway = stack.enter_context(support.service_process(
-                ["gateway"], env, bench.workdir / f"http-gateway-{database}.log"))
+            gateway = stack.enter_context(
+                support.service_process(
+                    ["gateway"], env, bench.workdir / f"http-gateway-{database}.log"
+                )
+            )
             base_url = f"http://127.0.0.1:{port}"
             _wait_for_http(base_url, gateway)
             events = stack.enter_context(
-                support.EventCounter(amqp_uri, QUEUE, booking_throughput.phase_of(first_day)))
+                support.EventCounter(amqp_uri, QUEUE, booking_throughput.phase_of(first_day))
+            )
             seconds, latencies, cpu = _reserve_concurrently(
-                base_url, accounts, [booking, gateway], events, bench.items, first_day)
+                base_url, accounts, [booking, gateway], events, bench.items, first_day
+            )
 
     rate = bench.items / seconds
     support.note(
@@ -79,10 +95,14 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"over HTTP in {seconds:.2f} s; HTTP latency {support.percentiles(latencies)}; {cpu}"
     )
     results.append(support.Result(f"http_booking_throughput_{database}", rate, "reservations/s"))
-    results.append(support.Result(f"http_booking_throughput_vs_rpc_{database}",
-                                  rate / rpc_figure.value, "ratio", 2))
-    results.append(support.Result(f"http_booking_throughput_vs_raw_{database}",
-                                  rate / raw.value, "ratio", 2))
+    results.append(
+        support.Result(
+            f"http_booking_throughput_vs_rpc_{database}", rate / rpc_figure.value, "ratio", 2
+        )
+    )
+    results.append(
+        support.Result(f"http_booking_throughput_vs_raw_{database}", rate / raw.value, "ratio", 2)
+    )
     return results
 
 
@@ -108,9 +128,17 @@ def load_accounts(url: str) -> list[dict]:
         with Session(engine) as session:
             for partner in range(1, CLIENTS + 1):
                 email = f"staff@{site_code(partner)}.bench"
-                accounts.create(session, {
-                    "email": email, "display_name": f"Staff {partner}", "role": "staff",
-                    "partner_id": partner, "password": PASSWORD}, datetime.now(UTC))
+                accounts.create(
+                    session,
+                    {
+                        "email": email,
+                        "display_name": f"Staff {partner}",
+                        "role": "staff",
+                        "partner_id": partner,
+                        "password": PASSWORD,
+                    },
+                    datetime.now(UTC),
+                )
                 credentials.append({"email": email, "password": PASSWORD})
             session.commit()
     finally:
@@ -152,8 +180,12 @@ def _reserve_concurrently(base_url, accounts, processes, events, count, first_da
 
     def client(c: int, operations: int):
         site = c + 1
-        ask = {"partner_id": site, "site": site_code(site), "category_id": booking_throughput.CATEGORY_ID,
-               "quantity": 1}
+        ask = {
+            "partner_id": site,
+            "site": site_code(site),
+            "category_id": booking_throughput.CATEGORY_ID,
+            "quantity": 1,
+        }
         with requests.Session() as http:
             signed_in = http.post(f"{base_url}/api/sign-in", json=accounts[c], timeout=60)
             signed_in.raise_for_status()
@@ -191,8 +223,9 @@ def _reserve_concurrently(base_url, accounts, processes, events, count, first_da
     events.wait_for("bench", count)
     busy = support.machine_busy_since(machine)
     per_op = booking_throughput._per_op
-    cpu = "CPU per reservation: " + per_op(booking_throughput._cpu_of(processes), service_cpu,
-                                           count, "booking + gateway")
+    cpu = "CPU per reservation: " + per_op(
+        booking_throughput._cpu_of(processes), service_cpu, count, "booking + gateway"
+    )
     cpu += ", " + per_op(time.process_time(), client_cpu, count, "HTTP clients")
     cpu += f"; machine CPU {busy:.0%} busy ({os.cpu_count()} cores)"
     return events.last_at - started, latencies, cpu
@@ -201,8 +234,9 @@ def _reserve_concurrently(base_url, accounts, processes, events, count, first_da
 def _reserve(http, base_url: str, payload: dict) -> dict:
     response = http.post(f"{base_url}/api/reservations", json=payload, timeout=60)
     if response.status_code != 201:
-        raise RuntimeError(f"POST /api/reservations answered {response.status_code}: "
-                           f"{response.text[:500]}")
+        raise RuntimeError(
+            f"POST /api/reservations answered {response.status_code}: {response.text[:500]}"
+        )
     reservation = response.json()
     if len(reservation["asset_tags"]) != 1:
         raise RuntimeError(f"expected one tablet, got {reservation}")

@@ -8,6 +8,7 @@ before the service started, so the figure includes the outbox relay.
 
 Also reported: the ratio to raw_tx_publish on the same database, when that ran.
 """
+
 import time
 
 from bench import support
@@ -22,13 +23,16 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 
     from partanum import topology
 
-    with support.fresh_vhost("inventory") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "inventory") as url:
+    with (
+        support.fresh_vhost("inventory") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "inventory") as url,
+    ):
         with Connection(amqp_uri) as connection:
             channel = connection.default_channel
             topology.declare(channel)
-            Queue(QUEUE, exchange=topology.events_exchange, routing_key=EVENT,
-                  durable=True).declare(channel=channel)
+            Queue(
+                QUEUE, exchange=topology.events_exchange, routing_key=EVENT, durable=True
+            ).declare(channel=channel)
 
         env = {
             "AMQP_URI": amqp_uri,
@@ -36,8 +40,10 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
             "PARTANUM_DATA_DIR": str(bench.workdir),
         }
         log = bench.workdir / f"inventory-{database}.log"
-        with support.service_process(["inventory"], env, log) as process, \
-                support.EventCounter(amqp_uri, QUEUE, _by_tag_prefix) as events:
+        with (
+            support.service_process(["inventory"], env, log) as process,
+            support.EventCounter(amqp_uri, QUEUE, _by_tag_prefix) as events,
+        ):
             seconds, latencies, cpu = _register_items(amqp_uri, process, events, bench.items)
 
     lag = events.last_at - events.last_call_returned_at
@@ -65,8 +71,14 @@ def _register_items(amqp_uri, process, events, count):
     with ClusterRpcProxy(config, context_data={"actor": "bench"}, timeout=30) as rpc:
         support.wait_for_consumer(amqp_uri, "rpc-inventory", process)
         rpc.inventory.register_partner({"code": "bench", "name": "Banc d'essai"})
-        rpc.inventory.register_site({"code": "bench", "name": "Banc d'essai", "partner": "bench",
-                                     "address": "1 rue du Banc, 49100 Angers"})
+        rpc.inventory.register_site(
+            {
+                "code": "bench",
+                "name": "Banc d'essai",
+                "partner": "bench",
+                "address": "1 rue du Banc, 49100 Angers",
+            }
+        )
         rpc.inventory.register_category({"code": "tablet", "name": "Tablette"})
 
         # The first calls compile SQL and open pooled connections: keep them off the clock.
@@ -95,8 +107,15 @@ def _per_item(after, before, count, label) -> str:
 
 
 def _tablet(tag: str) -> dict:
-    return {"asset_tag": tag, "make": "Samsung", "model": "Galaxy Tab A8", "category": "tablet",
-            "owner": "bench", "home_site": "bench", "accessories": ["chargeur"]}
+    return {
+        "asset_tag": tag,
+        "make": "Samsung",
+        "model": "Galaxy Tab A8",
+        "category": "tablet",
+        "owner": "bench",
+        "home_site": "bench",
+        "accessories": ["chargeur"],
+    }
 
 
 def _by_tag_prefix(body) -> tuple[str, str]:

@@ -20,6 +20,7 @@ is the time the SMTP server wrote the message (the file's modification time) min
 the time the load generator received check_out's reply, i.e. after the commit;
 p50 and p99 over all loans. The target is a p99 under 500 ms.
 """
+
 import os
 import time
 from contextlib import ExitStack
@@ -43,27 +44,42 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
     from tests.smtp_server import SmtpServer
 
     count = bench.items
-    with support.fresh_vhost("notify") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "booking") as booking_url, \
-            support.fresh_database(database, bench.workdir, "notifications") as notifications_url, \
-            SmtpServer(bench.workdir / f"mail-{database}") as smtp, ExitStack() as stack:
+    with (
+        support.fresh_vhost("notify") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "booking") as booking_url,
+        support.fresh_database(database, bench.workdir, "notifications") as notifications_url,
+        SmtpServer(bench.workdir / f"mail-{database}") as smtp,
+        ExitStack() as stack,
+    ):
         load_network(booking_url, WARM_UP + count)
         with Connection(amqp_uri) as connection:
             topology.declare(connection.default_channel)
 
         common = {"AMQP_URI": amqp_uri, "PARTANUM_DATA_DIR": str(bench.workdir)}
-        booking = stack.enter_context(support.service_process(
-            ["booking"], {**common, "BOOKING_DATABASE_URL": booking_url},
-            bench.workdir / f"notify-booking-{database}.log"))
+        booking = stack.enter_context(
+            support.service_process(
+                ["booking"],
+                {**common, "BOOKING_DATABASE_URL": booking_url},
+                bench.workdir / f"notify-booking-{database}.log",
+            )
+        )
         support.wait_for_consumer(amqp_uri, "rpc-booking", booking)
-        notifications = stack.enter_context(support.service_process(
-            ["notifications"], {
-                **common, "NOTIFICATIONS_DATABASE_URL": notifications_url,
-                "PARTANUM_SMTP_HOST": smtp.host, "PARTANUM_SMTP_PORT": str(smtp.port),
-                # From == until: never quiet (and quiet hours hold back SMS only anyway).
-                "PARTANUM_QUIET_FROM": "00:00", "PARTANUM_QUIET_UNTIL": "00:00",
-                "PARTANUM_MAX_MESSAGES_PER_DAY": "1000000",
-            }, bench.workdir / f"notify-notifications-{database}.log"))
+        notifications = stack.enter_context(
+            support.service_process(
+                ["notifications"],
+                {
+                    **common,
+                    "NOTIFICATIONS_DATABASE_URL": notifications_url,
+                    "PARTANUM_SMTP_HOST": smtp.host,
+                    "PARTANUM_SMTP_PORT": str(smtp.port),
+                    # From == until: never quiet (and quiet hours hold back SMS only anyway).
+                    "PARTANUM_QUIET_FROM": "00:00",
+                    "PARTANUM_QUIET_UNTIL": "00:00",
+                    "PARTANUM_MAX_MESSAGES_PER_DAY": "1000000",
+                },
+                bench.workdir / f"notify-notifications-{database}.log",
+            )
+        )
         support.wait_for_consumer(amqp_uri, topology.NOTIFICATIONS.queue, notifications)
 
         residents = _register(amqp_uri, WARM_UP + count)
@@ -75,15 +91,26 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 
         machine = support.machine_cpu()
         # Every process the loans go through, on this machine: what each core pays.
-        pids = {"booking": booking.pid, "notifications": notifications.pid,
-                "broker": support.broker_pid(), "smtp_server": smtp.process.pid}
+        pids = {
+            "booking": booking.pid,
+            "notifications": notifications.pid,
+            "broker": support.broker_pid(),
+            "smtp_server": smtp.process.pid,
+        }
         cpu_before = {label: support.cpu_seconds(pid) for label, pid in pids.items() if pid}
-        loaded = _lend(amqp_uri, residents[WARM_UP:], list(range(WARM_UP, WARM_UP + count)),
-                       rate=RATE)
+        loaded = _lend(
+            amqp_uri, residents[WARM_UP:], list(range(WARM_UP, WARM_UP + count)), rate=RATE
+        )
         returned = dict(loaded.returned)
         latencies = _received(smtp.directory, loaded.returned, count)
-        stages = _stages(booking_url, notifications_url, residents[WARM_UP:],
-                         range(WARM_UP, WARM_UP + count), returned, smtp.directory)
+        stages = _stages(
+            booking_url,
+            notifications_url,
+            residents[WARM_UP:],
+            range(WARM_UP, WARM_UP + count),
+            returned,
+            smtp.directory,
+        )
         busy = support.machine_busy_since(machine)
         cpu_after = {label: support.cpu_seconds(pid) for label, pid in pids.items() if pid}
         # The load generator's process has ended: it counted its own CPU time.
@@ -100,15 +127,23 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"{_percentile(sorted(loaded.rpc), 99) * 1000:.1f} ms; latency max "
         f"{latencies[-1] * 1000:.0f} ms; emails received at {delivered:.1f}/s; "
         f"{stages}; CPU per loan: {_cpu_text(cpu)}; machine CPU {busy:.0%} busy ({os.cpu_count()} cores), "
-        f"{support.load_average()}")
+        f"{support.load_average()}"
+    )
     return [
-        support.Result(f"notification_latency_p50_{database}", _percentile(latencies, 50) * 1000, "ms"),
-        support.Result(f"notification_latency_p99_{database}", _percentile(latencies, 99) * 1000, "ms"),
+        support.Result(
+            f"notification_latency_p50_{database}", _percentile(latencies, 50) * 1000, "ms"
+        ),
+        support.Result(
+            f"notification_latency_p99_{database}", _percentile(latencies, 99) * 1000, "ms"
+        ),
         support.Result(f"notification_offered_rate_{database}", loaded.rate, "loans/s"),
         # CPU time of each process over the loaded phase, divided by the loans: what
         # the cores pay per loan, much less skewed by other work than the latency.
-        *(support.Result(f"notification_cpu_per_loan_{label}_{database}", ms, "ms")
-          for label, ms in cpu.items() if ms is not None),
+        *(
+            support.Result(f"notification_cpu_per_loan_{label}_{database}", ms, "ms")
+            for label, ms in cpu.items()
+            if ms is not None
+        ),
     ]
 
 
@@ -123,14 +158,33 @@ def load_network(url: str, items: int) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(Site.__table__.insert(), [
-                {"id": SITE_ID, "code": SITE, "partner_id": PARTNER_ID,
-                 "opening_hours": OPEN_EVERY_DAY, "closures": []}])
-            connection.execute(Item.__table__.insert(), [
-                {"id": n + 1, "asset_tag": asset_tag(n), "category_id": CATEGORY_ID,
-                 "owner_partner_id": PARTNER_ID, "site_id": SITE_ID, "status": "available",
-                 "shareable": True}
-                for n in range(items)])
+            connection.execute(
+                Site.__table__.insert(),
+                [
+                    {
+                        "id": SITE_ID,
+                        "code": SITE,
+                        "partner_id": PARTNER_ID,
+                        "opening_hours": OPEN_EVERY_DAY,
+                        "closures": [],
+                    }
+                ],
+            )
+            connection.execute(
+                Item.__table__.insert(),
+                [
+                    {
+                        "id": n + 1,
+                        "asset_tag": asset_tag(n),
+                        "category_id": CATEGORY_ID,
+                        "owner_partner_id": PARTNER_ID,
+                        "site_id": SITE_ID,
+                        "status": "available",
+                        "shareable": True,
+                    }
+                    for n in range(items)
+                ],
+            )
     finally:
         engine.dispose()
 
@@ -151,13 +205,20 @@ def _register(amqp_uri: str, count: int) -> list[int]:
     ids = [None] * count
 
     def client(numbers):
-        with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri},
-                             context_data={"actor": "bench:notify"}, timeout=60) as booking:
+        with ServiceRpcProxy(
+            "booking", {"AMQP_URI": amqp_uri}, context_data={"actor": "bench:notify"}, timeout=60
+        ) as booking:
             for n in numbers:
-                ids[n] = booking.register_resident({
-                    "display_name": f"Resident {n}", "email": address(n), "channel": "email",
-                    "language": "fr", "consent": True, "registered_by_partner_id": PARTNER_ID,
-                })["id"]
+                ids[n] = booking.register_resident(
+                    {
+                        "display_name": f"Resident {n}",
+                        "email": address(n),
+                        "channel": "email",
+                        "language": "fr",
+                        "consent": True,
+                        "registered_by_partner_id": PARTNER_ID,
+                    }
+                )["id"]
 
     pool = eventlet.GreenPool(8)
     for c in range(8):
@@ -182,13 +243,26 @@ def _lend(amqp_uri: str, resident_ids: list[int], numbers: list[int], rate: floa
     import subprocess
     import sys
 
-    calls = [[{"asset_tag": asset_tag(n), "resident_id": resident_id, "site": SITE,
-               "accessories": []}] for resident_id, n in zip(resident_ids, numbers)]
+    calls = [
+        [{"asset_tag": asset_tag(n), "resident_id": resident_id, "site": SITE, "accessories": []}]
+        for resident_id, n in zip(resident_ids, numbers)
+    ]
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.rpc_load", amqp_uri, "booking.check_out", str(rate),
-         "bench:notify"],
-        input=json.dumps(calls), cwd=support.REPO_ROOT, capture_output=True, text=True,
-        timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "bench.rpc_load",
+            amqp_uri,
+            "booking.check_out",
+            str(rate),
+            "bench:notify",
+        ],
+        input=json.dumps(calls),
+        cwd=support.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{completed.stderr[-3000:]}")
     load = json.loads(completed.stdout)
@@ -212,8 +286,10 @@ def _received(directory, returned: dict[str, float], count: int) -> list[float]:
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while len(list(directory.glob("*.json"))) < count:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(list(directory.glob('*.json')))} of {count} "
-                               f"confirmations reached the SMTP server within {DELIVERY_TIMEOUT:.0f} s")
+            raise RuntimeError(
+                f"only {len(list(directory.glob('*.json')))} of {count} "
+                f"confirmations reached the SMTP server within {DELIVERY_TIMEOUT:.0f} s"
+            )
         time.sleep(0.2)
     latencies = []
     for meta in directory.glob("*.json"):
@@ -221,8 +297,9 @@ def _received(directory, returned: dict[str, float], count: int) -> list[float]:
         raw = meta.with_suffix(".eml")
         message = email.message_from_bytes(raw.read_bytes(), policy=email.policy.default)
         if to not in returned:
-            raise RuntimeError(f"an email to {to} that no loan of this run explains: "
-                               f"{message['Subject']}")
+            raise RuntimeError(
+                f"an email to {to} that no loan of this run explains: {message['Subject']}"
+            )
         latencies.append(raw.stat().st_mtime_ns / 1e9 - returned.pop(to))
     if returned:
         raise RuntimeError(f"no confirmation for {len(returned)} loans")
@@ -243,17 +320,21 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
     from partanum.tables import outbox
     from services.notifications.models import Message
 
-    written = {json.loads(meta.read_text())["rcpt_tos"][0]:
-               meta.with_suffix(".eml").stat().st_mtime_ns / 1e9
-               for meta in directory.glob("*.json")}
+    written = {
+        json.loads(meta.read_text())["rcpt_tos"][0]: meta.with_suffix(".eml").stat().st_mtime_ns
+        / 1e9
+        for meta in directory.glob("*.json")
+    }
     to_address = {resident_id: address(n) for resident_id, n in zip(resident_ids, numbers)}
     published = {}
     engine = make_engine(booking_url)
     try:
         with engine.connect() as connection:
             for body, at in connection.execute(
-                    select(outbox.c.body, outbox.c.published_at)
-                    .where(outbox.c.event_type == "booking.loan_checked_out")):
+                select(outbox.c.body, outbox.c.published_at).where(
+                    outbox.c.event_type == "booking.loan_checked_out"
+                )
+            ):
                 resident_id = json.loads(body)["data"]["resident_id"]
                 # Written in UTC; SQLite gives it back without its zone.
                 published[resident_id] = at.replace(tzinfo=at.tzinfo or UTC).timestamp()
@@ -262,8 +343,13 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
     engine = make_engine(notifications_url)
     try:
         with engine.connect() as connection:
-            handled = dict(connection.execute(select(Message.resident_id, Message.created_at)
-                                              .where(Message.purpose == "loan_confirmed")).all())
+            handled = dict(
+                connection.execute(
+                    select(Message.resident_id, Message.created_at).where(
+                        Message.purpose == "loan_confirmed"
+                    )
+                ).all()
+            )
     finally:
         engine.dispose()
     stages = {"event published": [], "event handled": [], "email received": []}
@@ -276,18 +362,25 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
         return "stages unknown"
     return "; ".join(
         f"to the {stage} p50 {_percentile(sorted(values), 50) * 1000:.0f} ms, "
-        f"p99 {_percentile(sorted(values), 99) * 1000:.0f} ms" for stage, values in stages.items())
+        f"p99 {_percentile(sorted(values), 99) * 1000:.0f} ms"
+        for stage, values in stages.items()
+    )
 
 
 def _cpu_per_loan(before: dict, after: dict, count) -> dict[str, float | None]:
     """CPU ms per loan of each process (None if unknown)."""
-    return {label: None if after.get(label) is None or before[label] is None
-            else (after[label] - before[label]) / count * 1000 for label in before}
+    return {
+        label: None
+        if after.get(label) is None or before[label] is None
+        else (after[label] - before[label]) / count * 1000
+        for label in before
+    }
 
 
 def _cpu_text(cpu: dict) -> str:
-    return ", ".join(f"{label} unknown" if ms is None else f"{label} {ms:.1f} ms"
-                     for label, ms in cpu.items())
+    return ", ".join(
+        f"{label} unknown" if ms is None else f"{label} {ms:.1f} ms" for label, ms in cpu.items()
+    )
 
 
 def _percentile(values: list[float], p: float) -> float:

@@ -12,6 +12,7 @@ because `python -m bench` monkey-patches the standard library for nameko's
 standalone proxy, and the ceiling should be measured with plain sockets: on the
 development machine the same loop ran some 10-20 % slower monkey-patched.
 """
+
 import json
 import subprocess
 import sys
@@ -25,11 +26,16 @@ QUEUE = "bench.raw_tx_publish"
 
 
 def run(bench: support.Run, database: str) -> list[support.Result]:
-    with support.fresh_vhost("raw") as amqp_uri, \
-            support.fresh_database(database, bench.workdir, "raw") as url:
+    with (
+        support.fresh_vhost("raw") as amqp_uri,
+        support.fresh_database(database, bench.workdir, "raw") as url,
+    ):
         completed = subprocess.run(
             [sys.executable, "-m", "bench.raw_tx_publish", url, amqp_uri, str(bench.items)],
-            cwd=support.REPO_ROOT, capture_output=True, text=True, timeout=300,
+            cwd=support.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     if completed.returncode != 0:
         raise RuntimeError(f"the raw loop failed:\n{completed.stderr[-3000:]}")
@@ -70,8 +76,10 @@ def measure(url: str, amqp_uri: str, operations: int) -> float:
         queued = channel.queue_declare(QUEUE, durable=True, passive=True).method.message_count
         rows = database.count()
         if queued != operations + WARM_UP or rows != operations + WARM_UP:
-            raise RuntimeError(f"expected {operations + WARM_UP} rows and messages, "
-                               f"found {rows} rows and {queued} messages")
+            raise RuntimeError(
+                f"expected {operations + WARM_UP} rows and messages, "
+                f"found {rows} rows and {queued} messages"
+            )
         return elapsed
     finally:
         connection.close()
@@ -110,8 +118,11 @@ class _PostgreSQL:
         import psycopg2
 
         self.connection = psycopg2.connect(
-            user=url.username, password=url.password, host=url.host or "127.0.0.1",
-            port=url.port or 5432, dbname=url.database,
+            user=url.username,
+            password=url.password,
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            dbname=url.database,
         )
         cursor = self.connection.cursor()
         cursor.execute(

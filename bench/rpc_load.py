@@ -14,6 +14,7 @@ CPU per call, a quarter of a core at 100 calls a second taken from the services 
 measures on a 2-core machine; this costs a fraction of a millisecond. Plain
 sockets (no eventlet monkey-patching): hence a process of its own.
 """
+
 import json
 import sys
 import time
@@ -38,8 +39,9 @@ def run(amqp_uri: str, method: str, rate: float, actor: str, calls: list) -> dic
             n = pending.pop(properties.correlation_id, None)
             if n is not None:
                 reply = json.loads(body)
-                outcomes[n].update(replied=time.time(), result=reply["result"],
-                                   error=reply["error"])
+                outcomes[n].update(
+                    replied=time.time(), result=reply["result"], error=reply["error"]
+                )
 
         channel.basic_consume(reply_queue, on_reply, auto_ack=True)
         started = time.perf_counter()
@@ -51,11 +53,17 @@ def run(amqp_uri: str, method: str, rate: float, actor: str, calls: list) -> dic
             pending[correlation_id] = n
             outcomes[n]["started"] = time.time()
             outcomes[n]["lag"] = time.perf_counter() - due
-            channel.basic_publish(RPC_EXCHANGE, method, json.dumps({"args": args, "kwargs": {}}),
-                                  pika.BasicProperties(
-                                      reply_to=reply_queue, correlation_id=correlation_id,
-                                      content_type="application/json",
-                                      headers={"nameko.actor": actor}))
+            channel.basic_publish(
+                RPC_EXCHANGE,
+                method,
+                json.dumps({"args": args, "kwargs": {}}),
+                pika.BasicProperties(
+                    reply_to=reply_queue,
+                    correlation_id=correlation_id,
+                    content_type="application/json",
+                    headers={"nameko.actor": actor},
+                ),
+            )
         last_started = time.perf_counter()
         deadline = time.monotonic() + REPLY_TIMEOUT
         while pending and time.monotonic() < deadline:

@@ -4,6 +4,7 @@ service process, and a way to report figures.
 Each benchmark builds its own world from these and tears it down in `finally`
 (context managers), so a failed run leaves no vhost, database or process behind.
 """
+
 import os
 import platform
 import signal
@@ -82,6 +83,7 @@ def fresh_vhost(label: str = "bench"):
         response.raise_for_status()
         yield f"{BROKER}/{quoted}"
     finally:
+
         def delete():
             response = requests.delete(_api(f"vhosts/{quoted}"), timeout=30)
             if response.status_code != 404:
@@ -144,6 +146,7 @@ def fresh_database(kind: str, workdir: Path, label: str = "bench"):
         try:
             yield admin.url.set(database=name).render_as_string(hide_password=False)
         finally:
+
             def drop():
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -181,7 +184,10 @@ def service_process(services: list[str], env: dict, log_path: Path):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "partanum.run", *services],
-            cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield process
@@ -211,8 +217,9 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def wait_for_consumer(amqp_uri: str, queue: str, process: subprocess.Popen,
-                      timeout: float = 60.0, consumers: int = 1) -> None:
+def wait_for_consumer(
+    amqp_uri: str, queue: str, process: subprocess.Popen, timeout: float = 60.0, consumers: int = 1
+) -> None:
     """Wait until `queue` has a consumer (or so many), i.e. the service has migrated and started.
 
     Asks the management API rather than calling the service, so that no request
@@ -260,8 +267,12 @@ class EventCounter:
         self._connection = Connection(self.amqp_uri)
         channel = self._connection.channel()
         channel.basic_qos(0, 200, False)
-        self._consumer = Consumer(channel, [Queue(self.queue, no_declare=True)],
-                                  callbacks=[self._on_message], accept=["json"])
+        self._consumer = Consumer(
+            channel,
+            [Queue(self.queue, no_declare=True)],
+            callbacks=[self._on_message],
+            accept=["json"],
+        )
         self._consumer.consume()
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()

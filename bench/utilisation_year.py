@@ -19,6 +19,7 @@ Figures (the same run, the same events):
 No broker or database: this measures the computation, the same on any database,
 so it runs once even when `python -m bench` runs on both.
 """
+
 import json
 import random
 import time
@@ -47,17 +48,34 @@ SITES = (
 )
 CATEGORIES = ("laptop", "tablet", "phone", "hotspot")
 WEEKS = (
-    {"monday": [["13:30", "18:30"]], "tuesday": [["09:00", "12:00"], ["13:30", "18:30"]],
-     "wednesday": [["09:00", "12:00"], ["13:30", "18:30"]], "thursday": [["13:30", "18:30"]],
-     "friday": [["09:00", "12:00"], ["13:30", "18:30"]]},
-    {day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday", "thursday",
-                                           "friday")},
-    {"tuesday": [["14:00", "18:00"]], "wednesday": [["10:00", "18:00"]],
-     "friday": [["14:00", "18:00"]], "saturday": [["10:00", "13:00"]]},
+    {
+        "monday": [["13:30", "18:30"]],
+        "tuesday": [["09:00", "12:00"], ["13:30", "18:30"]],
+        "wednesday": [["09:00", "12:00"], ["13:30", "18:30"]],
+        "thursday": [["13:30", "18:30"]],
+        "friday": [["09:00", "12:00"], ["13:30", "18:30"]],
+    },
+    {day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+    {
+        "tuesday": [["14:00", "18:00"]],
+        "wednesday": [["10:00", "18:00"]],
+        "friday": [["14:00", "18:00"]],
+        "saturday": [["10:00", "13:00"]],
+    },
 )
-HOLIDAYS = [date(YEAR, 1, 1), date(YEAR, 4, 21), date(YEAR, 5, 1), date(YEAR, 5, 8),
-            date(YEAR, 5, 29), date(YEAR, 6, 9), date(YEAR, 7, 14), date(YEAR, 8, 15),
-            date(YEAR, 11, 1), date(YEAR, 11, 11), date(YEAR, 12, 25)]
+HOLIDAYS = [
+    date(YEAR, 1, 1),
+    date(YEAR, 4, 21),
+    date(YEAR, 5, 1),
+    date(YEAR, 5, 8),
+    date(YEAR, 5, 29),
+    date(YEAR, 6, 9),
+    date(YEAR, 7, 14),
+    date(YEAR, 8, 15),
+    date(YEAR, 11, 1),
+    date(YEAR, 11, 11),
+    date(YEAR, 12, 25),
+]
 
 
 def run(bench: support.Run, database: str) -> list[support.Result]:
@@ -68,8 +86,10 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 
     started = time.perf_counter()
     bodies, site_hours = year_of_events(ITEMS)
-    support.note(f"utilisation_year: {len(bodies)} events for {ITEMS} items generated in "
-                 f"{time.perf_counter() - started:.1f} s")
+    support.note(
+        f"utilisation_year: {len(bodies)} events for {ITEMS} items generated in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     period = Period(date(YEAR, 1, 1), date(YEAR, 12, 31), ZONE)
 
     def parse_only():
@@ -87,8 +107,10 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
     rebuild = _seconds(history)
     by_site, by_item = _seconds(lambda: by("site", "day")), _seconds(lambda: by("item", "week"))
     rows = by("site", "week")
-    support.note("utilisation_year per site: " + ", ".join(
-        f"{row.label} {row.rate * 100:.0f} %" for row in rows if row.rate is not None))
+    support.note(
+        "utilisation_year per site: "
+        + ", ".join(f"{row.label} {row.rate * 100:.0f} %" for row in rows if row.rate is not None)
+    )
     return [
         support.Result("utilisation_year_events", len(bodies), "events", 0),
         support.Result("utilisation_year_parse_baseline", baseline, "s", 2),
@@ -114,10 +136,22 @@ class _Log:
         self.entries: list[tuple[datetime, str]] = []
 
     def add(self, event_type: str, data: dict, at: datetime) -> None:
-        self.entries.append((at, json.dumps({
-            "id": str(uuid.uuid4()), "type": event_type, "version": current_version(event_type),
-            "occurred_at": at.isoformat(), "producer": event_type.split(".")[0],
-            "actor": "staff:1", "data": data})))
+        self.entries.append(
+            (
+                at,
+                json.dumps(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "type": event_type,
+                        "version": current_version(event_type),
+                        "occurred_at": at.isoformat(),
+                        "producer": event_type.split(".")[0],
+                        "actor": "staff:1",
+                        "data": data,
+                    }
+                ),
+            )
+        )
 
     def bodies(self) -> list[str]:
         """In the order they occurred, as the audit log reads them back."""
@@ -139,9 +173,19 @@ def year_of_events(items: int, seed: int = SEED):
     summer = [(date(YEAR, 8, 4), date(YEAR, 8, 17))]
     site_hours, shelves = {}, {}
     for site_id, (code, partner, _, _, _) in enumerate(SITES, 1):
-        log.add("inventory.site_registered",
-                {"site_id": site_id, "code": code, "partner_id": partner + 1, "name": code,
-                 "address": "", "opening_hours": {}, "closures": []}, dawn)
+        log.add(
+            "inventory.site_registered",
+            {
+                "site_id": site_id,
+                "code": code,
+                "partner_id": partner + 1,
+                "name": code,
+                "address": "",
+                "opening_hours": {},
+                "closures": [],
+            },
+            dawn,
+        )
         closures = tuple((day, day) for day in HOLIDAYS) + tuple(summer if site_id % 2 else ())
         site_hours[site_id] = SiteHours(WEEKS[site_id % len(WEEKS)], closures)
         shelves[site_id] = []
@@ -149,11 +193,20 @@ def year_of_events(items: int, seed: int = SEED):
     for item_id in range(1, items + 1):
         site_id = rng.choices(range(1, len(SITES) + 1), weights)[0]
         shelves[site_id].append(item_id)
-        log.add("inventory.item_registered", {
-            "item_id": item_id, "asset_tag": f"PT-{item_id:05d}",
-            "category_id": rng.randint(1, len(CATEGORIES)),
-            "owner_partner_id": SITES[site_id - 1][1] + 1, "site_id": site_id,
-            "status": "available", "make": "Lenovo", "model": "Tab M10"}, dawn)
+        log.add(
+            "inventory.item_registered",
+            {
+                "item_id": item_id,
+                "asset_tag": f"PT-{item_id:05d}",
+                "category_id": rng.randint(1, len(CATEGORIES)),
+                "owner_partner_id": SITES[site_id - 1][1] + 1,
+                "site_id": site_id,
+                "status": "available",
+                "make": "Lenovo",
+                "model": "Tab M10",
+            },
+            dawn,
+        )
     later = []  # (at, type, data): events that happen after the day they are decided
     ids = {"reservation": 0, "loan": 0, "entry": 0}
     busy_until = {}
@@ -167,23 +220,45 @@ def year_of_events(items: int, seed: int = SEED):
                 opens, closes = rng.choice(spans)
                 starts = opens + timedelta(minutes=30 * rng.randint(0, 4))
                 ends = min(closes, starts + timedelta(hours=rng.randint(1, 3)))
-                chosen = rng.sample(shelves[site_id], min(len(shelves[site_id]),
-                                                          rng.randint(1, 15)))
+                chosen = rng.sample(
+                    shelves[site_id], min(len(shelves[site_id]), rng.randint(1, 15))
+                )
                 ids["reservation"] += 1
                 booked = starts - timedelta(days=rng.randint(1, 20))
-                log.add("booking.reservation_created", {
-                    "reservation_id": ids["reservation"], "partner_id": partner + 1,
-                    "site_id": site_id, "item_ids": chosen, "starts_at": starts.isoformat(),
-                    "ends_at": ends.isoformat(), "series_id": None}, booked)
+                log.add(
+                    "booking.reservation_created",
+                    {
+                        "reservation_id": ids["reservation"],
+                        "partner_id": partner + 1,
+                        "site_id": site_id,
+                        "item_ids": chosen,
+                        "starts_at": starts.isoformat(),
+                        "ends_at": ends.isoformat(),
+                        "series_id": None,
+                    },
+                    booked,
+                )
                 fate = rng.random()
                 if fate < 0.10:
-                    later.append((booked + timedelta(hours=rng.randint(1, 48)),
-                                  "booking.reservation_cancelled",
-                                  {"reservation_id": ids["reservation"]}))
+                    later.append(
+                        (
+                            booked + timedelta(hours=rng.randint(1, 48)),
+                            "booking.reservation_cancelled",
+                            {"reservation_id": ids["reservation"]},
+                        )
+                    )
                 elif fate < 0.13:
-                    later.append((starts + timedelta(minutes=30), "booking.reservation_released",
-                                  {"reservation_id": ids["reservation"],
-                                   "partner_id": partner + 1, "item_ids": chosen}))
+                    later.append(
+                        (
+                            starts + timedelta(minutes=30),
+                            "booking.reservation_released",
+                            {
+                                "reservation_id": ids["reservation"],
+                                "partner_id": partner + 1,
+                                "item_ids": chosen,
+                            },
+                        )
+                    )
             for _ in range(rng.randint(0, 2 * loans)):
                 item_id = rng.choice(shelves[site_id])
                 opens, closes = rng.choice(spans)
@@ -194,35 +269,70 @@ def year_of_events(items: int, seed: int = SEED):
                 resident = rng.randint(1, 4000)
                 due = out + timedelta(days=14)
                 back = out + timedelta(days=rng.randint(1, 21), hours=rng.random())
-                log.add("booking.loan_checked_out", {
-                    "loan_id": ids["loan"], "item_id": item_id, "resident_id": resident,
-                    "site_id": site_id, "due_at": due.isoformat(), "overridden": False}, out)
+                log.add(
+                    "booking.loan_checked_out",
+                    {
+                        "loan_id": ids["loan"],
+                        "item_id": item_id,
+                        "resident_id": resident,
+                        "site_id": site_id,
+                        "due_at": due.isoformat(),
+                        "overridden": False,
+                    },
+                    out,
+                )
                 busy_until[item_id] = back
                 ending = {"loan_id": ids["loan"], "item_id": item_id, "resident_id": resident}
                 if rng.random() < 0.005:
                     later.append((back, "booking.loan_lost", ending))
                 elif back.year == YEAR:
-                    later.append((back, "booking.loan_checked_in",
-                                  {**ending, "condition": "good", "missing_accessory_count": 0}))
+                    later.append(
+                        (
+                            back,
+                            "booking.loan_checked_in",
+                            {**ending, "condition": "good", "missing_accessory_count": 0},
+                        )
+                    )
             if rng.random() < 0.2:
                 opens, _ = spans[0]
-                log.add("booking.demand_unmet", {
-                    "partner_id": partner + 1, "site_id": site_id,
-                    "category_id": rng.randint(1, len(CATEGORIES)),
-                    "quantity": rng.randint(1, 12), "starts_at": opens.isoformat(),
-                    "ends_at": (opens + timedelta(hours=2)).isoformat(),
-                    "reason_code": "not_available"}, opens)
+                log.add(
+                    "booking.demand_unmet",
+                    {
+                        "partner_id": partner + 1,
+                        "site_id": site_id,
+                        "category_id": rng.randint(1, len(CATEGORIES)),
+                        "quantity": rng.randint(1, 12),
+                        "starts_at": opens.isoformat(),
+                        "ends_at": (opens + timedelta(hours=2)).isoformat(),
+                        "reason_code": "not_available",
+                    },
+                    opens,
+                )
             if rng.random() < 0.3:
                 opens, _ = spans[-1]
                 ids["entry"] += 1
                 resident = rng.randint(1, 4000)
-                log.add("booking.waiting_list_joined", {
-                    "entry_id": ids["entry"], "resident_id": resident,
-                    "category_id": rng.randint(1, len(CATEGORIES)), "site_id": site_id}, opens)
-                later.append((opens + timedelta(days=rng.randint(1, 30)),
-                              "booking.waiting_list_left",
-                              {"entry_id": ids["entry"], "resident_id": resident,
-                               "released_item_id": None}))
+                log.add(
+                    "booking.waiting_list_joined",
+                    {
+                        "entry_id": ids["entry"],
+                        "resident_id": resident,
+                        "category_id": rng.randint(1, len(CATEGORIES)),
+                        "site_id": site_id,
+                    },
+                    opens,
+                )
+                later.append(
+                    (
+                        opens + timedelta(days=rng.randint(1, 30)),
+                        "booking.waiting_list_left",
+                        {
+                            "entry_id": ids["entry"],
+                            "resident_id": resident,
+                            "released_item_id": None,
+                        },
+                    )
+                )
         day += timedelta(days=1)
     for at, event_type, data in later:
         log.add(event_type, data, at)
@@ -234,5 +344,7 @@ def _open_spans(hours, day: date) -> list[tuple[datetime, datetime]]:
 
     if any(first <= day <= last for first, last in hours.closures):
         return []
-    return [(datetime.combine(day, opens, ZONE), datetime.combine(day, closes, ZONE))
-            for opens, closes in parse_hours(hours.opening_hours).get(WEEKDAYS[day.weekday()], [])]
+    return [
+        (datetime.combine(day, opens, ZONE), datetime.combine(day, closes, ZONE))
+        for opens, closes in parse_hours(hours.opening_hours).get(WEEKDAYS[day.weekday()], [])
+    ]

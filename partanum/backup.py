@@ -16,6 +16,7 @@ PostgreSQL is backed up with its own tools (pg_dump, or CloudNativePG's
 scheduled backups on Kubernetes); after restoring it, run `republish` with the
 time the backup began.
 """
+
 import argparse
 import json
 import shutil
@@ -110,8 +111,12 @@ def main(argv=None) -> int:
         command.add_argument("directory", type=Path)
         command.add_argument("services", nargs="*", default=list(config.SERVICES))
     command = commands.add_parser("republish")
-    command.add_argument("--since", required=True, type=datetime.fromisoformat,
-                         help="when the backup began, e.g. 2026-12-04T03:00:00+00:00")
+    command.add_argument(
+        "--since",
+        required=True,
+        type=datetime.fromisoformat,
+        help="when the backup began, e.g. 2026-12-04T03:00:00+00:00",
+    )
     command.add_argument("services", nargs="*", default=list(config.SERVICES))
     args = parser.parse_args(argv)
 

@@ -11,6 +11,7 @@ Each catalogue's header comment says whether a native speaker has checked it:
 A reviewer who signs a catalogue off writes "reviewed by <name>, <date>" instead.
 (A comment, because pybabel keeps the header comment and drops unknown fields.)
 """
+
 import io
 import re
 from dataclasses import dataclass
@@ -63,8 +64,8 @@ class Catalogues:
             method_map, options_map = parse_mapping_cfg(cfg)
         messages = set()
         for _, _, message, _, _ in extract_from_dir(
-                str(self.source_dir), method_map, options_map,
-                keywords={**DEFAULT_KEYWORDS, "N_": None}):  # pybabel's, with -k N_
+            str(self.source_dir), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "N_": None}
+        ):  # pybabel's, with -k N_
             messages.add(message[0] if isinstance(message, tuple) else message)
         return messages
 

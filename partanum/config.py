@@ -5,6 +5,7 @@ the same style (partanum/settings.py).
 Every service process builds its nameko config with `nameko_config(services)`; tests
 build the same dict with their own broker vhost and database URLs.
 """
+
 import importlib
 import os
 import secrets
@@ -43,7 +44,8 @@ Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
 
 class SharedSettings(Settings):
     amqp_uri: Annotated[str, AfterValidator(_broker)] = setting(
-        DEFAULT_AMQP_URI, "AMQP_URI", key="AMQP_URI")
+        DEFAULT_AMQP_URI, "AMQP_URI", key="AMQP_URI"
+    )
     # Where the default SQLite files, the generated secret key and the SMS log go.
     data_dir: Path = setting(Path("var"), "PARTANUM_DATA_DIR")
     # Concurrent workers per service, and the size of its PostgreSQL connection pool.
@@ -85,8 +87,10 @@ def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
     except ArgumentError:
         backend = None
     if backend not in ("sqlite", "postgresql"):
-        raise SettingError(f"{variable}: expected a database URL such as sqlite:///var/"
-                           f"{service}.sqlite3 or postgresql://user:pw@host/{service}")
+        raise SettingError(
+            f"{variable}: expected a database URL such as sqlite:///var/"
+            f"{service}.sqlite3 or postgresql://user:pw@host/{service}"
+        )
     return url
 
 
@@ -95,8 +99,9 @@ def service_settings(service: str) -> type[SharedSettings]:
     return importlib.import_module(f"services.{service}.settings").Settings
 
 
-def nameko_config(services: Iterable[str] = SERVICES,
-                  environ: Mapping[str, str] = os.environ) -> dict:
+def nameko_config(
+    services: Iterable[str] = SERVICES, environ: Mapping[str, str] = os.environ
+) -> dict:
     """The shared settings and those of every service in `services`, checked: a bad
     value raises SettingError naming its variable."""
     services = tuple(services)

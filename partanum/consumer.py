@@ -12,6 +12,7 @@ once: handlers record the event in their inbox (partanum.inbox) with the effect.
     @handle_events(topology.BOOKING_INVENTORY)
     def on_inventory_event(self, event): ...
 """
+
 import logging
 import traceback
 
@@ -79,14 +80,24 @@ class EventHandler(Consumer):
             delay = self.base_delay * 2 ** (attempts - 1)
             log.warning(
                 "%s failed on %s (attempt %s of %s), retrying in %.1fs: %s",
-                self.subscription.queue, body.get("id"), attempts, self.max_attempts, delay, error,
+                self.subscription.queue,
+                body.get("id"),
+                attempts,
+                self.max_attempts,
+                delay,
+                error,
             )
             self._forward(body, message, self.subscription.retry_queue, attempts, error, delay)
         return result, exc_info
 
     def _park(self, body, message, attempts, error):
-        log.error("%s parked %s after %s attempts: %s", self.subscription.queue,
-                  body.get("id") if isinstance(body, dict) else body, attempts, error)
+        log.error(
+            "%s parked %s after %s attempts: %s",
+            self.subscription.queue,
+            body.get("id") if isinstance(body, dict) else body,
+            attempts,
+            error,
+        )
         self._forward(body, message, self.subscription.dead_queue, attempts, error)
 
     def _forward(self, body, message, queue, attempts, error, delay=None):

@@ -13,6 +13,7 @@ process runs, gives psycopg2 a wait callback: it waits for the server on the
 eventlet hub, and one slow query does not stall the other workers of the process
 (tests/integration/test_database_driver.py).
 """
+
 from datetime import UTC
 
 from sqlalchemy import DateTime, TypeDecorator, create_engine, event

@@ -9,6 +9,7 @@ of attempts; each is acked in the dead queue only once the broker has confirmed
 the copy, so a crash mid-replay duplicates at worst (consumers' inboxes absorb it).
 This runs outside any nameko container, so it speaks AMQP with pika.
 """
+
 import argparse
 import json
 import sys
@@ -60,7 +61,8 @@ def replay(amqp_uri: str, queue: str, event_id: str | None = None) -> int:
             if event_id and properties.message_id != event_id:
                 continue  # left unacked: back in the dead queue when we close
             headers = {
-                k: v for k, v in (properties.headers or {}).items()
+                k: v
+                for k, v in (properties.headers or {}).items()
                 if k not in (ATTEMPTS_HEADER, ERROR_HEADER)
             }
             channel.basic_publish(
@@ -108,8 +110,11 @@ def _describe(properties, body: bytes) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m partanum.deadletters", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m partanum.deadletters",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--amqp-uri", default=config.amqp_uri())
     commands = parser.add_subparsers(dest="command", required=True)
     list_cmd = commands.add_parser("list", help="parked count per consumer queue")

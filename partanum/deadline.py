@@ -16,6 +16,7 @@ last tenth is for the answer's way back and the gaps between the hops. Work gets
 larger share: a request waits in the queue only when the service is down or swamped,
 and then it is better refused early than carried out late.
 """
+
 import time
 import weakref
 
@@ -47,7 +48,9 @@ def split(time_left: float) -> tuple[float, float]:
     return time_left * QUEUE_SHARE, time_left * WORK_SHARE
 
 
-_deadlines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # worker context -> its Deadline or None
+_deadlines: weakref.WeakKeyDictionary = (
+    weakref.WeakKeyDictionary()
+)  # worker context -> its Deadline or None
 
 
 def of_worker(worker_ctx) -> Deadline | None:

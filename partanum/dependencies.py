@@ -17,6 +17,7 @@ the call's context data, so it follows every RPC into the events. So does the ca
 deadline (partanum.deadline): past it, `commit()` raises DeadlinePassed and rolls
 back, the events with the change, because the caller has given up.
 """
+
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,8 +30,14 @@ SYSTEM_ACTOR = "system"
 
 
 class Transaction:
-    def __init__(self, session: Session, producer: str, actor: str, on_commit,
-                 deadline: Deadline | None = None):
+    def __init__(
+        self,
+        session: Session,
+        producer: str,
+        actor: str,
+        on_commit,
+        deadline: Deadline | None = None,
+    ):
         self.session = session
         self.producer = producer
         self.actor = actor
@@ -62,8 +69,14 @@ class Transaction:
 class UnitOfWork:
     """What an entrypoint gets: opens transactions bound to its service and actor."""
 
-    def __init__(self, sessions: sessionmaker, producer: str, actor: str, on_commit,
-                 deadline: Deadline | None = None):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        producer: str,
+        actor: str,
+        on_commit,
+        deadline: Deadline | None = None,
+    ):
         self._sessions = sessions
         self.producer = producer
         self.actor = actor
@@ -71,8 +84,9 @@ class UnitOfWork:
         self.deadline = deadline
 
     def transaction(self) -> Transaction:
-        return Transaction(self._sessions(), self.producer, self.actor, self._on_commit,
-                           self.deadline)
+        return Transaction(
+            self._sessions(), self.producer, self.actor, self._on_commit, self.deadline
+        )
 
 
 class ServiceSettings(DependencyProvider):
@@ -116,5 +130,10 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         actor = worker_ctx.context_data.get("actor") or SYSTEM_ACTOR
-        return UnitOfWork(self.sessions, self.container.service_name, actor,
-                          self.relay_loop.wake, of_worker(worker_ctx))
+        return UnitOfWork(
+            self.sessions,
+            self.container.service_name,
+            actor,
+            self.relay_loop.wake,
+            of_worker(worker_ctx),
+        )

@@ -4,6 +4,7 @@ They are registered with nameko so that a caller gets the same exception class
 back, with its fields, instead of a bare RemoteError; the gateway maps them once
 to HTTP statuses.
 """
+
 from nameko.exceptions import RpcTimeout, deserialize_to_instance
 
 

@@ -12,6 +12,7 @@ resident's personal data nor words typed by staff: the contracts only name ids,
 codes from fixed lists (validate.OneOf) and references (`reference()`); the
 words stay in the service where they were typed, where erasure reaches them.
 """
+
 import re
 import uuid
 from dataclasses import dataclass
@@ -63,7 +64,9 @@ def current_version(event_type: str) -> int:
 
 def current_contracts() -> dict[str, Schema]:
     """The contract each event type is produced with now (older ones are only read)."""
-    return {event_type: _CONTRACTS[(event_type, version)] for event_type, version in _LATEST.items()}
+    return {
+        event_type: _CONTRACTS[(event_type, version)] for event_type, version in _LATEST.items()
+    }
 
 
 # A code, an asset tag or a field's name: one word, so no sentence (a name and a
@@ -82,8 +85,12 @@ def reference(**kwargs) -> fields.String:
 # allowed); the inventory refuses such names when they are typed (its schemas).
 PUBLIC_NAME = validate.And(
     validate.Length(max=300),
-    validate.Regexp(r"^(?!.*\S@\S+\.\w)(?!.*\d(?:[ .-]?\d){5}).*$", flags=re.S,
-                    error="a public name: no email or phone number"))
+    validate.Regexp(
+        r"^(?!.*\S@\S+\.\w)(?!.*\d(?:[ .-]?\d){5}).*$",
+        flags=re.S,
+        error="a public name: no email or phone number",
+    ),
+)
 
 
 # Dates and times of day, in the one form every copy stores: nothing else fits.
@@ -129,7 +136,9 @@ def _data_schema(event_type: str, version: int) -> Schema:
         raise InvalidEvent({"type": [f"no contract for {event_type} v{version}"]}) from None
 
 
-def make_event(event_type: str, data: dict, producer: str, actor: str, version: int | None = None) -> dict:
+def make_event(
+    event_type: str, data: dict, producer: str, actor: str, version: int | None = None
+) -> dict:
     """Build the wire form of a new event, refusing data that breaks its contract;
     in its current version unless told (an older one, as logs and queues still hold)."""
     version = version or current_version(event_type)

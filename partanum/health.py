@@ -5,6 +5,7 @@ after a round trip to its own database. From outside (compose's healthcheck):
 
     python -m partanum.health inventory      # exit 0 when it answers, 1 otherwise
 """
+
 import sys
 
 from nameko.rpc import rpc

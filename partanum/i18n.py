@@ -6,6 +6,7 @@ is translated into it (the catalogue tests check it). A resident registered in a
 language that was offered once and is not now keeps it stored, and reads French
 (`reads_in`) until it is complete again; their desk sees both.
 """
+
 import re
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -26,20 +27,34 @@ STORED_ONLY = ("es", "it", "pt", "de", "uk", "ro")
 
 # The Babel locale that writes each language: British English (24-hour clock, day
 # before month); Dari and Pashto as written in Afghanistan.
-BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB", "ar": "ar", "tr": "tr_TR", "ru": "ru_RU",
-                 "fa": "fa_AF", "ps": "ps_AF"}
+BABEL_LOCALES = {
+    "fr": "fr_FR",
+    "en": "en_GB",
+    "ar": "ar",
+    "tr": "tr_TR",
+    "ru": "ru_RU",
+    "fa": "fa_AF",
+    "ps": "ps_AF",
+}
 # The HTML lang attribute (BCP 47): "fa-AF" is Dari.
 HTML_LANG = {"fa": "fa-AF", "ps": "ps-AF"}
 # Each language named in itself, for a language switcher (a reader looks for their own).
-NAMES = {"fr": "Français", "en": "English", "ar": "العربية", "tr": "Türkçe",
-         "ru": "Русский", "fa": "دری", "ps": "پښتو"}
+NAMES = {
+    "fr": "Français",
+    "en": "English",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "ru": "Русский",
+    "fa": "دری",
+    "ps": "پښتو",
+}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # What stands for a date or time nobody knows yet: "?" reads the same in every language.
 UNKNOWN = "?"
 
 
 def known(code: str | None) -> str | None:
-    """"ar", "ar-MA" or "AR_ma" → "ar"; a language not offered → None."""
+    """ "ar", "ar-MA" or "AR_ma" → "ar"; a language not offered → None."""
     code = re.split(r"[-_]", (code or "").strip().lower())[0]
     return code if code in LANGUAGES else None
 
@@ -87,7 +102,7 @@ class Writer:
         return value.astimezone(self.zone)
 
     def day(self, value) -> str:
-        """"mardi 4 mars": the weekday and the month spelt out (a date or a moment)."""
+        """ "mardi 4 mars": the weekday and the month spelt out (a date or a moment)."""
         if value in (None, ""):
             return UNKNOWN
         if isinstance(value, str) and "T" not in value and " " not in value:
@@ -98,13 +113,14 @@ class Writer:
 
     def _day(self, moment: datetime, zone) -> str:
         try:
-            return format_datetime(moment, self.gettext(self.date_pattern), tzinfo=zone,
-                                   locale=self.locale)
+            return format_datetime(
+                moment, self.gettext(self.date_pattern), tzinfo=zone, locale=self.locale
+            )
         except (ValueError, KeyError):  # a translated pattern Babel cannot read
             return format_datetime(moment, self.date_pattern, tzinfo=zone, locale=self.locale)
 
     def clock(self, value) -> str:
-        """"16:00": a moment in the time zone, or a wall-clock "16:00" as it is."""
+        """ "16:00": a moment in the time zone, or a wall-clock "16:00" as it is."""
         if value in (None, ""):
             return UNKNOWN
         if isinstance(value, str) and "T" not in value and " " not in value:
@@ -122,7 +138,7 @@ class Writer:
         return self.day(value), self.clock(value)
 
     def listing(self, parts) -> str:
-        """"9:00–12:00 et 13:30–18:30", "9:00–12:00 و13:30–18:30": the reader's own words."""
+        """ "9:00–12:00 et 13:30–18:30", "9:00–12:00 و13:30–18:30": the reader's own words."""
         return format_list(list(parts), locale=self.locale)
 
     def hours(self, opening_hours) -> list[tuple[str, str]]:
@@ -132,6 +148,12 @@ class Writer:
         for index, weekday in enumerate(WEEKDAYS):
             spans = (opening_hours or {}).get(weekday) or []
             if spans:
-                lines.append((names[index], self.listing(
-                    f"{self.clock(opens)}–{self.clock(closes)}" for opens, closes in spans)))
+                lines.append(
+                    (
+                        names[index],
+                        self.listing(
+                            f"{self.clock(opens)}–{self.clock(closes)}" for opens, closes in spans
+                        ),
+                    )
+                )
         return lines

@@ -5,6 +5,7 @@ event finds its record and is skipped. Two deliveries racing each other: the
 second insert waits for the first transaction (PostgreSQL's unique index; SQLite
 serialises writers anyway) and, once it has committed, inserts nothing.
 """
+
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -17,19 +18,21 @@ from sqlalchemy.orm import Session
 from partanum.events import Event
 from partanum.tables import inbox
 
-_INSERT: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert,
-                                          "sqlite": sqlite.insert}
+_INSERT: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def first_delivery(session: Session, consumer: str, event: Event) -> bool:
     """Record `event` as handled by `consumer`; False if it already was."""
     # One statement, not a look then an insert: this runs for every event.
-    recorded = session.execute(_record_once(session.get_bind().dialect.name), {
-        "consumer": consumer,
-        "event_id": str(event.id),
-        "event_type": event.type,
-        "handled_at": datetime.now(UTC),
-    })
+    recorded = session.execute(
+        _record_once(session.get_bind().dialect.name),
+        {
+            "consumer": consumer,
+            "event_id": str(event.id),
+            "event_type": event.type,
+            "handled_at": datetime.now(UTC),
+        },
+    )
     return cast(CursorResult, recorded).rowcount == 1
 
 

@@ -13,6 +13,7 @@ nobody plans for. Each refusal names the field, as any other invalid input does.
     class ReservationIn(Input):      # unknown fields are refused too
         starts_at = fields.AwareDateTime(required=True)
 """
+
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -21,8 +22,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from partanum import config
 
-MAX_INT = 2 ** 31 - 1
-MIN_INT = -2 ** 31
+MAX_INT = 2**31 - 1
+MIN_INT = -(2**31)
 STORABLE_INT = validate.Range(min=MIN_INT, max=MAX_INT)
 MAX_DEPTH = 20
 EARLIEST = date(2000, 1, 1)

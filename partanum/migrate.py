@@ -5,6 +5,7 @@
 Each service keeps its migrations in services/<name>/migrations; its database
 holds its own tables plus the shared outbox and inbox.
 """
+
 import argparse
 import sys
 from pathlib import Path

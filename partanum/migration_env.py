@@ -1,5 +1,6 @@
 """What every service's Alembic env.py does: migrate, over the connection that
 partanum.migrate hands over, the service's tables with the shared outbox and inbox."""
+
 from alembic import context
 
 from partanum import tables

@@ -3,6 +3,7 @@
 Hours are local time at the site: {"monday": [["13:30", "18:30"]], …}; closures
 are whole days, inclusive. Pure functions, no I/O.
 """
+
 from datetime import date, datetime, time
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -16,6 +16,7 @@ serialise on that record's lock, so their events keep their order; only events o
 unrelated records that commit in the same instant may be published in id order.
 Run one relay per database (one instance of each service) to keep that order.
 """
+
 import json
 import logging
 import threading
@@ -45,12 +46,15 @@ def add(session: Session, body: dict) -> None:
     """Queue an event for publication when `session` commits."""
     # The same statement every time, its values as parameters: cheaper than a
     # statement built per event (this runs for every event of every service).
-    session.execute(_ADD, {
-        "event_id": body["id"],
-        "event_type": body["type"],
-        "body": json.dumps(body),
-        "created_at": datetime.now(UTC),
-    })
+    session.execute(
+        _ADD,
+        {
+            "event_id": body["id"],
+            "event_type": body["type"],
+            "body": json.dumps(body),
+            "created_at": datetime.now(UTC),
+        },
+    )
 
 
 class EventPublisher:
@@ -90,13 +94,15 @@ class EventPublisher:
             producer = Producer(channel, exchange=topology.events_exchange, serializer="json")
             first = self._batch_first = self._last_tag + 1
             for body in bodies:
-                producer.publish(body, routing_key=body["type"], message_id=body["id"],
-                                 delivery_mode=PERSISTENT)
+                producer.publish(
+                    body, routing_key=body["type"], message_id=body["id"], delivery_mode=PERSISTENT
+                )
             self._last_tag += len(bodies)
             self._wait_for(first, self._last_tag)
             tags = range(first, self._last_tag + 1)
-            confirmed = next((n for n, tag in enumerate(tags) if tag not in self._confirmed),
-                             len(bodies))
+            confirmed = next(
+                (n for n, tag in enumerate(tags) if tag not in self._confirmed), len(bodies)
+            )
             self._confirmed.difference_update(tags)
             self._refused.difference_update(tags)
             return confirmed
@@ -131,10 +137,12 @@ class EventPublisher:
         def record(delivery_tag, multiple):
             if multiple:  # every tag of this batch up to this one not yet answered
                 answered = self._confirmed | self._refused
-                into.update(t for t in range(self._batch_first, delivery_tag + 1)
-                            if t not in answered)
+                into.update(
+                    t for t in range(self._batch_first, delivery_tag + 1) if t not in answered
+                )
             else:
                 into.add(delivery_tag)
+
         return record
 
     def _wait_for(self, first: int, last: int) -> None:
@@ -148,7 +156,9 @@ class EventPublisher:
         while not answered():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise UnconfirmedEvents(f"no confirm from the broker in {self.CONFIRM_TIMEOUT:.0f} s")
+                raise UnconfirmedEvents(
+                    f"no confirm from the broker in {self.CONFIRM_TIMEOUT:.0f} s"
+                )
             try:
                 connection.drain_events(timeout=remaining)
             except TimeoutError:

@@ -1,6 +1,7 @@
 """Phone numbers, one way everywhere: E.164 ("+33612345678"), read the way a French
 desk writes them ("06 12 34 56 78", "+33 6 12 34 56 78", "0033 6…") and any other
 country's with its "+" prefix."""
+
 import re
 
 import phonenumbers
@@ -21,8 +22,12 @@ def normalised(phone: str) -> str | None:
 
 def same_number(a: str | None, b: str | None) -> bool:
     """Two numbers as written by people: the same phone?"""
-    return a is not None and b is not None and normalised(a) is not None \
+    return (
+        a is not None
+        and b is not None
+        and normalised(a) is not None
         and normalised(a) == normalised(b)
+    )
 
 
 def digits(phone: str) -> str:

@@ -10,6 +10,7 @@ DeadlinePassed. A worker without a deadline (a timer, an event handler) calls as
 nameko does, without limit, unless the proxy sets a `timeout()`: the gateway's
 TimedRpcProxy gives each call it makes RPC_TIMEOUT seconds.
 """
+
 import eventlet
 from nameko import rpc
 
@@ -23,24 +24,46 @@ class RpcProxy(rpc.RpcProxy):
         return None
 
     def get_dependency(self, worker_ctx):
-        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
-                             deadline.of_worker(worker_ctx), self.timeout(), **self.options)
+        return _ServiceProxy(
+            worker_ctx,
+            self.target_service,
+            self.rpc_reply_listener,
+            deadline.of_worker(worker_ctx),
+            self.timeout(),
+            **self.options,
+        )
 
 
 class _ServiceProxy(rpc.ServiceProxy):
-    def __init__(self, worker_ctx, service_name, reply_listener, worker_deadline, timeout,
-                 **options):
+    def __init__(
+        self, worker_ctx, service_name, reply_listener, worker_deadline, timeout, **options
+    ):
         super().__init__(worker_ctx, service_name, reply_listener, **options)
         self.worker_deadline, self.timeout = worker_deadline, timeout
 
     def __getattr__(self, name):
-        return _MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
-                            self.worker_deadline, self.timeout, **self.options)
+        return _MethodProxy(
+            self.worker_ctx,
+            self.service_name,
+            name,
+            self.reply_listener,
+            self.worker_deadline,
+            self.timeout,
+            **self.options,
+        )
 
 
 class _MethodProxy(rpc.MethodProxy):
-    def __init__(self, worker_ctx, service_name, method_name, reply_listener, worker_deadline,
-                 timeout, **options):
+    def __init__(
+        self,
+        worker_ctx,
+        service_name,
+        method_name,
+        reply_listener,
+        worker_deadline,
+        timeout,
+        **options,
+    ):
         super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
         self.worker_deadline, self.timeout = worker_deadline, timeout
         self.call_deadline = None

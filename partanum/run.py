@@ -10,6 +10,7 @@ is taken. Configuration comes from the environment
 (partanum.config). One service per process is the deployed shape; several in
 one process is handy on a laptop.
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # must precede every other import (pyproject.toml: per-file-ignores)
@@ -120,8 +121,11 @@ class Shutdown:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m partanum.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m partanum.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("services", nargs="+", choices=config.SERVICES)
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args(argv)

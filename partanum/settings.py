@@ -14,6 +14,7 @@ write an optional one.
 pydantic rather than marshmallow: a setting is a typed attribute with its default on
 the class, so the same class is what the code reads and what tests build by hand.
 """
+
 import os
 from collections.abc import Mapping
 from typing import Any, Self
@@ -29,28 +30,48 @@ def setting(default: Any = None, env: str = "", *, key: str = "", **constraints)
     """A field read from the environment variable `env`, kept in the nameko config
     under `key` (by default the variable without its PARTANUM_ prefix)."""
     if callable(default):
-        return Field(default_factory=default, alias=key or env.removeprefix("PARTANUM_"),
-                     json_schema_extra={"env": env}, **constraints)
-    return Field(default, alias=key or env.removeprefix("PARTANUM_"),
-                 json_schema_extra={"env": env}, **constraints)
+        return Field(
+            default_factory=default,
+            alias=key or env.removeprefix("PARTANUM_"),
+            json_schema_extra={"env": env},
+            **constraints,
+        )
+    return Field(
+        default,
+        alias=key or env.removeprefix("PARTANUM_"),
+        json_schema_extra={"env": env},
+        **constraints,
+    )
 
 
 class Settings(BaseModel):
     # Built by attribute name in code and tests, by key from the nameko config.
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True,
-                              validate_by_alias=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+        arbitrary_types_allowed=True,
+    )
 
     @classmethod
     def variables(cls) -> dict[str, str]:
         """{key in the nameko config: environment variable}."""
-        return {field.alias: field.json_schema_extra["env"]
-                for field in cls.model_fields.values()
-                if isinstance(field.json_schema_extra, dict) and field.alias}
+        return {
+            field.alias: field.json_schema_extra["env"]
+            for field in cls.model_fields.values()
+            if isinstance(field.json_schema_extra, dict) and field.alias
+        }
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
-        return cls._checked({key: environ[env] for key, env in cls.variables().items()
-                             if environ.get(env, "") != ""})
+        return cls._checked(
+            {
+                key: environ[env]
+                for key, env in cls.variables().items()
+                if environ.get(env, "") != ""
+            }
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
@@ -58,8 +79,11 @@ class Settings(BaseModel):
 
     def as_config(self) -> dict[str, Any]:
         """The entries of the nameko config, by key."""
-        return {key: value for key, value in self.model_dump(by_alias=True).items()
-                if key in self.variables()}
+        return {
+            key: value
+            for key, value in self.model_dump(by_alias=True).items()
+            if key in self.variables()
+        }
 
     @classmethod
     def _checked(cls, values: dict) -> Self:
@@ -67,9 +91,13 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as error:
             # A default computed from a bad setting only repeats that setting's error.
-            raise SettingError("\n".join(
-                _line(cls.variables(), problem) for problem in error.errors()
-                if problem["type"] != "default_factory_not_called")) from None
+            raise SettingError(
+                "\n".join(
+                    _line(cls.variables(), problem)
+                    for problem in error.errors()
+                    if problem["type"] != "default_factory_not_called"
+                )
+            ) from None
 
 
 def _line(variables: dict[str, str], problem: dict) -> str:

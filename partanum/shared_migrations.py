@@ -5,6 +5,7 @@ functions instead of writing the tables out again.
 Frozen like any migration: a later change to partanum/tables.py comes with a new
 migration in every service, never with an edit here.
 """
+
 import sqlalchemy as sa
 
 PENDING = sa.text("published_at IS NULL")
@@ -21,8 +22,12 @@ def create_outbox_and_inbox(op) -> None:
     )
     op.create_table(
         "outbox",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
-                  nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -32,8 +37,13 @@ def create_outbox_and_inbox(op) -> None:
         sa.UniqueConstraint("event_id"),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_pending", ["id"], unique=False,
-                              postgresql_where=PENDING, sqlite_where=PENDING)
+        batch_op.create_index(
+            "ix_outbox_pending",
+            ["id"],
+            unique=False,
+            postgresql_where=PENDING,
+            sqlite_where=PENDING,
+        )
         batch_op.create_index("ix_outbox_published_at", ["published_at"], unique=False)
 
 

@@ -1,6 +1,7 @@
 """Calling the services from a command run outside them (the demo loaders, the
 operators' tools): an RPC proxy that names who acts, and a wait for a service
 that is still starting."""
+
 import itertools
 import sys
 import time
@@ -23,8 +24,9 @@ def wait_for(config: dict, service: str, method: str, timeout: float) -> None:
     for attempt in itertools.count():
         remaining = deadline - time.monotonic()
         try:
-            with cluster_proxy(config, "startup",
-                               timeout=round(max(1.0, min(5.0, remaining)), 1)) as rpc:
+            with cluster_proxy(
+                config, "startup", timeout=round(max(1.0, min(5.0, remaining)), 1)
+            ) as rpc:
                 getattr(getattr(rpc, service), method)()
                 return
         except Exception as error:  # noqa: BLE001 -- broker down, service absent or slow: all mean "not yet"

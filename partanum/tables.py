@@ -3,6 +3,7 @@
 They live on their own MetaData so that the shared code can query them whatever
 service it runs in; each service's Alembic environment migrates both metadatas.
 """
+
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -11,7 +12,9 @@ outbox = Table(
     "outbox",
     metadata,
     # BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(100), nullable=False),
     Column("body", Text, nullable=False),

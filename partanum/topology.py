@@ -15,6 +15,7 @@ Subscriptions are listed here, in one place, rather than declared by each
 consumer when it starts: a queue must exist before the first event it should
 receive is published, whichever service starts first.
 """
+
 from dataclasses import dataclass
 
 from kombu import Exchange, Queue
@@ -110,7 +111,13 @@ INVENTORY_AUDIT = Subscription("inventory.audit", ("audit.transfer_accepted",))
 # A resident erased: the gateway revokes their sign-ins.
 GATEWAY_BOOKING = Subscription("gateway.booking", ("booking.resident_erased",))
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    BOOKING_INVENTORY, INVENTORY_BOOKING, NOTIFICATIONS, AUDIT, INVENTORY_AUDIT, GATEWAY_BOOKING)
+    BOOKING_INVENTORY,
+    INVENTORY_BOOKING,
+    NOTIFICATIONS,
+    AUDIT,
+    INVENTORY_AUDIT,
+    GATEWAY_BOOKING,
+)
 
 
 def declare(channel, subscriptions=None) -> None:

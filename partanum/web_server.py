@@ -6,6 +6,7 @@ the first, each answering some of the requests. This one binds the address alone
 partanum.run tries it before starting anything (`listen`), so that a taken address is
 one clear message and nothing serves.
 """
+
 import eventlet
 from nameko.web.server import WebServer, parse_address
 
@@ -16,8 +17,9 @@ def listen(address: str):
     try:
         return eventlet.listen((host, port), reuse_port=False)
     except OSError as error:
-        raise OSError(error.errno, f"cannot serve HTTP on {host}:{port}: {error.strerror}"
-                      ) from None
+        raise OSError(
+            error.errno, f"cannot serve HTTP on {host}:{port}: {error.strerror}"
+        ) from None
 
 
 class ExclusiveWebServer(WebServer):

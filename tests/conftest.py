@@ -3,6 +3,7 @@
 eventlet must patch the standard library before anything else imports it: nameko
 runs its workers in green threads, and its pytest plugin no longer does this.
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # before the imports below: see pyproject.toml's per-file-ignores

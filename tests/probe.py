@@ -1,6 +1,7 @@
 """A consumer service used by the plumbing tests: it records the effect of each
 event it receives in its own database, through the inbox, and can be told to
 fail so that retries and dead-lettering can be watched."""
+
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from partanum import inbox, topology

@@ -9,6 +9,7 @@ answers as told (201 Created by default, as Sinch's batches API does).
 It serves from a thread of the test process; under eventlet's monkey-patching
 that is a green thread, which runs whenever the test waits on a socket.
 """
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -29,8 +30,9 @@ class SmsGateway:
                     parsed = json.loads(body)
                 except ValueError:
                     parsed = None
-                gateway.requests.append({"path": self.path, "headers": dict(self.headers),
-                                         "json": parsed})
+                gateway.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": parsed}
+                )
                 status = gateway.answers.pop(0) if gateway.answers else 201
                 if status < 300:
                     answer = {"id": f"batch-{len(gateway.requests)}", "to": parsed["to"]}
@@ -48,8 +50,9 @@ class SmsGateway:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}{self.path}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()

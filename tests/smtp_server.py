@@ -15,6 +15,7 @@ required before AUTH or mail) or `tls="ssl"` (TLS from the first byte) with a
 whatever the case, quoting the address as the server knows it) or `defer` (450). The server exits when
 the test process closes its stdin, so it cannot outlive a crashed test run.
 """
+
 import argparse
 import email
 import email.policy
@@ -33,7 +34,7 @@ class Received:
     mail_from: str
     rcpt_tos: list
     message: email.message.EmailMessage
-    tls: bool      # the session was encrypted (STARTTLS or SSL)
+    tls: bool  # the session was encrypted (STARTTLS or SSL)
     login: str | None  # the user it authenticated as, if any
     connection: int  # the client's port: emails with the same one came over one connection
 
@@ -41,8 +42,16 @@ class Received:
 class SmtpServer:
     host = "127.0.0.1"
 
-    def __init__(self, directory, username=None, password=None, tls=None, certificate=None,
-                 refuse=(), defer=()):
+    def __init__(
+        self,
+        directory,
+        username=None,
+        password=None,
+        tls=None,
+        certificate=None,
+        refuse=(),
+        defer=(),
+    ):
         self.directory = Path(directory)
         self.options = ["--maildir", str(self.directory)]
         if username:
@@ -60,13 +69,18 @@ class SmtpServer:
     def start(self):
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.smtp_server", *self.options], cwd=ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tests.smtp_server", *self.options],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         line = self.process.stdout.readline()  # "PORT 41234" once it listens
         if not line.startswith("PORT "):
             self.stop()
-            raise RuntimeError(f"the test SMTP server did not start (exit {self.process.returncode})")
+            raise RuntimeError(
+                f"the test SMTP server did not start (exit {self.process.returncode})"
+            )
         self.port = int(line.split()[1])
         return self
 
@@ -87,16 +101,27 @@ class SmtpServer:
             record = json.loads(meta.read_text())
             raw = meta.with_suffix(".eml").read_bytes()
             message = email.message_from_bytes(raw, policy=email.policy.default)
-            received.append(Received(record["mail_from"], record["rcpt_tos"], message,
-                                     record["tls"], record["login"], record["connection"]))
+            received.append(
+                Received(
+                    record["mail_from"],
+                    record["rcpt_tos"],
+                    message,
+                    record["tls"],
+                    record["login"],
+                    record["connection"],
+                )
+            )
         return received
 
     def wait_for(self, count, timeout=10.0) -> list:
         """The messages received, once there are at least `count` of them."""
         from tests.waiting import wait_until
 
-        wait_until(lambda: len(list(self.directory.glob("*.json"))) >= count, timeout,
-                   what=f"{count} message(s) at the test SMTP server")
+        wait_until(
+            lambda: len(list(self.directory.glob("*.json"))) >= count,
+            timeout,
+            what=f"{count} message(s) at the test SMTP server",
+        )
         return self.messages()
 
     def __enter__(self):
@@ -122,14 +147,18 @@ def self_signed_certificate(directory, name="localhost"):
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(subject)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -137,9 +166,13 @@ def self_signed_certificate(directory, name="localhost"):
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
@@ -177,10 +210,13 @@ def serve(args):
         async def handle_DATA(self, server, session, envelope):
             number = next(counter)
             (maildir / f"{number}.eml").write_bytes(envelope.original_content)
-            record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                      "tls": server.transport.get_extra_info("ssl_object") is not None,
-                      "login": session.auth_data if session.authenticated else None,
-                      "connection": session.peer[1]}
+            record = {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": envelope.rcpt_tos,
+                "tls": server.transport.get_extra_info("ssl_object") is not None,
+                "login": session.auth_data if session.authenticated else None,
+                "connection": session.peer[1],
+            }
             # Written then renamed: a reader sees the whole record or none of it.
             partial = maildir / f"{number}.json.part"
             partial.write_text(json.dumps(record))
@@ -188,8 +224,10 @@ def serve(args):
             return "250 2.0.0 Message accepted for delivery"
 
     def authenticate(server, session, envelope, mechanism, auth_data):
-        ok = (auth_data.login.decode() == args.username
-              and auth_data.password.decode() == args.password)
+        ok = (
+            auth_data.login.decode() == args.username
+            and auth_data.password.decode() == args.password
+        )
         if ok:
             return AuthResult(success=True, auth_data=auth_data.login.decode())
         return AuthResult(success=False, handled=False)  # aiosmtpd then answers 535
@@ -201,16 +239,22 @@ def serve(args):
     auth = dict(auth_required=True, authenticator=authenticate) if args.username else {}
 
     def protocol():
-        return SMTP(Collector(), hostname="localhost", decode_data=False,
-                    tls_context=context if args.tls == "starttls" else None,
-                    require_starttls=args.tls == "starttls",
-                    # With SSL the socket is TLS from the start, which aiosmtpd's
-                    # own check (did STARTTLS happen?) cannot see.
-                    auth_require_tls=args.tls == "starttls", **auth)
+        return SMTP(
+            Collector(),
+            hostname="localhost",
+            decode_data=False,
+            tls_context=context if args.tls == "starttls" else None,
+            require_starttls=args.tls == "starttls",
+            # With SSL the socket is TLS from the start, which aiosmtpd's
+            # own check (did STARTTLS happen?) cannot see.
+            auth_require_tls=args.tls == "starttls",
+            **auth,
+        )
 
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(
-        protocol, "127.0.0.1", 0, ssl=context if args.tls == "ssl" else None))
+    server = loop.run_until_complete(
+        loop.create_server(protocol, "127.0.0.1", 0, ssl=context if args.tls == "ssl" else None)
+    )
     print("PORT", server.sockets[0].getsockname()[1], flush=True)
 
     def stop_when_stdin_closes():

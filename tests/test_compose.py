@@ -3,6 +3,7 @@ every service of the code base runs on a healthy broker and its own database, is
 restarted when it dies and can run as several containers.
 
 Needs Debian's `docker-compose` (1.29), which validates a file without a Docker engine."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +29,10 @@ def test_the_compose_file_is_valid():
         pytest.fail("docker-compose is not installed: apt-get install docker-compose")
     result = subprocess.run(
         ["docker-compose", "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 

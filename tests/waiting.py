@@ -1,4 +1,5 @@
 """Wait for a condition instead of sleeping for a guessed time."""
+
 import time
 
 import eventlet

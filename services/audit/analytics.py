@@ -9,6 +9,7 @@ weekly hours and closures (`SiteHours`, as the inventory's `get_site` gives them
 Hours are local time in `zone`; all arithmetic is on POSIX seconds, so a change of
 daylight saving time neither adds nor loses an hour.
 """
+
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -158,8 +159,13 @@ def _rate(used: float, available: float) -> float | None:
     return round(used / available, 4) if available > 0 else None
 
 
-def utilisation(history: History, period: Period, site_hours: dict[int, SiteHours],
-                by: str = "site", step: str = "week") -> list[Utilisation]:
+def utilisation(
+    history: History,
+    period: Period,
+    site_hours: dict[int, SiteHours],
+    by: str = "site",
+    step: str = "week",
+) -> list[Utilisation]:
     """One row per item, category, site or partner (owner), with its daily or weekly series.
 
     An item counts while registered and neither retired nor lost, at the site where
@@ -174,8 +180,12 @@ def utilisation(history: History, period: Period, site_hours: dict[int, SiteHour
     for item in history.items.values():
         item_uses = uses.get(item.item_id, ())
         for span_start, span_end, site_id, partner_id in _segments(item, start, end):
-            group = {"item": item.item_id, "category": item.category_id,
-                     "site": site_id, "partner": partner_id}[by]
+            group = {
+                "item": item.item_id,
+                "category": item.category_id,
+                "site": site_id,
+                "partner": partner_id,
+            }[by]
             members[group].add(item.item_id)
             capacity[(group, site_id, span_start, span_end)] += 1
             site_open = opens.get(site_id)
@@ -184,8 +194,9 @@ def utilisation(history: History, period: Period, site_hours: dict[int, SiteHour
             for use_start, use_end in item_uses:
                 if use_end <= span_start or use_start >= span_end:
                     continue
-                site_open.add_overlap(max(use_start, span_start), min(use_end, span_end),
-                                      used[group])
+                site_open.add_overlap(
+                    max(use_start, span_start), min(use_end, span_end), used[group]
+                )
     available: dict = defaultdict(lambda: defaultdict(float))
     per_day_cache: dict = {}
     for (group, site_id, span_start, span_end), count in capacity.items():
@@ -199,8 +210,20 @@ def utilisation(history: History, period: Period, site_hours: dict[int, SiteHour
     bucket_of = {day: period.bucket(day, step) for day in period.days()}
     buckets = dict.fromkeys(sorted(set(bucket_of.values())), 0.0)
     return sorted(
-        (_row(history, site_hours, by, bucket_of, buckets, group, len(members[group]),
-              available[group], used[group]) for group in members),
+        (
+            _row(
+                history,
+                site_hours,
+                by,
+                bucket_of,
+                buckets,
+                group,
+                len(members[group]),
+                available[group],
+                used[group],
+            )
+            for group in members
+        ),
         key=lambda row: (row.label, row.key if row.key is not None else -1),
     )
 
@@ -215,22 +238,32 @@ def _segments(item: Item, start: float, end: float):
             yield piece_start, piece_end, site_id, partner_id
 
 
-def _row(history, site_hours, by, bucket_of, buckets, group, items, available,
-         used) -> Utilisation:
+def _row(history, site_hours, by, bucket_of, buckets, group, items, available, used) -> Utilisation:
     open_seconds, used_seconds = dict(buckets), dict(buckets)
     for day, seconds in available.items():
         open_seconds[bucket_of[day]] += seconds
     for day, seconds in used.items():
         used_seconds[bucket_of[day]] += seconds
     series = tuple(
-        SeriesPoint(bucket, round(a / HOUR, 2), round(used_seconds[bucket] / HOUR, 2),
-                    _rate(used_seconds[bucket], a))
+        SeriesPoint(
+            bucket,
+            round(a / HOUR, 2),
+            round(used_seconds[bucket] / HOUR, 2),
+            _rate(used_seconds[bucket], a),
+        )
         for bucket, a in open_seconds.items()
     )
     total_available, total_used = sum(available.values()), sum(used.values())
-    return Utilisation(by, group, history.label(by, group, site_hours), items,
-                       round(total_available / HOUR, 2), round(total_used / HOUR, 2),
-                       _rate(total_used, total_available), series)
+    return Utilisation(
+        by,
+        group,
+        history.label(by, group, site_hours),
+        items,
+        round(total_available / HOUR, 2),
+        round(total_used / HOUR, 2),
+        _rate(total_used, total_available),
+        series,
+    )
 
 
 # --- idle, overdue and lost ---------------------------------------------------------
@@ -263,8 +296,17 @@ def idle_items(history: History, as_of: datetime, idle_days: int = 30) -> list[I
         days = int((now - (last_used if last_used is not None else item.registered_at)) // 86400)
         if days >= idle_days:
             site_id, partner_id = item.placement_at(now)
-            idle.append(IdleItem(item.item_id, item.asset_tag, item.category_id, site_id,
-                                 partner_id, utc(last_used) if last_used else None, days))
+            idle.append(
+                IdleItem(
+                    item.item_id,
+                    item.asset_tag,
+                    item.category_id,
+                    site_id,
+                    partner_id,
+                    utc(last_used) if last_used else None,
+                    days,
+                )
+            )
     return sorted(idle, key=lambda i: (-i.days_idle, i.item_id))
 
 
@@ -299,22 +341,33 @@ def overdue_and_lost(history: History, period: Period, as_of: datetime) -> Overd
     now = as_of.timestamp()
     tag = {item.item_id: item.asset_tag for item in history.items.values()}
     overdue = [
-        OverdueLoan(loan.loan_id, loan.item_id, tag.get(loan.item_id, ""), loan.site_id,
-                    utc(loan.due_at), int((now - loan.due_at) // 86400))
+        OverdueLoan(
+            loan.loan_id,
+            loan.item_id,
+            tag.get(loan.item_id, ""),
+            loan.site_id,
+            utc(loan.due_at),
+            int((now - loan.due_at) // 86400),
+        )
         for loan in history.loans.values()
-        if loan.out_at <= now and loan.due_at < now
-        and (loan.back_at is None or loan.back_at > now)
+        if loan.out_at <= now and loan.due_at < now and (loan.back_at is None or loan.back_at > now)
     ]
     lost: dict[int, LostItem] = {}
     for loan in history.loans.values():
         if loan.lost_at is not None and period.start <= loan.lost_at < period.end:
-            lost[loan.item_id] = LostItem(loan.item_id, tag.get(loan.item_id, ""), loan.site_id,
-                                          utc(loan.lost_at), loan.loan_id)
+            lost[loan.item_id] = LostItem(
+                loan.item_id,
+                tag.get(loan.item_id, ""),
+                loan.site_id,
+                utc(loan.lost_at),
+                loan.loan_id,
+            )
     for item in history.items.values():
         for at, status in item.statuses:
             if status == "lost" and period.start <= at < period.end and item.item_id not in lost:
-                lost[item.item_id] = LostItem(item.item_id, item.asset_tag,
-                                              item.placement_at(at)[0], utc(at), None)
+                lost[item.item_id] = LostItem(
+                    item.item_id, item.asset_tag, item.placement_at(at)[0], utc(at), None
+                )
     return OverdueAndLost(
         tuple(sorted(overdue, key=lambda o: (-o.days_overdue, o.loan_id))),
         tuple(sorted(lost.values(), key=lambda i: (i.lost_at, i.item_id))),
@@ -337,8 +390,9 @@ class Activity:
     residents_served: int
 
 
-def activity(history: History, period: Period, by_site: bool = False,
-             by_category: bool = False) -> list[Activity]:
+def activity(
+    history: History, period: Period, by_site: bool = False, by_category: bool = False
+) -> list[Activity]:
     """Loans checked out and reservations starting, per week of the period, and the
     number of distinct residents who borrowed (ids are counted, never returned).
     The last row (week None) holds the whole period's totals: a resident served
@@ -367,11 +421,14 @@ def activity(history: History, period: Period, by_site: bool = False,
                 for category_id in categories:
                     reservations[key(w, reservation.site_id, category_id)] += 1
     keys = set(loans) | set(reservations)
-    rows = [Activity(week, site_id, category_id, loans[k], reservations[k],
-                     len(residents.get(k, ())))
-            for k in keys for week, site_id, category_id in (k,)]
-    return sorted(rows, key=lambda r: (r.week is None, r.week or date.min,
-                                       r.site_id or 0, r.category_id or 0))
+    rows = [
+        Activity(week, site_id, category_id, loans[k], reservations[k], len(residents.get(k, ())))
+        for k in keys
+        for week, site_id, category_id in (k,)
+    ]
+    return sorted(
+        rows, key=lambda r: (r.week is None, r.week or date.min, r.site_id or 0, r.category_id or 0)
+    )
 
 
 # --- unmet demand -------------------------------------------------------------------
@@ -388,8 +445,9 @@ class UnmetDemand:
     waiting: int  # still waiting at the end of the period (or at `as_of`)
 
 
-def unmet_demand(history: History, period: Period, as_of: datetime | None = None
-                 ) -> list[UnmetDemand]:
+def unmet_demand(
+    history: History, period: Period, as_of: datetime | None = None
+) -> list[UnmetDemand]:
     """Per site and category: refused requests, and the waiting lists."""
     end = min(period.end, as_of.timestamp()) if as_of else period.end
     figures: dict = defaultdict(lambda: [0, 0, 0, 0, 0])
@@ -407,10 +465,12 @@ def unmet_demand(history: History, period: Period, as_of: datetime | None = None
         if entry.joined_at <= end and (entry.left_at is None or entry.left_at > end):
             row = row or figures[(entry.site_id, entry.category_id)]
             row[4] += 1
-    return [UnmetDemand(site_id, category_id, *row)
-            for (site_id, category_id), row in sorted(figures.items(),
-                                                      key=lambda kv: (kv[0][0] or 0,
-                                                                      kv[0][1] or 0))]
+    return [
+        UnmetDemand(site_id, category_id, *row)
+        for (site_id, category_id), row in sorted(
+            figures.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)
+        )
+    ]
 
 
 # --- peak use, for suggestions ------------------------------------------------------
@@ -428,8 +488,10 @@ def peak_in_use(history: History, period: Period) -> dict[tuple[int, int], int]:
             if use_end <= start or use_start >= end:
                 continue
             site_id, _ = item.placement_at(max(use_start, start))
-            changes[(site_id, item.category_id)] += [(max(use_start, start), 1),
-                                                     (min(use_end, end), -1)]
+            changes[(site_id, item.category_id)] += [
+                (max(use_start, start), 1),
+                (min(use_end, end), -1),
+            ]
     peaks = {}
     for key, moments in changes.items():
         level = peak = 0

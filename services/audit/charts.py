@@ -4,6 +4,7 @@ Each chart has a title, labelled axes and a text description saying what it show
 in words, for those who cannot see it: in the SVG as <title> and <desc> (referred
 to by aria-labelledby), and beside a PNG as `description` for its alt text.
 """
+
 import base64
 import io
 import re
@@ -37,8 +38,12 @@ def render(kind: str, rows: list[Utilisation], period: Period, fmt: str = "svg")
         text = _accessible_svg(content.decode("utf-8"), title, description)
     else:
         text = base64.b64encode(content).decode("ascii")
-    return {"media_type": MEDIA_TYPES[fmt], "content": text, "title": title,
-            "description": description}
+    return {
+        "media_type": MEDIA_TYPES[fmt],
+        "content": text,
+        "title": title,
+        "description": description,
+    }
 
 
 def _figure():
@@ -56,16 +61,21 @@ def _over_time(axes, rows) -> str:
     for n, row in enumerate(rows):
         points = [p for p in row.series if p.rate is not None]
         # A marker and a dash per line, so that lines differ for those who do not see colours.
-        axes.plot([p.starts_on for p in points], [p.rate * 100 for p in points],
-                  marker=MARKERS[n % len(MARKERS)], linestyle=DASHES[n % len(DASHES)],
-                  label=row.label)
+        axes.plot(
+            [p.starts_on for p in points],
+            [p.rate * 100 for p in points],
+            marker=MARKERS[n % len(MARKERS)],
+            linestyle=DASHES[n % len(DASHES)],
+            label=row.label,
+        )
         if points:
             low = min(points, key=lambda p: p.rate)
             high = max(points, key=lambda p: p.rate)
             sentences.append(
                 f"{row.label}: {_percent(row.rate)} over the period, lowest "
                 f"{_percent(low.rate)} from {low.starts_on:%d/%m}, highest "
-                f"{_percent(high.rate)} from {high.starts_on:%d/%m}.")
+                f"{_percent(high.rate)} from {high.starts_on:%d/%m}."
+            )
         else:
             sentences.append(f"{row.label}: no opening hours in the period.")
     axes.set_xlabel("Period starting")
@@ -73,8 +83,10 @@ def _over_time(axes, rows) -> str:
     if rows:
         axes.legend(title="Partner", loc="upper left", bbox_to_anchor=(1.01, 1))
     axes.figure.autofmt_xdate()
-    return ("Share of opening hours during which each partner's devices were reserved or "
-            "lent. " + " ".join(sentences or ["No equipment in the period."]))
+    return (
+        "Share of opening hours during which each partner's devices were reserved or "
+        "lent. " + " ".join(sentences or ["No equipment in the period."])
+    )
 
 
 def _by_partner(axes, rows) -> str:
@@ -83,16 +95,24 @@ def _by_partner(axes, rows) -> str:
     axes.bar_label(bars, labels=[_percent(r.rate) for r in ordered], padding=3)
     axes.set_xlabel("Hours in use / hours open (%)")
     axes.set_ylabel("Partner")
-    parts = [f"{r.label} {_percent(r.rate)} ({r.used_hours:g} of {r.open_hours:g} hours, "
-             f"{r.items} devices)" for r in reversed(ordered)]
-    return ("Share of opening hours during which each partner's devices were reserved or "
-            "lent, most used first: " + ("; ".join(parts) or "no equipment") + ".")
+    parts = [
+        f"{r.label} {_percent(r.rate)} ({r.used_hours:g} of {r.open_hours:g} hours, "
+        f"{r.items} devices)"
+        for r in reversed(ordered)
+    ]
+    return (
+        "Share of opening hours during which each partner's devices were reserved or "
+        "lent, most used first: " + ("; ".join(parts) or "no equipment") + "."
+    )
 
 
 def _accessible_svg(svg: str, title: str, description: str) -> str:
     root = re.search(r"<svg\b[^>]*>", svg)
     opening = root.group(0)[:-1] + ' role="img" aria-labelledby="chart-title chart-desc">'
-    return (svg[:root.start()] + opening
-            + f'\n <title id="chart-title">{escape(title)}</title>'
-            + f'\n <desc id="chart-desc">{escape(description)}</desc>'
-            + svg[root.end():])
+    return (
+        svg[: root.start()]
+        + opening
+        + f'\n <title id="chart-title">{escape(title)}</title>'
+        + f'\n <desc id="chart-desc">{escape(description)}</desc>'
+        + svg[root.end() :]
+    )

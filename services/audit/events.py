@@ -1,4 +1,5 @@
 """The audit service's event contracts: what other services may rely on."""
+
 from marshmallow import Schema, fields, validate
 
 from partanum.events import contract, reference

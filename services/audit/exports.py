@@ -13,6 +13,7 @@ Hours of use are figures about devices, not people, and are published as they ar
 
 A text that a spreadsheet would run as a formula is quoted (partanum.csv_cells).
 """
+
 import csv
 import dataclasses
 import io
@@ -22,9 +23,19 @@ from partanum.csv_cells import neutralised
 from services.audit import analytics
 from services.audit.analytics import History, Period
 
-OPEN_DATA_COLUMNS = ("week", "site", "category", "loans", "reservations", "residents_served",
-                     "unmet_requests", "joined_waiting_list", "open_hours", "used_hours",
-                     "utilisation")
+OPEN_DATA_COLUMNS = (
+    "week",
+    "site",
+    "category",
+    "loans",
+    "reservations",
+    "residents_served",
+    "unmet_requests",
+    "joined_waiting_list",
+    "open_hours",
+    "used_hours",
+    "utilisation",
+)
 
 
 def plain(value):
@@ -67,10 +78,31 @@ def _utilisation(rows):
     header = ("by", "key", "label", "items", "starts_on", "open_hours", "used_hours", "rate")
     lines = []
     for row in rows:
-        lines.append((row.by, row.key, row.label, row.items, "total", row.open_hours,
-                      row.used_hours, row.rate))
-        lines += [(row.by, row.key, row.label, row.items, point.starts_on, point.open_hours,
-                   point.used_hours, point.rate) for point in row.series]
+        lines.append(
+            (
+                row.by,
+                row.key,
+                row.label,
+                row.items,
+                "total",
+                row.open_hours,
+                row.used_hours,
+                row.rate,
+            )
+        )
+        lines += [
+            (
+                row.by,
+                row.key,
+                row.label,
+                row.items,
+                point.starts_on,
+                point.open_hours,
+                point.used_hours,
+                point.rate,
+            )
+            for point in row.series
+        ]
     return header, lines
 
 
@@ -81,18 +113,31 @@ def _fields(rows, cls):
 
 def _overdue_and_lost(report):
     header = ("kind", "loan_id", "item_id", "asset_tag", "site_id", "at", "days_overdue")
-    rows = [("overdue", o.loan_id, o.item_id, o.asset_tag, o.site_id, o.due_at, o.days_overdue)
-            for o in report.overdue]
-    rows += [("lost", lost.loan_id, lost.item_id, lost.asset_tag, lost.site_id, lost.lost_at,
-              None) for lost in report.lost]
+    rows = [
+        ("overdue", o.loan_id, o.item_id, o.asset_tag, o.site_id, o.due_at, o.days_overdue)
+        for o in report.overdue
+    ]
+    rows += [
+        ("lost", lost.loan_id, lost.item_id, lost.asset_tag, lost.site_id, lost.lost_at, None)
+        for lost in report.lost
+    ]
     return header, rows
 
 
 def _suggestions(suggestions):
     figure_names = sorted({name for s in suggestions for name in s.figures})
     header = ("from_site_id", "to_site_id", "category_id", "item_ids", "reason", *figure_names)
-    return header, [(s.from_site_id, s.to_site_id, s.category_id, s.item_ids, s.reason,
-                     *(s.figures.get(name) for name in figure_names)) for s in suggestions]
+    return header, [
+        (
+            s.from_site_id,
+            s.to_site_id,
+            s.category_id,
+            s.item_ids,
+            s.reason,
+            *(s.figures.get(name) for name in figure_names),
+        )
+        for s in suggestions
+    ]
 
 
 _TABLES = {
@@ -120,13 +165,17 @@ def open_data(history: History, period: Period, site_hours: dict, threshold: int
         key = (week, site_id, category_id)
         if key not in rows:
             rows[key] = dict.fromkeys(OPEN_DATA_COLUMNS[3:8], 0) | {
-                "open_hours": 0.0, "used_hours": 0.0, "utilisation": None}
+                "open_hours": 0.0,
+                "used_hours": 0.0,
+                "utilisation": None,
+            }
         return rows[key]
 
     for a in analytics.activity(history, period, by_site=True, by_category=True):
         if a.week is not None:
             row(a.week, a.site_id, a.category_id).update(
-                loans=a.loans, reservations=a.reservations, residents_served=a.residents_served)
+                loans=a.loans, reservations=a.reservations, residents_served=a.residents_served
+            )
     for unmet in history.unmet:
         if period.start <= unmet.at < period.end:
             week = period.bucket(period.local_day(unmet.at), "week")
@@ -136,20 +185,30 @@ def open_data(history: History, period: Period, site_hours: dict, threshold: int
             week = period.bucket(period.local_day(entry.joined_at), "week")
             row(week, entry.site_id, entry.category_id)["joined_waiting_list"] += 1
     for category_id in {item.category_id for item in history.items.values()}:
-        for use in analytics.utilisation(history.of_category(category_id), period, site_hours,
-                                         by="site", step="week"):
+        for use in analytics.utilisation(
+            history.of_category(category_id), period, site_hours, by="site", step="week"
+        ):
             for point in use.series:
                 if point.open_hours or point.used_hours:
                     row(point.starts_on, use.key, category_id).update(
-                        open_hours=point.open_hours, used_hours=point.used_hours,
-                        utilisation=point.rate)
+                        open_hours=point.open_hours,
+                        used_hours=point.used_hours,
+                        utilisation=point.rate,
+                    )
 
     counted = OPEN_DATA_COLUMNS[3:8]
     lines = [
-        (week, history.label("site", site_id), history.label("category", category_id),
-         *(suppressed(figures[name], threshold) for name in counted),
-         figures["open_hours"], figures["used_hours"], figures["utilisation"])
+        (
+            week,
+            history.label("site", site_id),
+            history.label("category", category_id),
+            *(suppressed(figures[name], threshold) for name in counted),
+            figures["open_hours"],
+            figures["used_hours"],
+            figures["utilisation"],
+        )
         for (week, site_id, category_id), figures in sorted(
-            rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0))
+            rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0)
+        )
     ]
     return to_csv(OPEN_DATA_COLUMNS, lines)

@@ -6,6 +6,7 @@ deduplicated by id and applied in (occurred_at, id) order, and what a later even
 undoes (a cancellation, a check-in) is applied after all the facts it refers to, so
 a redelivered or late event cannot change the history. Times are POSIX seconds.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -122,8 +123,10 @@ class History:
         unique: dict = {}
         for envelope in envelopes:
             unique.setdefault(envelope["id"], envelope)
-        ordered = sorted(((_ts(e["occurred_at"]), e["id"], e) for e in unique.values()),
-                         key=lambda entry: entry[:2])
+        ordered = sorted(
+            ((_ts(e["occurred_at"]), e["id"], e) for e in unique.values()),
+            key=lambda entry: entry[:2],
+        )
         history = cls(events=len(ordered))
         undone: list = []  # (at, type, data), applied once every fact is known
         for at, _, envelope in ordered:
@@ -138,8 +141,14 @@ class History:
 
     def of_category(self, category_id: int) -> "History":
         """The same history, with the devices of one category only."""
-        return replace(self, items={item_id: item for item_id, item in self.items.items()
-                                    if item.category_id == category_id})
+        return replace(
+            self,
+            items={
+                item_id: item
+                for item_id, item in self.items.items()
+                if item.category_id == category_id
+            },
+        )
 
     # Use of one item, as [start, end) intervals (an open loan runs to `until`).
     def uses(self, until: float) -> dict[int, list[tuple[float, float]]]:
@@ -194,9 +203,14 @@ def _category(h, at, d):
 
 
 def _item(h, at, d):
-    h.items[d["item_id"]] = Item(d["item_id"], d["asset_tag"], d["category_id"], at,
-                                 [(at, d["site_id"], d["owner_partner_id"])],
-                                 [(at, d["status"])])
+    h.items[d["item_id"]] = Item(
+        d["item_id"],
+        d["asset_tag"],
+        d["category_id"],
+        at,
+        [(at, d["site_id"], d["owner_partner_id"])],
+        [(at, d["status"])],
+    )
 
 
 def _status(h, at, d):
@@ -211,13 +225,19 @@ def _transfer(h, at, d):
 
 def _reservation(h, at, d):
     h.reservations[d["reservation_id"]] = Reservation(
-        d["reservation_id"], d["site_id"], d["partner_id"], list(d["item_ids"]),
-        _ts(d["starts_at"]), _ts(d["ends_at"]))
+        d["reservation_id"],
+        d["site_id"],
+        d["partner_id"],
+        list(d["item_ids"]),
+        _ts(d["starts_at"]),
+        _ts(d["ends_at"]),
+    )
 
 
 def _loan_out(h, at, d):
-    h.loans[d["loan_id"]] = Loan(d["loan_id"], d["item_id"], d["resident_id"], d["site_id"],
-                                 at, _ts(d["due_at"]))
+    h.loans[d["loan_id"]] = Loan(
+        d["loan_id"], d["item_id"], d["resident_id"], d["site_id"], at, _ts(d["due_at"])
+    )
 
 
 def _unmet(h, at, d):

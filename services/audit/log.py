@@ -15,6 +15,7 @@ Appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock), so t
 chain follows append order. An event appended twice is appended once. Events may
 arrive in any order: `events` and the analytics read them by when they occurred.
 """
+
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -31,12 +32,22 @@ from services.audit.models import ERASED, GENESIS_HASH, AuditEntry, AuditRef
 # single id present also fills the entry's column of that kind.
 REF_KEYS = {
     "item": ("item_id", "replacement_item_id", "released_item_id", "item_ids"),
-    "partner": ("partner_id", "owner_partner_id", "to_partner_id", "from_partner_id",
-                "registered_by_partner_id"),
+    "partner": (
+        "partner_id",
+        "owner_partner_id",
+        "to_partner_id",
+        "from_partner_id",
+        "registered_by_partner_id",
+    ),
     "site": ("site_id", "to_site_id", "from_site_id"),
     "resident": ("resident_id",),
 }
-COLUMN_OF = {"item": "item_id", "partner": "partner_id", "site": "site_id", "resident": "resident_id"}
+COLUMN_OF = {
+    "item": "item_id",
+    "partner": "partner_id",
+    "site": "site_id",
+    "resident": "resident_id",
+}
 VERIFY_BATCH = 1000
 
 
@@ -73,8 +84,12 @@ def _ids(value) -> list[int]:
 
 def refs(data: dict) -> set[tuple[str, int]]:
     """Every (kind, id) the event's data names."""
-    return {(kind, ref_id) for kind, keys in REF_KEYS.items()
-            for key in keys for ref_id in _ids(data.get(key))}
+    return {
+        (kind, ref_id)
+        for kind, keys in REF_KEYS.items()
+        for key in keys
+        for ref_id in _ids(data.get(key))
+    }
 
 
 def indexed_columns(envelope: dict) -> dict:
@@ -89,7 +104,9 @@ def indexed_columns(envelope: dict) -> dict:
         "actor": envelope["actor"],
     }
     for kind, keys in REF_KEYS.items():
-        singles = [data[key] for key in keys if not isinstance(data.get(key), list) and _ids(data.get(key))]
+        singles = [
+            data[key] for key in keys if not isinstance(data.get(key), list) and _ids(data.get(key))
+        ]
         columns[COLUMN_OF[kind]] = singles[0] if singles else None
     return columns
 
@@ -101,28 +118,39 @@ def _lock(session: Session) -> None:
         session.execute(text("LOCK TABLE audit_entries IN SHARE ROW EXCLUSIVE MODE"))
 
 
-def append(session: Session, envelope: dict, recorded_at: datetime | None = None) -> AuditEntry | None:
+def append(
+    session: Session, envelope: dict, recorded_at: datetime | None = None
+) -> AuditEntry | None:
     """Append the event at the end of the chain; None if it is there already."""
     _lock(session)
     last = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
-    seen, head_seq, head_hash = session.execute(select(  # one round trip for the three
-        select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"]).scalar_subquery(),
-        last.with_only_columns(AuditEntry.seq).scalar_subquery(),
-        last.with_only_columns(AuditEntry.hash).scalar_subquery(),
-    )).one()
+    seen, head_seq, head_hash = session.execute(
+        select(  # one round trip for the three
+            select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"]).scalar_subquery(),
+            last.with_only_columns(AuditEntry.seq).scalar_subquery(),
+            last.with_only_columns(AuditEntry.hash).scalar_subquery(),
+        )
+    ).one()
     if seen is not None:
         return None
     seq, prev_hash = (head_seq + 1, head_hash) if head_seq else (1, GENESIS_HASH)
     body = canonical(envelope)
     body_digest = digest(body)
     entry = AuditEntry(
-        seq=seq, recorded_at=recorded_at or datetime.now(UTC), body=body,
-        body_digest=body_digest, prev_hash=prev_hash, hash=chain_hash(prev_hash, body_digest),
+        seq=seq,
+        recorded_at=recorded_at or datetime.now(UTC),
+        body=body,
+        body_digest=body_digest,
+        prev_hash=prev_hash,
+        hash=chain_hash(prev_hash, body_digest),
         **indexed_columns(envelope),
     )
     session.add(entry)
     session.flush()
-    named = [{"seq": seq, "kind": kind, "ref_id": ref_id} for kind, ref_id in sorted(refs(envelope["data"]))]
+    named = [
+        {"seq": seq, "kind": kind, "ref_id": ref_id}
+        for kind, ref_id in sorted(refs(envelope["data"]))
+    ]
     if named:  # one statement for all (not an executemany: a round trip per row)
         session.execute(insert(AuditRef).values(named))
     return entry
@@ -149,25 +177,48 @@ def erase_payloads(session: Session, resident_id: int, actor: str) -> list[int]:
     append an `audit.payloads_erased` entry naming them; the seqs erased (none: nothing
     appended, so erasing twice changes nothing more)."""
     _lock(session)
-    seqs = list(session.scalars(
-        select(AuditEntry.seq).where(
-            AuditEntry.seq.in_(select(AuditRef.seq).where(AuditRef.kind == "resident",
-                                                          AuditRef.ref_id == resident_id)),
-            AuditEntry.body != ERASED, AuditEntry.type.not_in(ERASURE_TYPES))
-        .order_by(AuditEntry.seq)))
+    seqs = list(
+        session.scalars(
+            select(AuditEntry.seq)
+            .where(
+                AuditEntry.seq.in_(
+                    select(AuditRef.seq).where(
+                        AuditRef.kind == "resident", AuditRef.ref_id == resident_id
+                    )
+                ),
+                AuditEntry.body != ERASED,
+                AuditEntry.type.not_in(ERASURE_TYPES),
+            )
+            .order_by(AuditEntry.seq)
+        )
+    )
     if not seqs:
         return []
-    session.execute(update(AuditEntry).where(AuditEntry.seq.in_(seqs)).values(body=ERASED)
-                    .execution_options(synchronize_session=False))
-    append(session, make_event("audit.payloads_erased", {"resident_id": resident_id, "seqs": seqs},
-                               producer="audit", actor=actor))
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.seq.in_(seqs))
+        .values(body=ERASED)
+        .execution_options(synchronize_session=False)
+    )
+    append(
+        session,
+        make_event(
+            "audit.payloads_erased",
+            {"resident_id": resident_id, "seqs": seqs},
+            producer="audit",
+            actor=actor,
+        ),
+    )
     return seqs
 
 
 def _erased_by(session: Session) -> dict[int, int]:
     """{seq of an erased body: seq of the entry recording its erasure}."""
-    recorded = session.execute(select(AuditEntry.seq, AuditEntry.body).where(
-        AuditEntry.type == "audit.payloads_erased", AuditEntry.body != ERASED))
+    recorded = session.execute(
+        select(AuditEntry.seq, AuditEntry.body).where(
+            AuditEntry.type == "audit.payloads_erased", AuditEntry.body != ERASED
+        )
+    )
     return {erased: seq for seq, body in recorded for erased in json.loads(body)["data"]["seqs"]}
 
 
@@ -202,15 +253,22 @@ def verify_chain(session: Session) -> Problem | Verified:
     erased_by = _erased_by(session)
     while True:
         batch = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq >= expected_seq)
-            .order_by(AuditEntry.seq).limit(VERIFY_BATCH)
+            select(AuditEntry)
+            .where(AuditEntry.seq >= expected_seq)
+            .order_by(AuditEntry.seq)
+            .limit(VERIFY_BATCH)
         ).all()
         if not batch:
             return Verified(count=expected_seq - 1, head_hash=prev_hash)
         stored_refs = _refs_between(session, batch[0].seq, batch[-1].seq)
         for entry in batch:
-            problem = _check(entry, expected_seq, prev_hash, stored_refs.get(entry.seq, set()),
-                             erased_by.get(entry.seq))
+            problem = _check(
+                entry,
+                expected_seq,
+                prev_hash,
+                stored_refs.get(entry.seq, set()),
+                erased_by.get(entry.seq),
+            )
             if problem:
                 return problem
             expected_seq, prev_hash = entry.seq + 1, entry.hash
@@ -219,21 +277,30 @@ def verify_chain(session: Session) -> Problem | Verified:
 def _refs_between(session: Session, first: int, last: int) -> dict[int, set]:
     found: dict[int, set] = {}
     rows = session.execute(
-        select(AuditRef.seq, AuditRef.kind, AuditRef.ref_id).where(AuditRef.seq.between(first, last))
+        select(AuditRef.seq, AuditRef.kind, AuditRef.ref_id).where(
+            AuditRef.seq.between(first, last)
+        )
     )
     for seq, kind, ref_id in rows:
         found.setdefault(seq, set()).add((kind, ref_id))
     return found
 
 
-def _check(entry: AuditEntry, expected_seq: int, prev_hash: str, stored_refs: set,
-           erasure_seq: int | None) -> Problem | None:
+def _check(
+    entry: AuditEntry, expected_seq: int, prev_hash: str, stored_refs: set, erasure_seq: int | None
+) -> Problem | None:
     if entry.seq != expected_seq:
-        missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq} to {entry.seq - 1}"
+        missing = (
+            f"{expected_seq}"
+            if entry.seq == expected_seq + 1
+            else f"{expected_seq} to {entry.seq - 1}"
+        )
         return Problem(expected_seq, f"removed: entry {missing} is missing from the log")
     if entry.prev_hash != prev_hash:
-        return Problem(entry.seq, "removed or rewritten before it: its prev_hash is not the "
-                                  "hash of the entry before it")
+        return Problem(
+            entry.seq,
+            "removed or rewritten before it: its prev_hash is not the hash of the entry before it",
+        )
     if entry.hash != chain_hash(entry.prev_hash, entry.body_digest):
         return Problem(entry.seq, "altered: its hash does not match its contents")
     if entry.body == ERASED:
@@ -267,8 +334,11 @@ def query(session: Session, filters: dict) -> list[AuditEntry]:
     for kind in ("item", "partner", "site"):
         ref_id = filters.get(f"{kind}_id")
         if ref_id is not None:
-            statement = statement.where(AuditEntry.seq.in_(
-                select(AuditRef.seq).where(AuditRef.kind == kind, AuditRef.ref_id == ref_id)))
+            statement = statement.where(
+                AuditEntry.seq.in_(
+                    select(AuditRef.seq).where(AuditRef.kind == kind, AuditRef.ref_id == ref_id)
+                )
+            )
     if filters.get("actor") is not None:
         statement = statement.where(AuditEntry.actor == filters["actor"])
     if filters.get("type") is not None:
@@ -287,8 +357,11 @@ def events(session: Session, *, until: datetime | None = None) -> Iterator[dict]
     """The logged events as their envelopes (as partanum.events.make_event builds
     them), in the order they occurred (then log order); only those that occurred at
     or before `until` if given. Consume it inside the session's transaction."""
-    statement = (select(AuditEntry.body).where(AuditEntry.body != ERASED)  # erased: gone
-                 .order_by(AuditEntry.occurred_at, AuditEntry.seq))
+    statement = (
+        select(AuditEntry.body)
+        .where(AuditEntry.body != ERASED)  # erased: gone
+        .order_by(AuditEntry.occurred_at, AuditEntry.seq)
+    )
     if until is not None:
         statement = statement.where(AuditEntry.occurred_at <= until)
     for body in session.scalars(statement.execution_options(yield_per=1000)):

@@ -11,6 +11,7 @@ only to find entries fast; verify checks them against `body` too. `audit_refs`
 holds every id an entry names (a reservation names several items, a transfer two
 sites), the columns the main one.
 """
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text

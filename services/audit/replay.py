@@ -11,6 +11,7 @@ services.audit.verify` prints). Events a service published in the last week are
 also in its outbox: `psql -At -c "SELECT body FROM outbox ORDER BY id" inventory`
 makes such a file.
 """
+
 import argparse
 import json
 import sys
@@ -37,8 +38,12 @@ BATCH = 1000  # events per transaction while loading
 def export(session: Session, out) -> int:
     exported = 0
     # An erased body cannot be exported: a log rebuilt from an export lacks those entries.
-    for body in session.scalars(select(AuditEntry.body).where(AuditEntry.body != ERASED)
-                                .order_by(AuditEntry.seq).execution_options(yield_per=BATCH)):
+    for body in session.scalars(
+        select(AuditEntry.body)
+        .where(AuditEntry.body != ERASED)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=BATCH)
+    ):
         out.write(body + "\n")
         exported += 1
     return exported
@@ -56,12 +61,17 @@ def load(session: Session, lines) -> tuple[int, int]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.audit.replay", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.audit.replay",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--url", default=None, help="database URL (default: AUDIT_DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("export", help="every logged event, one JSON line each, in log order")
-    load_cmd = commands.add_parser("load", help="append the events of a file that are not logged yet")
+    load_cmd = commands.add_parser(
+        "load", help="append the events of a file that are not logged yet"
+    )
     load_cmd.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
     args = parser.parse_args(argv)
     url = args.url or config.database_url("audit")

@@ -1,5 +1,6 @@
 """What the audit service's RPC accepts and returns. Inputs refuse unknown fields,
 except a suggestion's figures (see SuggestionIn)."""
+
 import json
 
 from marshmallow import (
@@ -27,7 +28,9 @@ class LogQueryIn(Input):
     type = fields.String(validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
     from_ = fields.AwareDateTime(data_key="from")
     to = fields.AwareDateTime()
-    limit = fields.Integer(strict=True, load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = fields.Integer(
+        strict=True, load_default=100, validate=validate.Range(min=1, max=MAX_PAGE)
+    )
     offset = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
     after_seq = fields.Integer(strict=True, validate=validate.Range(min=0))
 
@@ -58,14 +61,20 @@ class SuggestionIn(Input):
     class Meta:
         unknown = EXCLUDE
 
-    item_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
-                           required=True, validate=validate.Length(min=1, max=500))
+    item_ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=500),
+    )
     from_site_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     to_site_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     category_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    figures = fields.Dict(keys=fields.String(validate=validate.Length(max=80)), values=fields.Float(),
-                          load_default=dict)
+    figures = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=80)),
+        values=fields.Float(),
+        load_default=dict,
+    )
     # Proves it is one of this service's suggestions, unchanged (suggestions.signature).
     signature = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
@@ -74,7 +83,9 @@ class SuggestionIn(Input):
         if not isinstance(payload, dict):
             return payload
         nested = payload.get("figures")
-        figures = {k: v for k, v in (nested if isinstance(nested, dict) else {}).items() if _is_number(v)}
+        figures = {
+            k: v for k, v in (nested if isinstance(nested, dict) else {}).items() if _is_number(v)
+        }
         figures.update((k, v) for k, v in payload.items() if k not in self.fields and _is_number(v))
         return {**payload, "figures": figures}
 
@@ -101,6 +112,8 @@ class EntryOut(Schema):
     partner_id = fields.Integer(allow_none=True)
     site_id = fields.Integer(allow_none=True)
     resident_id = fields.Integer(allow_none=True)
-    data = fields.Function(lambda entry: json.loads(entry.body)["data"] if entry.body else None)  # erased
+    data = fields.Function(
+        lambda entry: json.loads(entry.body)["data"] if entry.body else None
+    )  # erased
     prev_hash = fields.String()
     hash = fields.String()

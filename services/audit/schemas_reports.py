@@ -3,6 +3,7 @@
 A period is whole local days, `from` to `to` inclusive: {"from": "2026-11-01",
 "to": "2026-11-30"}.
 """
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from partanum.inputs import Input
@@ -11,8 +12,14 @@ from services.audit.vocabulary import GROUPINGS, STEPS
 # A year of daily figures is plenty for one call; longer periods go week by week.
 MAX_DAYS = 3 * 366
 MAX_DAYS_PER_ITEM = 92
-REPORTS = ("utilisation", "idle_items", "overdue_and_lost", "activity", "unmet_demand",
-           "suggestions")
+REPORTS = (
+    "utilisation",
+    "idle_items",
+    "overdue_and_lost",
+    "activity",
+    "unmet_demand",
+    "suggestions",
+)
 CHARTS = ("utilisation_over_time", "utilisation_by_partner")
 
 
@@ -39,19 +46,24 @@ class UtilisationIn(PeriodIn):
     @validates_schema
     def answer_fits_a_message(self, data, **_kwargs):
         # Daily figures for thousands of items over a year would be millions of points.
-        if data.get("by") == "item" and data.get("step") == "day" and {
-                "first_day", "last_day"} <= set(data):
+        if (
+            data.get("by") == "item"
+            and data.get("step") == "day"
+            and {"first_day", "last_day"} <= set(data)
+        ):
             if (data["last_day"] - data["first_day"]).days >= MAX_DAYS_PER_ITEM:
                 raise ValidationError(
-                    f"daily figures per item cover at most {MAX_DAYS_PER_ITEM} days: "
-                    "ask for weeks", "step")
+                    f"daily figures per item cover at most {MAX_DAYS_PER_ITEM} days: ask for weeks",
+                    "step",
+                )
 
 
 class IdleItemsIn(Input):
     """{"idle_days": 30, "as_of": "2026-12-01T12:00:00+01:00"} (as_of: now by default)"""
 
-    idle_days = fields.Integer(load_default=30, strict=True,
-                               validate=validate.Range(min=1, max=3650))
+    idle_days = fields.Integer(
+        load_default=30, strict=True, validate=validate.Range(min=1, max=3650)
+    )
     as_of = fields.AwareDateTime()
 
 
@@ -74,8 +86,9 @@ class SuggestionsIn(PeriodIn):
     """Idle means unused for `idle_days` at `as_of`: the period's end, or now if sooner,
     unless given (to see what would be proposed on a later day if nothing changed)."""
 
-    idle_days = fields.Integer(load_default=30, strict=True,
-                               validate=validate.Range(min=1, max=3650))
+    idle_days = fields.Integer(
+        load_default=30, strict=True, validate=validate.Range(min=1, max=3650)
+    )
     as_of = fields.AwareDateTime()
 
 

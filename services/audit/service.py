@@ -6,6 +6,7 @@ suggestion, which the inventory carries out.
 RPC only; each call loads its input with a schema (InvalidInput names every field
 at fault) and runs in one transaction.
 """
+
 from nameko.rpc import rpc
 
 from partanum import topology
@@ -63,8 +64,10 @@ class Service(HealthCheck, ReportEntrypoints):
         filters = load(schemas.LogQueryIn(), payload or {})
         with self.db.transaction() as tx:
             entries = log.query(tx.session, filters)
-            return {"entries": schemas.EntryOut(many=True).dump(entries),
-                    "next_after_seq": entries[-1].seq if entries else None}
+            return {
+                "entries": schemas.EntryOut(many=True).dump(entries),
+                "next_after_seq": entries[-1].seq if entries else None,
+            }
 
     @expected
     def verify_log(self):

@@ -1,4 +1,5 @@
 """The audit's settings (see partanum/settings.py): only those every service shares."""
+
 from partanum.config import SharedSettings
 
 

@@ -11,6 +11,7 @@ The rules, so that a manager can check a proposal by hand:
   (the least used first on a tie); the idlest devices move first.
 Pure: it reads a History (services/audit/history.py) through services.audit.analytics.
 """
+
 import hashlib
 import hmac
 import json
@@ -37,9 +38,14 @@ class Suggestion:
     def as_payload(self, key: bytes) -> dict:
         """What managers are shown and may pass back, signed so that only this, unchanged,
         can be accepted."""
-        payload = {"item_ids": list(self.item_ids), "from_site_id": self.from_site_id,
-                   "to_site_id": self.to_site_id, "category_id": self.category_id,
-                   "reason": self.reason, "figures": dict(self.figures)}
+        payload = {
+            "item_ids": list(self.item_ids),
+            "from_site_id": self.from_site_id,
+            "to_site_id": self.to_site_id,
+            "category_id": self.category_id,
+            "reason": self.reason,
+            "figures": dict(self.figures),
+        }
         return {**payload, "signature": signature(payload, key)}
 
 
@@ -48,9 +54,13 @@ def signature(payload: dict, key: bytes) -> str:
     JSON and schemas (figures as floats, absent ones left out)."""
     content = {
         "item_ids": [int(item_id) for item_id in payload["item_ids"]],
-        "from_site_id": int(payload["from_site_id"]), "to_site_id": int(payload["to_site_id"]),
-        "category_id": int(payload["category_id"]), "reason": payload["reason"],
-        "figures": {name: float(value) for name, value in payload["figures"].items() if value is not None},
+        "from_site_id": int(payload["from_site_id"]),
+        "to_site_id": int(payload["to_site_id"]),
+        "category_id": int(payload["category_id"]),
+        "reason": payload["reason"],
+        "figures": {
+            name: float(value) for name, value in payload["figures"].items() if value is not None
+        },
     }
     message = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hmac.new(key, b"suggestion:" + message.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -60,14 +70,21 @@ def is_genuine(payload: dict, key: bytes) -> bool:
     return hmac.compare_digest(signature(payload, key), payload["signature"])
 
 
-def suggest(history: History, period: Period, as_of: datetime,
-            site_hours: dict[int, SiteHours], idle_days: int = 30) -> list[Suggestion]:
+def suggest(
+    history: History,
+    period: Period,
+    as_of: datetime,
+    site_hours: dict[int, SiteHours],
+    idle_days: int = 30,
+) -> list[Suggestion]:
     idle = defaultdict(list)
     for item in analytics.idle_items(history, as_of, idle_days):
         idle[(item.site_id, item.category_id)].append(item)
     needs = {
-        (row.site_id, row.category_id): (row, row.waiting + row.largest_request
-                                         - len(idle[(row.site_id, row.category_id)]))
+        (row.site_id, row.category_id): (
+            row,
+            row.waiting + row.largest_request - len(idle[(row.site_id, row.category_id)]),
+        )
         for row in analytics.unmet_demand(history, period, as_of)
         if row.site_id is not None and row.category_id is not None
     }
@@ -76,23 +93,30 @@ def suggest(history: History, period: Period, as_of: datetime,
         return []
     in_service = _in_service(history, as_of)
     peaks = analytics.peak_in_use(history, period)
-    rates = {category_id: _rates_by_site(history, period, site_hours, category_id)
-             for category_id in {category_id for _, category_id in needs}}
+    rates = {
+        category_id: _rates_by_site(history, period, site_hours, category_id)
+        for category_id in {category_id for _, category_id in needs}
+    }
 
     suggestions = []
     for (to_site, category_id), (demand, need) in sorted(
-            needs.items(), key=lambda kv: (-kv[1][1], kv[0])):
+        needs.items(), key=lambda kv: (-kv[1][1], kv[0])
+    ):
         for from_site in sorted(
-                (site for site, category in idle if category == category_id and site != to_site),
-                key=lambda site: (-_spare(site, category_id, idle, in_service, peaks),
-                                  rates[category_id].get(site) or 0.0, site)):
+            (site for site, category in idle if category == category_id and site != to_site),
+            key=lambda site: (
+                -_spare(site, category_id, idle, in_service, peaks),
+                rates[category_id].get(site) or 0.0,
+                site,
+            ),
+        ):
             if need <= 0:
                 break
             spare = _spare(from_site, category_id, idle, in_service, peaks)
             if spare <= 0:
                 continue
-            moving = idle[(from_site, category_id)][:min(spare, need)]
-            idle[(from_site, category_id)] = idle[(from_site, category_id)][len(moving):]
+            moving = idle[(from_site, category_id)][: min(spare, need)]
+            idle[(from_site, category_id)] = idle[(from_site, category_id)][len(moving) :]
             in_service[(from_site, category_id)] -= len(moving)
             need -= len(moving)
             figures = {
@@ -109,10 +133,16 @@ def suggest(history: History, period: Period, as_of: datetime,
                 "target_idle_items": len(idle[(to_site, category_id)]),
                 "target_utilisation": rates[category_id].get(to_site),
             }
-            suggestions.append(Suggestion(
-                tuple(item.item_id for item in moving), from_site, to_site, category_id,
-                _reason(history, site_hours, len(moving), category_id, from_site, to_site),
-                figures))
+            suggestions.append(
+                Suggestion(
+                    tuple(item.item_id for item in moving),
+                    from_site,
+                    to_site,
+                    category_id,
+                    _reason(history, site_hours, len(moving), category_id, from_site, to_site),
+                    figures,
+                )
+            )
     return suggestions
 
 
@@ -130,13 +160,19 @@ def _in_service(history: History, as_of: datetime) -> Counter:
 
 
 def _rates_by_site(history, period, site_hours, category_id) -> dict:
-    return {row.key: row.rate for row in analytics.utilisation(
-        history.of_category(category_id), period, site_hours, by="site")}
+    return {
+        row.key: row.rate
+        for row in analytics.utilisation(
+            history.of_category(category_id), period, site_hours, by="site"
+        )
+    }
 
 
 def _reason(history, site_hours, count, category_id, from_site, to_site) -> str:
     category = history.label("category", category_id)
     if count > 1 and not category.endswith(("s", "x")):
         category += "s"
-    return (f"move {count} {category} from {history.label('site', from_site, site_hours)} "
-            f"to {history.label('site', to_site, site_hours)}")
+    return (
+        f"move {count} {category} from {history.label('site', from_site, site_hours)} "
+        f"to {history.label('site', to_site, site_hours)}"
+    )

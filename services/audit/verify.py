@@ -7,6 +7,7 @@ or names the first entry that was altered or removed, and exits 1. Keep the head
 hash somewhere else (a report, an email): a later run that no longer reaches it
 shows that entries were removed from the end or the chain was rewritten whole.
 """
+
 import argparse
 import sys
 
@@ -18,8 +19,11 @@ from services.audit import log
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.audit.verify", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.audit.verify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--url", default=None, help="database URL (default: AUDIT_DATABASE_URL)")
     args = parser.parse_args(argv)
     engine = make_engine(args.url or config.database_url("audit"))

@@ -1,4 +1,5 @@
 """The booking's rules: windows, opening hours, buffers. No I/O."""
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,7 +29,9 @@ def window_problems(window: Window, now: datetime) -> dict[str, list[str]]:
     return problems
 
 
-def opening_problems(window: Window, hours: dict, closures: list, zone: ZoneInfo) -> dict[str, list[str]]:
+def opening_problems(
+    window: Window, hours: dict, closures: list, zone: ZoneInfo
+) -> dict[str, list[str]]:
     """Pickup (start) and return (end) must fall while the site is open."""
     days = [(_day(start), _day(end)) for start, end in closures]
     problems = {}
@@ -63,7 +66,9 @@ class NoReturnDay(Exception):
     """The return site opens on no day within RETURN_DAY_LOOKAHEAD days."""
 
 
-def due_date(start: datetime, loan_days: int, hours: dict, closures: list, zone: ZoneInfo) -> datetime:
+def due_date(
+    start: datetime, loan_days: int, hours: dict, closures: list, zone: ZoneInfo
+) -> datetime:
     """When a loan started at `start` is due: `loan_days` later, moved forward to the
     next day the return site is open, at that day's closing time (so a resident
     never has to bring a device back to a closed door)."""
@@ -216,8 +221,14 @@ ALTERNATIVE_STEP = timedelta(minutes=30)
 ALTERNATIVE_DAYS = 14
 
 
-def later_windows(window: Window, hours: dict, closures: list, zone: ZoneInfo,
-                  step: timedelta = ALTERNATIVE_STEP, days: int = ALTERNATIVE_DAYS):
+def later_windows(
+    window: Window,
+    hours: dict,
+    closures: list,
+    zone: ZoneInfo,
+    step: timedelta = ALTERNATIVE_STEP,
+    days: int = ALTERNATIVE_DAYS,
+):
     """Windows of the same duration after `window`, later the same day and on the
     following `days`, that start and end while the site is open: on a half-hour
     grid of local time, nearest first."""
@@ -238,8 +249,15 @@ def later_windows(window: Window, hours: dict, closures: list, zone: ZoneInfo,
         moment += step
 
 
-def nearest_windows(window: Window, hours: dict, closures: list, zone: ZoneInfo, fits,
-                    count: int = 3, days: int = ALTERNATIVE_DAYS) -> list[Window]:
+def nearest_windows(
+    window: Window,
+    hours: dict,
+    closures: list,
+    zone: ZoneInfo,
+    fits,
+    count: int = 3,
+    days: int = ALTERNATIVE_DAYS,
+) -> list[Window]:
     """The first `count` later windows at the site for which `fits(window)` holds."""
     found = []
     for candidate in later_windows(window, hours, closures, zone, days=days):
@@ -274,10 +292,12 @@ def weekly_windows(first: Window, until, zone: ZoneInfo) -> list[Window]:
     week = 0
     while (start + timedelta(weeks=week)).date() <= until:
         shift = timedelta(weeks=week)
-        windows.append(Window(
-            (start.replace(tzinfo=None) + shift).replace(tzinfo=zone),
-            (end.replace(tzinfo=None) + shift).replace(tzinfo=zone),
-        ))
+        windows.append(
+            Window(
+                (start.replace(tzinfo=None) + shift).replace(tzinfo=zone),
+                (end.replace(tzinfo=None) + shift).replace(tzinfo=zone),
+            )
+        )
         week += 1
     return windows
 
@@ -294,8 +314,9 @@ ERASED = "[erased]"
 HOLD_LOOKAHEAD_DAYS = 366
 
 
-def hold_expiry(now: datetime, hours: int, opening_hours: dict, closures: list,
-                zone: ZoneInfo) -> datetime:
+def hold_expiry(
+    now: datetime, hours: int, opening_hours: dict, closures: list, zone: ZoneInfo
+) -> datetime:
     """When a hold offered at `now` lapses: `hours` later, pushed to the closing time
     of that day if the site is open then, or of its next open day, so that a hold
     never runs out while the door is shut. A site without hours keeps the bare

@@ -1,4 +1,5 @@
 """The booking's event contracts: ids and windows, never a resident's personal data."""
+
 from marshmallow import Schema, fields, validate
 
 from partanum.events import contract, reference

@@ -1,4 +1,5 @@
 """The booking's refusals."""
+
 from nameko.exceptions import deserialize_to_instance
 
 from partanum.errors import Conflict

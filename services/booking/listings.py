@@ -6,6 +6,7 @@ A partner's staff see the residents registered by that partner or who borrow
 both the residents and the loans are, so that the gateway never has to fetch
 everyone to decide.
 """
+
 from datetime import datetime
 
 from sqlalchemy import Select, exists, func, or_, select
@@ -20,8 +21,9 @@ from services.booking.vocabulary import LoanStatus
 def page(tx: Transaction, query: Select, order, filters: dict) -> tuple[list, int]:
     """One page of `query`'s rows in `order`, and how many rows there are in all."""
     total = tx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = tx.session.scalars(query.order_by(*order).limit(filters["limit"])
-                              .offset(filters["offset"])).all()
+    rows = tx.session.scalars(
+        query.order_by(*order).limit(filters["limit"]).offset(filters["offset"])
+    ).all()
     return list(rows), total
 
 
@@ -79,20 +81,26 @@ def loans(tx: Transaction, filters: dict, now: datetime) -> tuple[list[Loan], in
 
 
 def _borrowed_from(partner_id: int):
-    return exists().where(Loan.resident_id == Resident.id,
-                          Loan.site_id.in_(_partner_sites(partner_id)))
+    return exists().where(
+        Loan.resident_id == Resident.id, Loan.site_id.in_(_partner_sites(partner_id))
+    )
 
 
 def residents(tx: Transaction, filters: dict) -> tuple[list[Resident], int]:
     query = select(Resident).where(Resident.erased_at.is_(None))
     if "partner_id" in filters:
         partner_id = filters["partner_id"]
-        query = query.where(or_(Resident.registered_by_partner_id == partner_id,
-                                _borrowed_from(partner_id)))
+        query = query.where(
+            or_(Resident.registered_by_partner_id == partner_id, _borrowed_from(partner_id))
+        )
     if "search" in filters:
         words = filters["search"].strip().lower()
-        query = query.where(or_(func.lower(Resident.display_name).contains(words, autoescape=True),
-                                func.lower(Resident.card_number) == words))
+        query = query.where(
+            or_(
+                func.lower(Resident.display_name).contains(words, autoescape=True),
+                func.lower(Resident.card_number) == words,
+            )
+        )
     return page(tx, query, (Resident.display_name, Resident.id), filters)
 
 

@@ -5,6 +5,7 @@ A loan takes its item through an allocation, like a reservation does, so that
 the database's overlap guard keeps a lent device from being promised to anyone
 else until it is due back (plus the buffer for its wipe).
 """
+
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,7 +61,9 @@ def set_category_policy(tx: Transaction, category_id: int, data: dict) -> Catego
 # --- check-out ---------------------------------------------------------------------------
 
 
-def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, max_loans: int) -> Loan:
+def check_out(
+    tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, max_loans: int
+) -> Loan:
     now = datetime.now(UTC)
     site = site_by_code(tx, data["site"])
     resident = _borrower(tx, data["resident_id"])
@@ -69,8 +72,10 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
     # A device reserved for this very hand-over may be lent, whatever the copy says.
     lendable = domain.LENDABLE_STATUSES | ({"reserved"} if reservation else set())
     if item.status not in lendable:
-        raise NotLendable(f"{item.asset_tag} cannot be lent: it is {item.status}",
-                          {"asset_tag": item.asset_tag, "status": item.status})
+        raise NotLendable(
+            f"{item.asset_tag} cannot be lent: it is {item.status}",
+            {"asset_tag": item.asset_tag, "status": item.status},
+        )
     overridden = _over_limits(tx, resident, max_loans, data["override_reason"], now)
     due = _due(now, policy_for(tx, item.category_id).loan_days, site, zone)
     window = domain.Window(now, due)
@@ -82,9 +87,17 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
     _refuse_if_taken(tx, item, window, buffer, exclude=None)
 
     loan = Loan(
-        item=item, resident=resident, reservation_id=reservation.id if reservation else None,
-        site_id=site.id, return_site_id=site.id, checked_out_at=now, due_at=due, status=LoanStatus.ACTIVE,
-        renewals=0, accessories_out=data["accessories"], checked_out_by=tx.actor,
+        item=item,
+        resident=resident,
+        reservation_id=reservation.id if reservation else None,
+        site_id=site.id,
+        return_site_id=site.id,
+        checked_out_at=now,
+        due_at=due,
+        status=LoanStatus.ACTIVE,
+        renewals=0,
+        accessories_out=data["accessories"],
+        checked_out_by=tx.actor,
         override_reason=data["override_reason"] if overridden else None,
     )
     tx.session.add(loan)
@@ -93,10 +106,17 @@ def check_out(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, ma
     tx.session.add(claim(item, window, buffer, loan=loan))
     item.status = "on_loan"  # see _settle
     flush_claims(tx)
-    tx.emit("booking.loan_checked_out", {
-        "loan_id": loan.id, "item_id": item.id, "resident_id": resident.id, "site_id": site.id,
-        "due_at": due, "overridden": overridden,
-    })
+    tx.emit(
+        "booking.loan_checked_out",
+        {
+            "loan_id": loan.id,
+            "item_id": item.id,
+            "resident_id": resident.id,
+            "site_id": site.id,
+            "due_at": due,
+            "overridden": overridden,
+        },
+    )
     return loan
 
 
@@ -118,7 +138,11 @@ def _item(tx: Transaction, asset_tag: str) -> Item:
 def _open_reservation(tx: Transaction, reservation_id: int) -> Reservation:
     reservation = tx.session.get(Reservation, reservation_id, with_for_update=True)
     if reservation is None or reservation.status not in RESERVATION_OPEN:
-        state = "no such reservation" if reservation is None else f"the reservation is {reservation.status}"
+        state = (
+            "no such reservation"
+            if reservation is None
+            else f"the reservation is {reservation.status}"
+        )
         raise InvalidInput({"reservation_id": [state]})
     return reservation
 
@@ -126,8 +150,10 @@ def _open_reservation(tx: Transaction, reservation_id: int) -> Reservation:
 def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_reason, now) -> bool:
     """Whether staff lend past a limit (with their reason); refuse if they gave none."""
     count, overdue = tx.session.execute(
-        select(func.count(), func.count().filter(Loan.due_at < now))
-        .where(Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE)).one()
+        select(func.count(), func.count().filter(Loan.due_at < now)).where(
+            Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE
+        )
+    ).one()
     refusal = domain.borrowing_refusal(count, overdue, max_loans)
     if refusal is None:
         return False
@@ -136,19 +162,23 @@ def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_r
     if refusal == "overdue":
         raise OverdueLoanBlocks(
             f"resident {resident.id} has {overdue} loan(s) past due: settle them first, "
-            "or give an override_reason", {"resident_id": resident.id, "overdue_loans": overdue})
+            "or give an override_reason",
+            {"resident_id": resident.id, "overdue_loans": overdue},
+        )
     raise TooManyLoans(
         f"resident {resident.id} already has {count} device(s) (at most {max_loans}); "
-        "give an override_reason to lend more", {"resident_id": resident.id, "active_loans": count,
-                                                  "max_loans": max_loans})
+        "give an override_reason to lend more",
+        {"resident_id": resident.id, "active_loans": count, "max_loans": max_loans},
+    )
 
 
 def _due(start: datetime, loan_days: int, site: Site, zone: ZoneInfo) -> datetime:
     try:
         return domain.due_date(start, loan_days, site.opening_hours, site.closures, zone)
     except domain.NoReturnDay:
-        raise NoReturnDay(f"site {site.code} opens on no day ahead: no due date can be given",
-                          {"site": site.code}) from None
+        raise NoReturnDay(
+            f"site {site.code} opens on no day ahead: no due date can be given", {"site": site.code}
+        ) from None
 
 
 def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now: datetime) -> None:
@@ -156,7 +186,8 @@ def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now
     (the desk may hand over any of the reserved tablets)."""
     held = [a for a in reservation.allocations if a.released_at is None]
     same = [a for a in held if a.item_id == item.id] or [
-        a for a in held if a.item.category_id == item.category_id]
+        a for a in held if a.item.category_id == item.category_id
+    ]
     if not same:
         raise InvalidInput({"reservation_id": [f"holds no device like {item.asset_tag}"]})
     if reservation.status == ReservationStatus.CONFIRMED:
@@ -166,10 +197,12 @@ def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now
     tx.session.flush()  # the guard must see the release before the loan's claim
 
 
-def _refuse_if_taken(tx: Transaction, item: Item, window: domain.Window, buffer: timedelta,
-                     exclude: int | None) -> None:
+def _refuse_if_taken(
+    tx: Transaction, item: Item, window: domain.Window, buffer: timedelta, exclude: int | None
+) -> None:
     query = select(func.min(Allocation.starts_at), func.max(Allocation.blocked_until)).where(
-        Allocation.item_id == item.id, *overlapping(window, buffer))
+        Allocation.item_id == item.id, *overlapping(window, buffer)
+    )
     if exclude is not None:
         query = query.where(Allocation.id != exclude)
     taken_from, taken_until = tx.session.execute(query).one()
@@ -177,8 +210,12 @@ def _refuse_if_taken(tx: Transaction, item: Item, window: domain.Window, buffer:
         raise NotAvailable(
             f"{item.asset_tag} is taken from {taken_from:%Y-%m-%d %H:%M} until "
             f"{taken_until:%Y-%m-%d %H:%M} UTC",
-            {"asset_tag": item.asset_tag, "taken_from": taken_from.isoformat(),
-             "taken_until": taken_until.isoformat()})
+            {
+                "asset_tag": item.asset_tag,
+                "taken_from": taken_from.isoformat(),
+                "taken_until": taken_until.isoformat(),
+            },
+        )
 
 
 # --- renewal, check-in, loss ----------------------------------------------------------------
@@ -194,21 +231,34 @@ def get(tx: Transaction, loan_id: int, lock: bool = False) -> Loan:
 def _active(tx: Transaction, loan_id: int) -> Loan:
     loan = get(tx, loan_id, lock=True)
     if loan.status != LoanStatus.ACTIVE:
-        raise LoanNotActive(f"loan {loan.id} is {loan.status}", {"loan_id": loan.id, "status": loan.status})
+        raise LoanNotActive(
+            f"loan {loan.id} is {loan.status}", {"loan_id": loan.id, "status": loan.status}
+        )
     return loan
 
 
 def _allocations(tx: Transaction, loan: Loan) -> list[Allocation]:
-    return list(tx.session.scalars(select(Allocation).where(
-        Allocation.loan_id == loan.id, Allocation.released_at.is_(None))))
+    return list(
+        tx.session.scalars(
+            select(Allocation).where(
+                Allocation.loan_id == loan.id, Allocation.released_at.is_(None)
+            )
+        )
+    )
 
 
 def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> Loan:
     loan = _active(tx, loan_id)
     policy = policy_for(tx, loan.item.category_id)
-    waiting = tx.session.scalar(select(func.count()).select_from(WaitingEntry).where(
-        WaitingEntry.category_id == loan.item.category_id,
-        WaitingEntry.site_id == loan.return_site_id, WaitingEntry.status.in_(STILL_WAITING)))
+    waiting = tx.session.scalar(
+        select(func.count())
+        .select_from(WaitingEntry)
+        .where(
+            WaitingEntry.category_id == loan.item.category_id,
+            WaitingEntry.site_id == loan.return_site_id,
+            WaitingEntry.status.in_(STILL_WAITING),
+        )
+    )
     refusal = domain.renewal_refusal(loan.renewals, policy.max_renewals, waiting)
     if refusal:
         raise RenewalRefused(f"loan {loan.id} cannot be renewed: {refusal}", {"loan_id": loan.id})
@@ -222,28 +272,44 @@ def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> L
     allocation.ends_at, allocation.blocked_until = due, extended.blocked_until(buffer)
     loan.due_at, loan.renewals = due, loan.renewals + 1
     flush_claims(tx)
-    tx.emit("booking.loan_renewed", {
-        "loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id,
-        "due_at": due, "renewals": loan.renewals,
-    })
+    tx.emit(
+        "booking.loan_renewed",
+        {
+            "loan_id": loan.id,
+            "item_id": loan.item_id,
+            "resident_id": loan.resident_id,
+            "due_at": due,
+            "renewals": loan.renewals,
+        },
+    )
     return loan
 
 
 def check_in(tx: Transaction, data: dict) -> Loan:
     item = _item(tx, data["asset_tag"])
     loan = tx.session.scalar(
-        select(Loan).where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE).with_for_update())
+        select(Loan)
+        .where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE)
+        .with_for_update()
+    )
     if loan is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
     now = datetime.now(UTC)
     loan.status, loan.returned_at = LoanStatus.RETURNED, now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
     _settle(tx, loan, now, "awaiting_wipe")
-    tx.emit("booking.loan_checked_in", {
-        "loan_id": loan.id, "item_id": item.id, "resident_id": loan.resident_id,
-        "condition": loan.condition_in,
-        "missing_accessory_count": len(domain.missing_accessories(loan.accessories_out, loan.accessories_in)),
-    })
+    tx.emit(
+        "booking.loan_checked_in",
+        {
+            "loan_id": loan.id,
+            "item_id": item.id,
+            "resident_id": loan.resident_id,
+            "condition": loan.condition_in,
+            "missing_accessory_count": len(
+                domain.missing_accessories(loan.accessories_out, loan.accessories_in)
+            ),
+        },
+    )
     return loan
 
 
@@ -251,8 +317,10 @@ def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
     loan.status = LoanStatus.LOST
     _settle(tx, loan, datetime.now(UTC), "lost")
-    tx.emit("booking.loan_lost", {"loan_id": loan.id, "item_id": loan.item_id,
-                                   "resident_id": loan.resident_id})
+    tx.emit(
+        "booking.loan_lost",
+        {"loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id},
+    )
     return loan
 
 
@@ -274,22 +342,38 @@ def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> Non
 
 def detect_overdue(tx: Transaction, now: datetime) -> list[Loan]:
     """Mark loans past due, each once, and announce them; a second run finds nothing new."""
-    late = tx.session.scalars(select(Loan).where(
-        Loan.status == LoanStatus.ACTIVE, Loan.due_at < now, Loan.overdue_since.is_(None),
-    ).order_by(Loan.id).with_for_update()).all()
+    late = tx.session.scalars(
+        select(Loan)
+        .where(
+            Loan.status == LoanStatus.ACTIVE,
+            Loan.due_at < now,
+            Loan.overdue_since.is_(None),
+        )
+        .order_by(Loan.id)
+        .with_for_update()
+    ).all()
     for loan in late:
         loan.overdue_since = now
-        tx.emit("booking.loan_overdue", {
-            "loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id,
-            "due_at": loan.due_at, "days_overdue": domain.days_overdue(loan.due_at, now),
-        })
+        tx.emit(
+            "booking.loan_overdue",
+            {
+                "loan_id": loan.id,
+                "item_id": loan.item_id,
+                "resident_id": loan.resident_id,
+                "due_at": loan.due_at,
+                "days_overdue": domain.days_overdue(loan.due_at, now),
+            },
+        )
     return late
 
 
 def of_resident(tx: Transaction, resident_id: int) -> list[Loan]:
     residents.get(tx, resident_id)
-    return list(tx.session.scalars(
-        select(Loan).where(Loan.resident_id == resident_id).order_by(Loan.checked_out_at.desc())))
+    return list(
+        tx.session.scalars(
+            select(Loan).where(Loan.resident_id == resident_id).order_by(Loan.checked_out_at.desc())
+        )
+    )
 
 
 def record_refused_check_out(tx: Transaction, data: dict, now: datetime) -> None:
@@ -300,8 +384,15 @@ def record_refused_check_out(tx: Transaction, data: dict, now: datetime) -> None
     if site is None or item is None:
         return  # a typo, not demand
     days = policy_for(tx, item.category_id).loan_days
-    tx.emit("booking.demand_unmet", {
-        "partner_id": site.partner_id, "site_id": site.id, "category_id": item.category_id,
-        "quantity": 1, "starts_at": now, "ends_at": now + timedelta(days=days),
-        "reason_code": "refused_at_desk",
-    })
+    tx.emit(
+        "booking.demand_unmet",
+        {
+            "partner_id": site.partner_id,
+            "site_id": site.id,
+            "category_id": item.category_id,
+            "quantity": 1,
+            "starts_at": now,
+            "ends_at": now + timedelta(days=days),
+            "reason_code": "refused_at_desk",
+        },
+    )

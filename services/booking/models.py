@@ -14,6 +14,7 @@ are anonymised, after which only the statistics remain.
 
 All times are aware datetimes, stored in UTC.
 """
+
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, text
@@ -330,6 +331,13 @@ class Allocation(Base):
     # (an index-only scan), where a full index would fetch every row to look at
     # released_at. On 1,000,000 allocations (bench/availability_latency.py) an
     # all-sites search went from 93 ms to 4 ms in PostgreSQL.
-    __table_args__ = (Index("ix_allocations_item_period", "item_id", "starts_at", "blocked_until",
-                            postgresql_where=text("released_at IS NULL"),
-                            sqlite_where=text("released_at IS NULL")),)
+    __table_args__ = (
+        Index(
+            "ix_allocations_item_period",
+            "item_id",
+            "starts_at",
+            "blocked_until",
+            postgresql_where=text("released_at IS NULL"),
+            sqlite_where=text("released_at IS NULL"),
+        ),
+    )

@@ -11,6 +11,7 @@ beyond the limit, a reservation's note), perhaps one they have since changed:
 `resident_detail_hashes` keeps a keyed hash (HMAC, PARTANUM_SECRET_KEY) of every
 value a resident ever had, never the value, so that erasure recognises them.
 """
+
 import hashlib
 import hmac
 import re
@@ -35,39 +36,60 @@ ENDED = (WaitingStatus.FULFILLED, WaitingStatus.EXPIRED, WaitingStatus.CANCELLED
 PERSONAL_FIELDS = ("display_name", "phone", "phone_e164", "email", "card_number")
 
 
-def anonymise_returned_loans(tx: Transaction, now: datetime, after: timedelta, *, key: bytes) -> int:
+def anonymise_returned_loans(
+    tx: Transaction, now: datetime, after: timedelta, *, key: bytes
+) -> int:
     """Cut settled loans from their resident `after` their return; returns how many.
     Idempotent: a loan already cut is not looked at again.
 
     A lost loan has no return time: it counts from its due date."""
     cutoff = now - after
-    settled_before = (Loan.resident_id.is_not(None), Loan.status.in_(SETTLED),
-                      func.coalesce(Loan.returned_at, Loan.due_at) <= cutoff)
+    settled_before = (
+        Loan.resident_id.is_not(None),
+        Loan.status.in_(SETTLED),
+        func.coalesce(Loan.returned_at, Loan.due_at) <= cutoff,
+    )
     # Staff may have named the resident in their reason for an override.
-    for loan in tx.session.scalars(select(Loan).where(
-            *settled_before, Loan.override_reason.is_not(None))).all():
+    for loan in tx.session.scalars(
+        select(Loan).where(*settled_before, Loan.override_reason.is_not(None))
+    ).all():
         loan.override_reason = redact_past_details(
             domain.redact(loan.override_reason, _secrets(loan.resident)),
-            _past_details(tx, loan.resident_id), key)
+            _past_details(tx, loan.resident_id),
+            key,
+        )
     tx.session.flush()
     cut = tx.session.execute(
-        update(Loan).where(*settled_before).values(resident_id=None, anonymised_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        update(Loan)
+        .where(*settled_before)
+        .values(resident_id=None, anonymised_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     # A waiting entry long ended is history too (it has no end time: count from its start).
     tx.session.execute(
-        update(WaitingEntry).where(WaitingEntry.resident_id.is_not(None),
-                                   WaitingEntry.status.in_(ENDED), WaitingEntry.created_at <= cutoff)
-        .values(resident_id=None).execution_options(synchronize_session=False))
+        update(WaitingEntry)
+        .where(
+            WaitingEntry.resident_id.is_not(None),
+            WaitingEntry.status.in_(ENDED),
+            WaitingEntry.created_at <= cutoff,
+        )
+        .values(resident_id=None)
+        .execution_options(synchronize_session=False)
+    )
     return cut
 
 
 def export_resident_data(tx: Transaction, resident_id: int, now: datetime) -> dict:
     """Everything this service holds about a resident, every column as stored, as JSON."""
     resident = _resident(tx, resident_id)
-    loans = tx.session.scalars(select(Loan).where(Loan.resident_id == resident.id)
-                               .order_by(Loan.checked_out_at, Loan.id)).all()
-    entries = tx.session.scalars(select(WaitingEntry).where(WaitingEntry.resident_id == resident.id)
-                                 .order_by(WaitingEntry.created_at, WaitingEntry.id)).all()
+    loans = tx.session.scalars(
+        select(Loan).where(Loan.resident_id == resident.id).order_by(Loan.checked_out_at, Loan.id)
+    ).all()
+    entries = tx.session.scalars(
+        select(WaitingEntry)
+        .where(WaitingEntry.resident_id == resident.id)
+        .order_by(WaitingEntry.created_at, WaitingEntry.id)
+    ).all()
     return {
         "exported_at": now.isoformat(),
         "resident": _columns(resident),
@@ -76,8 +98,9 @@ def export_resident_data(tx: Transaction, resident_id: int, now: datetime) -> di
     }
 
 
-def erase_resident(tx: Transaction, resident_id: int, now: datetime,
-                   terms: waiting_list.HoldTerms, *, key: bytes) -> Resident:
+def erase_resident(
+    tx: Transaction, resident_id: int, now: datetime, terms: waiting_list.HoldTerms, *, key: bytes
+) -> Resident:
     """Forget a resident on their request: their details are emptied, their loans
     anonymised, their places in line given up, and any phone, email or card number
     they ever had is taken out of the service's free text. Refused while they hold
@@ -85,22 +108,30 @@ def erase_resident(tx: Transaction, resident_id: int, now: datetime,
     resident = _resident(tx, resident_id, lock=True)
     if resident.erased_at is not None:
         return resident
-    active = tx.session.scalar(select(func.count()).select_from(Loan).where(
-        Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE))
+    active = tx.session.scalar(
+        select(func.count())
+        .select_from(Loan)
+        .where(Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE)
+    )
     refusal = domain.erasure_refusal(active)
     if refusal:
-        raise StillHoldsDevice(f"resident {resident.id} cannot be erased: {refusal}",
-                               {"resident_id": resident.id, "active_loans": active})
+        raise StillHoldsDevice(
+            f"resident {resident.id} cannot be erased: {refusal}",
+            {"resident_id": resident.id, "active_loans": active},
+        )
     secrets = _secrets(resident)
     for loan in tx.session.scalars(select(Loan).where(Loan.resident_id == resident.id)).all():
         loan.override_reason = domain.redact(loan.override_reason, secrets)
         loan.resident_id, loan.anonymised_at = None, loan.anonymised_at or now
     remember_details(tx, resident, key)  # those registered before the hashes were kept
     _redact_free_text(tx, _past_details(tx, resident.id), key)
-    tx.session.execute(delete(ResidentDetailHash).where(ResidentDetailHash.resident_id == resident.id))
+    tx.session.execute(
+        delete(ResidentDetailHash).where(ResidentDetailHash.resident_id == resident.id)
+    )
     lines = set()
-    for entry in tx.session.scalars(select(WaitingEntry).where(
-            WaitingEntry.resident_id == resident.id).with_for_update()).all():
+    for entry in tx.session.scalars(
+        select(WaitingEntry).where(WaitingEntry.resident_id == resident.id).with_for_update()
+    ).all():
         if entry.status in domain.IN_LINE:
             waiting_list.cancel(tx, entry, now)
             lines.add((entry.category_id, entry.site_id))
@@ -144,19 +175,32 @@ def detail_hash(key: bytes, kind: str, value: str) -> str:
 def remember_details(tx: Transaction, resident: Resident, key: bytes) -> None:
     """Keep a keyed hash of the resident's current phone, email and card number; call
     it whenever they are registered or change."""
-    known = set(tx.session.execute(select(ResidentDetailHash.kind, ResidentDetailHash.digest)
-                                   .where(ResidentDetailHash.resident_id == resident.id)).all())
+    known = set(
+        tx.session.execute(
+            select(ResidentDetailHash.kind, ResidentDetailHash.digest).where(
+                ResidentDetailHash.resident_id == resident.id
+            )
+        ).all()
+    )
     for kind in DETAILS:
         value = getattr(resident, kind)
         if value and (kind, detail_hash(key, kind, value)) not in known:
-            tx.session.add(ResidentDetailHash(resident_id=resident.id, kind=kind,
-                                              digest=detail_hash(key, kind, value)))
+            tx.session.add(
+                ResidentDetailHash(
+                    resident_id=resident.id, kind=kind, digest=detail_hash(key, kind, value)
+                )
+            )
     tx.session.flush()
 
 
 def _past_details(tx: Transaction, resident_id: int | None) -> set[tuple[str, str]]:
-    return set(tx.session.execute(select(ResidentDetailHash.kind, ResidentDetailHash.digest)
-                                  .where(ResidentDetailHash.resident_id == resident_id)).all())
+    return set(
+        tx.session.execute(
+            select(ResidentDetailHash.kind, ResidentDetailHash.digest).where(
+                ResidentDetailHash.resident_id == resident_id
+            )
+        ).all()
+    )
 
 
 def redact_past_details(text: str | None, details: set[tuple[str, str]], key: bytes) -> str | None:
@@ -171,9 +215,10 @@ def redact_past_details(text: str | None, details: set[tuple[str, str]], key: by
             # A number run on into other digits ("06 12 34 56 78 12 mai"): try it shorter.
             while candidate:
                 if (kind, detail_hash(key, kind, candidate)) in details:
-                    return domain.ERASED + found[0][len(candidate):]
+                    return domain.ERASED + found[0][len(candidate) :]
                 candidate = re.sub(r"[ .\-]*\d+$", "", candidate) if kind == "phone" else ""
             return found[0]
+
         return one
 
     for kind, shape in SHAPES.items():

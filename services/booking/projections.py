@@ -3,6 +3,7 @@
 Each handler is idempotent on its own (upserts), and the inbox makes a
 redelivered event a no-op anyway.
 """
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -33,11 +34,17 @@ def apply(session: Session, event: Event) -> None:
         site.closures = data["closures"]
         site.state_as_of = event.occurred_at
     elif event.type == "inventory.item_registered":
-        session.merge(Item(
-            id=data["item_id"], asset_tag=data["asset_tag"], category_id=data["category_id"],
-            owner_partner_id=data["owner_partner_id"], site_id=data["site_id"], status=data["status"],
-            status_changed_at=event.occurred_at,
-        ))
+        session.merge(
+            Item(
+                id=data["item_id"],
+                asset_tag=data["asset_tag"],
+                category_id=data["category_id"],
+                owner_partner_id=data["owner_partner_id"],
+                site_id=data["site_id"],
+                status=data["status"],
+                status_changed_at=event.occurred_at,
+            )
+        )
     elif event.type == "inventory.kit_registered":
         session.merge(Kit(id=data["kit_id"], code=data["code"], item_ids=list(data["item_ids"])))
     elif event.type == "inventory.item_status_changed":
@@ -58,7 +65,9 @@ def _echo_of_an_ended_loan(session: Session, item: Item, to_status: str) -> bool
     copy already holds for its wipe (the inventory's next event says so too)."""
     if to_status != "on_loan":
         return False
-    lent_now = session.scalar(select(exists().where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE)))
+    lent_now = session.scalar(
+        select(exists().where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE))
+    )
     return not lent_now
 
 

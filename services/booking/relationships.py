@@ -12,6 +12,7 @@ What the partner's staff see of a related resident:
   device now (it must be able to get it back);
 - MASKED otherwise: the name, with the phone, email and card number masked.
 """
+
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select
@@ -37,18 +38,27 @@ def _partner_sites(partner_id: int):
 
 
 def _lends_now(partner_id: int):
-    return exists().where(Loan.resident_id == Resident.id, Loan.status == LoanStatus.ACTIVE,
-                          Loan.site_id.in_(_partner_sites(partner_id)))
+    return exists().where(
+        Loan.resident_id == Resident.id,
+        Loan.status == LoanStatus.ACTIVE,
+        Loan.site_id.in_(_partner_sites(partner_id)),
+    )
 
 
 def _related(partner_id: int, now: datetime):
     """Any relationship but registering them (which the resident's row says)."""
-    lent = exists().where(Loan.resident_id == Resident.id,
-                          Loan.site_id.in_(_partner_sites(partner_id)))
-    found = exists().where(ResidentFound.resident_id == Resident.id,
-                           ResidentFound.partner_id == partner_id)
-    mandated = exists().where(Mandate.resident_id == Resident.id, Mandate.partner_id == partner_id,
-                              Mandate.withdrawn_at.is_(None), Mandate.expires_at > now)
+    lent = exists().where(
+        Loan.resident_id == Resident.id, Loan.site_id.in_(_partner_sites(partner_id))
+    )
+    found = exists().where(
+        ResidentFound.resident_id == Resident.id, ResidentFound.partner_id == partner_id
+    )
+    mandated = exists().where(
+        Mandate.resident_id == Resident.id,
+        Mandate.partner_id == partner_id,
+        Mandate.withdrawn_at.is_(None),
+        Mandate.expires_at > now,
+    )
     return lent | found | mandated
 
 
@@ -58,7 +68,9 @@ def view(tx: Transaction, resident: Resident, partner_id: int, now: datetime) ->
         return FULL
     lends_now, related = tx.session.execute(
         select(_lends_now(partner_id), _related(partner_id, now))
-        .select_from(Resident).where(Resident.id == resident.id)).one()
+        .select_from(Resident)
+        .where(Resident.id == resident.id)
+    ).one()
     if lends_now:
         return FULL
     if related:
@@ -68,21 +80,29 @@ def view(tx: Transaction, resident: Resident, partner_id: int, now: datetime) ->
 
 def views(tx: Transaction, residents: list[Resident], partner_id: int) -> dict[int, str]:
     """The view of each of a page of residents the partner is known to reach."""
-    lent_to = set(tx.session.scalars(select(Resident.id).where(
-        Resident.id.in_([r.id for r in residents]), _lends_now(partner_id))))
-    return {r.id: FULL if r.registered_by_partner_id == partner_id or r.id in lent_to else MASKED
-            for r in residents}
+    lent_to = set(
+        tx.session.scalars(
+            select(Resident.id).where(
+                Resident.id.in_([r.id for r in residents]), _lends_now(partner_id)
+            )
+        )
+    )
+    return {
+        r.id: FULL if r.registered_by_partner_id == partner_id or r.id in lent_to else MASKED
+        for r in residents
+    }
 
 
 def partners(tx: Transaction, resident_id: int, now: datetime) -> list[int]:
     """Every partner related to the resident, by any relationship."""
     resident = get_resident(tx, resident_id)
     lenders = select(Site.partner_id).where(
-        Site.id.in_(select(Loan.site_id).where(Loan.resident_id == resident.id)))
+        Site.id.in_(select(Loan.site_id).where(Loan.resident_id == resident.id))
+    )
     finders = select(ResidentFound.partner_id).where(ResidentFound.resident_id == resident.id)
     mandated = select(Mandate.partner_id).where(
-        Mandate.resident_id == resident.id, Mandate.withdrawn_at.is_(None),
-        Mandate.expires_at > now)
+        Mandate.resident_id == resident.id, Mandate.withdrawn_at.is_(None), Mandate.expires_at > now
+    )
     related = lenders.union(finders, mandated)
     return sorted({resident.registered_by_partner_id, *tx.session.scalars(related)})
 
@@ -97,8 +117,9 @@ def found_at_desk(tx: Transaction, partner_id: int, presented: dict, now: dateti
     else:
         how, presenting = "phone", with_phone(presented["phone"])
     # A second match is enough to know that several share it.
-    matches = tx.session.scalars(select(Resident).where(
-        presenting, Resident.erased_at.is_(None)).limit(2)).all()
+    matches = tx.session.scalars(
+        select(Resident).where(presenting, Resident.erased_at.is_(None)).limit(2)
+    ).all()
     if len(matches) != 1:
         raise NotFound("resident", f"by {how}")  # never the number itself, which logs keep
     resident = matches[0]
@@ -107,30 +128,40 @@ def found_at_desk(tx: Transaction, partner_id: int, presented: dict, now: dateti
     return resident
 
 
-def _record_found(tx: Transaction, resident: Resident, partner_id: int, how: str,
-                  now: datetime) -> None:
+def _record_found(
+    tx: Transaction, resident: Resident, partner_id: int, how: str, now: datetime
+) -> None:
     found = tx.session.get(ResidentFound, (resident.id, partner_id), with_for_update=True)
     if found is not None:  # known already: the delay before forgetting starts again
         found.found_at = now
         return
-    tx.session.add(ResidentFound(resident_id=resident.id, partner_id=partner_id, how=how,
-                                 found_at=now))
-    tx.emit("booking.resident_found_at_desk",
-            {"resident_id": resident.id, "partner_id": partner_id, "how": how})
+    tx.session.add(
+        ResidentFound(resident_id=resident.id, partner_id=partner_id, how=how, found_at=now)
+    )
+    tx.emit(
+        "booking.resident_found_at_desk",
+        {"resident_id": resident.id, "partner_id": partner_id, "how": how},
+    )
 
 
 def forget_found(tx: Transaction, cutoff: datetime) -> None:
     """A partner that has not seen a resident at its desk since `cutoff` forgets it
     found them (loans and mandates keep their own relationships)."""
-    tx.session.execute(delete(ResidentFound).where(ResidentFound.found_at <= cutoff)
-                       .execution_options(synchronize_session=False))
+    tx.session.execute(
+        delete(ResidentFound)
+        .where(ResidentFound.found_at <= cutoff)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def forget_resident(tx: Transaction, resident_id: int) -> None:
     """On erasure: no partner found them, nor holds their consent, any more."""
     for table in (ResidentFound, Mandate):
-        tx.session.execute(delete(table).where(table.resident_id == resident_id)
-                           .execution_options(synchronize_session=False))
+        tx.session.execute(
+            delete(table)
+            .where(table.resident_id == resident_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def masked(resident: dict) -> dict:

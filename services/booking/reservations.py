@@ -1,4 +1,5 @@
 """Reservations by partner staff, as plain functions over one transaction."""
+
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,8 +21,9 @@ require(events)
 WITHDRAWN_STATUSES = frozenset({"in_maintenance", "retired", "lost"})
 
 
-def reserve(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo,
-            now: datetime | None = None) -> Reservation:
+def reserve(
+    tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, now: datetime | None = None
+) -> Reservation:
     now = now or datetime.now(UTC)
     site = site_by_code(tx, data["site"])
     window = domain.Window(data["starts_at"], data["ends_at"])
@@ -41,11 +43,17 @@ def reserve(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo,
     return reservation
 
 
-def book(tx: Transaction, data: dict, site: Site, window: domain.Window, items, buffer,
-         series=None) -> Reservation:
+def book(
+    tx: Transaction, data: dict, site: Site, window: domain.Window, items, buffer, series=None
+) -> Reservation:
     reservation = Reservation(
-        partner_id=data["partner_id"], site_id=site.id, starts_at=window.starts_at,
-        ends_at=window.ends_at, status=ReservationStatus.CONFIRMED, requested_by=tx.actor, note=data["note"],
+        partner_id=data["partner_id"],
+        site_id=site.id,
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        status=ReservationStatus.CONFIRMED,
+        requested_by=tx.actor,
+        note=data["note"],
         series=series,
     )
     tx.session.add(reservation)
@@ -56,12 +64,18 @@ def book(tx: Transaction, data: dict, site: Site, window: domain.Window, items, 
 
 def announce(tx: Transaction, reservation: Reservation, items) -> None:
     """Once flushed, so that the reservation has its id."""
-    tx.emit("booking.reservation_created", {
-        "reservation_id": reservation.id, "partner_id": reservation.partner_id,
-        "site_id": reservation.site_id, "item_ids": [item.id for item in items],
-        "starts_at": reservation.starts_at, "ends_at": reservation.ends_at,
-        "series_id": reservation.series_id,
-    })
+    tx.emit(
+        "booking.reservation_created",
+        {
+            "reservation_id": reservation.id,
+            "partner_id": reservation.partner_id,
+            "site_id": reservation.site_id,
+            "item_ids": [item.id for item in items],
+            "starts_at": reservation.starts_at,
+            "ends_at": reservation.ends_at,
+            "series_id": reservation.series_id,
+        },
+    )
 
 
 def chosen_items(tx: Transaction, data: dict, site: Site, window, buffer) -> list[Item]:
@@ -72,24 +86,39 @@ def chosen_items(tx: Transaction, data: dict, site: Site, window, buffer) -> lis
         rules = sharing.rules_for(tx, {item.category_id for item in items})
         refused = domain.sharing_problems(data["partner_id"], items, rules)
         if refused:
-            raise NotShared("some items are not shared with this partner, or beyond their "
-                            "owner's cap for one reservation", refused)
+            raise NotShared(
+                "some items are not shared with this partner, or beyond their "
+                "owner's cap for one reservation",
+                refused,
+            )
         busy = busy_tags(tx, items, window, buffer)
         unusable = [item.asset_tag for item in items if item.status not in domain.BOOKABLE_STATUSES]
         if busy or unusable:
-            raise NotAvailable("some items are not free in that window",
-                               {"busy": busy, "out_of_service": sorted(unusable)})
+            raise NotAvailable(
+                "some items are not free in that window",
+                {"busy": busy, "out_of_service": sorted(unusable)},
+            )
         return list(items)
     quantity, partner_id = data["quantity"], data["partner_id"]
     rules = sharing.rules_for(tx, [data["category_id"]])
     # Caps leave some free items out, so the database cannot stop at `quantity`.
     limit = None if sharing.has_caps(rules, partner_id) else quantity
-    free = free_items(tx, data["category_id"], site.id, window, buffer, limit=limit,
-                      for_partner=partner_id, rules=rules)
+    free = free_items(
+        tx,
+        data["category_id"],
+        site.id,
+        window,
+        buffer,
+        limit=limit,
+        for_partner=partner_id,
+        rules=rules,
+    )
     chosen = domain.pick(partner_id, free, rules, quantity)
     if len(chosen) < quantity:
-        raise NotAvailable(f"only {len(chosen)} of {quantity} free in that window",
-                           {"free": len(chosen), "asked": quantity})
+        raise NotAvailable(
+            f"only {len(chosen)} of {quantity} free in that window",
+            {"free": len(chosen), "asked": quantity},
+        )
     return chosen
 
 
@@ -113,16 +142,26 @@ def named_items(tx: Transaction, data: dict) -> list[Item]:
 # --- what to offer instead of a bare refusal ------------------------------------------
 
 
-def alternatives(tx: Transaction, data: dict, site: Site, window: domain.Window,
-                 buffer: timedelta, zone: ZoneInfo) -> dict:
+def alternatives(
+    tx: Transaction,
+    data: dict,
+    site: Site,
+    window: domain.Window,
+    buffer: timedelta,
+    zone: ZoneInfo,
+) -> dict:
     """The same window at other sites that can meet the request, and the nearest
     later windows at the same site that can."""
-    other_sites = _other_sites(tx, data, site, window, buffer, zone) if "category_id" in data else []
+    other_sites = (
+        _other_sites(tx, data, site, window, buffer, zone) if "category_id" in data else []
+    )
     windows = _later_windows(tx, data, site, window, buffer, zone)
     return {
         "other_sites": other_sites,
-        "other_windows": [{"starts_at": w.starts_at.isoformat(), "ends_at": w.ends_at.isoformat()}
-                          for w in windows],
+        "other_windows": [
+            {"starts_at": w.starts_at.isoformat(), "ends_at": w.ends_at.isoformat()}
+            for w in windows
+        ],
     }
 
 
@@ -130,12 +169,15 @@ def _other_sites(tx, data, site, window, buffer, zone) -> list[dict]:
     partner_id, quantity = data["partner_id"], data["quantity"]
     rules = sharing.rules_for(tx, [data["category_id"]])
     by_site = defaultdict(list)
-    for item in free_items(tx, data["category_id"], None, window, buffer,
-                           for_partner=partner_id, rules=rules):
+    for item in free_items(
+        tx, data["category_id"], None, window, buffer, for_partner=partner_id, rules=rules
+    ):
         if item.site_id != site.id:
             by_site[item.site_id].append(item)
     found = []
-    for other in tx.session.scalars(select(Site).where(Site.id.in_(list(by_site))).order_by(Site.code)):
+    for other in tx.session.scalars(
+        select(Site).where(Site.id.in_(list(by_site))).order_by(Site.code)
+    ):
         if domain.opening_problems(window, other.opening_hours, other.closures, zone):
             continue  # nobody could pick the items up or bring them back there
         takeable = len(domain.pick(partner_id, by_site[other.id], rules, len(by_site[other.id])))
@@ -148,17 +190,21 @@ def _later_windows(tx, data, site, window, buffer, zone) -> list[domain.Window]:
     partner_id = data["partner_id"]
     if "category_id" in data:
         rules = sharing.rules_for(tx, [data["category_id"]])
-        candidates = tx.session.scalars(select(Item).where(
-            Item.category_id == data["category_id"], Item.site_id == site.id,
-            Item.status.in_(domain.BOOKABLE_STATUSES),
-            sharing.reservable_by(rules, partner_id, data["category_id"]),
-        )).all()
+        candidates = tx.session.scalars(
+            select(Item).where(
+                Item.category_id == data["category_id"],
+                Item.site_id == site.id,
+                Item.status.in_(domain.BOOKABLE_STATUSES),
+                sharing.reservable_by(rules, partner_id, data["category_id"]),
+            )
+        ).all()
         quantity = data["quantity"]
     else:
         candidates = named_items(tx, data)
         rules = sharing.rules_for(tx, {item.category_id for item in candidates})
-        if any(item.status not in domain.BOOKABLE_STATUSES for item in candidates) or \
-                domain.sharing_problems(partner_id, candidates, rules):
+        if any(
+            item.status not in domain.BOOKABLE_STATUSES for item in candidates
+        ) or domain.sharing_problems(partner_id, candidates, rules):
             return []  # no later window would change that
         quantity = len(candidates)
     horizon = window.starts_at + timedelta(days=domain.ALTERNATIVE_DAYS + 2)
@@ -167,7 +213,8 @@ def _later_windows(tx, data, site, window, buffer, zone) -> list[domain.Window]:
         select(Allocation.item_id, Allocation.starts_at, Allocation.blocked_until).where(
             Allocation.item_id.in_([item.id for item in candidates]),
             Allocation.released_at.is_(None),
-            Allocation.blocked_until > window.starts_at, Allocation.starts_at < horizon,
+            Allocation.blocked_until > window.starts_at,
+            Allocation.starts_at < horizon,
         )
     ):
         busy[item_id].append((starts_at, blocked_until))
@@ -185,14 +232,23 @@ def free_by_site(tx: Transaction, free, partner_id: int | None, rules) -> list[d
     by_site = defaultdict(list)
     for item in free:
         by_site[item.site_id].append(item)
-    codes = dict(tx.session.execute(select(Site.id, Site.code).where(Site.id.in_(list(by_site)))).all())
-    return sorted((
-        {"site": codes.get(site_id), "free": len(items),
-         "reservable": len(items) if partner_id is None
-         else len(domain.pick(partner_id, items, rules, len(items))),
-         "asset_tags": [item.asset_tag for item in items]}
-        for site_id, items in by_site.items()
-    ), key=lambda entry: entry["site"] or "")
+    codes = dict(
+        tx.session.execute(select(Site.id, Site.code).where(Site.id.in_(list(by_site)))).all()
+    )
+    return sorted(
+        (
+            {
+                "site": codes.get(site_id),
+                "free": len(items),
+                "reservable": len(items)
+                if partner_id is None
+                else len(domain.pick(partner_id, items, rules, len(items))),
+                "asset_tags": [item.asset_tag for item in items],
+            }
+            for site_id, items in by_site.items()
+        ),
+        key=lambda entry: entry["site"] or "",
+    )
 
 
 def record_unmet_demand(tx: Transaction, data: dict, reason_code: str) -> None:
@@ -202,11 +258,18 @@ def record_unmet_demand(tx: Transaction, data: dict, reason_code: str) -> None:
     if "kit" in data:
         kit = tx.session.scalar(select(Kit).where(Kit.code == data["kit"]))
         quantity = len(kit.item_ids) if kit else 0
-    tx.emit("booking.demand_unmet", {
-        "partner_id": data["partner_id"], "site_id": site.id if site else None,
-        "category_id": data.get("category_id"), "quantity": quantity,
-        "starts_at": data["starts_at"], "ends_at": data["ends_at"], "reason_code": reason_code,
-    })
+    tx.emit(
+        "booking.demand_unmet",
+        {
+            "partner_id": data["partner_id"],
+            "site_id": site.id if site else None,
+            "category_id": data.get("category_id"),
+            "quantity": quantity,
+            "starts_at": data["starts_at"],
+            "ends_at": data["ends_at"],
+            "reason_code": reason_code,
+        },
+    )
 
 
 # --- a reservation's life: cancel, pick up, return, released when nobody comes ----------
@@ -235,8 +298,10 @@ def cancel(tx: Transaction, reservation_id: int) -> Reservation:
     if reservation.status == ReservationStatus.CANCELLED:
         return reservation
     if reservation.status != ReservationStatus.CONFIRMED:
-        raise WrongStatus(f"a {reservation.status} reservation cannot be cancelled",
-                          {"status": reservation.status})
+        raise WrongStatus(
+            f"a {reservation.status} reservation cannot be cancelled",
+            {"status": reservation.status},
+        )
     _cancel(tx, reservation, datetime.now(UTC))
     return reservation
 
@@ -253,35 +318,47 @@ def pick_up(tx: Transaction, reservation_id: int, now: datetime) -> Reservation:
     it was reserved, so pickup at its start is inside them."""
     reservation = _get(tx, reservation_id)
     if reservation.status != ReservationStatus.CONFIRMED:
-        raise WrongStatus(f"a {reservation.status} reservation cannot be picked up",
-                          {"status": reservation.status})
+        raise WrongStatus(
+            f"a {reservation.status} reservation cannot be picked up",
+            {"status": reservation.status},
+        )
     reservation.status, reservation.picked_up_at = ReservationStatus.PICKED_UP, now
-    tx.emit("booking.reservation_picked_up", {
-        "reservation_id": reservation.id, "partner_id": reservation.partner_id,
-        "item_ids": [a.item_id for a in _held(reservation)],
-    })
+    tx.emit(
+        "booking.reservation_picked_up",
+        {
+            "reservation_id": reservation.id,
+            "partner_id": reservation.partner_id,
+            "item_ids": [a.item_id for a in _held(reservation)],
+        },
+    )
     return reservation
 
 
-def return_reservation(tx: Transaction, reservation_id: int, now: datetime,
-                       buffer: timedelta) -> Reservation:
+def return_reservation(
+    tx: Transaction, reservation_id: int, now: datetime, buffer: timedelta
+) -> Reservation:
     """The items come back: their hold ends at the real return (within the window),
     and the buffer (charging, wiping) runs from there, so an early return frees
     the items early."""
     reservation = _get(tx, reservation_id)
     if reservation.status != ReservationStatus.PICKED_UP:
-        raise WrongStatus(f"a {reservation.status} reservation cannot be returned",
-                          {"status": reservation.status})
+        raise WrongStatus(
+            f"a {reservation.status} reservation cannot be returned", {"status": reservation.status}
+        )
     reservation.status, reservation.returned_at = ReservationStatus.RETURNED, now
     held = _held(reservation)
     for allocation in held:
         # Only ever shortened, so the overlap guard can never refuse it.
         allocation.ends_at = domain.real_end(allocation.starts_at, allocation.ends_at, now)
         allocation.blocked_until = min(allocation.blocked_until, allocation.ends_at + buffer)
-    tx.emit("booking.reservation_returned", {
-        "reservation_id": reservation.id, "partner_id": reservation.partner_id,
-        "item_ids": [a.item_id for a in held],
-    })
+    tx.emit(
+        "booking.reservation_returned",
+        {
+            "reservation_id": reservation.id,
+            "partner_id": reservation.partner_id,
+            "item_ids": [a.item_id for a in held],
+        },
+    )
     return reservation
 
 
@@ -289,27 +366,35 @@ def release_no_shows(tx: Transaction, now: datetime, grace: timedelta) -> list[i
     """Release the confirmed reservations nobody picked up `grace` after their start.
     Idempotent: a released reservation is no longer confirmed."""
     due = tx.session.scalars(
-        select(Reservation).where(Reservation.status == ReservationStatus.CONFIRMED,
-                                  Reservation.starts_at <= now - grace)
-        .order_by(Reservation.id).with_for_update()
+        select(Reservation)
+        .where(
+            Reservation.status == ReservationStatus.CONFIRMED, Reservation.starts_at <= now - grace
+        )
+        .order_by(Reservation.id)
+        .with_for_update()
     ).all()
     for reservation in due:
         held = _held(reservation)
         reservation.status = ReservationStatus.RELEASED
         for allocation in held:
             allocation.released_at = now
-        tx.emit("booking.reservation_released", {
-            "reservation_id": reservation.id, "partner_id": reservation.partner_id,
-            "item_ids": [a.item_id for a in held],
-        })
+        tx.emit(
+            "booking.reservation_released",
+            {
+                "reservation_id": reservation.id,
+                "partner_id": reservation.partner_id,
+                "item_ids": [a.item_id for a in held],
+            },
+        )
     return [reservation.id for reservation in due]
 
 
 # --- items the inventory takes out of service ------------------------------------------
 
 
-def withdraw_item(tx: Transaction, item_id: int, to_status: str, now: datetime,
-                  buffer: timedelta) -> list[Reservation]:
+def withdraw_item(
+    tx: Transaction, item_id: int, to_status: str, now: datetime, buffer: timedelta
+) -> list[Reservation]:
     """An item went to maintenance, was retired or lost: every future confirmed
     reservation holding it lets it go, gets a free item of the same category at
     the same site in its place if there is one, and is flagged for staff."""
@@ -317,10 +402,15 @@ def withdraw_item(tx: Transaction, item_id: int, to_status: str, now: datetime,
         return []
     item = tx.session.get(Item, item_id)
     withdrawn = tx.session.scalars(
-        select(Allocation).join(Reservation, Allocation.reservation_id == Reservation.id).where(
-            Allocation.item_id == item_id, Allocation.released_at.is_(None),
-            Reservation.status == ReservationStatus.CONFIRMED, Reservation.ends_at > now,
-        ).order_by(Reservation.starts_at)
+        select(Allocation)
+        .join(Reservation, Allocation.reservation_id == Reservation.id)
+        .where(
+            Allocation.item_id == item_id,
+            Allocation.released_at.is_(None),
+            Reservation.status == ReservationStatus.CONFIRMED,
+            Reservation.ends_at > now,
+        )
+        .order_by(Reservation.starts_at)
     ).all()
     rules = sharing.rules_for(tx, [item.category_id]) if withdrawn else []
     for allocation in withdrawn:
@@ -328,36 +418,57 @@ def withdraw_item(tx: Transaction, item_id: int, to_status: str, now: datetime,
         allocation.released_at = now
         window = domain.Window(allocation.starts_at, allocation.ends_at)
         held = [a.item for a in _held(reservation)]
-        free = free_items(tx, item.category_id, reservation.site_id, window, buffer,
-                          for_partner=reservation.partner_id, rules=rules)
-        replacement = next(iter(domain.pick(reservation.partner_id, free, rules, 1, held=held)), None)
+        free = free_items(
+            tx,
+            item.category_id,
+            reservation.site_id,
+            window,
+            buffer,
+            for_partner=reservation.partner_id,
+            rules=rules,
+        )
+        replacement = next(
+            iter(domain.pick(reservation.partner_id, free, rules, 1, held=held)), None
+        )
         if replacement is not None:
             tx.session.add(claim(replacement, window, buffer, reservation=reservation))
             flush_claims(tx)
             note = f"{item.asset_tag} is {to_status}: replaced by {replacement.asset_tag}"
         else:
             note = f"{item.asset_tag} is {to_status}: no replacement was free"
-        reservation.attention = f"{reservation.attention}\n{note}" if reservation.attention else note
-        tx.emit("booking.reservation_item_withdrawn", {
-            "reservation_id": reservation.id, "item_id": item.id,
-            "replacement_item_id": replacement.id if replacement else None,
-            "partner_id": reservation.partner_id,
-        })
+        reservation.attention = (
+            f"{reservation.attention}\n{note}" if reservation.attention else note
+        )
+        tx.emit(
+            "booking.reservation_item_withdrawn",
+            {
+                "reservation_id": reservation.id,
+                "item_id": item.id,
+                "replacement_item_id": replacement.id if replacement else None,
+                "partner_id": reservation.partner_id,
+            },
+        )
     return [allocation.reservation for allocation in withdrawn]
 
 
 # --- a site's hours or closures change -------------------------------------------------
 
 
-def recheck_site_hours(tx: Transaction, site_id: int, now: datetime, zone: ZoneInfo) -> list[Reservation]:
+def recheck_site_hours(
+    tx: Transaction, site_id: int, now: datetime, zone: ZoneInfo
+) -> list[Reservation]:
     """Future confirmed reservations at a site whose pickup or return now falls
     while it is closed (a new closure, shorter hours) are flagged for staff, who
     decide whether to move or cancel them: nothing is cancelled behind their back."""
     site = tx.session.get(Site, site_id)
     flagged = []
-    for reservation in tx.session.scalars(select(Reservation).where(
-        Reservation.site_id == site_id, Reservation.status == ReservationStatus.CONFIRMED, Reservation.starts_at > now,
-    )):
+    for reservation in tx.session.scalars(
+        select(Reservation).where(
+            Reservation.site_id == site_id,
+            Reservation.status == ReservationStatus.CONFIRMED,
+            Reservation.starts_at > now,
+        )
+    ):
         window = domain.Window(reservation.starts_at, reservation.ends_at)
         problems = domain.opening_problems(window, site.opening_hours, site.closures, zone)
         if not problems:
@@ -365,9 +476,16 @@ def recheck_site_hours(tx: Transaction, site_id: int, now: datetime, zone: ZoneI
         note = "the site's hours changed: " + "; ".join(m for ms in problems.values() for m in ms)
         if reservation.attention and note in reservation.attention:
             continue  # already told
-        reservation.attention = f"{reservation.attention}\n{note}" if reservation.attention else note
-        tx.emit("booking.reservation_outside_hours", {
-            "reservation_id": reservation.id, "partner_id": reservation.partner_id, "site_id": site_id,
-        })
+        reservation.attention = (
+            f"{reservation.attention}\n{note}" if reservation.attention else note
+        )
+        tx.emit(
+            "booking.reservation_outside_hours",
+            {
+                "reservation_id": reservation.id,
+                "partner_id": reservation.partner_id,
+                "site_id": site_id,
+            },
+        )
         flagged.append(reservation)
     return flagged

@@ -3,6 +3,7 @@
 This table is the only place their name, phone and email live: events carry the
 resident's id, and other services ask for contact details when they need them.
 """
+
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, false, select
@@ -23,15 +24,22 @@ def register(tx: Transaction, data: dict) -> Resident:
     _card_number_free(tx, data["card_number"])
     now = datetime.now(UTC)
     resident = Resident(
-        display_name=data["display_name"], phone=data["phone"], email=data["email"],
-        language=data["language"], channel=data["channel"], consent_at=now,
+        display_name=data["display_name"],
+        phone=data["phone"],
+        email=data["email"],
+        language=data["language"],
+        channel=data["channel"],
+        consent_at=now,
         card_number=data["card_number"],
-        registered_by_partner_id=data["registered_by_partner_id"], created_at=now,
+        registered_by_partner_id=data["registered_by_partner_id"],
+        created_at=now,
     )
     tx.session.add(resident)
     tx.session.flush()
-    tx.emit("booking.resident_registered",
-            {"resident_id": resident.id, "partner_id": resident.registered_by_partner_id})
+    tx.emit(
+        "booking.resident_registered",
+        {"resident_id": resident.id, "partner_id": resident.registered_by_partner_id},
+    )
     return resident
 
 
@@ -54,8 +62,13 @@ def get_many(tx: Transaction, resident_ids: list[int]) -> list[Resident]:
     """Those of `resident_ids` who are still registered (the erased are left out)."""
     if not all(isinstance(key, int) and not isinstance(key, bool) for key in resident_ids):
         raise InvalidInput({"resident_ids": ["a list of resident ids"]})
-    return list(tx.session.scalars(select(Resident).where(
-        Resident.id.in_(set(resident_ids)), Resident.erased_at.is_(None)).order_by(Resident.id)))
+    return list(
+        tx.session.scalars(
+            select(Resident)
+            .where(Resident.id.in_(set(resident_ids)), Resident.erased_at.is_(None))
+            .order_by(Resident.id)
+        )
+    )
 
 
 def with_phone(phone: str) -> ColumnElement[bool]:
@@ -68,11 +81,12 @@ def with_phone(phone: str) -> ColumnElement[bool]:
 
 def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:
     resident = get(tx, resident_id, lock=True)
-    merged = {name: changes.get(name, getattr(resident, name)) for name in ("phone", "email", "channel")}
+    merged = {
+        name: changes.get(name, getattr(resident, name)) for name in ("phone", "email", "channel")
+    }
     # Registered with neither phone nor email, they may stay so (served under a mandate).
     served_at_desk = resident.phone is None and resident.email is None
-    problems = contact_problems(merged["phone"], merged["email"], merged["channel"],
-                                served_at_desk)
+    problems = contact_problems(merged["phone"], merged["email"], merged["channel"], served_at_desk)
     if problems:
         raise InvalidInput(problems)
     if changes.get("card_number") not in (None, resident.card_number):
@@ -86,7 +100,9 @@ def update(tx: Transaction, resident_id: int, changes: dict) -> Resident:
 
 
 def _card_number_free(tx: Transaction, card_number: str | None) -> None:
-    if card_number and tx.session.scalar(select(Resident.id).where(Resident.card_number == card_number)):
-        raise CardNumberTaken(f"card number {card_number!r} is already someone's",
-                              {"field": "card_number"})
-
+    if card_number and tx.session.scalar(
+        select(Resident.id).where(Resident.card_number == card_number)
+    ):
+        raise CardNumberTaken(
+            f"card number {card_number!r} is already someone's", {"field": "card_number"}
+        )

@@ -1,4 +1,5 @@
 """What the booking's RPC accepts and returns. Inputs refuse unknown fields."""
+
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from partanum import phones
@@ -13,7 +14,9 @@ from services.booking.vocabulary import (
     WaitingStatus,
 )
 
-ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
+ASSET_TAG = validate.Regexp(
+    r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes"
+)
 
 
 class ReservationIn(Input):
@@ -23,7 +26,9 @@ class ReservationIn(Input):
     site = fields.String(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    asset_tags = fields.List(fields.String(validate=ASSET_TAG), validate=validate.Length(min=1, max=200))
+    asset_tags = fields.List(
+        fields.String(validate=ASSET_TAG), validate=validate.Length(min=1, max=200)
+    )
     kit = fields.String(validate=validate.Length(min=1, max=40))
     category_id = fields.Integer(strict=True)
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=200))
@@ -32,8 +37,15 @@ class ReservationIn(Input):
     @validates_schema
     def what_to_reserve(self, data, **_kwargs):
         by_category = "category_id" in data or "quantity" in data
-        ways = [way for way, given in (("asset_tags", "asset_tags" in data), ("kit", "kit" in data),
-                                       ("category_id", by_category)) if given]
+        ways = [
+            way
+            for way, given in (
+                ("asset_tags", "asset_tags" in data),
+                ("kit", "kit" in data),
+                ("category_id", by_category),
+            )
+            if given
+        ]
         if len(ways) != 1:
             message = "give asset_tags, a kit, or category_id with quantity (one of them)"
             raise ValidationError({way: [message] for way in ways or ["asset_tags"]})
@@ -71,11 +83,15 @@ class ReservationOut(Schema):
 
 # --- residents and loans -------------------------------------------------------------
 
-PHONE = validate.Regexp(r"^\+?[0-9][0-9 .-]{5,30}$", error="digits, spaces, dots or dashes, "
-                        "with an optional leading +")
+PHONE = validate.Regexp(
+    r"^\+?[0-9][0-9 .-]{5,30}$", error="digits, spaces, dots or dashes, with an optional leading +"
+)
 CARD_NUMBER = validate.Regexp(r"^[A-Za-z0-9-]{1,40}$", error="letters, digits and dashes")
-ACCESSORIES = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          load_default=list, validate=validate.Length(max=20))
+ACCESSORIES = fields.List(
+    fields.String(validate=validate.Length(min=1, max=100)),
+    load_default=list,
+    validate=validate.Length(max=20),
+)
 
 
 def dialable(phone: str) -> None:
@@ -112,8 +128,10 @@ class ResidentIn(Input):
     language = fields.String(load_default="fr", validate=validate.OneOf(LANGUAGES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     # Registering someone needs their agreement; consent_at records when it was given.
-    consent = fields.Boolean(required=True, validate=validate.Equal(
-        True, error="the resident must agree to be registered"))
+    consent = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="the resident must agree to be registered"),
+    )
     card_number = fields.String(load_default=None, allow_none=True, validate=CARD_NUMBER)
     registered_by_partner_id = fields.Integer(required=True, strict=True)
     # Given at the desk with the registration (see MandateIn); needed by a resident
@@ -123,8 +141,9 @@ class ResidentIn(Input):
     @validates_schema
     def reachable(self, data, **_kwargs):
         channel = data.get("channel") or ("sms" if data.get("phone") else "email")
-        problems = contact_problems(data.get("phone"), data.get("email"), channel,
-                                    served_at_desk="mandate" in data)
+        problems = contact_problems(
+            data.get("phone"), data.get("email"), channel, served_at_desk="mandate" in data
+        )
         if problems:
             raise ValidationError(problems)
 
@@ -158,8 +177,9 @@ class ContactChangeIn(Input):
 
 
 class ContactCodeIn(Input):
-    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$"),
-                         metadata={"example": "048213"})
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$"), metadata={"example": "048213"}
+    )
 
 
 class ContactCodeOut(Schema):
@@ -199,8 +219,11 @@ class FoundAtDeskIn(Input):
 class GivenMandateIn(Input):
     """What a mandate covers (any of MANDATE_SCOPES) and until when (at most a year)."""
 
-    scopes = fields.List(fields.String(validate=validate.OneOf(MANDATE_SCOPES)), required=True,
-                         validate=validate.Length(min=1, max=len(MANDATE_SCOPES)))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(MANDATE_SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(MANDATE_SCOPES)),
+    )
     expires_at = fields.AwareDateTime(required=True)
 
 
@@ -239,7 +262,9 @@ class ContactDetailsOut(Schema):
 
 class CategoryPolicyIn(Input):
     loan_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=365))
-    max_renewals = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=20))
+    max_renewals = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=20)
+    )
 
 
 class CategoryPolicyOut(Schema):
@@ -254,8 +279,9 @@ class CheckOutIn(Input):
     site = fields.String(required=True)
     reservation_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     accessories = ACCESSORIES
-    override_reason = fields.String(load_default=None, allow_none=True,
-                                    validate=validate.Length(min=3, max=500))
+    override_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=3, max=500)
+    )
 
 
 class CheckInIn(Input):
@@ -296,8 +322,9 @@ class SharingRuleIn(Input):
     partner_id = fields.Integer(required=True, strict=True)
     category_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     shared = fields.Boolean(required=True)
-    max_per_reservation = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                         validate=validate.Range(min=1))
+    max_per_reservation = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
 
 
 class SharingRuleOut(Schema):
@@ -377,10 +404,11 @@ class ErasedResidentOut(Schema):
 # --- lists, one page at a time ----------------------------------------------------------
 
 
-
 class PageIn(Input):
     limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=2 ** 31 - 1))
+    offset = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=2**31 - 1)
+    )
 
 
 class ReservationFilters(PageIn):
@@ -427,8 +455,12 @@ class WaitingEntryFilters(PageIn):
 
 def page_out(schema: Schema, rows, total: int, filters: dict) -> dict:
     """{"items": [...], "total": 120, "limit": 50, "offset": 0}"""
-    return {"items": schema.dump(rows, many=True), "total": total,
-            "limit": filters["limit"], "offset": filters["offset"]}
+    return {
+        "items": schema.dump(rows, many=True),
+        "total": total,
+        "limit": filters["limit"],
+        "offset": filters["offset"],
+    }
 
 
 # --- sign-in ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Weekly recurring reservations (the Thursday workshop): a ReservationSeries and one
 Reservation per week, each occurrence checked on its own."""
+
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,8 +36,9 @@ def occurrences(data: dict, zone: ZoneInfo, now: datetime) -> list[domain.Window
     return windows
 
 
-def reserve_weekly(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo,
-                   now: datetime) -> tuple[ReservationSeries, list[Reservation], list[dict]]:
+def reserve_weekly(
+    tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, now: datetime
+) -> tuple[ReservationSeries, list[Reservation], list[dict]]:
     """Book each week, all or nothing unless `skip_unavailable`: then book what can
     be met and return the skipped dates with their reasons (and record them as
     unmet demand)."""
@@ -48,9 +50,13 @@ def reserve_weekly(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInf
         raise InvalidInput(hours_problems)
     first_local = windows[0].starts_at.astimezone(zone)
     series = ReservationSeries(
-        partner_id=data["partner_id"], site_id=site.id, weekday=first_local.weekday(),
-        starts=first_local.time(), ends=windows[0].ends_at.astimezone(zone).time(),
-        first_day=first_local.date(), last_day=windows[-1].starts_at.astimezone(zone).date(),
+        partner_id=data["partner_id"],
+        site_id=site.id,
+        weekday=first_local.weekday(),
+        starts=first_local.time(),
+        ends=windows[0].ends_at.astimezone(zone).time(),
+        first_day=first_local.date(),
+        last_day=windows[-1].starts_at.astimezone(zone).date(),
         request={key: data[key] for key in WHAT if key in data},
     )
     tx.session.add(series)
@@ -58,7 +64,8 @@ def reserve_weekly(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInf
     for window in windows:
         day = window.starts_at.astimezone(zone).date()
         closed = domain.window_problems(window, now) or domain.opening_problems(
-            window, site.opening_hours, site.closures, zone)
+            window, site.opening_hours, site.closures, zone
+        )
         if closed:
             skipped.append(_skip(day, window, _reason(closed)))
             continue
@@ -69,38 +76,50 @@ def reserve_weekly(tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInf
             continue
         booked.append((reservations.book(tx, data, site, window, items, buffer, series), items))
     if (skipped and not data["skip_unavailable"]) or not booked:
-        raise NotAvailable(f"{len(skipped)} of {len(windows)} weeks cannot be met",
-                           {"unavailable": skipped})
+        raise NotAvailable(
+            f"{len(skipped)} of {len(windows)} weeks cannot be met", {"unavailable": skipped}
+        )
     flush_claims(tx)
     for reservation, items in booked:
         reservations.announce(tx, reservation, items)
     for skip in skipped:
         record_skipped(tx, data, skip)
-    tx.emit("booking.series_created", {
-        "series_id": series.id, "partner_id": series.partner_id, "site_id": site.id,
-        "reservation_ids": [reservation.id for reservation, _items in booked],
-        "skipped_dates": [skip["date"] for skip in skipped],
-    })
+    tx.emit(
+        "booking.series_created",
+        {
+            "series_id": series.id,
+            "partner_id": series.partner_id,
+            "site_id": site.id,
+            "reservation_ids": [reservation.id for reservation, _items in booked],
+            "skipped_dates": [skip["date"] for skip in skipped],
+        },
+    )
     return series, [reservation for reservation, _items in booked], skipped
 
 
 def record_skipped(tx: Transaction, data: dict, skip: dict) -> None:
     """A week that could not be met is unmet demand, at that week's window."""
     reservations.record_unmet_demand(
-        tx, {**data, "starts_at": skip["starts_at"], "ends_at": skip["ends_at"]}, "not_available")
+        tx, {**data, "starts_at": skip["starts_at"], "ends_at": skip["ends_at"]}, "not_available"
+    )
 
 
 def _skip(day: date, window: domain.Window, reason: str) -> dict:
-    return {"date": day.isoformat(), "starts_at": window.starts_at.isoformat(),
-            "ends_at": window.ends_at.isoformat(), "reason": reason}
+    return {
+        "date": day.isoformat(),
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+        "reason": reason,
+    }
 
 
 def _reason(problems: dict) -> str:
     return "; ".join(message for messages in problems.values() for message in messages)
 
 
-def cancel_series(tx: Transaction, series_id: int, from_date: date | None, now: datetime,
-                  zone: ZoneInfo) -> tuple[ReservationSeries, list[Reservation]]:
+def cancel_series(
+    tx: Transaction, series_id: int, from_date: date | None, now: datetime, zone: ZoneInfo
+) -> tuple[ReservationSeries, list[Reservation]]:
     """Cancel every confirmed occurrence from `from_date` (local, default today) on.
     Idempotent: a second call finds nothing left to cancel."""
     series = tx.session.get(ReservationSeries, series_id, with_for_update=True)
@@ -108,10 +127,15 @@ def cancel_series(tx: Transaction, series_id: int, from_date: date | None, now: 
         raise NotFound("reservation series", series_id)
     from_date = from_date or now.astimezone(zone).date()
     cancelled = [
-        reservation for reservation in tx.session.scalars(
-            select(Reservation).where(Reservation.series_id == series.id,
-                                      Reservation.status == ReservationStatus.CONFIRMED)
-            .order_by(Reservation.starts_at).with_for_update()
+        reservation
+        for reservation in tx.session.scalars(
+            select(Reservation)
+            .where(
+                Reservation.series_id == series.id,
+                Reservation.status == ReservationStatus.CONFIRMED,
+            )
+            .order_by(Reservation.starts_at)
+            .with_for_update()
         )
         if reservation.starts_at.astimezone(zone).date() >= from_date
     ]
@@ -123,8 +147,12 @@ def cancel_series(tx: Transaction, series_id: int, from_date: date | None, now: 
         series.cancelled_at = now
     else:
         series.last_day = min(series.last_day, from_date - timedelta(days=1))
-    tx.emit("booking.series_cancelled", {
-        "series_id": series.id, "from_date": from_date,
-        "reservation_ids": [reservation.id for reservation in cancelled],
-    })
+    tx.emit(
+        "booking.series_cancelled",
+        {
+            "series_id": series.id,
+            "from_date": from_date,
+            "reservation_ids": [reservation.id for reservation in cancelled],
+        },
+    )
     return series, cancelled

@@ -5,6 +5,7 @@ for overlapping times (the database enforces it).
 The entrypoints live in services/booking/entrypoints/, one module per kind of
 work; this class assembles them with the dependencies they share.
 """
+
 from nameko.dependency_providers import Config
 
 from partanum.dependencies import Database, ServiceSettings
@@ -21,9 +22,18 @@ from services.booking.entrypoints.waiting_list import WaitingListEntrypoints
 from services.booking.settings import Settings
 
 
-class Service(HealthCheck, ReservationEntrypoints, DeskEntrypoints, InventoryEventEntrypoints,
-              WaitingListEntrypoints, PrivacyEntrypoints, ListEntrypoints, SignInEntrypoints,
-              MandateEntrypoints, ContactChangeEntrypoints):
+class Service(
+    HealthCheck,
+    ReservationEntrypoints,
+    DeskEntrypoints,
+    InventoryEventEntrypoints,
+    WaitingListEntrypoints,
+    PrivacyEntrypoints,
+    ListEntrypoints,
+    SignInEntrypoints,
+    MandateEntrypoints,
+    ContactChangeEntrypoints,
+):
     name = "booking"
     db = Database()
     config = Config()

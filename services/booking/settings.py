@@ -1,4 +1,5 @@
 """The booking's settings (see partanum/settings.py)."""
+
 from datetime import timedelta
 
 from partanum.config import SharedSettings
@@ -11,8 +12,9 @@ class Settings(SharedSettings):
     # Devices one resident may hold at once; staff may override with a reason.
     max_loans_per_resident: int = setting(2, "PARTANUM_MAX_LOANS_PER_RESIDENT", ge=0)
     # A reservation nobody picked up this long after its start is released.
-    no_show_minutes: int = setting(30, "PARTANUM_NO_SHOW_MINUTES",
-                                   key="BOOKING_NO_SHOW_MINUTES", ge=0)
+    no_show_minutes: int = setting(
+        30, "PARTANUM_NO_SHOW_MINUTES", key="BOOKING_NO_SHOW_MINUTES", ge=0
+    )
     # A device freed for the first in line is kept for them this long (pushed to
     # the site's closing time).
     hold_hours: int = setting(48, "PARTANUM_HOLD_HOURS", ge=1)

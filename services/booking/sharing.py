@@ -2,6 +2,7 @@
 reserve, and how many of them one reservation may take. Its own items are always
 its own to reserve. The rules themselves are in domain.py; this module reads and
 writes them."""
+
 from sqlalchemy import and_, or_, select
 
 from partanum.dependencies import Transaction
@@ -16,17 +17,23 @@ require(events)
 def set_rule(tx: Transaction, data: dict) -> SharingRule:
     """Create or replace a partner's rule for a category (or for all of them)."""
     rule = tx.session.scalar(
-        select(SharingRule).where(SharingRule.partner_id == data["partner_id"],
-                                  _same_category(data["category_id"])).with_for_update()
+        select(SharingRule)
+        .where(SharingRule.partner_id == data["partner_id"], _same_category(data["category_id"]))
+        .with_for_update()
     )
     if rule is None:
         rule = SharingRule(partner_id=data["partner_id"], category_id=data["category_id"])
         tx.session.add(rule)
     rule.shared, rule.max_per_reservation = data["shared"], data["max_per_reservation"]
-    tx.emit("booking.sharing_rule_set", {
-        "partner_id": rule.partner_id, "category_id": rule.category_id, "shared": rule.shared,
-        "max_per_reservation": rule.max_per_reservation,
-    })
+    tx.emit(
+        "booking.sharing_rule_set",
+        {
+            "partner_id": rule.partner_id,
+            "category_id": rule.category_id,
+            "shared": rule.shared,
+            "max_per_reservation": rule.max_per_reservation,
+        },
+    )
     return rule
 
 
@@ -49,19 +56,29 @@ def _same_category(category_id):
 
 def rules_for(tx: Transaction, category_ids) -> list[SharingRule]:
     """Every rule that may govern items of these categories."""
-    return list(tx.session.scalars(select(SharingRule).where(or_(
-        SharingRule.category_id.in_(list(category_ids)), SharingRule.category_id.is_(None)
-    ))))
+    return list(
+        tx.session.scalars(
+            select(SharingRule).where(
+                or_(
+                    SharingRule.category_id.in_(list(category_ids)),
+                    SharingRule.category_id.is_(None),
+                )
+            )
+        )
+    )
 
 
 def reservable_by(rules, partner_id: int, category_id: int):
     """A condition on Item: what `partner_id` may reserve of a category, caps aside
     (caps limit one reservation, see domain.pick)."""
-    withheld = sorted({
-        rule.partner_id for rule in rules
-        if rule.partner_id != partner_id
-        and not domain.rule_for(rules, rule.partner_id, category_id).shared
-    })
+    withheld = sorted(
+        {
+            rule.partner_id
+            for rule in rules
+            if rule.partner_id != partner_id
+            and not domain.rule_for(rules, rule.partner_id, category_id).shared
+        }
+    )
     shared = Item.shareable.is_(True)
     if withheld:
         shared = and_(shared, Item.owner_partner_id.notin_(withheld))
@@ -69,5 +86,6 @@ def reservable_by(rules, partner_id: int, category_id: int):
 
 
 def has_caps(rules, partner_id: int) -> bool:
-    return any(rule.max_per_reservation is not None and rule.partner_id != partner_id
-               for rule in rules)
+    return any(
+        rule.max_per_reservation is not None and rule.partner_id != partner_id for rule in rules
+    )

@@ -5,6 +5,7 @@ partner staff, the partner they work for. Disabling an account revokes its token
 at once; accounts are never deleted, so that the actors of past events stay
 meaningful.
 """
+
 from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -80,22 +81,30 @@ def get(session: Session, account_id: int) -> Account:
     return account
 
 
-def create(session: Session, data: dict, now: datetime, password_hash: str | None = None) -> Account:
+def create(
+    session: Session, data: dict, now: datetime, password_hash: str | None = None
+) -> Account:
     """`password_hash`: hashed beforehand, outside the transaction (see auth.py)."""
     password_hash = password_hash or auth.hash_password(data["password"])
     email = data["email"].strip().lower()
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise EmailTaken(f"an account already uses {email}", {"field": "email"})
-    account = Account(email=email, display_name=data["display_name"], role=data["role"],
-                      partner_id=data.get("partner_id"),
-                      password_hash=password_hash, created_at=now)
+    account = Account(
+        email=email,
+        display_name=data["display_name"],
+        role=data["role"],
+        partner_id=data.get("partner_id"),
+        password_hash=password_hash,
+        created_at=now,
+    )
     session.add(account)
     session.flush()
     return account
 
 
-def change(session: Session, account_id: int, data: dict, now: datetime,
-           password_hash: str | None = None) -> Account:
+def change(
+    session: Session, account_id: int, data: dict, now: datetime, password_hash: str | None = None
+) -> Account:
     account = get(session, account_id)
     for name in ("display_name", "role", "partner_id"):
         if name in data:
@@ -123,6 +132,7 @@ def listing(session: Session, filters: dict) -> dict:
         disabled = Account.disabled_at.is_not(None)
         query = query.where(disabled if filters["disabled"] else ~disabled)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(Account.id)
-                            .limit(filters["limit"]).offset(filters["offset"])).all()
+    items = session.scalars(
+        query.order_by(Account.id).limit(filters["limit"]).offset(filters["offset"])
+    ).all()
     return {"total": total, "limit": filters["limit"], "offset": filters["offset"], "items": items}

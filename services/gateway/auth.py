@@ -17,6 +17,7 @@
 - Counter keys never hold what was typed (an email, a phone, an address): only its
   HMAC under the gateway's secret key.
 """
+
 import hashlib
 import hmac
 import secrets
@@ -48,7 +49,8 @@ def settings_for(service) -> Settings:
     identifier a counter is kept for and signs device cookies (PARTANUM_SECRET_KEY,
     or the one generated in the data directory)."""
     return Settings.from_config(service.config).model_copy(
-        update={"secret_key": secret_key(service.config)})
+        update={"secret_key": secret_key(service.config)}
+    )
 
 
 def keyed(settings: Settings, kind: str, value: str) -> str:
@@ -59,19 +61,23 @@ def keyed(settings: Settings, kind: str, value: str) -> str:
 
 # --- passwords ---------------------------------------------------------------------
 
+
 def hash_password(password: str) -> str:
     return tpool.execute(_hasher.hash, password)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        return tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password) \
+        return (
+            tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password)
             and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
 
 # --- tokens ------------------------------------------------------------------------
+
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -86,11 +92,22 @@ def token_from(request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def issue_token(session: Session, now: datetime, lifetime: timedelta, *,
-                account_id: int | None = None, resident_id: int | None = None) -> tuple[str, Token]:
+def issue_token(
+    session: Session,
+    now: datetime,
+    lifetime: timedelta,
+    *,
+    account_id: int | None = None,
+    resident_id: int | None = None,
+) -> tuple[str, Token]:
     secret = secrets.token_urlsafe(32)
-    token = Token(token_hash=_digest(secret), account_id=account_id, resident_id=resident_id,
-                  created_at=now, expires_at=now + lifetime)
+    token = Token(
+        token_hash=_digest(secret),
+        account_id=account_id,
+        resident_id=resident_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
     session.add(token)
     session.flush()
     return secret, token
@@ -107,26 +124,39 @@ def principal_for(session: Session, secret: str, now: datetime) -> Principal | N
     account = session.get(Account, token.account_id)
     if account is None or account.disabled_at is not None:
         return None
-    return Principal(role=account.role, account_id=account.id, partner_id=account.partner_id,
-                     token_id=token.id)
+    return Principal(
+        role=account.role, account_id=account.id, partner_id=account.partner_id, token_id=token.id
+    )
 
 
 def revoke_token(session: Session, token_id: int, now: datetime) -> None:
-    session.execute(update(Token).where(Token.id == token_id, Token.revoked_at.is_(None))
-                    .values(revoked_at=now))
+    session.execute(
+        update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
 
 
 def revoke_account_tokens(session: Session, account_id: int, now: datetime) -> None:
-    session.execute(update(Token).where(Token.account_id == account_id,
-                                        Token.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(
+        update(Token)
+        .where(Token.account_id == account_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 # --- staff sign-in -----------------------------------------------------------------
 # A password is checked outside any transaction: an Argon2 hash takes a tenth of a
 # second, and SQLite's write lock must not be held that long.
 
-def sign_in(session: Session, email: str, password: str, address: str, now: datetime,
-            settings: Settings, device: str | None = None) -> tuple[str, Token, Account]:
+
+def sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
+    settings: Settings,
+    device: str | None = None,
+) -> tuple[str, Token, Account]:
     """A new token for the account (the caller commits), 401 for a wrong email or
     password, 429 after too many failures. `device` is the client's device cookie.
     The attempt takes its slot and commits before the password is checked, so that
@@ -141,8 +171,9 @@ def sign_in(session: Session, email: str, password: str, address: str, now: date
     if not password_matches(password_hash, password):
         raise problems.unauthorised("Wrong email or password.")
     give_back(session, keys)
-    secret, token = issue_token(session, now, timedelta(hours=settings.staff_token_hours),
-                                account_id=account.id)
+    secret, token = issue_token(
+        session, now, timedelta(hours=settings.staff_token_hours), account_id=account.id
+    )
     return secret, token, account
 
 
@@ -150,10 +181,15 @@ def sign_in_keys(settings: Settings, email: str, address: str, device: str | Non
     """The counters an attempt counts against, with their limits: a device that signed
     in to this email before has its own allowance; unknown devices share the email's."""
     nonce = device_nonce(settings, email, device)
-    identity = (keyed(settings, "sign-in:device", nonce) if nonce
-                else keyed(settings, "sign-in:email", email))
-    return {identity: settings.sign_in_attempts,
-            keyed(settings, "sign-in:address", address): settings.address_attempts}
+    identity = (
+        keyed(settings, "sign-in:device", nonce)
+        if nonce
+        else keyed(settings, "sign-in:email", email)
+    )
+    return {
+        identity: settings.sign_in_attempts,
+        keyed(settings, "sign-in:address", address): settings.address_attempts,
+    }
 
 
 def device_cookie(settings: Settings, email: str) -> str:
@@ -164,9 +200,15 @@ def device_cookie(settings: Settings, email: str) -> str:
 
 def remember_device(response, request, settings: Settings, email: str):
     """Gives the client that just signed in to `email` its device cookie."""
-    response.set_cookie(DEVICE_COOKIE, device_cookie(settings, email),
-                        max_age=DEVICE_COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
-                        secure=request.is_secure, path="/")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie(settings, email),
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
     return response
 
 
@@ -179,39 +221,58 @@ def device_nonce(settings: Settings, email: str, cookie: str | None) -> str | No
 
 
 def _device_signature(settings: Settings, email: str, nonce: str) -> str:
-    return hmac.new(settings.secret_key, f"device:{email}:{nonce}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.secret_key, f"device:{email}:{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 # --- residents' one-time codes -------------------------------------------------------
 
+
 def _code_digest(settings: Settings, resident_id: int, code: str) -> str:
     # Keyed: a million codes would be quick to try against a plain hash.
-    return hmac.new(settings.secret_key, f"{resident_id}:{code}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.secret_key, f"{resident_id}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def issue_code(session: Session, resident_id: int, now: datetime, settings: Settings) -> str:
     """A fresh code for the resident; any earlier one stops working."""
-    session.execute(update(SignInCode).where(SignInCode.resident_id == resident_id,
-                                             SignInCode.used_at.is_(None)).values(used_at=now))
-    code = f"{secrets.randbelow(10 ** 6):06d}"
-    session.add(SignInCode(resident_id=resident_id,
-                           code_hash=_code_digest(settings, resident_id, code), created_at=now,
-                           expires_at=now + timedelta(minutes=settings.code_minutes),
-                           failed_attempts=0))
+    session.execute(
+        update(SignInCode)
+        .where(SignInCode.resident_id == resident_id, SignInCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        SignInCode(
+            resident_id=resident_id,
+            code_hash=_code_digest(settings, resident_id, code),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.code_minutes),
+            failed_attempts=0,
+        )
+    )
     return code
 
 
-def use_code(session: Session, resident_id: int | None, code: str, now: datetime,
-             settings: Settings) -> bool:
+def use_code(
+    session: Session, resident_id: int | None, code: str, now: datetime, settings: Settings
+) -> bool:
     """True once for the right code within its time; a wrong one counts against it."""
     if resident_id is None:
         return False
     current = session.scalar(
-        select(SignInCode).where(SignInCode.resident_id == resident_id,
-                                 SignInCode.used_at.is_(None), SignInCode.expires_at > now)
-        .order_by(SignInCode.id.desc()).limit(1).with_for_update())
+        select(SignInCode)
+        .where(
+            SignInCode.resident_id == resident_id,
+            SignInCode.used_at.is_(None),
+            SignInCode.expires_at > now,
+        )
+        .order_by(SignInCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
     if current is None:
         return False
     if hmac.compare_digest(current.code_hash, _code_digest(settings, resident_id, code)):
@@ -247,19 +308,27 @@ def take(session: Session, keys: dict, window: timedelta, now: datetime) -> None
 
 def give_back(session: Session, keys) -> None:
     """An attempt that succeeded does not count against its keys."""
-    session.execute(update(RateCounter).where(RateCounter.key.in_(list(keys)),
-                                              RateCounter.count > 0)
-                    .values(count=RateCounter.count - 1))
+    session.execute(
+        update(RateCounter)
+        .where(RateCounter.key.in_(list(keys)), RateCounter.count > 0)
+        .values(count=RateCounter.count - 1)
+    )
 
 
 def _add_one(session: Session, key: str, window: timedelta, now: datetime):
     over = RateCounter.window_started_at <= now - window
     insert = _INSERT[session.get_bind().dialect.name](RateCounter)
-    statement = insert.values(key=key, window_started_at=now, count=1).on_conflict_do_update(
-        index_elements=[RateCounter.key],
-        set_={"count": case((over, 1), else_=RateCounter.count + 1),
-              "window_started_at": case((over, now), else_=RateCounter.window_started_at)},
-    ).returning(RateCounter.count, RateCounter.window_started_at)
+    statement = (
+        insert.values(key=key, window_started_at=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[RateCounter.key],
+            set_={
+                "count": case((over, 1), else_=RateCounter.count + 1),
+                "window_started_at": case((over, now), else_=RateCounter.window_started_at),
+            },
+        )
+        .returning(RateCounter.count, RateCounter.window_started_at)
+    )
     return session.execute(statement).one()
 
 
@@ -276,11 +345,18 @@ def purge(session: Session, now: datetime, settings: Settings) -> None:
     session.execute(delete(Token).where(Token.revoked_at < now - KEEP_ENDED_TOKENS))
     session.execute(delete(SignInCode).where(SignInCode.expires_at < now))
     session.execute(delete(SignInCode).where(SignInCode.used_at.is_not(None)))
-    session.execute(delete(RateCounter).where(RateCounter.window_started_at
-                                              < now - settings.window))
+    session.execute(
+        delete(RateCounter).where(RateCounter.window_started_at < now - settings.window)
+    )
 
 
-def revoke_other_tokens(session: Session, account_id: int, keep_token_id: int | None,
-                        now: datetime) -> None:
-    session.execute(update(Token).where(Token.account_id == account_id, Token.id != keep_token_id,
-                                        Token.revoked_at.is_(None)).values(revoked_at=now))
+def revoke_other_tokens(
+    session: Session, account_id: int, keep_token_id: int | None, now: datetime
+) -> None:
+    session.execute(
+        update(Token)
+        .where(
+            Token.account_id == account_id, Token.id != keep_token_id, Token.revoked_at.is_(None)
+        )
+        .values(revoked_at=now)
+    )

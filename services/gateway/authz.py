@@ -9,6 +9,7 @@ A refused object answers 404, exactly as if it did not exist, so that nobody
 learns what another partner holds; a refused action on something the caller may
 see answers 403.
 """
+
 from dataclasses import dataclass
 
 ADMIN, MANAGER, STAFF, RESIDENT = "admin", "manager", "staff", "resident"

@@ -5,6 +5,7 @@ accents right), comma-separated, one header line; a list in a cell (accessories,
 asset tags) is joined with ";" as the inventory's own import reads it. A text that
 a spreadsheet would run as a formula is quoted (partanum.csv_cells).
 """
+
 import csv
 import io
 
@@ -35,11 +36,13 @@ def _cell(value) -> str:
 
 
 def csv_response(rows, columns, filename: str) -> Response:
-    return Response(csv_text(rows, columns).encode("utf-8"), content_type=CSV, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        csv_text(rows, columns).encode("utf-8"),
+        content_type=CSV,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def columns_of(schema) -> list[str]:
     """The columns of a file: the fields of the JSON answer, in their order."""
-    return [name for name, field in schema().fields.items()
-            if not getattr(field, "nested", None)]
+    return [name for name, field in schema().fields.items() if not getattr(field, "nested", None)]

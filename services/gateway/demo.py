@@ -9,6 +9,7 @@ accounts; running again resets the demo accounts to it. Nothing here runs in a
 deployment: production accounts are created by an administrator
 (POST /api/accounts), and the first administrator with --admin.
 """
+
 import argparse
 import os
 import secrets
@@ -29,14 +30,28 @@ DEMO_DOMAIN = "roseraie.demo"
 
 def demo_accounts(partners: list[dict]) -> list[dict]:
     people = [
-        {"email": f"admin@{DEMO_DOMAIN}", "display_name": "Administration (Ville d'Angers)",
-         "role": "admin", "partner_id": None},
-        {"email": f"manager@{DEMO_DOMAIN}", "display_name": "Direction de projet",
-         "role": "manager", "partner_id": None},
+        {
+            "email": f"admin@{DEMO_DOMAIN}",
+            "display_name": "Administration (Ville d'Angers)",
+            "role": "admin",
+            "partner_id": None,
+        },
+        {
+            "email": f"manager@{DEMO_DOMAIN}",
+            "display_name": "Direction de projet",
+            "role": "manager",
+            "partner_id": None,
+        },
     ]
-    people += [{"email": f"accueil.{partner['code']}@{DEMO_DOMAIN}",
-                "display_name": f"Accueil {partner['name']}", "role": "staff",
-                "partner_id": partner["id"]} for partner in partners]
+    people += [
+        {
+            "email": f"accueil.{partner['code']}@{DEMO_DOMAIN}",
+            "display_name": f"Accueil {partner['name']}",
+            "role": "staff",
+            "partner_id": partner["id"],
+        }
+        for partner in partners
+    ]
     return people
 
 
@@ -48,8 +63,7 @@ def ensure(session: Session, people: list[dict], password: str) -> list[tuple[st
     for person in people:
         account = session.scalar(select(Account).where(Account.email == person["email"]))
         if account is None:
-            account = accounts.create(session, {**person, "password": password}, now,
-                                      password_hash)
+            account = accounts.create(session, {**person, "password": password}, now, password_hash)
         else:
             account.password_hash, account.disabled_at = password_hash, None
         done.append((account.email, account.role))
@@ -58,16 +72,28 @@ def ensure(session: Session, people: list[dict], password: str) -> list[tuple[st
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.gateway.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.gateway.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--password", default=os.environ.get("PARTANUM_DEMO_PASSWORD"))
-    parser.add_argument("--admin", metavar="EMAIL",
-                        help="only create (or reset) this one administrator, with --password")
+    parser.add_argument(
+        "--admin",
+        metavar="EMAIL",
+        help="only create (or reset) this one administrator, with --password",
+    )
     args = parser.parse_args(argv)
     password = args.password or secrets.token_urlsafe(9)
     if args.admin:
-        people = [{"email": args.admin.lower(), "display_name": args.admin, "role": "admin",
-                   "partner_id": None}]
+        people = [
+            {
+                "email": args.admin.lower(),
+                "display_name": args.admin,
+                "role": "admin",
+                "partner_id": None,
+            }
+        ]
     else:
         from partanum.standalone import NotAnswering, cluster_proxy, wait_for
 
@@ -86,8 +112,10 @@ def main(argv=None) -> int:
     finally:
         engine.dispose()
     port = Settings.from_environment().http_address.rsplit(":", 1)[-1]
-    print(f"Sign in at http://localhost:{port}"
-          f"/sign-in (API: POST /api/sign-in) with the password {password}")
+    print(
+        f"Sign in at http://localhost:{port}"
+        f"/sign-in (API: POST /api/sign-in) with the password {password}"
+    )
     for email, role in created:
         print(f"  {email:50} {role}")
     return 0

@@ -5,6 +5,7 @@ back).
 Calendars are copied to phones and to calendar providers: events carry ids,
 asset tags and the site, never a resident's name or contact.
 """
+
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -25,8 +26,15 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _event(uid: str, summary: str, starts: datetime, ends: datetime, location=None,
-           description=None, status="CONFIRMED") -> Event:
+def _event(
+    uid: str,
+    summary: str,
+    starts: datetime,
+    ends: datetime,
+    location=None,
+    description=None,
+    status="CONFIRMED",
+) -> Event:
     event = Event()
     event.add("uid", f"{uid}@partanum")
     event.add("dtstamp", datetime.now(UTC))
@@ -60,12 +68,17 @@ def reservations_calendar(name: str, reservations: list[dict], site_by_id) -> by
     for reservation in reservations:
         site = site_by_id(reservation["site_id"])
         lines = [reservation.get("note") or "", ", ".join(reservation["asset_tags"])]
-        calendar.add_component(_event(
-            f"reservation-{reservation['id']}",
-            f"Réservation n°{reservation['id']} : {_devices(reservation)}",
-            _when(reservation["starts_at"]), _when(reservation["ends_at"]), _where(site),
-            "\n".join(line for line in lines if line),
-            STATUS.get(reservation["status"], "CONFIRMED")))
+        calendar.add_component(
+            _event(
+                f"reservation-{reservation['id']}",
+                f"Réservation n°{reservation['id']} : {_devices(reservation)}",
+                _when(reservation["starts_at"]),
+                _when(reservation["ends_at"]),
+                _where(site),
+                "\n".join(line for line in lines if line),
+                STATUS.get(reservation["status"], "CONFIRMED"),
+            )
+        )
     return calendar.to_ical()
 
 
@@ -80,18 +93,41 @@ def desk_calendar(site: dict, reservations: list[dict], loans: list[dict]) -> by
         number, devices = reservation["id"], _devices(reservation)
         tags = ", ".join(reservation["asset_tags"])
         starts, ends = _when(reservation["starts_at"]), _when(reservation["ends_at"])
-        calendar.add_component(_event(f"pickup-{number}", f"Retrait : réservation n°{number} "
-                                      f"({devices})", starts, starts + DESK_MOMENT, where, tags))
-        calendar.add_component(_event(f"return-{number}", f"Retour : réservation n°{number} "
-                                      f"({devices})", ends, ends + DESK_MOMENT, where, tags))
+        calendar.add_component(
+            _event(
+                f"pickup-{number}",
+                f"Retrait : réservation n°{number} ({devices})",
+                starts,
+                starts + DESK_MOMENT,
+                where,
+                tags,
+            )
+        )
+        calendar.add_component(
+            _event(
+                f"return-{number}",
+                f"Retour : réservation n°{number} ({devices})",
+                ends,
+                ends + DESK_MOMENT,
+                where,
+                tags,
+            )
+        )
     for loan in loans:
         due = _when(loan["due_at"])
-        calendar.add_component(_event(f"loan-{loan['id']}-due",
-                                      f"Retour attendu : {loan['asset_tag']} (prêt n°{loan['id']})",
-                                      due - DESK_MOMENT, due, where))
+        calendar.add_component(
+            _event(
+                f"loan-{loan['id']}-due",
+                f"Retour attendu : {loan['asset_tag']} (prêt n°{loan['id']})",
+                due - DESK_MOMENT,
+                due,
+                where,
+            )
+        )
     return calendar.to_ical()
 
 
 def ics_response(body: bytes, filename: str) -> Response:
-    return Response(body, content_type=ICS,
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(
+        body, content_type=ICS, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )

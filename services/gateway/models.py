@@ -4,6 +4,7 @@ the counters that rate-limit sign-in attempts.
 No resident's personal data lives here: a resident is only a `resident_id` of the
 booking service. Tokens and codes are stored as hashes, never as they were sent.
 """
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String

@@ -7,6 +7,7 @@ that validate their requests, and a documentation page made from it.
 Each operation says who may call it (`x-allowed-roles`), its parameters, body and
 answers; every error is a Problem (application/problem+json).
 """
+
 import json
 import re
 from functools import lru_cache
@@ -45,15 +46,24 @@ PROBLEM = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "errors": {"type": "object", "description": "400: each field at fault → its messages",
-                   "additionalProperties": True},
+        "errors": {
+            "type": "object",
+            "description": "400: each field at fault → its messages",
+            "additionalProperties": True,
+        },
         "code": {"type": "string", "description": "409: which refusal (NotAvailable, …)"},
-        "details": {"type": "object", "description": "409: the conflicting period, the "
-                    "alternatives", "additionalProperties": True},
+        "details": {
+            "type": "object",
+            "description": "409: the conflicting period, the alternatives",
+            "additionalProperties": True,
+        },
     },
 }
 RESPONSE_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "Done, nothing to say",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "Done, nothing to say",
     400: "Invalid input: `errors` names each field at fault",
     401: "Not signed in, or the token expired or was revoked",
     403: "Your role may not do this",
@@ -74,9 +84,15 @@ def openapi_path(path: str) -> str:
 
 
 def _path_parameters(path: str) -> list[dict]:
-    return [{"in": "path", "name": match["name"], "required": True,
-             "schema": _path_schema(match["converter"])}
-            for match in _PATH_PARAMETER.finditer(path)]
+    return [
+        {
+            "in": "path",
+            "name": match["name"],
+            "required": True,
+            "schema": _path_schema(match["converter"]),
+        }
+        for match in _PATH_PARAMETER.finditer(path)
+    ]
 
 
 def _path_schema(converter: str | None) -> dict:
@@ -86,11 +102,14 @@ def _path_schema(converter: str | None) -> dict:
 
 
 def _problem(status: int) -> dict:
-    answer = {"description": RESPONSE_TEXT[status],
-              "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    answer = {
+        "description": RESPONSE_TEXT[status],
+        "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     if status in (429, 503):
-        answer["headers"] = {"Retry-After": {"schema": {"type": "integer"},
-                                             "description": "seconds to wait"}}
+        answer["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
+        }
     return answer
 
 
@@ -107,16 +126,23 @@ def _operation(spec_route: Route) -> dict:
     if spec_route.query is not None:
         parameters.append({"in": "query", "schema": spec_route.query})
     if STAFF in spec_route.allow and spec_route.acting:
-        parameters.append({"in": "query", "name": "acting_for", "required": False,
-                           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                           "description": "staff at the desk: the resident they act for, "
-                                          "under their mandate covering any of "
-                                          + ", ".join(spec_route.acting)})
+        parameters.append(
+            {
+                "in": "query",
+                "name": "acting_for",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "description": "staff at the desk: the resident they act for, "
+                "under their mandate covering any of " + ", ".join(spec_route.acting),
+            }
+        )
     if parameters:
         operation["parameters"] = parameters
     if spec_route.body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {JSON: {"schema": spec_route.body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": spec_route.body}},
+        }
     operation["responses"] = _responses(spec_route)
     operation["security"] = [] if spec_route.public else [{"bearer": []}, {"cookie": []}]
     return operation
@@ -127,8 +153,11 @@ def _responses(spec_route: Route) -> dict:
     content = {}
     if spec_route.status != 204:
         if spec_route.response is not None or not spec_route.produces:
-            content[JSON] = {"schema": spec_route.response if spec_route.response is not None
-                             else {"type": "object"}}
+            content[JSON] = {
+                "schema": spec_route.response
+                if spec_route.response is not None
+                else {"type": "object"}
+            }
         for media_type in spec_route.produces:
             content[media_type] = {"schema": {"type": "string"}}
     if content:
@@ -147,24 +176,33 @@ def _responses(spec_route: Route) -> dict:
         responses[str(status)] = _problem(status)
     responses["default"] = {
         "description": "Any other error, as a problem",
-        "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     return responses
 
 
 def build(routes=None) -> dict:
-    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()], info={"description": DESCRIPTION})
+    spec = APISpec(
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": DESCRIPTION},
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie",
-                                               "name": auth.SESSION_COOKIE})
+    spec.components.security_scheme(
+        "cookie", {"type": "apiKey", "in": "cookie", "name": auth.SESSION_COOKIE}
+    )
     spec.components.schema("Problem", PROBLEM)
     paths: dict[str, dict] = {}
     for spec_route in routes if routes is not None else ROUTES:
         if spec_route.documented:
-            paths.setdefault(openapi_path(spec_route.path), {})[spec_route.method.lower()] = \
+            paths.setdefault(openapi_path(spec_route.path), {})[spec_route.method.lower()] = (
                 _operation(spec_route)
-    tags = sorted({operation["tags"][0] for methods in paths.values()
-                   for operation in methods.values()})
+            )
+    tags = sorted(
+        {operation["tags"][0] for methods in paths.values() for operation in methods.values()}
+    )
     for tag in tags:
         spec.tag({"name": tag})
     for path, operations in paths.items():
@@ -254,31 +292,53 @@ def page_context(document: dict) -> dict:
         rows = "".join(
             f"<tr><td><code>{escape(name)}</code></td><td>{escape(_type_of(prop, components))}"
             f"</td><td>{'yes' if name in required else 'no'}</td></tr>"
-            for name, prop in schema.get("properties", {}).items())
-        return Markup('<table><tr><th scope="col">Field</th><th scope="col">Type</th>'
-                      f'<th scope="col">Required</th></tr>{rows}</table>')
+            for name, prop in schema.get("properties", {}).items()
+        )
+        return Markup(
+            '<table><tr><th scope="col">Field</th><th scope="col">Type</th>'
+            f'<th scope="col">Required</th></tr>{rows}</table>'
+        )
 
     operations = []
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
-            parameters = [{"name": p["name"], "in": p["in"], "required": p.get("required"),
-                           "type": _type_of(p.get("schema", {}), components)}
-                          for p in operation.get("parameters", [])]
+            parameters = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required"),
+                    "type": _type_of(p.get("schema", {}), components),
+                }
+                for p in operation.get("parameters", [])
+            ]
             body = operation.get("requestBody", {}).get("content", {}).get(JSON, {}).get("schema")
             roles = operation.get("x-allowed-roles", [])
-            operations.append({
-                "id": operation["operationId"], "tag": operation["tags"][0], "method": method,
-                "path": path, "summary": operation.get("summary", ""),
-                "description": operation.get("description"),
-                "roles": "anyone" if ANYONE in roles else ", ".join(roles),
-                "parameters": parameters, "body": body,
-                "responses": [(status, answer.get("description", ""))
-                              for status, answer in operation["responses"].items()],
-            })
-    return {"info": document["info"], "tags": [tag["name"] for tag in document.get("tags", [])],
-            "operations": operations, "fields": fields,
-            "problem_texts": sorted((status, text) for status, text in RESPONSE_TEXT.items()
-                                    if status >= 400)}
+            operations.append(
+                {
+                    "id": operation["operationId"],
+                    "tag": operation["tags"][0],
+                    "method": method,
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description"),
+                    "roles": "anyone" if ANYONE in roles else ", ".join(roles),
+                    "parameters": parameters,
+                    "body": body,
+                    "responses": [
+                        (status, answer.get("description", ""))
+                        for status, answer in operation["responses"].items()
+                    ],
+                }
+            )
+    return {
+        "info": document["info"],
+        "tags": [tag["name"] for tag in document.get("tags", [])],
+        "operations": operations,
+        "fields": fields,
+        "problem_texts": sorted(
+            (status, text) for status, text in RESPONSE_TEXT.items() if status >= 400
+        ),
+    }
 
 
 @lru_cache(maxsize=1)

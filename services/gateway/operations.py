@@ -8,6 +8,7 @@ page cannot skip a check the API makes.
 `service` is the gateway's service instance (its RPC proxies); a refusal raises
 authz.Denied, answered 404 (or 403 for what the caller sees but may not do).
 """
+
 from services.booking.exceptions import LoanNotActive
 from services.gateway.api.scope import Scope
 from services.gateway.authz import require
@@ -57,16 +58,18 @@ def take_back(service, who, asset_tag: str, condition: str, accessories=None) ->
     partner's loan is answered as a device that does not exist); `accessories`
     None: everything lent with it came back."""
     scope = Scope(who, service)
-    active = service.booking.list_loans({"asset_tag": asset_tag, "status": "active",
-                                         "limit": 1})["items"]
+    active = service.booking.list_loans({"asset_tag": asset_tag, "status": "active", "limit": 1})[
+        "items"
+    ]
     if not active:
         require(scope.sees_item(service.inventory.get_item(asset_tag)))
         raise LoanNotActive(f"{asset_tag} is not on loan", {"asset_tag": asset_tag})
     loan = active[0]
     require(scope.may_take_back(loan))
     returned = loan["accessories_out"] if accessories is None else accessories
-    return service.booking.check_in({"asset_tag": asset_tag, "condition": condition,
-                                     "accessories": returned})
+    return service.booking.check_in(
+        {"asset_tag": asset_tag, "condition": condition, "accessories": returned}
+    )
 
 
 def loan(service, who, loan_id: int) -> dict:
@@ -85,8 +88,9 @@ def active_loans_of(service, who, resident_id: int) -> list[dict]:
     """What a resident holds, each loan with its device's make and model: for the
     resident themself, or staff acting for them."""
     require(who.is_resident(resident_id))
-    loans = [held for held in service.booking.resident_loans(resident_id)
-             if held["status"] == "active"]
+    loans = [
+        held for held in service.booking.resident_loans(resident_id) if held["status"] == "active"
+    ]
     for held in loans:
         item = service.inventory.get_item(held["asset_tag"])
         held["device"] = f"{item['make']} {item['model']}"

@@ -7,6 +7,7 @@ Remote errors come back from the services as the same classes (partanum.errors a
 each service's exceptions register themselves with nameko). Nothing here ever sends
 a stack trace: anything unexpected is logged and answered with a bare 500.
 """
+
 import json
 import logging
 
@@ -31,8 +32,14 @@ RETRY_AFTER_SECONDS = 5
 class Problem(Exception):
     """An HTTP error raised on purpose by the gateway itself."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None,
-                 headers: dict | None = None, **extra):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        headers: dict | None = None,
+        **extra,
+    ):
         super().__init__(detail or title)
         self.status, self.title, self.detail = status, title, detail
         self.headers = headers or {}
@@ -40,13 +47,18 @@ class Problem(Exception):
 
 
 def unauthorised(detail="Sign in first: a bearer token or the session cookie.") -> Problem:
-    return Problem(401, "Not signed in", detail,
-                   headers={"WWW-Authenticate": 'Bearer realm="partanum"'})
+    return Problem(
+        401, "Not signed in", detail, headers={"WWW-Authenticate": 'Bearer realm="partanum"'}
+    )
 
 
 def too_many_requests(retry_after: int) -> Problem:
-    return Problem(429, "Too many attempts", "Wait before trying again.",
-                   headers={"Retry-After": str(max(1, int(retry_after)))})
+    return Problem(
+        429,
+        "Too many attempts",
+        "Wait before trying again.",
+        headers={"Retry-After": str(max(1, int(retry_after)))},
+    )
 
 
 def invalid(fields: dict) -> Problem:
@@ -58,8 +70,9 @@ def response(status: int, title: str, detail=None, headers=None, **extra) -> Res
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return Response(json.dumps(body, default=str), status=status, headers=headers,
-                    content_type=PROBLEM_JSON)
+    return Response(
+        json.dumps(body, default=str), status=status, headers=headers, content_type=PROBLEM_JSON
+    )
 
 
 def problem_for(exc: BaseException) -> Problem:
@@ -75,12 +88,14 @@ def problem_for(exc: BaseException) -> Problem:
     if isinstance(exc, NotFound):
         return Problem(404, "Not found")
     if isinstance(exc, Conflict):
-        return Problem(409, "Conflict", exc.message, code=type(exc).__name__,
-                       details=exc.details)
+        return Problem(409, "Conflict", exc.message, code=type(exc).__name__, details=exc.details)
     if isinstance(exc, (UnknownService, RpcTimeout, OperationalError, ConnectionError)):
-        return Problem(503, "Service unavailable",
-                       "A service behind the gateway is not answering; try again shortly.",
-                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return Problem(
+            503,
+            "Service unavailable",
+            "A service behind the gateway is not answering; try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
         return Problem(exc.code, exc.name, exc.description)
     if isinstance(exc, RemoteError):
@@ -92,8 +107,7 @@ def problem_for(exc: BaseException) -> Problem:
 
 def response_for(exc: BaseException) -> Response:
     problem = problem_for(exc)
-    return response(problem.status, problem.title, problem.detail, problem.headers,
-                    **problem.extra)
+    return response(problem.status, problem.title, problem.detail, problem.headers, **problem.extra)
 
 
 # Raised inside a worker, these are answers, not failures: nameko logs them quietly.

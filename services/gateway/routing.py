@@ -29,6 +29,7 @@ For each request the decorator, in this order:
 Every exception becomes a problem+json response in problems.py. Each route is
 recorded in ROUTES, which the OpenAPI document is built from.
 """
+
 import inspect
 import json
 import logging
@@ -96,9 +97,22 @@ def _schema(schema):
     return schema()
 
 
-def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, response=None,
-          status: int = 200, summary=None, tag=None, description=None, produces=(),
-          documented=True, acting=()):
+def route(
+    method: str,
+    path: str,
+    *,
+    allow=(ANYONE,),
+    body=None,
+    query=None,
+    response=None,
+    status: int = 200,
+    summary=None,
+    tag=None,
+    description=None,
+    produces=(),
+    documented=True,
+    acting=(),
+):
     """Declare an endpoint (see the module's docstring)."""
     allow = tuple(allow)
     unknown_roles = set(allow) - {ADMIN, MANAGER, STAFF, RESIDENT, ANYONE}
@@ -106,11 +120,22 @@ def route(method: str, path: str, *, allow=(ANYONE,), body=None, query=None, res
         raise ValueError(f"unknown roles {unknown_roles} in allow= of {method} {path}")
 
     def decorate(fn):
-        spec = Route(method=method.upper(), path=path, name=fn.__name__, allow=allow,
-                     body=_schema(body), query=_schema(query), response=_schema(response),
-                     status=status, summary=summary, tag=tag, produces=tuple(produces),
-                     description=description or inspect.cleandoc(fn.__doc__ or "") or None,
-                     documented=documented, acting=tuple(acting))
+        spec = Route(
+            method=method.upper(),
+            path=path,
+            name=fn.__name__,
+            allow=allow,
+            body=_schema(body),
+            query=_schema(query),
+            response=_schema(response),
+            status=status,
+            summary=summary,
+            tag=tag,
+            produces=tuple(produces),
+            description=description or inspect.cleandoc(fn.__doc__ or "") or None,
+            documented=documented,
+            acting=tuple(acting),
+        )
         ROUTES.append(spec)
 
         def endpoint(self, request, **path_values):
@@ -174,9 +199,9 @@ def _acting_for(service, spec: Route, who: Principal, value) -> Principal:
         raise problems.invalid({"acting_for": ["Not a valid integer."]}) from None
     require(0 < resident_id <= MAX_ID and bool(spec.acting))
     # NotFound (a 404) when the partner has no relationship with the resident.
-    mandate_id = service.booking.valid_mandate({
-        "resident_id": resident_id, "partner_id": who.partner_id,
-        "scopes": list(spec.acting)})["mandate_id"]
+    mandate_id = service.booking.valid_mandate(
+        {"resident_id": resident_id, "partner_id": who.partner_id, "scopes": list(spec.acting)}
+    )["mandate_id"]
     require(mandate_id is not None)
     return replace(who, acting_for=resident_id, mandate_id=mandate_id)
 
@@ -194,8 +219,11 @@ def query_dict(request, exclude=()) -> dict:
 
 def load_path(path_values: dict) -> dict:
     """The path's parameters; text no service could look up (a NUL) → 400 naming it."""
-    refused = {name: [inputs.unstorable(value)] for name, value in path_values.items()
-               if inputs.unstorable(value)}
+    refused = {
+        name: [inputs.unstorable(value)]
+        for name, value in path_values.items()
+        if inputs.unstorable(value)
+    }
     if refused:
         raise problems.invalid(refused)
     return dict(path_values)
@@ -206,16 +234,18 @@ def json_body(request):
         if not request.get_data():
             return {}
     except RequestEntityTooLarge:
-        raise problems.Problem(413, "Body too large", f"Send at most {request.max_content_length} "
-                               "bytes.") from None
+        raise problems.Problem(
+            413, "Body too large", f"Send at most {request.max_content_length} bytes."
+        ) from None
     if request.mimetype != JSON:
         raise problems.invalid({"_schema": [f"send the body as {JSON}"]})
     text = request.get_data(as_text=True)
     try:
         return json.loads(text, parse_constant=_not_json)
     except RecursionError:  # too deep for Python's parser: the schemas cannot see which field
-        raise problems.invalid({_field_nested_too_deep(text): [
-            f"nested deeper than {inputs.MAX_DEPTH} levels"]}) from None
+        raise problems.invalid(
+            {_field_nested_too_deep(text): [f"nested deeper than {inputs.MAX_DEPTH} levels"]}
+        ) from None
     except ValueError:
         raise problems.invalid({"_schema": ["the body is not valid JSON"]}) from None
 
@@ -259,8 +289,12 @@ def load(schema: Schema, payload) -> dict:
 
 
 def json_response(payload, status: int = 200, headers=None) -> Response:
-    return Response(json.dumps(payload, default=str, ensure_ascii=False), status=status,
-                    headers=headers, content_type=JSON)
+    return Response(
+        json.dumps(payload, default=str, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        content_type=JSON,
+    )
 
 
 def to_response(spec: Route, result) -> Response:
@@ -274,6 +308,7 @@ def to_response(spec: Route, result) -> Response:
 
 
 # --- nameko plumbing -----------------------------------------------------------------
+
 
 class CallContext(DependencyProvider):
     """Lets a route put the actor in the worker's context data, which nameko copies

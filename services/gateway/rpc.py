@@ -7,6 +7,7 @@ an answer: past `RPC_TIMEOUT` seconds the call raises DeadlinePassed, an RpcTime
 the request expires in its queue, and a service that takes it up refuses to commit
 once its caller has given up, so nothing is done that the caller was told failed.
 """
+
 from partanum.rpc import RpcProxy
 from services.gateway.settings import Settings
 

@@ -8,6 +8,7 @@ tokens it revokes (erasures.py).
 
     python -m partanum.run gateway      # serves PARTANUM_HTTP_ADDRESS (0.0.0.0:8000)
 """
+
 from nameko.dependency_providers import Config
 
 from partanum.dependencies import Database
@@ -24,8 +25,17 @@ from services.gateway.routing import CallContext
 from services.gateway.rpc import TimedRpcProxy
 
 
-class Service(HealthCheck, AccountApi, InventoryApi, BookingApi, NotificationsApi, AuditApi,
-              Pages, OpenApiDocs, ErasedResidents):
+class Service(
+    HealthCheck,
+    AccountApi,
+    InventoryApi,
+    BookingApi,
+    NotificationsApi,
+    AuditApi,
+    Pages,
+    OpenApiDocs,
+    ErasedResidents,
+):
     name = "gateway"
     db = Database()
     config = Config()

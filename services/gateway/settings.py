@@ -1,4 +1,5 @@
 """The gateway's settings (see partanum/settings.py)."""
+
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -18,7 +19,8 @@ def _address(address: str) -> str:
 class Settings(SharedSettings):
     # Where it serves HTTP (nameko's web server reads this key).
     http_address: Annotated[str, AfterValidator(_address)] = setting(
-        "0.0.0.0:8000", "PARTANUM_HTTP_ADDRESS", key="WEB_SERVER_ADDRESS")
+        "0.0.0.0:8000", "PARTANUM_HTTP_ADDRESS", key="WEB_SERVER_ADDRESS"
+    )
     # How long it waits for a service's answer before telling the client 503 (try again).
     rpc_timeout: float = setting(15.0, "PARTANUM_RPC_TIMEOUT", gt=0)
     # The largest request body it reads (a CSV import of 5 million characters fits); a

@@ -3,6 +3,7 @@
 Entrypoints (service.py) and the CSV import call these with input already
 checked by a schema; each records its events with the change.
 """
+
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -79,10 +80,17 @@ def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
 def site_state(site: Site) -> dict:
     """What a site's events tell every consumer, so that none asks back: its name,
     address, hours and closures (their dates; the reason is staff's words)."""
-    return {"site_id": site.id, "code": site.code, "name": site.name, "address": site.address,
-            "opening_hours": site.opening_hours or {},
-            "closures": [[closure.starts_on.isoformat(), closure.ends_on.isoformat()]
-                         for closure in sorted(site.closures, key=lambda c: c.starts_on)]}
+    return {
+        "site_id": site.id,
+        "code": site.code,
+        "name": site.name,
+        "address": site.address,
+        "opening_hours": site.opening_hours or {},
+        "closures": [
+            [closure.starts_on.isoformat(), closure.ends_on.isoformat()]
+            for closure in sorted(site.closures, key=lambda c: c.starts_on)
+        ],
+    }
 
 
 def get_site(tx: Transaction, code: str) -> Site:
@@ -138,9 +146,16 @@ def update_item(tx: Transaction, item: Item, changes: dict) -> Item:
     for name in changed:
         setattr(item, name, changes[name])
     if changed:
-        tx.emit("inventory.item_updated", {"item_id": item.id, "asset_tag": item.asset_tag,
-                                           "make": item.make, "model": item.model,
-                                           "changed": changed})
+        tx.emit(
+            "inventory.item_updated",
+            {
+                "item_id": item.id,
+                "asset_tag": item.asset_tag,
+                "make": item.make,
+                "model": item.model,
+                "changed": changed,
+            },
+        )
     return item
 
 
@@ -169,7 +184,9 @@ def _refuse_unless(check, current: Status, target: Status) -> None:
     try:
         check(current, target)
     except domain.TransitionRefused as refused:
-        raise StatusChangeRefused(str(refused), {"from": current.value, "to": target.value}) from None
+        raise StatusChangeRefused(
+            str(refused), {"from": current.value, "to": target.value}
+        ) from None
 
 
 def _move(tx: Transaction, item: Item, target: Status, code: Reason, words: str) -> None:
@@ -179,17 +196,30 @@ def _move(tx: Transaction, item: Item, target: Status, code: Reason, words: str)
     entry = _history(tx, item, "status", current, target, words)
     tx.emit(
         "inventory.item_status_changed",
-        {"item_id": item.id, "asset_tag": item.asset_tag, "from_status": current,
-         "to_status": target, "reason_code": code, "history_id": entry.id},
+        {
+            "item_id": item.id,
+            "asset_tag": item.asset_tag,
+            "from_status": current,
+            "to_status": target,
+            "reason_code": code,
+            "history_id": entry.id,
+        },
     )
 
 
 # What a loan event means for the device: where it goes in its lifecycle, and why.
 LOAN_MOVES = {
-    "booking.loan_checked_out": (Status.ON_LOAN, Reason.LENT, "lent to a resident (loan {loan_id})"),
+    "booking.loan_checked_out": (
+        Status.ON_LOAN,
+        Reason.LENT,
+        "lent to a resident (loan {loan_id})",
+    ),
     # Back from a resident: their data must be wiped before anyone else has it.
-    "booking.loan_checked_in": (Status.AWAITING_WIPE, Reason.RETURNED,
-                                "returned by a resident (loan {loan_id})"),
+    "booking.loan_checked_in": (
+        Status.AWAITING_WIPE,
+        Reason.RETURNED,
+        "returned by a resident (loan {loan_id})",
+    ),
     "booking.loan_lost": (Status.LOST, Reason.LOST_ON_LOAN, "lost by a resident (loan {loan_id})"),
 }
 
@@ -215,25 +245,38 @@ def apply_loan_event(tx: Transaction, event) -> Item:
 def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:
     item = get_item(tx, asset_tag, lock=True)
     site = by_code(tx, Site, data["to_site"], "to_site")
-    partner = by_code(tx, Partner, data["to_partner"], "to_partner") if data["to_partner"] else item.owner
+    partner = (
+        by_code(tx, Partner, data["to_partner"], "to_partner") if data["to_partner"] else item.owner
+    )
     if site.id == item.current_site_id and partner.id == item.owner_partner_id:
         raise Conflict("the item is already there", {"field": "to_site"})
     if item.status in (Status.ON_LOAN, Status.RESERVED):
-        raise StatusChangeRefused(f"an item that is {item.status} cannot move", {"from": item.status})
+        raise StatusChangeRefused(
+            f"an item that is {item.status} cannot move", {"from": item.status}
+        )
     _transfer(tx, item, site, partner, Reason.STAFF, data["reason"])
     return item
 
 
-def _transfer(tx: Transaction, item: Item, site: Site, partner: Partner, code: Reason, words: str) -> None:
+def _transfer(
+    tx: Transaction, item: Item, site: Site, partner: Partner, code: Reason, words: str
+) -> None:
     before = f"{item.owner.code}@{item.current_site.code}"
     from_site_id, from_partner_id = item.current_site_id, item.owner_partner_id
     item.current_site, item.owner = site, partner
     entry = _history(tx, item, "transfer", before, f"{partner.code}@{site.code}", words)
     tx.emit(
         "inventory.item_transferred",
-        {"item_id": item.id, "asset_tag": item.asset_tag, "from_site_id": from_site_id,
-         "to_site_id": site.id, "from_partner_id": from_partner_id,
-         "to_partner_id": partner.id, "reason_code": code, "history_id": entry.id},
+        {
+            "item_id": item.id,
+            "asset_tag": item.asset_tag,
+            "from_site_id": from_site_id,
+            "to_site_id": site.id,
+            "from_partner_id": from_partner_id,
+            "to_partner_id": partner.id,
+            "reason_code": code,
+            "history_id": entry.id,
+        },
     )
 
 
@@ -271,11 +314,23 @@ ACCEPTED_REBALANCING = "rebalancing suggested by the audit service, accepted by 
 def _skipped(tx: Transaction, item: Item | None, item_id: int, site: Site, why: str) -> None:
     entry = None
     if item is not None:
-        entry = _history(tx, item, "transfer_skipped", f"{item.owner.code}@{item.current_site.code}",
-                         f"{item.owner.code}@{site.code}", f"not moved: {why} ({ACCEPTED_REBALANCING})")
-    tx.emit("inventory.item_transfer_skipped",
-            {"item_id": item_id, "to_site_id": site.id, "why": why,
-             "history_id": entry.id if entry else None})
+        entry = _history(
+            tx,
+            item,
+            "transfer_skipped",
+            f"{item.owner.code}@{item.current_site.code}",
+            f"{item.owner.code}@{site.code}",
+            f"not moved: {why} ({ACCEPTED_REBALANCING})",
+        )
+    tx.emit(
+        "inventory.item_transfer_skipped",
+        {
+            "item_id": item_id,
+            "to_site_id": site.id,
+            "why": why,
+            "history_id": entry.id if entry else None,
+        },
+    )
 
 
 def register_kit(tx: Transaction, data: dict) -> Kit:
@@ -296,10 +351,14 @@ def register_kit(tx: Transaction, data: dict) -> Kit:
 
 def _history(tx: Transaction, item: Item, change: str, before, after, reason: str) -> ItemHistory:
     entry = ItemHistory(
-        item_id=item.id, at=datetime.now(UTC), actor=tx.actor,
-        change=change, before=str(before), after=str(after), reason=reason,
+        item_id=item.id,
+        at=datetime.now(UTC),
+        actor=tx.actor,
+        change=change,
+        before=str(before),
+        after=str(after),
+        reason=reason,
     )
     tx.session.add(entry)
     tx.session.flush()  # its id goes into the event
     return entry
-

@@ -10,6 +10,7 @@ accessories, condition "good", no notes, no purchase date or cost. A text that a
 spreadsheet would run as a formula is exported behind a quote (partanum.csv_cells),
 which the import takes off again.
 """
+
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -89,22 +90,25 @@ def export_items(items: Iterable[Item]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS + EXPORT_ONLY)
     for item in items:
-        writer.writerow(neutralised(cell) for cell in [
-            item.asset_tag,
-            item.serial_number or "",
-            item.make,
-            item.model,
-            item.category.code,
-            item.home_site.code,
-            ";".join(item.accessories or []),
-            item.condition,
-            item.notes or "",
-            item.purchase_date.isoformat() if item.purchase_date else "",
-            f"{item.purchase_cost:.2f}" if item.purchase_cost is not None else "",
-            item.owner.code,
-            item.current_site.code,
-            item.status,
-        ])
+        writer.writerow(
+            neutralised(cell)
+            for cell in [
+                item.asset_tag,
+                item.serial_number or "",
+                item.make,
+                item.model,
+                item.category.code,
+                item.home_site.code,
+                ";".join(item.accessories or []),
+                item.condition,
+                item.notes or "",
+                item.purchase_date.isoformat() if item.purchase_date else "",
+                f"{item.purchase_cost:.2f}" if item.purchase_cost is not None else "",
+                item.owner.code,
+                item.current_site.code,
+                item.status,
+            ]
+        )
     return out.getvalue()
 
 
@@ -136,11 +140,15 @@ def _read(csv_text: str) -> tuple[list[tuple[int, dict]], list[dict]]:
             # A cell may span lines (notes); a row is numbered by its first line.
             if any(cell.strip() for cell in cells):
                 if len(cells) == len(header):
-                    rows.append((line, {name: restored(cell.strip())
-                                        for name, cell in zip(header, cells)}))
+                    rows.append(
+                        (line, {name: restored(cell.strip()) for name, cell in zip(header, cells)})
+                    )
                 else:
-                    problems.append(_problem(
-                        line, None, f"{len(cells)} cells where the header has {len(header)}"))
+                    problems.append(
+                        _problem(
+                            line, None, f"{len(cells)} cells where the header has {len(header)}"
+                        )
+                    )
             line = reader.line_num + 1
     except csv.Error as error:
         problems.append(_problem(line, None, f"unreadable: {error}"))
@@ -186,7 +194,9 @@ def _schema_problems(line: int, messages: dict) -> list[dict]:
     problems = []
     for column, errors in messages.items():
         if isinstance(errors, dict):  # a list field: {index: [messages]}
-            errors = [f"accessory {int(i) + 1}: {m}" for i, ms in sorted(errors.items()) for m in ms]
+            errors = [
+                f"accessory {int(i) + 1}: {m}" for i, ms in sorted(errors.items()) for m in ms
+            ]
         problems += [_problem(line, column, message) for message in errors]
     return problems
 
@@ -195,7 +205,11 @@ def _reference_problems(tx: Transaction, loaded: list[tuple[int, dict]]) -> list
     problems = []
     for model, column, noun in ((Category, "category", "category"), (Site, "home_site", "site")):
         wanted = {data[column] for _, data in loaded if column in data}
-        known = set(tx.session.scalars(select(model.code).where(model.code.in_(wanted)))) if wanted else set()
+        known = (
+            set(tx.session.scalars(select(model.code).where(model.code.in_(wanted))))
+            if wanted
+            else set()
+        )
         problems += [
             _problem(line, column, f"no {noun} with code {data[column]!r}")
             for line, data in loaded
@@ -204,20 +218,27 @@ def _reference_problems(tx: Transaction, loaded: list[tuple[int, dict]]) -> list
     return problems
 
 
-def _tag_problems(loaded: list[tuple[int, dict]], existing: dict[str, Item], partner: Partner) -> list[dict]:
+def _tag_problems(
+    loaded: list[tuple[int, dict]], existing: dict[str, Item], partner: Partner
+) -> list[dict]:
     problems, first_line = [], {}
     for line, data in loaded:
         tag = data.get("asset_tag")
         if tag is None:
             continue
         if tag in first_line:
-            problems.append(_problem(line, "asset_tag", f"{tag} is already on line {first_line[tag]}"))
+            problems.append(
+                _problem(line, "asset_tag", f"{tag} is already on line {first_line[tag]}")
+            )
             continue
         first_line[tag] = line
         item = existing.get(tag)
         if item is not None and item.owner_partner_id != partner.id:
-            problems.append(_problem(
-                line, "asset_tag", f"{tag} is registered to another partner ({item.owner.code})"))
+            problems.append(
+                _problem(
+                    line, "asset_tag", f"{tag} is registered to another partner ({item.owner.code})"
+                )
+            )
     return problems
 
 
@@ -232,4 +253,4 @@ def _items_by_tag(tx: Transaction, tags: list[str]) -> dict[str, Item]:
 
 def _chunks(values: list, size: int) -> Iterator[list]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]

@@ -11,6 +11,7 @@ Everything goes through the public RPC API, so the demo also exercises the
 service's rules and emits its events, with "demo" as the actor. Loading skips
 whatever is already there, so it can run against the same data again.
 """
+
 if __name__ == "__main__":
     import warnings
 
@@ -47,17 +48,27 @@ PARTENAIRES = [
     {"code": "maison-quartier", "name": "Maison de quartier de la Roseraie", "prefixe": "MQ"},
     {"code": "mission-locale", "name": "Mission Locale Angevine", "prefixe": "MLA"},
     # The two associations are invented for the demo.
-    {"code": "roseraie-connectee", "name": "Roseraie Connectée (médiation numérique)", "prefixe": "RC"},
+    {
+        "code": "roseraie-connectee",
+        "name": "Roseraie Connectée (médiation numérique)",
+        "prefixe": "RC",
+    },
     {"code": "lire-et-dire", "name": "Lire et Dire (français et savoirs de base)", "prefixe": "LD"},
 ]
 
-NOEL = {"starts_on": "2026-12-24", "ends_on": "2027-01-01", "reason": "Fermeture des fêtes de fin d'année"}
+NOEL = {
+    "starts_on": "2026-12-24",
+    "ends_on": "2027-01-01",
+    "reason": "Fermeture des fêtes de fin d'année",
+}
 
 # Addresses are illustrative: plausible streets of La Roseraie, not checked ones.
 # Centre Jean Vilar's hours are the seed document's, to the minute.
 SITES = [
     {
-        "code": "relais-mairie", "name": "Relais-Mairie de la Roseraie", "partner": "mairie",
+        "code": "relais-mairie",
+        "name": "Relais-Mairie de la Roseraie",
+        "partner": "mairie",
         "address": "3 rue Henri-Bergson, 49100 Angers",
         "opening_hours": {
             "monday": [["08:30", "12:00"], ["13:30", "17:30"]],
@@ -67,11 +78,19 @@ SITES = [
             "friday": [["08:30", "12:00"], ["13:30", "17:30"]],
             "saturday": [["09:00", "12:00"]],
         },
-        "closures": [NOEL, {"starts_on": "2026-12-10", "ends_on": "2026-12-10",
-                            "reason": "Formation des agents d'accueil"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2026-12-10",
+                "ends_on": "2026-12-10",
+                "reason": "Formation des agents d'accueil",
+            },
+        ],
     },
     {
-        "code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
+        "code": "jean-vilar",
+        "name": "Centre Jean Vilar",
+        "partner": "jean-vilar",
         "address": "1 place Jean XXIII, 49100 Angers",
         "opening_hours": {
             "monday": [["13:30", "18:30"]],
@@ -80,11 +99,19 @@ SITES = [
             "thursday": [["13:30", "18:30"]],
             "friday": [["09:00", "12:00"], ["13:30", "18:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-01-15", "ends_on": "2027-01-15",
-                            "reason": "Inventaire annuel du matériel"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2027-01-15",
+                "ends_on": "2027-01-15",
+                "reason": "Inventaire annuel du matériel",
+            },
+        ],
     },
     {
-        "code": "mistral", "name": "Espace Frédéric Mistral", "partner": "mistral",
+        "code": "mistral",
+        "name": "Espace Frédéric Mistral",
+        "partner": "mistral",
         "address": "2 allée des Baladins, 49100 Angers",
         "opening_hours": {
             "monday": [["09:00", "12:30"], ["14:00", "17:30"]],
@@ -93,11 +120,19 @@ SITES = [
             "thursday": [["09:00", "12:30"], ["14:00", "17:30"]],
             "friday": [["09:00", "12:30"], ["14:00", "16:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-02-15", "ends_on": "2027-02-19",
-                            "reason": "Travaux de mise en accessibilité"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2027-02-15",
+                "ends_on": "2027-02-19",
+                "reason": "Travaux de mise en accessibilité",
+            },
+        ],
     },
     {
-        "code": "maison-quartier", "name": "Maison de quartier de la Roseraie", "partner": "maison-quartier",
+        "code": "maison-quartier",
+        "name": "Maison de quartier de la Roseraie",
+        "partner": "maison-quartier",
         "address": "12 rue André-Maurois, 49100 Angers",
         "opening_hours": {
             "monday": [["14:00", "19:00"]],
@@ -107,12 +142,19 @@ SITES = [
             "friday": [["09:00", "12:00"], ["14:00", "19:00"]],
             "saturday": [["10:00", "12:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2026-12-12", "ends_on": "2026-12-12",
-                            "reason": "Fête de quartier : accueil fermé"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2026-12-12",
+                "ends_on": "2026-12-12",
+                "reason": "Fête de quartier : accueil fermé",
+            },
+        ],
     },
     {
         # The seed places the Mission Locale's presence at Espace Mistral.
-        "code": "mission-locale", "name": "Mission Locale Angevine, antenne Roseraie",
+        "code": "mission-locale",
+        "name": "Mission Locale Angevine, antenne Roseraie",
         "partner": "mission-locale",
         "address": "2 allée des Baladins (Espace Frédéric Mistral, 1er étage), 49100 Angers",
         "opening_hours": {
@@ -122,11 +164,14 @@ SITES = [
             "thursday": [["09:00", "12:30"], ["13:30", "17:30"]],
             "friday": [["09:00", "12:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-01-08", "ends_on": "2027-01-08",
-                            "reason": "Séminaire de l'équipe"}],
+        "closures": [
+            NOEL,
+            {"starts_on": "2027-01-08", "ends_on": "2027-01-08", "reason": "Séminaire de l'équipe"},
+        ],
     },
     {
-        "code": "roseraie-connectee", "name": "Roseraie Connectée, local associatif",
+        "code": "roseraie-connectee",
+        "name": "Roseraie Connectée, local associatif",
         "partner": "roseraie-connectee",
         "address": "8 rue Paul-Valéry, 49100 Angers",
         "opening_hours": {
@@ -135,23 +180,34 @@ SITES = [
             "thursday": [["14:00", "18:00"]],
             "saturday": [["09:30", "12:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-03-06", "ends_on": "2027-03-06",
-                            "reason": "Assemblée générale de l'association"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2027-03-06",
+                "ends_on": "2027-03-06",
+                "reason": "Assemblée générale de l'association",
+            },
+        ],
     },
     {
         # The "café démarches" the seed names among the saturated first desks.
-        "code": "cafe-demarches", "name": "Café démarches (salle du Centre Jean Vilar)",
+        "code": "cafe-demarches",
+        "name": "Café démarches (salle du Centre Jean Vilar)",
         "partner": "roseraie-connectee",
         "address": "1 place Jean XXIII, 49100 Angers",
         "opening_hours": {
             "tuesday": [["09:30", "11:30"]],
             "friday": [["14:00", "16:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-04-12", "ends_on": "2027-04-23",
-                            "reason": "Vacances de printemps"}],
+        "closures": [
+            NOEL,
+            {"starts_on": "2027-04-12", "ends_on": "2027-04-23", "reason": "Vacances de printemps"},
+        ],
     },
     {
-        "code": "lire-et-dire", "name": "Lire et Dire, salle des ateliers", "partner": "lire-et-dire",
+        "code": "lire-et-dire",
+        "name": "Lire et Dire, salle des ateliers",
+        "partner": "lire-et-dire",
         "address": "20 rue Albert-Camus, 49100 Angers",
         "opening_hours": {
             "monday": [["09:00", "11:30"], ["14:00", "16:30"]],
@@ -159,8 +215,14 @@ SITES = [
             "wednesday": [["18:00", "20:00"]],
             "thursday": [["09:00", "11:30"], ["14:00", "16:30"]],
         },
-        "closures": [NOEL, {"starts_on": "2027-02-15", "ends_on": "2027-02-26",
-                            "reason": "Vacances scolaires d'hiver"}],
+        "closures": [
+            NOEL,
+            {
+                "starts_on": "2027-02-15",
+                "ends_on": "2027-02-26",
+                "reason": "Vacances scolaires d'hiver",
+            },
+        ],
     },
 ]
 
@@ -177,34 +239,110 @@ CATEGORIES = [
 
 # What the partners bought: unit price in euros, first year on sale, what comes with it.
 MODELES = {
-    "thinkpad-e14": {"category": "laptop", "make": "Lenovo", "model": "ThinkPad E14 Gen 2",
-                     "prix": 749, "depuis": 2020, "accessories": ["chargeur", "housse", "souris"]},
-    "hp-250-g9": {"category": "laptop", "make": "HP", "model": "250 G9",
-                  "prix": 489, "depuis": 2022, "accessories": ["chargeur", "housse"]},
-    "latitude-5400": {"category": "laptop", "make": "Dell", "model": "Latitude 5400 (reconditionné)",
-                      "prix": 329, "depuis": 2019, "accessories": ["chargeur", "housse"]},
-    "galaxy-tab-a9": {"category": "tablet", "make": "Samsung", "model": "Galaxy Tab A9+",
-                      "prix": 229, "depuis": 2024, "accessories": ["chargeur", "câble USB-C", "coque"]},
-    "galaxy-tab-a8": {"category": "tablet", "make": "Samsung", "model": "Galaxy Tab A8",
-                      "prix": 239, "depuis": 2022, "accessories": ["chargeur", "câble USB-C", "coque"]},
-    "ipad-9": {"category": "tablet", "make": "Apple", "model": "iPad 9",
-               "prix": 389, "depuis": 2021,
-               "accessories": ["chargeur", "câble Lightning", "coque", "stylet"]},
-    "fairphone-4": {"category": "smartphone", "make": "Fairphone", "model": "Fairphone 4",
-                    "prix": 579, "depuis": 2021, "accessories": ["chargeur", "câble USB-C", "coque"]},
-    "galaxy-a14": {"category": "smartphone", "make": "Samsung", "model": "Galaxy A14",
-                   "prix": 199, "depuis": 2023, "accessories": ["chargeur", "câble USB-C", "coque"]},
-    "huawei-e5576": {"category": "hotspot", "make": "Huawei", "model": "E5576 (routeur 4G)",
-                     "prix": 59, "depuis": 2019, "accessories": ["câble micro-USB", "carte SIM data"]},
-    "tplink-m7350": {"category": "hotspot", "make": "TP-Link", "model": "M7350 (routeur 4G)",
-                     "prix": 79, "depuis": 2019, "accessories": ["câble micro-USB", "carte SIM data"]},
-    "epson-eb-w06": {"category": "projector", "make": "Epson", "model": "EB-W06",
-                     "prix": 469, "depuis": 2020,
-                     "accessories": ["télécommande", "câble HDMI", "câble d'alimentation", "sacoche"]},
-    "logitech-c920": {"category": "webcam", "make": "Logitech", "model": "C920 HD Pro",
-                      "prix": 79, "depuis": 2019, "accessories": ["trépied"]},
-    "jabra-evolve2-30": {"category": "headset", "make": "Jabra", "model": "Evolve2 30",
-                         "prix": 69, "depuis": 2021, "accessories": ["adaptateur USB-C", "pochette"]},
+    "thinkpad-e14": {
+        "category": "laptop",
+        "make": "Lenovo",
+        "model": "ThinkPad E14 Gen 2",
+        "prix": 749,
+        "depuis": 2020,
+        "accessories": ["chargeur", "housse", "souris"],
+    },
+    "hp-250-g9": {
+        "category": "laptop",
+        "make": "HP",
+        "model": "250 G9",
+        "prix": 489,
+        "depuis": 2022,
+        "accessories": ["chargeur", "housse"],
+    },
+    "latitude-5400": {
+        "category": "laptop",
+        "make": "Dell",
+        "model": "Latitude 5400 (reconditionné)",
+        "prix": 329,
+        "depuis": 2019,
+        "accessories": ["chargeur", "housse"],
+    },
+    "galaxy-tab-a9": {
+        "category": "tablet",
+        "make": "Samsung",
+        "model": "Galaxy Tab A9+",
+        "prix": 229,
+        "depuis": 2024,
+        "accessories": ["chargeur", "câble USB-C", "coque"],
+    },
+    "galaxy-tab-a8": {
+        "category": "tablet",
+        "make": "Samsung",
+        "model": "Galaxy Tab A8",
+        "prix": 239,
+        "depuis": 2022,
+        "accessories": ["chargeur", "câble USB-C", "coque"],
+    },
+    "ipad-9": {
+        "category": "tablet",
+        "make": "Apple",
+        "model": "iPad 9",
+        "prix": 389,
+        "depuis": 2021,
+        "accessories": ["chargeur", "câble Lightning", "coque", "stylet"],
+    },
+    "fairphone-4": {
+        "category": "smartphone",
+        "make": "Fairphone",
+        "model": "Fairphone 4",
+        "prix": 579,
+        "depuis": 2021,
+        "accessories": ["chargeur", "câble USB-C", "coque"],
+    },
+    "galaxy-a14": {
+        "category": "smartphone",
+        "make": "Samsung",
+        "model": "Galaxy A14",
+        "prix": 199,
+        "depuis": 2023,
+        "accessories": ["chargeur", "câble USB-C", "coque"],
+    },
+    "huawei-e5576": {
+        "category": "hotspot",
+        "make": "Huawei",
+        "model": "E5576 (routeur 4G)",
+        "prix": 59,
+        "depuis": 2019,
+        "accessories": ["câble micro-USB", "carte SIM data"],
+    },
+    "tplink-m7350": {
+        "category": "hotspot",
+        "make": "TP-Link",
+        "model": "M7350 (routeur 4G)",
+        "prix": 79,
+        "depuis": 2019,
+        "accessories": ["câble micro-USB", "carte SIM data"],
+    },
+    "epson-eb-w06": {
+        "category": "projector",
+        "make": "Epson",
+        "model": "EB-W06",
+        "prix": 469,
+        "depuis": 2020,
+        "accessories": ["télécommande", "câble HDMI", "câble d'alimentation", "sacoche"],
+    },
+    "logitech-c920": {
+        "category": "webcam",
+        "make": "Logitech",
+        "model": "C920 HD Pro",
+        "prix": 79,
+        "depuis": 2019,
+        "accessories": ["trépied"],
+    },
+    "jabra-evolve2-30": {
+        "category": "headset",
+        "make": "Jabra",
+        "model": "Evolve2 30",
+        "prix": 69,
+        "depuis": 2021,
+        "accessories": ["adaptateur USB-C", "pochette"],
+    },
 }
 
 # Who holds what, and where: (partner, site, model, how many). Each line is one
@@ -252,23 +390,34 @@ FLOTTE = [
 ]
 
 KITS = [
-    {"code": "mistral-atelier-10", "name": "Kit atelier 10 tablettes",
-     "asset_tags": [f"EM-TAB-{n:03d}" for n in range(1, 11)]},
-    {"code": "rc-hors-les-murs", "name": "Kit permanence hors les murs (2 portables, routeur 4G, vidéoprojecteur)",
-     "asset_tags": ["RC-PC-001", "RC-PC-002", "RC-4G-001", "RC-VP-001"]},
+    {
+        "code": "mistral-atelier-10",
+        "name": "Kit atelier 10 tablettes",
+        "asset_tags": [f"EM-TAB-{n:03d}" for n in range(1, 11)],
+    },
+    {
+        "code": "rc-hors-les-murs",
+        "name": "Kit permanence hors les murs (2 portables, routeur 4G, vidéoprojecteur)",
+        "asset_tags": ["RC-PC-001", "RC-PC-002", "RC-4G-001", "RC-VP-001"],
+    },
 ]
 
 # Devices that are not available, and the staff changes that put them there.
 ETATS = {
     "JV-PC-003": [("in_maintenance", "Écran fissuré, devis de réparation demandé")],
     "MLA-TEL-004": [("lost", "Non rendu après le prêt du 3 novembre ; relances sans réponse")],
-    "MQ-TAB-005": [("lost", "Introuvable lors de l'inventaire de septembre"),
-                   ("awaiting_wipe", "Retrouvée dans la salle polyvalente ; à réinitialiser avant tout prêt")],
+    "MQ-TAB-005": [
+        ("lost", "Introuvable lors de l'inventaire de septembre"),
+        ("awaiting_wipe", "Retrouvée dans la salle polyvalente ; à réinitialiser avant tout prêt"),
+    ],
 }
 
 REMARQUES = {
-    "fair": ["Rayures d'usage sur la coque", "Batterie fatiguée : prêter avec le chargeur",
-             "Coins marqués, fonctionne bien"],
+    "fair": [
+        "Rayures d'usage sur la coque",
+        "Batterie fatiguée : prêter avec le chargeur",
+        "Coins marqués, fonctionne bien",
+    ],
     "damaged": ["Écran fêlé dans un coin, reste utilisable", "Bouton de volume qui ne répond plus"],
 }
 
@@ -290,20 +439,24 @@ def fleet() -> list[dict]:
             series = (prefixes[partner], tags[modele["category"]])
             numbers[series] += 1
             condition = _condition(rng, bought)
-            items.append({
-                "asset_tag": f"{series[0]}-{series[1]}-{numbers[series]:03d}",
-                "serial_number": "".join(rng.choices(string.ascii_uppercase + string.digits, k=12)),
-                "make": modele["make"],
-                "model": modele["model"],
-                "category": modele["category"],
-                "owner": partner,
-                "home_site": site,
-                "accessories": list(modele["accessories"]),
-                "condition": condition,
-                "notes": rng.choice(REMARQUES[condition]) if condition in REMARQUES else "",
-                "purchase_date": bought.isoformat(),
-                "purchase_cost": str(cost),
-            })
+            items.append(
+                {
+                    "asset_tag": f"{series[0]}-{series[1]}-{numbers[series]:03d}",
+                    "serial_number": "".join(
+                        rng.choices(string.ascii_uppercase + string.digits, k=12)
+                    ),
+                    "make": modele["make"],
+                    "model": modele["model"],
+                    "category": modele["category"],
+                    "owner": partner,
+                    "home_site": site,
+                    "accessories": list(modele["accessories"]),
+                    "condition": condition,
+                    "notes": rng.choice(REMARQUES[condition]) if condition in REMARQUES else "",
+                    "purchase_date": bought.isoformat(),
+                    "purchase_cost": str(cost),
+                }
+            )
     return items
 
 
@@ -351,8 +504,12 @@ def load(rpc) -> dict:
 
     partners = {p["code"] for p in inventory.list_partners()}
     for partner in PARTENAIRES:
-        register("partners", inventory.register_partner,
-                 {"code": partner["code"], "name": partner["name"]}, partners)
+        register(
+            "partners",
+            inventory.register_partner,
+            {"code": partner["code"], "name": partner["name"]},
+            partners,
+        )
 
     sites = {s["code"]: s for s in inventory.list_sites()}
     for site in SITES:
@@ -369,8 +526,12 @@ def load(rpc) -> dict:
 
     categories = {c["code"] for c in inventory.list_categories()}
     for category in CATEGORIES:
-        register("categories", inventory.register_category,
-                 {"code": category["code"], "name": category["name"]}, categories)
+        register(
+            "categories",
+            inventory.register_category,
+            {"code": category["code"], "name": category["name"]},
+            categories,
+        )
 
     items = {i["asset_tag"]: i for i in inventory.list_items()}
     for item in fleet():
@@ -393,12 +554,23 @@ def load(rpc) -> dict:
 
 # --- printing ----------------------------------------------------------------------
 
-DAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu",
-        "friday": "Fri", "saturday": "Sat", "sunday": "Sun"}
+DAYS = {
+    "monday": "Mon",
+    "tuesday": "Tue",
+    "wednesday": "Wed",
+    "thursday": "Thu",
+    "friday": "Fri",
+    "saturday": "Sat",
+    "sunday": "Sun",
+}
 
 
 def format_hours(hours: dict) -> str:
-    days = [f"{DAYS[day]} {', '.join(f'{a}-{b}' for a, b in hours[day])}" for day in DAYS if hours.get(day)]
+    days = [
+        f"{DAYS[day]} {', '.join(f'{a}-{b}' for a, b in hours[day])}"
+        for day in DAYS
+        if hours.get(day)
+    ]
     return " | ".join(days) or "no opening hours"
 
 
@@ -422,11 +594,15 @@ def describe_fleet(rpc) -> list[str]:
     for item in items:
         per_partner[names[item["owner"]]][item["category"]] += 1
     unavailable = [i for i in items if i["status"] != "available"]
-    lines = [f"{len(partners)} partners, {len(inventory.list_sites())} sites, {len(items)} devices",
-             "Devices per owner and category:"]
+    lines = [
+        f"{len(partners)} partners, {len(inventory.list_sites())} sites, {len(items)} devices",
+        "Devices per owner and category:",
+    ]
     lines += counts_table(per_partner, categories)
     if unavailable:
-        lines.append("Not available: " + ", ".join(f"{i['asset_tag']} ({i['status']})" for i in unavailable))
+        lines.append(
+            "Not available: " + ", ".join(f"{i['asset_tag']} ({i['status']})" for i in unavailable)
+        )
     return lines
 
 
@@ -441,17 +617,22 @@ def describe_network(rpc) -> list[str]:
         lines.append(f"  {site['address']}")
         lines.append(f"  hours: {format_hours(site['opening_hours'])}")
         for closure in site["closures"]:
-            days = closure["starts_on"] + ("" if closure["ends_on"] == closure["starts_on"]
-                                           else f" to {closure['ends_on']}")
+            days = closure["starts_on"] + (
+                "" if closure["ends_on"] == closure["starts_on"] else f" to {closure['ends_on']}"
+            )
             lines.append(f"  closed {days}: {closure['reason']}")
         by_category = Counter(i["category"] for i in here)
         devices = ", ".join(f"{n} {c}" for c, n in sorted(by_category.items())) or "none"
         lines.append(f"  devices here: {devices}")
         off = Counter(i["status"] for i in here if i["status"] != "available")
         if off:
-            lines.append("  not available: " + ", ".join(f"{n} {s}" for s, n in sorted(off.items())))
+            lines.append(
+                "  not available: " + ", ".join(f"{n} {s}" for s, n in sorted(off.items()))
+            )
     lines.append("Kits:")
-    lines += [f"  {k['name']} [{k['code']}]: {', '.join(k['asset_tags'])}" for k in inventory.list_kits()]
+    lines += [
+        f"  {k['name']} [{k['code']}]: {', '.join(k['asset_tags'])}" for k in inventory.list_kits()
+    ]
     return lines + [""] + describe_fleet(rpc)
 
 
@@ -460,12 +641,19 @@ def describe_network(rpc) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m services.inventory.demo", description=__doc__,
+        prog="python -m services.inventory.demo",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--show", action="store_true", help="print the current network, load nothing")
-    parser.add_argument("--timeout", type=float, default=60,
-                        help="seconds to wait for the inventory service (default 60)")
+    parser.add_argument(
+        "--show", action="store_true", help="print the current network, load nothing"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60,
+        help="seconds to wait for the inventory service (default 60)",
+    )
     args = parser.parse_args(argv)
 
     config = {"AMQP_URI": settings.amqp_uri()}
@@ -486,9 +674,15 @@ def main(argv=None) -> int:
         started = time.monotonic()
         summary = load(rpc)
         took = time.monotonic() - started
-        created = ", ".join(f"{n} {kind}" for kind, n in summary["created"].items() if n) or "nothing"
-        already = ", ".join(f"{n} {kind}" for kind, n in summary["existing"].items() if n) or "nothing"
-        print(f"Roseraie demo loaded in {took:.1f} s. Created: {created}. Already there: {already}.")
+        created = (
+            ", ".join(f"{n} {kind}" for kind, n in summary["created"].items() if n) or "nothing"
+        )
+        already = (
+            ", ".join(f"{n} {kind}" for kind, n in summary["existing"].items() if n) or "nothing"
+        )
+        print(
+            f"Roseraie demo loaded in {took:.1f} s. Created: {created}. Already there: {already}."
+        )
         print("\n".join(describe_fleet(rpc)))
     return 0
 

@@ -1,4 +1,5 @@
 """The inventory's rules: an item's lifecycle. No I/O."""
+
 from services.inventory.vocabulary import Status
 
 S = Status
@@ -32,7 +33,9 @@ class TransitionRefused(Exception):
 def check_staff_transition(current: Status, target: Status) -> None:
     """A status change asked for by staff (not by a booking event, not a wipe)."""
     if target in BOOKING_STATUSES:
-        raise TransitionRefused(current, target, "reservations and loans are made in the booking service")
+        raise TransitionRefused(
+            current, target, "reservations and loans are made in the booking service"
+        )
     if (current, target) == WIPE:
         raise TransitionRefused(current, target, "record the data wipe instead")
     check_transition(current, target)

@@ -4,6 +4,7 @@ Ids, codes and states only. Staff's words about a device (why it went to
 maintenance, why it moved) stay in its history here: events carry a reason code
 and the id of that history entry.
 """
+
 from marshmallow import Schema, fields, validate
 
 from partanum.events import CLOCK, ISO_DATE, contract, public_name, reference
@@ -33,11 +34,16 @@ class SiteState(Schema):
     # {"monday": [["09:00", "12:00"], ["13:30", "18:30"]], …}
     opening_hours = fields.Dict(
         keys=fields.String(validate=validate.OneOf(WEEKDAYS)),
-        values=fields.List(fields.List(fields.String(validate=CLOCK),
-                                       validate=validate.Length(equal=2))), required=True)
+        values=fields.List(
+            fields.List(fields.String(validate=CLOCK), validate=validate.Length(equal=2))
+        ),
+        required=True,
+    )
     # [["2026-12-24", "2027-01-01"], …]: ISO dates, as every copy stores them.
-    closures = fields.List(fields.List(fields.String(validate=ISO_DATE),
-                                       validate=validate.Length(equal=2)), required=True)
+    closures = fields.List(
+        fields.List(fields.String(validate=ISO_DATE), validate=validate.Length(equal=2)),
+        required=True,
+    )
 
 
 @contract("inventory.site_registered")

@@ -1,4 +1,5 @@
 """The inventory's refusals, as the errors every service shares."""
+
 from nameko.exceptions import deserialize_to_instance
 
 from partanum.errors import Conflict

@@ -5,6 +5,7 @@ reads at the desk), the tag in clear under it, and the category, make and model
 in small print. The code is drawn as filled squares, so the PDF needs no image
 and prints sharp at any resolution.
 """
+
 import unicodedata
 from collections.abc import Iterable
 
@@ -99,7 +100,9 @@ def printable(text: str) -> str:
         try:
             char.encode(ENCODING)
         except UnicodeEncodeError:
-            bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            bare = "".join(
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
             try:
                 bare.encode(ENCODING)
                 char = bare or "?"

@@ -6,6 +6,7 @@ partner's staff see are those it owns and those standing at one of its sites.
 It is applied here, in SQL, with the other filters, so that the gateway never
 fetches the whole fleet to decide.
 """
+
 from sqlalchemy import exists, func, not_, or_, select
 
 from partanum.dependencies import Transaction
@@ -16,8 +17,10 @@ from services.inventory.models import Category, Item, Kit, Partner, Site, kit_it
 
 def seen_by(partner_id: int):
     """The condition on Item: owned by the partner, or standing at one of its sites."""
-    return or_(Item.owner_partner_id == partner_id,
-               Item.current_site_id.in_(select(Site.id).where(Site.partner_id == partner_id)))
+    return or_(
+        Item.owner_partner_id == partner_id,
+        Item.current_site_id.in_(select(Site.id).where(Site.partner_id == partner_id)),
+    )
 
 
 def items_query(tx: Transaction, filters: dict):
@@ -26,9 +29,13 @@ def items_query(tx: Transaction, filters: dict):
     scope if one is given, in asset tag order."""
     query = select(Item).order_by(Item.asset_tag)
     if "category" in filters:
-        query = query.where(Item.category_id == by_code(tx, Category, filters["category"], "category").id)
+        query = query.where(
+            Item.category_id == by_code(tx, Category, filters["category"], "category").id
+        )
     if "owner" in filters:
-        query = query.where(Item.owner_partner_id == by_code(tx, Partner, filters["owner"], "owner").id)
+        query = query.where(
+            Item.owner_partner_id == by_code(tx, Partner, filters["owner"], "owner").id
+        )
     if "site" in filters:
         query = query.where(Item.current_site_id == by_code(tx, Site, filters["site"], "site").id)
     if "status" in filters:
@@ -39,9 +46,14 @@ def items_query(tx: Transaction, filters: dict):
         query = query.where(Item.asset_tag.in_(filters["asset_tags"]))
     if "search" in filters:
         words = filters["search"].strip().lower()
-        query = query.where(or_(*(func.lower(column).contains(words, autoescape=True)
-                                  for column in (Item.asset_tag, Item.make, Item.model,
-                                                 Item.serial_number))))
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(words, autoescape=True)
+                    for column in (Item.asset_tag, Item.make, Item.model, Item.serial_number)
+                )
+            )
+        )
     return query
 
 
@@ -53,7 +65,10 @@ def kits(tx: Transaction, filters: dict) -> list[Kit]:
     """Every kit, or with `partner_id` those made only of devices the partner sees."""
     query = select(Kit).order_by(Kit.code)
     if "partner_id" in filters:
-        unseen = (select(kit_items.c.item_id).join(Item, Item.id == kit_items.c.item_id)
-                  .where(kit_items.c.kit_id == Kit.id, not_(seen_by(filters["partner_id"]))))
+        unseen = (
+            select(kit_items.c.item_id)
+            .join(Item, Item.id == kit_items.c.item_id)
+            .where(kit_items.c.kit_id == Kit.id, not_(seen_by(filters["partner_id"])))
+        )
         query = query.where(not_(exists(unseen)))
     return list(tx.session.scalars(query))

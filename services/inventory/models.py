@@ -1,5 +1,6 @@
 """The inventory's tables: partners, sites, categories, items, kits and the
 history of what happened to each item."""
+
 from datetime import date, datetime
 from decimal import Decimal
 

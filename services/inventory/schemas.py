@@ -1,4 +1,5 @@
 """What the inventory's RPC accepts and returns. Inputs refuse unknown fields."""
+
 import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -9,7 +10,9 @@ from partanum.opening_hours import WEEKDAYS, hours_problems
 from services.inventory.vocabulary import Condition, Status
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$", error="lower-case letters, digits and dashes")
-ASSET_TAG = validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes")
+ASSET_TAG = validate.Regexp(
+    r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes"
+)
 # What the purchase_cost column (NUMERIC(10, 2)) holds, in whole euros.
 MAX_COST = 99_999_999
 
@@ -97,8 +100,9 @@ class ItemIn(Input):
     condition = fields.Enum(Condition, by_value=True, load_default=Condition.GOOD)
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     purchase_date = fields.Date(load_default=None)
-    purchase_cost = fields.Decimal(load_default=None, places=2,
-                                   validate=validate.Range(min=0, max=MAX_COST))
+    purchase_cost = fields.Decimal(
+        load_default=None, places=2, validate=validate.Range(min=0, max=MAX_COST)
+    )
 
 
 class ItemUpdate(Input):
@@ -111,8 +115,9 @@ class ItemUpdate(Input):
     condition = fields.Enum(Condition, by_value=True)
     notes = fields.String(validate=validate.Length(max=2000))
     purchase_date = fields.Date(allow_none=True)
-    purchase_cost = fields.Decimal(places=2, validate=validate.Range(min=0, max=MAX_COST),
-                                   allow_none=True)
+    purchase_cost = fields.Decimal(
+        places=2, validate=validate.Range(min=0, max=MAX_COST), allow_none=True
+    )
 
     @validates_schema
     def not_empty(self, data, **_kwargs):
@@ -126,7 +131,9 @@ class StatusChangeIn(Input):
 
 
 class WipeIn(Input):
-    reason = fields.String(load_default="data wiped and device reset", validate=validate.Length(min=1, max=500))
+    reason = fields.String(
+        load_default="data wiped and device reset", validate=validate.Length(min=1, max=500)
+    )
 
 
 class TransferIn(Input):
@@ -138,7 +145,9 @@ class TransferIn(Input):
 class KitIn(Input):
     code = fields.String(required=True, validate=CODE)
     name = _text(200, required=True)
-    asset_tags = fields.List(fields.String(validate=ASSET_TAG), required=True, validate=validate.Length(min=1))
+    asset_tags = fields.List(
+        fields.String(validate=ASSET_TAG), required=True, validate=validate.Length(min=1)
+    )
 
     @validates("asset_tags")
     def distinct(self, value, **_kwargs):
@@ -162,7 +171,9 @@ class ItemFilter(Input):
 
 class ItemPageFilter(ItemFilter):
     limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=2 ** 31 - 1))
+    offset = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=2**31 - 1)
+    )
 
 
 class KitFilter(Input):
@@ -170,8 +181,9 @@ class KitFilter(Input):
 
 
 class LabelsIn(Input):
-    asset_tags = fields.List(fields.String(validate=ASSET_TAG), required=True,
-                             validate=validate.Length(min=1, max=1000))
+    asset_tags = fields.List(
+        fields.String(validate=ASSET_TAG), required=True, validate=validate.Length(min=1, max=1000)
+    )
 
 
 # --- output -------------------------------------------------------------------

@@ -4,6 +4,7 @@ RPC only; the gateway puts HTTP in front. Each call loads its input with a
 schema (InvalidInput names every field at fault and nothing changes), runs in
 one transaction with its events, and returns plain JSON-able data.
 """
+
 import base64
 
 from nameko.rpc import rpc
@@ -135,8 +136,12 @@ class Service(HealthCheck):
         data = load(schemas.ItemPageFilter(), filters or {})
         with self.db.transaction() as tx:
             items, total = listings.items(tx, data)
-            return {"items": schemas.ItemOut(many=True).dump(items), "total": total,
-                    "limit": data["limit"], "offset": data["offset"]}
+            return {
+                "items": schemas.ItemOut(many=True).dump(items),
+                "total": total,
+                "limit": data["limit"],
+                "offset": data["offset"],
+            }
 
     @expected
     def update_item(self, asset_tag, payload):

@@ -2,6 +2,7 @@
 `make catalogues` with pybabel (see partanum/catalogues.py). Translators work on
 locale/<lang>/LC_MESSAGES/notifications.po with any gettext editor (Poedit,
 Lokalize, Weblate…), then run `make catalogues` again."""
+
 from pathlib import Path
 
 from partanum.catalogues import Catalogues

@@ -13,6 +13,7 @@ Contact details never leave through a reason: addresses and numbers are taken
 out of every server reply quoted in DeliveryFailed, since failures are recorded
 and shown to staff.
 """
+
 import json
 import re
 import smtplib
@@ -74,8 +75,11 @@ def without_contacts(reply: str, contact: str) -> str:
         reply = re.sub(re.escape(contact), "<recipient>", reply, flags=re.IGNORECASE)
     reply = _EMAIL_SHAPED.sub("<recipient>", reply)
     reply = _PHONE_SHAPED.sub(
-        lambda found: "<recipient>" if sum(c.isdigit() for c in found[0]) >= _PHONE_DIGITS else found[0],
-        reply)
+        lambda found: (
+            "<recipient>" if sum(c.isdigit() for c in found[0]) >= _PHONE_DIGITS else found[0]
+        ),
+        reply,
+    )
     return reply.replace("<<recipient>>", "<recipient>")[:200]
 
 
@@ -103,7 +107,9 @@ def email_message(email: Email, sender: str) -> MIMEMultipart:
     message = MIMEMultipart("alternative")
     message["From"] = formataddr(parseaddr(sender), charset="utf-8")
     message["To"] = email.to
-    message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    message["Subject"] = (
+        email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    )
     message["Date"] = format_datetime(datetime.now(UTC))
     message_id = email.message_id.strip()
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
@@ -120,10 +126,18 @@ class SmtpChannel:
     is set. Certificates are verified against the system's CAs, or `cafile`. With
     eventlet's monkey-patching smtplib waits on green sockets like any worker."""
 
-    def __init__(self, host: str, port: int, username: str | None = None,
-                 password: str | None = None, starttls: bool = False, use_ssl: bool = False,
-                 sender: str = "partanum@localhost", timeout: float = 10.0,
-                 cafile: str | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        use_ssl: bool = False,
+        sender: str = "partanum@localhost",
+        timeout: float = 10.0,
+        cafile: str | None = None,
+    ):
         if starttls and use_ssl:
             raise ValueError("choose STARTTLS or SSL, not both")
         self.host, self.port = host, int(port)
@@ -140,10 +154,16 @@ class SmtpChannel:
 
     def _connect(self) -> smtplib.SMTP:
         if self.use_ssl:
-            return smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self._tls_context())
-        return smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                            timeout=self.timeout)
+            return smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                local_hostname=self.local_hostname,
+                timeout=self.timeout,
+                context=self._tls_context(),
+            )
+        return smtplib.SMTP(
+            self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+        )
 
     def send(self, email: Email) -> None:
         with self.session() as session:
@@ -191,11 +211,13 @@ class SmtpChannel:
             code, reply = next(iter(error.recipients.values()), (0, b""))
             raise self._refused("recipient refused", code, reply, email.to) from None
         except smtplib.SMTPDataError as error:
-            raise self._refused("message refused", error.smtp_code, error.smtp_error,
-                                email.to) from None
+            raise self._refused(
+                "message refused", error.smtp_code, error.smtp_error, email.to
+            ) from None
         except smtplib.SMTPSenderRefused as error:
-            raise DeliveryFailed(f"sender refused: {error.smtp_code} "
-                                 f"{_reply(error.smtp_error, email.to)}") from None
+            raise DeliveryFailed(
+                f"sender refused: {error.smtp_code} {_reply(error.smtp_error, email.to)}"
+            ) from None
 
     def _open(self) -> smtplib.SMTP:
         smtp = self._connect()
@@ -251,15 +273,18 @@ class _SmtpSession:
             raise DeliveryFailed(f"SMTP login refused: {error.smtp_code}") from None
         except smtplib.SMTPResponseException as error:
             self.close()
-            raise DeliveryFailed(f"SMTP server answered {error.smtp_code} "
-                                 f"{_reply(error.smtp_error, email.to)}") from None
+            raise DeliveryFailed(
+                f"SMTP server answered {error.smtp_code} {_reply(error.smtp_error, email.to)}"
+            ) from None
         except smtplib.SMTPNotSupportedError:
             self.close()
             raise DeliveryFailed("SMTP server does not offer STARTTLS or AUTH") from None
         except (smtplib.SMTPException, OSError) as error:  # refused, timed out, TLS
             self.close()
-            raise DeliveryFailed(f"SMTP server unreachable: {type(error).__name__}: "
-                                 f"{without_contacts(str(error), email.to)}") from None
+            raise DeliveryFailed(
+                f"SMTP server unreachable: {type(error).__name__}: "
+                f"{without_contacts(str(error), email.to)}"
+            ) from None
 
     def close(self) -> None:
         smtp, self.smtp = self.smtp, None
@@ -275,7 +300,7 @@ class _SmtpSession:
 
 
 def e164(number: str, country_code: str = "33") -> str:
-    """"06 12 34 56 78" → "+33612345678": gateways want international numbers; a
+    """ "06 12 34 56 78" → "+33612345678": gateways want international numbers; a
     national one (leading 0) is taken as the network's own country."""
     digits = re.sub(r"[^\d+]", "", number)
     if digits.startswith("00"):
@@ -288,7 +313,7 @@ def e164(number: str, country_code: str = "33") -> str:
 
 
 def masked(number: str) -> str:
-    """"06 12 34 56 78" → "********78": enough to tell two numbers apart in a log."""
+    """ "06 12 34 56 78" → "********78": enough to tell two numbers apart in a log."""
     digits = re.sub(r"\D", "", number)
     return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
@@ -308,19 +333,27 @@ class HttpSmsChannel:
     timeouts and refused connections are temporary. `client_reference` stays the
     same when a message is sent again, for the gateway's records and our own."""
 
-    def __init__(self, url: str, api_key: str, sender: str, timeout: float = 10.0,
-                 country_code: str = "33"):
+    def __init__(
+        self, url: str, api_key: str, sender: str, timeout: float = 10.0, country_code: str = "33"
+    ):
         self.url, self.api_key, self.sender, self.timeout = url, api_key, sender, timeout
         self.country_code = country_code
 
     def request_body(self, sms: Sms) -> dict:
-        return {"from": self.sender, "to": [e164(sms.to, self.country_code)], "body": sms.text,
-                "type": "mt_text", "client_reference": sms.reference}
+        return {
+            "from": self.sender,
+            "to": [e164(sms.to, self.country_code)],
+            "body": sms.text,
+            "type": "mt_text",
+            "client_reference": sms.reference,
+        }
 
     def send(self, sms: Sms) -> None:
         try:
             response = requests.post(
-                self.url, json=self.request_body(sms), timeout=self.timeout,
+                self.url,
+                json=self.request_body(sms),
+                timeout=self.timeout,
                 headers={"Authorization": f"Bearer {self.api_key}"},
             )
         except requests.Timeout:
@@ -330,7 +363,9 @@ class HttpSmsChannel:
         status = response.status_code
         if 200 <= status < 300:
             return
-        reply = without_contacts(response.text, sms.to)  # in any form: numbers are taken out by shape
+        reply = without_contacts(
+            response.text, sms.to
+        )  # in any form: numbers are taken out by shape
         permanent = 400 <= status < 500 and status not in (401, 403, 408, 429)
         raise DeliveryFailed(f"SMS gateway answered {status}: {reply}", permanent=permanent)
 
@@ -346,10 +381,15 @@ class LogSmsChannel:
         self.path = Path(path)
 
     def send(self, sms: Sms) -> None:
-        line = json.dumps({
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "to": masked(sms.to), "reference": sms.reference, "text": sms.text,
-        }, ensure_ascii=False)
+        line = json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "to": masked(sms.to),
+                "reference": sms.reference,
+                "text": sms.text,
+            },
+            ensure_ascii=False,
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # One write of one line in append mode: lines from concurrent sends do not mix.
@@ -367,14 +407,23 @@ def channels_from_config(config: dict) -> dict:
     resident's channel preference, from the notifications' settings in the nameko config."""
     settings = Settings.from_config(config)
     email = SmtpChannel(
-        host=settings.smtp_host, port=settings.smtp_port,
-        username=settings.smtp_username, password=settings.smtp_password,
-        starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
-        sender=settings.smtp_sender, timeout=SEND_TIMEOUT_SECONDS, cafile=settings.smtp_ca_file,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        use_ssl=settings.smtp_ssl,
+        sender=settings.smtp_sender,
+        timeout=SEND_TIMEOUT_SECONDS,
+        cafile=settings.smtp_ca_file,
     )
     if settings.sms_provider == "http":
-        sms = HttpSmsChannel(url=settings.sms_url, api_key=settings.sms_api_key,
-                             sender=settings.sms_sender, timeout=SEND_TIMEOUT_SECONDS)
+        sms = HttpSmsChannel(
+            url=settings.sms_url,
+            api_key=settings.sms_api_key,
+            sender=settings.sms_sender,
+            timeout=SEND_TIMEOUT_SECONDS,
+        )
     else:
         sms = LogSmsChannel(settings.sms_log)
     return {"email": email, "sms": sms}

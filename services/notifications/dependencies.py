@@ -1,6 +1,7 @@
 """The notifications' own dependencies: its channels, the recovery of what a
 previous process claimed but may not have sent, and whose turn it is to send
 (see sending.py)."""
+
 import logging
 from datetime import UTC, datetime
 
@@ -25,12 +26,17 @@ class Channels(DependencyProvider):
         # handler or timer can claim a message while this puts the claimed ones back.
         engine = make_engine(config["DATABASE_URLS"][self.container.service_name], pool_size=1)
         try:
-            db = UnitOfWork(sessionmaker(engine, expire_on_commit=False),
-                            self.container.service_name, SYSTEM_ACTOR, lambda: None)
+            db = UnitOfWork(
+                sessionmaker(engine, expire_on_commit=False),
+                self.container.service_name,
+                SYSTEM_ACTOR,
+                lambda: None,
+            )
             recovered = sending.recover(db, datetime.now(UTC))
             if recovered:
                 log.warning(
-                    "%s messages claimed by a previous process will be sent again", recovered)
+                    "%s messages claimed by a previous process will be sent again", recovered
+                )
         finally:
             engine.dispose()
 

@@ -3,6 +3,7 @@
 All datetimes are aware; local days and hours are those of `zone` (the sites'
 time zone).
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -33,8 +34,9 @@ def is_open_day(hours: dict, closures: list, day: date) -> bool:
     return bool(parse_hours(hours).get(WEEKDAYS[day.weekday()]))
 
 
-def reminder_plan(due_at: datetime, now: datetime, zone: ZoneInfo,
-                  hours: dict | None, closures: list | None) -> list[Planned]:
+def reminder_plan(
+    due_at: datetime, now: datetime, zone: ZoneInfo, hours: dict | None, closures: list | None
+) -> list[Planned]:
     """Due-soon reminders two days and one day before the due date, each on a day the
     return site is open: a closed day moves its reminder to the open day before it.
     Reminders already past, or falling on the same day as another, are dropped.
@@ -62,8 +64,9 @@ def reminder_plan(due_at: datetime, now: datetime, zone: ZoneInfo,
 def overdue_plan(due_at: datetime, now: datetime, call_after_days: int) -> list[Planned]:
     """Gentle notices escalating by level, and the staff's task to call the resident.
     Levels whose day is already past collapse into the highest one, sent now."""
-    levels = [(1, now)] + [(level, due_at + timedelta(days=days))
-                           for level, days in sorted(OVERDUE_LEVEL_DAYS.items())]
+    levels = [(1, now)] + [
+        (level, due_at + timedelta(days=days)) for level, days in sorted(OVERDUE_LEVEL_DAYS.items())
+    ]
     past = [level for level, at in levels if at <= now]
     planned = [Planned("overdue", max(past), now)]
     planned += [Planned("overdue", level, at) for level, at in levels if at > now]

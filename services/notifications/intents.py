@@ -4,6 +4,7 @@ transaction that records the event in the inbox; the sender does the sending.
 `record(tx, event, …)` returns the messages it planned (their rows), so that the
 handler can have those due now sent as soon as the transaction is committed.
 """
+
 from datetime import datetime
 from functools import cache
 
@@ -40,16 +41,40 @@ class _Planner:
         self.session, self.event, self.now = tx.session, event, now
         self.planned: list[dict] = []
 
-    def add(self, recipient: str, purpose: str, *, step: int = 0, at: datetime | None = None,
-            resident_id=None, partner_id=None, loan_id=None, reservation_id=None,
-            context: dict | None = None) -> None:
-        self.planned.append(dict(
-            event_id=str(self.event.id), recipient=recipient, purpose=purpose, step=step,
-            resident_id=resident_id, partner_id=partner_id, loan_id=loan_id,
-            reservation_id=reservation_id, context=_jsonable(context or {}), status=PENDING,
-            send_after=at or self.now, channel=None, attempts=0, last_error=None,
-            created_at=self.now, updated_at=self.now, sent_at=None,
-        ))
+    def add(
+        self,
+        recipient: str,
+        purpose: str,
+        *,
+        step: int = 0,
+        at: datetime | None = None,
+        resident_id=None,
+        partner_id=None,
+        loan_id=None,
+        reservation_id=None,
+        context: dict | None = None,
+    ) -> None:
+        self.planned.append(
+            dict(
+                event_id=str(self.event.id),
+                recipient=recipient,
+                purpose=purpose,
+                step=step,
+                resident_id=resident_id,
+                partner_id=partner_id,
+                loan_id=loan_id,
+                reservation_id=reservation_id,
+                context=_jsonable(context or {}),
+                status=PENDING,
+                send_after=at or self.now,
+                channel=None,
+                attempts=0,
+                last_error=None,
+                created_at=self.now,
+                updated_at=self.now,
+                sent_at=None,
+            )
+        )
 
     def to_resident(self, resident_id, purpose, **kwargs) -> None:
         if resident_id is None:  # erased: nobody to tell
@@ -68,18 +93,31 @@ class _Planner:
             query = query.where(Message.reservation_id == reservation_id)
         if purposes:
             query = query.where(Message.purpose.in_(purposes))
-        self.session.execute(query.values(status=CANCELLED, updated_at=self.now,
-                                          last_error=f"obsolete after {self.event.type}"))
+        self.session.execute(
+            query.values(
+                status=CANCELLED,
+                updated_at=self.now,
+                last_error=f"obsolete after {self.event.type}",
+            )
+        )
 
     def cancel_ids(self, ids) -> None:
-        self.session.execute(update(Message).where(Message.id.in_(ids), Message.status == PENDING)
-                             .values(status=CANCELLED, updated_at=self.now,
-                                     last_error=f"obsolete after {self.event.type}"))
+        self.session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == PENDING)
+            .values(
+                status=CANCELLED,
+                updated_at=self.now,
+                last_error=f"obsolete after {self.event.type}",
+            )
+        )
 
 
 def _jsonable(context: dict) -> dict:
-    return {key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in context.items()}
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in context.items()
+    }
 
 
 def _partner_of_site(session, site_id) -> int | None:
@@ -100,7 +138,8 @@ def _upsert_statement(dialect: str, table, columns: tuple):
     keys = [column.name for column in table.primary_key]
     return statement.on_conflict_do_update(
         index_elements=keys,
-        set_={name: statement.excluded[name] for name in columns if name not in keys})
+        set_={name: statement.excluded[name] for name in columns if name not in keys},
+    )
 
 
 def _site_facts(session, site_id):
@@ -108,8 +147,9 @@ def _site_facts(session, site_id):
     them (None if it has not yet): one small query, no ORM object."""
     if site_id is None:
         return None
-    return session.execute(select(Site.partner_id, Site.opening_hours, Site.closures)
-                           .where(Site.id == site_id)).first()
+    return session.execute(
+        select(Site.partner_id, Site.opening_hours, Site.closures).where(Site.id == site_id)
+    ).first()
 
 
 # --- the inventory's sites ----------------------------------------------------------------
@@ -152,9 +192,9 @@ def _move_reminders(planner, site_id: int, settings: Settings) -> None:
     pending = session.execute(
         select(Message.id, Message.loan_id, Message.step, Message.send_after, Message.attempts)
         .join(Loan, Loan.id == Message.loan_id)
-        .where(Loan.site_id == site_id, Message.purpose == "due_soon",
-               Message.status == PENDING)
-        .with_for_update(of=Message)).all()
+        .where(Loan.site_id == site_id, Message.purpose == "due_soon", Message.status == PENDING)
+        .with_for_update(of=Message)
+    ).all()
     by_loan: dict[int, dict] = {}
     for reminder in pending:
         by_loan.setdefault(reminder.loan_id, {})[reminder.step] = reminder
@@ -175,31 +215,55 @@ def _move_reminders(planner, site_id: int, settings: Settings) -> None:
 def _reminders_gone(session, loan: Loan) -> set[int]:
     """The steps of the loan's reminders for its present due date that were sent,
     are being sent or were held back (capped, a call task): not to be sent again."""
-    gone = session.execute(select(Message.step, Message.context).where(
-        Message.loan_id == loan.id, Message.purpose == "due_soon",
-        Message.status.not_in((PENDING, CANCELLED)))).all()
-    return {step for step, context in gone
-            if context.get("due_at") and datetime.fromisoformat(context["due_at"]) == loan.due_at}
+    gone = session.execute(
+        select(Message.step, Message.context).where(
+            Message.loan_id == loan.id,
+            Message.purpose == "due_soon",
+            Message.status.not_in((PENDING, CANCELLED)),
+        )
+    ).all()
+    return {
+        step
+        for step, context in gone
+        if context.get("due_at") and datetime.fromisoformat(context["due_at"]) == loan.due_at
+    }
 
 
 def _item(planner, data, _settings):
     """How the device is named in messages: "Lenovo ThinkPad E14 (JV-LAP-003)"."""
-    planner.session.merge(Item(id=data["item_id"], label=(
-        f"{data['make']} {data['model']} ({data['asset_tag']})").strip()))
+    planner.session.merge(
+        Item(
+            id=data["item_id"],
+            label=(f"{data['make']} {data['model']} ({data['asset_tag']})").strip(),
+        )
+    )
 
 
 # --- reservations: partner staff ------------------------------------------------------------
 
 
 def _reservation_created(planner, data, _settings):
-    planner.session.merge(Reservation(
-        id=data["reservation_id"], partner_id=data["partner_id"], site_id=data["site_id"],
-        starts_at=data["starts_at"], ends_at=data["ends_at"]))
-    planner.to_desk(data["partner_id"], "reservation_confirmed",
-                    reservation_id=data["reservation_id"],
-                    context={"reservation_id": data["reservation_id"], "site_id": data["site_id"],
-                             "starts_at": data["starts_at"], "ends_at": data["ends_at"],
-                             "item_count": len(data["item_ids"])})
+    planner.session.merge(
+        Reservation(
+            id=data["reservation_id"],
+            partner_id=data["partner_id"],
+            site_id=data["site_id"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+        )
+    )
+    planner.to_desk(
+        data["partner_id"],
+        "reservation_confirmed",
+        reservation_id=data["reservation_id"],
+        context={
+            "reservation_id": data["reservation_id"],
+            "site_id": data["site_id"],
+            "starts_at": data["starts_at"],
+            "ends_at": data["ends_at"],
+            "item_count": len(data["item_ids"]),
+        },
+    )
 
 
 def _reservation_cancelled(planner, data, _settings):
@@ -209,34 +273,55 @@ def _reservation_cancelled(planner, data, _settings):
     reason = "released" if planner.event.type == "booking.reservation_released" else "cancelled"
     context = {"reservation_id": data["reservation_id"], "reason": reason}
     if reservation:
-        context.update(site_id=reservation.site_id, starts_at=reservation.starts_at,
-                       ends_at=reservation.ends_at)
-    planner.to_desk(partner_id, "reservation_cancelled", reservation_id=data["reservation_id"],
-                    context=context)
+        context.update(
+            site_id=reservation.site_id,
+            starts_at=reservation.starts_at,
+            ends_at=reservation.ends_at,
+        )
+    planner.to_desk(
+        partner_id, "reservation_cancelled", reservation_id=data["reservation_id"], context=context
+    )
 
 
 def _reservation_facts(planner, reservation_id) -> dict:
     reservation = planner.session.get(Reservation, reservation_id)
     if reservation is None:
         return {"starts_at": None, "ends_at": None}
-    return {"site_id": reservation.site_id, "starts_at": reservation.starts_at,
-            "ends_at": reservation.ends_at}
+    return {
+        "site_id": reservation.site_id,
+        "starts_at": reservation.starts_at,
+        "ends_at": reservation.ends_at,
+    }
 
 
 def _reservation_outside_hours(planner, data, _settings):
-    planner.to_desk(data["partner_id"], "reservation_changed", reservation_id=data["reservation_id"],
-                    context={**_reservation_facts(planner, data["reservation_id"]),
-                             "reservation_id": data["reservation_id"], "site_id": data["site_id"],
-                             "reason": "outside_hours"})
+    planner.to_desk(
+        data["partner_id"],
+        "reservation_changed",
+        reservation_id=data["reservation_id"],
+        context={
+            **_reservation_facts(planner, data["reservation_id"]),
+            "reservation_id": data["reservation_id"],
+            "site_id": data["site_id"],
+            "reason": "outside_hours",
+        },
+    )
 
 
 def _item_withdrawn(planner, data, _settings):
     # One event per item withdrawn: the item is part of the intent's event, so two
     # items of one reservation make two notices.
-    planner.to_desk(data["partner_id"], "item_withdrawn", reservation_id=data["reservation_id"],
-                    context={**_reservation_facts(planner, data["reservation_id"]),
-                             "reservation_id": data["reservation_id"], "item_id": data["item_id"],
-                             "replacement_item_id": data["replacement_item_id"]})
+    planner.to_desk(
+        data["partner_id"],
+        "item_withdrawn",
+        reservation_id=data["reservation_id"],
+        context={
+            **_reservation_facts(planner, data["reservation_id"]),
+            "reservation_id": data["reservation_id"],
+            "item_id": data["item_id"],
+            "replacement_item_id": data["replacement_item_id"],
+        },
+    )
 
 
 # --- loans and holds: residents ----------------------------------------------------------------
@@ -248,32 +333,65 @@ def _plan_reminders(planner, loan: Loan, settings: Settings, site) -> None:
 
 
 def _reminder_plan(planner, loan: Loan, settings: Settings, site) -> list[domain.Planned]:
-    return domain.reminder_plan(loan.due_at, planner.now, settings.zone,
-                                site.opening_hours if site else None,
-                                site.closures if site else None)
+    return domain.reminder_plan(
+        loan.due_at,
+        planner.now,
+        settings.zone,
+        site.opening_hours if site else None,
+        site.closures if site else None,
+    )
 
 
 def _remind(planner, loan: Loan, site, step: int, at: datetime) -> None:
-    planner.to_resident(loan.resident_id, "due_soon", step=step, at=at, loan_id=loan.id,
-                        partner_id=site.partner_id if site else None,
-                        context=_loan_context(loan, days_before=step))
+    planner.to_resident(
+        loan.resident_id,
+        "due_soon",
+        step=step,
+        at=at,
+        loan_id=loan.id,
+        partner_id=site.partner_id if site else None,
+        context=_loan_context(loan, days_before=step),
+    )
 
 
 def _loan_context(loan: Loan, **extra) -> dict:
-    return {"loan_id": loan.id, "item_id": loan.item_id, "site_id": loan.site_id,
-            "due_at": loan.due_at, **extra}
+    return {
+        "loan_id": loan.id,
+        "item_id": loan.item_id,
+        "site_id": loan.site_id,
+        "due_at": loan.due_at,
+        **extra,
+    }
 
 
 def _loan_checked_out(planner, data, settings):
     # Core statements rather than the ORM: this runs for every loan.
-    loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
-                site_id=data["site_id"], due_at=data["due_at"])
-    _upsert(planner.session, Loan.__table__, {
-        "id": loan.id, "resident_id": loan.resident_id, "item_id": loan.item_id,
-        "site_id": loan.site_id, "due_at": loan.due_at})
+    loan = Loan(
+        id=data["loan_id"],
+        resident_id=data["resident_id"],
+        item_id=data["item_id"],
+        site_id=data["site_id"],
+        due_at=data["due_at"],
+    )
+    _upsert(
+        planner.session,
+        Loan.__table__,
+        {
+            "id": loan.id,
+            "resident_id": loan.resident_id,
+            "item_id": loan.item_id,
+            "site_id": loan.site_id,
+            "due_at": loan.due_at,
+        },
+    )
     site = _site_facts(planner.session, loan.site_id)
-    planner.to_resident(loan.resident_id, "loan_confirmed", loan_id=loan.id,
-                        partner_id=site.partner_id if site else None, context=_loan_context(loan))
+    planner.to_resident(
+        loan.resident_id,
+        "loan_confirmed",
+        loan_id=loan.id,
+        partner_id=site.partner_id if site else None,
+        context=_loan_context(loan),
+    )
     _plan_reminders(planner, loan, settings, site)
 
 
@@ -282,8 +400,13 @@ def _known_loan(planner, data) -> Loan:
     lost before this service existed) is known from this event on."""
     loan = planner.session.get(Loan, data["loan_id"])
     if loan is None:
-        loan = Loan(id=data["loan_id"], resident_id=data["resident_id"], item_id=data["item_id"],
-                    site_id=None, due_at=data.get("due_at") or planner.now)
+        loan = Loan(
+            id=data["loan_id"],
+            resident_id=data["resident_id"],
+            item_id=data["item_id"],
+            site_id=None,
+            due_at=data.get("due_at") or planner.now,
+        )
         planner.session.add(loan)
     loan.resident_id = data["resident_id"]
     return loan
@@ -299,9 +422,13 @@ def _loan_renewed(planner, data, settings):
 def _loan_checked_in(planner, data, _settings):
     loan = _known_loan(planner, data)
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
-    planner.to_resident(loan.resident_id, "return_confirmed", loan_id=loan.id,
-                        partner_id=_partner_of_site(planner.session, loan.site_id),
-                        context=_loan_context(loan))
+    planner.to_resident(
+        loan.resident_id,
+        "return_confirmed",
+        loan_id=loan.id,
+        partner_id=_partner_of_site(planner.session, loan.site_id),
+        context=_loan_context(loan),
+    )
 
 
 def _loan_lost(planner, data, _settings):
@@ -316,20 +443,38 @@ def _loan_overdue(planner, data, settings):
     for planned in domain.overdue_plan(loan.due_at, planner.now, settings.call_after_days):
         if planned.purpose == "call_resident":
             if loan.resident_id is not None:
-                planner.to_desk(partner_id, "call_resident", at=planned.at, loan_id=loan.id,
-                                context=_loan_context(loan, resident_id=loan.resident_id,
-                                                      days_overdue=settings.call_after_days))
+                planner.to_desk(
+                    partner_id,
+                    "call_resident",
+                    at=planned.at,
+                    loan_id=loan.id,
+                    context=_loan_context(
+                        loan, resident_id=loan.resident_id, days_overdue=settings.call_after_days
+                    ),
+                )
         else:
-            planner.to_resident(loan.resident_id, "overdue", step=planned.step, at=planned.at,
-                                loan_id=loan.id, partner_id=partner_id,
-                                context=_loan_context(loan, level=planned.step))
+            planner.to_resident(
+                loan.resident_id,
+                "overdue",
+                step=planned.step,
+                at=planned.at,
+                loan_id=loan.id,
+                partner_id=partner_id,
+                context=_loan_context(loan, level=planned.step),
+            )
 
 
 def _hold_offered(planner, data, _settings):
-    planner.to_resident(data["resident_id"], "hold_offered",
-                        partner_id=_partner_of_site(planner.session, data["site_id"]),
-                        context={"item_id": data["item_id"], "site_id": data["site_id"],
-                                 "expires_at": data["expires_at"]})
+    planner.to_resident(
+        data["resident_id"],
+        "hold_offered",
+        partner_id=_partner_of_site(planner.session, data["site_id"]),
+        context={
+            "item_id": data["item_id"],
+            "site_id": data["site_id"],
+            "expires_at": data["expires_at"],
+        },
+    )
 
 
 _HANDLERS = {

@@ -17,6 +17,7 @@ at which site).
 
 All times are aware datetimes, stored in UTC.
 """
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -28,8 +29,6 @@ from services.notifications.vocabulary import PENDING
 
 class Base(DeclarativeBase):
     pass
-
-
 
 
 class Message(Base):

@@ -1,4 +1,5 @@
 """What staff may look at: the delivery log, their desk's notices, their desk's address."""
+
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,8 +9,14 @@ from partanum.errors import NotFound
 from services.notifications.models import Message, PartnerContact, StaffNotice
 
 
-def delivery_log(tx: Transaction, resident_id=None, partner_id=None, status=None,
-                 since: datetime | None = None, limit: int = 500) -> list[Message]:
+def delivery_log(
+    tx: Transaction,
+    resident_id=None,
+    partner_id=None,
+    status=None,
+    since: datetime | None = None,
+    limit: int = 500,
+) -> list[Message]:
     query = select(Message).order_by(Message.id.desc()).limit(limit)
     if resident_id is not None:
         query = query.where(Message.resident_id == resident_id)
@@ -22,7 +29,9 @@ def delivery_log(tx: Transaction, resident_id=None, partner_id=None, status=None
     return list(tx.session.scalars(query))
 
 
-def staff_notices(tx: Transaction, partner_id: int, include_done: bool = False) -> list[StaffNotice]:
+def staff_notices(
+    tx: Transaction, partner_id: int, include_done: bool = False
+) -> list[StaffNotice]:
     query = select(StaffNotice).where(StaffNotice.partner_id == partner_id)
     if not include_done:
         query = query.where(StaffNotice.done_at.is_(None))

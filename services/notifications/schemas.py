@@ -1,4 +1,5 @@
 """Schemas of the notifications' RPC input and output: ids, never contact details."""
+
 from marshmallow import Schema, fields, validate
 
 from partanum import i18n
@@ -8,8 +9,9 @@ from services.notifications.vocabulary import STATUSES
 
 class PartnerContactIn(Input):
     email = fields.Email(required=True, allow_none=True)
-    language = fields.String(load_default=i18n.DEFAULT_LANGUAGE,
-                             validate=validate.OneOf(i18n.LANGUAGES))
+    language = fields.String(
+        load_default=i18n.DEFAULT_LANGUAGE, validate=validate.OneOf(i18n.LANGUAGES)
+    )
 
 
 class PartnerContactOut(Schema):

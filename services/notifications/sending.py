@@ -23,6 +23,7 @@ batch bounds how many may come twice.
 One sender at a time in a process (`Turn`); run one notifications process per
 database, as with the outbox relay.
 """
+
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -126,7 +127,8 @@ class Sender:
             lanes.setdefault(hash(job.recipient) % LANES, []).append(job)
         outcomes = {}
         for lane in eventlet.GreenPool(LANES).imap(
-                lambda lane: self._deliver_lane(lane, contacts), lanes.values()):
+            lambda lane: self._deliver_lane(lane, contacts), lanes.values()
+        ):
             outcomes.update(lane)
         return [(job, outcomes[job.id]) for job in jobs]
 
@@ -147,8 +149,9 @@ class Sender:
 
     def _contacts(self, jobs) -> dict:
         wanted = {job.resident_id for job in jobs if job.to_resident}
-        wanted |= {job.context.get("resident_id") for job in jobs
-                   if not job.to_resident and job.desk_email}
+        wanted |= {
+            job.context.get("resident_id") for job in jobs if not job.to_resident and job.desk_email
+        }
         wanted.discard(None)
         return self.contacts(sorted(wanted)) if wanted else {}
 
@@ -167,8 +170,9 @@ class Sender:
             return Outcome(CANCELLED, error="resident erased")
         if job.sent_today.get(job.recipient, 0) >= self.settings.max_per_day:
             return Outcome(CAPPED, error=f"{self.settings.max_per_day} messages already today")
-        order = domain.channel_order(contact.get("channel"), contact.get("phone"),
-                                     contact.get("email"))
+        order = domain.channel_order(
+            contact.get("channel"), contact.get("phone"), contact.get("email")
+        )
         if not order:
             return Outcome(CALL_TASK, channel="none")
         now = self.clock()
@@ -180,8 +184,9 @@ class Sender:
         language = contact.get("language") or i18n.DEFAULT_LANGUAGE
         rendered = self._render(job.purpose, language, job.render_context(now))
         addresses = {"email": contact.get("email"), "sms": contact.get("phone")}
-        return self._try(job, rendered, [(channel, addresses[channel]) for channel in order],
-                         routes)
+        return self._try(
+            job, rendered, [(channel, addresses[channel]) for channel in order], routes
+        )
 
     def _to_desk(self, job, contacts, routes) -> "Outcome":
         if not job.desk_email:
@@ -189,16 +194,24 @@ class Sender:
         resident = contacts.get(job.context.get("resident_id")) or {}
         # Erased: the id is shown instead of the name.
         name = resident.get("display_name")
-        rendered = self._render(job.purpose, job.desk_language or i18n.DEFAULT_LANGUAGE,
-                                job.render_context(self.clock(), resident_display_name=name))
+        rendered = self._render(
+            job.purpose,
+            job.desk_language or i18n.DEFAULT_LANGUAGE,
+            job.render_context(self.clock(), resident_display_name=name),
+        )
         return self._try(job, rendered, [("email", job.desk_email)], routes)
 
     def _try(self, job, rendered, addresses, routes) -> "Outcome":
         failures = []
         for channel, address in addresses:
             if channel == "email":
-                outgoing = Email(to=address, subject=rendered.subject, text=rendered.text,
-                                 html=rendered.html, message_id=job.reference)
+                outgoing = Email(
+                    to=address,
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=rendered.html,
+                    message_id=job.reference,
+                )
             else:
                 outgoing = Sms(to=address, text=rendered.sms, reference=job.reference)
             try:
@@ -209,8 +222,13 @@ class Sender:
             return Outcome(SENT, channel=channel)
         error = "; ".join(f"{channel}: {failure.reason}" for channel, failure in failures)
         permanent = all(failure.permanent for _, failure in failures)
-        return Outcome(PENDING, channel=addresses[-1][0] if addresses else None, error=error,
-                       retry=True, permanent=permanent)
+        return Outcome(
+            PENDING,
+            channel=addresses[-1][0] if addresses else None,
+            error=error,
+            retry=True,
+            permanent=permanent,
+        )
 
 
 class _Routes:
@@ -234,8 +252,8 @@ class Outcome:
     channel: str | None = None
     error: str | None = None
     send_after: datetime | None = None
-    retry: bool = False        # an attempt failed
-    permanent: bool = False    # …and retrying cannot help
+    retry: bool = False  # an attempt failed
+    permanent: bool = False  # …and retrying cannot help
 
 
 @dataclass
@@ -290,14 +308,20 @@ class _Job:
         due_at = context.get("due_at")
         context.update(
             item_label=self.labels.get(context.get("item_id")) or _unnamed(context.get("item_id")),
-            replacement_label=(self.labels.get(context.get("replacement_item_id"))
-                               or _unnamed(context.get("replacement_item_id"))),
-            site_name=site.get("name"), site_address=site.get("address"),
-            site_hours=site.get("opening_hours"), time_zone=str(self.zone),
+            replacement_label=(
+                self.labels.get(context.get("replacement_item_id"))
+                or _unnamed(context.get("replacement_item_id"))
+            ),
+            site_name=site.get("name"),
+            site_address=site.get("address"),
+            site_hours=site.get("opening_hours"),
+            time_zone=str(self.zone),
             overdue_level=context.get("level"),
             days_overdue=(now - datetime.fromisoformat(due_at)).days if due_at else None,
-            quantity=context.get("item_count"), change=context.get("reason"),
-            failed_purpose=context.get("purpose"), told_purpose=context.get("tell"),
+            quantity=context.get("item_count"),
+            change=context.get("reason"),
+            failed_purpose=context.get("purpose"),
+            told_purpose=context.get("tell"),
             since_at=context.get("since"),
         )
         context.update(extra)
@@ -312,18 +336,30 @@ def claim(db, now: datetime, settings: Settings, limit: int = BATCH) -> list[_Jo
     """Mark due messages as being sent and read what sending them needs, committed
     before anything is sent."""
     with db.transaction() as tx:
-        due = (select(messages.c.id)
-               .where(messages.c.status == PENDING, messages.c.send_after <= now)
-               .order_by(messages.c.send_after, messages.c.id).limit(limit)
-               .with_for_update(skip_locked=True))
+        due = (
+            select(messages.c.id)
+            .where(messages.c.status == PENDING, messages.c.send_after <= now)
+            .order_by(messages.c.send_after, messages.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         # One statement: the due rows, locked (skipping those another sender holds),
         # set to sending and read back.
-        claimed = tx.session.execute(update(messages).where(messages.c.id.in_(due.scalar_subquery()))
-                                     .values(status=SENDING, updated_at=now)
-                                     .returning(*messages.c)).mappings().all()
+        claimed = (
+            tx.session.execute(
+                update(messages)
+                .where(messages.c.id.in_(due.scalar_subquery()))
+                .values(status=SENDING, updated_at=now)
+                .returning(*messages.c)
+            )
+            .mappings()
+            .all()
+        )
         if not claimed:
             return []
-        rows = sorted((dict(row) for row in claimed), key=lambda row: (row["send_after"], row["id"]))
+        rows = sorted(
+            (dict(row) for row in claimed), key=lambda row: (row["send_after"], row["id"])
+        )
         jobs = _jobs(tx.session, rows, now, settings)
         tx.commit()
         return jobs
@@ -334,32 +370,71 @@ def _jobs(session, rows: list[dict], now: datetime, settings: Settings) -> list[
     site_ids = {row["context"].get("site_id") for row in rows} - {None}
     # A desk's own address matters only for messages to that desk.
     partner_ids = {row["partner_id"] for row in rows if row["resident_id"] is None} - {None}
-    item_ids = {row["context"].get(key) for row in rows
-                for key in ("item_id", "replacement_item_id")} - {None}
+    item_ids = {
+        row["context"].get(key) for row in rows for key in ("item_id", "replacement_item_id")
+    } - {None}
     recipients = {row["recipient"] for row in rows if row["resident_id"] is not None}
-    sites = {site.id: site for site in session.execute(
-        select(Site.__table__).where(Site.id.in_(site_ids)))} if site_ids else {}
-    desks = {desk.partner_id: desk for desk in session.execute(
-        select(PartnerContact.__table__).where(PartnerContact.partner_id.in_(partner_ids)))
-    } if partner_ids else {}
-    labels = dict(session.execute(select(Item.id, Item.label).where(Item.id.in_(item_ids)))
-                  .all()) if item_ids else {}
-    sent_today = dict(session.execute(
-        select(messages.c.recipient, func.count(messages.c.id))
-        .where(messages.c.recipient.in_(recipients), messages.c.status == SENT,
-               messages.c.sent_at >= domain.start_of_day(now, settings.zone))
-        .group_by(messages.c.recipient)).all()) if recipients else {}
+    sites = (
+        {
+            site.id: site
+            for site in session.execute(select(Site.__table__).where(Site.id.in_(site_ids)))
+        }
+        if site_ids
+        else {}
+    )
+    desks = (
+        {
+            desk.partner_id: desk
+            for desk in session.execute(
+                select(PartnerContact.__table__).where(PartnerContact.partner_id.in_(partner_ids))
+            )
+        }
+        if partner_ids
+        else {}
+    )
+    labels = (
+        dict(session.execute(select(Item.id, Item.label).where(Item.id.in_(item_ids))).all())
+        if item_ids
+        else {}
+    )
+    sent_today = (
+        dict(
+            session.execute(
+                select(messages.c.recipient, func.count(messages.c.id))
+                .where(
+                    messages.c.recipient.in_(recipients),
+                    messages.c.status == SENT,
+                    messages.c.sent_at >= domain.start_of_day(now, settings.zone),
+                )
+                .group_by(messages.c.recipient)
+            ).all()
+        )
+        if recipients
+        else {}
+    )
     jobs = []
     for row in rows:
         site = sites.get(row["context"].get("site_id"))
         desk = desks.get(row["partner_id"])
-        jobs.append(_Job(
-            row=row,
-            site={"name": site.name, "address": site.address, "opening_hours": site.opening_hours,
-                  "closures": site.closures, "code": site.code} if site else None,
-            desk_email=desk.email if desk else None, desk_language=desk.language if desk else None,
-            labels=labels, sent_today=sent_today, zone=settings.zone,
-        ))
+        jobs.append(
+            _Job(
+                row=row,
+                site={
+                    "name": site.name,
+                    "address": site.address,
+                    "opening_hours": site.opening_hours,
+                    "closures": site.closures,
+                    "code": site.code,
+                }
+                if site
+                else None,
+                desk_email=desk.email if desk else None,
+                desk_language=desk.language if desk else None,
+                labels=labels,
+                sent_today=sent_today,
+                zone=settings.zone,
+            )
+        )
     return jobs
 
 
@@ -367,18 +442,28 @@ def recover(db, now: datetime) -> int:
     """Put back what a previous process claimed and may not have sent: it is sent
     again, with the same Message-ID or SMS reference."""
     with db.transaction() as tx:
-        result = tx.session.execute(update(messages).where(messages.c.status == SENDING)
-                                    .values(status=PENDING, updated_at=now))
+        result = tx.session.execute(
+            update(messages)
+            .where(messages.c.status == SENDING)
+            .values(status=PENDING, updated_at=now)
+        )
         tx.commit()
         return result.rowcount
 
 
-_MARK = (update(messages)
-         .where(messages.c.id == bindparam("b_id"), messages.c.status == SENDING)
-         .values(status=bindparam("b_status"), channel=bindparam("b_channel"),
-                 attempts=bindparam("b_attempts"), last_error=bindparam("b_last_error"),
-                 send_after=bindparam("b_send_after"), sent_at=bindparam("b_sent_at"),
-                 updated_at=bindparam("b_updated_at")))
+_MARK = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"), messages.c.status == SENDING)
+    .values(
+        status=bindparam("b_status"),
+        channel=bindparam("b_channel"),
+        attempts=bindparam("b_attempts"),
+        last_error=bindparam("b_last_error"),
+        send_after=bindparam("b_send_after"),
+        sent_at=bindparam("b_sent_at"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
 
 
 def mark(session, outcomes: list[tuple[_Job, Outcome]], now: datetime, settings: Settings) -> None:
@@ -394,26 +479,64 @@ def mark(session, outcomes: list[tuple[_Job, Outcome]], now: datetime, settings:
         if outcome.status == SENT and not outcome.retry:
             sent.setdefault(row["channel"], []).append(row["id"])
         else:
-            changes.append({f"b_{key}": row[key] for key in (
-                "id", "status", "channel", "attempts", "last_error", "send_after", "sent_at")}
-                | {"b_updated_at": now})
+            changes.append(
+                {
+                    f"b_{key}": row[key]
+                    for key in (
+                        "id",
+                        "status",
+                        "channel",
+                        "attempts",
+                        "last_error",
+                        "send_after",
+                        "sent_at",
+                    )
+                }
+                | {"b_updated_at": now}
+            )
         after.append((row, outcome))
     for channel, ids in sent.items():
-        session.execute(update(messages)
-                        .where(messages.c.id.in_(ids), messages.c.status == SENDING)
-                        .values(status=SENT, channel=channel, sent_at=now, last_error=None,
-                                attempts=messages.c.attempts + 1, updated_at=now))
+        session.execute(
+            update(messages)
+            .where(messages.c.id.in_(ids), messages.c.status == SENDING)
+            .values(
+                status=SENT,
+                channel=channel,
+                sent_at=now,
+                last_error=None,
+                attempts=messages.c.attempts + 1,
+                updated_at=now,
+            )
+        )
     if changes:
         session.execute(_MARK, changes)
     for row, outcome in after:
         if outcome.status == CALL_TASK and not outcome.retry:
-            _to_desk(session, row, "call_to_tell", now,
-                     {**row["context"], "resident_id": row["resident_id"], "tell": row["purpose"],
-                      "since": row["send_after"].isoformat()})
+            _to_desk(
+                session,
+                row,
+                "call_to_tell",
+                now,
+                {
+                    **row["context"],
+                    "resident_id": row["resident_id"],
+                    "tell": row["purpose"],
+                    "since": row["send_after"].isoformat(),
+                },
+            )
         elif row["status"] == FAILED and row["recipient"].startswith("resident:"):
-            _to_desk(session, row, "undeliverable", now,
-                     {**row["context"], "resident_id": row["resident_id"],
-                      "purpose": row["purpose"], "message_id": row["id"]})
+            _to_desk(
+                session,
+                row,
+                "undeliverable",
+                now,
+                {
+                    **row["context"],
+                    "resident_id": row["resident_id"],
+                    "purpose": row["purpose"],
+                    "message_id": row["id"],
+                },
+            )
         if row["recipient"].startswith("partner:") and row["status"] in (SENT, FAILED):
             _notice(session, row, now)
 
@@ -442,26 +565,48 @@ def _outcome(row: dict, outcome: Outcome, now: datetime, settings: Settings) -> 
 
 def _to_desk(session, message: dict, purpose: str, now: datetime, context: dict) -> None:
     """A staff message following `message` (a call task, an undeliverable notice)."""
-    exists = session.scalar(select(messages.c.id).where(
-        messages.c.event_id == message["event_id"], messages.c.purpose == purpose,
-        messages.c.step == message["id"]))
+    exists = session.scalar(
+        select(messages.c.id).where(
+            messages.c.event_id == message["event_id"],
+            messages.c.purpose == purpose,
+            messages.c.step == message["id"],
+        )
+    )
     if exists:
         return
     partner_id = message["partner_id"]
-    session.execute(insert(messages).values(
-        event_id=message["event_id"],
-        recipient=f"partner:{partner_id}" if partner_id is not None else "partner:unknown",
-        purpose=purpose, step=message["id"], resident_id=None, partner_id=partner_id,
-        loan_id=message["loan_id"], reservation_id=message["reservation_id"],
-        context=context, status=PENDING, send_after=now, attempts=0, created_at=now,
-        updated_at=now))
+    session.execute(
+        insert(messages).values(
+            event_id=message["event_id"],
+            recipient=f"partner:{partner_id}" if partner_id is not None else "partner:unknown",
+            purpose=purpose,
+            step=message["id"],
+            resident_id=None,
+            partner_id=partner_id,
+            loan_id=message["loan_id"],
+            reservation_id=message["reservation_id"],
+            context=context,
+            status=PENDING,
+            send_after=now,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def _notice(session, message: dict, now: datetime) -> None:
     if session.scalar(select(StaffNotice.id).where(StaffNotice.message_id == message["id"])):
         return
-    session.execute(insert(StaffNotice.__table__).values(
-        partner_id=message["partner_id"], kind=message["purpose"],
-        resident_id=message["context"].get("resident_id"), loan_id=message["loan_id"],
-        reservation_id=message["reservation_id"], message_id=message["id"],
-        context=message["context"], created_at=now))
+    session.execute(
+        insert(StaffNotice.__table__).values(
+            partner_id=message["partner_id"],
+            kind=message["purpose"],
+            resident_id=message["context"].get("resident_id"),
+            loan_id=message["loan_id"],
+            reservation_id=message["reservation_id"],
+            message_id=message["id"],
+            context=message["context"],
+            created_at=now,
+        )
+    )

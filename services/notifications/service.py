@@ -7,6 +7,7 @@ the rest (reminders, quiet-hour postponements, retries). One sender at a time: a
 handler that finds it busy leaves the new messages to it, so that under load they
 go in batches. See sending.py for what happens on a crash mid-send.
 """
+
 import logging
 from datetime import UTC, datetime
 
@@ -46,12 +47,13 @@ class Service(HealthCheck):
     settings = ServiceSettings(Settings)
 
     def _sender(self) -> sending.Sender:
-        return sending.Sender(self.db, self.settings, self.channels,
-                              self._contacts)
+        return sending.Sender(self.db, self.settings, self.channels, self._contacts)
 
     def _contacts(self, resident_ids) -> dict:
-        return {contact["resident_id"]: contact
-                for contact in self.booking.contact_details_many(resident_ids)}
+        return {
+            contact["resident_id"]: contact
+            for contact in self.booking.contact_details_many(resident_ids)
+        }
 
     def _send_due(self) -> None:
         self.turn.run(self._sender().send_due)
@@ -106,15 +108,17 @@ class Service(HealthCheck):
         "language": "fr"} (or "email") → {"channel": "sms"}: proves a resident's new
         phone or email. Sent there only, now, and stored nowhere: it is not theirs yet.
         Conflict when it could not be sent."""
-        contact = {"resident_id": resident_id, "phone": payload.get("phone"),
-                   "email": payload.get("email"), "language": payload.get("language"),
-                   "channel": "sms" if payload.get("phone") else "email"}
+        contact = {
+            "resident_id": resident_id,
+            "phone": payload.get("phone"),
+            "email": payload.get("email"),
+            "language": payload.get("language"),
+            "channel": "sms" if payload.get("phone") else "email",
+        }
         try:
-            channel = sign_in.send_code(self.channels, contact, payload["code"],
-                                        payload["minutes"])
+            channel = sign_in.send_code(self.channels, contact, payload["code"], payload["minutes"])
         except (sign_in.NoChannel, DeliveryFailed):
-            raise Conflict("the code could not be sent",
-                           {"reason": "undeliverable"}) from None
+            raise Conflict("the code could not be sent", {"reason": "undeliverable"}) from None
         return {"channel": channel}
 
     @expected
@@ -136,9 +140,11 @@ class Service(HealthCheck):
         try:
             channel = sign_in.send_code(self.channels, contact, code, minutes)
         except sign_in.NoChannel:
-            raise Conflict("the resident gave no phone nor email",
-                           {"reason": "no_channel"}) from None
+            raise Conflict(
+                "the resident gave no phone nor email", {"reason": "no_channel"}
+            ) from None
         except DeliveryFailed as failure:
-            raise Conflict("the code could not be sent",
-                           {"reason": "undeliverable", "error": failure.reason}) from None
+            raise Conflict(
+                "the code could not be sent", {"reason": "undeliverable", "error": failure.reason}
+            ) from None
         return {"channel": channel}

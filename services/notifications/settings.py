@@ -1,4 +1,5 @@
 """The notifications' settings (see partanum/settings.py)."""
+
 from datetime import time, timedelta
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -35,7 +36,8 @@ class Settings(SharedSettings):
     # A failed send is retried after 60 s, 120 s… (at most an hour apart), then failed.
     max_attempts: int = setting(5, "PARTANUM_SEND_MAX_ATTEMPTS", ge=1)
     retry_base_delay: Annotated[timedelta, BeforeValidator(_seconds)] = setting(
-        timedelta(seconds=60), "PARTANUM_SEND_RETRY_BASE_DELAY")
+        timedelta(seconds=60), "PARTANUM_SEND_RETRY_BASE_DELAY"
+    )
     # Email over SMTP: STARTTLS or SSL, AUTH when a username is set.
     smtp_host: str = setting("localhost", "PARTANUM_SMTP_HOST")
     smtp_port: int = setting(25, "PARTANUM_SMTP_PORT", ge=1, le=65535)

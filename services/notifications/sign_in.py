@@ -7,6 +7,7 @@ limits how many codes one resident may ask for), and a code written to the
 delivery log would be a password in a table. Only that a code was sent, and how,
 is logged.
 """
+
 import logging
 import uuid
 
@@ -26,18 +27,27 @@ def send_code(channels: dict, contact: dict, code: str, minutes: int, render=tex
     the channel that took it. Raises DeliveryFailed when every channel failed."""
     preference = contact.get("channel")
     # "none" means: do not message me about loans. A code is what they asked for now.
-    order = domain.channel_order(None if preference == "none" else preference,
-                                 contact.get("phone"), contact.get("email"))
+    order = domain.channel_order(
+        None if preference == "none" else preference, contact.get("phone"), contact.get("email")
+    )
     if not order:
         raise NoChannel()
-    rendered = render("sign_in_code", contact.get("language") or i18n.DEFAULT_LANGUAGE,
-                      {"code": code, "code_minutes": minutes})
+    rendered = render(
+        "sign_in_code",
+        contact.get("language") or i18n.DEFAULT_LANGUAGE,
+        {"code": code, "code_minutes": minutes},
+    )
     reference = f"sign-in-{uuid.uuid4()}"
     failures = []
     for channel in order:
         if channel == "email":
-            outgoing = Email(to=contact["email"], subject=rendered.subject, text=rendered.text,
-                             html=rendered.html, message_id=reference)
+            outgoing = Email(
+                to=contact["email"],
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                message_id=reference,
+            )
         else:
             outgoing = Sms(to=contact["phone"], text=rendered.sms, reference=reference)
         try:

@@ -13,6 +13,7 @@ soon as one character lies outside the GSM-7 alphabet (Arabic, Cyrillic, Turkish
 ş, French û…). The SMS texts are written to fit with long site names; should a
 name be longer still, it is shortened rather than sending two segments.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,28 +32,31 @@ from partanum.i18n import UNKNOWN
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "notifications"
-EMAIL = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                    autoescape=select_autoescape(), trim_blocks=True,
-                    lstrip_blocks=True).get_template("email.html")
+EMAIL = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(),
+    trim_blocks=True,
+    lstrip_blocks=True,
+).get_template("email.html")
 
 # What a message is for. Residents: the first group; partner staff: the second.
 RESIDENT_PURPOSES = (
-    "pickup_ready",        # reservation or hold ready: where, until when, the site's hours
-    "hold_offered",        # waiting list: a device is kept for you until …
-    "loan_confirmed",      # you borrowed …, bring it back on … at …
-    "due_soon",            # reminder: bring it back on … (sent two days before and the day before)
-    "overdue",             # gentle notice, escalating by level 1, 2, 3 without threats
-    "return_confirmed",    # thank you, we got it back
-    "sign_in_code",        # the one-time code a resident asked for to sign in (never stored)
+    "pickup_ready",  # reservation or hold ready: where, until when, the site's hours
+    "hold_offered",  # waiting list: a device is kept for you until …
+    "loan_confirmed",  # you borrowed …, bring it back on … at …
+    "due_soon",  # reminder: bring it back on … (sent two days before and the day before)
+    "overdue",  # gentle notice, escalating by level 1, 2, 3 without threats
+    "return_confirmed",  # thank you, we got it back
+    "sign_in_code",  # the one-time code a resident asked for to sign in (never stored)
 )
 STAFF_PURPOSES = (
     "reservation_confirmed",
     "reservation_changed",
     "reservation_cancelled",
-    "item_withdrawn",      # an item you reserved was withdrawn; replacement proposed (or none)
-    "call_resident",       # a loan is overdue for more than N days: call the resident (a task)
-    "call_to_tell",        # a resident who chose no channel: call them to tell them (a task)
-    "undeliverable",       # a message to a resident could not be delivered
+    "item_withdrawn",  # an item you reserved was withdrawn; replacement proposed (or none)
+    "call_resident",  # a loan is overdue for more than N days: call the resident (a task)
+    "call_to_tell",  # a resident who chose no channel: call them to tell them (a task)
+    "undeliverable",  # a message to a resident could not be delivered
 )
 
 _PLACE = ("site_name", "site_address", "site_hours")
@@ -79,17 +83,32 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "reservation_changed": ("reservation_id", "site_name", "starts_at", "ends_at", "change"),
     "reservation_cancelled": ("reservation_id", "site_name", "starts_at"),
     # replacement_label: None when no replacement was free
-    "item_withdrawn": ("reservation_id", "site_name", "starts_at", "item_label",
-                       "replacement_label"),
+    "item_withdrawn": (
+        "reservation_id",
+        "site_name",
+        "starts_at",
+        "item_label",
+        "replacement_label",
+    ),
     # resident_display_name: None once erased (the id is shown instead)
-    "call_resident": ("resident_id", "resident_display_name", "item_label", "due_at",
-                      "days_overdue"),
+    "call_resident": (
+        "resident_id",
+        "resident_display_name",
+        "item_label",
+        "due_at",
+        "days_overdue",
+    ),
     # failed_purpose: one of RESIDENT_PURPOSES
     "undeliverable": ("resident_id", "resident_display_name", "failed_purpose"),
     # told_purpose: one of RESIDENT_PURPOSES, what the resident is to be told;
     # since_at: when the message was to go
-    "call_to_tell": ("resident_id", "resident_display_name", "told_purpose", "item_label",
-                     "since_at"),
+    "call_to_tell": (
+        "resident_id",
+        "resident_display_name",
+        "told_purpose",
+        "item_label",
+        "since_at",
+    ),
 }
 
 
@@ -104,9 +123,9 @@ class MissingContext(ValueError):
 @dataclass(frozen=True)
 class Rendered:
     subject: str
-    text: str   # plain-text email body
-    html: str   # HTML email body
-    sms: str    # one SMS segment: 160 GSM-7 characters, or 70 UCS-2
+    text: str  # plain-text email body
+    html: str  # HTML email body
+    sms: str  # one SMS segment: 160 GSM-7 characters, or 70 UCS-2
 
 
 def N_(message: str) -> str:
@@ -120,7 +139,7 @@ class Template:
     sentences: tuple[str, ...]
     action: str | None
     sms: str
-    place: bool = False   # show the site, its address and its hours
+    place: bool = False  # show the site, its address and its hours
 
 
 # --- the texts (French, the source) -------------------------------------------------------
@@ -158,138 +177,183 @@ RESERVE_AGAIN = N_("Réservez à nouveau si vous en avez besoin.")
 TEMPLATES: dict[tuple[str, str], Template] = {
     ("pickup_ready", ""): Template(
         subject=N_("Votre matériel est prêt : {item}"),
-        sentences=(N_("{item} est prêt pour vous."),
-                   N_("Nous le gardons jusqu'au {expires_day}, {expires_time}.")),
+        sentences=(
+            N_("{item} est prêt pour vous."),
+            N_("Nous le gardons jusqu'au {expires_day}, {expires_time}."),
+        ),
         action=N_("Venez à {site} avant le {expires_day}, {expires_time}."),
         sms=N_("Votre matériel est prêt. Venez à {site} avant le {expires_day} {expires_time}."),
-        place=True),
+        place=True,
+    ),
     ("hold_offered", ""): Template(
         subject=N_("Un appareil est gardé pour vous"),
-        sentences=(N_("Vous êtes sur la liste d'attente pour : {item}."),
-                   N_("Un appareil est libre. Nous le gardons pour vous."),
-                   N_("Nous le gardons jusqu'au {expires_day}, {expires_time}.")),
+        sentences=(
+            N_("Vous êtes sur la liste d'attente pour : {item}."),
+            N_("Un appareil est libre. Nous le gardons pour vous."),
+            N_("Nous le gardons jusqu'au {expires_day}, {expires_time}."),
+        ),
         action=N_("Venez à {site} avant le {expires_day}, {expires_time}."),
         sms=N_("Un appareil vous attend à {site} jusqu'au {expires_day} {expires_time}."),
-        place=True),
+        place=True,
+    ),
     ("loan_confirmed", ""): Template(
         subject=N_("Votre prêt : {item}"),
-        sentences=(N_("Vous avez emprunté {item}."),
-                   N_("Le retour est prévu le {due_day}, avant {due_time}.")),
+        sentences=(
+            N_("Vous avez emprunté {item}."),
+            N_("Le retour est prévu le {due_day}, avant {due_time}."),
+        ),
         action=RETURN_ACTION,
         sms=N_("Prêt noté. Retour le {due_day} à {site}."),
-        place=True),
+        place=True,
+    ),
     ("due_soon", ""): Template(
         subject=N_("Rappel : retour le {due_day}"),
-        sentences=(N_("Vous avez emprunté {item}."),
-                   N_("Le retour est prévu le {due_day}, avant {due_time}.")),
+        sentences=(
+            N_("Vous avez emprunté {item}."),
+            N_("Le retour est prévu le {due_day}, avant {due_time}."),
+        ),
         action=RETURN_ACTION,
         sms=N_("Rappel : retour le {due_day} à {site}."),
-        place=True),
+        place=True,
+    ),
     ("overdue", "1"): Template(
         subject=N_("Retour prévu le {due_day}"),
-        sentences=(OVERDUE_WAS_DUE,
-                   N_("Un oubli arrive à tout le monde.")),
+        sentences=(OVERDUE_WAS_DUE, N_("Un oubli arrive à tout le monde.")),
         action=OVERDUE_ACTION,
         sms=N_("Retour prévu le {due_day}. Passez à {site}."),
-        place=True),
+        place=True,
+    ),
     ("overdue", "2"): Template(
         subject=N_("Nous attendons votre retour : {item}"),
-        sentences=(OVERDUE_WAS_DUE,
-                   N_("D'autres habitants attendent cet appareil."),
-                   N_("Un problème ? L'accueil peut vous aider.")),
+        sentences=(
+            OVERDUE_WAS_DUE,
+            N_("D'autres habitants attendent cet appareil."),
+            N_("Un problème ? L'accueil peut vous aider."),
+        ),
         action=OVERDUE_ACTION,
         sms=N_("D'autres habitants attendent l'appareil. Passez à {site}."),
-        place=True),
+        place=True,
+    ),
     ("overdue", "3"): Template(
         subject=N_("Merci de rapporter {item}"),
-        sentences=(OVERDUE_WAS_DUE,
-                   N_("D'autres habitants attendent cet appareil."),
-                   N_("Vous avez un souci ? Venez en parler. Nous cherchons une solution avec vous.")),
+        sentences=(
+            OVERDUE_WAS_DUE,
+            N_("D'autres habitants attendent cet appareil."),
+            N_("Vous avez un souci ? Venez en parler. Nous cherchons une solution avec vous."),
+        ),
         action=OVERDUE_ACTION,
         sms=N_("Merci de rapporter l'appareil à {site}. On peut vous aider."),
-        place=True),
+        place=True,
+    ),
     ("return_confirmed", ""): Template(
         subject=N_("Merci, nous avons reçu {item}"),
-        sentences=(N_("Vous avez rendu {item} à {site}."),
-                   N_("Merci !")),
+        sentences=(N_("Vous avez rendu {item} à {site}."), N_("Merci !")),
         action=None,
-        sms=N_("Merci ! Retour bien reçu à {site}.")),
+        sms=N_("Merci ! Retour bien reçu à {site}."),
+    ),
     ("sign_in_code", ""): Template(
         subject=N_("Votre code de connexion : {code}"),
-        sentences=(N_("Votre code de connexion est : {code}"),
-                   N_("Il marche pendant {minutes} minutes, une seule fois."),
-                   N_("Vous n'avez rien demandé ? Ne faites rien. Ne donnez ce code à personne.")),
+        sentences=(
+            N_("Votre code de connexion est : {code}"),
+            N_("Il marche pendant {minutes} minutes, une seule fois."),
+            N_("Vous n'avez rien demandé ? Ne faites rien. Ne donnez ce code à personne."),
+        ),
         action=None,
         # TRANSLATORS: keep it short: with Arabic, Russian, Turkish… letters an SMS holds 70 characters
-        sms=N_("Code Partanum : {code}. Valable {minutes} min. Ne le donnez à personne.")),
+        sms=N_("Code Partanum : {code}. Valable {minutes} min. Ne le donnez à personne."),
+    ),
     ("reservation_confirmed", ""): Template(
         subject=N_("Réservation {reservation} confirmée"),
-        sentences=(N_("La réservation {reservation} est confirmée."),
-                   N_("Nombre d'appareils : {quantity}"),
-                   PLACE_LINE, START_LINE, END_LINE),
+        sentences=(
+            N_("La réservation {reservation} est confirmée."),
+            N_("Nombre d'appareils : {quantity}"),
+            PLACE_LINE,
+            START_LINE,
+            END_LINE,
+        ),
         action=N_("Retirez le matériel à {site} le {starts_day}, {starts_time}."),
-        sms=N_("Réservation {reservation} confirmée : {starts_day} {starts_time}, {site}.")),
+        sms=N_("Réservation {reservation} confirmée : {starts_day} {starts_time}, {site}."),
+    ),
     ("reservation_changed", "outside_hours"): Template(
         subject=N_("Réservation {reservation} : à déplacer"),
-        sentences=(N_("Les horaires de {site} ont changé."),
-                   N_("La réservation {reservation} tombe quand le lieu est fermé."),
-                   START_LINE, END_LINE),
+        sentences=(
+            N_("Les horaires de {site} ont changé."),
+            N_("La réservation {reservation} tombe quand le lieu est fermé."),
+            START_LINE,
+            END_LINE,
+        ),
         action=N_("Déplacez ou annulez la réservation {reservation}."),
-        sms=N_("Réservation {reservation} : {site} sera fermé. À déplacer.")),
+        sms=N_("Réservation {reservation} : {site} sera fermé. À déplacer."),
+    ),
     ("reservation_changed", ""): Template(
         subject=N_("Réservation {reservation} modifiée"),
-        sentences=(N_("La réservation {reservation} a changé."),
-                   PLACE_LINE, START_LINE, END_LINE),
+        sentences=(N_("La réservation {reservation} a changé."), PLACE_LINE, START_LINE, END_LINE),
         action=N_("Vérifiez que la réservation {reservation} vous convient."),
-        sms=N_("Réservation {reservation} modifiée. Voir l'e-mail.")),
+        sms=N_("Réservation {reservation} modifiée. Voir l'e-mail."),
+    ),
     ("reservation_cancelled", ""): Template(
         subject=N_("Réservation {reservation} annulée"),
-        sentences=(N_("La réservation {reservation} est annulée."),
-                   PLACE_LINE, START_LINE),
+        sentences=(N_("La réservation {reservation} est annulée."), PLACE_LINE, START_LINE),
         action=RESERVE_AGAIN,
-        sms=N_("Réservation {reservation} annulée.")),
+        sms=N_("Réservation {reservation} annulée."),
+    ),
     ("reservation_cancelled", "released"): Template(
         subject=N_("Réservation {reservation} annulée"),
-        sentences=(N_("Personne n'est venu chercher le matériel de la réservation {reservation}."),
-                   N_("La réservation est annulée. Le matériel est de nouveau libre."),
-                   PLACE_LINE, START_LINE),
+        sentences=(
+            N_("Personne n'est venu chercher le matériel de la réservation {reservation}."),
+            N_("La réservation est annulée. Le matériel est de nouveau libre."),
+            PLACE_LINE,
+            START_LINE,
+        ),
         action=RESERVE_AGAIN,
-        sms=N_("Réservation {reservation} annulée : matériel non retiré.")),
+        sms=N_("Réservation {reservation} annulée : matériel non retiré."),
+    ),
     ("item_withdrawn", "replaced"): Template(
         subject=N_("Réservation {reservation} : un appareil remplacé"),
-        sentences=(N_("{item} n'est plus disponible."),
-                   N_("Nous proposons à la place : {replacement}."),
-                   PLACE_LINE, START_LINE),
+        sentences=(
+            N_("{item} n'est plus disponible."),
+            N_("Nous proposons à la place : {replacement}."),
+            PLACE_LINE,
+            START_LINE,
+        ),
         action=N_("Vérifiez que ce remplacement vous convient."),
-        sms=N_("Réservation {reservation} : un appareil remplacé. Voir l'e-mail.")),
+        sms=N_("Réservation {reservation} : un appareil remplacé. Voir l'e-mail."),
+    ),
     ("item_withdrawn", "none"): Template(
         subject=N_("Réservation {reservation} : un appareil manque"),
-        sentences=(N_("{item} n'est plus disponible."),
-                   N_("Aucun autre appareil n'est libre pour le remplacer."),
-                   PLACE_LINE, START_LINE),
+        sentences=(
+            N_("{item} n'est plus disponible."),
+            N_("Aucun autre appareil n'est libre pour le remplacer."),
+            PLACE_LINE,
+            START_LINE,
+        ),
         action=N_("Cherchez un autre appareil ou un autre créneau."),
-        sms=N_("Réservation {reservation} : un appareil manque. Voir l'e-mail.")),
+        sms=N_("Réservation {reservation} : un appareil manque. Voir l'e-mail."),
+    ),
     ("call_resident", ""): Template(
         subject=N_("À appeler : {name}"),
-        sentences=(N_("{name} devait rendre {item} le {due_day}."),
-                   N_("Jours de retard : {days}")),
+        sentences=(N_("{name} devait rendre {item} le {due_day}."), N_("Jours de retard : {days}")),
         action=N_("Appelez {name} pour convenir du retour."),
-        sms=N_("Appelez {name} : retour en retard.")),
+        sms=N_("Appelez {name} : retour en retard."),
+    ),
     # Not the overdue call: the resident chose to be told by phone, about anything.
     ("call_to_tell", ""): Template(
         subject=N_("À appeler : {name} ({what})"),
-        sentences=(N_("{name} ne reçoit ni SMS ni e-mail de Partanum."),
-                   N_("À lui dire : {what}"),
-                   N_("Appareil : {item}"),
-                   N_("En attente depuis le {since_day}, {since_time}.")),
+        sentences=(
+            N_("{name} ne reçoit ni SMS ni e-mail de Partanum."),
+            N_("À lui dire : {what}"),
+            N_("Appareil : {item}"),
+            N_("En attente depuis le {since_day}, {since_time}."),
+        ),
         action=N_("Appelez {name} pour le lui dire."),
-        sms=N_("Appelez {name} : un message à lui dire.")),
+        sms=N_("Appelez {name} : un message à lui dire."),
+    ),
     ("undeliverable", ""): Template(
         subject=N_("Message non remis : {name}"),
-        sentences=(N_("Un message pour {name} n'a pas pu être envoyé."),
-                   N_("Message : {what}")),
+        sentences=(N_("Un message pour {name} n'a pas pu être envoyé."), N_("Message : {what}")),
         action=N_("Vérifiez le téléphone et l'e-mail de {name}."),
-        sms=N_("Message non remis à {name}. Vérifiez ses coordonnées.")),
+        sms=N_("Message non remis à {name}. Vérifiez ses coordonnées."),
+    ),
 }
 
 # Values shortened, in this order, when an SMS would not fit one segment.
@@ -324,7 +388,7 @@ def render(purpose: str, language: str, context: dict) -> Rendered:
 
 
 def language_of(language: str | None) -> str:
-    """"ar", "ar-MA" or "AR_ma" → "ar"; anything we have no texts for → French."""
+    """ "ar", "ar-MA" or "AR_ma" → "ar"; anything we have no texts for → French."""
     return i18n.reads_in(language)
 
 
@@ -364,10 +428,18 @@ class _Writer:
 
     def values(self, purpose: str) -> dict:
         context, values = self.context, {}
-        simple = {"item_label": "item", "site_name": "site", "site_address": "address",
-                  "reservation_id": "reservation", "quantity": "quantity",
-                  "days_overdue": "days", "replacement_label": "replacement",
-                  "resident_id": "resident", "code": "code", "code_minutes": "minutes"}
+        simple = {
+            "item_label": "item",
+            "site_name": "site",
+            "site_address": "address",
+            "reservation_id": "reservation",
+            "quantity": "quantity",
+            "days_overdue": "days",
+            "replacement_label": "replacement",
+            "resident_id": "resident",
+            "code": "code",
+            "code_minutes": "minutes",
+        }
         for key, name in simple.items():
             if key in context:
                 values[name] = UNKNOWN if context[key] is None else str(context[key])
@@ -379,7 +451,8 @@ class _Writer:
                 values[f"{prefix}_day"], values[f"{prefix}_time"] = self.moment(context[key])
         if "resident_display_name" in context:
             values["name"] = context["resident_display_name"] or self.text(
-                RESIDENT_NUMBER, {"resident": context.get("resident_id")})
+                RESIDENT_NUMBER, {"resident": context.get("resident_id")}
+            )
         for key in ("failed_purpose", "told_purpose"):
             if key in context:
                 label = PURPOSE_LABELS.get(context[key])
@@ -398,8 +471,10 @@ class _Writer:
         hours = self.context.get("site_hours")
         if isinstance(hours, str) and hours.strip():
             return place, [hours.strip()]
-        return place, [self.text(HOURS_LINE, {"weekday": weekday, "spans": spans})
-                       for weekday, spans in self.written.hours(hours)]
+        return place, [
+            self.text(HOURS_LINE, {"weekday": weekday, "spans": spans})
+            for weekday, spans in self.written.hours(hours)
+        ]
 
     def sms(self, source: str, values: dict) -> str:
         values = dict(values)
@@ -441,14 +516,23 @@ def _html(writer: _Writer, template: Template, values: dict, place, hours) -> st
     def line(source: str) -> Markup:
         return Markup(writer.text(source, isolated, escape=escape))
 
-    return EMAIL.render(
-        lang=i18n.html_lang(writer.language), dir=i18n.direction(writer.language),
-        title=writer.text(template.subject, values), heading=line(template.subject),
-        greeting=line(GREETING), sentences=[line(sentence) for sentence in template.sentences],
-        place=[line(PLACE_LINE), line(ADDRESS_LINE)][:len(place)] if template.place else [],
-        hours=hours, hours_heading=line(HOURS_HEADING), hours_unknown=line(HOURS_UNKNOWN),
-        action=line(template.action) if template.action else None,
-        signature=line(SIGNATURE)) + "\n"
+    return (
+        EMAIL.render(
+            lang=i18n.html_lang(writer.language),
+            dir=i18n.direction(writer.language),
+            title=writer.text(template.subject, values),
+            heading=line(template.subject),
+            greeting=line(GREETING),
+            sentences=[line(sentence) for sentence in template.sentences],
+            place=[line(PLACE_LINE), line(ADDRESS_LINE)][: len(place)] if template.place else [],
+            hours=hours,
+            hours_heading=line(HOURS_HEADING),
+            hours_unknown=line(HOURS_UNKNOWN),
+            action=line(template.action) if template.action else None,
+            signature=line(SIGNATURE),
+        )
+        + "\n"
+    )
 
 
 # --- SMS length ---------------------------------------------------------------------------
@@ -481,8 +565,20 @@ def fits_one_sms(text: str) -> bool:
 # whole SMS into UCS-2 and its limit from 160 characters into 70. (Turkish letters are
 # kept: ı and i are different letters.)
 GSM7_LANGUAGES = ("fr", "en")
-_GSM7_SPELLINGS = {"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "«": '"', "»": '"', "“": '"',
-                   "”": '"', "–": "-", "—": "-", "…": "...", "ç": "c"}
+_GSM7_SPELLINGS = {
+    "œ": "oe",
+    "Œ": "OE",
+    "’": "'",
+    "‘": "'",
+    "«": '"',
+    "»": '"',
+    "“": '"',
+    "”": '"',
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "ç": "c",
+}
 
 
 def gsm7_folded(text: str) -> str:

@@ -9,5 +9,13 @@ of the service."""
 # cancelled: obsolete before it left (a loan returned before its reminder);
 # skipped: nobody to send it to (a partner desk without an email address).
 PENDING, SENDING, SENT, CALL_TASK, CAPPED, FAILED, CANCELLED, SKIPPED = (
-    "pending", "sending", "sent", "call_task", "capped", "failed", "cancelled", "skipped")
+    "pending",
+    "sending",
+    "sent",
+    "call_task",
+    "capped",
+    "failed",
+    "cancelled",
+    "skipped",
+)
 STATUSES = (PENDING, SENDING, SENT, CALL_TASK, CAPPED, FAILED, CANCELLED, SKIPPED)

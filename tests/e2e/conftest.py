@@ -2,6 +2,7 @@
 exactly as deployed, against the real RabbitMQ (a fresh vhost per test) and real
 databases. Tests talk to them over RPC and may kill them or restart the broker.
 Test harnesses (the probe consumer) may run inside the test process."""
+
 import os
 import signal
 import subprocess
@@ -29,7 +30,10 @@ class ServiceProcess:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "partanum.run", self.name, *options],
-            cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**self.env, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         return self

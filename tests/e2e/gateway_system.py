@@ -13,6 +13,7 @@ written into the gateway's database as an operator bootstraps them; everything a
     system.resident_session(resident)        # signed in with the code received by email
     system.world                             # ids of partners, categories, residents
 """
+
 import os
 import re
 import socket
@@ -73,8 +74,9 @@ class System:
 
     @contextmanager
     def rpc(self, actor="staff:e2e-setup"):
-        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, context_data={"actor": actor},
-                             timeout=30) as proxy:
+        with ClusterRpcProxy(
+            {"AMQP_URI": self.amqp_uri}, context_data={"actor": actor}, timeout=30
+        ) as proxy:
             yield proxy
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Client:
@@ -92,14 +94,16 @@ class System:
         response = client.post("/api/residents/sign-in", json={"email": resident["email"]})
         assert response.status_code == 202, (response.status_code, response.text)
         code = self.wait_for_code(resident["email"], after=already)
-        response = client.post("/api/residents/sign-in/verify",
-                               json={"email": resident["email"], "code": code})
+        response = client.post(
+            "/api/residents/sign-in/verify", json={"email": resident["email"], "code": code}
+        )
         assert response.status_code == 200, (response.status_code, response.text)
         client.headers["Authorization"] = f"Bearer {response.json()['token']}"
         return client
 
     def wait_for_code(self, address: str, after: int = 0) -> str:
         """The one-time code in the latest message to `address` past the first `after`."""
+
         def code():
             # Other messages (a loan's confirmation) may arrive meanwhile: the code's has six digits.
             for received in reversed(self.smtp.messages()[after:]):
@@ -123,9 +127,17 @@ class System:
         engine = make_engine(self.databases["gateway"])
         try:
             with Session(engine) as session:
-                account = accounts.create(session, {
-                    "email": email, "role": role, "partner_id": partner_id, "password": PASSWORD,
-                    "display_name": email.split("@")[0]}, datetime.now(UTC))
+                account = accounts.create(
+                    session,
+                    {
+                        "email": email,
+                        "role": role,
+                        "partner_id": partner_id,
+                        "password": PASSWORD,
+                        "display_name": email.split("@")[0],
+                    },
+                    datetime.now(UTC),
+                )
                 session.commit()
                 return account.id
         finally:
@@ -142,15 +154,17 @@ class System:
                 raise AssertionError(f"{name} exited:\n{process.log()[-5000:]}")
 
 
-def start(amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | None = None,
-          **extra_env) -> "System":
+def start(
+    amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | None = None, **extra_env
+) -> "System":
     """Start the processes (the five by default, on SQLite unless `databases` gives each
     service's URL) and the SMTP server; return once the gateway answers HTTP.
     `extra_env`: more environment variables, e.g. PARTANUM_RPC_TIMEOUT="16"."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
-    databases = databases or {name: f"sqlite:///{workdir / (name + '.sqlite3')}"
-                              for name in services}
+    databases = databases or {
+        name: f"sqlite:///{workdir / (name + '.sqlite3')}" for name in services
+    }
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -172,16 +186,22 @@ def start(amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | Non
         **extra_env,
     }
     processes = {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
-    system = System(url=f"http://127.0.0.1:{port}/", amqp_uri=env["AMQP_URI"],
-                    processes=processes, smtp=smtp, databases=databases)
+    system = System(
+        url=f"http://127.0.0.1:{port}/",
+        amqp_uri=env["AMQP_URI"],
+        processes=processes,
+        smtp=smtp,
+        databases=databases,
+    )
     try:
         for process in processes.values():
             process.start()
         with system.rpc() as rpc:
             for name in services:
                 wait_for_health(system, rpc, name)
-        wait_until(lambda: answers_http(system), timeout=STARTUP_SECONDS,
-                   what="the gateway to answer HTTP")
+        wait_until(
+            lambda: answers_http(system), timeout=STARTUP_SECONDS, what="the gateway to answer HTTP"
+        )
     except BaseException:
         stop(system)
         raise
@@ -217,8 +237,10 @@ def stop(system: System) -> None:
 
 # Open every day, all day: windows and due dates never fall on a closed day,
 # whatever day the tests run.
-ALWAYS_OPEN = {day: [["08:00", "20:00"]] for day in (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+ALWAYS_OPEN = {
+    day: [["08:00", "20:00"]]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
 
 
 @dataclass
@@ -232,6 +254,7 @@ class Partner:
 @dataclass
 class World:
     """Two partners, each with its own site, tablets and laptops; ids as the services gave them."""
+
     jean_vilar: Partner
     mistral: Partner
     categories: dict  # code -> id
@@ -255,10 +278,21 @@ def register_network(system: System) -> World:
             ("mistral", "Espace Frédéric Mistral", "MI", 4, 2),
         ):
             partner = rpc.inventory.register_partner({"code": code, "name": name})
-            rpc.inventory.register_site({"code": code, "name": name, "partner": code,
-                                         "address": "49100 Angers", "opening_hours": ALWAYS_OPEN})
-            partners[code] = Partner(partner["id"], code, [f"{prefix}-TAB-{n:03}" for n in range(1, tablets + 1)],
-                                     [f"{prefix}-LAP-{n:03}" for n in range(1, laptops + 1)])
+            rpc.inventory.register_site(
+                {
+                    "code": code,
+                    "name": name,
+                    "partner": code,
+                    "address": "49100 Angers",
+                    "opening_hours": ALWAYS_OPEN,
+                }
+            )
+            partners[code] = Partner(
+                partner["id"],
+                code,
+                [f"{prefix}-TAB-{n:03}" for n in range(1, tablets + 1)],
+                [f"{prefix}-LAP-{n:03}" for n in range(1, laptops + 1)],
+            )
         categories = {}
         for code, name in (("tablet", "Tablette"), ("laptop", "Ordinateur portable")):
             categories[code] = rpc.inventory.register_category({"code": code, "name": name})["id"]
@@ -271,8 +305,11 @@ def register_network(system: System) -> World:
         world = World(partners["jean-vilar"], partners["mistral"], categories)
         # The booking learns the network from the inventory's events.
         everything = sum(len(p.tablets) + len(p.laptops) for p in partners.values())
-        wait_until(lambda: booking_knows(rpc, world) == everything, timeout=30,
-                   what="the booking to know every item")
+        wait_until(
+            lambda: booking_knows(rpc, world) == everything,
+            timeout=30,
+            what="the booking to know every item",
+        )
     return world
 
 
@@ -285,27 +322,47 @@ def add_people(system: System) -> None:
     world.residents = {}
     with system.rpc() as rpc:
         for code, name in (("jean-vilar", "Amina B."), ("mistral", "Yusuf K.")):
-            world.residents[code] = rpc.booking.register_resident({
-                "display_name": name, "email": f"{name.split()[0].lower()}@residents.test",
-                "channel": "email", "language": "fr", "consent": True,
-                "card_number": f"RS-{partners[code].id:04d}",
-                "registered_by_partner_id": partners[code].id})
+            world.residents[code] = rpc.booking.register_resident(
+                {
+                    "display_name": name,
+                    "email": f"{name.split()[0].lower()}@residents.test",
+                    "channel": "email",
+                    "language": "fr",
+                    "consent": True,
+                    "card_number": f"RS-{partners[code].id:04d}",
+                    "registered_by_partner_id": partners[code].id,
+                }
+            )
 
 
 def device(tag: str, category: str, partner: str) -> dict:
-    make, model = ("Lenovo", "ThinkPad E14") if category == "laptop" else ("Samsung", "Galaxy Tab A8")
-    return {"asset_tag": tag, "make": make, "model": model, "category": category,
-            "owner": partner, "home_site": partner, "accessories": ["chargeur"]}
+    make, model = (
+        ("Lenovo", "ThinkPad E14") if category == "laptop" else ("Samsung", "Galaxy Tab A8")
+    )
+    return {
+        "asset_tag": tag,
+        "make": make,
+        "model": model,
+        "category": category,
+        "owner": partner,
+        "home_site": partner,
+        "accessories": ["chargeur"],
+    }
 
 
 def booking_knows(rpc, world: World) -> int:
     window = local_window(days_ahead=300, hour=10, hours=1)
-    return sum(rpc.booking.availability({"category_id": category, **window})["free"]
-               for category in world.categories.values())
+    return sum(
+        rpc.booking.availability({"category_id": category, **window})["free"]
+        for category in world.categories.values()
+    )
 
 
 def local_window(days_ahead: int, hour: int, hours: int) -> dict:
     """{"starts_at", "ends_at"} at `hour` o'clock in Angers, `days_ahead` days from today."""
     day = date.today() + timedelta(days=days_ahead)
     starts = datetime.combine(day, time(hour), tzinfo=ZoneInfo("Europe/Paris"))
-    return {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=hours)).isoformat()}
+    return {
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=hours)).isoformat(),
+    }

@@ -5,6 +5,7 @@ loans table, which its green threads wait for. On SQLite the only lock another p
 can hold is the whole database's, which stalls the booking's process in sqlite's busy
 handler before it takes anything up; tests/integration/test_deadlines.py holds up the
 check-outs on both databases inside the process instead."""
+
 import uuid
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -32,14 +33,19 @@ def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
     broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
     with vhost_pipeline.get() as vhost, postgresql_databases() as urls:
         running = gateway_system.start(
-            f"{broker.scheme}://{broker.netloc}/{vhost}", tmp_path_factory.mktemp("deadlines"),
-            services=SERVICES, databases=urls, PARTANUM_RPC_TIMEOUT=str(RPC_TIMEOUT),
-            PARTANUM_MAX_LOANS_PER_RESIDENT=str(CHECK_OUTS))
+            f"{broker.scheme}://{broker.netloc}/{vhost}",
+            tmp_path_factory.mktemp("deadlines"),
+            services=SERVICES,
+            databases=urls,
+            PARTANUM_RPC_TIMEOUT=str(RPC_TIMEOUT),
+            PARTANUM_MAX_LOANS_PER_RESIDENT=str(CHECK_OUTS),
+        )
         try:
             running.world = gateway_system.register_network(running)
             gateway_system.add_people(running)
             running.requests_waiting = lambda: rabbit_manager.get_queue(vhost, "rpc-booking")[
-                "messages"]
+                "messages"
+            ]
             yield running
         finally:
             gateway_system.stop(running)
@@ -54,8 +60,10 @@ def postgresql_databases():
         for name in names.values():
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield {service: admin.url.set(database=name).render_as_string(hide_password=False)
-               for service, name in names.items()}
+        yield {
+            service: admin.url.set(database=name).render_as_string(hide_password=False)
+            for service, name in names.items()
+        }
     finally:
         with admin.connect() as connection:
             for name in names.values():
@@ -81,8 +89,11 @@ def loans_of(url, asset_tags) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(
-                select(func.count()).select_from(Loan).join(Item, Loan.item_id == Item.id)
-                .where(Item.asset_tag.in_(asset_tags))).scalar()
+                select(func.count())
+                .select_from(Loan)
+                .join(Item, Loan.item_id == Item.id)
+                .where(Item.asset_tag.in_(asset_tags))
+            ).scalar()
     finally:
         engine.dispose()
 
@@ -95,9 +106,14 @@ def test_check_outs_answered_503_are_never_committed_by_the_restarted_booking(sy
 
     booking.kill()
     with check_outs_held_up(system.databases["booking"]):
-        answers = [eventlet.spawn(staff.post, "/api/loans", json={
-            "asset_tag": tag, "resident_id": resident["id"], "site": "jean-vilar"})
-            for tag in tablets]
+        answers = [
+            eventlet.spawn(
+                staff.post,
+                "/api/loans",
+                json={"asset_tag": tag, "resident_id": resident["id"], "site": "jean-vilar"},
+            )
+            for tag in tablets
+        ]
         # Back at once, it takes the waiting requests up; its database is migrated
         # already (migrating would wait for the lock held here).
         booking.start("--no-migrate")
@@ -105,13 +121,18 @@ def test_check_outs_answered_503_are_never_committed_by_the_restarted_booking(sy
     assert statuses == [503] * CHECK_OUTS
 
     # Once every request is answered or expired, none of them was carried out.
-    wait_until(lambda: system.requests_waiting() == 0, timeout=60,
-               what="the booking to be done with the check-outs")
+    wait_until(
+        lambda: system.requests_waiting() == 0,
+        timeout=60,
+        what="the booking to be done with the check-outs",
+    )
     assert loans_of(system.databases["booking"], tablets) == 0
     assert "refused: DeadlinePassed" in system.log("booking")
     # Asked again, the desk is served: the tablets are free.
-    lent = staff.post("/api/loans", json={
-        "asset_tag": tablets[0], "resident_id": resident["id"], "site": "jean-vilar"})
+    lent = staff.post(
+        "/api/loans",
+        json={"asset_tag": tablets[0], "resident_id": resident["id"], "site": "jean-vilar"},
+    )
     assert lent.status_code == 201, lent.text
 
 
@@ -126,13 +147,14 @@ def test_expected_refusals_are_one_log_line_without_a_traceback(system):
     assert staff.get("/api/residents/by-card/RS-NOBODY").status_code == 404
     assert staff.post("/api/loans", json=lend).status_code == 409
 
-    booking_log = system.log("booking")[logged_before["booking"]:]
-    gateway_log = system.log("gateway")[logged_before["gateway"]:]
+    booking_log = system.log("booking")[logged_before["booking"] :]
+    gateway_log = system.log("gateway")[logged_before["gateway"] :]
     refusals = [line for line in booking_log.splitlines() if " refused: " in line]
     assert len(refusals) == 2, booking_log
     # The desk asks the booking for the resident presenting that card (see operations.py).
-    assert " INFO booking.find_resident_at_desk." in refusals[0] and \
-        refusals[0].endswith(" NotFound")
+    assert " INFO booking.find_resident_at_desk." in refusals[0] and refusals[0].endswith(
+        " NotFound"
+    )
     assert " INFO booking.check_out." in refusals[1] and refusals[1].endswith(" NotLendable")
     assert "Traceback" not in booking_log
     assert "Traceback" not in gateway_log

@@ -23,6 +23,7 @@ of routes, so a new route or page without its line here fails
 without the role it serves, `test_every_page_for_signed_in_people_says_whom_it_serves`). Writes on own objects are the
 journeys' business (test_gateway_journeys.py), not this module's.
 """
+
 import json
 import re
 from collections.abc import Callable
@@ -39,8 +40,11 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.slow
 
 ROLES = ("nobody", "admin", "manager", "staff", "resident")
-EMAILS = {"admin": "admin@angers.test", "manager": "manager@angers.test",
-          "staff": "staff@jean-vilar.test"}
+EMAILS = {
+    "admin": "admin@angers.test",
+    "manager": "manager@angers.test",
+    "staff": "staff@jean-vilar.test",
+}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors", "code", "details"}
 MISSING_ID = 987654
 MISSING_TAG = "ZZ-NONE-999"
@@ -71,6 +75,7 @@ class Page:
     {"path": …, "query": …, "form": …} naming the "own", "other" or "missing" object,
     when the page names one. `shows(objects)`: what the page shows of its own object
     (or of the caller's own records) to the role it serves."""
+
     signed_in: bool = True
     serves: str | None = None
     ask: Callable | None = None
@@ -82,6 +87,7 @@ class Object:
     """A route about one object named in its path. `path(objects, side)` gives the
     path values for the "own", "other" and "missing" object; `body(objects, side)`
     a valid body, so that the refusal is about the object and not the input."""
+
     path: Callable
     body: Callable | None = None
     query: Callable | None = None
@@ -95,6 +101,7 @@ class Object:
 class Action:
     """A write naming its objects in the body. `other(objects)` is a valid body that
     would act for the other side: refused with 403 or 404, and nothing done."""
+
     other: Callable
     expect: tuple = (403, 404)
 
@@ -103,19 +110,25 @@ class Action:
 class Listing:
     """A list (or a feed, a file). `queries(objects)`: query strings to try, including
     ones that ask for the other side's records."""
+
     queries: Callable = lambda objects: [{}]
 
 
 def tag(kind):
     """Path values naming an item of each side."""
+
     def path(o, side):
-        return {"asset_tag": {"own": f"JV-{kind}", "other": f"MI-{kind}", "missing": MISSING_TAG}[side]}
+        return {
+            "asset_tag": {"own": f"JV-{kind}", "other": f"MI-{kind}", "missing": MISSING_TAG}[side]
+        }
+
     return path
 
 
 def object_id(name, key):
     def path(o, side):
         return {key: MISSING_ID if side == "missing" else o.ids[name][side]}
+
     return path
 
 
@@ -128,7 +141,9 @@ def site_code(o, side):
 
 
 def card(o, side):
-    return {"card_number": {"own": o.card["own"], "other": o.card["other"], "missing": "RS-NONE"}[side]}
+    return {
+        "card_number": {"own": o.card["own"], "other": o.card["other"], "missing": "RS-NONE"}[side]
+    }
 
 
 def in_path(values):
@@ -141,8 +156,11 @@ def in_query(name, kind):
 
 def desk_form(**fields):
     """A desk form naming each side's thing in one field: {field: {side: value}}."""
-    return lambda o, side: {"form": {name: value(o)[side] if callable(value) else value
-                                     for name, value in fields.items()}}
+    return lambda o, side: {
+        "form": {
+            name: value(o)[side] if callable(value) else value for name, value in fields.items()
+        }
+    }
 
 
 def in_a_month(o, side=None):
@@ -179,112 +197,205 @@ MATRIX = {
     "GET /api/categories": Gated(),
     "GET /api/sites/<site_code>": Object(site_code, public=True),
     "PUT /api/sites/<site_code>/opening-hours": Object(
-        site_code, public=True,
-        body=lambda o, side: {"opening_hours": {"monday": [["09:00", "12:00"]]}}),
+        site_code,
+        public=True,
+        body=lambda o, side: {"opening_hours": {"monday": [["09:00", "12:00"]]}},
+    ),
     "POST /api/sites/<site_code>/closures": Object(
-        site_code, public=True,
-        body=lambda o, side: {"starts_on": in_days(200), "ends_on": in_days(214),
-                              "reason": "congés"}),
+        site_code,
+        public=True,
+        body=lambda o, side: {
+            "starts_on": in_days(200),
+            "ends_on": in_days(214),
+            "reason": "congés",
+        },
+    ),
     # inventory
-    "GET /api/items": Listing(lambda o: [{}, {"owner": "mistral"}, {"site": "mistral"},
-                                         {"format": "csv"}]),
+    "GET /api/items": Listing(
+        lambda o: [{}, {"owner": "mistral"}, {"site": "mistral"}, {"format": "csv"}]
+    ),
     "GET /api/items/<asset_tag>": Object(tag("TAB-003")),
     "GET /api/items/<asset_tag>/history": Object(tag("TAB-003")),
-    "POST /api/items": Action(lambda o: {
-        "asset_tag": "MI-TAB-099", "make": "Samsung", "model": "Tab", "category": "tablet",
-        "owner": "mistral", "home_site": "mistral"}),
-    "PATCH /api/items/<asset_tag>": Object(tag("TAB-003"), body=lambda o, side: {"notes": "mine now"}),
+    "POST /api/items": Action(
+        lambda o: {
+            "asset_tag": "MI-TAB-099",
+            "make": "Samsung",
+            "model": "Tab",
+            "category": "tablet",
+            "owner": "mistral",
+            "home_site": "mistral",
+        }
+    ),
+    "PATCH /api/items/<asset_tag>": Object(
+        tag("TAB-003"), body=lambda o, side: {"notes": "mine now"}
+    ),
     "POST /api/items/<asset_tag>/status": Object(
-        tag("TAB-003"), body=lambda o, side: {"status": "in_maintenance", "reason": "écran cassé"}),
+        tag("TAB-003"), body=lambda o, side: {"status": "in_maintenance", "reason": "écran cassé"}
+    ),
     "POST /api/items/<asset_tag>/wipe": Object(tag("TAB-003"), body=lambda o, side: {}),
     "POST /api/items/<asset_tag>/transfer": Object(
-        tag("TAB-003"), body=lambda o, side: {"to_site": "jean-vilar", "reason": "prêt"}),
-    "PUT /api/items/<asset_tag>/shareable": Object(tag("TAB-003"),
-                                                   body=lambda o, side: {"shareable": False}),
-    "POST /api/items/import": Action(lambda o: {
-        "partner": "mistral",
-        "csv": "asset_tag,make,model,category,owner,home_site\n"
-               "MI-TAB-098,Samsung,Tab,tablet,mistral,mistral\n"}),
+        tag("TAB-003"), body=lambda o, side: {"to_site": "jean-vilar", "reason": "prêt"}
+    ),
+    "PUT /api/items/<asset_tag>/shareable": Object(
+        tag("TAB-003"), body=lambda o, side: {"shareable": False}
+    ),
+    "POST /api/items/import": Action(
+        lambda o: {
+            "partner": "mistral",
+            "csv": "asset_tag,make,model,category,owner,home_site\n"
+            "MI-TAB-098,Samsung,Tab,tablet,mistral,mistral\n",
+        }
+    ),
     "POST /api/items/labels": Action(lambda o: {"asset_tags": ["MI-TAB-003"]}),
     "GET /api/kits": Listing(),
-    "POST /api/kits": Action(lambda o: {"code": "mi-kit", "name": "Kit Mistral",
-                                        "asset_tags": ["MI-TAB-003"]}),
+    "POST /api/kits": Action(
+        lambda o: {"code": "mi-kit", "name": "Kit Mistral", "asset_tags": ["MI-TAB-003"]}
+    ),
     # reservations and sharing
     "GET /api/availability": Gated(),  # what may be reserved: others' shared devices, by design
-    "POST /api/reservations": Action(lambda o: {
-        "partner_id": o.partner["other"], "site": "mistral", "category_id": o.tablet,
-        "quantity": 1, **in_a_month(o)}),
-    "GET /api/reservations": Listing(lambda o: [
-        {}, {"partner_id": o.partner["other"]}, {"site": "mistral"}, {"format": "csv"}]),
-    "GET /api/reservations/<int:reservation_id>": Object(object_id("reservation", "reservation_id")),
+    "POST /api/reservations": Action(
+        lambda o: {
+            "partner_id": o.partner["other"],
+            "site": "mistral",
+            "category_id": o.tablet,
+            "quantity": 1,
+            **in_a_month(o),
+        }
+    ),
+    "GET /api/reservations": Listing(
+        lambda o: [{}, {"partner_id": o.partner["other"]}, {"site": "mistral"}, {"format": "csv"}]
+    ),
+    "GET /api/reservations/<int:reservation_id>": Object(
+        object_id("reservation", "reservation_id")
+    ),
     "POST /api/reservations/<int:reservation_id>/cancel": Object(
-        object_id("reservation", "reservation_id")),
+        object_id("reservation", "reservation_id")
+    ),
     "POST /api/reservations/<int:reservation_id>/pick-up": Object(
-        object_id("reservation", "reservation_id")),
+        object_id("reservation", "reservation_id")
+    ),
     "POST /api/reservations/<int:reservation_id>/return": Object(
-        object_id("reservation", "reservation_id")),
-    "POST /api/reservation-series": Action(lambda o: {
-        "partner_id": o.partner["other"], "site": "mistral", "category_id": o.tablet,
-        "quantity": 1, "until": in_days(120), **local_window(days_ahead=60, hour=10, hours=2)}),
+        object_id("reservation", "reservation_id")
+    ),
+    "POST /api/reservation-series": Action(
+        lambda o: {
+            "partner_id": o.partner["other"],
+            "site": "mistral",
+            "category_id": o.tablet,
+            "quantity": 1,
+            "until": in_days(120),
+            **local_window(days_ahead=60, hour=10, hours=2),
+        }
+    ),
     "POST /api/reservation-series/<int:series_id>/cancel": Object(
-        object_id("series", "series_id"), body=lambda o, side: {}),
-    "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"],
-                                                "shared": False}),
+        object_id("series", "series_id"), body=lambda o, side: {}
+    ),
+    "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"], "shared": False}),
     "GET /api/partners/<int:partner_id>/reservations.ics": Object(partner_id),
     "GET /api/sites/<site_code>/desk.ics": Object(site_code),
     # residents
-    "POST /api/residents": Action(lambda o: {
-        "display_name": "Quelqu'un", "consent": True, "channel": "email",
-        "email": "quelquun@residents.test", "registered_by_partner_id": o.partner["other"]}),
-    "GET /api/residents": Listing(lambda o: [{}, {"partner_id": o.partner["other"]},
-                                             {"search": "Yusuf"}, {"search": o.card["other"]}]),
+    "POST /api/residents": Action(
+        lambda o: {
+            "display_name": "Quelqu'un",
+            "consent": True,
+            "channel": "email",
+            "email": "quelquun@residents.test",
+            "registered_by_partner_id": o.partner["other"],
+        }
+    ),
+    "GET /api/residents": Listing(
+        lambda o: [
+            {},
+            {"partner_id": o.partner["other"]},
+            {"search": "Yusuf"},
+            {"search": o.card["other"]},
+        ]
+    ),
     "GET /api/residents/<int:resident_id>": Object(object_id("resident", "resident_id")),
     # Before by-card, which relates the caller's partner to the resident it finds.
     "POST /api/residents/<int:resident_id>/mandates": Object(
         object_id("resident", "resident_id"),
-        body=lambda o, side: {"scopes": ["loans"], "expires_at": in_a_month(o)["ends_at"]}),
+        body=lambda o, side: {"scopes": ["loans"], "expires_at": in_a_month(o)["ends_at"]},
+    ),
     "GET /api/residents/<int:resident_id>/mandates": Object(object_id("resident", "resident_id")),
     "POST /api/mandates/<int:mandate_id>/withdraw": Object(object_id("mandate", "mandate_id")),
     "GET /api/residents/by-card/<card_number>": Object(card),
-    "POST /api/residents/at-desk": Action(lambda o: {"card_number": o.card["other"],
-                                                     "partner_id": o.partner["other"]}),
+    "POST /api/residents/at-desk": Action(
+        lambda o: {"card_number": o.card["other"], "partner_id": o.partner["other"]}
+    ),
     "PATCH /api/residents/<int:resident_id>": Object(
-        object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}),
+        object_id("resident", "resident_id"), body=lambda o, side: {"language": "tr"}
+    ),
     "POST /api/residents/<int:resident_id>/contact": Object(
-        object_id("resident", "resident_id"), body=lambda o, side: {"phone": "07 00 00 00 01"}),
+        object_id("resident", "resident_id"), body=lambda o, side: {"phone": "07 00 00 00 01"}
+    ),
     "POST /api/residents/<int:resident_id>/contact/confirm": Object(
-        object_id("resident", "resident_id"), body=lambda o, side: {"code": "123456"}),
-    "GET /api/residents/<int:resident_id>/export": Object(object_id("resident", "resident_id"),
-                                                          acting=True),
-    "POST /api/residents/<int:resident_id>/erase": Object(object_id("resident", "resident_id"),
-                                                          acting=True),
+        object_id("resident", "resident_id"), body=lambda o, side: {"code": "123456"}
+    ),
+    "GET /api/residents/<int:resident_id>/export": Object(
+        object_id("resident", "resident_id"), acting=True
+    ),
+    "POST /api/residents/<int:resident_id>/erase": Object(
+        object_id("resident", "resident_id"), acting=True
+    ),
     # loans
-    "POST /api/loans": Action(lambda o: {"asset_tag": "MI-LAP-002", "site": "mistral",
-                                         "resident_id": o.ids["resident"]["other"]}),
-    "GET /api/loans": Listing(lambda o: [
-        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]},
-        {"site": "mistral"}, {"asset_tag": "MI-LAP-001"}, {"format": "csv"}]),
+    "POST /api/loans": Action(
+        lambda o: {
+            "asset_tag": "MI-LAP-002",
+            "site": "mistral",
+            "resident_id": o.ids["resident"]["other"],
+        }
+    ),
+    "GET /api/loans": Listing(
+        lambda o: [
+            {},
+            {"partner_id": o.partner["other"]},
+            {"resident_id": o.ids["resident"]["other"]},
+            {"site": "mistral"},
+            {"asset_tag": "MI-LAP-001"},
+            {"format": "csv"},
+        ]
+    ),
     "GET /api/loans/<int:loan_id>": Object(object_id("loan", "loan_id")),
     "POST /api/loans/<int:loan_id>/renew": Object(object_id("loan", "loan_id")),
     "POST /api/loans/<int:loan_id>/lost": Object(object_id("loan", "loan_id")),
     "POST /api/check-ins": Action(lambda o: {"asset_tag": "MI-LAP-001", "condition": "good"}),
     # waiting lists
-    "POST /api/waiting-entries": Action(lambda o: {
-        "category_id": o.laptop, "site": "mistral", "resident_id": o.ids["resident"]["other"]}),
-    "GET /api/waiting-entries": Listing(lambda o: [
-        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]}]),
+    "POST /api/waiting-entries": Action(
+        lambda o: {
+            "category_id": o.laptop,
+            "site": "mistral",
+            "resident_id": o.ids["resident"]["other"],
+        }
+    ),
+    "GET /api/waiting-entries": Listing(
+        lambda o: [
+            {},
+            {"partner_id": o.partner["other"]},
+            {"resident_id": o.ids["resident"]["other"]},
+        ]
+    ),
     "POST /api/waiting-entries/<int:entry_id>/leave": Object(object_id("entry", "entry_id")),
     "GET /api/waiting-lists": Object(
-        lambda o, side: {}, query=lambda o, side: {
+        lambda o, side: {},
+        query=lambda o, side: {
             "category_id": o.laptop,
-            "site": {"own": "jean-vilar", "other": "mistral", "missing": "nowhere"}[side]}),
+            "site": {"own": "jean-vilar", "other": "mistral", "missing": "nowhere"}[side],
+        },
+    ),
     # notifications
-    "GET /api/delivery-log": Listing(lambda o: [
-        {}, {"partner_id": o.partner["other"]}, {"resident_id": o.ids["resident"]["other"]}]),
+    "GET /api/delivery-log": Listing(
+        lambda o: [
+            {},
+            {"partner_id": o.partner["other"]},
+            {"resident_id": o.ids["resident"]["other"]},
+        ]
+    ),
     "GET /api/partners/<int:partner_id>/notices": Object(partner_id),
     "POST /api/notices/<int:notice_id>/done": Object(object_id("notice", "notice_id")),
     "PUT /api/partners/<int:partner_id>/contact": Object(
-        partner_id, public=True, body=lambda o, side: {"email": "accueil@example.org"}),
+        partner_id, public=True, body=lambda o, side: {"email": "accueil@example.org"}
+    ),
     # usage reports and the audit log: managers and the administrator read them all,
     # staff and residents none (the role gate)
     "GET /api/reports/utilisation": Gated(),
@@ -309,19 +420,33 @@ MATRIX = {
     "GET /pages/pages.css": Page(signed_in=False),
     "GET /": Page(signed_in=False),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
-    "POST /my-loans/<int:loan_id>/renew": Page(serves="resident",
-                                               ask=in_path(object_id("loan", "loan_id"))),
-    "GET /desk": Page(serves="staff", ask=in_query("loan", "loan"),
-                      shows=lambda o: "JV-LAP-001 est prêté"),
-    "POST /desk/check-out": Page(serves="staff", ask=desk_form(
-        asset_tag="MI-LAP-002", card_number=lambda o: {"other": o.card["own"],
-                                                       "missing": o.card["own"]},
-        site=lambda o: {"other": "mistral", "missing": "nowhere"})),
-    "POST /desk/check-in": Page(serves="staff", ask=desk_form(
-        return_asset_tag=lambda o: {"other": "MI-LAP-001", "missing": MISSING_TAG},
-        condition="damaged", all_accessories="yes")),
-    "GET /reserve": Page(serves="staff", ask=in_query("reservation", "reservation"),
-                         shows=lambda o: f"Réservation n° {o.ids['reservation']['own']} confirmée"),
+    "POST /my-loans/<int:loan_id>/renew": Page(
+        serves="resident", ask=in_path(object_id("loan", "loan_id"))
+    ),
+    "GET /desk": Page(
+        serves="staff", ask=in_query("loan", "loan"), shows=lambda o: "JV-LAP-001 est prêté"
+    ),
+    "POST /desk/check-out": Page(
+        serves="staff",
+        ask=desk_form(
+            asset_tag="MI-LAP-002",
+            card_number=lambda o: {"other": o.card["own"], "missing": o.card["own"]},
+            site=lambda o: {"other": "mistral", "missing": "nowhere"},
+        ),
+    ),
+    "POST /desk/check-in": Page(
+        serves="staff",
+        ask=desk_form(
+            return_asset_tag=lambda o: {"other": "MI-LAP-001", "missing": MISSING_TAG},
+            condition="damaged",
+            all_accessories="yes",
+        ),
+    ),
+    "GET /reserve": Page(
+        serves="staff",
+        ask=in_query("reservation", "reservation"),
+        shows=lambda o: f"Réservation n° {o.ids['reservation']['own']} confirmée",
+    ),
     "POST /reserve": Page(serves="staff"),  # always for the caller's own partner
 }
 
@@ -343,16 +468,21 @@ def url(route, values) -> str:
 
 def dummy_values(route) -> dict:
     """Any path values will do where the role gate refuses before anything is read."""
-    return {name: (1 if converter == "int" else "X")
-            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route.path)}
+    return {
+        name: (1 if converter == "int" else "X")
+        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route.path)
+    }
 
 
 def cases(kind, roles=ROLES):
     """(route, role) for the routes of this kind, for each of `roles` the route allows."""
-    return [pytest.param(route_key, role, id=f"{route_key} as {role}")
-            for route_key, entry in MATRIX.items() if isinstance(entry, kind)
-            and route_key in ROUTE_BY_KEY for role in roles
-            if allowed(ROUTE_BY_KEY[route_key], role)]
+    return [
+        pytest.param(route_key, role, id=f"{route_key} as {role}")
+        for route_key, entry in MATRIX.items()
+        if isinstance(entry, kind) and route_key in ROUTE_BY_KEY
+        for role in roles
+        if allowed(ROUTE_BY_KEY[route_key], role)
+    ]
 
 
 # --- the people and their objects --------------------------------------------------------
@@ -371,8 +501,10 @@ class Objects:
 
 @pytest.fixture(scope="module")
 def callers(system):
-    people = {"nobody": system.client(), "resident": system.resident_session(
-        system.world.residents["jean-vilar"])}
+    people = {
+        "nobody": system.client(),
+        "resident": system.resident_session(system.world.residents["jean-vilar"]),
+    }
     people.update({role: system.sign_in(email) for role, email in EMAILS.items()})
     people["staff-mistral"] = system.sign_in("staff@mistral.test")
     return people
@@ -385,36 +517,83 @@ def objects(system, callers):
     world = system.world
     amina, yusuf = world.residents["jean-vilar"], world.residents["mistral"]
     tablet, laptop = world.categories["tablet"], world.categories["laptop"]
-    ids = {"resident": {"own": amina["id"], "other": yusuf["id"]}, "reservation": {},
-           "series": {}, "loan": {}, "entry": {}, "notice": {}, "mandate": {}}
-    for side, staff, site in (("own", callers["staff"], "jean-vilar"),
-                              ("other", callers["staff-mistral"], "mistral")):
+    ids = {
+        "resident": {"own": amina["id"], "other": yusuf["id"]},
+        "reservation": {},
+        "series": {},
+        "loan": {},
+        "entry": {},
+        "notice": {},
+        "mandate": {},
+    }
+    for side, staff, site in (
+        ("own", callers["staff"], "jean-vilar"),
+        ("other", callers["staff-mistral"], "mistral"),
+    ):
         prefix = "JV" if side == "own" else "MI"
         resident = amina if side == "own" else yusuf
-        ids["reservation"][side] = created(staff.post("/api/reservations", json={
-            "site": site, "category_id": tablet, "quantity": 1,
-            **local_window(days_ahead=20, hour=14, hours=2)}))["id"]
-        ids["series"][side] = created(staff.post("/api/reservation-series", json={
-            "site": site, "category_id": tablet, "quantity": 1,
-            "until": local_window(days_ahead=45, hour=9, hours=1)["starts_at"][:10],
-            **local_window(days_ahead=30, hour=16, hours=2)}))["series"]["id"]
-        ids["loan"][side] = created(staff.post("/api/loans", json={
-            "asset_tag": f"{prefix}-LAP-001", "site": site, "resident_id": resident["id"],
-            "accessories": ["chargeur"]}))["id"]
-        ids["entry"][side] = created(staff.post("/api/waiting-entries", json={
-            "category_id": laptop, "site": site, "resident_id": resident["id"]}))["id"]
+        ids["reservation"][side] = created(
+            staff.post(
+                "/api/reservations",
+                json={
+                    "site": site,
+                    "category_id": tablet,
+                    "quantity": 1,
+                    **local_window(days_ahead=20, hour=14, hours=2),
+                },
+            )
+        )["id"]
+        ids["series"][side] = created(
+            staff.post(
+                "/api/reservation-series",
+                json={
+                    "site": site,
+                    "category_id": tablet,
+                    "quantity": 1,
+                    "until": local_window(days_ahead=45, hour=9, hours=1)["starts_at"][:10],
+                    **local_window(days_ahead=30, hour=16, hours=2),
+                },
+            )
+        )["series"]["id"]
+        ids["loan"][side] = created(
+            staff.post(
+                "/api/loans",
+                json={
+                    "asset_tag": f"{prefix}-LAP-001",
+                    "site": site,
+                    "resident_id": resident["id"],
+                    "accessories": ["chargeur"],
+                },
+            )
+        )["id"]
+        ids["entry"][side] = created(
+            staff.post(
+                "/api/waiting-entries",
+                json={"category_id": laptop, "site": site, "resident_id": resident["id"]},
+            )
+        )["id"]
         # The resident's consent for the desk to act for them (acting=True routes).
-        ids["mandate"][side] = created(staff.post(
-            f"/api/residents/{resident['id']}/mandates",
-            json={"scopes": ["loans", "data"], "expires_at": in_a_month(None)["ends_at"]}))["id"]
+        ids["mandate"][side] = created(
+            staff.post(
+                f"/api/residents/{resident['id']}/mandates",
+                json={"scopes": ["loans", "data"], "expires_at": in_a_month(None)["ends_at"]},
+            )
+        )["id"]
         # Each reservation is announced to its partner's desk as a notice.
         notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
-        ids["notice"][side] = wait_until(lambda: staff.get(notices).json()["items"], timeout=30,
-                                         what=f"a notice at {site}'s desk")[0]["id"]
+        ids["notice"][side] = wait_until(
+            lambda: staff.get(notices).json()["items"],
+            timeout=30,
+            what=f"a notice at {site}'s desk",
+        )[0]["id"]
     objects = Objects(
-        partner={"own": world.jean_vilar.id, "other": world.mistral.id}, tablet=tablet,
-        laptop=laptop, ids=ids, card={"own": amina["card_number"], "other": yusuf["card_number"]},
-        markers={})
+        partner={"own": world.jean_vilar.id, "other": world.mistral.id},
+        tablet=tablet,
+        laptop=laptop,
+        ids=ids,
+        card={"own": amina["card_number"], "other": yusuf["card_number"]},
+        markers={},
+    )
     yusuf_says = [yusuf["display_name"], yusuf["email"], yusuf["card_number"], "MI-LAP-001"]
     objects.markers = {
         "staff": yusuf_says + ["MI-TAB", "MI-LAP"],
@@ -433,13 +612,16 @@ def created(response) -> dict:
 
 def the_other_side(manager, o: Objects) -> dict:
     """The other side's objects as a manager reads them."""
-    paths = [f"/api/reservations/{o.ids['reservation']['other']}",
-             f"/api/loans/{o.ids['loan']['other']}", "/api/items/MI-TAB-003",
-             f"/api/residents/{o.ids['resident']['other']}",
-             f"/api/reservations?series_id={o.ids['series']['other']}",
-             f"/api/waiting-entries?resident_id={o.ids['resident']['other']}",
-             "/api/sites/mistral",
-             f"/api/partners/{o.partner['other']}/notices?include_done=true"]
+    paths = [
+        f"/api/reservations/{o.ids['reservation']['other']}",
+        f"/api/loans/{o.ids['loan']['other']}",
+        "/api/items/MI-TAB-003",
+        f"/api/residents/{o.ids['resident']['other']}",
+        f"/api/reservations?series_id={o.ids['series']['other']}",
+        f"/api/waiting-entries?resident_id={o.ids['resident']['other']}",
+        "/api/sites/mistral",
+        f"/api/partners/{o.partner['other']}/notices?include_done=true",
+    ]
     return {path: manager.get(path).json() for path in paths}
 
 
@@ -447,13 +629,18 @@ def send(client, route, values, body=None, query=None):
     kwargs = {}
     if body is not None:
         kwargs["json"] = body
-    return client.request(route.method, url(route, values), params=query, allow_redirects=False,
-                          **kwargs)
+    return client.request(
+        route.method, url(route, values), params=query, allow_redirects=False, **kwargs
+    )
 
 
 def assert_bare_problem(response, status):
-    assert response.status_code == status, (response.request.method, response.request.url,
-                                            response.status_code, response.text[:500])
+    assert response.status_code == status, (
+        response.request.method,
+        response.request.url,
+        response.status_code,
+        response.text[:500],
+    )
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert set(response.json()) <= PROBLEM_KEYS
 
@@ -468,12 +655,16 @@ def test_every_registered_route_is_in_the_matrix():
     assert set(MATRIX) - registered == set(), "lines of MATRIX for routes that are gone"
 
 
-@pytest.mark.parametrize("route_key, role", [
-    pytest.param(k, role, id=f"{k} as {role}") for k, route in ROUTE_BY_KEY.items()
-    for role in ROLES if not allowed(route, role)])
-def test_a_role_a_route_does_not_allow_is_refused_before_anything_is_read(
-    route_key, role, callers
-):
+@pytest.mark.parametrize(
+    "route_key, role",
+    [
+        pytest.param(k, role, id=f"{k} as {role}")
+        for k, route in ROUTE_BY_KEY.items()
+        for role in ROLES
+        if not allowed(route, role)
+    ],
+)
+def test_a_role_a_route_does_not_allow_is_refused_before_anything_is_read(route_key, role, callers):
     route = ROUTE_BY_KEY[route_key]
 
     response = send(callers[role], route, dummy_values(route))
@@ -539,8 +730,9 @@ def test_own_objects_are_read_and_managers_read_both_sides(route_key, role, call
         assert response.status_code == 200, (route_key, role, side, response.text[:300])
 
 
-@pytest.mark.parametrize("route_key, role", cases(Listing, roles=("admin", "manager", "staff",
-                                                                  "resident")))
+@pytest.mark.parametrize(
+    "route_key, role", cases(Listing, roles=("admin", "manager", "staff", "resident"))
+)
 def test_lists_hold_nothing_of_the_other_side_whatever_is_asked(route_key, role, callers, objects):
     route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
     for query in entry.queries(objects):
@@ -555,8 +747,11 @@ def test_lists_hold_nothing_of_the_other_side_whatever_is_asked(route_key, role,
 def assert_no_record_of_the_other_side(page, role, o: Objects, route_key, query):
     if role not in ("staff", "resident"):
         return
-    other = {"partner_id": o.partner["other"], "resident_id": o.ids["resident"]["other"],
-             "registered_by_partner_id": o.partner["other"]}
+    other = {
+        "partner_id": o.partner["other"],
+        "resident_id": o.ids["resident"]["other"],
+        "registered_by_partner_id": o.partner["other"],
+    }
     for record in page if isinstance(page, list) else page.get("items", []):
         for name, value in other.items():
             assert record.get(name) != value, f"{route_key}?{query} as {role}: {record}"
@@ -564,8 +759,9 @@ def assert_no_record_of_the_other_side(page, role, o: Objects, route_key, query)
             assert record.get("id") != o.ids["resident"]["other"], record
 
 
-@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items() if isinstance(e, Action)
-                                       and k in ROUTE_BY_KEY])
+@pytest.mark.parametrize(
+    "route_key", [k for k, e in MATRIX.items() if isinstance(e, Action) and k in ROUTE_BY_KEY]
+)
 def test_staff_cannot_act_for_another_partner(route_key, callers, objects):
     route, entry = ROUTE_BY_KEY[route_key], MATRIX[route_key]
 
@@ -575,8 +771,10 @@ def test_staff_cannot_act_for_another_partner(route_key, callers, objects):
     assert_bare_problem(response, response.status_code)
 
 
-@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items() if isinstance(e, Page)
-                                       and e.signed_in and k in ROUTE_BY_KEY])
+@pytest.mark.parametrize(
+    "route_key",
+    [k for k, e in MATRIX.items() if isinstance(e, Page) and e.signed_in and k in ROUTE_BY_KEY],
+)
 def test_pages_send_nobody_to_sign_in_and_show_them_nothing(route_key, callers, objects):
     route = ROUTE_BY_KEY[route_key]
 
@@ -588,15 +786,19 @@ def test_pages_send_nobody_to_sign_in_and_show_them_nothing(route_key, callers, 
 
 
 def test_every_page_for_signed_in_people_says_whom_it_serves():
-    unsaid = [k for k, e in MATRIX.items() if isinstance(e, Page) and e.signed_in
-              and e.serves not in HOME]
+    unsaid = [
+        k for k, e in MATRIX.items() if isinstance(e, Page) and e.signed_in and e.serves not in HOME
+    ]
 
     assert unsaid == [], "pages without the role they serve in MATRIX"
 
 
 def pages(where=lambda entry: True):
-    return [k for k, e in MATRIX.items() if isinstance(e, Page) and e.serves in HOME
-            and k in ROUTE_BY_KEY and where(e)]
+    return [
+        k
+        for k, e in MATRIX.items()
+        if isinstance(e, Page) and e.serves in HOME and k in ROUTE_BY_KEY and where(e)
+    ]
 
 
 def open_page(client, route, entry: Page, objects, side):
@@ -604,9 +806,15 @@ def open_page(client, route, entry: Page, objects, side):
     asked = entry.ask(objects, side) if entry.ask else {}
     values = asked.get("path") or dummy_values(route)
     data = {**asked.get("form", {}), "csrf_token": CSRF} if route.method == "POST" else None
-    response = client.request(route.method, url(route, values), params=asked.get("query"),
-                              data=data, cookies={"csrf": CSRF}, allow_redirects=False,
-                              headers={"Accept": "text/html"})
+    response = client.request(
+        route.method,
+        url(route, values),
+        params=asked.get("query"),
+        data=data,
+        cookies={"csrf": CSRF},
+        allow_redirects=False,
+        headers={"Accept": "text/html"},
+    )
     return asked, response
 
 
@@ -619,9 +827,15 @@ def without(text: str, asked: dict) -> str:
     return text
 
 
-@pytest.mark.parametrize("route_key, role", [
-    pytest.param(k, role, id=f"{k} as {role}") for k in pages() for role in HOME
-    if role != MATRIX[k].serves])
+@pytest.mark.parametrize(
+    "route_key, role",
+    [
+        pytest.param(k, role, id=f"{k} as {role}")
+        for k in pages()
+        for role in HOME
+        if role != MATRIX[k].serves
+    ],
+)
 def test_a_page_sends_every_role_it_does_not_serve_home_and_shows_it_nothing(
     route_key, role, callers, objects
 ):
@@ -646,8 +860,11 @@ def test_a_page_shows_the_other_sides_object_exactly_as_a_missing_one(route_key,
     assert other.status_code == missing.status_code, (route_key, other.text[:500])
     assert other.status_code < 500 and other.status_code != 303, (route_key, other.status_code)
     assert without(other.text, other_asked) == without(missing.text, missing_asked)
-    leaked = [marker for marker in objects.markers[entry.serves]
-              if marker in without(other.text, other_asked)]
+    leaked = [
+        marker
+        for marker in objects.markers[entry.serves]
+        if marker in without(other.text, other_asked)
+    ]
     assert leaked == []
 
 
@@ -663,16 +880,20 @@ def test_a_page_shows_the_role_it_serves_their_own_object(route_key, callers, ob
     assert leaked == []
 
 
-@pytest.mark.parametrize("route_key", [k for k, e in MATRIX.items()
-                                       if isinstance(e, (Open, Page)) and k in ROUTE_BY_KEY])
+@pytest.mark.parametrize(
+    "route_key", [k for k, e in MATRIX.items() if isinstance(e, (Open, Page)) and k in ROUTE_BY_KEY]
+)
 def test_what_anyone_may_open_shows_nobody_a_residents_data(route_key, callers, objects):
     route = ROUTE_BY_KEY[route_key]
 
     response = send(callers["nobody"], route, dummy_values(route))
 
     assert response.status_code < 500, (route_key, response.status_code, response.text[:300])
-    leaked = [marker for marker in objects.markers["staff"] + objects.markers["manager"]
-              if marker in response.text]
+    leaked = [
+        marker
+        for marker in objects.markers["staff"] + objects.markers["manager"]
+        if marker in response.text
+    ]
     assert leaked == []
 
 
@@ -683,17 +904,24 @@ def test_staff_acting_for_another_partners_resident_see_nothing_of_them(callers,
     staff = callers["staff"]
     acting = {"acting_for": yusuf}
 
-    objects_of_yusuf = [f"/api/residents/{yusuf}/export", f"/api/residents/{yusuf}",
-                        f"/api/loans/{objects.ids['loan']['other']}"]
-    lists_of_yusuf = [f"/api/loans?resident_id={yusuf}",
-                      f"/api/waiting-entries?resident_id={yusuf}"]
+    objects_of_yusuf = [
+        f"/api/residents/{yusuf}/export",
+        f"/api/residents/{yusuf}",
+        f"/api/loans/{objects.ids['loan']['other']}",
+    ]
+    lists_of_yusuf = [
+        f"/api/loans?resident_id={yusuf}",
+        f"/api/waiting-entries?resident_id={yusuf}",
+    ]
 
     answered = {path: staff.get(path, params=acting) for path in objects_of_yusuf + lists_of_yusuf}
 
-    shown = {path: response.status_code for path, response in answered.items()
-             if (path in objects_of_yusuf and response.status_code != 404)
-             or (path in lists_of_yusuf and response.status_code != 404
-                 and response.json()["items"])}
+    shown = {
+        path: response.status_code
+        for path, response in answered.items()
+        if (path in objects_of_yusuf and response.status_code != 404)
+        or (path in lists_of_yusuf and response.status_code != 404 and response.json()["items"])
+    }
     assert shown == {}, "shown to staff of another partner acting for Yusuf"
 
 
@@ -704,8 +932,9 @@ def test_managers_read_residents_without_their_contact_details(callers, objects)
     one = manager.get(f"/api/residents/{objects.ids['resident']['other']}").json()
 
     for resident in [*listing, one]:
-        assert {"email", "phone", "card_number"}.isdisjoint(
-            k for k, v in resident.items() if v), resident
+        assert {"email", "phone", "card_number"}.isdisjoint(k for k, v in resident.items() if v), (
+            resident
+        )
 
 
 def test_nothing_of_the_other_side_was_changed_by_what_was_refused(callers, objects):

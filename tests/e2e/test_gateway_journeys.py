@@ -4,6 +4,7 @@ it, returns it, it is wiped and lent again; a manager lists overdue loans.
 
 Each journey uses its own residents and devices of the module's network
 (tests/e2e/gateway_system.py), so that they do not depend on their order."""
+
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -20,29 +21,50 @@ pytestmark = pytest.mark.slow
 
 
 def ok(response, status=200) -> dict:
-    assert response.status_code == status, (response.request.method, response.request.url,
-                                            response.status_code, response.text[:800])
+    assert response.status_code == status, (
+        response.request.method,
+        response.request.url,
+        response.status_code,
+        response.text[:800],
+    )
     return response.json() if response.content else {}
 
 
 def problem(response, status) -> dict:
-    assert response.status_code == status, (response.request.method, response.request.url,
-                                            response.status_code, response.text[:800])
+    assert response.status_code == status, (
+        response.request.method,
+        response.request.url,
+        response.status_code,
+        response.text[:800],
+    )
     assert response.headers["Content-Type"].startswith("application/problem+json")
     return response.json()
 
 
 def same_reservation(a: dict, b: dict) -> bool:
     """The same reservation, whichever offset its times are written with."""
+
     def plain(r):
         return {**r, **{k: datetime.fromisoformat(r[k]) for k in ("starts_at", "ends_at")}}
+
     return plain(a) == plain(b)
 
 
 def register(staff, name, card) -> dict:
-    return ok(staff.post("/api/residents", json={
-        "display_name": name, "email": f"{card.lower()}@residents.test", "channel": "email",
-        "language": "fr", "consent": True, "card_number": card}), 201)
+    return ok(
+        staff.post(
+            "/api/residents",
+            json={
+                "display_name": name,
+                "email": f"{card.lower()}@residents.test",
+                "channel": "email",
+                "language": "fr",
+                "consent": True,
+                "card_number": card,
+            },
+        ),
+        201,
+    )
 
 
 # --- a partner reserves tablets for a workshop -------------------------------------------
@@ -53,11 +75,24 @@ def test_a_partner_reserves_tablets_for_a_workshop_and_sees_it_in_its_calendar(s
     tablets = system.world.categories["tablet"]
     workshop = local_window(days_ahead=7, hour=14, hours=3)
 
-    free = ok(staff.get("/api/availability", params={
-        "category_id": tablets, "site": "jean-vilar", **workshop}))
-    reservation = ok(staff.post("/api/reservations", json={
-        "site": "jean-vilar", "category_id": tablets, "quantity": 10,
-        "note": "Atelier « premiers pas sur tablette »", **workshop}), 201)
+    free = ok(
+        staff.get(
+            "/api/availability", params={"category_id": tablets, "site": "jean-vilar", **workshop}
+        )
+    )
+    reservation = ok(
+        staff.post(
+            "/api/reservations",
+            json={
+                "site": "jean-vilar",
+                "category_id": tablets,
+                "quantity": 10,
+                "note": "Atelier « premiers pas sur tablette »",
+                **workshop,
+            },
+        ),
+        201,
+    )
 
     assert free["free"] >= 10
     assert reservation["status"] == "confirmed"
@@ -81,11 +116,21 @@ def test_a_workshop_larger_than_the_shelf_is_refused_with_the_alternatives(syste
     staff = system.sign_in("staff@jean-vilar.test")
     tablets = system.world.categories["tablet"]
     workshop = local_window(days_ahead=8, hour=9, hours=3)
-    ok(staff.post("/api/reservations", json={
-        "site": "jean-vilar", "category_id": tablets, "quantity": 10, **workshop}), 201)
+    ok(
+        staff.post(
+            "/api/reservations",
+            json={"site": "jean-vilar", "category_id": tablets, "quantity": 10, **workshop},
+        ),
+        201,
+    )
 
-    refused = problem(staff.post("/api/reservations", json={
-        "site": "jean-vilar", "category_id": tablets, "quantity": 5, **workshop}), 409)
+    refused = problem(
+        staff.post(
+            "/api/reservations",
+            json={"site": "jean-vilar", "category_id": tablets, "quantity": 5, **workshop},
+        ),
+        409,
+    )
 
     alternatives = refused["details"]["alternatives"]
     assert alternatives["other_windows"], refused  # when the 5 tablets are free at this site
@@ -96,9 +141,18 @@ def test_a_workshop_larger_than_the_shelf_is_refused_with_the_alternatives(syste
 def test_the_reserved_tablets_are_picked_up_and_brought_back(system):
     staff = system.sign_in("staff@jean-vilar.test")
     tablets = system.world.categories["tablet"]
-    reservation = ok(staff.post("/api/reservations", json={
-        "site": "jean-vilar", "category_id": tablets, "quantity": 2,
-        **local_window(days_ahead=9, hour=10, hours=2)}), 201)
+    reservation = ok(
+        staff.post(
+            "/api/reservations",
+            json={
+                "site": "jean-vilar",
+                "category_id": tablets,
+                "quantity": 2,
+                **local_window(days_ahead=9, hour=10, hours=2),
+            },
+        ),
+        201,
+    )
 
     picked_up = ok(staff.post(f"/api/reservations/{reservation['id']}/pick-up"))
     returned = ok(staff.post(f"/api/reservations/{reservation['id']}/return"))
@@ -115,9 +169,18 @@ def test_a_laptop_is_lent_renewed_returned_wiped_and_lent_again(system):
     chloe = register(staff, "Chloé M.", "RS-CHLOE")
     assert ok(staff.get("/api/residents/by-card/RS-CHLOE"))["id"] == chloe["id"]
 
-    loan = ok(staff.post("/api/loans", json={
-        "asset_tag": "JV-LAP-002", "resident_id": chloe["id"], "site": "jean-vilar",
-        "accessories": ["chargeur", "souris"]}), 201)
+    loan = ok(
+        staff.post(
+            "/api/loans",
+            json={
+                "asset_tag": "JV-LAP-002",
+                "resident_id": chloe["id"],
+                "site": "jean-vilar",
+                "accessories": ["chargeur", "souris"],
+            },
+        ),
+        201,
+    )
     assert loan["status"] == "active"
     due = datetime.fromisoformat(loan["due_at"])
     assert timedelta(days=13) < due - datetime.now(UTC) < timedelta(days=16)
@@ -133,8 +196,12 @@ def test_a_laptop_is_lent_renewed_returned_wiped_and_lent_again(system):
     refused = problem(resident.post(f"/api/loans/{loan['id']}/renew"), 409)  # one renewal
     assert refused["code"] == "RenewalRefused"
 
-    returned = ok(staff.post("/api/check-ins", json={
-        "asset_tag": "JV-LAP-002", "condition": "good", "accessories": ["chargeur"]}))
+    returned = ok(
+        staff.post(
+            "/api/check-ins",
+            json={"asset_tag": "JV-LAP-002", "condition": "good", "accessories": ["chargeur"]},
+        )
+    )
     assert returned["status"] == "returned"
     assert returned["missing_accessories"] == ["souris"]
 
@@ -158,8 +225,11 @@ def test_a_laptop_is_lent_renewed_returned_wiped_and_lent_again(system):
     # Who did it travelled with the calls into the inventory's records.
     me = ok(staff.get("/api/me"))
     history = ok(staff.get("/api/items/JV-LAP-002/history"))
-    assert [entry for entry in history if entry["actor"] == me["actor"]
-            and entry["after"] == "available"], history
+    assert [
+        entry
+        for entry in history
+        if entry["actor"] == me["actor"] and entry["after"] == "available"
+    ], history
 
 
 # --- a manager lists overdue loans ---------------------------------------------------------
@@ -169,10 +239,20 @@ def test_a_manager_lists_the_overdue_loans_and_exports_them(system):
     staff = system.sign_in("staff@jean-vilar.test")
     late = register(staff, "Paul R.", "RS-PAUL")
     on_time = register(staff, "Lina D.", "RS-LINA")
-    late_loan = ok(staff.post("/api/loans", json={
-        "asset_tag": "JV-LAP-003", "resident_id": late["id"], "site": "jean-vilar"}), 201)
-    on_time_loan = ok(staff.post("/api/loans", json={
-        "asset_tag": "JV-LAP-001", "resident_id": on_time["id"], "site": "jean-vilar"}), 201)
+    late_loan = ok(
+        staff.post(
+            "/api/loans",
+            json={"asset_tag": "JV-LAP-003", "resident_id": late["id"], "site": "jean-vilar"},
+        ),
+        201,
+    )
+    on_time_loan = ok(
+        staff.post(
+            "/api/loans",
+            json={"asset_tag": "JV-LAP-001", "resident_id": on_time["id"], "site": "jean-vilar"},
+        ),
+        201,
+    )
     three_weeks_later(system, late_loan["id"])
 
     manager = system.sign_in("manager@angers.test")
@@ -189,7 +269,8 @@ def test_a_manager_lists_the_overdue_loans_and_exports_them(system):
     # Another partner's staff do not see Centre Jean Vilar's late loans.
     mistral = system.sign_in("staff@mistral.test")
     assert late_loan["id"] not in [
-        loan["id"] for loan in ok(mistral.get("/api/loans", params={"overdue": "true"}))["items"]]
+        loan["id"] for loan in ok(mistral.get("/api/loans", params={"overdue": "true"}))["items"]
+    ]
 
 
 def three_weeks_later(system, loan_id):
@@ -198,8 +279,11 @@ def three_weeks_later(system, loan_id):
     engine = make_engine(system.databases["booking"])
     try:
         with engine.begin() as connection:
-            connection.execute(update(Loan).where(Loan.id == loan_id).values(
-                due_at=datetime.now(UTC) - timedelta(days=7)))
+            connection.execute(
+                update(Loan)
+                .where(Loan.id == loan_id)
+                .values(due_at=datetime.now(UTC) - timedelta(days=7))
+            )
     finally:
         engine.dispose()
 
@@ -240,5 +324,8 @@ def test_while_the_booking_is_down_the_desk_is_told_to_retry_and_then_served_aga
     finally:
         booking.start()
 
-    assert wait_until(lambda: staff.get("/api/loans").status_code == 200, timeout=60,
-                      what="the booking to serve again")
+    assert wait_until(
+        lambda: staff.get("/api/loans").status_code == 200,
+        timeout=60,
+        what="the booking to serve again",
+    )

@@ -13,6 +13,7 @@ system is this module's own.
 very token the run uses, and every later request would only test the 401. Its
 behaviour is tested in test_gateway_journeys.py.
 """
+
 import json
 
 import pytest
@@ -31,8 +32,13 @@ from services.gateway.service import Service  # noqa: F401 -- registers every ro
 
 pytestmark = pytest.mark.slow
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES = 4  # per operation and role, for the three roles: about a minute on two cores
 ROLES = ("staff@jean-vilar.test", "manager@angers.test", "resident")
 
@@ -40,9 +46,14 @@ ROLES = ("staff@jean-vilar.test", "manager@angers.test", "resident")
 @pytest.fixture(scope="module")
 def sessions(system):
     """One signed-in session per role, kept for the whole run."""
-    return {role: (system.resident_session(system.world.residents["jean-vilar"])
-                   if role == "resident" else system.sign_in(role))
-            for role in ROLES}
+    return {
+        role: (
+            system.resident_session(system.world.residents["jean-vilar"])
+            if role == "resident"
+            else system.sign_in(role)
+        )
+        for role in ROLES
+    }
 
 
 # The document is built here from the same routes and schemas as the gateway builds
@@ -63,8 +74,12 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 
 def call(case, session, system):
-    case.call_and_validate(base_url=system.url.rstrip("/"), session=session, checks=CHECKS,
-                           headers={"Authorization": session.headers["Authorization"]})
+    case.call_and_validate(
+        base_url=system.url.rstrip("/"),
+        session=session,
+        checks=CHECKS,
+        headers={"Authorization": session.headers["Authorization"]},
+    )
     system.check_alive()
 
 

@@ -2,6 +2,7 @@
 (tests/e2e/gateway_system.py): managers read them, partner staff are refused,
 and a suggestion accepted through the gateway is logged with the manager as its
 actor."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -47,19 +48,29 @@ def test_a_manager_reads_utilisation_by_partner_as_json_and_csv(system, manager)
     assert "rate" in spreadsheet.text.splitlines()[0]
 
 
-@pytest.mark.parametrize("fmt, media_type, starts", [
-    ("png", "image/png", b"\x89PNG"), ("svg", "image/svg+xml", b"<?xml")])
+@pytest.mark.parametrize(
+    "fmt, media_type, starts",
+    [("png", "image/png", b"\x89PNG"), ("svg", "image/svg+xml", b"<?xml")],
+)
 def test_a_manager_gets_a_chart_as_an_image_of_its_media_type(manager, fmt, media_type, starts):
-    response = manager.get("/api/reports/chart", params={
-        **WEEK, "kind": "utilisation_by_partner", "format": fmt})
+    response = manager.get(
+        "/api/reports/chart", params={**WEEK, "kind": "utilisation_by_partner", "format": fmt}
+    )
 
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == media_type
     assert response.content.startswith(starts)
 
 
-@pytest.mark.parametrize("path", ["/api/reports/utilisation", "/api/reports/chart",
-                                  "/api/reports/open-data.csv", "/api/audit-log"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/reports/utilisation",
+        "/api/reports/chart",
+        "/api/reports/open-data.csv",
+        "/api/audit-log",
+    ],
+)
 def test_partner_staff_are_refused_the_reports_and_the_log(staff, path):
     response = staff.get(path, params=WEEK if "reports" in path else None)
 
@@ -79,33 +90,54 @@ def test_a_suggestion_accepted_over_http_is_logged_with_the_manager_as_actor(
 ):
     item = manager.get("/api/items/MI-TAB-004").json()
     sites = {site["code"]: site["id"] for site in manager.get("/api/sites").json()}
-    categories = {category["code"]: category["id"] for category in manager.get("/api/categories").json()}
+    categories = {
+        category["code"]: category["id"] for category in manager.get("/api/categories").json()
+    }
     # As the audit service lists it (signed); one changed on the way is refused.
-    listed = {"item_ids": [item["id"]], "from_site_id": sites[item["current_site"]],
-              "to_site_id": sites["jean-vilar"], "category_id": categories[item["category"]],
-              "reason": "Centre Jean Vilar lends its tablets twice as much", "figures": {"rate": 0.8}}
+    listed = {
+        "item_ids": [item["id"]],
+        "from_site_id": sites[item["current_site"]],
+        "to_site_id": sites["jean-vilar"],
+        "category_id": categories[item["category"]],
+        "reason": "Centre Jean Vilar lends its tablets twice as much",
+        "figures": {"rate": 0.8},
+    }
     suggestion = {**listed, "signature": signature(listed, SECRET_KEY.encode())}
-    wait_until(lambda: logged(manager, item_id=item["id"]), timeout=30,
-               what="the tablet in the audit log")
+    wait_until(
+        lambda: logged(manager, item_id=item["id"]), timeout=30, what="the tablet in the audit log"
+    )
 
     refused = staff.post("/api/reports/suggestions/accept", json=suggestion)
-    changed = manager.post("/api/reports/suggestions/accept",
-                           json={**suggestion, "item_ids": [item["id"], item["id"] + 1]})
+    changed = manager.post(
+        "/api/reports/suggestions/accept",
+        json={**suggestion, "item_ids": [item["id"], item["id"] + 1]},
+    )
     accepted = manager.post("/api/reports/suggestions/accept", json=suggestion)
 
     assert refused.status_code == 403
     assert changed.status_code == 400 and list(changed.json()["errors"]) == ["signature"]
     assert accepted.status_code == 202, accepted.text
-    [entry] = wait_until(lambda: logged(manager, type="audit.transfer_accepted"), timeout=30,
-                         what="the acceptance in the audit log")
+    [entry] = wait_until(
+        lambda: logged(manager, type="audit.transfer_accepted"),
+        timeout=30,
+        what="the acceptance in the audit log",
+    )
     assert entry["actor"] == manager.get("/api/me").json()["actor"]
     assert entry["data"]["item_ids"] == [item["id"]]
     assert manager.get("/api/audit-log/verify").json()["ok"] is True
 
 
-@pytest.mark.parametrize("report, query", [
-    ("utilisation", WEEK), ("idle-items", {"idle_days": "30"}), ("overdue-and-lost", WEEK),
-    ("activity", {**WEEK, "by_site": "true"}), ("unmet-demand", WEEK), ("suggestions", WEEK)])
+@pytest.mark.parametrize(
+    "report, query",
+    [
+        ("utilisation", WEEK),
+        ("idle-items", {"idle_days": "30"}),
+        ("overdue-and-lost", WEEK),
+        ("activity", {**WEEK, "by_site": "true"}),
+        ("unmet-demand", WEEK),
+        ("suggestions", WEEK),
+    ],
+)
 def test_the_administrator_reads_each_report_as_json_and_as_csv(system, report, query):
     admin = system.sign_in("admin@angers.test")
 

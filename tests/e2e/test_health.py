@@ -1,4 +1,5 @@
 """The health check compose relies on: a service answers it once it serves."""
+
 import pytest
 
 from partanum import health

@@ -1,6 +1,7 @@
 """A committed event is never lost: not when the service dies between commit and
 publish, not when it is killed mid-stream, not when RabbitMQ restarts while
 events are produced. And each has its effect exactly once."""
+
 import subprocess
 
 import eventlet
@@ -33,10 +34,15 @@ def probe_engine(container_factory, rabbit_config, engine_for, tmp_path):
 
 def register_network(rpc):
     rpc.inventory.register_partner({"code": "jean-vilar", "name": "Centre Jean Vilar"})
-    rpc.inventory.register_site({
-        "code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
-        "address": "Place Jean XXIII, 49100 Angers", "opening_hours": JEAN_VILAR_HOURS,
-    })
+    rpc.inventory.register_site(
+        {
+            "code": "jean-vilar",
+            "name": "Centre Jean Vilar",
+            "partner": "jean-vilar",
+            "address": "Place Jean XXIII, 49100 Angers",
+            "opening_hours": JEAN_VILAR_HOURS,
+        }
+    )
     rpc.inventory.register_category({"code": "tablet", "name": "Tablette"})
 
 

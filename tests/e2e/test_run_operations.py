@@ -1,6 +1,7 @@
 """`python -m partanum.run` as an operator meets it: stopped by any number of signals
 (`make run`'s Ctrl-C trap and a group kill both send SIGTERM), refusing to start on
 an address another process holds, or with a setting it cannot use."""
+
 import os
 import signal
 import socket
@@ -33,8 +34,13 @@ def run(rabbit_config, new_database, tmp_path):
             **extra_env,
         }
         with open(tmp_path / "run.log", "ab") as log:
-            process = subprocess.Popen([sys.executable, "-m", "partanum.run", *services],
-                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "partanum.run", *services],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         process.log = lambda: (tmp_path / "run.log").read_text(errors="replace")
         started.append(process)
         return process
@@ -48,8 +54,11 @@ def run(rabbit_config, new_database, tmp_path):
 
 def test_any_number_of_sigterms_stop_all_the_services_within_ten_seconds(run, database_kind):
     process = run(*SERVICES, database_kind=database_kind)
-    wait_until(lambda: "INFO serving " in process.log() or process.poll() is not None,
-               timeout=90, what="partanum.run to serve")
+    wait_until(
+        lambda: "INFO serving " in process.log() or process.poll() is not None,
+        timeout=90,
+        what="partanum.run to serve",
+    )
     assert process.poll() is None, process.log()
 
     for signum in (signal.SIGTERM, signal.SIGTERM, signal.SIGTERM, signal.SIGINT):
@@ -81,13 +90,17 @@ def test_an_address_already_in_use_is_a_clear_error_at_start_and_nothing_serves(
     assert "INFO serving" not in process.log() and "starting services" not in process.log()
 
 
-@pytest.mark.parametrize("variable, value, expected", [
-    ("PARTANUM_MAX_LOANS_PER_RESIDENT", "two", "valid integer"),
-    ("PARTANUM_QUIET_FROM", "25:00", "valid time format"),
-    ("PARTANUM_SMS_PROVIDER", "fax", "'log' or 'http'"),
-])
-def test_a_bad_setting_stops_the_start_with_one_line_naming_the_variable(run, variable, value,
-                                                                         expected):
+@pytest.mark.parametrize(
+    "variable, value, expected",
+    [
+        ("PARTANUM_MAX_LOANS_PER_RESIDENT", "two", "valid integer"),
+        ("PARTANUM_QUIET_FROM", "25:00", "valid time format"),
+        ("PARTANUM_SMS_PROVIDER", "fax", "'log' or 'http'"),
+    ],
+)
+def test_a_bad_setting_stops_the_start_with_one_line_naming_the_variable(
+    run, variable, value, expected
+):
     process = run("booking", "notifications", **{variable: value})
 
     assert process.wait(timeout=60) == 2

@@ -1,6 +1,7 @@
 """A browser without JavaScript, for the tests of the web pages: cookies, plain
 forms with their CSRF token, redirects followed, and the page parsed enough to find
 its elements and hidden fields."""
+
 import re
 from html.parser import HTMLParser
 
@@ -31,11 +32,13 @@ class Page:
     def text(self) -> str:
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", self.html))
 
-
     def hidden_fields(self, action) -> dict:
         """The hidden inputs of the form that posts to `action`."""
-        return {attrs["name"]: attrs.get("value", "") for form, tag, attrs in self.inputs
-                if form == action and attrs.get("type") == "hidden"}
+        return {
+            attrs["name"]: attrs.get("value", "")
+            for form, tag, attrs in self.inputs
+            if form == action and attrs.get("type") == "hidden"
+        }
 
 
 class _Elements(HTMLParser):

@@ -2,6 +2,7 @@
 `rabbit_config`), real SQLite and PostgreSQL (each database-backed test runs on
 both). Services run in containers inside the test process. Replace only what lies
 outside the service's own boundary; wait for events, never sleep for them."""
+
 from datetime import time
 from types import SimpleNamespace
 
@@ -56,12 +57,17 @@ def booking(container_factory, config_for, inventory, booking_db):
 def desk(inventory, booking, engine_for):
     """Centre Jean Vilar with three laptops, once booking's copy knows them all."""
     register_network(inventory)
-    category = call(inventory, "register_category", {"code": "laptop", "name": "Ordinateur portable"})
+    category = call(
+        inventory, "register_category", {"code": "laptop", "name": "Ordinateur portable"}
+    )
     for tag in LAPTOPS:
         call(inventory, "register_item", laptop(tag))
     container, url = booking
-    tuesday = {"site": "jean-vilar", "starts_at": next_tuesday(time(14)).isoformat(),
-               "ends_at": next_tuesday(time(17)).isoformat()}
+    tuesday = {
+        "site": "jean-vilar",
+        "starts_at": next_tuesday(time(14)).isoformat(),
+        "ends_at": next_tuesday(time(17)).isoformat(),
+    }
     ask = {"category_id": category["id"], **tuesday}
 
     def booking_sees_the_laptops():
@@ -71,8 +77,14 @@ def desk(inventory, booking, engine_for):
             return False
 
     wait_until(booking_sees_the_laptops, what="booking's copy of the inventory")
-    return SimpleNamespace(booking=container, inventory=inventory, db=engine_for(url),
-                           category_id=category["id"], tuesday=tuesday, ask=ask)
+    return SimpleNamespace(
+        booking=container,
+        inventory=inventory,
+        db=engine_for(url),
+        category_id=category["id"],
+        tuesday=tuesday,
+        ask=ask,
+    )
 
 
 @pytest.fixture
@@ -105,9 +117,9 @@ def notifications(container_factory, config_for, database_kind, new_database, tm
 def events_seen(rabbit_config):
     """Listen to events by type pattern, on a queue declared before anything is published.
 
-        listen = events_seen("inventory.#")
-        ...
-        bodies = listen.wait(3)    # waits until 3 events have arrived, or fails
+    listen = events_seen("inventory.#")
+    ...
+    bodies = listen.wait(3)    # waits until 3 events have arrived, or fails
     """
     listeners = []
 

@@ -7,6 +7,7 @@ as a pytest plugin by the root conftest, so a test only names the fixtures:
         client = gateway.sign_in("ines@jean-vilar.example")
         assert client.get(gateway.url("/api/me")).json()["role"] == "staff"
 """
+
 import socket
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from partanum import migrate
 from partanum.db import make_engine
 
 PASSWORD = "correct horse battery"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -69,8 +71,9 @@ class Gateway:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def add_account(self, email, role="staff", partner_id=None, password=PASSWORD,
-                    display_name=None):
+    def add_account(
+        self, email, role="staff", partner_id=None, password=PASSWORD, display_name=None
+    ):
         """An account written straight into the gateway's database; returns its id."""
         from sqlalchemy.orm import Session
 
@@ -80,10 +83,18 @@ class Gateway:
         # and keeps the gateway's thread pool for the gateway.
         password_hash = auth._hasher.hash(password)
         with Session(self.engine) as session:
-            account = accounts.create(session, {
-                "email": email, "role": role, "partner_id": partner_id, "password": password,
-                "display_name": display_name or email.split("@")[0]}, datetime.now(UTC),
-                password_hash)
+            account = accounts.create(
+                session,
+                {
+                    "email": email,
+                    "role": role,
+                    "partner_id": partner_id,
+                    "password": password,
+                    "display_name": display_name or email.split("@")[0],
+                },
+                datetime.now(UTC),
+                password_hash,
+            )
             session.commit()
             return account.id
 
@@ -96,9 +107,13 @@ class Gateway:
         from services.gateway import auth
 
         with Session(self.engine) as session:
-            secret, _ = auth.issue_token(session, issued_at or datetime.now(UTC),
-                                         timedelta(hours=hours), account_id=account_id,
-                                         resident_id=resident_id)
+            secret, _ = auth.issue_token(
+                session,
+                issued_at or datetime.now(UTC),
+                timedelta(hours=hours),
+                account_id=account_id,
+                resident_id=resident_id,
+            )
             session.commit()
             return secret
 
@@ -110,8 +125,9 @@ class Gateway:
         return session
 
     def sign_in(self, email, password=PASSWORD) -> requests.Session:
-        answer = requests.post(self.url("/api/sign-in"),
-                               json={"email": email, "password": password}, timeout=10)
+        answer = requests.post(
+            self.url("/api/sign-in"), json={"email": email, "password": password}, timeout=10
+        )
         assert answer.status_code == 200, answer.text
         return self.client(answer.json()["token"])
 

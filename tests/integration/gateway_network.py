@@ -6,6 +6,7 @@ plugin by the root conftest, so a test only names the fixture:
     def test_something(network):
         answer = network.jv.get(network.url("/api/items"))
 """
+
 from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 
@@ -21,13 +22,22 @@ JEAN_VILAR, MISTRAL = 1, 2  # partner ids, in the order register_network registe
 LAPTOPS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003")
 TABLETS = ("MI-TAB-001", "MI-TAB-002")
 TIMEOUT = 15
-MISTRAL_HOURS = {day: [["09:00", "18:00"]] for day in
-                 ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")}
+MISTRAL_HOURS = {
+    day: [["09:00", "18:00"]]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+}
 
 
 def device(tag, category, partner):
-    return {"asset_tag": tag, "make": "Lenovo", "model": "M10", "category": category,
-            "owner": partner, "home_site": partner, "accessories": ["chargeur"]}
+    return {
+        "asset_tag": tag,
+        "make": "Lenovo",
+        "model": "M10",
+        "category": category,
+        "owner": partner,
+        "home_site": partner,
+        "accessories": ["chargeur"],
+    }
 
 
 @pytest.fixture
@@ -42,8 +52,10 @@ def network(inventory, booking, gateway, engine_for):
         call(inventory, "register_item", device(tag, "tablet", "mistral"))
     container, booking_url = booking
     booking_db = engine_for(booking_url)
-    tuesday = {"starts_at": next_tuesday(time(14)).isoformat(),
-               "ends_at": next_tuesday(time(17)).isoformat()}
+    tuesday = {
+        "starts_at": next_tuesday(time(14)).isoformat(),
+        "ends_at": next_tuesday(time(17)).isoformat(),
+    }
 
     def booking_knows_everything():
         try:
@@ -53,20 +65,26 @@ def network(inventory, booking, gateway, engine_for):
             return False
         # A plain read: SQLite's WAL lets it pass beside the service's writes.
         with reader.connect() as connection:
-            mistral_hours = connection.execute(text(
-                "SELECT opening_hours FROM sites WHERE code = 'mistral'")).scalar()
-        return (laptops["free"] == len(LAPTOPS) and tablets["free"] == len(TABLETS)
-                and "monday" in str(mistral_hours))
+            mistral_hours = connection.execute(
+                text("SELECT opening_hours FROM sites WHERE code = 'mistral'")
+            ).scalar()
+        return (
+            laptops["free"] == len(LAPTOPS)
+            and tablets["free"] == len(TABLETS)
+            and "monday" in str(mistral_hours)
+        )
 
     reader = create_engine(booking_url)
     try:
         wait_until(booking_knows_everything, what="booking's copy of the inventory")
     finally:
         reader.dispose()
-    for email, role, partner in (("admin@angers.example", "admin", None),
-                                 ("manager@angers.example", "manager", None),
-                                 ("ines@jean-vilar.example", "staff", JEAN_VILAR),
-                                 ("marc@mistral.example", "staff", MISTRAL)):
+    for email, role, partner in (
+        ("admin@angers.example", "admin", None),
+        ("manager@angers.example", "manager", None),
+        ("ines@jean-vilar.example", "staff", JEAN_VILAR),
+        ("marc@mistral.example", "staff", MISTRAL),
+    ):
         gateway.add_account(email, role=role, partner_id=partner)
     return Network(gateway, container, inventory, laptop["id"], tablet["id"], tuesday, booking_db)
 
@@ -75,8 +93,15 @@ class Network(SimpleNamespace):
     def __init__(self, gateway, booking, inventory, laptop_id, tablet_id, tuesday, booking_db):
         # booking_db: an engine on the booking's database, for what no API may do
         # (letting a due date pass).
-        super().__init__(gateway=gateway, booking=booking, inventory=inventory,
-                         laptop_id=laptop_id, tablet_id=tablet_id, tuesday=tuesday, db=booking_db)
+        super().__init__(
+            gateway=gateway,
+            booking=booking,
+            inventory=inventory,
+            laptop_id=laptop_id,
+            tablet_id=tablet_id,
+            tuesday=tuesday,
+            db=booking_db,
+        )
         self.admin = gateway.sign_in("admin@angers.example")
         self.manager = gateway.sign_in("manager@angers.example")
         self.jv = gateway.sign_in("ines@jean-vilar.example")
@@ -91,8 +116,9 @@ class Network(SimpleNamespace):
         from services.gateway import auth
 
         with Session(self.gateway.engine) as session:
-            secret, _token = auth.issue_token(session, datetime.now(UTC),
-                                              timedelta(hours=1), resident_id=resident_id)
+            secret, _token = auth.issue_token(
+                session, datetime.now(UTC), timedelta(hours=1), resident_id=resident_id
+            )
             session.commit()
         return self.gateway.client(secret)
 
@@ -100,13 +126,30 @@ class Network(SimpleNamespace):
         """The answer's JSON, after checking its status."""
         answer = client.request(method, self.url(path), timeout=TIMEOUT, **kwargs)
         assert answer.status_code == status, answer.text
-        return answer.json() if answer.content and "json" in answer.headers["Content-Type"] else answer
+        return (
+            answer.json() if answer.content and "json" in answer.headers["Content-Type"] else answer
+        )
 
     def register(self, client, name="Amina B.", card="RS-0042", **extra):
-        return self.ok(client, "POST", "/api/residents", 201, json={
-            "display_name": name, "phone": "06 12 34 56 78", "consent": True,
-            "card_number": card, **extra})
+        return self.ok(
+            client,
+            "POST",
+            "/api/residents",
+            201,
+            json={
+                "display_name": name,
+                "phone": "06 12 34 56 78",
+                "consent": True,
+                "card_number": card,
+                **extra,
+            },
+        )
 
     def lend(self, client, resident_id, tag="JV-LAP-001", site="jean-vilar", **extra):
-        return self.ok(client, "POST", "/api/loans", 201, json={
-            "asset_tag": tag, "resident_id": resident_id, "site": site, **extra})
+        return self.ok(
+            client,
+            "POST",
+            "/api/loans",
+            201,
+            json={"asset_tag": tag, "resident_id": resident_id, "site": site, **extra},
+        )

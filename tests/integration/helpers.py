@@ -2,6 +2,7 @@
 registering the same small network of partners and sites, and the front desk's
 usual steps. Fixtures live in conftest.py (and gateway.py, gateway_network.py,
 loaded by the root conftest); this module holds plain functions and data."""
+
 import json
 import subprocess
 import sys
@@ -30,20 +31,35 @@ def call(container, method, *args, actor="staff:1"):
 def register_network(inventory):
     call(inventory, "register_partner", {"code": "jean-vilar", "name": "Centre Jean Vilar"})
     call(inventory, "register_partner", {"code": "mistral", "name": "Espace Frédéric Mistral"})
-    call(inventory, "register_site", {
-        "code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
-        "address": "1 place Jean XXIII, 49100 Angers", "opening_hours": JEAN_VILAR_HOURS,
-    })
-    call(inventory, "register_site", {
-        "code": "mistral", "name": "Espace Frédéric Mistral", "partner": "mistral",
-        "address": "2 allée des Baladins, 49100 Angers",
-    })
+    call(
+        inventory,
+        "register_site",
+        {
+            "code": "jean-vilar",
+            "name": "Centre Jean Vilar",
+            "partner": "jean-vilar",
+            "address": "1 place Jean XXIII, 49100 Angers",
+            "opening_hours": JEAN_VILAR_HOURS,
+        },
+    )
+    call(
+        inventory,
+        "register_site",
+        {
+            "code": "mistral",
+            "name": "Espace Frédéric Mistral",
+            "partner": "mistral",
+            "address": "2 allée des Baladins, 49100 Angers",
+        },
+    )
     call(inventory, "register_category", {"code": "tablet", "name": "Tablette"})
 
 
 def database(container) -> Database:
     """The running service's own database provider (its engine, its sessions)."""
-    return next(dependency for dependency in container.extensions if isinstance(dependency, Database))
+    return next(
+        dependency for dependency in container.extensions if isinstance(dependency, Database)
+    )
 
 
 def run_job(container, job, *args, **kwargs):
@@ -57,8 +73,16 @@ def run_job(container, job, *args, **kwargs):
 
 
 def tablet(tag="JV-TAB-001", **extra):
-    return {"asset_tag": tag, "make": "Samsung", "model": "Galaxy Tab A8", "category": "tablet",
-            "owner": "jean-vilar", "home_site": "jean-vilar", "accessories": ["chargeur"], **extra}
+    return {
+        "asset_tag": tag,
+        "make": "Samsung",
+        "model": "Galaxy Tab A8",
+        "category": "tablet",
+        "owner": "jean-vilar",
+        "home_site": "jean-vilar",
+        "accessories": ["chargeur"],
+        **extra,
+    }
 
 
 def next_tuesday(at: time) -> datetime:
@@ -73,18 +97,37 @@ def next_tuesday(at: time) -> datetime:
 NO_QUIET_HOURS = {"QUIET_FROM": "00:00", "QUIET_UNTIL": "00:00"}
 
 LAPTOPS = ("JV-LAP-001", "JV-LAP-002", "JV-LAP-003")
-AMINA = {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "ar",
-         "consent": True, "card_number": "RS-0042", "registered_by_partner_id": 1}
+AMINA = {
+    "display_name": "Amina B.",
+    "phone": "06 12 34 56 78",
+    "language": "ar",
+    "consent": True,
+    "card_number": "RS-0042",
+    "registered_by_partner_id": 1,
+}
 
 # Amina again, in French and reached by SMS: for the sign-in by a code sent to her phone.
-AMINA_BY_SMS = {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "fr",
-                "channel": "sms", "consent": True, "card_number": "RS-0042",
-                "registered_by_partner_id": 1}
+AMINA_BY_SMS = {
+    "display_name": "Amina B.",
+    "phone": "06 12 34 56 78",
+    "language": "fr",
+    "channel": "sms",
+    "consent": True,
+    "card_number": "RS-0042",
+    "registered_by_partner_id": 1,
+}
 
 
 def laptop(tag):
-    return {"asset_tag": tag, "make": "Lenovo", "model": "ThinkPad E14", "category": "laptop",
-            "owner": "jean-vilar", "home_site": "jean-vilar", "accessories": ["chargeur"]}
+    return {
+        "asset_tag": tag,
+        "make": "Lenovo",
+        "model": "ThinkPad E14",
+        "category": "laptop",
+        "owner": "jean-vilar",
+        "home_site": "jean-vilar",
+        "accessories": ["chargeur"],
+    }
 
 
 def register(desk, **changes):
@@ -92,31 +135,44 @@ def register(desk, **changes):
 
 
 def lend(desk, resident_id, tag="JV-LAP-001", **extra):
-    return call(desk.booking, "check_out",
-                {"asset_tag": tag, "resident_id": resident_id, "site": "jean-vilar", **extra})
+    return call(
+        desk.booking,
+        "check_out",
+        {"asset_tag": tag, "resident_id": resident_id, "site": "jean-vilar", **extra},
+    )
 
 
 def make_overdue(desk, loan_id):
     """Let the loan's due date pass (as if the resident had not come back)."""
     past = datetime.now(UTC) - timedelta(days=3)
     with desk.db.begin() as connection:
-        connection.execute(text("UPDATE loans SET due_at = :past WHERE id = :id"),
-                           {"past": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None),
-                            "id": loan_id})
+        connection.execute(
+            text("UPDATE loans SET due_at = :past WHERE id = :id"),
+            {
+                "past": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None),
+                "id": loan_id,
+            },
+        )
 
 
 # --- the audit log (the `audit` fixture) ---------------------------------------------------
+
 
 def entries(audit, **filters):
     return call(audit.container, "query_log", {"limit": 1000, **filters})["entries"]
 
 
 def verify_command(url):
-    return subprocess.run([sys.executable, "-m", "services.audit.verify", "--url", url],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "services.audit.verify", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # --- the gateway over HTTP -----------------------------------------------------------------
+
 
 def post(gateway, path, body, **kwargs):
     return requests.post(gateway.url(path), json=body, timeout=10, **kwargs)

@@ -1,6 +1,7 @@
 """The booking's lists through the running services, on both databases: overdue
 loans for managers, a partner's reservations for its calendar, the residents a
 partner may see, each filtered and one page at a time."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -34,24 +35,38 @@ def test_loans_are_listed_soonest_due_first_a_page_at_a_time_with_the_total(desk
     make_overdue(desk, second["id"])
 
     page_one = call(desk.booking, "list_loans", {"resident_id": amina["id"], "limit": 1})
-    page_two = call(desk.booking, "list_loans", {"resident_id": amina["id"], "limit": 1, "offset": 1})
+    page_two = call(
+        desk.booking, "list_loans", {"resident_id": amina["id"], "limit": 1, "offset": 1}
+    )
 
     assert page_one["total"] == page_two["total"] == 2
     assert [page_one["items"][0]["id"], page_two["items"][0]["id"]] == [second["id"], first["id"]]
     assert call(desk.booking, "list_loans", {"partner_id": MISTRAL})["total"] == 0
-    assert call(desk.booking, "list_loans", {"asset_tag": "JV-LAP-002"})["items"][0]["id"] == second["id"]
-    assert call(desk.booking, "list_loans", {"site": "jean-vilar", "status": "active"})["total"] == 2
+    assert (
+        call(desk.booking, "list_loans", {"asset_tag": "JV-LAP-002"})["items"][0]["id"]
+        == second["id"]
+    )
+    assert (
+        call(desk.booking, "list_loans", {"site": "jean-vilar", "status": "active"})["total"] == 2
+    )
 
 
 def test_a_partners_reservations_are_listed_by_window_and_status(desk):
-    made = [call(desk.booking, "reserve", {**desk.tuesday, "partner_id": JEAN_VILAR,
-                                           "asset_tags": [tag], "note": f"atelier {n}"})
-            for n, tag in enumerate(("JV-LAP-001", "JV-LAP-002"))]
+    made = [
+        call(
+            desk.booking,
+            "reserve",
+            {**desk.tuesday, "partner_id": JEAN_VILAR, "asset_tags": [tag], "note": f"atelier {n}"},
+        )
+        for n, tag in enumerate(("JV-LAP-001", "JV-LAP-002"))
+    ]
     call(desk.booking, "cancel_reservation", made[1]["id"])
     tuesday_starts = desk.tuesday["starts_at"]
 
     mine = call(desk.booking, "list_reservations", {"partner_id": JEAN_VILAR})
-    confirmed = call(desk.booking, "list_reservations", {"status": "confirmed", "site": "jean-vilar"})
+    confirmed = call(
+        desk.booking, "list_reservations", {"status": "confirmed", "site": "jean-vilar"}
+    )
     before_it = call(desk.booking, "list_reservations", {"starts_before": tuesday_starts})
 
     assert [r["id"] for r in mine["items"]] == [made[0]["id"], made[1]["id"]] and mine["total"] == 2
@@ -63,10 +78,12 @@ def test_a_partners_reservations_are_listed_by_window_and_status(desk):
 
 def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(desk):
     amina = register(desk)  # registered at Jean Vilar
-    yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043",
-                     registered_by_partner_id=MISTRAL)
-    nadia = register(desk, display_name="Nadia S.", card_number="RS-0044",
-                     registered_by_partner_id=MISTRAL)
+    yusuf = register(
+        desk, display_name="Yusuf K.", card_number="RS-0043", registered_by_partner_id=MISTRAL
+    )
+    nadia = register(
+        desk, display_name="Nadia S.", card_number="RS-0044", registered_by_partner_id=MISTRAL
+    )
     lend(desk, yusuf["id"])  # Mistral's resident borrows at Jean Vilar
 
     def names(filters):
@@ -75,7 +92,9 @@ def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(des
     assert names({"partner_id": JEAN_VILAR}) == ["Amina B.", "Yusuf K."]
     assert names({"partner_id": MISTRAL}) == ["Nadia S.", "Yusuf K."]
     assert call(desk.booking, "resident_partners", yusuf["id"]) == {
-        "resident_id": yusuf["id"], "partner_ids": [JEAN_VILAR, MISTRAL]}
+        "resident_id": yusuf["id"],
+        "partner_ids": [JEAN_VILAR, MISTRAL],
+    }
     assert call(desk.booking, "resident_partners", nadia["id"])["partner_ids"] == [MISTRAL]
     assert names({"search": "AMI"}) == ["Amina B."]
     assert names({"search": "rs-0044"}) == ["Nadia S."]

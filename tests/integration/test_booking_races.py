@@ -1,6 +1,7 @@
 """No item is ever promised twice, even to 30 clients racing for it over RPC,
 on both databases: the database refuses the overlap, the losers get a clear
 refusal, and every request is answered."""
+
 from datetime import time
 
 import eventlet
@@ -22,8 +23,10 @@ def five_tablets(inventory, booking):
     for n in range(1, 6):
         call(inventory, "register_item", tablet(f"JV-TAB-00{n}"))
     container, _url = booking
-    window = {"starts_at": next_tuesday(time(14)).isoformat(),
-              "ends_at": next_tuesday(time(17)).isoformat()}
+    window = {
+        "starts_at": next_tuesday(time(14)).isoformat(),
+        "ends_at": next_tuesday(time(17)).isoformat(),
+    }
     category_id = call(inventory, "list_categories")[0]["id"]
     ask = {"category_id": category_id, "site": "jean-vilar", **window}
 
@@ -39,6 +42,7 @@ def five_tablets(inventory, booking):
 
 def race(container, payloads):
     """Send every payload at once, each from its own client; return (won, refused)."""
+
     def one(payload):
         with ServiceRpcProxy("booking", container.config) as proxy:
             try:
@@ -55,28 +59,38 @@ def race(container, payloads):
 
 def overlaps(engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(text(
-            "SELECT count(*) FROM allocations a JOIN allocations b ON a.item_id = b.item_id "
-            "AND a.id < b.id AND a.released_at IS NULL AND b.released_at IS NULL "
-            "AND a.starts_at < b.blocked_until AND b.starts_at < a.blocked_until"
-        )).scalar()
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM allocations a JOIN allocations b ON a.item_id = b.item_id "
+                "AND a.id < b.id AND a.released_at IS NULL AND b.released_at IS NULL "
+                "AND a.starts_at < b.blocked_until AND b.starts_at < a.blocked_until"
+            )
+        ).scalar()
 
 
 def test_thirty_clients_racing_for_five_tablets_get_five(booking, five_tablets, engine_for):
     container, url = booking
     ask = {key: five_tablets[key] for key in ("category_id", "site", "starts_at", "ends_at")}
 
-    won, refused = race(container, [{**ask, "partner_id": n, "quantity": 1} for n in range(CLIENTS)])
+    won, refused = race(
+        container, [{**ask, "partner_id": n, "quantity": 1} for n in range(CLIENTS)]
+    )
 
     assert len(won) == 5 and len(refused) == CLIENTS - 5
-    assert sorted(tag for r in won for tag in r["asset_tags"]) == [f"JV-TAB-00{n}" for n in range(1, 6)]
+    assert sorted(tag for r in won for tag in r["asset_tags"]) == [
+        f"JV-TAB-00{n}" for n in range(1, 6)
+    ]
     assert overlaps(engine_for(url)) == 0
 
 
 def test_thirty_clients_racing_for_one_tablet_get_it_once(booking, five_tablets, engine_for):
     container, url = booking
-    ask = {"site": "jean-vilar", "starts_at": five_tablets["starts_at"],
-           "ends_at": five_tablets["ends_at"], "asset_tags": ["JV-TAB-003"]}
+    ask = {
+        "site": "jean-vilar",
+        "starts_at": five_tablets["starts_at"],
+        "ends_at": five_tablets["ends_at"],
+        "asset_tags": ["JV-TAB-003"],
+    }
 
     won, refused = race(container, [{**ask, "partner_id": n} for n in range(CLIENTS)])
 
@@ -91,7 +105,9 @@ def test_the_database_itself_refuses_an_overlap(booking, five_tablets, engine_fo
     engine = engine_for(url)
     with pytest.raises(Exception, match="allocations_no_overlap"):
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO allocations (item_id, starts_at, ends_at, blocked_until) "
-                "SELECT item_id, starts_at, ends_at, blocked_until FROM allocations LIMIT 1"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO allocations (item_id, starts_at, ends_at, blocked_until) "
+                    "SELECT item_id, starts_at, ends_at, blocked_until FROM allocations LIMIT 1"
+                )
+            )

@@ -2,6 +2,7 @@
 (tests/smtp_server.py), plain, with STARTTLS or SSL and AUTH, and a local HTTP SMS
 gateway (tests/sms_gateway.py). What a failure means decides what the service does
 next: a permanent one is not retried, and it never names the recipient."""
+
 import json
 import socket
 
@@ -64,14 +65,21 @@ def test_an_email_arrives_with_its_text_and_html_parts_and_its_message_id(smtp_s
     assert "<b>Jean-Vilar</b>" in html.get_content()
 
 
-
-
 def test_a_long_email_arrives_whole_line_by_line(smtp_server):
     channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
-    text = "\n".join(f"Ligne {n} : lundi 13:30–18:30, mardi 09:00–12:00 · الاثنين" for n in range(60))
+    text = "\n".join(
+        f"Ligne {n} : lundi 13:30–18:30, mardi 09:00–12:00 · الاثنين" for n in range(60)
+    )
 
-    channel.send(Email(to=AMINA, subject="Horaires", text=text, html=f"<pre>{text}</pre>",
-                       message_id="hours@partanum"))
+    channel.send(
+        Email(
+            to=AMINA,
+            subject="Horaires",
+            text=text,
+            html=f"<pre>{text}</pre>",
+            message_id="hours@partanum",
+        )
+    )
 
     [received] = smtp_server.wait_for(1)
     plain, _ = received.message.iter_parts()
@@ -86,16 +94,20 @@ def test_a_batch_of_emails_goes_over_one_connection_reopened_if_the_server_dropp
         connection = session.smtp
         session.send(ready_email("b@example.org"))
         assert session.smtp is connection
-        connection.sock.shutdown(socket.SHUT_RDWR)  # the server hung up while the batch was rendered
+        connection.sock.shutdown(
+            socket.SHUT_RDWR
+        )  # the server hung up while the batch was rendered
         session.send(ready_email("c@example.org"))
 
     received = smtp_server.wait_for(3)
     assert sorted(r.rcpt_tos[0] for r in received) == [
-        "a@example.org", "b@example.org", "c@example.org"]
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
 
 
-def test_the_next_batch_reuses_the_connection_and_reopens_it_if_the_server_dropped_it(
-        smtp_server):
+def test_the_next_batch_reuses_the_connection_and_reopens_it_if_the_server_dropped_it(smtp_server):
     channel = SmtpChannel(smtp_server.host, smtp_server.port, sender=SENDER)
 
     with channel.session() as session:
@@ -137,10 +149,22 @@ def test_a_resent_email_keeps_its_message_id(smtp_server):
 
 
 def test_an_email_goes_over_starttls_and_authenticates(tmp_path, certificate):
-    with SmtpServer(tmp_path / "mail", username="partanum", password="s3cret", tls="starttls",
-                    certificate=certificate) as server:
-        channel = SmtpChannel(server.host, server.port, username="partanum", password="s3cret",
-                              starttls=True, sender=SENDER, cafile=str(certificate[0]))
+    with SmtpServer(
+        tmp_path / "mail",
+        username="partanum",
+        password="s3cret",
+        tls="starttls",
+        certificate=certificate,
+    ) as server:
+        channel = SmtpChannel(
+            server.host,
+            server.port,
+            username="partanum",
+            password="s3cret",
+            starttls=True,
+            sender=SENDER,
+            cafile=str(certificate[0]),
+        )
 
         channel.send(ready_email())
 
@@ -150,10 +174,22 @@ def test_an_email_goes_over_starttls_and_authenticates(tmp_path, certificate):
 
 
 def test_an_email_goes_over_ssl_and_authenticates(tmp_path, certificate):
-    with SmtpServer(tmp_path / "mail", username="partanum", password="s3cret", tls="ssl",
-                    certificate=certificate) as server:
-        channel = SmtpChannel(server.host, server.port, username="partanum", password="s3cret",
-                              use_ssl=True, sender=SENDER, cafile=str(certificate[0]))
+    with SmtpServer(
+        tmp_path / "mail",
+        username="partanum",
+        password="s3cret",
+        tls="ssl",
+        certificate=certificate,
+    ) as server:
+        channel = SmtpChannel(
+            server.host,
+            server.port,
+            username="partanum",
+            password="s3cret",
+            use_ssl=True,
+            sender=SENDER,
+            cafile=str(certificate[0]),
+        )
 
         channel.send(ready_email())
 
@@ -162,10 +198,21 @@ def test_an_email_goes_over_ssl_and_authenticates(tmp_path, certificate):
 
 
 def test_a_server_whose_certificate_is_not_trusted_is_sent_nothing(tmp_path, certificate):
-    with SmtpServer(tmp_path / "mail", username="partanum", password="s3cret", tls="starttls",
-                    certificate=certificate) as server:
-        channel = SmtpChannel(server.host, server.port, username="partanum", password="s3cret",
-                              starttls=True, sender=SENDER)  # the system's CAs only
+    with SmtpServer(
+        tmp_path / "mail",
+        username="partanum",
+        password="s3cret",
+        tls="starttls",
+        certificate=certificate,
+    ) as server:
+        channel = SmtpChannel(
+            server.host,
+            server.port,
+            username="partanum",
+            password="s3cret",
+            starttls=True,
+            sender=SENDER,
+        )  # the system's CAs only
 
         with pytest.raises(DeliveryFailed) as failure:
             channel.send(ready_email())
@@ -175,10 +222,22 @@ def test_a_server_whose_certificate_is_not_trusted_is_sent_nothing(tmp_path, cer
 
 
 def test_a_refused_password_is_a_temporary_failure_not_the_residents(tmp_path, certificate):
-    with SmtpServer(tmp_path / "mail", username="partanum", password="s3cret", tls="starttls",
-                    certificate=certificate) as server:
-        channel = SmtpChannel(server.host, server.port, username="partanum", password="wrong",
-                              starttls=True, sender=SENDER, cafile=str(certificate[0]))
+    with SmtpServer(
+        tmp_path / "mail",
+        username="partanum",
+        password="s3cret",
+        tls="starttls",
+        certificate=certificate,
+    ) as server:
+        channel = SmtpChannel(
+            server.host,
+            server.port,
+            username="partanum",
+            password="wrong",
+            starttls=True,
+            sender=SENDER,
+            cafile=str(certificate[0]),
+        )
 
         with pytest.raises(DeliveryFailed) as failure:
             channel.send(ready_email())
@@ -198,7 +257,6 @@ def test_a_refused_recipient_is_a_permanent_failure_that_does_not_name_them(tmp_
     assert failure.value.permanent
     assert "550" in failure.value.reason
     assert "gone" not in failure.value.reason and "example.org" not in failure.value.reason
-
 
 
 def test_a_refusal_quoting_the_address_in_another_case_does_not_name_them(tmp_path):
@@ -251,8 +309,11 @@ def test_a_server_that_is_down_is_a_temporary_failure():
 
 
 def hold_sms():
-    return Sms(to=PHONE, text="Une tablette vous attend à Jean-Vilar jusqu'à jeudi 17 h.",
-               reference="hold-9.resident-42.hold_offered")
+    return Sms(
+        to=PHONE,
+        text="Une tablette vous attend à Jean-Vilar jusqu'à jeudi 17 h.",
+        reference="hold-9.resident-42.hold_offered",
+    )
 
 
 def test_the_http_gateway_gets_the_documented_request_with_the_bearer_token():
@@ -266,18 +327,26 @@ def test_the_http_gateway_gets_the_documented_request_with_the_bearer_token():
     assert request["headers"]["Authorization"] == "Bearer tok-123"
     assert request["headers"]["Content-Type"] == "application/json"
     assert request["json"] == {
-        "from": "Partanum", "to": ["+33612345678"], "type": "mt_text",
+        "from": "Partanum",
+        "to": ["+33612345678"],
+        "type": "mt_text",
         "body": "Une tablette vous attend à Jean-Vilar jusqu'à jeudi 17 h.",
         "client_reference": "hold-9.resident-42.hold_offered",
     }
 
 
-@pytest.mark.parametrize("status, permanent", [
-    (400, True), (404, True),            # this message or number is refused for good
-    (401, False), (403, False),          # our key is refused: not the resident's fault
-    (429, False),                        # too many requests: later
-    (500, False), (503, False),
-])
+@pytest.mark.parametrize(
+    "status, permanent",
+    [
+        (400, True),
+        (404, True),  # this message or number is refused for good
+        (401, False),
+        (403, False),  # our key is refused: not the resident's fault
+        (429, False),  # too many requests: later
+        (500, False),
+        (503, False),
+    ],
+)
 def test_gateway_answers_map_to_permanent_or_temporary_failures(status, permanent):
     with SmsGateway() as gateway:
         gateway.answers = [status]
@@ -306,8 +375,9 @@ def test_a_gateway_that_does_not_answer_in_time_is_a_temporary_failure():
 
 
 def test_a_gateway_that_is_down_is_a_temporary_failure():
-    channel = HttpSmsChannel(f"http://127.0.0.1:{free_port()}/batches", api_key="tok-123",
-                             sender="Partanum", timeout=2)
+    channel = HttpSmsChannel(
+        f"http://127.0.0.1:{free_port()}/batches", api_key="tok-123", sender="Partanum", timeout=2
+    )
 
     with pytest.raises(DeliveryFailed) as failure:
         channel.send(hold_sms())
@@ -320,12 +390,20 @@ def test_the_sms_log_keeps_each_text_with_only_the_last_two_digits_of_the_number
     channel = LogSmsChannel(log)
 
     channel.send(hold_sms())
-    channel.send(Sms(to="+33 7 98 76 54 21", text="Merci, nous avons récupéré la tablette.",
-                     reference="loan-17.resident-43.return_confirmed"))
+    channel.send(
+        Sms(
+            to="+33 7 98 76 54 21",
+            text="Merci, nous avons récupéré la tablette.",
+            reference="loan-17.resident-43.return_confirmed",
+        )
+    )
 
     written = log.read_text(encoding="utf-8")
     first, second = [json.loads(line) for line in written.splitlines()]
     assert (first["to"], first["text"], first["reference"]) == (
-        "********78", hold_sms().text, "hold-9.resident-42.hold_offered")
+        "********78",
+        hold_sms().text,
+        "hold-9.resident-42.hold_offered",
+    )
     assert second["to"] == "*********21"
     assert "12 34 56" not in written and "612345678" not in written and "987654" not in written

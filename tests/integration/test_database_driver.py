@@ -7,6 +7,7 @@ hub instead. This test makes
 one green thread wait on a lock inside the server and needs another green thread
 to run in the meantime to release it: a blocking driver would time out instead.
 """
+
 import eventlet
 from sqlalchemy import text
 

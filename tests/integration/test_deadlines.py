@@ -2,6 +2,7 @@
 caller gave up on is not committed when the booking gets to it late, and a service's
 own calls pass on what is left of its deadline. The caller is a service that calls the
 booking as the gateway does, through its TimedRpcProxy."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -66,8 +67,10 @@ def test_a_check_out_its_caller_gave_up_on_is_not_committed_when_the_booking_get
 
     with entrypoint_waiter(desk.booking, "check_out", timeout=30) as booking_outcome:
         with check_outs_held_up(desk.booking, desk.db):
-            with entrypoint_hook(counter, "check_out") as check_out, \
-                    pytest.raises(DeadlinePassed):  # what the gateway answers 503 for
+            with (
+                entrypoint_hook(counter, "check_out") as check_out,
+                pytest.raises(DeadlinePassed),
+            ):  # what the gateway answers 503 for
                 check_out(lend_a_laptop)
 
     with pytest.raises(DeadlinePassed):  # the booking got to it, too late: refused

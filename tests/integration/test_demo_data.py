@@ -1,4 +1,5 @@
 """The Roseraie demo data, loaded through the inventory's RPC API as `make run` does."""
+
 import time
 from collections import Counter
 
@@ -29,14 +30,21 @@ def test_the_demo_network_is_the_roseraie_with_its_partners_and_their_devices(rp
 
     partners = {p["code"]: p["name"] for p in rpc.inventory.list_partners()}
     assert len(partners) == 7
-    assert {"Centre Jean Vilar", "Espace Frédéric Mistral", "Mission Locale Angevine"} <= set(partners.values())
+    assert {"Centre Jean Vilar", "Espace Frédéric Mistral", "Mission Locale Angevine"} <= set(
+        partners.values()
+    )
     assert rpc.inventory.get_site("jean-vilar")["opening_hours"] == SEED_JEAN_VILAR_HOURS
 
     items = rpc.inventory.list_items()
     assert 140 <= len(items) <= 160
     assert summary["created"]["items"] == len(items)
     assert set(Counter(item["owner"] for item in items)) == set(partners)
-    assert {item["status"] for item in items} == {"available", "in_maintenance", "lost", "awaiting_wipe"}
+    assert {item["status"] for item in items} == {
+        "available",
+        "in_maintenance",
+        "lost",
+        "awaiting_wipe",
+    }
     history = rpc.inventory.item_history("MQ-TAB-005")
     assert [h["after"] for h in history] == ["lost", "awaiting_wipe"]
     assert {h["actor"] for h in history} == {"demo"}
@@ -51,4 +59,8 @@ def test_loading_the_demo_again_creates_nothing_and_changes_nothing(rpc):
 
     assert not any(again["created"].values()), again["created"]
     assert again["existing"]["items"] == len(before[1])
-    assert (rpc.inventory.list_sites(), rpc.inventory.list_items(), rpc.inventory.list_kits()) == before
+    assert (
+        rpc.inventory.list_sites(),
+        rpc.inventory.list_items(),
+        rpc.inventory.list_kits(),
+    ) == before

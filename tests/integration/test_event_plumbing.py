@@ -1,5 +1,6 @@
 """The event plumbing every service stands on: outbox, relay, inbox, retries,
 dead letters, on the real broker and both databases."""
+
 import json
 
 import pytest
@@ -62,12 +63,18 @@ def test_a_rolled_back_change_publishes_nothing(inventory, engine_for, inventory
 def test_an_event_delivered_twice_has_its_effect_once(inventory, running_probe, config_for):
     register_network(inventory)
     assert wait_until(lambda: probe.effect_counts(running_probe) == (5, 5))
-    body = events.make_event("inventory.item_wiped", {"item_id": 1, "asset_tag": "X-1"}, "inventory", "t")
+    body = events.make_event(
+        "inventory.item_wiped", {"item_id": 1, "asset_tag": "X-1"}, "inventory", "t"
+    )
 
     publish = outbox.EventPublisher(inventory.config["AMQP_URI"], [probe.SUBSCRIPTION])
     publish(body)
     publish(body)
-    publish(events.make_event("inventory.item_wiped", {"item_id": 2, "asset_tag": "X-2"}, "inventory", "t"))
+    publish(
+        events.make_event(
+            "inventory.item_wiped", {"item_id": 2, "asset_tag": "X-2"}, "inventory", "t"
+        )
+    )
 
     # the last event is handled after both copies of the first: the queue is FIFO
     # and the probe handles one message per worker
@@ -129,7 +136,8 @@ def test_a_malformed_event_is_parked_without_retries(inventory, running_probe):
     amqp_uri = inventory.config["AMQP_URI"]
     Publisher(amqp_uri, serializer="json").publish(
         {"id": "not-a-uuid", "type": "inventory.item_wiped"},
-        exchange=topology.events_exchange, routing_key="inventory.item_wiped",
+        exchange=topology.events_exchange,
+        routing_key="inventory.item_wiped",
     )
     (message,) = wait_until(lambda: deadletters.parked(amqp_uri, "probe.inventory"))
     assert message["attempts"] == 1
@@ -141,8 +149,10 @@ def test_an_event_no_queue_is_bound_to_is_kept_not_dropped(inventory):
     call(inventory, "register_partner", {"code": "mairie", "name": "Mairie de quartier"})
     # The audit's queue takes every event: without it (not deployed, or deleted by
     # hand) nothing is bound to category_registered.
-    wait_until(lambda: _try(lambda: _waiting(amqp_uri, topology.AUDIT.queue)),
-               what="the partner's event in the audit's queue")
+    wait_until(
+        lambda: _try(lambda: _waiting(amqp_uri, topology.AUDIT.queue)),
+        what="the partner's event in the audit's queue",
+    )
     with Connection(amqp_uri) as connection:
         connection.default_channel.queue_delete(topology.AUDIT.queue)
     call(inventory, "register_category", {"code": "tablet", "name": "Tablette"})
@@ -188,12 +198,17 @@ def test_the_cli_lists_and_replays_dead_letters(inventory, running_probe, capsys
     assert wait_until(lambda: probe.effect_counts(running_probe) == (6, 6))
 
 
-def test_events_the_broker_refuses_stay_pending_until_it_takes_them(rabbit_config, engine_for,
-                                                                      inventory_db):
+def test_events_the_broker_refuses_stay_pending_until_it_takes_them(
+    rabbit_config, engine_for, inventory_db
+):
     amqp_uri = rabbit_config["AMQP_URI"]
     # A queue that holds one message and makes the broker refuse (nack) the rest.
-    full = Queue("test.full", exchange=topology.events_exchange, routing_key="inventory.item_wiped",
-                 queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    full = Queue(
+        "test.full",
+        exchange=topology.events_exchange,
+        routing_key="inventory.item_wiped",
+        queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
     with Connection(amqp_uri) as connection:
         topology.declare(connection.default_channel)
         full.declare(channel=connection.default_channel)
@@ -234,16 +249,20 @@ def test_two_deliveries_racing_each_other_record_the_event_once(postgresql_url, 
 
     engine = engine_for(postgresql_url)
     metadata.create_all(engine)
-    event = events.read_event(events.make_event(
-        "inventory.item_wiped", {"item_id": 1, "asset_tag": "X-1"}, "inventory", "t"))
+    event = events.read_event(
+        events.make_event(
+            "inventory.item_wiped", {"item_id": 1, "asset_tag": "X-1"}, "inventory", "t"
+        )
+    )
     first, second = Session(engine), Session(engine)
     assert inbox.first_delivery(first, "probe", event)  # not committed yet
     racing = eventlet.spawn(inbox.first_delivery, second, "probe", event)
 
     def second_waits_on_the_first():
         with engine.connect() as connection:
-            return connection.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
+            return connection.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
 
     assert wait_until(second_waits_on_the_first, what="the second insert to wait")
     first.commit()

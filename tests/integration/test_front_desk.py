@@ -1,6 +1,7 @@
 """The front desk through the running services, on both databases: residents
 registered with the least personal data, devices lent, renewed, returned or
 lost, overdue loans detected once, and the inventory following each device."""
+
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -22,8 +23,9 @@ from tests.waiting import wait_until
 
 def outbox_count(desk, event_type):
     with desk.db.connect() as connection:
-        return connection.execute(text("SELECT count(*) FROM outbox WHERE event_type = :t"),
-                                  {"t": event_type}).scalar()
+        return connection.execute(
+            text("SELECT count(*) FROM outbox WHERE event_type = :t"), {"t": event_type}
+        ).scalar()
 
 
 # --- residents ------------------------------------------------------------------------------
@@ -55,14 +57,26 @@ def test_contact_details_follow_an_update_and_bad_changes_change_nothing(desk, e
     with pytest.raises(InvalidInput) as refused:
         call(desk.booking, "update_resident", amina["id"], {"phone": None})  # sms needs a phone
     assert set(refused.value.fields) == {"phone", "email"}
-    call(desk.booking, "update_resident", amina["id"],
-         {"email": "amina@example.org", "channel": "email", "language": "fr"})
+    call(
+        desk.booking,
+        "update_resident",
+        amina["id"],
+        {"email": "amina@example.org", "channel": "email", "language": "fr"},
+    )
 
     assert call(desk.booking, "contact_details", amina["id"]) == {
-        "resident_id": amina["id"], "display_name": "Amina B.", "phone": "06 12 34 56 78",
-        "email": "amina@example.org", "language": "fr", "channel": "email"}
+        "resident_id": amina["id"],
+        "display_name": "Amina B.",
+        "phone": "06 12 34 56 78",
+        "email": "amina@example.org",
+        "language": "fr",
+        "channel": "email",
+    }
     (event,) = listen.wait(1)
-    assert event["data"] == {"resident_id": amina["id"], "changed": ["channel", "email", "language"]}
+    assert event["data"] == {
+        "resident_id": amina["id"],
+        "changed": ["channel", "email", "language"],
+    }
     with pytest.raises(NotFound):
         call(desk.booking, "contact_details", amina["id"] + 100)
 
@@ -74,8 +88,9 @@ def test_a_language_not_offered_is_refused_and_one_stored_before_reads_french(de
 
     amina = register(desk)
     with desk.db.begin() as connection:  # registered in Spanish when it was still accepted
-        connection.execute(text("UPDATE residents SET language = 'es' WHERE id = :id"),
-                           {"id": amina["id"]})
+        connection.execute(
+            text("UPDATE residents SET language = 'es' WHERE id = :id"), {"id": amina["id"]}
+        )
     resident = call(desk.booking, "get_resident", amina["id"])
     assert (resident["language"], resident["reads_in"]) == ("es", "fr")
     assert call(desk.booking, "contact_details", amina["id"])["language"] == "es"
@@ -86,7 +101,9 @@ def test_contact_details_of_several_residents_leave_out_the_unknown_and_the_eras
     malik = register(desk, card_number="RS-0043", display_name="Malik", phone="07 00 00 00 00")
     call(desk.booking, "erase_resident", malik["id"])
 
-    details = call(desk.booking, "contact_details_many", [amina["id"], malik["id"], amina["id"] + 100])
+    details = call(
+        desk.booking, "contact_details_many", [amina["id"], malik["id"], amina["id"] + 100]
+    )
 
     assert details == [call(desk.booking, "contact_details", amina["id"])]
     with pytest.raises(InvalidInput):
@@ -109,9 +126,14 @@ def test_a_laptop_is_lent_until_closing_time_on_an_open_day_with_its_accessories
     assert loan["accessories_out"] == ["chargeur", "souris"] and loan["status"] == "active"
     (event,) = listen.wait(1)
     assert event["type"] == "booking.loan_checked_out"
-    assert event["data"] == {"loan_id": loan["id"], "item_id": loan["item_id"],
-                             "resident_id": amina["id"], "site_id": loan["site_id"],
-                             "due_at": event["data"]["due_at"], "overridden": False}
+    assert event["data"] == {
+        "loan_id": loan["id"],
+        "item_id": loan["item_id"],
+        "resident_id": amina["id"],
+        "site_id": loan["site_id"],
+        "due_at": event["data"]["due_at"],
+        "overridden": False,
+    }
     assert datetime.fromisoformat(event["data"]["due_at"]) == due
 
 
@@ -142,8 +164,11 @@ def test_a_laptop_reserved_by_staff_before_its_due_date_is_not_lent_and_staff_he
 
 def test_a_reserved_laptop_handed_over_replaces_the_reservations_hold(desk):
     amina = register(desk)
-    reservation = call(desk.booking, "reserve", {
-        **desk.tuesday, "partner_id": 1, "category_id": desk.category_id, "quantity": 1})
+    reservation = call(
+        desk.booking,
+        "reserve",
+        {**desk.tuesday, "partner_id": 1, "category_id": desk.category_id, "quantity": 1},
+    )
     (reserved,) = reservation["asset_tags"]
     handed = next(tag for tag in LAPTOPS if tag != reserved)
 
@@ -203,7 +228,9 @@ def test_a_renewal_moves_the_due_date_by_the_loan_days_onto_an_open_day(desk, ev
 
     before = datetime.fromisoformat(loan["due_at"])
     after = datetime.fromisoformat(renewed["due_at"])
-    assert after - before >= timedelta(days=7) and after.astimezone(PARIS).strftime("%H:%M") == "18:30"
+    assert (
+        after - before >= timedelta(days=7) and after.astimezone(PARIS).strftime("%H:%M") == "18:30"
+    )
     assert renewed["renewals"] == 1
     (event,) = listen.wait(1)
     assert event["data"]["renewals"] == 1
@@ -215,10 +242,13 @@ def test_a_loan_is_not_renewed_while_a_resident_waits_for_that_kind_of_device(de
     amina = register(desk)
     loan = lend(desk, amina["id"])
     with desk.db.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO waiting_entries (category_id, site_id, created_at, status) "
-            "VALUES (:category, :site, :now, 'waiting')"),
-            {"category": desk.category_id, "site": loan["site_id"], "now": datetime.now(UTC)})
+        connection.execute(
+            text(
+                "INSERT INTO waiting_entries (category_id, site_id, created_at, status) "
+                "VALUES (:category, :site, :now, 'waiting')"
+            ),
+            {"category": desk.category_id, "site": loan["site_id"], "now": datetime.now(UTC)},
+        )
 
     with pytest.raises(RenewalRefused, match="waiting"):
         call(desk.booking, "renew_loan", loan["id"])
@@ -230,9 +260,17 @@ def test_a_loan_is_not_renewed_over_a_later_reservation_of_the_same_laptop(desk)
     due = datetime.fromisoformat(loan["due_at"]).astimezone(PARIS)
     days = (1 - due.weekday()) % 7 or 7  # the Tuesday after the due date
     starts = datetime.combine(due.date() + timedelta(days=days), time(14), tzinfo=PARIS)
-    call(desk.booking, "reserve", {"partner_id": 1, "site": "jean-vilar", "asset_tags": ["JV-LAP-001"],
-                                   "starts_at": starts.isoformat(),
-                                   "ends_at": (starts + timedelta(hours=3)).isoformat()})
+    call(
+        desk.booking,
+        "reserve",
+        {
+            "partner_id": 1,
+            "site": "jean-vilar",
+            "asset_tags": ["JV-LAP-001"],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        },
+    )
 
     with pytest.raises(RenewalRefused):
         call(desk.booking, "renew_loan", loan["id"])
@@ -247,14 +285,21 @@ def test_a_returned_laptop_is_checked_for_condition_and_missing_accessories(desk
     loan = lend(desk, amina["id"], accessories=["chargeur", "souris"])
     listen = events_seen("booking.loan_checked_in")
 
-    returned = call(desk.booking, "check_in",
-                    {"asset_tag": "JV-LAP-001", "condition": "fair", "accessories": ["chargeur"]})
+    returned = call(
+        desk.booking,
+        "check_in",
+        {"asset_tag": "JV-LAP-001", "condition": "fair", "accessories": ["chargeur"]},
+    )
 
     assert returned["status"] == "returned" and returned["missing_accessories"] == ["souris"]
     (event,) = listen.wait(1)
-    assert event["data"] == {"loan_id": loan["id"], "item_id": loan["item_id"],
-                             "resident_id": amina["id"], "condition": "fair",
-                             "missing_accessory_count": 1}  # named in staff's words on the loan only
+    assert event["data"] == {
+        "loan_id": loan["id"],
+        "item_id": loan["item_id"],
+        "resident_id": amina["id"],
+        "condition": "fair",
+        "missing_accessory_count": 1,
+    }  # named in staff's words on the loan only
     with pytest.raises(LoanNotActive):
         call(desk.booking, "check_in", {"asset_tag": "JV-LAP-001", "condition": "good"})
 
@@ -288,9 +333,14 @@ def test_a_returned_laptop_cannot_be_lent_again_until_staff_record_its_wipe(desk
         return call(desk.inventory, "get_item", "JV-LAP-001")["status"]
 
     wait_until(lambda: inventory_status() == "on_loan", what="the inventory to see the loan")
-    call(desk.booking, "check_in", {"asset_tag": "JV-LAP-001", "condition": "good",
-                                    "accessories": []})
-    wait_until(lambda: inventory_status() == "awaiting_wipe", what="the inventory to see the return")
+    call(
+        desk.booking,
+        "check_in",
+        {"asset_tag": "JV-LAP-001", "condition": "good", "accessories": []},
+    )
+    wait_until(
+        lambda: inventory_status() == "awaiting_wipe", what="the inventory to see the return"
+    )
 
     def refused_as_awaiting_wipe():
         try:
@@ -308,7 +358,9 @@ def test_a_returned_laptop_cannot_be_lent_again_until_staff_record_its_wipe(desk
         except NotLendable:
             return None
 
-    assert wait_until(lent_again, what="the wiped laptop to be lendable")["resident_id"] == yusuf["id"]
+    assert (
+        wait_until(lent_again, what="the wiped laptop to be lendable")["resident_id"] == yusuf["id"]
+    )
     wait_until(lambda: inventory_status() == "on_loan", what="the inventory to see the second loan")
     history = call(desk.inventory, "item_history", "JV-LAP-001")
     assert [h["after"] for h in history] == ["on_loan", "awaiting_wipe", "available", "on_loan"]
@@ -321,10 +373,15 @@ def test_a_laptop_declared_lost_is_lost_in_the_inventory(desk, events_seen):
 
     call(desk.booking, "declare_lost", loan["id"])
 
-    assert listen.wait(1)[0]["data"] == {"loan_id": loan["id"], "item_id": loan["item_id"],
-                                         "resident_id": amina["id"]}
-    wait_until(lambda: call(desk.inventory, "get_item", "JV-LAP-001")["status"] == "lost",
-               what="the inventory to see the loss")
+    assert listen.wait(1)[0]["data"] == {
+        "loan_id": loan["id"],
+        "item_id": loan["item_id"],
+        "resident_id": amina["id"],
+    }
+    wait_until(
+        lambda: call(desk.inventory, "get_item", "JV-LAP-001")["status"] == "lost",
+        what="the inventory to see the loss",
+    )
 
 
 def test_a_laptop_returned_at_once_waits_for_its_wipe_whatever_the_inventory_has_said_yet(desk):

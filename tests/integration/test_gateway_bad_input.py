@@ -11,6 +11,7 @@ reach for one and be answered 503, which fails the test.
 The profile is fixed (EXAMPLES per field, derandomized, no deadline): the same
 requests on every run, about a thousand per database in some twenty seconds.
 """
+
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,8 +33,13 @@ from tests.integration.browser import Browser
 from tests.integration.gateway import PASSWORD
 
 EXAMPLES = 4  # per field of each route
-PROFILE = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                   suppress_health_check=list(HealthCheck))
+PROFILE = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 ROLE_ORDER = ("staff", "manager", "admin", "resident")
 PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
 # Where the bad value goes in the JSON text of the body: a nesting too deep for
@@ -42,20 +48,28 @@ SLOT = "\ufdd0slot\ufdd0"
 
 # --- the classes of bad values --------------------------------------------------------
 
-beyond_int = st.one_of(st.integers(min_value=inputs.MAX_INT + 1, max_value=2 ** 70),
-                       st.integers(min_value=-2 ** 70, max_value=inputs.MIN_INT - 1))
+beyond_int = st.one_of(
+    st.integers(min_value=inputs.MAX_INT + 1, max_value=2**70),
+    st.integers(min_value=-(2**70), max_value=inputs.MIN_INT - 1),
+)
 with_nul = st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=5), st.text(max_size=5))
-with_surrogate = st.builds(lambda a, s, b: f"{a}{chr(s)}{b}", st.text(max_size=5),
-                           st.integers(0xD800, 0xDFFF), st.text(max_size=5))
+with_surrogate = st.builds(
+    lambda a, s, b: f"{a}{chr(s)}{b}",
+    st.text(max_size=5),
+    st.integers(0xD800, 0xDFFF),
+    st.text(max_size=5),
+)
 too_deep = st.integers(min_value=inputs.MAX_DEPTH + 1, max_value=5000).map(
-    lambda depth: _Raw("[" * depth + "]" * depth))
+    lambda depth: _Raw("[" * depth + "]" * depth)
+)
 
 
 def beyond_horizon(field):
     """A date the field's type would read, before 2000 or after the horizon."""
     after = date.today() + timedelta(days=config.date_horizon_days() + 2)  # in every zone
-    days = st.one_of(st.dates(min_value=after),
-                     st.dates(max_value=inputs.EARLIEST - timedelta(days=1)))
+    days = st.one_of(
+        st.dates(min_value=after), st.dates(max_value=inputs.EARLIEST - timedelta(days=1))
+    )
     if isinstance(field, fields.DateTime):
         return days.map(lambda d: datetime.combine(d, time(10), UTC).isoformat())
     return days.map(date.isoformat)
@@ -77,22 +91,29 @@ def bad_values(field, where: str):
 
 def targets(route):
     """(where, name, field) for every value a request to the route carries."""
-    found = [("path", name, converter or "string")
-             for converter, name in PATH_PARAMETER.findall(route.path)]
+    found = [
+        ("path", name, converter or "string")
+        for converter, name in PATH_PARAMETER.findall(route.path)
+    ]
     for where, schema in (("query", route.query), ("body", route.body)):
         if schema is not None:
-            found += [(where, field.data_key or name, field)
-                      for name, field in schema.fields.items() if not field.dump_only]
+            found += [
+                (where, field.data_key or name, field)
+                for name, field in schema.fields.items()
+                if not field.dump_only
+            ]
     return found
 
 
 def request_for(route, where, name, value) -> dict:
     path = route.path
     for converter, parameter in PATH_PARAMETER.findall(route.path):
-        given = value if (where, parameter) == ("path", name) else \
-            "1" if converter == "int" else "X-1"
-        path = path.replace(f"<{converter + ':' if converter else ''}{parameter}>",
-                            quote(given, safe=""))
+        given = (
+            value if (where, parameter) == ("path", name) else "1" if converter == "int" else "X-1"
+        )
+        path = path.replace(
+            f"<{converter + ':' if converter else ''}{parameter}>", quote(given, safe="")
+        )
     request = {"method": route.method, "path": path, "params": None, "data": None}
     if where == "query":
         request["params"] = {name: value}
@@ -121,12 +142,15 @@ def caller_for(route) -> str | None:
 
 def tables_of(gateway) -> dict:
     with Session(gateway.engine) as session:
-        return {table.name: sorted(map(tuple, session.execute(select(table))), key=repr)
-                for table in Base.metadata.sorted_tables}
+        return {
+            table.name: sorted(map(tuple, session.execute(select(table))), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
 
 
 def test_bad_input_in_any_field_of_any_route_is_a_4xx_naming_it_and_changes_nothing(
-        gateway, callers):
+    gateway, callers
+):
     routes_tried = 0
     for route in ROUTES:
         token = callers[caller_for(route)]
@@ -144,11 +168,19 @@ def test_bad_input_in_any_field_of_any_route_is_a_4xx_naming_it_and_changes_noth
 def attempt_bad_values(gateway, route, headers, where, name, field):
     for value in examples(bad_values(field, where)):
         sent = request_for(route, where, name, value)
-        answer = requests.request(sent["method"], gateway.url(sent["path"]), params=sent["params"],
-                                  data=sent["data"], headers=headers, timeout=10,
-                                  allow_redirects=False)
-        said = f"{route.method} {route.path} with {where} {name}={value!r}: " \
-               f"{answer.status_code} {answer.text[:300]}"
+        answer = requests.request(
+            sent["method"],
+            gateway.url(sent["path"]),
+            params=sent["params"],
+            data=sent["data"],
+            headers=headers,
+            timeout=10,
+            allow_redirects=False,
+        )
+        said = (
+            f"{route.method} {route.path} with {where} {name}={value!r}: "
+            f"{answer.status_code} {answer.text[:300]}"
+        )
         if where == "path" and field == "int":
             assert answer.status_code == 404, said  # as any id that is not there
         else:
@@ -181,8 +213,12 @@ def body_cap(gateway_config):
 def test_a_body_over_the_configured_size_is_refused_413_naming_the_limit(body_cap, gateway):
     body = json.dumps({"email": "ines@jean-vilar.example", "password": "x" * body_cap})
 
-    answer = requests.post(gateway.url("/api/sign-in"), data=body,
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        gateway.url("/api/sign-in"),
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
 
     assert answer.status_code == 413, answer.text
     assert answer.headers["Content-Type"] == "application/problem+json"
@@ -191,13 +227,19 @@ def test_a_body_over_the_configured_size_is_refused_413_naming_the_limit(body_ca
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_python_only_json_numbers_are_not_json(gateway, constant):
-    answer = requests.post(gateway.url("/api/sign-in"), data=f'{{"email": {constant}}}',
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        gateway.url("/api/sign-in"),
+        data=f'{{"email": {constant}}}',
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
 
     assert answer.status_code == 400 and "_schema" in answer.json()["errors"], answer.text
 
 
-@pytest.mark.parametrize("path, field", [("/sign-in", "email"), ("/resident/sign-in", "identifier")])
+@pytest.mark.parametrize(
+    "path, field", [("/sign-in", "email"), ("/resident/sign-in", "identifier")]
+)
 def test_a_page_form_with_a_nul_names_the_field_and_changes_nothing(gateway, path, field):
     gateway.add_account("ines@jean-vilar.example", role="staff", partner_id=1)
     browser = Browser(gateway)

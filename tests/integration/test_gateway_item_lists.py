@@ -2,6 +2,7 @@
 whole fleet to filter itself: over real HTTP and RabbitMQ (SQLite only, see
 `sqlite_only`; the inventory's own lists run on both databases in
 test_inventory_lists.py)."""
+
 from nameko.testing.services import entrypoint_waiter
 
 from tests.integration.gateway import sqlite_only
@@ -35,4 +36,3 @@ def test_staff_searching_or_filtering_for_another_partners_devices_find_none(net
     assert seen(network.manager, search="tab") == (list(TABLETS), len(TABLETS))
     refused = network.jv.get(network.url("/api/items"), params={"search": ""}, timeout=TIMEOUT)
     assert refused.status_code == 400 and set(refused.json()["errors"]) == {"search"}
-

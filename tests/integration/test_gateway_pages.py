@@ -1,6 +1,7 @@
 """The web pages over real HTTP, as a browser without JavaScript uses them: plain
 forms, cookies, redirects. Real RabbitMQ, the services running in containers, both
 databases."""
+
 import json
 import re
 
@@ -45,10 +46,14 @@ def sms_log(container_factory, config_for, database_kind, new_database, tmp_path
 
 def code_sent(sms_log) -> str:
     """The code in the one SMS that carries one (loans are confirmed by SMS too)."""
+
     def codes():
         lines = sms_log.read_text().splitlines() if sms_log.exists() else []
-        return [found.group(1) for found in (re.search(r"\b(\d{6})\b", json.loads(line)["text"])
-                                             for line in lines) if found]
+        return [
+            found.group(1)
+            for found in (re.search(r"\b(\d{6})\b", json.loads(line)["text"]) for line in lines)
+            if found
+        ]
 
     [code] = wait_until(codes, what="the sign-in code's SMS")
     return code
@@ -59,8 +64,11 @@ def register(desk, **changes):
 
 
 def lend(desk, resident_id, tag):
-    return call(desk.booking, "check_out", {"asset_tag": tag, "resident_id": resident_id,
-                                            "site": "jean-vilar"})
+    return call(
+        desk.booking,
+        "check_out",
+        {"asset_tag": tag, "resident_id": resident_id, "site": "jean-vilar"},
+    )
 
 
 # --- languages -------------------------------------------------------------------------------
@@ -102,8 +110,10 @@ def test_pages_need_no_script_and_nothing_from_elsewhere(gateway):
 
 
 def test_the_staff_pages_render_in_french_and_in_arabic(staff):
-    for path, heading in (("/desk", "Accueil : prêts et retours"),
-                          ("/reserve", "Réserver pour un atelier")):
+    for path, heading in (
+        ("/desk", "Accueil : prêts et retours"),
+        ("/reserve", "Réserver pour un atelier"),
+    ):
         french = staff.get(path)
         assert french.status == 200 and french.first("html") == {"lang": "fr", "dir": "ltr"}
         assert heading in french.text
@@ -123,8 +133,9 @@ def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, 
     theirs = lend(desk, bilal["id"], "JV-LAP-002")
     browser = Browser(gateway)
 
-    step_two = browser.submit("/resident/sign-in", browser.get("/resident/sign-in"),
-                              {"identifier": "RS-0042"})
+    step_two = browser.submit(
+        "/resident/sign-in", browser.get("/resident/sign-in"), {"identifier": "RS-0042"}
+    )
     assert step_two.status == 200 and step_two.url.endswith("/resident/sign-in/code")
     loans = browser.submit("/resident/sign-in/code", step_two, {"code": code_sent(sms_log)})
 
@@ -152,12 +163,14 @@ def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, 
 def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):
     register(desk)
     browser = Browser(gateway)
-    step_two = browser.submit("/resident/sign-in", browser.get("/resident/sign-in"),
-                              {"identifier": "06 12 34 56 78"})
+    step_two = browser.submit(
+        "/resident/sign-in", browser.get("/resident/sign-in"), {"identifier": "06 12 34 56 78"}
+    )
     right = code_sent(sms_log)
 
-    page = browser.submit("/resident/sign-in/code", step_two,
-                          {"code": "000000" if right != "000000" else "111111"})
+    page = browser.submit(
+        "/resident/sign-in/code", step_two, {"code": "000000" if right != "000000" else "111111"}
+    )
 
     assert page.status == 400 and page.first("a", href="#code") is not None
     assert browser.get("/my-loans").url.endswith("/resident/sign-in")
@@ -166,14 +179,16 @@ def test_a_wrong_code_is_named_as_the_field_at_fault(gateway, desk, sms_log):
 # --- the front desk --------------------------------------------------------------------------
 
 
-def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(staff, desk,
-                                                                               events_seen):
+def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(
+    staff, desk, events_seen
+):
     listen = events_seen("booking.loan_checked_out")
     amina = register(desk)
     form = staff.get("/desk")
 
-    done = staff.submit("/desk/check-out", form, {"asset_tag": "jv-lap-002",
-                                                  "card_number": "RS-0042"})
+    done = staff.submit(
+        "/desk/check-out", form, {"asset_tag": "jv-lap-002", "card_number": "RS-0042"}
+    )
 
     assert done.status == 200 and re.search(r"/desk\?loan=\d+$", done.url)
     assert "JV-LAP-002 est prêté" in done.text
@@ -183,20 +198,24 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(s
     (event,) = listen.wait(1)
     assert event["actor"] == f"staff:{staff.account_id}"
 
-    back = staff.submit("/desk/check-in", staff.get("/desk"),
-                        {"return_asset_tag": "JV-LAP-002", "condition": "good",
-                         "all_accessories": "yes"})
+    back = staff.submit(
+        "/desk/check-in",
+        staff.get("/desk"),
+        {"return_asset_tag": "JV-LAP-002", "condition": "good", "all_accessories": "yes"},
+    )
     assert back.status == 200 and "JV-LAP-002 est rendu" in back.text
     assert call(desk.booking, "get_loan", loan["id"])["status"] == "returned"
 
 
 def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and_records_it(
-        staff, desk, events_seen):
+    staff, desk, events_seen
+):
     listen = events_seen("booking.resident_found_at_desk")
     yusuf = register(desk, display_name="Yusuf K.", registered_by_partner_id=2)  # Mistral's
 
-    done = staff.submit("/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001",
-                                                                "card_number": "RS-0042"})
+    done = staff.submit(
+        "/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001", "card_number": "RS-0042"}
+    )
 
     assert done.status == 200 and "JV-LAP-001 est prêté" in done.text
     assert call(desk.booking, "resident_loans", yusuf["id"])[0]["asset_tag"] == "JV-LAP-001"
@@ -209,8 +228,9 @@ def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):
     register(desk)
     form = staff.get("/desk")
 
-    page = staff.submit("/desk/check-out", form, {"asset_tag": "pas un numéro",
-                                                  "card_number": "RS-0042"})
+    page = staff.submit(
+        "/desk/check-out", form, {"asset_tag": "pas un numéro", "card_number": "RS-0042"}
+    )
 
     assert page.status == 400
     summary = page.first("div", **{"class": "error-summary"})
@@ -224,8 +244,9 @@ def test_a_form_error_names_the_field_at_the_top_and_beside_it(staff, desk):
 
 
 def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):
-    page = staff.submit("/desk/check-out", staff.get("/desk"),
-                        {"asset_tag": "JV-LAP-001", "card_number": "RS-9999"})
+    page = staff.submit(
+        "/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001", "card_number": "RS-9999"}
+    )
 
     assert page.status == 400
     assert page.first("a", href="#card_number") is not None
@@ -234,12 +255,22 @@ def test_a_card_nobody_holds_is_named_as_the_field_at_fault(staff, desk):
 
 
 def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_locked_out(
-        staff, gateway):
+    staff, gateway
+):
     for _ in range(5):
-        requests.post(gateway.url("/api/sign-in"), timeout=10,
-                      json={"email": STAFF_EMAIL, "password": "a stranger's guess"})
-    assert requests.post(gateway.url("/api/sign-in"), timeout=10, json={
-        "email": STAFF_EMAIL, "password": PASSWORD}).status_code == 429
+        requests.post(
+            gateway.url("/api/sign-in"),
+            timeout=10,
+            json={"email": STAFF_EMAIL, "password": "a stranger's guess"},
+        )
+    assert (
+        requests.post(
+            gateway.url("/api/sign-in"),
+            timeout=10,
+            json={"email": STAFF_EMAIL, "password": PASSWORD},
+        ).status_code
+        == 429
+    )
     staff.session.cookies.pop("partanum_session")
 
     form = staff.get("/sign-in")
@@ -252,8 +283,9 @@ def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(staff
     amina = register(desk)
 
     for csrf in (None, "x" * 43):
-        page = staff.post("/desk/check-out", {"asset_tag": "JV-LAP-001",
-                                              "card_number": "RS-0042"}, csrf=csrf)
+        page = staff.post(
+            "/desk/check-out", {"asset_tag": "JV-LAP-001", "card_number": "RS-0042"}, csrf=csrf
+        )
         assert page.status == 403
 
     assert call(desk.booking, "resident_loans", amina["id"]) == []
@@ -269,8 +301,9 @@ def test_a_service_that_does_not_answer_gives_a_page_saying_so(gateway):
     gateway.add_account(STAFF_EMAIL, role="staff", partner_id=1)
     browser = Browser(gateway)
 
-    page = browser.submit("/sign-in", browser.get("/sign-in"),
-                          {"email": STAFF_EMAIL, "password": PASSWORD})
+    page = browser.submit(
+        "/sign-in", browser.get("/sign-in"), {"email": STAFF_EMAIL, "password": PASSWORD}
+    )
 
     assert page.url.endswith("/desk") and page.status == 503
     assert page.answer.headers["Retry-After"].isdigit()
@@ -283,10 +316,20 @@ def test_a_service_that_does_not_answer_gives_a_page_saying_so(gateway):
 
 
 def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk):
-    day, starts, ends = (desk.tuesday["starts_at"][:10], desk.tuesday["starts_at"][11:16],
-                         desk.tuesday["ends_at"][11:16])
-    wanted = {"category_id": str(desk.category_id), "quantity": "3", "site": "jean-vilar",
-              "date": day, "starts": starts, "ends": ends, "note": "Atelier CV"}
+    day, starts, ends = (
+        desk.tuesday["starts_at"][:10],
+        desk.tuesday["starts_at"][11:16],
+        desk.tuesday["ends_at"][11:16],
+    )
+    wanted = {
+        "category_id": str(desk.category_id),
+        "quantity": "3",
+        "site": "jean-vilar",
+        "date": day,
+        "starts": starts,
+        "ends": ends,
+        "note": "Atelier CV",
+    }
     first = staff.submit("/reserve", staff.get("/reserve"), wanted)
     assert first.status == 200 and "Réservation n°" in first.text
 
@@ -303,9 +346,18 @@ def test_a_refused_reservation_offers_its_alternatives_as_choices(staff, desk):
 def test_a_reservation_while_the_site_is_closed_names_the_time_at_fault(staff, desk):
     day = desk.tuesday["starts_at"][:10]  # Jean Vilar closes from 12:00 to 13:30 on Tuesdays
 
-    page = staff.submit("/reserve", staff.get("/reserve"), {
-        "category_id": str(desk.category_id), "quantity": "1", "site": "jean-vilar",
-        "date": day, "starts": "12:30", "ends": "16:00"})
+    page = staff.submit(
+        "/reserve",
+        staff.get("/reserve"),
+        {
+            "category_id": str(desk.category_id),
+            "quantity": "1",
+            "site": "jean-vilar",
+            "date": day,
+            "starts": "12:30",
+            "ends": "16:00",
+        },
+    )
 
     assert page.status == 400
     assert page.first("a", href="#starts") is not None and page.first("a", href="#ends") is None

@@ -1,6 +1,7 @@
 """Sign-in limits over real HTTP, RabbitMQ and both databases: they hold when
 attempts arrive all at once, a stranger cannot lock a staff member out, and the
 counters keep no contact details."""
+
 import re
 
 import eventlet
@@ -24,8 +25,12 @@ def all_at_once(attempt, times: int) -> list[int]:
 def test_forty_wrong_passwords_at_once_check_no_more_than_five(gateway):
     gateway.add_account(STAFF_EMAIL, role="staff", partner_id=3)
 
-    statuses = all_at_once(lambda: post(gateway, "/api/sign-in", {
-        "email": STAFF_EMAIL, "password": "guessing in parallel"}), 40)
+    statuses = all_at_once(
+        lambda: post(
+            gateway, "/api/sign-in", {"email": STAFF_EMAIL, "password": "guessing in parallel"}
+        ),
+        40,
+    )
 
     assert statuses == [401] * 5 + [429] * 35
 
@@ -34,8 +39,12 @@ def test_thirty_wrong_codes_at_once_check_no_more_than_five(gateway, booking, no
     call(booking[0], "register_resident", AMINA)
     assert post(gateway, "/api/residents/sign-in", {"card_number": "RS-0042"}).status_code == 202
 
-    statuses = all_at_once(lambda: post(gateway, "/api/residents/sign-in/verify", {
-        "card_number": "RS-0042", "code": "000000"}), 30)
+    statuses = all_at_once(
+        lambda: post(
+            gateway, "/api/residents/sign-in/verify", {"card_number": "RS-0042", "code": "000000"}
+        ),
+        30,
+    )
 
     # 000000 may be the very code sent: then one attempt signs in instead of failing.
     assert statuses.count(401) + statuses.count(200) == 5
@@ -48,8 +57,10 @@ def test_a_stranger_guessing_cannot_lock_out_a_browser_that_signed_in_before(gat
     credentials = {"email": STAFF_EMAIL, "password": PASSWORD}
     assert browser.post(gateway.url("/api/sign-in"), json=credentials, timeout=10).ok
     for _ in range(5):
-        assert_problem(post(gateway, "/api/sign-in",
-                            {"email": STAFF_EMAIL, "password": "a stranger's guess"}), 401)
+        assert_problem(
+            post(gateway, "/api/sign-in", {"email": STAFF_EMAIL, "password": "a stranger's guess"}),
+            401,
+        )
     assert_problem(post(gateway, "/api/sign-in", credentials), 429)
 
     again = browser.post(gateway.url("/api/sign-in"), json=credentials, timeout=10)
@@ -63,8 +74,14 @@ def test_a_known_browser_has_its_own_five_attempts_and_no_more(gateway):
     credentials = {"email": STAFF_EMAIL, "password": PASSWORD}
     assert browser.post(gateway.url("/api/sign-in"), json=credentials, timeout=10).ok
     for _ in range(5):
-        assert_problem(browser.post(gateway.url("/api/sign-in"), timeout=10, json={
-            "email": STAFF_EMAIL, "password": "mistyped"}), 401)
+        assert_problem(
+            browser.post(
+                gateway.url("/api/sign-in"),
+                timeout=10,
+                json={"email": STAFF_EMAIL, "password": "mistyped"},
+            ),
+            401,
+        )
 
     assert_problem(browser.post(gateway.url("/api/sign-in"), json=credentials, timeout=10), 429)
     assert post(gateway, "/api/sign-in", credentials).status_code == 200  # strangers' count
@@ -74,14 +91,20 @@ def test_a_device_cookie_of_one_email_earns_nothing_for_another(gateway):
     gateway.add_account(STAFF_EMAIL, role="staff", partner_id=3)
     gateway.add_account("karim@mistral.example", role="staff", partner_id=2)
     browser = requests.Session()
-    assert browser.post(gateway.url("/api/sign-in"), timeout=10, json={
-        "email": "karim@mistral.example", "password": PASSWORD}).ok
+    assert browser.post(
+        gateway.url("/api/sign-in"),
+        timeout=10,
+        json={"email": "karim@mistral.example", "password": PASSWORD},
+    ).ok
     for _ in range(5):
-        assert_problem(post(gateway, "/api/sign-in",
-                            {"email": STAFF_EMAIL, "password": "a stranger's guess"}), 401)
+        assert_problem(
+            post(gateway, "/api/sign-in", {"email": STAFF_EMAIL, "password": "a stranger's guess"}),
+            401,
+        )
 
-    answer = browser.post(gateway.url("/api/sign-in"), timeout=10,
-                          json={"email": STAFF_EMAIL, "password": PASSWORD})
+    answer = browser.post(
+        gateway.url("/api/sign-in"), timeout=10, json={"email": STAFF_EMAIL, "password": PASSWORD}
+    )
 
     assert_problem(answer, 429)
 
@@ -91,19 +114,35 @@ def test_wrong_current_passwords_are_limited_too(gateway):
     client = gateway.sign_in(STAFF_EMAIL)
     change = gateway.url("/api/me/password")
 
-    statuses = all_at_once(lambda: client.post(change, timeout=10, json={
-        "current_password": "a guess", "new_password": "a brand new passphrase"}), 40)
+    statuses = all_at_once(
+        lambda: client.post(
+            change,
+            timeout=10,
+            json={"current_password": "a guess", "new_password": "a brand new passphrase"},
+        ),
+        40,
+    )
 
     assert statuses == [400] * 5 + [429] * 35
-    assert_problem(client.post(change, timeout=10, json={
-        "current_password": PASSWORD, "new_password": "a brand new passphrase"}), 429)
+    assert_problem(
+        client.post(
+            change,
+            timeout=10,
+            json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        ),
+        429,
+    )
 
 
 def test_codes_are_counted_per_resident_whatever_they_type(gateway, booking, notifications):
     call(booking[0], "register_resident", {**AMINA, "email": "amina@example.org"})
-    asked_with = [{"phone": "06 12 34 56 78"}, {"email": "amina@example.org"},
-                  {"card_number": "RS-0042"}, {"email": "Amina@example.org"},
-                  {"phone": "+33 6 12 34 56 78"}]
+    asked_with = [
+        {"phone": "06 12 34 56 78"},
+        {"email": "amina@example.org"},
+        {"card_number": "RS-0042"},
+        {"email": "Amina@example.org"},
+        {"phone": "+33 6 12 34 56 78"},
+    ]
 
     answers = [post(gateway, "/api/residents/sign-in", lookup) for lookup in asked_with]
 
@@ -135,19 +174,24 @@ def test_the_counters_keep_no_email_phone_nor_client_address(gateway, booking):
 
 def test_an_erased_residents_tokens_stop_working(gateway, booking):
     amina = call(booking[0], "register_resident", AMINA)
-    yusuf = call(booking[0], "register_resident", {**AMINA, "display_name": "Yusuf K.",
-                                                   "phone": "06 98 76 54 32",
-                                                   "card_number": "RS-0043"})
-    phone, tablet = (gateway.client(gateway.token_for(resident_id=amina["id"], hours=720))
-                     for _ in range(2))
+    yusuf = call(
+        booking[0],
+        "register_resident",
+        {**AMINA, "display_name": "Yusuf K.", "phone": "06 98 76 54 32", "card_number": "RS-0043"},
+    )
+    phone, tablet = (
+        gateway.client(gateway.token_for(resident_id=amina["id"], hours=720)) for _ in range(2)
+    )
     other = gateway.client(gateway.token_for(resident_id=yusuf["id"], hours=720))
     assert phone.get(gateway.url("/api/me"), timeout=10).status_code == 200
 
     call(booking[0], "erase_resident", amina["id"])
 
     for client in (phone, tablet):
-        wait_until(lambda: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
-                   what="the erased resident's token to be revoked")
+        wait_until(
+            lambda: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
+            what="the erased resident's token to be revoked",
+        )
     assert other.get(gateway.url("/api/me"), timeout=10).status_code == 200
 
 
@@ -162,7 +206,8 @@ def code_in(sms: dict) -> str:
 
 
 def test_a_new_phone_replaces_the_old_one_only_once_its_code_comes_back(
-        gateway, booking, notifications):
+    gateway, booking, notifications
+):
     amina = call(booking[0], "register_resident", AMINA)
     resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
     path = gateway.url(f"/api/residents/{amina['id']}")
@@ -193,12 +238,13 @@ def test_a_resident_cannot_take_someone_elses_phone(gateway, booking, notificati
 
     taken = resident.patch(path, json={"phone": YUSUF["phone"]}, timeout=10)
     for_yusufs = resident.post(path + "/contact", json={"phone": YUSUF["phone"]}, timeout=10)
-    for_a_free_one = resident.post(path + "/contact", json={"phone": "07 99 88 77 66"},
-                                   timeout=10)
+    for_a_free_one = resident.post(path + "/contact", json={"phone": "07 99 88 77 66"}, timeout=10)
 
     assert list(assert_problem(taken, 400)["errors"]) == ["phone"]
     assert (for_yusufs.status_code, for_yusufs.json()) == (
-        for_a_free_one.status_code, for_a_free_one.json())
+        for_a_free_one.status_code,
+        for_a_free_one.json(),
+    )
     assert resident.get(path, timeout=10).json()["phone"] == AMINA["phone"]
     # Yusuf still gets his sign-in codes by phone.
     post(gateway, "/api/residents/sign-in", {"phone": YUSUF["phone"]})
@@ -219,7 +265,8 @@ def test_a_resident_cannot_choose_a_card_number(gateway, booking):
 
 
 def test_thirty_wrong_codes_for_a_new_phone_at_once_check_no_more_than_five(
-        gateway, booking, notifications):
+    gateway, booking, notifications
+):
     amina = call(booking[0], "register_resident", AMINA)
     resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
     path = gateway.url(f"/api/residents/{amina['id']}/contact")
@@ -227,21 +274,27 @@ def test_thirty_wrong_codes_for_a_new_phone_at_once_check_no_more_than_five(
     [sms] = wait_until(lambda: sms_sent(notifications), what="the code's SMS")
     wrong = "000000" if code_in(sms) != "000000" else "111111"
 
-    statuses = all_at_once(lambda: resident.post(path + "/confirm", json={"code": wrong},
-                                                 timeout=10), 30)
+    statuses = all_at_once(
+        lambda: resident.post(path + "/confirm", json={"code": wrong}, timeout=10), 30
+    )
 
     assert statuses == [400] * 5 + [429] * 25
-    assert resident.get(gateway.url(f"/api/residents/{amina['id']}"),
-                        timeout=10).json()["phone"] == AMINA["phone"]
+    assert (
+        resident.get(gateway.url(f"/api/residents/{amina['id']}"), timeout=10).json()["phone"]
+        == AMINA["phone"]
+    )
 
 
 def test_erasing_a_resident_forgets_the_phone_they_were_proving(
-        gateway, booking, notifications, engine_for):
+    gateway, booking, notifications, engine_for
+):
     amina = call(booking[0], "register_resident", AMINA)
     resident = gateway.client(gateway.token_for(resident_id=amina["id"]))
     path = gateway.url(f"/api/residents/{amina['id']}")
-    assert resident.post(path + "/contact", json={"phone": "07 99 88 77 66"},
-                         timeout=10).status_code == 202
+    assert (
+        resident.post(path + "/contact", json={"phone": "07 99 88 77 66"}, timeout=10).status_code
+        == 202
+    )
 
     assert resident.post(path + "/erase", timeout=10).status_code == 200
 

@@ -1,6 +1,7 @@
 """The inventory's lists of devices and kits through the running service, on both
 databases: the scope the gateway decides (`partner_id`: what that partner's staff
 see) applied with the filters and the page, so that no caller fetches the fleet."""
+
 import pytest
 
 from partanum.errors import InvalidInput
@@ -17,8 +18,14 @@ SEEN_BY_JEAN_VILAR = sorted((*JV_AT_HOME, JV_AT_MISTRAL, MI_AT_JEAN_VILAR))
 
 
 def mistral_tablet(tag):
-    return tablet(tag, owner="mistral", home_site="mistral", make="Lenovo", model="Tab M10",
-                  serial_number=f"SN-{tag}")
+    return tablet(
+        tag,
+        owner="mistral",
+        home_site="mistral",
+        make="Lenovo",
+        model="Tab M10",
+        serial_number=f"SN-{tag}",
+    )
 
 
 @pytest.fixture
@@ -29,7 +36,9 @@ def fleet(inventory):
     for tag in (*MI_AT_HOME, MI_AT_JEAN_VILAR):
         call(inventory, "register_item", mistral_tablet(tag))
     call(inventory, "transfer_item", JV_AT_MISTRAL, {"to_site": "mistral", "reason": "atelier"})
-    call(inventory, "transfer_item", MI_AT_JEAN_VILAR, {"to_site": "jean-vilar", "reason": "atelier"})
+    call(
+        inventory, "transfer_item", MI_AT_JEAN_VILAR, {"to_site": "jean-vilar", "reason": "atelier"}
+    )
     return inventory
 
 
@@ -45,11 +54,21 @@ def test_a_partner_sees_the_devices_it_owns_and_those_standing_at_its_sites(flee
     assert call(fleet, "list_items_page", {})["total"] == 6  # managers: no scope, everything
 
 
-@pytest.mark.parametrize("filters", [
-    {}, {"owner": "mistral"}, {"site": "mistral"}, {"status": "available"},
-    {"category": "tablet"}, {"search": "MI-TAB"}, {"search": "lenovo"},
-    {"asset_tags": list(MI_AT_HOME)}, {"owner": "mistral", "site": "mistral", "limit": 1000},
-], ids=lambda filters: ",".join(filters) or "none")
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"owner": "mistral"},
+        {"site": "mistral"},
+        {"status": "available"},
+        {"category": "tablet"},
+        {"search": "MI-TAB"},
+        {"search": "lenovo"},
+        {"asset_tags": list(MI_AT_HOME)},
+        {"owner": "mistral", "site": "mistral", "limit": 1000},
+    ],
+    ids=lambda filters: ",".join(filters) or "none",
+)
 def test_another_partners_devices_never_appear_whatever_the_filters(fleet, filters):
     page = call(fleet, "list_items_page", {**filters, "partner_id": JEAN_VILAR})
 
@@ -83,19 +102,29 @@ def test_devices_come_one_page_at_a_time_never_the_whole_fleet(fleet):
 
 def test_bad_filters_are_refused_by_name(fleet):
     with pytest.raises(InvalidInput) as refused:
-        call(fleet, "list_items_page", {"partner_id": "1", "limit": 0, "colour": "red",
-                                        "search": ""})
+        call(
+            fleet, "list_items_page", {"partner_id": "1", "limit": 0, "colour": "red", "search": ""}
+        )
 
     assert set(refused.value.fields) == {"partner_id", "limit", "colour", "search"}
 
 
 def test_a_partner_sees_only_the_kits_made_of_devices_it_sees(fleet):
-    call(fleet, "register_kit", {"code": "jv-kit", "name": "Kit Jean Vilar",
-                                 "asset_tags": [*JV_AT_HOME, JV_AT_MISTRAL]})
-    call(fleet, "register_kit", {"code": "mi-kit", "name": "Kit Mistral",
-                                 "asset_tags": list(MI_AT_HOME)})
-    call(fleet, "register_kit", {"code": "mixed", "name": "Kit mêlé",
-                                 "asset_tags": [MI_AT_JEAN_VILAR, "MI-TAB-001"]})
+    call(
+        fleet,
+        "register_kit",
+        {"code": "jv-kit", "name": "Kit Jean Vilar", "asset_tags": [*JV_AT_HOME, JV_AT_MISTRAL]},
+    )
+    call(
+        fleet,
+        "register_kit",
+        {"code": "mi-kit", "name": "Kit Mistral", "asset_tags": list(MI_AT_HOME)},
+    )
+    call(
+        fleet,
+        "register_kit",
+        {"code": "mixed", "name": "Kit mêlé", "asset_tags": [MI_AT_JEAN_VILAR, "MI-TAB-001"]},
+    )
 
     def codes(filters):
         return [kit["code"] for kit in call(fleet, "list_kits", filters)]

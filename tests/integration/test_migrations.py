@@ -1,5 +1,6 @@
 """Each service's migrations build exactly the schema its models describe, on
 both databases, so a deployment migrated from scratch runs the code it ships."""
+
 import importlib
 
 import pytest
@@ -19,4 +20,3 @@ def test_migrations_match_the_models(service, database_url, engine_for):
         differences = compare_metadata(context, [models.Base.metadata, tables.metadata])
 
     assert differences == []
-

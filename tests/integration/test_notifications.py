@@ -2,6 +2,7 @@
 local SMTP server and the SMS log: a loan confirmed once even if its event comes
 twice, reminders on open days moved by a renewal and dropped on return, no SMS at
 night, the daily cap, fallback to the other channel, and "none" as a call task."""
+
 import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -17,6 +18,8 @@ from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
 @pytest.fixture
 def notify(container_factory, config_for, database_kind, new_database, tmp_path):
     """Start the notifications service (settings overridable) with its own database,
@@ -30,8 +33,13 @@ def notify(container_factory, config_for, database_kind, new_database, tmp_path)
         from services.notifications.service import Service
 
         config = config_for(notifications=url)
-        config.update(SMTP_HOST=smtp.host, SMTP_PORT=smtp.port, SMS_PROVIDER="log",
-                      SMS_LOG=str(sms_log), **{**NO_QUIET_HOURS, **settings})
+        config.update(
+            SMTP_HOST=smtp.host,
+            SMTP_PORT=smtp.port,
+            SMS_PROVIDER="log",
+            SMS_LOG=str(sms_log),
+            **{**NO_QUIET_HOURS, **settings},
+        )
         container = container_factory(Service, config)
         container.start()
         return SimpleNamespace(container=container, smtp=smtp, sms_log=sms_log)
@@ -49,9 +57,12 @@ def log_of(n, **query):
 
 
 def wait_for_status(n, purpose, status, **query):
-    return wait_until(lambda: [m for m in log_of(n, **query)
-                               if m["purpose"] == purpose and m["status"] == status],
-                      what=f"{purpose} {status}")
+    return wait_until(
+        lambda: [
+            m for m in log_of(n, **query) if m["purpose"] == purpose and m["status"] == status
+        ],
+        what=f"{purpose} {status}",
+    )
 
 
 def test_a_loan_is_confirmed_once_even_if_its_event_comes_twice(desk, notify, events_seen):
@@ -66,13 +77,21 @@ def test_a_loan_is_confirmed_once_even_if_its_event_comes_twice(desk, notify, ev
     assert received.message["Message-ID"] == f"<{confirmation['reference']}>"
 
     EventPublisher(desk.booking.config["AMQP_URI"])(checked_out)  # delivered again
-    other = register(desk, phone=None, email="malik@example.org", channel="email",
-                     card_number="RS-0043", display_name="Malik")
+    other = register(
+        desk,
+        phone=None,
+        email="malik@example.org",
+        channel="email",
+        card_number="RS-0043",
+        display_name="Malik",
+    )
     lend(desk, other["id"], tag="JV-LAP-002")
     n.smtp.wait_for(2)
     wait_for_status(n, "loan_confirmed", "sent", resident_id=other["id"])
     assert sorted(m.rcpt_tos[0] for m in n.smtp.messages()) == [
-        "amina@example.org", "malik@example.org"]
+        "amina@example.org",
+        "malik@example.org",
+    ]
     assert "amina@example.org" not in json.dumps(log_of(n))  # ids, never contact details
 
     # Reminders wait in the log, on days the return site is open.
@@ -94,15 +113,21 @@ def test_reminders_move_with_a_renewal_and_go_with_the_return(desk, notify):
     first = {m["id"] for m in wait_for_status(n, "due_soon", "pending")}
 
     renewed = call(desk.booking, "renew_loan", loan["id"])
-    moved = wait_until(lambda: [m for m in wait_for_status(n, "due_soon", "pending")
-                                if m["id"] not in first], what="reminders for the new due date")
+    moved = wait_until(
+        lambda: [m for m in wait_for_status(n, "due_soon", "pending") if m["id"] not in first],
+        what="reminders for the new due date",
+    )
     assert {m["status"] for m in log_of(n) if m["id"] in first} == {"cancelled"}
     new_due = datetime.fromisoformat(renewed["due_at"]).astimezone(PARIS).date()
-    assert all(datetime.fromisoformat(m["send_after"]).astimezone(PARIS).date() < new_due
-               for m in moved)
+    assert all(
+        datetime.fromisoformat(m["send_after"]).astimezone(PARIS).date() < new_due for m in moved
+    )
 
-    call(desk.booking, "check_in", {"asset_tag": "JV-LAP-001", "condition": "good",
-                                    "accessories": ["chargeur"]})
+    call(
+        desk.booking,
+        "check_in",
+        {"asset_tag": "JV-LAP-001", "condition": "good", "accessories": ["chargeur"]},
+    )
     wait_for_status(n, "return_confirmed", "sent")
     assert not [m for m in log_of(n) if m["purpose"] == "due_soon" and m["status"] == "pending"]
     assert len(n.smtp.wait_for(2)) == 2
@@ -110,15 +135,22 @@ def test_reminders_move_with_a_renewal_and_go_with_the_return(desk, notify):
 
 def test_no_sms_at_night_and_no_more_than_the_daily_cap(desk, notify):
     local = datetime.now(PARIS)
-    quiet = {"QUIET_FROM": (local - timedelta(hours=1)).strftime("%H:%M"),
-             "QUIET_UNTIL": (local + timedelta(hours=1)).strftime("%H:%M")}
+    quiet = {
+        "QUIET_FROM": (local - timedelta(hours=1)).strftime("%H:%M"),
+        "QUIET_UNTIL": (local + timedelta(hours=1)).strftime("%H:%M"),
+    }
     n = notify(MAX_MESSAGES_PER_DAY=1, **quiet)
     amina = register(desk)  # SMS, by default for a phone
     lend(desk, amina["id"])
     # Pending until it is tried, then put off until the morning.
-    wait_until(lambda: [m for m in wait_for_status(n, "loan_confirmed", "pending")
-                        if datetime.fromisoformat(m["send_after"]) > datetime.now(UTC)],
-               what="the confirmation put off until quiet hours end")
+    wait_until(
+        lambda: [
+            m
+            for m in wait_for_status(n, "loan_confirmed", "pending")
+            if datetime.fromisoformat(m["send_after"]) > datetime.now(UTC)
+        ],
+        what="the confirmation put off until quiet hours end",
+    )
     assert sms_sent(n.sms_log) == []
 
 
@@ -146,10 +178,12 @@ def test_a_refused_email_falls_back_to_sms_and_none_becomes_a_call_task(desk, no
     lend(desk, malik["id"], tag="JV-LAP-002")
     [told] = wait_for_status(n, "loan_confirmed", "call_task", resident_id=malik["id"])
     partner_id = told["partner_id"]
-    notices = wait_until(lambda: call(n.container, "staff_notices", partner_id),
-                         what="a call task for the desk")
+    notices = wait_until(
+        lambda: call(n.container, "staff_notices", partner_id), what="a call task for the desk"
+    )
     assert [(x["kind"], x["resident_id"], x["context"]["tell"]) for x in notices] == [
-        ("call_to_tell", malik["id"], "loan_confirmed")]
+        ("call_to_tell", malik["id"], "loan_confirmed")
+    ]
 
 
 def test_reminders_move_to_open_days_when_the_return_sites_hours_change(desk, notify):
@@ -165,11 +199,17 @@ def test_reminders_move_to_open_days_when_the_return_sites_hours_change(desk, no
     # The centre closes for the day of the last reminder before the due date.
     last = max(first, key=local_day)
     closed = local_day(last).isoformat()
-    site = call(desk.inventory, "add_closure", "jean-vilar",
-                {"starts_on": closed, "ends_on": closed, "reason": "Inventaire"})
+    site = call(
+        desk.inventory,
+        "add_closure",
+        "jean-vilar",
+        {"starts_on": closed, "ends_on": closed, "reason": "Inventaire"},
+    )
 
-    wait_until(lambda: [m for m in log_of(n) if m["id"] == last["id"] and m["status"] == "cancelled"],
-               what="the reminder on the closed day withdrawn")
+    wait_until(
+        lambda: [m for m in log_of(n) if m["id"] == last["id"] and m["status"] == "cancelled"],
+        what="the reminder on the closed day withdrawn",
+    )
     reminders = [m for m in log_of(n, resident_id=amina["id"]) if m["purpose"] == "due_soon"]
     pending = [m for m in reminders if m["status"] == "pending"]
     assert pending and len({m["step"] for m in pending}) == len(pending)  # each reminder once

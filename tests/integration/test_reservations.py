@@ -2,6 +2,7 @@
 alternatives instead of a bare refusal, sharing caps, weekly series around a
 closure, pickup and return, no-shows released, and items withdrawn by the
 inventory replaced in the reservations that held them."""
+
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -44,34 +45,58 @@ def network(inventory, booking):
     call(inventory, "set_opening_hours", "mistral", {"opening_hours": MISTRAL_HOURS})
     for n in range(1, 4):
         call(inventory, "register_item", tablet(f"JV-TAB-00{n}"))
-        call(inventory, "register_item", tablet(f"MI-TAB-00{n}", owner="mistral", home_site="mistral"))
+        call(
+            inventory,
+            "register_item",
+            tablet(f"MI-TAB-00{n}", owner="mistral", home_site="mistral"),
+        )
     partners = {p["code"]: p["id"] for p in call(inventory, "list_partners")}
     container, _url = booking
 
-    wait_until(lambda: scalar(container, "SELECT count(*) FROM items") == 6
-               and scalar(container, "SELECT count(*) FROM sites") == 2,
-               what="booking's copy of the inventory")
-    wait_until(lambda: "tuesday" in str(scalar(container, MISTRAL_HOURS_SQL)),
-               what="Mistral's hours in booking's copy")
+    wait_until(
+        lambda: (
+            scalar(container, "SELECT count(*) FROM items") == 6
+            and scalar(container, "SELECT count(*) FROM sites") == 2
+        ),
+        what="booking's copy of the inventory",
+    )
+    wait_until(
+        lambda: "tuesday" in str(scalar(container, MISTRAL_HOURS_SQL)),
+        what="Mistral's hours in booking's copy",
+    )
     return {
-        "booking": container, "jean_vilar": partners["jean-vilar"],
-        "mistral": partners["mistral"], "tablet": call(inventory, "list_categories")[0]["id"],
+        "booking": container,
+        "jean_vilar": partners["jean-vilar"],
+        "mistral": partners["mistral"],
+        "tablet": call(inventory, "list_categories")[0]["id"],
     }
 
 
 def tablets(network, partner="jean_vilar", quantity=1, site="jean-vilar", **window):
-    return {"partner_id": network[partner], "site": site, "category_id": network["tablet"],
-            "quantity": quantity, **(window or TUESDAY_AFTERNOON)}
+    return {
+        "partner_id": network[partner],
+        "site": site,
+        "category_id": network["tablet"],
+        "quantity": quantity,
+        **(window or TUESDAY_AFTERNOON),
+    }
 
 
 def test_a_kit_is_reserved_whole_or_not_at_all(network, inventory, events_seen):
     booking = network["booking"]
-    call(inventory, "register_kit", {"code": "jv-atelier", "name": "Kit atelier",
-                                     "asset_tags": ["JV-TAB-001", "JV-TAB-002"]})
+    call(
+        inventory,
+        "register_kit",
+        {"code": "jv-atelier", "name": "Kit atelier", "asset_tags": ["JV-TAB-001", "JV-TAB-002"]},
+    )
     wait_until(lambda: scalar(booking, "SELECT count(*) FROM kits") == 1, what="the kit in booking")
     unmet = events_seen("booking.demand_unmet")
-    kit = {"partner_id": network["jean_vilar"], "site": "jean-vilar", "kit": "jv-atelier",
-           **TUESDAY_AFTERNOON}
+    kit = {
+        "partner_id": network["jean_vilar"],
+        "site": "jean-vilar",
+        "kit": "jv-atelier",
+        **TUESDAY_AFTERNOON,
+    }
 
     reserved = call(booking, "reserve", kit)
 
@@ -100,10 +125,14 @@ def test_a_refusal_offers_other_sites_and_the_nearest_later_windows(network, eve
     assert alternatives["other_sites"] == [{"site": "mistral", "free": 3}]
     # Tuesday afternoon is held until 17:00 and then charging: Jean Vilar's next
     # opening that fits three hours is the following Monday afternoon.
-    assert [(datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"]))
-            for w in alternatives["other_windows"]] == [
-        (_monday(13, 30), _monday(16, 30)), (_monday(14), _monday(17)),
-        (_monday(14, 30), _monday(17, 30))]
+    assert [
+        (datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"]))
+        for w in alternatives["other_windows"]
+    ] == [
+        (_monday(13, 30), _monday(16, 30)),
+        (_monday(14), _monday(17)),
+        (_monday(14, 30), _monday(17, 30)),
+    ]
     (event,) = unmet.wait(1)
     assert event["data"]["quantity"] == 2 and event["data"]["category_id"] == network["tablet"]
     # What was offered can be booked.
@@ -118,9 +147,16 @@ def _monday(hour, minute=0):
 
 def test_a_partner_takes_at_most_the_owners_cap_of_its_shared_items(network):
     booking = network["booking"]
-    call(booking, "set_sharing_rule", {"partner_id": network["mistral"],
-                                       "category_id": network["tablet"], "shared": True,
-                                       "max_per_reservation": 2})
+    call(
+        booking,
+        "set_sharing_rule",
+        {
+            "partner_id": network["mistral"],
+            "category_id": network["tablet"],
+            "shared": True,
+            "max_per_reservation": 2,
+        },
+    )
     ask = {"category_id": network["tablet"], "site": "mistral", **TUESDAY_AFTERNOON}
 
     seen = call(booking, "availability", {**ask, "partner_id": network["jean_vilar"]})
@@ -128,9 +164,16 @@ def test_a_partner_takes_at_most_the_owners_cap_of_its_shared_items(network):
     with pytest.raises(NotAvailable):
         call(booking, "reserve", tablets(network, quantity=3, site="mistral"))
     with pytest.raises(NotShared) as refused:
-        call(booking, "reserve", {"partner_id": network["jean_vilar"], "site": "mistral",
-                                  "asset_tags": ["MI-TAB-001", "MI-TAB-002", "MI-TAB-003"],
-                                  **TUESDAY_AFTERNOON})
+        call(
+            booking,
+            "reserve",
+            {
+                "partner_id": network["jean_vilar"],
+                "site": "mistral",
+                "asset_tags": ["MI-TAB-001", "MI-TAB-002", "MI-TAB-003"],
+                **TUESDAY_AFTERNOON,
+            },
+        )
     assert refused.value.details["over_cap"] == ["MI-TAB-003"]
 
     taken = call(booking, "reserve", tablets(network, quantity=2, site="mistral"))
@@ -140,21 +183,31 @@ def test_a_partner_takes_at_most_the_owners_cap_of_its_shared_items(network):
     call(booking, "set_item_shareable", {"asset_tag": "MI-TAB-003", "shareable": False})
     assert call(booking, "availability", {**ask, "partner_id": network["jean_vilar"]})["free"] == 0
     assert call(booking, "reserve", tablets(network, "mistral", site="mistral"))["asset_tags"] == [
-        "MI-TAB-003"]
+        "MI-TAB-003"
+    ]
     # A partner that stops sharing is out of everyone else's searches.
     call(booking, "set_sharing_rule", {"partner_id": network["jean_vilar"], "shared": False})
-    everywhere = call(booking, "availability", {"category_id": network["tablet"],
-                                                "partner_id": network["mistral"], **TUESDAY_AFTERNOON})
+    everywhere = call(
+        booking,
+        "availability",
+        {"category_id": network["tablet"], "partner_id": network["mistral"], **TUESDAY_AFTERNOON},
+    )
     assert everywhere["free"] == 0
 
 
 def test_a_weekly_series_around_a_closure_books_each_week_it_can(network, inventory, events_seen):
     booking = network["booking"]
     closed_day = tuesday(14, weeks=1)[:10]
-    call(inventory, "add_closure", "jean-vilar", {"starts_on": closed_day, "ends_on": closed_day,
-                                                  "reason": "formation"})
+    call(
+        inventory,
+        "add_closure",
+        "jean-vilar",
+        {"starts_on": closed_day, "ends_on": closed_day, "reason": "formation"},
+    )
     closures = "SELECT closures FROM sites WHERE code = 'jean-vilar'"
-    wait_until(lambda: closed_day in str(scalar(booking, closures)), what="the closure in booking's copy")
+    wait_until(
+        lambda: closed_day in str(scalar(booking, closures)), what="the closure in booking's copy"
+    )
     unmet = events_seen("booking.demand_unmet")
     weekly = {**tablets(network, quantity=2), "until": tuesday(14, weeks=3)[:10]}
 
@@ -172,13 +225,20 @@ def test_a_weekly_series_around_a_closure_books_each_week_it_can(network, invent
     assert all(r["series_id"] == made["series"]["id"] and len(r["asset_tags"]) == 2 for r in booked)
     # One occurrence, then the rest of the series from a date on.
     assert call(booking, "cancel_reservation", booked[1]["id"])["status"] == "cancelled"
-    cancelled = call(booking, "cancel_series", made["series"]["id"], {"from": tuesday(14, weeks=1)[:10]})
+    cancelled = call(
+        booking, "cancel_series", made["series"]["id"], {"from": tuesday(14, weeks=1)[:10]}
+    )
     assert cancelled["cancelled"] == [booked[2]["id"]]
     assert call(booking, "get_reservation", booked[0]["id"])["status"] == "confirmed"
-    assert call(booking, "cancel_series", made["series"]["id"], {"from": closed_day})["cancelled"] == []
+    assert (
+        call(booking, "cancel_series", made["series"]["id"], {"from": closed_day})["cancelled"]
+        == []
+    )
 
 
-def test_reservations_nobody_picks_up_are_released_and_returns_free_items_early(network, events_seen):
+def test_reservations_nobody_picks_up_are_released_and_returns_free_items_early(
+    network, events_seen
+):
     booking = network["booking"]
     released = events_seen("booking.reservation_released")
     collected = call(booking, "reserve", tablets(network, quantity=2))
@@ -206,12 +266,16 @@ def test_reservations_nobody_picks_up_are_released_and_returns_free_items_early(
 
 
 def _free_tags(network, window):
-    return call(network["booking"], "availability",
-                {"category_id": network["tablet"], "site": "jean-vilar", **window})["asset_tags"]
+    return call(
+        network["booking"],
+        "availability",
+        {"category_id": network["tablet"], "site": "jean-vilar", **window},
+    )["asset_tags"]
 
 
-def test_an_item_leaving_service_is_replaced_in_the_reservations_holding_it(network, inventory,
-                                                                            events_seen):
+def test_an_item_leaving_service_is_replaced_in_the_reservations_holding_it(
+    network, inventory, events_seen
+):
     booking = network["booking"]
     withdrawn = events_seen("booking.reservation_item_withdrawn")
     reservation = call(booking, "reserve", tablets(network, quantity=2))
@@ -221,9 +285,12 @@ def test_an_item_leaving_service_is_replaced_in_the_reservations_holding_it(netw
 
     (event,) = withdrawn.wait(1)
     ids = {i["asset_tag"]: i["id"] for i in call(inventory, "list_items")}
-    assert event["data"] == {"reservation_id": reservation["id"], "item_id": ids["JV-TAB-001"],
-                             "replacement_item_id": ids["JV-TAB-003"],
-                             "partner_id": network["jean_vilar"]}
+    assert event["data"] == {
+        "reservation_id": reservation["id"],
+        "item_id": ids["JV-TAB-001"],
+        "replacement_item_id": ids["JV-TAB-003"],
+        "partner_id": network["jean_vilar"],
+    }
     now = call(booking, "get_reservation", reservation["id"])
     assert now["asset_tags"] == ["JV-TAB-002", "JV-TAB-003"]
     assert "JV-TAB-001" in now["attention"] and "JV-TAB-003" in now["attention"]
@@ -238,12 +305,20 @@ def test_an_item_leaving_service_is_replaced_in_the_reservations_holding_it(netw
 def test_a_new_closure_flags_the_reservations_it_falls_on(network, inventory, events_seen):
     booking = network["booking"]
     flagged = events_seen("booking.reservation_outside_hours")
-    kept = call(booking, "reserve", tablets(network, starts_at=tuesday(14, weeks=1), ends_at=tuesday(17, weeks=1)))
+    kept = call(
+        booking,
+        "reserve",
+        tablets(network, starts_at=tuesday(14, weeks=1), ends_at=tuesday(17, weeks=1)),
+    )
     hit = call(booking, "reserve", tablets(network))
     closed_day = hit["starts_at"][:10]
 
-    call(inventory, "add_closure", "jean-vilar", {"starts_on": closed_day, "ends_on": closed_day,
-                                                  "reason": "dégât des eaux"})
+    call(
+        inventory,
+        "add_closure",
+        "jean-vilar",
+        {"starts_on": closed_day, "ends_on": closed_day, "reason": "dégât des eaux"},
+    )
 
     (event,) = flagged.wait(1)
     assert event["data"]["reservation_id"] == hit["id"]

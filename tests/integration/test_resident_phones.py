@@ -3,6 +3,7 @@ typed at the desk and, beside it, in E.164, so that signing in or being found at
 desk by phone reads an index, however the number is written; a number that cannot
 be one is refused; a change or an erasure follows everywhere, the migration fills
 in the residents registered before it."""
+
 import re
 from contextlib import contextmanager
 
@@ -50,19 +51,23 @@ def residents_read(container):
 def _plan(engine, statement, parameters):
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            return "\n".join(row[-1] for row in connection.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + statement, parameters))
+            return "\n".join(
+                row[-1]
+                for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
         # A test's table is tiny: PostgreSQL would read it whole whatever its indexes.
         # Discouraging that shows the index a real table of residents would use.
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        return "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement,
-                                                                      parameters))
+        return "\n".join(
+            row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
 
 
 def read_through_the_phone_index(plans) -> bool:
     whole_table = re.compile(r"\bSCAN residents\b|Seq Scan on residents\b")
-    return (any("ix_residents_phone_e164" in plan for plan in plans)
-            and not any(whole_table.search(plan) for plan in plans))
+    return any("ix_residents_phone_e164" in plan for plan in plans) and not any(
+        whole_table.search(plan) for plan in plans
+    )
 
 
 # --- looked up by phone -----------------------------------------------------------------------
@@ -95,8 +100,9 @@ def test_a_desk_finds_a_resident_by_their_phone_however_it_is_written_through_an
 
 def test_residents_sharing_a_phone_are_found_by_it_by_nobody_until_one_of_them_changes_it(desk):
     amina = register(desk)
-    salma = register(desk, display_name="Salma B.", card_number="RS-0043",
-                     phone="+33 6 12 34 56 78")  # the family's phone, written otherwise
+    salma = register(
+        desk, display_name="Salma B.", card_number="RS-0043", phone="+33 6 12 34 56 78"
+    )  # the family's phone, written otherwise
 
     with residents_read(desk.booking) as plans:
         assert signing_in(desk, "06.12.34.56.78") is None
@@ -114,8 +120,9 @@ def test_residents_sharing_a_phone_are_found_by_it_by_nobody_until_one_of_them_c
 
 def stored_e164(desk, resident_id):
     with desk.db.connect() as connection:
-        return connection.execute(text("SELECT phone_e164 FROM residents WHERE id = :id"),
-                                  {"id": resident_id}).scalar()
+        return connection.execute(
+            text("SELECT phone_e164 FROM residents WHERE id = :id"), {"id": resident_id}
+        ).scalar()
 
 
 def test_a_changed_proven_or_erased_phone_finds_the_resident_by_the_new_one_only(desk):
@@ -124,13 +131,21 @@ def test_a_changed_proven_or_erased_phone_finds_the_resident_by_the_new_one_only
 
     updated = call(desk.booking, "update_resident", amina["id"], {"phone": "07 98 76 54 32"})
     assert updated["phone"] == "07 98 76 54 32" and stored_e164(desk, amina["id"]) == "+33798765432"
-    assert (signing_in(desk, "06 12 34 56 78"), signing_in(desk, "+33798765432")) == (None, amina["id"])
+    assert (signing_in(desk, "06 12 34 56 78"), signing_in(desk, "+33798765432")) == (
+        None,
+        amina["id"],
+    )
 
-    code = call(desk.booking, "propose_contact_change", amina["id"], {"phone": "07 11 22 33 44"})["code"]
+    code = call(desk.booking, "propose_contact_change", amina["id"], {"phone": "07 11 22 33 44"})[
+        "code"
+    ]
     assert signing_in(desk, "07 11 22 33 44") is None  # not before it is proven
     call(desk.booking, "confirm_contact_change", amina["id"], {"code": code})
     assert stored_e164(desk, amina["id"]) == "+33711223344"
-    assert (signing_in(desk, "07 98 76 54 32"), signing_in(desk, "07.11.22.33.44")) == (None, amina["id"])
+    assert (signing_in(desk, "07 98 76 54 32"), signing_in(desk, "07.11.22.33.44")) == (
+        None,
+        amina["id"],
+    )
 
     call(desk.booking, "erase_resident", amina["id"])
     assert stored_e164(desk, amina["id"]) is None and signing_in(desk, "07 11 22 33 44") is None
@@ -157,39 +172,59 @@ def test_a_phone_that_cannot_be_one_is_refused_by_field_and_changes_nothing(desk
 
 def test_erasure_takes_out_a_number_proven_by_a_code_and_replaced_since(desk):
     amina = register(desk)
-    code = call(desk.booking, "propose_contact_change", amina["id"], {"phone": "07 11 22 33 44"})["code"]
+    code = call(desk.booking, "propose_contact_change", amina["id"], {"phone": "07 11 22 33 44"})[
+        "code"
+    ]
     call(desk.booking, "confirm_contact_change", amina["id"], {"code": code})
-    reservation = call(desk.booking, "reserve", {**desk.tuesday, "partner_id": 1,
-                                                 "asset_tags": ["JV-LAP-002"],
-                                                 "note": "Amina: rappeler au 07.11.22.33.44"})
+    reservation = call(
+        desk.booking,
+        "reserve",
+        {
+            **desk.tuesday,
+            "partner_id": 1,
+            "asset_tags": ["JV-LAP-002"],
+            "note": "Amina: rappeler au 07.11.22.33.44",
+        },
+    )
     call(desk.booking, "update_resident", amina["id"], {"phone": "06 98 76 54 32"})
 
     call(desk.booking, "erase_resident", amina["id"])
 
     with desk.db.connect() as connection:
-        note = connection.execute(text("SELECT note FROM reservations WHERE id = :id"),
-                                  {"id": reservation["id"]}).scalar()
+        note = connection.execute(
+            text("SELECT note FROM reservations WHERE id = :id"), {"id": reservation["id"]}
+        ).scalar()
     assert note == "Amina: rappeler au [erased]"
 
 
 # --- the migration ----------------------------------------------------------------------------
 
 
-def test_the_migration_gives_residents_registered_before_it_their_phone_in_e164(database_url,
-                                                                                engine_for):
+def test_the_migration_gives_residents_registered_before_it_their_phone_in_e164(
+    database_url, engine_for
+):
     cfg = migrate.alembic_config("booking", database_url)
     with engine_for(database_url).connect() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0005_resident_detail_hashes")
         connection.commit()
-    typed = {1: "06 12 34 56 78", 2: "+44 20 7946 0958", 3: "0033 7.11.22.33.44",
-             4: "06 12 34", 5: None}  # 4: accepted when only the characters were checked
+    typed = {
+        1: "06 12 34 56 78",
+        2: "+44 20 7946 0958",
+        3: "0033 7.11.22.33.44",
+        4: "06 12 34",
+        5: None,
+    }  # 4: accepted when only the characters were checked
     with engine_for(database_url).begin() as connection:
         for resident_id, phone in typed.items():
-            connection.execute(text(
-                "INSERT INTO residents (id, display_name, phone, language, channel, consent_at,"
-                " registered_by_partner_id, created_at) VALUES (:id, 'Someone', :phone, 'fr',"
-                " 'sms', :at, 1, :at)"), {"id": resident_id, "phone": phone, "at": "2026-11-02 10:00:00"})
+            connection.execute(
+                text(
+                    "INSERT INTO residents (id, display_name, phone, language, channel, consent_at,"
+                    " registered_by_partner_id, created_at) VALUES (:id, 'Someone', :phone, 'fr',"
+                    " 'sms', :at, 1, :at)"
+                ),
+                {"id": resident_id, "phone": phone, "at": "2026-11-02 10:00:00"},
+            )
 
     migrate.upgrade("booking", database_url)
 

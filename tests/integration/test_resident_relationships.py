@@ -3,6 +3,7 @@ booking service on both databases: an id alone opens nothing, a desk finds a
 resident by the whole card or phone number they present, a name search stays
 within the partner's own residents, and a mandate covers what it says until it
 expires or is withdrawn."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,15 +25,24 @@ def in_days(days):
 
 
 def mandate(desk, resident_id, partner_id=JEAN_VILAR, scopes=("loans",), days=30):
-    return call(desk.booking, "record_mandate", {
-        "resident_id": resident_id, "partner_id": partner_id, "scopes": list(scopes),
-        "expires_at": in_days(days)})
+    return call(
+        desk.booking,
+        "record_mandate",
+        {
+            "resident_id": resident_id,
+            "partner_id": partner_id,
+            "scopes": list(scopes),
+            "expires_at": in_days(days),
+        },
+    )
 
 
 def valid(desk, resident_id, partner_id, *scopes):
-    return call(desk.booking, "valid_mandate", {"resident_id": resident_id,
-                                                "partner_id": partner_id,
-                                                "scopes": list(scopes)})["mandate_id"]
+    return call(
+        desk.booking,
+        "valid_mandate",
+        {"resident_id": resident_id, "partner_id": partner_id, "scopes": list(scopes)},
+    )["mandate_id"]
 
 
 # --- relationships --------------------------------------------------------------------------
@@ -49,12 +59,17 @@ def test_another_partner_reaches_a_resident_by_id_only_once_its_desk_found_them(
 
     assert seen["id"] == again["id"] == amina["id"] and seen["view"] == "masked"
     assert call(desk.booking, "get_resident", amina["id"], MISTRAL)["view"] == "masked"
-    assert call(desk.booking, "resident_partners", amina["id"])["partner_ids"] == [JEAN_VILAR, MISTRAL]
+    assert call(desk.booking, "resident_partners", amina["id"])["partner_ids"] == [
+        JEAN_VILAR,
+        MISTRAL,
+    ]
     (event,) = listen.wait(1)
     assert event["data"] == {"resident_id": amina["id"], "partner_id": MISTRAL, "how": "card"}
 
 
-def test_a_partner_sees_contact_details_masked_unless_it_registered_the_resident_or_lends_to_them(desk):
+def test_a_partner_sees_contact_details_masked_unless_it_registered_the_resident_or_lends_to_them(
+    desk,
+):
     amina = register(desk, email="amina@example.org", registered_by_partner_id=MISTRAL)
 
     shown = found(desk, JEAN_VILAR, card_number="RS-0042")
@@ -74,8 +89,12 @@ def test_a_desk_finds_a_resident_only_by_their_whole_card_or_phone_number(desk):
     register(desk, display_name="Salma B.", card_number="RS-0043")  # the same family phone
 
     # Part of a number finds nobody; nor does a phone two residents share.
-    for presented in ({"card_number": "RS-004"}, {"card_number": "RS-00421"},
-                      {"phone": "06 12 34 56"}, {"phone": "06 12 34 56 78"}):
+    for presented in (
+        {"card_number": "RS-004"},
+        {"card_number": "RS-00421"},
+        {"phone": "06 12 34 56"},
+        {"phone": "06 12 34 56 78"},
+    ):
         with pytest.raises(NotFound):
             found(desk, MISTRAL, **presented)
     with pytest.raises(InvalidInput) as refused:
@@ -87,8 +106,9 @@ def test_a_desk_finds_a_resident_only_by_their_whole_card_or_phone_number(desk):
 
 def test_a_name_search_covers_only_the_residents_a_partner_registered_or_lent_to(desk):
     register(desk)  # Amina, at Jean Vilar
-    yusuf = register(desk, display_name="Yusuf K.", card_number="RS-0043",
-                     registered_by_partner_id=MISTRAL)
+    yusuf = register(
+        desk, display_name="Yusuf K.", card_number="RS-0043", registered_by_partner_id=MISTRAL
+    )
     found(desk, JEAN_VILAR, card_number="RS-0043")
 
     def names(filters):
@@ -98,7 +118,9 @@ def test_a_name_search_covers_only_the_residents_a_partner_registered_or_lent_to
     assert names({"partner_id": MISTRAL, "search": "rs-0042"}) == []
     assert names({"partner_id": JEAN_VILAR, "search": "yusuf"}) == []
     lend(desk, yusuf["id"])
-    (listed,) = call(desk.booking, "list_residents", {"partner_id": JEAN_VILAR, "search": "yusuf"})["items"]
+    (listed,) = call(desk.booking, "list_residents", {"partner_id": JEAN_VILAR, "search": "yusuf"})[
+        "items"
+    ]
     assert listed["id"] == yusuf["id"] and listed["view"] == "full"
 
 
@@ -124,8 +146,13 @@ def test_a_found_resident_is_forgotten_after_the_anonymisation_delay_and_on_eras
 def rows(desk):
     """How many residents found at a desk, and how many mandates, the database holds."""
     with desk.db.connect() as connection:
-        return tuple(connection.execute(text(
-            "SELECT (SELECT count(*) FROM residents_found), (SELECT count(*) FROM mandates)")).one())
+        return tuple(
+            connection.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM residents_found), (SELECT count(*) FROM mandates)"
+                )
+            ).one()
+        )
 
 
 # --- mandates -----------------------------------------------------------------------------------
@@ -146,10 +173,22 @@ def test_a_mandate_covers_its_scopes_until_it_expires_or_is_withdrawn(desk, even
     assert valid(desk, amina["id"], JEAN_VILAR, "data") is None
     assert call(desk.booking, "withdraw_mandate", made["id"]) == withdrawn  # nothing more
     recorded, ended = listen.wait(2)
-    assert recorded["type"] == "booking.mandate_recorded" and ended["type"] == "booking.mandate_withdrawn"
-    assert set(recorded["data"]) == {"mandate_id", "resident_id", "partner_id", "scopes", "expires_at"}
-    assert ended["data"] == {"mandate_id": made["id"], "resident_id": amina["id"],
-                             "partner_id": JEAN_VILAR}
+    assert (
+        recorded["type"] == "booking.mandate_recorded"
+        and ended["type"] == "booking.mandate_withdrawn"
+    )
+    assert set(recorded["data"]) == {
+        "mandate_id",
+        "resident_id",
+        "partner_id",
+        "scopes",
+        "expires_at",
+    }
+    assert ended["data"] == {
+        "mandate_id": made["id"],
+        "resident_id": amina["id"],
+        "partner_id": JEAN_VILAR,
+    }
     assert ended["actor"] == "resident:1"
 
 
@@ -158,8 +197,10 @@ def test_an_expired_mandate_covers_nothing_and_a_mandate_lasts_at_most_a_year(de
     made = mandate(desk, amina["id"], scopes=("data",))
     with desk.db.begin() as connection:
         past = datetime.now(UTC) - timedelta(minutes=1)
-        connection.execute(text("UPDATE mandates SET expires_at = :at"),
-                           {"at": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None)})
+        connection.execute(
+            text("UPDATE mandates SET expires_at = :at"),
+            {"at": past if desk.db.dialect.name != "sqlite" else past.replace(tzinfo=None)},
+        )
 
     assert valid(desk, amina["id"], JEAN_VILAR, "data") is None
     for days, scopes in ((366, ["data"]), (-1, ["data"]), (30, ["everything"]), (30, [])):
@@ -181,18 +222,29 @@ def test_only_a_related_partner_records_a_mandate_and_each_lists_its_own(desk):
     theirs = mandate(desk, amina["id"], MISTRAL)
     ours = mandate(desk, amina["id"], JEAN_VILAR, scopes=("contact",))
 
-    assert [m["id"] for m in call(desk.booking, "list_mandates", amina["id"], MISTRAL)] == [theirs["id"]]
-    assert [m["id"] for m in call(desk.booking, "list_mandates", amina["id"])] == [ours["id"], theirs["id"]]
+    assert [m["id"] for m in call(desk.booking, "list_mandates", amina["id"], MISTRAL)] == [
+        theirs["id"]
+    ]
+    assert [m["id"] for m in call(desk.booking, "list_mandates", amina["id"])] == [
+        ours["id"],
+        theirs["id"],
+    ]
 
 
 def test_a_resident_with_neither_phone_nor_email_is_registered_with_a_mandate_to_serve_them(desk):
-    nobody_to_call = {"display_name": "Nadia S.", "phone": None, "email": None, "channel": "none",
-                      "card_number": None}
+    nobody_to_call = {
+        "display_name": "Nadia S.",
+        "phone": None,
+        "email": None,
+        "channel": "none",
+        "card_number": None,
+    }
     with pytest.raises(InvalidInput) as refused:
         register(desk, **nobody_to_call)
 
-    nadia = register(desk, **nobody_to_call,
-                     mandate={"scopes": ["loans", "data"], "expires_at": in_days(365)})
+    nadia = register(
+        desk, **nobody_to_call, mandate={"scopes": ["loans", "data"], "expires_at": in_days(365)}
+    )
     loan = lend(desk, nadia["id"])
     renamed = call(desk.booking, "update_resident", nadia["id"], {"language": "fr"})
 

@@ -1,5 +1,6 @@
 """Hand-made event streams for the audit's analytics: real envelopes from
 partanum.events.make_event, dated when the story says they happened."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -52,9 +53,19 @@ class Stream:
 
     def site(self, code: str, partner_id: int, at="2026-01-01 08:00") -> int:
         site_id = self._next("site")
-        self.add("inventory.site_registered",
-                 {"site_id": site_id, "code": code, "partner_id": partner_id, "name": code,
-                  "address": "", "opening_hours": {}, "closures": []}, at)
+        self.add(
+            "inventory.site_registered",
+            {
+                "site_id": site_id,
+                "code": code,
+                "partner_id": partner_id,
+                "name": code,
+                "address": "",
+                "opening_hours": {},
+                "closures": [],
+            },
+            at,
+        )
         return site_id
 
     def category(self, code: str, at="2026-01-01 08:00") -> int:
@@ -62,79 +73,165 @@ class Stream:
         self.add("inventory.category_registered", {"category_id": category_id, "code": code}, at)
         return category_id
 
-    def item(self, tag: str, category_id: int, partner_id: int, site_id: int,
-             at="2026-01-01 08:00") -> int:
+    def item(
+        self, tag: str, category_id: int, partner_id: int, site_id: int, at="2026-01-01 08:00"
+    ) -> int:
         item_id = self._next("item")
-        self.add("inventory.item_registered", {
-            "item_id": item_id, "asset_tag": tag, "category_id": category_id,
-            "owner_partner_id": partner_id, "site_id": site_id, "status": "available",
-            "make": "Lenovo", "model": "Tab M10"}, at)
+        self.add(
+            "inventory.item_registered",
+            {
+                "item_id": item_id,
+                "asset_tag": tag,
+                "category_id": category_id,
+                "owner_partner_id": partner_id,
+                "site_id": site_id,
+                "status": "available",
+                "make": "Lenovo",
+                "model": "Tab M10",
+            },
+            at,
+        )
         return item_id
 
     def status(self, item_id: int, before: str, after: str, at) -> None:
-        self.add("inventory.item_status_changed", {
-            "item_id": item_id, "asset_tag": f"TAG-{item_id}", "from_status": before,
-            "to_status": after, "reason_code": "staff", "history_id": 1}, at)
+        self.add(
+            "inventory.item_status_changed",
+            {
+                "item_id": item_id,
+                "asset_tag": f"TAG-{item_id}",
+                "from_status": before,
+                "to_status": after,
+                "reason_code": "staff",
+                "history_id": 1,
+            },
+            at,
+        )
 
-    def transfer(self, item_id: int, from_site: int, to_site: int, from_partner: int,
-                 to_partner: int, at) -> None:
-        self.add("inventory.item_transferred", {
-            "item_id": item_id, "asset_tag": f"TAG-{item_id}", "from_site_id": from_site,
-            "to_site_id": to_site, "from_partner_id": from_partner, "to_partner_id": to_partner,
-            "reason_code": "rebalancing", "history_id": 1}, at)
+    def transfer(
+        self, item_id: int, from_site: int, to_site: int, from_partner: int, to_partner: int, at
+    ) -> None:
+        self.add(
+            "inventory.item_transferred",
+            {
+                "item_id": item_id,
+                "asset_tag": f"TAG-{item_id}",
+                "from_site_id": from_site,
+                "to_site_id": to_site,
+                "from_partner_id": from_partner,
+                "to_partner_id": to_partner,
+                "reason_code": "rebalancing",
+                "history_id": 1,
+            },
+            at,
+        )
 
     # --- booking -------------------------------------------------------------------
 
-    def reserve(self, item_ids, site_id: int, starts: str, ends: str, partner_id: int = 1,
-                at=None) -> int:
+    def reserve(
+        self, item_ids, site_id: int, starts: str, ends: str, partner_id: int = 1, at=None
+    ) -> int:
         reservation_id = self._next("reservation")
-        self.add("booking.reservation_created", {
-            "reservation_id": reservation_id, "partner_id": partner_id, "site_id": site_id,
-            "item_ids": list(item_ids), "starts_at": _moment(starts), "ends_at": _moment(ends),
-            "series_id": None}, at or "2026-01-02 08:00")
+        self.add(
+            "booking.reservation_created",
+            {
+                "reservation_id": reservation_id,
+                "partner_id": partner_id,
+                "site_id": site_id,
+                "item_ids": list(item_ids),
+                "starts_at": _moment(starts),
+                "ends_at": _moment(ends),
+                "series_id": None,
+            },
+            at or "2026-01-02 08:00",
+        )
         return reservation_id
 
     def cancel(self, reservation_id: int, at) -> None:
         self.add("booking.reservation_cancelled", {"reservation_id": reservation_id}, at)
 
     def release(self, reservation_id: int, item_ids, at, partner_id: int = 1) -> None:
-        self.add("booking.reservation_released", {
-            "reservation_id": reservation_id, "partner_id": partner_id,
-            "item_ids": list(item_ids)}, at)
+        self.add(
+            "booking.reservation_released",
+            {
+                "reservation_id": reservation_id,
+                "partner_id": partner_id,
+                "item_ids": list(item_ids),
+            },
+            at,
+        )
 
     def lend(self, item_id: int, site_id: int, at, due, resident_id: int = 1) -> int:
         loan_id = self._next("loan")
-        self.add("booking.loan_checked_out", {
-            "loan_id": loan_id, "item_id": item_id, "resident_id": resident_id,
-            "site_id": site_id, "due_at": _moment(due), "overridden": False}, at)
+        self.add(
+            "booking.loan_checked_out",
+            {
+                "loan_id": loan_id,
+                "item_id": item_id,
+                "resident_id": resident_id,
+                "site_id": site_id,
+                "due_at": _moment(due),
+                "overridden": False,
+            },
+            at,
+        )
         return loan_id
 
     def check_in(self, loan_id: int, item_id: int, at, resident_id: int = 1) -> None:
-        self.add("booking.loan_checked_in", {
-            "loan_id": loan_id, "item_id": item_id, "resident_id": resident_id,
-            "condition": "good", "missing_accessory_count": 0}, at)
+        self.add(
+            "booking.loan_checked_in",
+            {
+                "loan_id": loan_id,
+                "item_id": item_id,
+                "resident_id": resident_id,
+                "condition": "good",
+                "missing_accessory_count": 0,
+            },
+            at,
+        )
 
     def lose(self, loan_id: int, item_id: int, at, resident_id: int = 1) -> None:
-        self.add("booking.loan_lost",
-                 {"loan_id": loan_id, "item_id": item_id, "resident_id": resident_id}, at)
+        self.add(
+            "booking.loan_lost",
+            {"loan_id": loan_id, "item_id": item_id, "resident_id": resident_id},
+            at,
+        )
 
     def unmet(self, site_id, category_id, quantity: int, at, partner_id: int = 1) -> None:
         moment = local(at) if isinstance(at, str) else at
-        self.add("booking.demand_unmet", {
-            "partner_id": partner_id, "site_id": site_id, "category_id": category_id,
-            "quantity": quantity, "starts_at": moment, "ends_at": moment,
-            "reason_code": "not_available"}, at)
+        self.add(
+            "booking.demand_unmet",
+            {
+                "partner_id": partner_id,
+                "site_id": site_id,
+                "category_id": category_id,
+                "quantity": quantity,
+                "starts_at": moment,
+                "ends_at": moment,
+                "reason_code": "not_available",
+            },
+            at,
+        )
 
     def join_waiting_list(self, site_id: int, category_id: int, at, resident_id: int = 1) -> int:
         entry_id = self._next("entry")
-        self.add("booking.waiting_list_joined", {
-            "entry_id": entry_id, "resident_id": resident_id, "category_id": category_id,
-            "site_id": site_id}, at)
+        self.add(
+            "booking.waiting_list_joined",
+            {
+                "entry_id": entry_id,
+                "resident_id": resident_id,
+                "category_id": category_id,
+                "site_id": site_id,
+            },
+            at,
+        )
         return entry_id
 
     def leave_waiting_list(self, entry_id: int, at, resident_id: int = 1) -> None:
-        self.add("booking.waiting_list_left", {
-            "entry_id": entry_id, "resident_id": resident_id, "released_item_id": None}, at)
+        self.add(
+            "booking.waiting_list_left",
+            {"entry_id": entry_id, "resident_id": resident_id, "released_item_id": None},
+            at,
+        )
 
 
 def _moment(text):

@@ -1,6 +1,7 @@
 """Unit tests: the rules, schemas and envelope, with no broker and no database
 server. Services are exercised with nameko's worker_factory, and where a fake
 would lie about SQL they get a real SQLite session in a temporary file."""
+
 import pytest
 from sqlalchemy.orm import sessionmaker
 
@@ -21,8 +22,9 @@ def sqlite_unit_of_work(tmp_path):
         migrate.upgrade(service, url)
         engine = make_engine(url)
         engines.append(engine)
-        return UnitOfWork(sessionmaker(engine, expire_on_commit=False), service, actor,
-                          on_commit), engine
+        return UnitOfWork(
+            sessionmaker(engine, expire_on_commit=False), service, actor, on_commit
+        ), engine
 
     yield make
     for engine in engines:

@@ -1,5 +1,6 @@
 """Utilisation, idle items, overdue and lost, activity and unmet demand, computed
 from hand-made event streams whose answers are worked out by hand."""
+
 import random
 from datetime import UTC, date, datetime
 
@@ -26,8 +27,13 @@ def world():
 
 def by_item(stream, period=WEEK, step="week", closures=()):
     history = History.from_events(stream.events)
-    rows = analytics.utilisation(history, period, {stream.vilar: SiteHours(
-        JEAN_VILAR_HOURS, tuple(closures))}, by="item", step=step)
+    rows = analytics.utilisation(
+        history,
+        period,
+        {stream.vilar: SiteHours(JEAN_VILAR_HOURS, tuple(closures))},
+        by="item",
+        step=step,
+    )
     return {row.label: row for row in rows}
 
 
@@ -77,8 +83,7 @@ def test_an_open_loan_counts_until_the_end_of_the_period(world):
 
 
 def test_an_item_registered_mid_week_counts_from_its_registration(world):
-    late = world.item("JV-TAB-002", world.tablet, world.centre, world.vilar,
-                      at="2026-11-24 10:00")
+    late = world.item("JV-TAB-002", world.tablet, world.centre, world.vilar, at="2026-11-24 10:00")
     assert late
     row = by_item(world)["JV-TAB-002"]
     assert row.open_hours == WEEK_HOURS - 5 - 1  # not Monday, nor Tuesday 09:00–10:00
@@ -104,17 +109,21 @@ def test_the_change_to_winter_time_neither_adds_nor_loses_an_hour():
     site = stream.site("mairie", partner)
     item = stream.item("M-PC-001", stream.category("laptop"), partner, site)
     # 09:00–10:00 local each morning, given in UTC: summer (+2) on Saturday, winter (+1) on Sunday.
-    stream.reserve([item], site, datetime(2026, 10, 24, 7, tzinfo=UTC),
-                   datetime(2026, 10, 24, 8, tzinfo=UTC))
-    stream.reserve([item], site, datetime(2026, 10, 25, 8, tzinfo=UTC),
-                   datetime(2026, 10, 25, 9, tzinfo=UTC))
+    stream.reserve(
+        [item], site, datetime(2026, 10, 24, 7, tzinfo=UTC), datetime(2026, 10, 24, 8, tzinfo=UTC)
+    )
+    stream.reserve(
+        [item], site, datetime(2026, 10, 25, 8, tzinfo=UTC), datetime(2026, 10, 25, 9, tzinfo=UTC)
+    )
     # 08:00–09:00 local on Sunday: before opening, even though it is 09:00 summer time.
-    stream.reserve([item], site, datetime(2026, 10, 25, 7, tzinfo=UTC),
-                   datetime(2026, 10, 25, 8, tzinfo=UTC))
+    stream.reserve(
+        [item], site, datetime(2026, 10, 25, 7, tzinfo=UTC), datetime(2026, 10, 25, 8, tzinfo=UTC)
+    )
     weekend = Period(date(2026, 10, 24), date(2026, 10, 25), PARIS)
     hours = {site: SiteHours({"saturday": [["09:00", "12:00"]], "sunday": [["09:00", "12:00"]]})}
-    [row] = analytics.utilisation(History.from_events(stream.events), weekend, hours, by="item",
-                                  step="day")
+    [row] = analytics.utilisation(
+        History.from_events(stream.events), weekend, hours, by="item", step="day"
+    )
     assert [(p.open_hours, p.used_hours) for p in row.series] == [(3, 1), (3, 1)]
 
 
@@ -129,8 +138,10 @@ def test_rows_group_items_by_category_site_and_owner(world):
     hours = {world.vilar: SiteHours(JEAN_VILAR_HOURS), mistral: SiteHours(JEAN_VILAR_HOURS)}
 
     def table(by):
-        return {r.label: (r.items, r.open_hours, r.used_hours)
-                for r in analytics.utilisation(history, WEEK, hours, by=by)}
+        return {
+            r.label: (r.items, r.open_hours, r.used_hours)
+            for r in analytics.utilisation(history, WEEK, hours, by=by)
+        }
 
     assert table("category") == {"tablet": (2, 68, 3), "laptop": (1, 34, 0)}
     assert table("site") == {"jean-vilar": (2, 68, 3), "mistral": (1, 34, 0)}
@@ -143,17 +154,22 @@ def test_a_transferred_item_counts_at_each_site_for_its_time_there(world):
     world.reserve([world.tab1], other, "2026-11-26 14:00", "2026-11-26 15:00")
     history = History.from_events(world.events)
     hours = {world.vilar: SiteHours(JEAN_VILAR_HOURS), other: SiteHours(JEAN_VILAR_HOURS)}
-    rows = {r.label: (r.open_hours, r.used_hours)
-            for r in analytics.utilisation(history, WEEK, hours, by="site")}
+    rows = {
+        r.label: (r.open_hours, r.used_hours)
+        for r in analytics.utilisation(history, WEEK, hours, by="site")
+    }
     assert rows == {"jean-vilar": (5 + 8, 0), "annexe": (8 + 5 + 8, 1)}
 
 
 def busy_week(stream):
     tab2 = stream.item("JV-TAB-002", stream.tablet, stream.centre, stream.vilar)
-    first = stream.reserve([stream.tab1, tab2], stream.vilar, "2026-11-24 09:00",
-                           "2026-11-24 12:00")
-    stream.cancel(stream.reserve([tab2], stream.vilar, "2026-11-26 14:00", "2026-11-26 16:00"),
-                  "2026-11-25 10:00")
+    first = stream.reserve(
+        [stream.tab1, tab2], stream.vilar, "2026-11-24 09:00", "2026-11-24 12:00"
+    )
+    stream.cancel(
+        stream.reserve([tab2], stream.vilar, "2026-11-26 14:00", "2026-11-26 16:00"),
+        "2026-11-25 10:00",
+    )
     loan = stream.lend(tab2, stream.vilar, "2026-11-25 10:00", "2026-11-27 18:00", resident_id=7)
     stream.check_in(loan, tab2, "2026-11-27 10:00", resident_id=7)
     stream.lend(stream.tab1, stream.vilar, "2026-11-27 14:00", "2026-11-28 18:00", resident_id=8)
@@ -170,8 +186,11 @@ def every_report(events):
     hours = {1: SiteHours(JEAN_VILAR_HOURS)}
     as_of = local("2026-12-10 12:00")
     return (
-        [analytics.utilisation(history, WEEK, hours, by=by, step=step)
-         for by in analytics.GROUPINGS for step in analytics.STEPS],
+        [
+            analytics.utilisation(history, WEEK, hours, by=by, step=step)
+            for by in analytics.GROUPINGS
+            for step in analytics.STEPS
+        ],
         analytics.idle_items(history, as_of, idle_days=5),
         analytics.overdue_and_lost(history, WEEK, as_of),
         analytics.activity(history, WEEK, by_site=True, by_category=True),
@@ -191,14 +210,14 @@ def test_repeated_and_reordered_events_give_the_same_figures(world):
 
 def test_an_item_nobody_used_for_the_threshold_is_idle_the_idlest_first(world):
     busy = world.item("JV-TAB-002", world.tablet, world.centre, world.vilar)
-    never = world.item("JV-TAB-003", world.tablet, world.centre, world.vilar,
-                       at="2026-10-01 09:00")
+    never = world.item("JV-TAB-003", world.tablet, world.centre, world.vilar, at="2026-10-01 09:00")
     world.reserve([world.tab1], world.vilar, "2026-11-02 09:00", "2026-11-02 12:00")
     world.reserve([busy], world.vilar, "2026-11-30 09:00", "2026-11-30 12:00")
     on_loan = world.item("JV-TAB-004", world.tablet, world.centre, world.vilar)
     world.lend(on_loan, world.vilar, "2026-10-01 10:00", "2026-10-15 18:00")
-    idle = analytics.idle_items(History.from_events(world.events), local("2026-12-10 12:00"),
-                                idle_days=30)
+    idle = analytics.idle_items(
+        History.from_events(world.events), local("2026-12-10 12:00"), idle_days=30
+    )
     assert [(i.item_id, i.days_idle) for i in idle] == [(never, 70), (world.tab1, 38)]
     assert idle[1].last_used_at == local("2026-11-02 12:00").astimezone(UTC)
 
@@ -208,8 +227,9 @@ def test_overdue_loans_and_lost_items_are_listed(world):
     tab2 = world.item("JV-TAB-002", world.tablet, world.centre, world.vilar)
     gone = world.lend(tab2, world.vilar, "2026-11-02 10:00", "2026-11-16 18:00")
     world.lose(gone, tab2, "2026-11-25 11:00")
-    report = analytics.overdue_and_lost(History.from_events(world.events), WEEK,
-                                        local("2026-11-26 19:00"))
+    report = analytics.overdue_and_lost(
+        History.from_events(world.events), WEEK, local("2026-11-26 19:00")
+    )
     assert [(o.loan_id, o.days_overdue) for o in report.overdue] == [(late, 10)]
     assert [(lost.item_id, lost.loan_id) for lost in report.lost] == [(tab2, gone)]
 
@@ -218,10 +238,15 @@ def test_activity_counts_loans_reservations_and_distinct_residents_per_week(worl
     busy_week(world)
     world.lend(world.tab1, world.vilar, "2026-11-30 14:00", "2026-12-14 18:00", resident_id=7)
     period = Period(date(2026, 11, 23), date(2026, 12, 6), PARIS)
-    rows = {row.week: (row.loans, row.reservations, row.residents_served)
-            for row in analytics.activity(History.from_events(world.events), period)}
-    assert rows == {date(2026, 11, 23): (2, 1, 2), date(2026, 11, 30): (1, 0, 1),
-                    None: (3, 1, 2)}  # resident 7 borrowed in both weeks: served once
+    rows = {
+        row.week: (row.loans, row.reservations, row.residents_served)
+        for row in analytics.activity(History.from_events(world.events), period)
+    }
+    assert rows == {
+        date(2026, 11, 23): (2, 1, 2),
+        date(2026, 11, 30): (1, 0, 1),
+        None: (3, 1, 2),
+    }  # resident 7 borrowed in both weeks: served once
 
 
 def test_unmet_demand_counts_refusals_and_who_is_still_waiting(world):
@@ -233,8 +258,11 @@ def test_unmet_demand_counts_refusals_and_who_is_still_waiting(world):
 
 def test_a_resident_whose_hold_expired_is_no_longer_waiting(world):
     entry = world.join_waiting_list(world.vilar, world.tablet, "2026-11-24 10:00")
-    world.add("booking.hold_expired",
-              {"entry_id": entry, "resident_id": 1, "item_id": world.tab1}, "2026-11-27 18:30")
+    world.add(
+        "booking.hold_expired",
+        {"entry_id": entry, "resident_id": 1, "item_id": world.tab1},
+        "2026-11-27 18:30",
+    )
     [row] = analytics.unmet_demand(History.from_events(world.events), WEEK)
     assert (row.joined_waiting_list, row.waiting) == (1, 0)
 
@@ -242,7 +270,8 @@ def test_a_resident_whose_hold_expired_is_no_longer_waiting(world):
 def test_the_peak_counts_items_in_use_at_the_same_moment(world):
     busy_week(world)
     assert analytics.peak_in_use(History.from_events(world.events), WEEK) == {
-        (world.vilar, world.tablet): 2}
+        (world.vilar, world.tablet): 2
+    }
 
 
 def test_a_loan_over_the_night_clocks_go_forward_counts_the_opening_hours_it_covers():
@@ -255,6 +284,7 @@ def test_a_loan_over_the_night_clocks_go_forward_counts_the_opening_hours_it_cov
     stream.check_in(loan, item, "2026-03-29 10:30")
     weekend = Period(date(2026, 3, 28), date(2026, 3, 29), PARIS)
     hours = {site: SiteHours({"saturday": [["09:00", "12:00"]], "sunday": [["09:00", "12:00"]]})}
-    [row] = analytics.utilisation(History.from_events(stream.events), weekend, hours, by="item",
-                                  step="day")
+    [row] = analytics.utilisation(
+        History.from_events(stream.events), weekend, hours, by="item", step="day"
+    )
     assert [(p.open_hours, p.used_hours) for p in row.series] == [(3, 1), (3, 1.5)]

@@ -1,5 +1,6 @@
 """The year the utilisation benchmark computes is made of real events: each one
 keeps its contract, so the figure measures what the audit service would read."""
+
 import json
 from datetime import date
 
@@ -19,8 +20,12 @@ def test_every_event_of_the_benchmark_year_keeps_its_contract_and_comes_in_time_
     moments = [read_event(envelope).occurred_at for envelope in envelopes]
     assert moments == sorted(moments)
     assert {e["type"] for e in envelopes} >= {
-        "booking.reservation_created", "booking.reservation_cancelled",
-        "booking.loan_checked_out", "booking.loan_checked_in", "booking.demand_unmet"}
+        "booking.reservation_created",
+        "booking.reservation_cancelled",
+        "booking.loan_checked_out",
+        "booking.loan_checked_in",
+        "booking.demand_unmet",
+    }
     assert len(site_hours) == len(bench.SITES)
 
 

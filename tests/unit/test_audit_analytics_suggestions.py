@@ -1,4 +1,5 @@
 """Rebalancing suggestions: idle devices at one site, unmet demand at another."""
+
 from datetime import date
 
 import pytest
@@ -18,10 +19,12 @@ def town():
     stream.vilar = stream.site("jean-vilar", stream.centre)
     stream.mistral = stream.site("mistral", stream.espace)
     stream.tablet = stream.category("tablet")
-    stream.vilar_tablets = [stream.item(f"JV-TAB-{n}", stream.tablet, stream.centre, stream.vilar)
-                            for n in range(2)]
-    stream.mistral_tablets = [stream.item(f"MI-TAB-{n}", stream.tablet, stream.espace,
-                                          stream.mistral) for n in range(6)]
+    stream.vilar_tablets = [
+        stream.item(f"JV-TAB-{n}", stream.tablet, stream.centre, stream.vilar) for n in range(2)
+    ]
+    stream.mistral_tablets = [
+        stream.item(f"MI-TAB-{n}", stream.tablet, stream.espace, stream.mistral) for n in range(6)
+    ]
     stream.hours = {
         stream.vilar: SiteHours(JEAN_VILAR_HOURS, name="Centre Jean Vilar"),
         stream.mistral: SiteHours(JEAN_VILAR_HOURS, name="Espace Frédéric Mistral"),
@@ -86,6 +89,13 @@ def test_a_suggestion_carries_what_accepting_it_takes(town):
     town.unmet(town.vilar, town.tablet, 4, "2026-11-25 09:00")
     [proposal] = suggest(town)
     payload = proposal.as_payload(b"key")
-    assert set(payload) == {"item_ids", "to_site_id", "reason", "from_site_id", "category_id",
-                            "figures", "signature"}
+    assert set(payload) == {
+        "item_ids",
+        "to_site_id",
+        "reason",
+        "from_site_id",
+        "category_id",
+        "figures",
+        "signature",
+    }
     assert all(isinstance(value, (int, float)) for value in payload["figures"].values())

@@ -1,5 +1,6 @@
 """The audit log on a real SQLite database: a hash chain in append order, each event
 once, whatever the order events arrive in; an altered or removed entry is named."""
+
 import hashlib
 import json
 import random
@@ -41,7 +42,9 @@ def session(audit_url):
 
 
 def event(event_type, data, at, actor="staff:1", version=None):
-    body = make_event(event_type, data, producer=event_type.split(".")[0], actor=actor, version=version)
+    body = make_event(
+        event_type, data, producer=event_type.split(".")[0], actor=actor, version=version
+    )
     return {**body, "occurred_at": at.isoformat()}
 
 
@@ -50,25 +53,99 @@ def week_of_events():
     last two as logged before events lost staff's words: the log keeps those)."""
     at = [MONDAY + timedelta(hours=h) for h in range(8)]
     return [
-        event("inventory.site_registered", {"site_id": 1, "code": "jean-vilar", "partner_id": 1,
-                                            "name": "Centre Jean Vilar", "address": "",
-                                            "opening_hours": {}, "closures": []}, at[0]),
-        event("inventory.item_registered", {"item_id": 17, "asset_tag": "JV-TAB-001", "category_id": 1,
-                                            "owner_partner_id": 1, "site_id": 1, "status": "available",
-                                            "make": "Lenovo", "model": "Tab M10"}, at[1]),
-        event("inventory.item_registered", {"item_id": 18, "asset_tag": "JV-TAB-002", "category_id": 1,
-                                            "owner_partner_id": 1, "site_id": 1, "status": "available",
-                                            "make": "Lenovo", "model": "Tab M10"}, at[2]),
-        event("booking.reservation_created", {"reservation_id": 5, "partner_id": 2, "site_id": 1,
-                                              "item_ids": [17, 18], "starts_at": at[5], "ends_at": at[6]},
-              at[3], actor="staff:2"),
-        event("booking.loan_checked_out", {"loan_id": 9, "item_id": 17, "resident_id": 42, "site_id": 1,
-                                           "due_at": at[7], "overridden": False}, at[4], actor="staff:2"),
-        event("booking.loan_checked_in", {"loan_id": 9, "item_id": 17, "resident_id": 42,
-                                          "condition": "good", "missing_accessories": []}, at[5], version=1),
-        event("inventory.item_transferred", {"item_id": 18, "asset_tag": "JV-TAB-002", "from_site_id": 1,
-                                             "to_site_id": 2, "from_partner_id": 1, "to_partner_id": 1,
-                                             "reason": "atelier du jeudi à Mistral"}, at[6], version=1),
+        event(
+            "inventory.site_registered",
+            {
+                "site_id": 1,
+                "code": "jean-vilar",
+                "partner_id": 1,
+                "name": "Centre Jean Vilar",
+                "address": "",
+                "opening_hours": {},
+                "closures": [],
+            },
+            at[0],
+        ),
+        event(
+            "inventory.item_registered",
+            {
+                "item_id": 17,
+                "asset_tag": "JV-TAB-001",
+                "category_id": 1,
+                "owner_partner_id": 1,
+                "site_id": 1,
+                "status": "available",
+                "make": "Lenovo",
+                "model": "Tab M10",
+            },
+            at[1],
+        ),
+        event(
+            "inventory.item_registered",
+            {
+                "item_id": 18,
+                "asset_tag": "JV-TAB-002",
+                "category_id": 1,
+                "owner_partner_id": 1,
+                "site_id": 1,
+                "status": "available",
+                "make": "Lenovo",
+                "model": "Tab M10",
+            },
+            at[2],
+        ),
+        event(
+            "booking.reservation_created",
+            {
+                "reservation_id": 5,
+                "partner_id": 2,
+                "site_id": 1,
+                "item_ids": [17, 18],
+                "starts_at": at[5],
+                "ends_at": at[6],
+            },
+            at[3],
+            actor="staff:2",
+        ),
+        event(
+            "booking.loan_checked_out",
+            {
+                "loan_id": 9,
+                "item_id": 17,
+                "resident_id": 42,
+                "site_id": 1,
+                "due_at": at[7],
+                "overridden": False,
+            },
+            at[4],
+            actor="staff:2",
+        ),
+        event(
+            "booking.loan_checked_in",
+            {
+                "loan_id": 9,
+                "item_id": 17,
+                "resident_id": 42,
+                "condition": "good",
+                "missing_accessories": [],
+            },
+            at[5],
+            version=1,
+        ),
+        event(
+            "inventory.item_transferred",
+            {
+                "item_id": 18,
+                "asset_tag": "JV-TAB-002",
+                "from_site_id": 1,
+                "to_site_id": 2,
+                "from_partner_id": 1,
+                "to_partner_id": 1,
+                "reason": "atelier du jeudi à Mistral",
+            },
+            at[6],
+            version=1,
+        ),
     ]
 
 
@@ -93,7 +170,9 @@ def test_each_entry_carries_the_hash_of_the_one_before(session):
     for entry in logged:
         # The chain covers each body's digest, so that a body can be erased (see below).
         assert entry.body_digest == hashlib.sha256(entry.body.encode()).hexdigest()
-        assert entry.hash == hashlib.sha256((entry.prev_hash + entry.body_digest).encode()).hexdigest()
+        assert (
+            entry.hash == hashlib.sha256((entry.prev_hash + entry.body_digest).encode()).hexdigest()
+        )
     assert log.verify(session) is None
 
 
@@ -102,10 +181,16 @@ def test_the_body_is_the_envelope_as_canonical_json(session):
     log.append(session, transfer)
 
     [entry] = entries(session)
-    assert entry.body == json.dumps(transfer, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry.body == json.dumps(
+        transfer, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert '"reason":"atelier du jeudi à Mistral"' in entry.body
     assert (entry.event_id, entry.type, entry.producer, entry.actor) == (
-        transfer["id"], "inventory.item_transferred", "inventory", "staff:1")
+        transfer["id"],
+        "inventory.item_transferred",
+        "inventory",
+        "staff:1",
+    )
     assert (entry.item_id, entry.site_id, entry.partner_id, entry.resident_id) == (18, 2, 1, None)
 
 
@@ -138,7 +223,9 @@ def test_duplicated_or_reordered_events_give_the_same_log_contents(session, tmp_
 
         assert list(log.events(replayed)) == list(log.events(session)) == events
         for filters in ({"item_id": 17}, {"site_id": 2}, {"actor": "staff:2"}):
-            assert {e.body for e in log.query(replayed, filters)} == {e.body for e in log.query(session, filters)}
+            assert {e.body for e in log.query(replayed, filters)} == {
+                e.body for e in log.query(session, filters)
+            }
         assert log.verify(replayed) is None
     engine.dispose()
 
@@ -163,17 +250,26 @@ def test_the_log_is_found_by_item_partner_site_actor_and_period(session):
     assert types(partner_id=2) == ["reservation_created"]
     assert types(actor="staff:2") == ["reservation_created", "loan_checked_out"]
     assert types(**{"from": MONDAY + timedelta(hours=4), "to": MONDAY + timedelta(hours=6)}) == [
-        "loan_checked_out", "loan_checked_in"]
+        "loan_checked_out",
+        "loan_checked_in",
+    ]
     first_page = log.query(session, {"limit": 3})
-    assert [e.seq for e in log.query(session, {"limit": 3, "after_seq": first_page[-1].seq})] == [4, 5, 6]
+    assert [e.seq for e in log.query(session, {"limit": 3, "after_seq": first_page[-1].seq})] == [
+        4,
+        5,
+        6,
+    ]
     assert [e.seq for e in log.query(session, {"limit": 3, "offset": 6})] == [7]
 
 
 def test_an_altered_entry_is_named_by_verify(session, audit_url, capsys):
     append_all(session, week_of_events())
     entry = session.get(AuditEntry, 4)
-    session.execute(update(AuditEntry).where(AuditEntry.seq == 4)
-                    .values(body=entry.body.replace('"item_ids":[17,18]', '"item_ids":[17]')))
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.seq == 4)
+        .values(body=entry.body.replace('"item_ids":[17,18]', '"item_ids":[17]'))
+    )
     session.commit()
 
     problem = log.verify(session)
@@ -187,9 +283,16 @@ def test_an_entry_rewritten_with_a_new_hash_breaks_the_next_link(session):
     append_all(session, week_of_events())
     entry = session.get(AuditEntry, 3)
     body = entry.body.replace('"staff:1"', '"staff:9"')
-    session.execute(update(AuditEntry).where(AuditEntry.seq == 3)
-                    .values(body=body, actor="staff:9", body_digest=log.digest(body),
-                            hash=log.chain_hash(entry.prev_hash, log.digest(body))))
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.seq == 3)
+        .values(
+            body=body,
+            actor="staff:9",
+            body_digest=log.digest(body),
+            hash=log.chain_hash(entry.prev_hash, log.digest(body)),
+        )
+    )
     session.commit()
 
     assert log.verify(session).seq == 4
@@ -213,7 +316,10 @@ def test_a_removed_entry_is_named_by_verify(session, removed):
     remove(session, removed)
 
     problem = log.verify(session)
-    assert (problem.seq, problem.what) == (removed, f"removed: entry {removed} is missing from the log")
+    assert (problem.seq, problem.what) == (
+        removed,
+        f"removed: entry {removed} is missing from the log",
+    )
 
 
 def test_removing_the_last_entry_shows_against_the_head_kept_elsewhere(session):
@@ -258,26 +364,43 @@ def test_a_query_refuses_unknown_fields_and_periods_that_end_first():
         load(schemas.LogQueryIn(), {"item": 3, "actor": "", "limit": 5000})
     assert set(refused.value.fields) == {"item", "actor", "limit"}
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.LogQueryIn(), {"from": "2026-11-30T00:00:00+01:00", "to": "2026-11-01T00:00:00+01:00"})
+        load(
+            schemas.LogQueryIn(),
+            {"from": "2026-11-30T00:00:00+01:00", "to": "2026-11-01T00:00:00+01:00"},
+        )
     assert set(refused.value.fields) == {"to"}
 
 
 def test_a_suggestion_keeps_its_numbers_as_figures_and_drops_other_fields():
     # Since suggestions are signed, where they come from and their category are part of them.
     signed = {"from_site_id": 1, "category_id": 3, "signature": "ab" * 32}
-    loaded = load(schemas.SuggestionIn(), {
-        "item_ids": [17, 18], "to_site_id": 2, "reason": "Mistral prête deux fois plus",
-        **signed, "use_rate_from": 0.12, "use_rate_to": 0.61, "from_site": "jean-vilar",
-    })
-    assert loaded == {"item_ids": [17, 18], "to_site_id": 2, "reason": "Mistral prête deux fois plus",
-                      **signed, "figures": {"use_rate_from": 0.12, "use_rate_to": 0.61}}
+    loaded = load(
+        schemas.SuggestionIn(),
+        {
+            "item_ids": [17, 18],
+            "to_site_id": 2,
+            "reason": "Mistral prête deux fois plus",
+            **signed,
+            "use_rate_from": 0.12,
+            "use_rate_to": 0.61,
+            "from_site": "jean-vilar",
+        },
+    )
+    assert loaded == {
+        "item_ids": [17, 18],
+        "to_site_id": 2,
+        "reason": "Mistral prête deux fois plus",
+        **signed,
+        "figures": {"use_rate_from": 0.12, "use_rate_to": 0.61},
+    }
     with pytest.raises(InvalidInput) as refused:
         load(schemas.SuggestionIn(), {"item_ids": [17, 17], "reason": "", **signed})
     assert set(refused.value.fields) == {"item_ids", "to_site_id", "reason"}
 
 
-def test_an_exported_log_loaded_into_an_empty_one_gives_back_the_same_chain(session, audit_url,
-                                                                              tmp_path, capsys):
+def test_an_exported_log_loaded_into_an_empty_one_gives_back_the_same_chain(
+    session, audit_url, tmp_path, capsys
+):
     append_all(session, week_of_events())
     original = [(e.seq, e.hash) for e in entries(session)]
     session.rollback()
@@ -291,7 +414,8 @@ def test_an_exported_log_loaded_into_an_empty_one_gives_back_the_same_chain(sess
 
     assert capsys.readouterr().out.splitlines() == [
         "appended 7 of 7 events (the others were logged already)",
-        "appended 0 of 7 events (the others were logged already)"]
+        "appended 0 of 7 events (the others were logged already)",
+    ]
     engine = make_engine(rebuilt)
     with Session(engine) as copy:
         assert [(e.seq, e.hash) for e in entries(copy)] == original

@@ -1,5 +1,6 @@
 """The booking throughput benchmark measures throughput, not refusals: what its
 clients ask for is always open and always free, by construction."""
+
 from datetime import date, datetime
 from itertools import combinations
 
@@ -12,8 +13,10 @@ FIRST_DAY = date(2026, 12, 1)
 
 
 def windows(count):
-    return [domain.Window(datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"]))
-            for w in (bench.window(k, FIRST_DAY) for k in range(count))]
+    return [
+        domain.Window(datetime.fromisoformat(w["starts_at"]), datetime.fromisoformat(w["ends_at"]))
+        for w in (bench.window(k, FIRST_DAY) for k in range(count))
+    ]
 
 
 def test_the_work_is_shared_evenly_among_the_clients():
@@ -32,9 +35,12 @@ def test_a_client_never_needs_more_tablets_at_once_than_its_site_has():
     # included, must never outnumber its site's tablets.
     held = windows(200)
     for window in held:
-        clashing = [other for other in held
-                    if other.starts_at < window.blocked_until(BUFFER)
-                    and window.starts_at < other.blocked_until(BUFFER)]
+        clashing = [
+            other
+            for other in held
+            if other.starts_at < window.blocked_until(BUFFER)
+            and window.starts_at < other.blocked_until(BUFFER)
+        ]
         assert len(clashing) <= bench.TABLETS_PER_SITE
 
 
@@ -45,8 +51,10 @@ def test_successive_windows_overlap_through_the_buffer_so_the_service_looks_past
 
 def test_warm_up_and_measured_reservations_are_told_apart_by_their_window():
     key = bench.phase_of(FIRST_DAY)
-    phases = [key({"data": {"starts_at": w["starts_at"], "reservation_id": k}})[0]
-              for k, w in enumerate(bench.window(k, FIRST_DAY) for k in range(10))]
+    phases = [
+        key({"data": {"starts_at": w["starts_at"], "reservation_id": k}})[0]
+        for k, w in enumerate(bench.window(k, FIRST_DAY) for k in range(10))
+    ]
     assert phases == ["warm-up"] * bench.WARM_UP + ["bench"] * (10 - bench.WARM_UP)
 
 

@@ -1,5 +1,6 @@
 """Importing and exporting a partner's fleet as CSV, on a real SQLite session
 (the import's checks are queries; a fake session would lie about them)."""
+
 import csv
 import io
 from datetime import date
@@ -54,8 +55,16 @@ def network(transaction):
     tx = transaction()
     for partner in ("jean-vilar", "mistral"):
         commands.register_partner(tx, {"code": partner, "name": partner.title()})
-        commands.register_site(tx, {"code": partner, "name": partner.title(), "partner": partner,
-                                    "address": "Angers", "opening_hours": {}})
+        commands.register_site(
+            tx,
+            {
+                "code": partner,
+                "name": partner.title(),
+                "partner": partner,
+                "address": "Angers",
+                "opening_hours": {},
+            },
+        )
     for category in ("tablet", "laptop"):
         commands.register_category(tx, {"code": category, "name": category.title()})
     tx.commit()
@@ -89,10 +98,16 @@ def test_a_new_fleet_is_registered_for_the_partner_with_every_field(network, tra
     assert [event["type"] for event in events] == ["inventory.item_registered"] * 2
     registered = items(transaction)
     tablet, laptop = registered["JV-TAB-001"], registered["JV-PC-001"]
-    assert (tablet.owner.code, tablet.home_site.code, tablet.current_site.code) == ("jean-vilar",) * 3
+    assert (tablet.owner.code, tablet.home_site.code, tablet.current_site.code) == (
+        "jean-vilar",
+    ) * 3
     assert tablet.accessories == ["chargeur", "housse"]
     assert (tablet.purchase_date, tablet.purchase_cost) == (date(2024, 9, 15), Decimal("249.90"))
-    assert (tablet.serial_number, tablet.status, tablet.condition) == ("R9JT30ABC", "available", "good")
+    assert (tablet.serial_number, tablet.status, tablet.condition) == (
+        "R9JT30ABC",
+        "available",
+        "good",
+    )
     assert (laptop.serial_number, laptop.accessories, laptop.notes) == (None, [], "clavier usé")
 
 
@@ -100,7 +115,12 @@ def test_empty_cells_take_the_defaults(network, transaction):
     import_committed(transaction, fleet("JV-TAB-001,,Samsung,Galaxy Tab A8,tablet,jean-vilar,,,,,"))
 
     tablet = items(transaction)["JV-TAB-001"]
-    assert (tablet.condition, tablet.accessories, tablet.notes, tablet.purchase_cost) == ("good", [], "", None)
+    assert (tablet.condition, tablet.accessories, tablet.notes, tablet.purchase_cost) == (
+        "good",
+        [],
+        "",
+        None,
+    )
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(network, transaction):
@@ -136,15 +156,22 @@ def test_a_reimport_never_moves_an_item(network, transaction):
     assert (tablet.home_site.code, tablet.current_site.code) == ("jean-vilar", "jean-vilar")
 
 
-def test_a_french_spreadsheet_with_a_bom_semicolons_and_decimal_commas_is_read(network, transaction):
+def test_a_french_spreadsheet_with_a_bom_semicolons_and_decimal_commas_is_read(
+    network, transaction
+):
     header = ";".join(csv_io.COLUMNS)
     row = 'JV-TAB-001;;Samsung;Galaxy Tab A8;tablet;jean-vilar;"chargeur;housse";good;;2024-09-15;"1\u00a0249,90"'
 
-    report, _ = import_committed(transaction, "\ufeff" + fleet(row, header=header).replace("\n", "\r\n"))
+    report, _ = import_committed(
+        transaction, "\ufeff" + fleet(row, header=header).replace("\n", "\r\n")
+    )
 
     assert report["created"] == 1
     tablet = items(transaction)["JV-TAB-001"]
-    assert (tablet.purchase_cost, tablet.accessories) == (Decimal("1249.90"), ["chargeur", "housse"])
+    assert (tablet.purchase_cost, tablet.accessories) == (
+        Decimal("1249.90"),
+        ["chargeur", "housse"],
+    )
 
 
 def test_columns_may_come_in_any_order_and_header_case(network, transaction):
@@ -159,18 +186,23 @@ def test_columns_may_come_in_any_order_and_header_case(network, transaction):
 def test_every_problem_of_every_row_is_reported_and_nothing_changes(network, transaction):
     import_committed(transaction, fleet(TABLET), partner="mistral")
     csv_text = fleet(
-        TABLET,                                                                # 2: owned by mistral
-        "jv tab 2,,Samsung,,tablete,jean-vilar,,good,,2024-13-01,",           # 3: four problems
-        LAPTOP,                                                                # 4: fine
-        "JV-TAB-003,,Samsung,Galaxy Tab A8,tablet,nowhere,,broken,,,-5",      # 5: three problems
-        "JV-PC-001,,Lenovo,ThinkPad E14,laptop,jean-vilar,,good,,,",          # 6: repeats line 4
-        "JV-TAB-004,Samsung,Galaxy Tab A8,tablet",                            # 7: cells missing
+        TABLET,  # 2: owned by mistral
+        "jv tab 2,,Samsung,,tablete,jean-vilar,,good,,2024-13-01,",  # 3: four problems
+        LAPTOP,  # 4: fine
+        "JV-TAB-003,,Samsung,Galaxy Tab A8,tablet,nowhere,,broken,,,-5",  # 5: three problems
+        "JV-PC-001,,Lenovo,ThinkPad E14,laptop,jean-vilar,,good,,,",  # 6: repeats line 4
+        "JV-TAB-004,Samsung,Galaxy Tab A8,tablet",  # 7: cells missing
     )
 
     assert problems(transaction, csv_text) == [
         (2, "asset_tag"),
-        (3, "asset_tag"), (3, "model"), (3, "category"), (3, "purchase_date"),
-        (5, "home_site"), (5, "condition"), (5, "purchase_cost"),
+        (3, "asset_tag"),
+        (3, "model"),
+        (3, "category"),
+        (3, "purchase_date"),
+        (5, "home_site"),
+        (5, "condition"),
+        (5, "purchase_cost"),
         (6, "asset_tag"),
         (7, None),
     ]
@@ -185,11 +217,17 @@ def test_the_messages_say_what_is_wrong_in_plain_words(network, transaction):
         "JV-TAB-002,,Samsung,Tab,tablet,jean-vilar,,,,,",
     )
 
-    assert refusal(transaction, csv_text) == {"rows": [
-        {"line": 2, "column": "asset_tag", "error": "JV-TAB-001 is registered to another partner (mistral)"},
-        {"line": 3, "column": "category", "error": "no category with code 'tablete'"},
-        {"line": 4, "column": "asset_tag", "error": "JV-TAB-002 is already on line 3"},
-    ]}
+    assert refusal(transaction, csv_text) == {
+        "rows": [
+            {
+                "line": 2,
+                "column": "asset_tag",
+                "error": "JV-TAB-001 is registered to another partner (mistral)",
+            },
+            {"line": 3, "column": "category", "error": "no category with code 'tablete'"},
+            {"line": 4, "column": "asset_tag", "error": "JV-TAB-002 is already on line 3"},
+        ]
+    }
 
 
 def test_a_row_is_numbered_by_the_line_it_starts_on(network, transaction):
@@ -204,7 +242,9 @@ def test_a_header_with_unknown_or_missing_columns_is_refused_on_line_1(network, 
     header = HEADER.replace("notes", "remarques").replace(",purchase_cost", "")
 
     assert problems(transaction, fleet(TABLET, header=header)) == [
-        (1, "notes"), (1, "purchase_cost"), (1, "remarques"),
+        (1, "notes"),
+        (1, "purchase_cost"),
+        (1, "remarques"),
     ]
 
 
@@ -221,7 +261,9 @@ def test_an_unknown_partner_is_refused(network, transaction):
 
 
 def test_an_export_imports_back_unchanged(network, transaction):
-    quoted = 'JV-TAB-002,,Apple,"iPad 9, 64 Go",tablet,jean-vilar,câble,new,"écran ""mat""\nneuf",,12'
+    quoted = (
+        'JV-TAB-002,,Apple,"iPad 9, 64 Go",tablet,jean-vilar,câble,new,"écran ""mat""\nneuf",,12'
+    )
     import_committed(transaction, fleet(TABLET, LAPTOP, quoted))
     tx = transaction()
     exported = csv_io.export_items(tx.session.scalars(select(Item).order_by(Item.asset_tag)))
@@ -231,33 +273,52 @@ def test_an_export_imports_back_unchanged(network, transaction):
     assert report == {"created": 0, "updated": 0, "unchanged": 3} and events == []
 
 
-def test_an_export_has_a_header_and_one_line_per_item_with_its_owner_site_and_status(network, transaction):
+def test_an_export_has_a_header_and_one_line_per_item_with_its_owner_site_and_status(
+    network, transaction
+):
     import_committed(transaction, fleet(TABLET))
 
     exported = csv_io.export_items(transaction().session.scalars(select(Item)))
 
     assert exported == (
-        ",".join(csv_io.COLUMNS + ("owner", "current_site", "status")) + "\n"
-        + TABLET + ",jean-vilar,jean-vilar,available\n"
+        ",".join(csv_io.COLUMNS + ("owner", "current_site", "status"))
+        + "\n"
+        + TABLET
+        + ",jean-vilar,jean-vilar,available\n"
     )
 
 
 def test_a_refused_import_leaves_no_pending_change_in_its_session(network, transaction):
     tx = transaction()
     with pytest.raises(InvalidInput):
-        csv_io.import_items(tx, "jean-vilar", fleet(TABLET, "JV-TAB-002,,Samsung,,tablet,jean-vilar,,,,,"))
+        csv_io.import_items(
+            tx, "jean-vilar", fleet(TABLET, "JV-TAB-002,,Samsung,,tablet,jean-vilar,,,,,")
+        )
     assert tx.events == [] and not tx.session.new
     assert tx.session.scalar(select(func.count()).select_from(Item)) == 0
 
 
 def test_cells_that_would_start_a_formula_are_exported_as_text_and_import_back_unchanged(
-        network, transaction):
+    network, transaction
+):
     tx = transaction()
-    commands.register_item(tx, {
-        "asset_tag": "JV-TAB-009", "serial_number": "-2+3", "make": "=cmd|' /C calc'!A0",
-        "model": "@SUM(A1)", "category": "tablet", "owner": "jean-vilar",
-        "home_site": "jean-vilar", "accessories": ["+chargeur", "housse"], "condition": "good",
-        "notes": "\t=1+1", "purchase_date": None, "purchase_cost": None})
+    commands.register_item(
+        tx,
+        {
+            "asset_tag": "JV-TAB-009",
+            "serial_number": "-2+3",
+            "make": "=cmd|' /C calc'!A0",
+            "model": "@SUM(A1)",
+            "category": "tablet",
+            "owner": "jean-vilar",
+            "home_site": "jean-vilar",
+            "accessories": ["+chargeur", "housse"],
+            "condition": "good",
+            "notes": "\t=1+1",
+            "purchase_date": None,
+            "purchase_cost": None,
+        },
+    )
     tx.commit()
 
     exported = csv_io.export_items(transaction().session.scalars(select(Item)))
@@ -265,12 +326,18 @@ def test_cells_that_would_start_a_formula_are_exported_as_text_and_import_back_u
     report, events = import_committed(transaction, exported)
 
     assert (row["serial_number"], row["make"], row["model"], row["accessories"], row["notes"]) == (
-        "'-2+3", "'=cmd|' /C calc'!A0", "'@SUM(A1)", "'+chargeur;housse", "'\t=1+1")
+        "'-2+3",
+        "'=cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "'+chargeur;housse",
+        "'\t=1+1",
+    )
     assert report == {"created": 0, "updated": 0, "unchanged": 1} and events == []
 
 
-@pytest.mark.parametrize("text", ["=1+2", "+33 6 12", "-", "@x", "\tx", "\rx", "'=1", "''+1",
-                                  "'quoted", "plain", ""])
+@pytest.mark.parametrize(
+    "text", ["=1+2", "+33 6 12", "-", "@x", "\tx", "\rx", "'=1", "''+1", "'quoted", "plain", ""]
+)
 def test_a_neutralised_cell_reads_back_as_it_was_written(text):
     assert csv_cells.restored(csv_cells.neutralised(text)) == text
 
@@ -280,5 +347,6 @@ def test_numbers_are_not_formulas_and_stay_numbers():
 
 
 def test_a_cell_with_a_nul_is_refused_naming_its_line_and_column(network, transaction):
-    assert problems(transaction, fleet(TABLET, LAPTOP.replace("clavier usé", "clavier\x00usé"))) \
-        == [(3, "notes")]
+    assert problems(
+        transaction, fleet(TABLET, LAPTOP.replace("clavier usé", "clavier\x00usé"))
+    ) == [(3, "notes")]

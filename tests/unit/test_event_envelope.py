@@ -1,4 +1,5 @@
 """The envelope and the contracts every event is checked against."""
+
 import uuid
 
 import pytest
@@ -12,20 +13,30 @@ require(events)
 PERSONAL = ("name", "phone", "email", "address", "birth", "card")
 # A site's name and address are on its door and in the public guide: its events
 # carry them so that no consumer has to ask the inventory back.
-PUBLIC = {(event_type, field) for event_type in ("inventory.site_registered",
-                                                 "inventory.site_hours_changed")
-          for field in ("name", "address")}
+PUBLIC = {
+    (event_type, field)
+    for event_type in ("inventory.site_registered", "inventory.site_hours_changed")
+    for field in ("name", "address")
+}
 
 
 def test_an_event_carries_who_what_when_and_its_version():
-    body = make_event("inventory.item_wiped", {"item_id": 3, "asset_tag": "JV-TAB-003"},
-                      producer="inventory", actor="staff:12")
+    body = make_event(
+        "inventory.item_wiped",
+        {"item_id": 3, "asset_tag": "JV-TAB-003"},
+        producer="inventory",
+        actor="staff:12",
+    )
 
     event = read_event(body)
 
     assert isinstance(event.id, uuid.UUID)
     assert (event.type, event.version, event.producer, event.actor) == (
-        "inventory.item_wiped", 1, "inventory", "staff:12")
+        "inventory.item_wiped",
+        1,
+        "inventory",
+        "staff:12",
+    )
     assert event.occurred_at.tzinfo is not None
     assert event.data == {"item_id": 3, "asset_tag": "JV-TAB-003"}
 

@@ -1,5 +1,6 @@
 """Signing in, on a real SQLite session: tokens that expire and are revoked, codes
 good once, and attempts counted per window."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,8 +29,17 @@ def session(tmp_path):
 
 
 def staff(session, email="ines@jean-vilar.example", password="correct horse battery"):
-    account = accounts.create(session, {"email": email, "display_name": "Inès", "role": "staff",
-                                        "partner_id": 3, "password": password}, NOW)
+    account = accounts.create(
+        session,
+        {
+            "email": email,
+            "display_name": "Inès",
+            "role": "staff",
+            "partner_id": 3,
+            "password": password,
+        },
+        NOW,
+    )
     session.commit()
     return account
 
@@ -64,8 +74,10 @@ def test_a_token_stops_at_its_expiry_and_when_revoked(session):
 
 def test_disabling_an_account_revokes_every_token_it_holds(session):
     account = staff(session)
-    secrets = [auth.issue_token(session, NOW, timedelta(hours=12), account_id=account.id)[0]
-               for _ in range(2)]
+    secrets = [
+        auth.issue_token(session, NOW, timedelta(hours=12), account_id=account.id)[0]
+        for _ in range(2)
+    ]
 
     accounts.change(session, account.id, {"disabled": True}, NOW)
 
@@ -99,7 +111,7 @@ def test_a_new_code_voids_the_previous_one(session):
 
 def test_five_wrong_codes_void_the_right_one(session):
     code = auth.issue_code(session, 42, NOW, SETTINGS)
-    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
 
     for _ in range(5):
         assert not auth.use_code(session, 42, wrong, NOW, SETTINGS)
@@ -143,8 +155,9 @@ def test_an_email_is_one_account_whatever_its_case(session):
 
     with pytest.raises(accounts.EmailTaken):
         staff(session, email="Ines@Jean-Vilar.example")
-    secret, _, account = auth.sign_in(session, "INES@jean-vilar.example", "correct horse battery",
-                                      "192.0.2.1", NOW, SETTINGS)
+    secret, _, account = auth.sign_in(
+        session, "INES@jean-vilar.example", "correct horse battery", "192.0.2.1", NOW, SETTINGS
+    )
     assert account.email == "ines@jean-vilar.example"
 
 
@@ -158,8 +171,9 @@ def test_housekeeping_keeps_what_still_signs_in_and_drops_the_rest(session):
     auth.issue_token(session, NOW - timedelta(days=40), timedelta(hours=12), account_id=account.id)
     auth.issue_code(session, 42, NOW - timedelta(hours=1), SETTINGS)
     code = auth.issue_code(session, 43, NOW, SETTINGS)
-    auth.take(session, {"sign-in:email:old@example.org": 5}, SETTINGS.window,
-              NOW - timedelta(hours=1))
+    auth.take(
+        session, {"sign-in:email:old@example.org": 5}, SETTINGS.window, NOW - timedelta(hours=1)
+    )
     auth.take(session, {"sign-in:email:new@example.org": 5}, SETTINGS.window, NOW)
     session.commit()
 
@@ -189,8 +203,10 @@ def test_a_device_cookie_counts_only_for_the_email_it_was_given_for():
     assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", cookie) == nonce
     assert auth.device_nonce(SETTINGS, "karim@mistral.example", cookie) is None
     assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", f"{nonce}x.{signature}") is None
-    assert auth.device_nonce(auth.Settings(secret_key=b"other"), "ines@jean-vilar.example",
-                             cookie) is None
+    assert (
+        auth.device_nonce(auth.Settings(secret_key=b"other"), "ines@jean-vilar.example", cookie)
+        is None
+    )
     assert auth.device_nonce(SETTINGS, "ines@jean-vilar.example", None) is None
 
 

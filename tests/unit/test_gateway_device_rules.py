@@ -3,6 +3,7 @@ its owner's staff change it wherever it stands; the staff of the site where it
 stands take it back from a loan there and record its wipe. And the pages reach
 the services only through the operations the API calls, so they cannot skip a
 check the API makes."""
+
 import ast
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,8 +22,13 @@ AMINA = Principal(role="resident", resident_id=7)
 WEBCAM_AT_JEAN_VILAR = {"asset_tag": "MI-CAM-001", "owner": "mistral", "current_site": "jean-vilar"}
 WEBCAM_AT_HOME = {**WEBCAM_AT_JEAN_VILAR, "current_site": "mistral"}
 # Lent at Centre Jean Vilar's desk (site 1), to come back there.
-LOAN_AT_JEAN_VILAR = {"id": 5, "partner_id": JEAN_VILAR, "site_id": 1, "return_site_id": 1,
-                      "resident_id": 7}
+LOAN_AT_JEAN_VILAR = {
+    "id": 5,
+    "partner_id": JEAN_VILAR,
+    "site_id": 1,
+    "return_site_id": 1,
+    "resident_id": 7,
+}
 
 
 class Inventory:
@@ -32,8 +38,10 @@ class Inventory:
         return [{"id": JEAN_VILAR, "code": "jean-vilar"}, {"id": MISTRAL, "code": "mistral"}]
 
     def list_sites(self):
-        return [{"id": 1, "code": "jean-vilar", "partner": "jean-vilar"},
-                {"id": 2, "code": "mistral", "partner": "mistral"}]
+        return [
+            {"id": 1, "code": "jean-vilar", "partner": "jean-vilar"},
+            {"id": 2, "code": "mistral", "partner": "mistral"},
+        ]
 
 
 def scope(who):
@@ -85,8 +93,13 @@ SERVICES = {"inventory", "booking", "notifications", "audit"}
 def test_pages_reach_the_services_only_through_the_operations_the_api_calls(module):
     tree = ast.parse((PAGES / module).read_text())
 
-    direct = [f"line {node.lineno}: self.{node.attr}" for node in ast.walk(tree)
-              if isinstance(node, ast.Attribute) and node.attr in SERVICES
-              and isinstance(node.value, ast.Name) and node.value.id == "self"]
+    direct = [
+        f"line {node.lineno}: self.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in SERVICES
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    ]
 
     assert direct == [], f"{module} calls a service's RPC itself"

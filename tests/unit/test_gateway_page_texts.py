@@ -1,5 +1,6 @@
 """The web pages' texts: every catalogue has every message, with its placeholders, and
 every page renders in every language with its language and direction declared."""
+
 import re
 import warnings
 
@@ -24,8 +25,9 @@ def test_every_language_catalogue_has_every_message_with_its_placeholders():
             message = catalog.get(source)
             assert message is not None and message.string, f"{language}: untranslated {source!r}"
             assert not message.fuzzy, f"{language}: fuzzy {source!r}"
-            assert set(PLACEHOLDER.findall(message.string)) == set(PLACEHOLDER.findall(source)), \
+            assert set(PLACEHOLDER.findall(message.string)) == set(PLACEHOLDER.findall(source)), (
                 f"{language}: {message.string!r} does not keep the placeholders of {source!r}"
+            )
 
 
 def test_the_template_catalogue_holds_exactly_the_texts_of_the_pages():
@@ -36,16 +38,17 @@ def test_the_template_catalogue_holds_exactly_the_texts_of_the_pages():
 
 def test_every_compiled_catalogue_is_up_to_date_with_its_po_file():
     for language in LANGUAGES:
-        assert catalogues.mo_path(language).read_bytes() == \
-            compiled(catalogues.po_path(language)), \
-            f"{language}: run make catalogues"
+        assert catalogues.mo_path(language).read_bytes() == compiled(
+            catalogues.po_path(language)
+        ), f"{language}: run make catalogues"
 
 
 def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
     statuses = {language: catalogues.review_status(language) for language in LANGUAGES}
     for language, status in statuses.items():
-        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
+        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), (
             f"{language}: review status is {status!r}"
+        )
     awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
         warnings.warn(f"page catalogues awaiting native-speaker review: {', '.join(awaiting)}")
@@ -53,33 +56,64 @@ def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
 
 # --- pages rendered -----------------------------------------------------------------------
 
-SITE = {"id": 1, "name": "Centre Jean Vilar", "address": "1 place Jean XXIII, 49100 Angers",
-        "opening_hours": {"monday": [["13:30", "18:30"]]}}
-LOAN = {"id": 7, "device": "Lenovo ThinkPad E14", "asset_tag": "JV-LAP-003", "late": True,
-        "due_at": "2026-12-08T17:30:00+00:00", "site": SITE}
+SITE = {
+    "id": 1,
+    "name": "Centre Jean Vilar",
+    "address": "1 place Jean XXIII, 49100 Angers",
+    "opening_hours": {"monday": [["13:30", "18:30"]]},
+}
+LOAN = {
+    "id": 7,
+    "device": "Lenovo ThinkPad E14",
+    "asset_tag": "JV-LAP-003",
+    "late": True,
+    "due_at": "2026-12-08T17:30:00+00:00",
+    "site": SITE,
+}
 PAGES = {
     "staff_sign_in.html": {},
     "resident_sign_in.html": {},
     "resident_code.html": {},
     "my_loans.html": {"loans": [LOAN], "who": Principal(role="resident", resident_id=3)},
-    "desk.html": {"who": Principal(role="staff", account_id=1, partner_id=1),
-                  "sites": [("jean-vilar", "Centre Jean Vilar"), ("mistral", "Mistral")],
-                  "conditions": list(forms.CONDITIONS.items()),
-                  "done": {"title": "JV-LAP-003", "due_at": LOAN["due_at"], "site": "Mistral",
-                           "missing": ["souris"]}},
-    "reserve.html": {"who": Principal(role="staff", account_id=1, partner_id=1),
-                     "categories": [(1, "Tablette")], "sites": [("mistral", "Mistral")],
-                     "reservation": {"id": 4, "starts_at": LOAN["due_at"],
-                                     "ends_at": LOAN["due_at"], "site": "Mistral",
-                                     "asset_tags": ["JV-TAB-001"]},
-                     "refusal": {"choices": [("site:mistral", "Mistral")]}},
+    "desk.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "sites": [("jean-vilar", "Centre Jean Vilar"), ("mistral", "Mistral")],
+        "conditions": list(forms.CONDITIONS.items()),
+        "done": {
+            "title": "JV-LAP-003",
+            "due_at": LOAN["due_at"],
+            "site": "Mistral",
+            "missing": ["souris"],
+        },
+    },
+    "reserve.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "categories": [(1, "Tablette")],
+        "sites": [("mistral", "Mistral")],
+        "reservation": {
+            "id": 4,
+            "starts_at": LOAN["due_at"],
+            "ends_at": LOAN["due_at"],
+            "site": "Mistral",
+            "asset_tags": ["JV-TAB-001"],
+        },
+        "refusal": {"choices": [("site:mistral", "Mistral")]},
+    },
 }
 
 
 def render(template, language, **context):
     env = i18n.environment(language)
-    values = {"title": "T", "who": None, "here": "/x", "csrf_token": "t" * 43,
-              "labels": forms.LABELS, "errors": None, "notices": [], "form": {}}
+    values = {
+        "title": "T",
+        "who": None,
+        "here": "/x",
+        "csrf_token": "t" * 43,
+        "labels": forms.LABELS,
+        "errors": None,
+        "notices": [],
+        "form": {},
+    }
     return env.get_template(template).render(**{**values, **context})
 
 
@@ -97,12 +131,13 @@ def test_every_page_renders_in_every_language_with_its_direction(template, langu
 
 
 def test_a_field_at_fault_is_named_in_the_summary_and_marked_beside_it():
-    html = render("desk.html", "fr", **PAGES["desk.html"],
-                  errors=forms.errors_for(["card_number"]))
+    html = render("desk.html", "fr", **PAGES["desk.html"], errors=forms.errors_for(["card_number"]))
 
-    summary = html[html.index('class="error-summary"'):html.index("</div>")]
-    assert '<a href="#card_number">Carte de l\'habitant : Saisissez le numéro de carte' in \
-        summary.replace("&#39;", "'")
+    summary = html[html.index('class="error-summary"') : html.index("</div>")]
+    assert (
+        '<a href="#card_number">Carte de l\'habitant : Saisissez le numéro de carte'
+        in summary.replace("&#39;", "'")
+    )
     assert 'aria-invalid="true"' in html and 'id="card_number-error"' in html
 
 
@@ -120,7 +155,9 @@ def test_the_language_comes_from_the_link_then_the_cookie_then_the_browser():
         headers = {"Accept-Language": accept} if accept else {}
         if cookie:
             headers["Cookie"] = f"lang={cookie}"
-        return i18n.negotiate(Request(EnvironBuilder(query_string=query, headers=headers).get_environ()))
+        return i18n.negotiate(
+            Request(EnvironBuilder(query_string=query, headers=headers).get_environ())
+        )
 
     assert asked() == "fr"
     assert asked(accept="ru-RU,ru;q=0.9,en;q=0.8") == "ru"

@@ -1,5 +1,6 @@
 """A page is asked for with numbers a database can hold: anything larger is a
 400 naming the field, never a 500 from the database (found by fuzzing)."""
+
 import pytest
 from marshmallow import ValidationError
 

@@ -1,5 +1,6 @@
 """Who may see what, how errors are answered, and the OpenAPI document's shape:
 the gateway's rules without a server."""
+
 import json
 
 import pytest
@@ -20,8 +21,10 @@ AMINA = Principal(role="resident", resident_id=7)
 def test_the_actor_says_who_did_it_and_for_whom():
     assert DESK.actor == "staff:12"
     assert AMINA.actor == "resident:7"
-    assert Principal(role="staff", account_id=12, partner_id=3, acting_for=7).actor == \
-        "staff:12 for resident:7"
+    assert (
+        Principal(role="staff", account_id=12, partner_id=3, acting_for=7).actor
+        == "staff:12 for resident:7"
+    )
     assert Principal().actor == "anonymous"
 
 
@@ -50,18 +53,21 @@ def body(exc):
     return response.status_code, json.loads(response.get_data()), response
 
 
-@pytest.mark.parametrize("exc, status", [
-    (InvalidInput({"quantity": ["Must be at least 1."]}), 400),
-    (NotFound("reservation", 9), 404),
-    (Denied(), 404),
-    (Denied(action=True), 403),
-    (Conflict("taken", {"period": ["a", "b"]}), 409),
-    (NotAvailable("taken", {"alternatives": []}), 409),
-    (UnknownService("booking"), 503),
-    (RpcTimeout("booking.reserve"), 503),
-    (ConnectionRefusedError(), 503),
-    (KeyError("a bug"), 500),
-])
+@pytest.mark.parametrize(
+    "exc, status",
+    [
+        (InvalidInput({"quantity": ["Must be at least 1."]}), 400),
+        (NotFound("reservation", 9), 404),
+        (Denied(), 404),
+        (Denied(action=True), 403),
+        (Conflict("taken", {"period": ["a", "b"]}), 409),
+        (NotAvailable("taken", {"alternatives": []}), 409),
+        (UnknownService("booking"), 503),
+        (RpcTimeout("booking.reserve"), 503),
+        (ConnectionRefusedError(), 503),
+        (KeyError("a bug"), 500),
+    ],
+)
 def test_each_error_is_answered_with_its_status_as_a_problem(exc, status):
     code, problem, response = body(exc)
 
@@ -72,7 +78,8 @@ def test_each_error_is_answered_with_its_status_as_a_problem(exc, status):
 
 def test_a_400_names_the_fields_and_a_409_carries_its_details():
     assert body(InvalidInput({"quantity": ["Must be at least 1."]}))[1]["errors"] == {
-        "quantity": ["Must be at least 1."]}
+        "quantity": ["Must be at least 1."]
+    }
     conflict = body(NotAvailable("taken", {"alternatives": [{"site": "mistral"}]}))[1]
     assert conflict["code"] == "NotAvailable"
     assert conflict["details"] == {"alternatives": [{"site": "mistral"}]}
@@ -95,10 +102,17 @@ class LoanOut(Schema):
 
 
 ROUTES = [
-    Route("GET", "/api/loans/<int:loan_id>", "get_loan", (STAFF,), response=LoanOut(),
-          tag="loans"),
-    Route("GET", "/api/loans", "list_loans", (STAFF,), query=LoanFilters(),
-          response=LoanOut(many=True), tag="loans", produces=("text/csv",)),
+    Route("GET", "/api/loans/<int:loan_id>", "get_loan", (STAFF,), response=LoanOut(), tag="loans"),
+    Route(
+        "GET",
+        "/api/loans",
+        "list_loans",
+        (STAFF,),
+        query=LoanFilters(),
+        response=LoanOut(many=True),
+        tag="loans",
+        produces=("text/csv",),
+    ),
     Route("GET", "/api/health", "health", (ANYONE,), tag="other"),
     Route("GET", "/", "home", (ANYONE,), documented=False),
 ]
@@ -112,8 +126,11 @@ def test_the_document_is_valid_openapi_3_built_from_the_routes_and_their_schemas
     validate(document)
     loan = document["paths"]["/api/loans/{loan_id}"]["get"]
     assert loan["parameters"][0] == {
-        "in": "path", "name": "loan_id", "required": True,
-        "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1}}
+        "in": "path",
+        "name": "loan_id",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    }
     assert {"404", "401", "403", "503"} <= set(loan["responses"])
     listing = document["paths"]["/api/loans"]["get"]
     assert "overdue" in [p["name"] for p in listing["parameters"]]

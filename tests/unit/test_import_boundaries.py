@@ -13,6 +13,7 @@ of another is its contract, and a contract stands on its own.
 The graph is built by grimp, the import graph library behind import-linter, from
 every import in the code (inside functions too).
 """
+
 import re
 
 import grimp
@@ -40,19 +41,30 @@ def service_of(module: str) -> str | None:
 
 def test_a_service_uses_nothing_of_another_but_its_contract(graph):
     crossing = sorted(
-        (importer, imported) for importer, imported in imports(graph)
-        if service_of(imported) and service_of(importer) != service_of(imported)
-        and not CONTRACT.match(imported))
+        (importer, imported)
+        for importer, imported in imports(graph)
+        if service_of(imported)
+        and service_of(importer) != service_of(imported)
+        and not CONTRACT.match(imported)
+    )
     assert crossing == []
 
 
 def test_a_contract_imports_only_contracts_and_the_shared_code(graph):
     leaking = sorted(
-        (importer, imported) for importer, imported in imports(graph)
-        if CONTRACT.match(importer) and service_of(imported) and not CONTRACT.match(imported))
+        (importer, imported)
+        for importer, imported in imports(graph)
+        if CONTRACT.match(importer) and service_of(imported) and not CONTRACT.match(imported)
+    )
     assert leaking == []
 
 
 def test_the_shared_code_imports_no_service(graph):
-    assert sorted((importer, imported) for importer, imported in imports(graph)
-                  if importer.startswith("partanum") and imported.startswith("services")) == []
+    assert (
+        sorted(
+            (importer, imported)
+            for importer, imported in imports(graph)
+            if importer.startswith("partanum") and imported.startswith("services")
+        )
+        == []
+    )

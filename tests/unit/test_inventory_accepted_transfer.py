@@ -1,6 +1,7 @@
 """The inventory carries out a rebalancing accepted in the audit service: the
 devices free to go move to the site with the manager's reason, once; those lost,
 on loan or retired stay, and their history and an event say why."""
+
 import json
 
 import pytest
@@ -26,29 +27,51 @@ def inventory(sqlite_unit_of_work):
     service = worker_factory(Service, db=db)
     for code in ("jean-vilar", "mistral"):
         service.register_partner({"code": code, "name": code.title()})
-        service.register_site({"code": code, "name": code.title(), "partner": code,
-                               "address": "49100 Angers"})
+        service.register_site(
+            {"code": code, "name": code.title(), "partner": code, "address": "49100 Angers"}
+        )
     service.register_category({"code": "laptop", "name": "Ordinateur portable"})
     for tag in TAGS:
-        service.register_item({"asset_tag": tag, "make": "Lenovo", "model": "E14",
-                               "category": "laptop", "owner": "jean-vilar", "home_site": "jean-vilar"})
+        service.register_item(
+            {
+                "asset_tag": tag,
+                "make": "Lenovo",
+                "model": "E14",
+                "category": "laptop",
+                "owner": "jean-vilar",
+                "home_site": "jean-vilar",
+            }
+        )
     service.engine = engine
     return service
 
 
 def accepted(item_ids, to_site_id=2):
-    body = make_event("audit.transfer_accepted",
-                      {"item_ids": item_ids, "from_site_id": 1, "to_site_id": to_site_id, "category_id": 1,
-                       "figures": {"use_rate_to": 0.6}, "signature": "ab" * 32},
-                      producer="audit", actor="manager:1")
+    body = make_event(
+        "audit.transfer_accepted",
+        {
+            "item_ids": item_ids,
+            "from_site_id": 1,
+            "to_site_id": to_site_id,
+            "category_id": 1,
+            "figures": {"use_rate_to": 0.6},
+            "signature": "ab" * 32,
+        },
+        producer="audit",
+        actor="manager:1",
+    )
     return read_event(body)
 
 
 def emitted(inventory, event_type):
     with inventory.engine.connect() as connection:
-        return connection.execute(
-            select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
-        ).scalars().all()
+        return (
+            connection.execute(
+                select(outbox.c.body).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def test_accepted_items_move_to_the_site_once_as_an_accepted_rebalancing(inventory):
@@ -74,12 +97,22 @@ def test_items_that_can_no_longer_move_are_skipped_and_the_skip_recorded(invento
     inventory.on_audit_event(accepted([1, 2, 3, 4, 99]))
 
     assert [inventory.get_item(tag)["current_site"] for tag in TAGS] == [
-        "mistral", "jean-vilar", "jean-vilar", "jean-vilar"]
+        "mistral",
+        "jean-vilar",
+        "jean-vilar",
+        "jean-vilar",
+    ]
     [skip] = [h for h in inventory.item_history("JV-LAP-003") if h["change"] == "transfer_skipped"]
     assert skip["reason"] == f"not moved: lost ({ACCEPTED_REBALANCING})"
-    skipped = [json.loads(body)["data"] for body in emitted(inventory, "inventory.item_transfer_skipped")]
+    skipped = [
+        json.loads(body)["data"] for body in emitted(inventory, "inventory.item_transfer_skipped")
+    ]
     assert [(s["item_id"], s["why"]) for s in skipped] == [
-        (2, "on_loan"), (3, "lost"), (4, "retired"), (99, "unknown_item")]
+        (2, "on_loan"),
+        (3, "lost"),
+        (4, "retired"),
+        (99, "unknown_item"),
+    ]
 
 
 def test_a_site_the_inventory_does_not_know_is_refused_for_an_operator(inventory):

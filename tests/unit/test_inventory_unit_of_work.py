@@ -1,5 +1,6 @@
 """The inventory's entrypoints with nameko's worker_factory and a real SQLite
 database: a change and its events are committed together, or not at all."""
+
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """The rules of an item's life, as staff and the booking service see them."""
+
 import pytest
 
 from services.inventory.domain import (

@@ -2,6 +2,7 @@
 
 No QR decoder is installed, so the drawn squares are read back into a grid of
 modules and compared with the QR code segno makes for the asset tag."""
+
 import re
 import zlib
 from types import SimpleNamespace
@@ -12,7 +13,9 @@ from services.inventory import labels
 
 
 def item(tag="JV-TAB-001", make="Samsung", model="Galaxy Tab A8", category="Tablette"):
-    return SimpleNamespace(asset_tag=tag, make=make, model=model, category=SimpleNamespace(name=category))
+    return SimpleNamespace(
+        asset_tag=tag, make=make, model=model, category=SimpleNamespace(name=category)
+    )
 
 
 def page_contents(pdf: bytes) -> list[str]:
@@ -53,7 +56,9 @@ def test_thirty_labels_fill_one_page_of_twenty_four_and_start_another():
 
 
 def test_each_asset_tag_is_printed_in_clear_with_its_category_make_and_model():
-    pdf = labels.sheet([item("JV-TAB-001"), item("MI-PC-0042", "Lenovo", "ThinkPad E14", "Portable")])
+    pdf = labels.sheet(
+        [item("JV-TAB-001"), item("MI-PC-0042", "Lenovo", "ThinkPad E14", "Portable")]
+    )
 
     (content,) = page_contents(pdf)
     assert "(JV-TAB-001) Tj" in content and "(MI-PC-0042) Tj" in content

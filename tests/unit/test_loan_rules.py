@@ -1,5 +1,6 @@
 """The rules of lending devices to residents: due dates, limits, renewals,
 accessories, and what a resident must give to be registered."""
+
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,8 +91,12 @@ def test_days_overdue_count_whole_days_past_due():
     assert domain.days_overdue(due, due + timedelta(days=3, hours=1)) == 3
 
 
-RESIDENT = {"display_name": "Amina B.", "phone": "06 12 34 56 78", "consent": True,
-            "registered_by_partner_id": 2}
+RESIDENT = {
+    "display_name": "Amina B.",
+    "phone": "06 12 34 56 78",
+    "consent": True,
+    "registered_by_partner_id": 2,
+}
 
 
 def test_a_resident_speaks_french_unless_told_otherwise_and_is_texted_when_they_gave_a_phone():
@@ -123,7 +128,10 @@ def test_no_resident_is_registered_without_their_consent():
 
 def test_text_messages_need_a_phone_and_emails_an_email():
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.ResidentIn(), {**RESIDENT, "phone": None, "email": "a@example.org", "channel": "sms"})
+        load(
+            schemas.ResidentIn(),
+            {**RESIDENT, "phone": None, "email": "a@example.org", "channel": "sms"},
+        )
     assert set(refused.value.fields) == {"phone"}
     with pytest.raises(InvalidInput) as refused:
         load(schemas.ResidentIn(), {**RESIDENT, "channel": "email"})
@@ -139,6 +147,14 @@ def test_a_resident_who_prefers_a_call_still_leaves_a_way_to_reach_them():
 
 def test_bad_resident_input_names_every_field_at_fault():
     with pytest.raises(InvalidInput) as refused:
-        load(schemas.ResidentIn(), {**RESIDENT, "phone": "call me", "language": "xx",
-                                    "consent": False, "birth_date": "1990-01-01"})
+        load(
+            schemas.ResidentIn(),
+            {
+                **RESIDENT,
+                "phone": "call me",
+                "language": "xx",
+                "consent": False,
+                "birth_date": "1990-01-01",
+            },
+        )
     assert set(refused.value.fields) == {"phone", "language", "consent", "birth_date"}

@@ -1,13 +1,15 @@
 """When residents are told: reminders on days the return site is open, no SMS at
 night, the resident's channel first."""
+
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notifications import domain
 
 PARIS = ZoneInfo("Europe/Paris")
-WEEKDAYS_ONLY = {day: [["09:00", "17:00"]] for day in
-                 ("monday", "tuesday", "wednesday", "thursday", "friday")}
+WEEKDAYS_ONLY = {
+    day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+}
 
 
 def at(day, hour=12, minute=0):
@@ -18,7 +20,9 @@ def test_reminders_come_two_days_and_one_day_before_the_due_date_in_the_morning(
     thursday = date(2026, 12, 3)
     plan = domain.reminder_plan(at(thursday, 17), at(date(2026, 11, 23)), PARIS, WEEKDAYS_ONLY, [])
     assert [(p.step, p.at) for p in plan] == [
-        (2, at(date(2026, 12, 1), 10)), (1, at(date(2026, 12, 2), 10))]
+        (2, at(date(2026, 12, 1), 10)),
+        (1, at(date(2026, 12, 2), 10)),
+    ]
 
 
 def test_a_reminder_due_on_a_closed_day_comes_on_the_open_day_before():
@@ -29,14 +33,21 @@ def test_a_reminder_due_on_a_closed_day_comes_on_the_open_day_before():
 
 def test_a_reminder_avoids_the_sites_closures():
     thursday = date(2026, 12, 3)
-    plan = domain.reminder_plan(at(thursday, 17), at(date(2026, 11, 23)), PARIS, WEEKDAYS_ONLY,
-                                [["2026-12-02", "2026-12-02"]])
+    plan = domain.reminder_plan(
+        at(thursday, 17),
+        at(date(2026, 11, 23)),
+        PARIS,
+        WEEKDAYS_ONLY,
+        [["2026-12-02", "2026-12-02"]],
+    )
     assert [p.at.date() for p in plan] == [date(2026, 12, 1)]
 
 
 def test_no_reminder_is_planned_in_the_past():
     thursday = date(2026, 12, 3)
-    plan = domain.reminder_plan(at(thursday, 17), at(date(2026, 12, 2), 11), PARIS, WEEKDAYS_ONLY, [])
+    plan = domain.reminder_plan(
+        at(thursday, 17), at(date(2026, 12, 2), 11), PARIS, WEEKDAYS_ONLY, []
+    )
     assert plan == []
 
 
@@ -45,8 +56,11 @@ def test_overdue_notices_escalate_and_staff_are_asked_to_call_after_the_set_days
     found = due + timedelta(hours=8)
     plan = domain.overdue_plan(due, found, call_after_days=10)
     assert [(p.purpose, p.step, p.at) for p in plan] == [
-        ("overdue", 1, found), ("overdue", 2, due + timedelta(days=7)),
-        ("overdue", 3, due + timedelta(days=14)), ("call_resident", 0, due + timedelta(days=10))]
+        ("overdue", 1, found),
+        ("overdue", 2, due + timedelta(days=7)),
+        ("overdue", 3, due + timedelta(days=14)),
+        ("call_resident", 0, due + timedelta(days=10)),
+    ]
 
 
 def test_overdue_levels_already_past_collapse_into_one_notice():
@@ -54,7 +68,10 @@ def test_overdue_levels_already_past_collapse_into_one_notice():
     found = due + timedelta(days=8)
     plan = domain.overdue_plan(due, found, call_after_days=7)
     assert [(p.purpose, p.step) for p in plan] == [
-        ("overdue", 2), ("overdue", 3), ("call_resident", 0)]
+        ("overdue", 2),
+        ("overdue", 3),
+        ("call_resident", 0),
+    ]
     assert plan[-1].at == found
 
 

@@ -2,6 +2,7 @@
 fakes honouring their interfaces: one message per (event, recipient, purpose), a
 crash mid-send resends with the same Message-ID, quiet hours, the daily cap,
 fallback, "none" as a call task, retries then failure shown to staff."""
+
 import uuid
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -24,8 +25,15 @@ require(booking_events)
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2026, 12, 1, 12, tzinfo=PARIS)
-SETTINGS = Settings(zone=PARIS, quiet_from=time(21), quiet_until=time(8), max_per_day=5,
-                    call_after_days=7, max_attempts=3, retry_base_delay=timedelta(seconds=60))
+SETTINGS = Settings(
+    zone=PARIS,
+    quiet_from=time(21),
+    quiet_until=time(8),
+    max_per_day=5,
+    call_after_days=7,
+    max_attempts=3,
+    retry_base_delay=timedelta(seconds=60),
+)
 
 
 class FakeChannel:
@@ -57,8 +65,16 @@ def db(sqlite_unit_of_work):
 
 @pytest.fixture
 def world(db):
-    residents = {42: {"resident_id": 42, "display_name": "Amina B.", "phone": "0612345678",
-                      "email": "amina@example.org", "language": "ar", "channel": "sms"}}
+    residents = {
+        42: {
+            "resident_id": 42,
+            "display_name": "Amina B.",
+            "phone": "0612345678",
+            "email": "amina@example.org",
+            "language": "ar",
+            "channel": "sms",
+        }
+    }
 
     def contacts(resident_ids):
         contacts.asked.append(list(resident_ids))
@@ -69,18 +85,33 @@ def world(db):
     clock = Clock(NOON)
     channels = {"email": FakeChannel(), "sms": FakeChannel()}
     sender = sending.Sender(db, SETTINGS, channels, contacts, render=render, clock=clock)
-    return SimpleNamespace(sender=sender, residents=residents, channels=channels, clock=clock,
-                           contacts=contacts)
+    return SimpleNamespace(
+        sender=sender, residents=residents, channels=channels, clock=clock, contacts=contacts
+    )
 
 
 def event(event_type, **data):
-    return Event(id=uuid.uuid4(), type=event_type, version=1, occurred_at=NOON,
-                 producer="booking", actor="staff:1", data=data)
+    return Event(
+        id=uuid.uuid4(),
+        type=event_type,
+        version=1,
+        occurred_at=NOON,
+        producer="booking",
+        actor="staff:1",
+        data=data,
+    )
 
 
 def checked_out(loan_id=7, resident_id=42, due_in_days=14):
-    return event("booking.loan_checked_out", loan_id=loan_id, item_id=3, resident_id=resident_id,
-                 site_id=1, due_at=NOON + timedelta(days=due_in_days), overridden=False)
+    return event(
+        "booking.loan_checked_out",
+        loan_id=loan_id,
+        item_id=3,
+        resident_id=resident_id,
+        site_id=1,
+        due_at=NOON + timedelta(days=due_in_days),
+        overridden=False,
+    )
 
 
 def deliver(db, sender, the_event):
@@ -109,7 +140,10 @@ def test_a_loan_delivered_twice_is_confirmed_once_and_reminders_wait(world, db):
     deliver(db, sender, loan)
     assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed"]
     assert [(m.purpose, m.step, m.status) for m in messages(db)] == [
-        ("loan_confirmed", 0, "sent"), ("due_soon", 2, "pending"), ("due_soon", 1, "pending")]
+        ("loan_confirmed", 0, "sent"),
+        ("due_soon", 2, "pending"),
+        ("due_soon", 1, "pending"),
+    ]
 
 
 def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
@@ -129,13 +163,35 @@ def test_a_crash_after_the_claim_resends_with_the_same_reference(world, db):
 def test_renewal_moves_the_reminders_and_return_cancels_them(world, db):
     sender, channels = world.sender, world.channels
     deliver(db, sender, checked_out())
-    deliver(db, sender, event("booking.loan_renewed", loan_id=7, item_id=3, resident_id=42,
-                              due_at=NOON + timedelta(days=28), renewals=1))
+    deliver(
+        db,
+        sender,
+        event(
+            "booking.loan_renewed",
+            loan_id=7,
+            item_id=3,
+            resident_id=42,
+            due_at=NOON + timedelta(days=28),
+            renewals=1,
+        ),
+    )
     pending = messages(db, purpose="due_soon", status="pending")
     assert sorted(m.send_after.date() for m in pending) == [
-        (NOON + timedelta(days=26)).date(), (NOON + timedelta(days=27)).date()]
-    deliver(db, sender, event("booking.loan_checked_in", loan_id=7, item_id=3, resident_id=42,
-                              condition="good", missing_accessories=[]))
+        (NOON + timedelta(days=26)).date(),
+        (NOON + timedelta(days=27)).date(),
+    ]
+    deliver(
+        db,
+        sender,
+        event(
+            "booking.loan_checked_in",
+            loan_id=7,
+            item_id=3,
+            resident_id=42,
+            condition="good",
+            missing_accessories=[],
+        ),
+    )
     assert messages(db, purpose="due_soon", status="pending") == []
     assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed", "return_confirmed"]
 
@@ -147,7 +203,9 @@ def test_no_sms_at_night_it_waits_for_the_morning(world, db):
     assert channels["sms"].sent == []
     [confirmation] = messages(db, purpose="loan_confirmed")
     assert (confirmation.status, confirmation.send_after) == (
-        "pending", datetime(2026, 12, 2, 8, tzinfo=PARIS))
+        "pending",
+        datetime(2026, 12, 2, 8, tzinfo=PARIS),
+    )
     clock.now = datetime(2026, 12, 2, 8, 0, 1, tzinfo=PARIS)
     sender.send_due()
     assert [sms.text for sms in channels["sms"].sent] == ["loan_confirmed"]
@@ -167,17 +225,33 @@ def test_a_failed_sms_falls_back_to_email(world, db):
     deliver(db, sender, checked_out())
     [email] = channels["email"].sent
     [message] = messages(db, purpose="loan_confirmed")
-    assert (message.status, message.channel, email.message_id) == ("sent", "email", message.reference)
+    assert (message.status, message.channel, email.message_id) == (
+        "sent",
+        "email",
+        message.reference,
+    )
 
 
 def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
     sender, residents, channels = world.sender, world.residents, world.channels
     residents[42]["channel"] = "none"
     with db.transaction() as tx:
-        tx.session.execute(Message.__table__.insert().values(
-            event_id=str(uuid.uuid4()), recipient="resident:42", purpose="hold_offered", step=0,
-            resident_id=42, partner_id=2, context={}, status="pending", send_after=NOON,
-            attempts=0, created_at=NOON, updated_at=NOON))
+        tx.session.execute(
+            Message.__table__.insert().values(
+                event_id=str(uuid.uuid4()),
+                recipient="resident:42",
+                purpose="hold_offered",
+                step=0,
+                resident_id=42,
+                partner_id=2,
+                context={},
+                status="pending",
+                send_after=NOON,
+                attempts=0,
+                created_at=NOON,
+                updated_at=NOON,
+            )
+        )
         tx.commit()
     sender.send_due()
     assert channels["sms"].sent == channels["email"].sent == []
@@ -186,7 +260,11 @@ def test_a_resident_who_chose_no_channel_becomes_a_call_task(world, db):
     with db.transaction() as tx:
         [notice] = tx.session.scalars(select(StaffNotice)).all()
     assert (notice.partner_id, notice.kind, notice.resident_id, notice.context["tell"]) == (
-        2, "call_to_tell", 42, "hold_offered")
+        2,
+        "call_to_tell",
+        42,
+        "hold_offered",
+    )
 
 
 def test_a_send_failing_every_time_is_retried_then_failed_and_staff_told(world, db):
@@ -214,12 +292,22 @@ def test_an_erased_resident_is_not_messaged(world, db):
 
 def test_messages_due_together_ask_the_booking_once_and_the_daily_cap_counts_the_batch(world, db):
     sender, channels = world.sender, world.channels
-    world.residents[43] = {"resident_id": 43, "display_name": "Malik", "phone": "0700000000",
-                           "email": None, "language": "fr", "channel": "sms"}
+    world.residents[43] = {
+        "resident_id": 43,
+        "display_name": "Malik",
+        "phone": "0700000000",
+        "email": None,
+        "language": "fr",
+        "channel": "sms",
+    }
     with db.transaction() as tx:  # announced while the sender was away: due together
         for loan_id in range(1, 8):
-            intents.record(tx, checked_out(loan_id=loan_id, resident_id=42 if loan_id < 7 else 43),
-                           world.clock(), SETTINGS)
+            intents.record(
+                tx,
+                checked_out(loan_id=loan_id, resident_id=42 if loan_id < 7 else 43),
+                world.clock(),
+                SETTINGS,
+            )
         tx.commit()
     sender.send_due()
     assert world.contacts.asked == [[42, 43]]
@@ -241,8 +329,10 @@ def test_a_sender_finding_another_one_busy_leaves_it_the_work_and_it_looks_again
 
 # --- reminders follow the return site's hours ------------------------------------------------
 
-EVERY_DAY = {day: [["09:00", "18:00"]] for day in (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+EVERY_DAY = {
+    day: [["09:00", "18:00"]]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
 FRIDAY_AND_MONDAY = {"friday": [["09:00", "18:00"]], "monday": [["09:00", "18:00"]]}
 
 
@@ -255,21 +345,33 @@ def record_event(db, the_event, now):
 
 def site_event(event_type, hours, **extra):
     """A site's event, as the inventory sends it: the site's whole state."""
-    return event(event_type, site_id=1, code="jean-vilar", name="Jean Vilar", address="",
-                 opening_hours=hours, closures=[], **extra)
+    return event(
+        event_type,
+        site_id=1,
+        code="jean-vilar",
+        name="Jean Vilar",
+        address="",
+        opening_hours=hours,
+        closures=[],
+        **extra,
+    )
 
 
 def reminder_days(db, status="pending"):
-    return sorted((m.step, m.send_after.astimezone(PARIS).date())
-                  for m in messages(db, purpose="due_soon", status=status))
+    return sorted(
+        (m.step, m.send_after.astimezone(PARIS).date())
+        for m in messages(db, purpose="due_soon", status=status)
+    )
 
 
 def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_days(world, db):
     record_event(db, site_event("inventory.site_registered", EVERY_DAY, partner_id=2), NOON)
     deliver(db, world.sender, checked_out())  # due Tuesday 15 December
     [monday_reminder] = messages(db, purpose="due_soon", step=1)
-    assert reminder_days(db) == [(1, NOON.date() + timedelta(days=13)),
-                                 (2, NOON.date() + timedelta(days=12))]
+    assert reminder_days(db) == [
+        (1, NOON.date() + timedelta(days=13)),
+        (2, NOON.date() + timedelta(days=12)),
+    ]
 
     hours_changed = site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY)
     record_event(db, hours_changed, NOON)
@@ -278,17 +380,22 @@ def test_when_the_return_sites_hours_change_its_pending_reminders_move_to_open_d
     friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
     assert reminder_days(db) == [(1, monday), (2, friday)]
     assert [m.id for m in messages(db, purpose="due_soon", step=1, status="pending")] == [
-        monday_reminder.id]  # not moved: the same message
+        monday_reminder.id
+    ]  # not moved: the same message
     assert reminder_days(db, "cancelled") == [(2, NOON.date() + timedelta(days=12))]
 
 
 def test_a_sites_older_hours_handled_late_do_not_move_the_reminders_back(world, db):
     record_event(db, site_event("inventory.site_registered", EVERY_DAY, partner_id=2), NOON)
     deliver(db, world.sender, checked_out())
-    newer = replace(site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY),
-                    occurred_at=NOON + timedelta(minutes=20))
-    older = replace(site_event("inventory.site_hours_changed", EVERY_DAY),
-                    occurred_at=NOON + timedelta(minutes=10))
+    newer = replace(
+        site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY),
+        occurred_at=NOON + timedelta(minutes=20),
+    )
+    older = replace(
+        site_event("inventory.site_hours_changed", EVERY_DAY),
+        occurred_at=NOON + timedelta(minutes=10),
+    )
     record_event(db, newer, NOON)
     record_event(db, older, NOON)  # retried, so delivered after the newer one
 
@@ -297,8 +404,7 @@ def test_a_sites_older_hours_handled_late_do_not_move_the_reminders_back(world, 
 
 
 def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, db):
-    record_event(db, site_event("inventory.site_registered", FRIDAY_AND_MONDAY, partner_id=2),
-                 NOON)
+    record_event(db, site_event("inventory.site_registered", FRIDAY_AND_MONDAY, partner_id=2), NOON)
     deliver(db, world.sender, checked_out())
     friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
     assert reminder_days(db) == [(1, monday), (2, friday)]

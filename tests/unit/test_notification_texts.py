@@ -1,5 +1,6 @@
 """What residents and partner staff read: every message in every language, the
 catalogues a translator works on, and SMS that fit one segment."""
+
 import re
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -27,14 +28,23 @@ WORST = {
     "item_label": "Ordinateur portable Lenovo ThinkPad E14 Gen 5 avec chargeur et souris",
     "site_name": SITE,
     "site_address": "Centre social et culturel, 4 rue Jean-Baptiste de La Salle, 49100 Angers",
-    "site_hours": {"monday": [["09:00", "12:00"], ["13:30", "18:30"]],
-                   "wednesday": [["13:30", "18:30"]], "saturday": [["09:30", "12:30"]]},
-    "overdue_level": 1, "days_overdue": 14, "reservation_id": 123456, "quantity": 12,
+    "site_hours": {
+        "monday": [["09:00", "12:00"], ["13:30", "18:30"]],
+        "wednesday": [["13:30", "18:30"]],
+        "saturday": [["09:30", "12:30"]],
+    },
+    "overdue_level": 1,
+    "days_overdue": 14,
+    "reservation_id": 123456,
+    "quantity": 12,
     "change": "outside_hours",
     "replacement_label": "Tablette Samsung Galaxy Tab A8 (10,5 pouces) avec étui",
-    "resident_id": 98765, "resident_display_name": "Amina Benali-Haddad",
-    "failed_purpose": "hold_offered", "told_purpose": "hold_offered",
-    "code": "048213", "code_minutes": 10,
+    "resident_id": 98765,
+    "resident_display_name": "Amina Benali-Haddad",
+    "failed_purpose": "hold_offered",
+    "told_purpose": "hold_offered",
+    "code": "048213",
+    "code_minutes": 10,
 }
 # Every month, every weekday, two-digit days, afternoon and morning: the longest
 # day names ("воскресенье 28 сентября", "30 Ağustos Cumartesi") and times ("12:30 م").
@@ -53,9 +63,15 @@ ALL_PURPOSES = RESIDENT_PURPOSES + STAFF_PURPOSES
 
 
 def context(purpose, moment=DATES[0], **changes):
-    values = dict(WORST, due_at=moment, expires_at=moment, starts_at=moment, since_at=moment,
-                  ends_at=moment + timedelta(hours=3) if isinstance(moment, datetime) else moment,
-                  **changes)
+    values = dict(
+        WORST,
+        due_at=moment,
+        expires_at=moment,
+        starts_at=moment,
+        since_at=moment,
+        ends_at=moment + timedelta(hours=3) if isinstance(moment, datetime) else moment,
+        **changes,
+    )
     return {key: values[key] for key in CONTEXT_KEYS[purpose] + tuple(changes)}
 
 
@@ -76,7 +92,9 @@ def test_every_purpose_says_what_it_needs():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_renders_and_its_sms_fits_one_segment(language):
     for _, purpose, variant in (m for m in every_message() if m[0] == language):
-        source = texts.TEMPLATES[(purpose, texts._variant(purpose, context(purpose, **variant)))].sms
+        source = texts.TEMPLATES[
+            (purpose, texts._variant(purpose, context(purpose, **variant)))
+        ].sms
         template_sms = texts.translations(language).gettext(source)
         for moment in DATES:
             rendered = render(purpose, language, context(purpose, moment, **variant))
@@ -112,16 +130,17 @@ def test_the_template_catalogue_holds_exactly_the_texts_of_the_code():
 
 def test_every_compiled_catalogue_is_up_to_date_with_its_po_file():
     for language in LANGUAGES:
-        assert catalogues.mo_path(language).read_bytes() == \
-            compiled(catalogues.po_path(language)), \
-            f"{language}: run make catalogues"
+        assert catalogues.mo_path(language).read_bytes() == compiled(
+            catalogues.po_path(language)
+        ), f"{language}: run make catalogues"
 
 
 def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
     statuses = {language: catalogues.review_status(language) for language in LANGUAGES}
     for language, status in statuses.items():
-        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), \
+        assert status == AWAITING_REVIEW or (status or "").startswith("reviewed by"), (
             f"{language}: review status is {status!r}"
+        )
     awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
         warnings.warn(f"catalogues awaiting native-speaker review: {', '.join(awaiting)}")
@@ -144,7 +163,9 @@ def test_a_reminder_spells_out_the_day_and_gives_the_place_its_hours_and_one_act
 
 def test_dates_are_written_the_readers_way_in_the_sites_time_zone():
     due = "2025-03-04T17:00:00+00:00"  # 18:00 in Paris, as stored in JSON
-    assert "Tuesday 4 March, before 18:00" in render("due_soon", "en", context("due_soon", due)).text
+    assert (
+        "Tuesday 4 March, before 18:00" in render("due_soon", "en", context("due_soon", due)).text
+    )
     assert "вторник 4 марта" in render("due_soon", "ru", context("due_soon", due)).sms
     assert "4 Mart Salı" in render("due_soon", "tr", context("due_soon", due)).sms
     assert "الثلاثاء" in render("due_soon", "ar", context("due_soon", due)).sms
@@ -152,8 +173,10 @@ def test_dates_are_written_the_readers_way_in_the_sites_time_zone():
 
 def test_a_sites_hours_are_joined_in_the_readers_own_words():
     due = datetime(2025, 9, 24, 16, 30, tzinfo=UTC)
-    monday = {"ar": "- الاثنين: 9:00 ص–12:00 م و1:30 م–6:30 م",
-              "en": "- Monday: 09:00–12:00 and 13:30–18:30"}
+    monday = {
+        "ar": "- الاثنين: 9:00 ص–12:00 م و1:30 م–6:30 م",
+        "en": "- Monday: 09:00–12:00 and 13:30–18:30",
+    }
     for language, line in monday.items():
         assert line in render("due_soon", language, context("due_soon", due)).text
 
@@ -162,8 +185,14 @@ def test_html_declares_language_and_direction_and_escapes_what_it_is_given():
     arabic = render("pickup_ready", "ar", context("pickup_ready"))
     assert '<html lang="ar" dir="rtl">' in arabic.html
     assert f"<bdi>{SITE}</bdi>" in arabic.html
-    assert '<html lang="fa-AF" dir="rtl">' in render("pickup_ready", "fa", context("pickup_ready")).html
-    assert '<html lang="ps-AF" dir="rtl">' in render("pickup_ready", "ps", context("pickup_ready")).html
+    assert (
+        '<html lang="fa-AF" dir="rtl">'
+        in render("pickup_ready", "fa", context("pickup_ready")).html
+    )
+    assert (
+        '<html lang="ps-AF" dir="rtl">'
+        in render("pickup_ready", "ps", context("pickup_ready")).html
+    )
     french = render("pickup_ready", "fr", context("pickup_ready", item_label="<b>Tablette</b>"))
     assert '<html lang="fr" dir="ltr">' in french.html
     assert "<b>Tablette" not in french.html and "&lt;b&gt;Tablette" in french.html
@@ -174,8 +203,9 @@ def test_an_unknown_language_reads_french_and_a_regional_one_its_language():
     french = render("return_confirmed", "fr", context("return_confirmed"))
     assert render("return_confirmed", "de", context("return_confirmed")) == french
     assert render("return_confirmed", None, context("return_confirmed")) == french
-    assert render("return_confirmed", "ar-MA", context("return_confirmed")) == \
-        render("return_confirmed", "ar", context("return_confirmed"))
+    assert render("return_confirmed", "ar-MA", context("return_confirmed")) == render(
+        "return_confirmed", "ar", context("return_confirmed")
+    )
 
 
 def test_a_missing_context_key_is_named():
@@ -188,8 +218,10 @@ def test_a_missing_context_key_is_named():
 
 
 def test_overdue_notices_escalate_gently_and_stop_at_the_third_level():
-    subjects = [render("overdue", "fr", context("overdue", overdue_level=level)).subject
-                for level in (1, 2, 3, 7)]
+    subjects = [
+        render("overdue", "fr", context("overdue", overdue_level=level)).subject
+        for level in (1, 2, 3, 7)
+    ]
     assert len(set(subjects[:3])) == 3 and subjects[3] == subjects[2]
     for level in (1, 2, 3):
         text = render("overdue", "fr", context("overdue", overdue_level=level)).text.lower()
@@ -204,9 +236,16 @@ def test_staff_are_told_of_a_replacement_or_that_there_is_none():
 
 
 def test_staff_asked_to_call_a_resident_without_channel_read_what_to_tell_which_device_since_when():
-    told = render("call_to_tell", "fr", context(
-        "call_to_tell", datetime(2025, 9, 24, 8, 0, tzinfo=UTC), told_purpose="loan_confirmed",
-        item_label="Tablette Samsung (JV-TAB-004)"))
+    told = render(
+        "call_to_tell",
+        "fr",
+        context(
+            "call_to_tell",
+            datetime(2025, 9, 24, 8, 0, tzinfo=UTC),
+            told_purpose="loan_confirmed",
+            item_label="Tablette Samsung (JV-TAB-004)",
+        ),
+    )
     assert told.subject == "À appeler : Amina Benali-Haddad (confirmation de prêt)"
     assert "Amina Benali-Haddad ne reçoit ni SMS ni e-mail de Partanum." in told.text
     assert "À lui dire : confirmation de prêt" in told.text
@@ -241,7 +280,9 @@ def test_one_character_outside_gsm7_makes_the_whole_sms_ucs2():
 
 def test_a_french_sms_in_august_stays_in_gsm7():
     moment = datetime(2025, 8, 30, 8, 0, tzinfo=UTC)
-    sms = render("hold_offered", "fr", context("hold_offered", moment, site_name="Maison du Côteau")).sms
+    sms = render(
+        "hold_offered", "fr", context("hold_offered", moment, site_name="Maison du Côteau")
+    ).sms
     assert "samedi 30 aout" in sms and "Maison du Coteau" in sms
     assert sms_units(sms)[0] == "gsm7"
 

@@ -1,4 +1,5 @@
 """A site's weekly hours and closures, as booking and reminders rely on them."""
+
 from datetime import date, datetime
 
 from partanum.opening_hours import hours_problems, is_open
@@ -28,7 +29,9 @@ def test_jean_vilar_closes_for_lunch_on_tuesdays():
 
 def test_opening_spans_must_run_forwards_and_not_overlap():
     assert hours_problems(JEAN_VILAR) == {}
-    assert hours_problems({"monday": [["18:00", "09:00"]]}) == {"monday": ["18:00 is not before 09:00"]}
+    assert hours_problems({"monday": [["18:00", "09:00"]]}) == {
+        "monday": ["18:00 is not before 09:00"]
+    }
     assert hours_problems({"friday": [["13:00", "17:00"], ["09:00", "14:00"]]}) == {
         "friday": ["spans overlap at 13:00"]
     }

@@ -1,5 +1,6 @@
 """The rules of reservations: sharing between partners, the alternatives offered
 instead of a bare refusal, returns, no-shows and weekly series."""
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -90,7 +91,10 @@ def test_chosen_items_beyond_a_cap_or_not_shared_are_named():
     rules = [Sharing(MISTRAL, None, max_per_reservation=1), Sharing(MAIRIE, None, shared=False)]
     items = [Device(1, MISTRAL), Device(2, MISTRAL), Device(3, MAIRIE), Device(4, MAISON)]
 
-    assert domain.sharing_problems(MAISON, items, rules) == {"over_cap": ["T-2"], "not_shared": ["T-3"]}
+    assert domain.sharing_problems(MAISON, items, rules) == {
+        "over_cap": ["T-2"],
+        "not_shared": ["T-3"],
+    }
     assert domain.sharing_problems(MAISON, items[:1] + items[3:], rules) == {}
 
 
@@ -139,7 +143,10 @@ def test_the_nearest_windows_are_the_first_three_that_fit():
     found = domain.nearest_windows(asked, JEAN_VILAR, [], PARIS, fits)
 
     assert [w.starts_at.astimezone(PARIS) for w in found] == [
-        at(date(2026, 12, 3), 15), at(date(2026, 12, 3), 15, 30), at(date(2026, 12, 7), 13, 30)]
+        at(date(2026, 12, 3), 15),
+        at(date(2026, 12, 3), 15, 30),
+        at(date(2026, 12, 7), 13, 30),
+    ]
 
 
 def test_no_window_is_offered_when_nothing_fits_within_the_horizon():
@@ -173,6 +180,9 @@ def test_a_weekly_series_keeps_its_local_hours_across_the_change_to_summer_time(
     windows = domain.weekly_windows(first, date(2027, 4, 1), PARIS)
 
     assert [w.starts_at.astimezone(PARIS).replace(tzinfo=None) for w in windows] == [
-        datetime(2027, 3, 18, 14), datetime(2027, 3, 25, 14), datetime(2027, 4, 1, 14)]
+        datetime(2027, 3, 18, 14),
+        datetime(2027, 3, 25, 14),
+        datetime(2027, 4, 1, 14),
+    ]
     utc = [w.starts_at.astimezone(ZoneInfo("UTC")) for w in windows]
     assert utc[2] - utc[1] == timedelta(days=7, hours=-1)

@@ -1,6 +1,7 @@
 """Waiting lists and privacy: the rules (when a hold lapses, what erasure
 scrubs), then the waiting-list and privacy functions on a real SQLite database,
 since a fake would lie about the overlap guard they rely on."""
+
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -73,7 +74,8 @@ def test_redaction_replaces_every_personal_detail_whatever_its_case():
     reason = "Lent to AMINA B. again, she calls from 06 12 34 56 78"
 
     assert domain.redact(reason, ["Amina B.", "06 12 34 56 78", None]) == (
-        "Lent to [erased] again, she calls from [erased]")
+        "Lent to [erased] again, she calls from [erased]"
+    )
     assert domain.redact(None, ["Amina B."]) is None
 
 
@@ -94,9 +96,20 @@ def db(tmp_path):
     with sessions() as session:
         session.add(Site(id=1, code="jean-vilar", partner_id=1, opening_hours=HOURS, closures=[]))
         session.add(Site(id=2, code="mistral", partner_id=2, opening_hours={}, closures=[]))
-        session.add_all([Resident(id=n, display_name=f"Resident {n}", phone=f"06 00 00 00 0{n}",
-                                  consent_at=NOW, card_number=f"RS-{n}", registered_by_partner_id=1,
-                                  created_at=NOW) for n in range(1, 5)])
+        session.add_all(
+            [
+                Resident(
+                    id=n,
+                    display_name=f"Resident {n}",
+                    phone=f"06 00 00 00 0{n}",
+                    consent_at=NOW,
+                    card_number=f"RS-{n}",
+                    registered_by_partner_id=1,
+                    created_at=NOW,
+                )
+                for n in range(1, 5)
+            ]
+        )
         session.commit()
 
     def transaction():
@@ -107,16 +120,23 @@ def db(tmp_path):
 
 
 def add_item(tx, item_id, status="available", category_id=TABLET, site_id=1):
-    item = Item(id=item_id, asset_tag=f"JV-TAB-{item_id:03}", category_id=category_id,
-                owner_partner_id=1, site_id=site_id, status=status)
+    item = Item(
+        id=item_id,
+        asset_tag=f"JV-TAB-{item_id:03}",
+        category_id=category_id,
+        owner_partner_id=1,
+        site_id=site_id,
+        status=status,
+    )
     tx.session.add(item)
     tx.session.flush()
     return item
 
 
 def join(tx, resident_id, at=NOW, category_id=TABLET, site="jean-vilar"):
-    return waiting_list.join(tx, {"resident_id": resident_id, "category_id": category_id,
-                                  "site": site}, at, TERMS)
+    return waiting_list.join(
+        tx, {"resident_id": resident_id, "category_id": category_id, "site": site}, at, TERMS
+    )
 
 
 def emitted(tx, event_type):
@@ -135,11 +155,19 @@ def test_the_first_in_line_is_offered_a_freed_device_and_it_is_kept_for_them(db)
 
         assert offered == [first] and first.status == "held" and first.held_item_id == 1
         assert local(first.hold_expires_at) == datetime(2026, 12, 5, 12, 0, tzinfo=PARIS)
-        (hold,) = tx.session.scalars(select(Allocation).where(Allocation.waiting_entry_id == first.id))
+        (hold,) = tx.session.scalars(
+            select(Allocation).where(Allocation.waiting_entry_id == first.id)
+        )
         assert hold.item_id == 1 and hold.released_at is None
-        assert emitted(tx, "booking.hold_offered") == [{
-            "entry_id": first.id, "resident_id": 1, "item_id": 1, "site_id": 1,
-            "expires_at": first.hold_expires_at.isoformat()}]
+        assert emitted(tx, "booking.hold_offered") == [
+            {
+                "entry_id": first.id,
+                "resident_id": 1,
+                "item_id": 1,
+                "site_id": 1,
+                "expires_at": first.hold_expires_at.isoformat(),
+            }
+        ]
         assert waiting_list.offer_holds(tx, NOW, TERMS) == []  # nothing new: nothing offered twice
 
 
@@ -172,7 +200,10 @@ def test_joining_names_everything_that_is_unknown_and_changes_nothing(db):
         with pytest.raises(InvalidInput) as refused:
             join(tx, 99, category_id=42, site="nowhere")
         assert set(refused.value.fields) == {"resident_id", "category_id", "site"}
-        assert tx.events == [] and tx.session.scalar(select(func.count()).select_from(WaitingEntry)) == 0
+        assert (
+            tx.events == []
+            and tx.session.scalar(select(func.count()).select_from(WaitingEntry)) == 0
+        )
         with pytest.raises(InvalidInput) as refused:
             join(tx, 99)
         assert list(refused.value.fields) == ["resident_id"]
@@ -191,19 +222,25 @@ def test_an_expired_hold_passes_to_the_next_in_line_once(db):
         second = join(tx, 2, at=NOW + timedelta(minutes=1))
         later = first.hold_expires_at + timedelta(seconds=1)
 
-        assert waiting_list.expire_holds(tx, first.hold_expires_at - timedelta(seconds=1), TERMS) == []
+        assert (
+            waiting_list.expire_holds(tx, first.hold_expires_at - timedelta(seconds=1), TERMS) == []
+        )
         assert waiting_list.expire_holds(tx, later, TERMS) == [first]
 
         assert first.status == "expired" and second.status == "held" and second.held_item_id == 1
         assert emitted(tx, "booking.hold_expired") == [
-            {"entry_id": first.id, "resident_id": 1, "item_id": 1}]
+            {"entry_id": first.id, "resident_id": 1, "item_id": 1}
+        ]
         assert waiting_list.expire_holds(tx, later, TERMS) == []  # idempotent
         assert live_holds_on(tx, 1) == 1
 
 
 def live_holds_on(tx, item_id):
-    return tx.session.scalar(select(func.count()).select_from(Allocation).where(
-        Allocation.item_id == item_id, Allocation.released_at.is_(None)))
+    return tx.session.scalar(
+        select(func.count())
+        .select_from(Allocation)
+        .where(Allocation.item_id == item_id, Allocation.released_at.is_(None))
+    )
 
 
 def test_leaving_the_line_with_a_hold_hands_the_device_to_the_next(db):
@@ -232,7 +269,10 @@ def test_the_line_lists_holders_then_the_waiting_by_position_with_ids_only(db):
 
         assert site.id == 1
         assert [(e.id, e.status, e.position) for e in entries] == [
-            (holder.id, "held", None), (first.id, "waiting", 1), (second.id, "waiting", 2)]
+            (holder.id, "held", None),
+            (first.id, "waiting", 1),
+            (second.id, "waiting", 2),
+        ]
 
 
 def test_fulfilling_a_hold_releases_it_so_the_loan_can_take_the_device(db):
@@ -244,7 +284,8 @@ def test_fulfilling_a_hold_releases_it_so_the_loan_can_take_the_device(db):
 
         assert entry.status == "fulfilled" and live_holds_on(tx, 1) == 0
         assert emitted(tx, "booking.hold_fulfilled") == [
-            {"entry_id": entry.id, "resident_id": 1, "item_id": 1}]
+            {"entry_id": entry.id, "resident_id": 1, "item_id": 1}
+        ]
         assert waiting_list.fulfil_hold(tx, 2, 1, NOW) is None  # not in line: nothing to do
 
 
@@ -278,14 +319,16 @@ def test_a_held_device_sent_to_maintenance_gives_the_resident_their_place_back(d
         join(tx, 2, at=NOW + timedelta(minutes=1))
         tx.session.get(Item, 1).status = "in_maintenance"
         add_item(tx, 2)
-        event = Event(None, "inventory.item_status_changed", 1, NOW, "inventory", "staff:1",
-                      {"item_id": 1})
+        event = Event(
+            None, "inventory.item_status_changed", 1, NOW, "inventory", "staff:1", {"item_id": 1}
+        )
 
         waiting_list.after_inventory_event(tx, event, NOW, TERMS)
 
         assert (entry.status, entry.held_item_id) == ("held", 2)  # first again, another device
         assert emitted(tx, "booking.hold_withdrawn") == [
-            {"entry_id": entry.id, "resident_id": 1, "item_id": 1}]
+            {"entry_id": entry.id, "resident_id": 1, "item_id": 1}
+        ]
         assert live_holds_on(tx, 1) == 0
 
 
@@ -294,10 +337,19 @@ def test_a_held_device_sent_to_maintenance_gives_the_resident_their_place_back(d
 
 def add_loan(tx, resident_id, item_id, returned_days_ago=None, status="returned", reason=None):
     returned = NOW - timedelta(days=returned_days_ago) if returned_days_ago is not None else None
-    loan = Loan(item_id=item_id, resident_id=resident_id, site_id=1, return_site_id=1,
-                checked_out_at=NOW - timedelta(days=60), due_at=NOW - timedelta(days=46),
-                returned_at=returned, status=status, accessories_out=["chargeur"],
-                checked_out_by="staff:1", override_reason=reason)
+    loan = Loan(
+        item_id=item_id,
+        resident_id=resident_id,
+        site_id=1,
+        return_site_id=1,
+        checked_out_at=NOW - timedelta(days=60),
+        due_at=NOW - timedelta(days=46),
+        returned_at=returned,
+        status=status,
+        accessories_out=["chargeur"],
+        checked_out_by="staff:1",
+        override_reason=reason,
+    )
     tx.session.add(loan)
     tx.session.flush()
     return loan
@@ -321,7 +373,9 @@ def test_loans_returned_long_enough_ago_are_cut_from_their_resident_once(db):
 
     assert loans[old.id].resident_id is None and loans[old.id].anonymised_at == NOW
     assert loans[old.id].override_reason == "[erased] asked nicely"
-    assert loans[old.id].item_id == 1 and loans[old.id].returned_at is not None  # the statistics stay
+    assert (
+        loans[old.id].item_id == 1 and loans[old.id].returned_at is not None
+    )  # the statistics stay
     assert loans[lost.id].resident_id is None
     assert loans[recent.id].resident_id == 1 and loans[active.id].resident_id == 3
 
@@ -339,6 +393,7 @@ def test_an_export_holds_the_residents_details_loans_and_places_in_line(db):
     assert [(l["id"], l["asset_tag"]) for l in export["loans"]] == [(loan.id, "JV-TAB-001")]
     assert [e["id"] for e in export["waiting_entries"]] == [entry.id]
     import json
+
     json.dumps(export)  # plain JSON all the way down
 
 
@@ -363,7 +418,11 @@ def test_erasure_empties_the_record_cuts_the_loans_and_gives_up_the_hold(db):
         resident = privacy.erase_resident(tx, 1, NOW, TERMS, key=KEY)
 
         assert (resident.display_name, resident.phone, resident.email, resident.card_number) == (
-            None, None, None, None)
+            None,
+            None,
+            None,
+            None,
+        )
         assert resident.erased_at == NOW
         assert loan.resident_id is None and loan.override_reason == "[erased] lost her card"
         assert held.status == "cancelled" and held.resident_id is None

@@ -1,6 +1,7 @@
 """Managers ask how the equipment is used: utilisation, idle devices, overdue and
 lost ones, activity, unmet demand, rebalancing suggestions, as JSON, CSV, open
 data and charts. Every figure is computed from the audit's log of events."""
+
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -89,8 +90,9 @@ class ReportEntrypoints:
         data = load(schemas_reports.ChartIn(), payload)
         period = self._period(data)
         history = self._history(self._as_of(period))
-        rows = analytics.utilisation(history, period, self._site_hours(), by="partner",
-                                     step=data["step"])
+        rows = analytics.utilisation(
+            history, period, self._site_hours(), by="partner", step=data["step"]
+        )
         return charts.render(data["kind"], rows, period, data["format"])
 
     # --- shared by the reports ------------------------------------------------------
@@ -104,8 +106,9 @@ class ReportEntrypoints:
         as_of = data.get("as_of") or self._as_of(period)
         history = self._history(as_of)
         if report == "utilisation":
-            return analytics.utilisation(history, period, self._site_hours(), data["by"],
-                                         data["step"])
+            return analytics.utilisation(
+                history, period, self._site_hours(), data["by"], data["step"]
+            )
         if report == "overdue_and_lost":
             return analytics.overdue_and_lost(history, period, as_of)
         if report == "activity":

@@ -1,5 +1,6 @@
 """The booking's entrypoints, one module per kind of user work; service.py
 assembles them into the one nameko service."""
+
 from datetime import UTC
 
 from services.booking.allocations import Overlap

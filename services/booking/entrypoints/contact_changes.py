@@ -1,4 +1,5 @@
 """A resident's new phone or email, proven with a one-time code before it is kept."""
+
 from nameko.rpc import rpc
 
 from partanum.config import secret_key
@@ -22,8 +23,7 @@ class ContactChangeEntrypoints:
             code, resident = contact_changes.propose(tx, resident_id, field, value, now())
             tx.commit()
             minutes = int(contact_changes.CODE_LIFETIME.total_seconds() // 60)
-            return CODE_OUT.dump({"code": code, "language": resident.language,
-                                  "minutes": minutes})
+            return CODE_OUT.dump({"code": code, "language": resident.language, "minutes": minutes})
 
     @expected
     def confirm_contact_change(self, resident_id, payload):

@@ -1,4 +1,5 @@
 """The front desk: residents, and the devices lent to them."""
+
 from datetime import UTC, datetime
 
 from nameko.rpc import rpc
@@ -25,8 +26,11 @@ def as_seen(resident, view: str) -> dict:
     """A resident as a partner's staff may see them: "view" says whether their
     contact details are "full" or "masked" (relationships.py says when)."""
     shown = RESIDENT_OUT.dump(resident)
-    return {**(relationships.masked(shown) if view == relationships.MASKED else shown),
-            "view": view}
+    return {
+        **(relationships.masked(shown) if view == relationships.MASKED else shown),
+        "view": view,
+    }
+
 
 # Overdue loans are looked for this often; a loan is late by days, so minutes do not matter.
 OVERDUE_CHECK_SECONDS = 600
@@ -46,8 +50,15 @@ class DeskEntrypoints:
             resident = residents.register(tx, data)
             privacy.remember_details(tx, resident, secret_key(self.config))
             if "mandate" in data:
-                mandates.record(tx, {**data["mandate"], "resident_id": resident.id,
-                                     "partner_id": resident.registered_by_partner_id}, now())
+                mandates.record(
+                    tx,
+                    {
+                        **data["mandate"],
+                        "resident_id": resident.id,
+                        "partner_id": resident.registered_by_partner_id,
+                    },
+                    now(),
+                )
             tx.commit()
             return schemas.ResidentOut().dump(resident)
 
@@ -100,8 +111,7 @@ class DeskEntrypoints:
         """[42, 43, 7] → the contact details of those still registered, as contact_details
         gives them (an erased resident is left out): for a batch of notifications."""
         with self.db.transaction() as tx:
-            return CONTACTS_OUT.dump(
-                residents.get_many(tx, list(resident_ids or [])))
+            return CONTACTS_OUT.dump(residents.get_many(tx, list(resident_ids or [])))
 
     # --- loans ---------------------------------------------------------------------------
 
@@ -123,9 +133,13 @@ class DeskEntrypoints:
 
         def attempt():
             with self.db.transaction() as tx:
-                loan = loans.check_out(tx, data, self.settings.buffer,
-                                       self.settings.zone,
-                                       self.settings.max_loans_per_resident)
+                loan = loans.check_out(
+                    tx,
+                    data,
+                    self.settings.buffer,
+                    self.settings.zone,
+                    self.settings.max_loans_per_resident,
+                )
                 tx.commit()
                 return LOAN_OUT.dump(loan)
 
@@ -133,8 +147,10 @@ class DeskEntrypoints:
             try:
                 return retry_races(attempt)
             except Overlap:
-                raise NotAvailable(f"{data['asset_tag']} was taken by a concurrent request",
-                                   {"asset_tag": data["asset_tag"]}) from None
+                raise NotAvailable(
+                    f"{data['asset_tag']} was taken by a concurrent request",
+                    {"asset_tag": data["asset_tag"]},
+                ) from None
         except Conflict:
             # A resident left without the device they came for is demand managers must see.
             with self.db.transaction() as tx:
@@ -155,8 +171,9 @@ class DeskEntrypoints:
         try:
             return retry_races(attempt)
         except Overlap:
-            raise NotAvailable(f"loan {loan_id}'s item was promised by a concurrent request",
-                               {"loan_id": loan_id}) from None
+            raise NotAvailable(
+                f"loan {loan_id}'s item was promised by a concurrent request", {"loan_id": loan_id}
+            ) from None
 
     @expected
     def check_in(self, payload):

@@ -1,4 +1,5 @@
 """The booking keeps its copy of the inventory from the inventory's events."""
+
 from datetime import UTC, datetime
 
 from partanum import inbox, topology
@@ -15,15 +16,20 @@ class InventoryEventEntrypoints:
                 if event.type == "inventory.item_status_changed":
                     # In this transaction, so the flag, the replacement and the event
                     # happen with the status change or not at all.
-                    reservations.withdraw_item(tx, event.data["item_id"], event.data["to_status"],
-                                               datetime.now(UTC),
-                                               self.settings.buffer)
+                    reservations.withdraw_item(
+                        tx,
+                        event.data["item_id"],
+                        event.data["to_status"],
+                        datetime.now(UTC),
+                        self.settings.buffer,
+                    )
                 if event.type == "inventory.site_hours_changed":
-                    reservations.recheck_site_hours(tx, event.data["site_id"],
-                                                    datetime.now(UTC),
-                                                    self.settings.zone)
+                    reservations.recheck_site_hours(
+                        tx, event.data["site_id"], datetime.now(UTC), self.settings.zone
+                    )
                 # A device now on a shelf goes to the first in line there; one
                 # taken off it gives its hold back.
-                waiting_list.after_inventory_event(tx, event, datetime.now(UTC),
-                                                   waiting_list.HoldTerms.of(self.settings))
+                waiting_list.after_inventory_event(
+                    tx, event, datetime.now(UTC), waiting_list.HoldTerms.of(self.settings)
+                )
             tx.commit()

@@ -1,5 +1,6 @@
 """Lists for staff and managers: reservations, loans (the overdue ones), residents
 and waiting entries, filtered and one page at a time."""
+
 from nameko.rpc import rpc
 
 from partanum.errors import PartanumError, load
@@ -52,8 +53,10 @@ class ListEntrypoints:
         whose desk found them, who holds a mandate of theirs."""
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
-            return {"resident_id": resident_id,
-                    "partner_ids": relationships.partners(tx, resident_id, now())}
+            return {
+                "resident_id": resident_id,
+                "partner_ids": relationships.partners(tx, resident_id, now()),
+            }
 
     @expected
     def list_waiting_entries(self, filters=None):

@@ -1,4 +1,5 @@
 """Residents' consent for a partner's staff to act for them (mandates.py)."""
+
 from nameko.rpc import rpc
 
 from partanum.errors import PartanumError, load
@@ -53,6 +54,7 @@ class MandateEntrypoints:
         null}; NotFound when the partner has no relationship with the resident."""
         data = load(schemas.ValidMandateIn(), payload)
         with self.db.transaction() as tx:
-            mandate = mandates.valid(tx, data["resident_id"], data["partner_id"], data["scopes"],
-                                     now())
+            mandate = mandates.valid(
+                tx, data["resident_id"], data["partner_id"], data["scopes"], now()
+            )
             return {"mandate_id": mandate.id if mandate else None}

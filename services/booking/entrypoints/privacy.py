@@ -1,4 +1,5 @@
 """A resident's data: exported or erased on request, and loans forgotten on schedule."""
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -30,8 +31,9 @@ class PrivacyEntrypoints:
         integer_id("resident_id", resident_id)
         with self.db.transaction() as tx:
             terms = waiting_list.HoldTerms.of(self.settings)
-            resident = privacy.erase_resident(tx, resident_id, now(), terms,
-                                              key=secret_key(self.config))
+            resident = privacy.erase_resident(
+                tx, resident_id, now(), terms, key=secret_key(self.config)
+            )
             tx.commit()
             return schemas.ErasedResidentOut().dump(resident)
 
@@ -43,4 +45,3 @@ class PrivacyEntrypoints:
             # A desk that has not seen the resident for as long forgets it found them.
             relationships.forget_found(tx, at - after)
             tx.commit()
-

@@ -1,5 +1,6 @@
 """Partner staff reserve shared equipment, look for what is free, pick it up and
 bring it back; weekly series; sharing rules."""
+
 from datetime import UTC, datetime
 
 from nameko.rpc import rpc
@@ -30,8 +31,9 @@ class ReservationEntrypoints:
 
         def attempt():
             with self.db.transaction() as tx:
-                reservation = reservations.reserve(tx, data, self.settings.buffer,
-                                                   self.settings.zone)
+                reservation = reservations.reserve(
+                    tx, data, self.settings.buffer, self.settings.zone
+                )
                 tx.commit()
                 return schemas.ReservationOut().dump(reservation)
 
@@ -77,7 +79,8 @@ class ReservationEntrypoints:
         """42: the items are back; the buffer before their next use starts now."""
         with self.db.transaction() as tx:
             reservation = reservations.return_reservation(
-                tx, reservation_id, datetime.now(UTC), self.settings.buffer)
+                tx, reservation_id, datetime.now(UTC), self.settings.buffer
+            )
             tx.commit()
             return schemas.ReservationOut().dump(reservation)
 
@@ -85,8 +88,7 @@ class ReservationEntrypoints:
     def release_no_shows(self):
         """Release the reservations nobody picked up in time (PARTANUM_NO_SHOW_MINUTES)."""
         with self.db.transaction() as tx:
-            reservations.release_no_shows(tx, datetime.now(UTC),
-                                          self.settings.no_show_grace)
+            reservations.release_no_shows(tx, datetime.now(UTC), self.settings.no_show_grace)
             tx.commit()
 
     @expected
@@ -103,12 +105,21 @@ class ReservationEntrypoints:
         with self.db.transaction() as tx:
             site_id = allocations.site_by_code(tx, data["site"]).id if data["site"] else None
             rules = sharing.rules_for(tx, [category_id]) if partner_id is not None else []
-            free = allocations.free_items(tx, category_id, site_id, window,
-                                          self.settings.buffer, for_partner=partner_id,
-                                          rules=rules)
+            free = allocations.free_items(
+                tx,
+                category_id,
+                site_id,
+                window,
+                self.settings.buffer,
+                for_partner=partner_id,
+                rules=rules,
+            )
             sites = reservations.free_by_site(tx, free, partner_id, rules)
-            return {"free": len(free), "asset_tags": [item.asset_tag for item in free],
-                    "sites": sites}
+            return {
+                "free": len(free),
+                "asset_tags": [item.asset_tag for item in free],
+                "sites": sites,
+            }
 
     # --- sharing -----------------------------------------------------------------------
 
@@ -146,12 +157,14 @@ class ReservationEntrypoints:
         def attempt():
             with self.db.transaction() as tx:
                 made, booked, skipped = series.reserve_weekly(
-                    tx, data, self.settings.buffer, self.settings.zone,
-                    datetime.now(UTC))
+                    tx, data, self.settings.buffer, self.settings.zone, datetime.now(UTC)
+                )
                 tx.commit()
-                return {"series": schemas.SeriesOut().dump(made),
-                        "reservations": schemas.ReservationOut(many=True).dump(booked),
-                        "skipped": skipped}
+                return {
+                    "series": schemas.SeriesOut().dump(made),
+                    "reservations": schemas.ReservationOut(many=True).dump(booked),
+                    "skipped": skipped,
+                }
 
         try:
             return retry_races(attempt)
@@ -169,9 +182,11 @@ class ReservationEntrypoints:
         from that date on."""
         data = load(schemas.CancelSeriesIn(), payload or {})
         with self.db.transaction() as tx:
-            made, cancelled = series.cancel_series(tx, series_id, data["from_date"],
-                                                   datetime.now(UTC),
-                                                   self.settings.zone)
+            made, cancelled = series.cancel_series(
+                tx, series_id, data["from_date"], datetime.now(UTC), self.settings.zone
+            )
             tx.commit()
-            return {"series": schemas.SeriesOut().dump(made),
-                    "cancelled": [reservation.id for reservation in cancelled]}
+            return {
+                "series": schemas.SeriesOut().dump(made),
+                "cancelled": [reservation.id for reservation in cancelled],
+            }

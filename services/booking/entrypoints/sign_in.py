@@ -1,6 +1,7 @@
 """Finding the resident who asks to sign in, by what they remember: their card
 number, their phone or their email. Answers an id only: the gateway sends the code
 without ever learning the contact details."""
+
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
@@ -27,6 +28,7 @@ class SignInEntrypoints:
             matches = residents.with_phone(data["phone"])
         with self.db.transaction() as tx:
             # A second match is enough to know that several share it.
-            ids = tx.session.scalars(select(Resident.id).where(
-                matches, Resident.erased_at.is_(None)).limit(2)).all()
+            ids = tx.session.scalars(
+                select(Resident.id).where(matches, Resident.erased_at.is_(None)).limit(2)
+            ).all()
         return {"resident_id": ids[0] if len(ids) == 1 else None}

@@ -1,4 +1,5 @@
 """Residents in line for a kind of device at a site, and the holds kept for them."""
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -56,9 +57,12 @@ class WaitingListEntrypoints:
         with self.db.transaction() as tx:
             site, entries = waiting_list.queue(tx, data)
             return {
-                "category_id": data["category_id"], "site_id": site.id,
+                "category_id": data["category_id"],
+                "site_id": site.id,
                 WaitingStatus.HELD: sum(entry.status == WaitingStatus.HELD for entry in entries),
-                WaitingStatus.WAITING: sum(entry.status == WaitingStatus.WAITING for entry in entries),
+                WaitingStatus.WAITING: sum(
+                    entry.status == WaitingStatus.WAITING for entry in entries
+                ),
                 "entries": schemas.WaitingEntryOut(many=True).dump(entries),
             }
 
@@ -79,4 +83,3 @@ class WaitingListEntrypoints:
                 tx.commit()
 
         retry_races(attempt)
-

@@ -7,6 +7,7 @@ every partner's items and sites, and cutting them down to one partner's would me
 re-reading each row's owner from the inventory (the log's entries and the reports'
 rows do not all name a partner) — they are refused with 403 rather than half-filtered.
 """
+
 import base64
 from datetime import date, datetime
 
@@ -28,43 +29,70 @@ def _report_route(report: str, path: str, summary: str):
 
     endpoint.__name__ = endpoint.__qualname__ = report  # names the route and its operation
     endpoint.__doc__ = schema.__doc__
-    return route("GET", path, query=schema, response=schemas.ReportOut, allow=READERS,
-                 produces=("text/csv",), summary=summary, tag="reports")(endpoint)
+    return route(
+        "GET",
+        path,
+        query=schema,
+        response=schemas.ReportOut,
+        allow=READERS,
+        produces=("text/csv",),
+        summary=summary,
+        tag="reports",
+    )(endpoint)
 
 
 class AuditApi:
     utilisation = _report_route(
-        "utilisation", "/api/reports/utilisation",
-        "Hours in use against hours open, by item, category, site or partner")
+        "utilisation",
+        "/api/reports/utilisation",
+        "Hours in use against hours open, by item, category, site or partner",
+    )
     idle_items = _report_route(
-        "idle_items", "/api/reports/idle-items",
-        "Items nobody reserved or borrowed for `idle_days`, the idlest first")
+        "idle_items",
+        "/api/reports/idle-items",
+        "Items nobody reserved or borrowed for `idle_days`, the idlest first",
+    )
     overdue_and_lost = _report_route(
-        "overdue_and_lost", "/api/reports/overdue-and-lost",
-        "Loans overdue at the period's end, items lost within it")
+        "overdue_and_lost",
+        "/api/reports/overdue-and-lost",
+        "Loans overdue at the period's end, items lost within it",
+    )
     activity = _report_route(
-        "activity", "/api/reports/activity",
-        "Loans, reservations and residents served (counts) per week")
+        "activity",
+        "/api/reports/activity",
+        "Loans, reservations and residents served (counts) per week",
+    )
     unmet_demand = _report_route(
-        "unmet_demand", "/api/reports/unmet-demand",
-        "Refused requests and waiting lists, per site and category")
+        "unmet_demand",
+        "/api/reports/unmet-demand",
+        "Refused requests and waiting lists, per site and category",
+    )
     suggestions = _report_route(
-        "suggestions", "/api/reports/suggestions",
-        "Rebalancing suggestions: idle items to move where they are asked for")
+        "suggestions",
+        "/api/reports/suggestions",
+        "Rebalancing suggestions: idle items to move where they are asked for",
+    )
 
     def _report(self, report: str, query: dict):
         """The report as JSON ({"items": [...]} for a list), or its CSV file."""
         fmt = query.pop("format")
         payload = wire(schemas.REPORT_QUERIES[report](), query)
         if fmt == "csv":
-            return _file(self.audit.export_csv(report, payload), CSV,
-                         f"{report.replace('_', '-')}.csv")
+            return _file(
+                self.audit.export_csv(report, payload), CSV, f"{report.replace('_', '-')}.csv"
+            )
         result = getattr(self.audit, report)(payload)
         return {"rows": result} if isinstance(result, list) else result
 
-    @route("POST", "/api/reports/suggestions/accept", body=schemas.SuggestionIn, status=202,
-           allow=(MANAGER,), tag="reports",
-           summary="Accept a suggestion: the inventory moves the items")
+    @route(
+        "POST",
+        "/api/reports/suggestions/accept",
+        body=schemas.SuggestionIn,
+        status=202,
+        allow=(MANAGER,),
+        tag="reports",
+        summary="Accept a suggestion: the inventory moves the items",
+    )
     def accept_suggestion(self, request, who, body):
         """A suggestion as /api/reports/suggestions lists it: {"item_ids": [12, 15],
         "from_site_id": 3, "to_site_id": 1, "category_id": 2, "reason": "move 2 tablets…",
@@ -72,16 +100,28 @@ class AuditApi:
         logged with the manager as its actor; the inventory carries out the transfer."""
         return self.audit.accept_suggestion(body)
 
-    @route("GET", "/api/reports/open-data.csv", query=schemas.OpenDataQuery, allow=READERS,
-           produces=("text/csv",), tag="reports",
-           summary="Anonymous counts per week, site and category, fit to publish")
+    @route(
+        "GET",
+        "/api/reports/open-data.csv",
+        query=schemas.OpenDataQuery,
+        allow=READERS,
+        produces=("text/csv",),
+        tag="reports",
+        summary="Anonymous counts per week, site and category, fit to publish",
+    )
     def open_data(self, request, who, query):
         payload = wire(schemas.OpenDataQuery(), query)
         return _file(self.audit.open_data(payload), CSV, "open-data.csv")
 
-    @route("GET", "/api/reports/chart", query=schemas.ChartQuery, allow=READERS,
-           produces=("image/svg+xml", "image/png"), tag="reports",
-           summary="A chart of utilisation, as an SVG or PNG image")
+    @route(
+        "GET",
+        "/api/reports/chart",
+        query=schemas.ChartQuery,
+        allow=READERS,
+        produces=("image/svg+xml", "image/png"),
+        tag="reports",
+        summary="A chart of utilisation, as an SVG or PNG image",
+    )
     def chart(self, request, who, query):
         """The SVG holds its title and a description in words; a PNG's alt text is
         in the X-Chart-Description header."""
@@ -96,15 +136,26 @@ class AuditApi:
             response.headers["X-Chart-Description"] = " ".join(description.split())
         return response
 
-    @route("GET", "/api/audit-log", query=schemas.AuditLogQuery, allow=READERS, tag="audit",
-           summary="Every event of every service, in log order, filtered")
+    @route(
+        "GET",
+        "/api/audit-log",
+        query=schemas.AuditLogQuery,
+        allow=READERS,
+        tag="audit",
+        summary="Every event of every service, in log order, filtered",
+    )
     def audit_log(self, request, who, query):
         """?item_id=17&type=inventory.item_transferred&from=2026-11-01T00:00:00%2B01:00
         → {"entries": [...], "next_after_seq": 1234 or null}"""
         return self.audit.query_log({name: _iso(value) for name, value in query.items()})
 
-    @route("GET", "/api/audit-log/verify", allow=READERS, tag="audit",
-           summary="Check the log's hash chain: nothing altered, removed or inserted")
+    @route(
+        "GET",
+        "/api/audit-log/verify",
+        allow=READERS,
+        tag="audit",
+        summary="Check the log's hash chain: nothing altered, removed or inserted",
+    )
     def verify_audit_log(self, request, who):
         return self.audit.verify_log()
 
@@ -114,5 +165,8 @@ def _iso(value):
 
 
 def _file(text: str, media_type: str, filename: str) -> Response:
-    return Response(text.encode("utf-8"), content_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        text.encode("utf-8"),
+        content_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

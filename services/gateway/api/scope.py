@@ -23,6 +23,7 @@ and kits pass the caller's scope (`item_filter`) to the inventory instead. It is
 not kept between requests: gateway processes share one queue per consumer, so an
 event would refresh one process's copy only, and sites' hours and closures change.
 """
+
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -109,7 +110,9 @@ class Scope:
     def sees_item(self, item: dict) -> bool:
         if self.who.reads_everything:
             return True
-        return self.staff and (item["owner"] == self.partner_code or self.own_site(item["current_site"]))
+        return self.staff and (
+            item["owner"] == self.partner_code or self.own_site(item["current_site"])
+        )
 
     def may_change_item(self, item: dict) -> bool:
         """Its status, description, notes, site, owner, sharing, kits and labels:
@@ -125,12 +128,14 @@ class Scope:
         return self.own_site_id(loan["return_site_id"] or loan["site_id"])
 
     def sees_reservation(self, reservation: dict) -> bool:
-        return (self.who.may_see_reservation(reservation)
-                or self.own_site_id(reservation["site_id"]))
+        return self.who.may_see_reservation(reservation) or self.own_site_id(reservation["site_id"])
 
     def sees_loan(self, loan: dict) -> bool:
-        return (self.who.reads_everything or self.who.is_staff_of(loan["partner_id"])
-                or self.who.is_resident(loan["resident_id"]))
+        return (
+            self.who.reads_everything
+            or self.who.is_staff_of(loan["partner_id"])
+            or self.who.is_resident(loan["resident_id"])
+        )
 
     def resident(self, resident_id: int) -> dict:
         """The resident as this caller may see them, or 404:
@@ -157,11 +162,15 @@ class Scope:
         """The resident presenting their whole card or phone number at the caller's
         desk; their partner may serve them from now on."""
         return self.service.booking.find_resident_at_desk(
-            {**presented, "partner_id": self.who.partner_id})
+            {**presented, "partner_id": self.who.partner_id}
+        )
 
     def sees_waiting_entry(self, entry: dict) -> bool:
-        return (self.who.reads_everything or self.own_site_id(entry["site_id"])
-                or self.who.is_resident(entry["resident_id"]))
+        return (
+            self.who.reads_everything
+            or self.own_site_id(entry["site_id"])
+            or self.who.is_resident(entry["resident_id"])
+        )
 
     # --- requiring ------------------------------------------------------------------------
 

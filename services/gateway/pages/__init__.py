@@ -9,6 +9,7 @@ they decide who may do what exactly as the API does.
 
 Their methods are all named page_…: the Service class mixes them with the API's.
 """
+
 from services.gateway.pages.desk import FrontDesk
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans

@@ -1,5 +1,6 @@
 """The front desk: lend a device to the holder of a resident's card, take one back.
 Through the same operations as the API's /api/loans and /api/check-ins."""
+
 from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, InvalidInput, NotFound
@@ -26,12 +27,20 @@ NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
 class FrontDesk:
     def page_desk(self, request, who, status=200, errors=None, done=None):
         sites = operations.own_sites(self, who)
-        conditions = [(value, self.page_text(request, label))
-                      for value, label in forms.CONDITIONS.items()]
-        return self.page_render(request, who, "desk.html", N_("Accueil : prêts et retours"),
-                                status=status, errors=errors, done=done,
-                                sites=[(site["code"], site["name"]) for site in sites],
-                                conditions=conditions)
+        conditions = [
+            (value, self.page_text(request, label)) for value, label in forms.CONDITIONS.items()
+        ]
+        return self.page_render(
+            request,
+            who,
+            "desk.html",
+            N_("Accueil : prêts et retours"),
+            status=status,
+            errors=errors,
+            done=done,
+            sites=[(site["code"], site["name"]) for site in sites],
+            conditions=conditions,
+        )
 
     @page("GET", "/desk")
     def page_desk_form(self, request, who):
@@ -52,10 +61,15 @@ class FrontDesk:
         tag = loan["asset_tag"]
         if loan["status"] == "active":
             site = sites.get(loan["return_site_id"] or loan["site_id"]) or {}
-            return {"title": self.page_text(request, N_("%(tag)s est prêté."), tag=tag),
-                    "due_at": loan["due_at"], "site": site.get("name", "?")}
-        return {"title": self.page_text(request, N_("%(tag)s est rendu. Merci !"), tag=tag),
-                "missing": loan.get("missing_accessories") or []}
+            return {
+                "title": self.page_text(request, N_("%(tag)s est prêté."), tag=tag),
+                "due_at": loan["due_at"],
+                "site": site.get("name", "?"),
+            }
+        return {
+            "title": self.page_text(request, N_("%(tag)s est rendu. Merci !"), tag=tag),
+            "missing": loan.get("missing_accessories") or [],
+        }
 
     @page("POST", "/desk/check-out")
     def page_check_out(self, request, who):
@@ -67,10 +81,15 @@ class FrontDesk:
         tag = forms.text(form, "asset_tag").upper()
         card = forms.text(form, "card_number").upper()
         site = forms.text(form, "site")
-        wrong = [name for name, ok in (
-            ("asset_tag", forms.ASSET_TAG.match(tag)),
-            ("card_number", forms.CARD_NUMBER.match(card)),
-            ("site", site in {s["code"] for s in operations.own_sites(self, who)})) if not ok]
+        wrong = [
+            name
+            for name, ok in (
+                ("asset_tag", forms.ASSET_TAG.match(tag)),
+                ("card_number", forms.CARD_NUMBER.match(card)),
+                ("site", site in {s["code"] for s in operations.own_sites(self, who)}),
+            )
+            if not ok
+        ]
         try:
             if wrong:
                 raise FormErrors(*wrong)
@@ -87,29 +106,47 @@ class FrontDesk:
             raise FormErrors.refused("card_number", N_("Aucun habitant n'a cette carte.")) from None
         try:
             # Everything that goes with the device goes with it.
-            return operations.lend(self, who, {"asset_tag": tag, "resident_id": resident["id"],
-                                               "site": site, "accessories": None})
+            return operations.lend(
+                self,
+                who,
+                {
+                    "asset_tag": tag,
+                    "resident_id": resident["id"],
+                    "site": site,
+                    "accessories": None,
+                },
+            )
         except (NotFound, Denied):
             raise FormErrors.refused("asset_tag", NO_SUCH_DEVICE) from None
         except NotLendable:
-            raise FormErrors.refused("asset_tag", N_(
-                "Cet appareil ne peut pas être prêté maintenant : il est déjà prêté, "
-                "réservé, ou à effacer.")) from None
+            raise FormErrors.refused(
+                "asset_tag",
+                N_(
+                    "Cet appareil ne peut pas être prêté maintenant : il est déjà prêté, "
+                    "réservé, ou à effacer."
+                ),
+            ) from None
         except NotAvailable:
-            raise FormErrors.refused("asset_tag", N_(
-                "Cet appareil est réservé pour un atelier : prêtez-en un autre.")) from None
+            raise FormErrors.refused(
+                "asset_tag", N_("Cet appareil est réservé pour un atelier : prêtez-en un autre.")
+            ) from None
         except OverdueLoanBlocks:
-            raise FormErrors.refused("card_number", N_(
-                "Cet habitant a un prêt en retard : il doit d'abord le rapporter.")) from None
+            raise FormErrors.refused(
+                "card_number",
+                N_("Cet habitant a un prêt en retard : il doit d'abord le rapporter."),
+            ) from None
         except TooManyLoans:
-            raise FormErrors.refused("card_number", N_(
-                "Cet habitant a déjà autant d'appareils que permis.")) from None
+            raise FormErrors.refused(
+                "card_number", N_("Cet habitant a déjà autant d'appareils que permis.")
+            ) from None
         except InvalidInput as refused:
-            raise FormErrors(*[name for name in refused.fields
-                               if name in ("asset_tag", "site")] or ["asset_tag"]) from None
+            raise FormErrors(
+                *[name for name in refused.fields if name in ("asset_tag", "site")] or ["asset_tag"]
+            ) from None
         except Conflict:  # e.g. no opening day ahead to bring it back on
-            raise FormErrors.refused("asset_tag", N_(
-                "Ce prêt est refusé pour le moment. Demandez à un responsable.")) from None
+            raise FormErrors.refused(
+                "asset_tag", N_("Ce prêt est refusé pour le moment. Demandez à un responsable.")
+            ) from None
 
     @page("POST", "/desk/check-in")
     def page_check_in(self, request, who):
@@ -132,7 +169,8 @@ class FrontDesk:
         # Ticked (the default): everything lent with it came back; else the loan records
         # every accessory as missing, for staff to follow up.
         try:
-            return operations.take_back(self, who, tag, condition,
-                                        accessories=None if all_accessories else [])
+            return operations.take_back(
+                self, who, tag, condition, accessories=None if all_accessories else []
+            )
         except (LoanNotActive, NotFound, InvalidInput, Denied):
             raise FormErrors.refused("return_asset_tag", NOT_LENT_HERE) from None

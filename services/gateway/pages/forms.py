@@ -10,6 +10,7 @@ CSRF: the double-submit cookie. Every page that shows a form sets a random
 field; a POST whose field does not match its cookie is refused before anything
 runs. Another site can make a browser send the cookie, but cannot read it.
 """
+
 import hmac
 import re
 import secrets
@@ -26,15 +27,23 @@ CSRF_FIELD = "csrf_token"
 FIELDS = {
     "email": (N_("Adresse e-mail"), N_("Saisissez votre adresse e-mail.")),
     "password": (N_("Mot de passe"), N_("Saisissez votre mot de passe.")),
-    "identifier": (N_("Carte, téléphone ou e-mail"),
-                   N_("Saisissez le numéro de votre carte, votre téléphone ou votre e-mail.")),
+    "identifier": (
+        N_("Carte, téléphone ou e-mail"),
+        N_("Saisissez le numéro de votre carte, votre téléphone ou votre e-mail."),
+    ),
     "code": (N_("Code reçu"), N_("Saisissez le code reçu, sans espace.")),
-    "asset_tag": (N_("Numéro d'inventaire"),
-                  N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003.")),
-    "return_asset_tag": (N_("Numéro d'inventaire"),
-                         N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003.")),
-    "card_number": (N_("Carte de l'habitant"),
-                    N_("Saisissez le numéro de carte, par exemple RS-0042.")),
+    "asset_tag": (
+        N_("Numéro d'inventaire"),
+        N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003."),
+    ),
+    "return_asset_tag": (
+        N_("Numéro d'inventaire"),
+        N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003."),
+    ),
+    "card_number": (
+        N_("Carte de l'habitant"),
+        N_("Saisissez le numéro de carte, par exemple RS-0042."),
+    ),
     "site": (N_("Lieu"), N_("Choisissez un lieu.")),
     "condition": (N_("État de l'appareil"), N_("Choisissez l'état de l'appareil.")),
     "all_accessories": (N_("Tous les accessoires sont rendus"), N_("Cochez ou décochez.")),
@@ -47,8 +56,7 @@ FIELDS = {
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 
-CONDITIONS = {"new": N_("neuf"), "good": N_("bon état"), "fair": N_("usé"),
-              "damaged": N_("abîmé")}
+CONDITIONS = {"new": N_("neuf"), "good": N_("bon état"), "fair": N_("usé"), "damaged": N_("abîmé")}
 
 ASSET_TAG = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
 CARD_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
@@ -86,8 +94,9 @@ def booking_errors(remote: dict, names: dict) -> dict:
             continue
         said = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
         name = names[field]
-        errors[name] = SITE_CLOSED if "closed" in said else \
-            IN_THE_PAST if "past" in said else FIELDS[name][1]
+        errors[name] = (
+            SITE_CLOSED if "closed" in said else IN_THE_PAST if "past" in said else FIELDS[name][1]
+        )
     return errors
 
 
@@ -131,8 +140,13 @@ def reservation_request(form) -> dict:
     """The reserve form → {category_id, quantity, site, starts_at, ends_at, note}, or
     FormErrors naming every field at fault."""
     wrong, values = [], {}
-    for name, read in (("category_id", int), ("quantity", int), ("date", date.fromisoformat),
-                       ("starts", time.fromisoformat), ("ends", time.fromisoformat)):
+    for name, read in (
+        ("category_id", int),
+        ("quantity", int),
+        ("date", date.fromisoformat),
+        ("starts", time.fromisoformat),
+        ("ends", time.fromisoformat),
+    ):
         try:
             values[name] = read(text(form, name))
         except ValueError:
@@ -147,11 +161,14 @@ def reservation_request(form) -> dict:
         wrong.append("ends")
     if wrong:
         raise FormErrors(*wrong)
-    return {"category_id": values["category_id"], "quantity": values["quantity"],
-            "site": text(form, "site"),
-            "starts_at": desk_time(values["date"], values["starts"]).isoformat(),
-            "ends_at": desk_time(values["date"], values["ends"]).isoformat(),
-            "note": text(form, "note")}
+    return {
+        "category_id": values["category_id"],
+        "quantity": values["quantity"],
+        "site": text(form, "site"),
+        "starts_at": desk_time(values["date"], values["starts"]).isoformat(),
+        "ends_at": desk_time(values["date"], values["ends"]).isoformat(),
+        "note": text(form, "note"),
+    }
 
 
 def chosen_alternative(form) -> dict:
@@ -163,8 +180,10 @@ def chosen_alternative(form) -> dict:
     if kind == "window":
         starts, _, ends = value.partition("/")
         try:
-            return {"starts_at": datetime.fromisoformat(starts).isoformat(),
-                    "ends_at": datetime.fromisoformat(ends).isoformat()}
+            return {
+                "starts_at": datetime.fromisoformat(starts).isoformat(),
+                "ends_at": datetime.fromisoformat(ends).isoformat(),
+            }
         except ValueError:
             raise FormErrors("date") from None
     return {}

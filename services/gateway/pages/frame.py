@@ -1,5 +1,6 @@
 """What every page shares: the `page` route, rendering in the reader's language with
 a CSRF token, the pages for refusals, the style sheet."""
+
 from functools import wraps
 
 from nameko.exceptions import RpcTimeout, UnknownService
@@ -16,8 +17,10 @@ from services.gateway.routing import ANYONE, route
 STYLE_SHEET = (i18n.HERE / "static" / "pages.css").read_bytes()
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 # Nothing from elsewhere, no script: the pages need none.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; "
-                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def page(method: str, path: str):
@@ -35,15 +38,25 @@ def page(method: str, path: str):
                 return self.page_not_found(request, who)
             except (UnknownService, RpcTimeout, ConnectionError):
                 response = self.page_render(
-                    request, who, "problem.html", N_("Service indisponible"), status=503,
-                    explanation=self.page_text(request, N_(
-                        "Le service ne répond pas pour le moment. Réessayez dans quelques minutes.")),
-                    back=request.path)
+                    request,
+                    who,
+                    "problem.html",
+                    N_("Service indisponible"),
+                    status=503,
+                    explanation=self.page_text(
+                        request,
+                        N_(
+                            "Le service ne répond pas pour le moment. Réessayez dans quelques minutes."
+                        ),
+                    ),
+                    back=request.path,
+                )
                 response.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
                 return response
 
-        return route(method, path, allow=(ANYONE,), documented=False,
-                     produces=("text/html",))(handler)
+        return route(method, path, allow=(ANYONE,), documented=False, produces=("text/html",))(
+            handler
+        )
 
     return decorate
 
@@ -62,19 +75,37 @@ class Frame:
         env = i18n.environment(language)
         token = forms.csrf_token(request)
         html = env.get_template(template).render(
-            title=i18n.translations(language).gettext(title), who=who if who.signed_in else None,
-            here=request.path, csrf_token=token, labels=forms.LABELS,
-            errors=context.pop("errors", None), notices=context.pop("notices", []),
-            form=_Form(request.form if request.method == "POST" else {}), **context)
+            title=i18n.translations(language).gettext(title),
+            who=who if who.signed_in else None,
+            here=request.path,
+            csrf_token=token,
+            labels=forms.LABELS,
+            errors=context.pop("errors", None),
+            notices=context.pop("notices", []),
+            form=_Form(request.form if request.method == "POST" else {}),
+            **context,
+        )
         response = Response(html, status=status, content_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         if request.cookies.get(forms.CSRF_COOKIE) != token:
-            response.set_cookie(forms.CSRF_COOKIE, token, httponly=True, samesite="Strict",
-                                secure=request.is_secure, path="/")
+            response.set_cookie(
+                forms.CSRF_COOKIE,
+                token,
+                httponly=True,
+                samesite="Strict",
+                secure=request.is_secure,
+                path="/",
+            )
         if i18n.known(request.args.get("lang")):
-            response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS,
-                                samesite="Lax", secure=request.is_secure, path="/")
+            response.set_cookie(
+                i18n.LANGUAGE_COOKIE,
+                language,
+                max_age=LANGUAGE_COOKIE_SECONDS,
+                samesite="Lax",
+                secure=request.is_secure,
+                path="/",
+            )
         return response
 
     def page_text(self, request, message, **values) -> str:
@@ -90,20 +121,35 @@ class Frame:
 
     def page_refuse_forgery(self, request, who):
         return self.page_render(
-            request, who, "problem.html", N_("Formulaire expiré"), status=403,
-            explanation=self.page_text(request, N_(
-                "Ce formulaire a expiré. Revenez à la page et envoyez-le à nouveau.")),
-            back=request.referrer if _same_site(request) else "/")
+            request,
+            who,
+            "problem.html",
+            N_("Formulaire expiré"),
+            status=403,
+            explanation=self.page_text(
+                request, N_("Ce formulaire a expiré. Revenez à la page et envoyez-le à nouveau.")
+            ),
+            back=request.referrer if _same_site(request) else "/",
+        )
 
     def page_not_found(self, request, who):
         return self.page_render(
-            request, who, "problem.html", N_("Page introuvable"), status=404,
-            explanation=self.page_text(request, N_("Cette page n'existe pas.")), back="/")
+            request,
+            who,
+            "problem.html",
+            N_("Page introuvable"),
+            status=404,
+            explanation=self.page_text(request, N_("Cette page n'existe pas.")),
+            back="/",
+        )
 
     @page("GET", "/pages/pages.css")
     def page_style_sheet(self, request, who):
-        return Response(STYLE_SHEET, content_type="text/css; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=3600"})
+        return Response(
+            STYLE_SHEET,
+            content_type="text/css; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     @page("GET", "/")
     def page_home(self, request, who):
@@ -114,8 +160,11 @@ class _Form(dict):
     """The values sent, to fill the form again; a field not sent reads as empty."""
 
     def __init__(self, form):
-        super().__init__((name, form.get(name)) for name in form.keys()
-                         if name not in ("password", "code", forms.CSRF_FIELD))
+        super().__init__(
+            (name, form.get(name))
+            for name in form.keys()
+            if name not in ("password", "code", forms.CSRF_FIELD)
+        )
 
     def __getattr__(self, name):
         return self.get(name) or ""

@@ -6,6 +6,7 @@ browser's Accept-Language, else French. Texts are French in the templates and
 translated through the gettext catalogues in locale/ (`make catalogues`), the way
 the notification texts are; dates are written by Babel in the sites' time zone.
 """
+
 from functools import cache
 from pathlib import Path
 
@@ -57,13 +58,22 @@ def writer(language: str) -> i18n.Writer:
 @cache
 def environment(language: str) -> Environment:
     """One Jinja environment per language, its gettext installed once."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(),
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.install_gettext_translations(translations(language), newstyle=True)
     written = writer(language)
     env.filters.update(day=written.day, clock=written.clock, hours=written.hours, bdi=isolated)
-    env.globals.update(language=language, html_lang=html_lang(language),
-                       dir=direction(language), languages=i18n.NAMES)
+    env.globals.update(
+        language=language,
+        html_lang=html_lang(language),
+        dir=direction(language),
+        languages=i18n.NAMES,
+    )
     return env
 
 

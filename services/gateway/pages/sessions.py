@@ -5,6 +5,7 @@ email, then the one-time code sent to them. The identifier typed at step 1 waits
 for step 2 in a short-lived cookie rather than in the address, where a phone
 number would stay in the browser's history.
 """
+
 import re
 from urllib.parse import quote, unquote
 
@@ -38,15 +39,34 @@ class SignIn:
 
     def page_set_session(self, request, response, secret, token):
         max_age = int((token.expires_at - token.created_at).total_seconds())
-        response.set_cookie(auth.SESSION_COOKIE, secret, max_age=max_age, httponly=True,
-                            samesite="Lax", secure=request.is_secure, path="/")
+        response.set_cookie(
+            auth.SESSION_COOKIE,
+            secret,
+            max_age=max_age,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            path="/",
+        )
         return response
 
     def page_too_many(self, request, who, template, title, problem, **context):
         minutes = max(1, round(int(problem.headers.get("Retry-After", "60")) / 60))
-        response = self.page_render(request, who, template, title, status=429, notices=[self.page_text(
-            request, N_("Trop d'essais. Réessayez dans %(minutes)s minutes."), minutes=minutes)],
-            **context)
+        response = self.page_render(
+            request,
+            who,
+            template,
+            title,
+            status=429,
+            notices=[
+                self.page_text(
+                    request,
+                    N_("Trop d'essais. Réessayez dans %(minutes)s minutes."),
+                    minutes=minutes,
+                )
+            ],
+            **context,
+        )
         response.headers["Retry-After"] = problem.headers.get("Retry-After", "60")
         return response
 
@@ -63,22 +83,41 @@ class SignIn:
         email, password = forms.text(request.form, "email"), request.form.get("password", "")
         missing = [name for name, value in (("email", email), ("password", password)) if not value]
         if missing:
-            return self.page_render(request, who, "staff_sign_in.html", N_("Connexion du personnel"),
-                               status=400, errors=forms.errors_for(missing))
+            return self.page_render(
+                request,
+                who,
+                "staff_sign_in.html",
+                N_("Connexion du personnel"),
+                status=400,
+                errors=forms.errors_for(missing),
+            )
         settings = self.page_auth_settings()
         try:
             with self.db.transaction() as tx:
                 secret, token, account = auth.sign_in(
-                    tx.session, email, password, request.remote_addr or "?", now(),
-                    settings, device=request.cookies.get(auth.DEVICE_COOKIE))
+                    tx.session,
+                    email,
+                    password,
+                    request.remote_addr or "?",
+                    now(),
+                    settings,
+                    device=request.cookies.get(auth.DEVICE_COOKIE),
+                )
                 tx.commit()
         except problems.Problem as refused:
             if refused.status == 429:
-                return self.page_too_many(request, who, "staff_sign_in.html",
-                                     N_("Connexion du personnel"), refused)
+                return self.page_too_many(
+                    request, who, "staff_sign_in.html", N_("Connexion du personnel"), refused
+                )
             errors = FormErrors.refused("password", N_("Adresse e-mail ou mot de passe incorrect."))
-            return self.page_render(request, who, "staff_sign_in.html", N_("Connexion du personnel"),
-                               status=401, errors=errors.errors)
+            return self.page_render(
+                request,
+                who,
+                "staff_sign_in.html",
+                N_("Connexion du personnel"),
+                status=401,
+                errors=errors.errors,
+            )
         staff = Principal(role=account.role, partner_id=account.partner_id)
         response = self.page_set_session(request, redirect(home_of(staff), 303), secret, token)
         return auth.remember_device(response, request, settings, account.email)
@@ -99,7 +138,9 @@ class SignIn:
 
     @page("GET", "/resident/sign-in")
     def page_resident_sign_in_form(self, request, who):
-        return self.page_render(request, who, "resident_sign_in.html", N_("Connexion des habitants"))
+        return self.page_render(
+            request, who, "resident_sign_in.html", N_("Connexion des habitants")
+        )
 
     @page("POST", "/resident/sign-in")
     def page_resident_sign_in(self, request, who):
@@ -107,21 +148,33 @@ class SignIn:
             return self.page_refuse_forgery(request, who)
         identifier = forms.text(request.form, "identifier")
         if not identifier or len(identifier) > 200:
-            return self.page_render(request, who, "resident_sign_in.html",
-                               N_("Connexion des habitants"), status=400,
-                               errors=forms.errors_for(["identifier"]))
+            return self.page_render(
+                request,
+                who,
+                "resident_sign_in.html",
+                N_("Connexion des habitants"),
+                status=400,
+                errors=forms.errors_for(["identifier"]),
+            )
         try:
             self.page_send_resident_code(identifier, request.remote_addr or "?")
         except problems.Problem as refused:
             if refused.status == 429:
-                return self.page_too_many(request, who, "resident_sign_in.html",
-                                     N_("Connexion des habitants"), refused)
+                return self.page_too_many(
+                    request, who, "resident_sign_in.html", N_("Connexion des habitants"), refused
+                )
             raise
         # The same answer whether or not the resident exists.
         response = redirect("/resident/sign-in/code", 303)
-        response.set_cookie(PENDING_COOKIE, quote(identifier), max_age=PENDING_SECONDS,
-                            httponly=True, samesite="Strict", secure=request.is_secure,
-                            path="/resident/sign-in")
+        response.set_cookie(
+            PENDING_COOKIE,
+            quote(identifier),
+            max_age=PENDING_SECONDS,
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure,
+            path="/resident/sign-in",
+        )
         return response
 
     # --- residents: step 2, the code ----------------------------------------------------
@@ -142,20 +195,32 @@ class SignIn:
         code = "".join(forms.text(request.form, "code").split())
         title = N_("Saisissez votre code")
         if not (code.isdigit() and len(code) == 6):
-            return self.page_render(request, who, "resident_code.html", title, status=400,
-                               errors=forms.errors_for(["code"]))
+            return self.page_render(
+                request,
+                who,
+                "resident_code.html",
+                title,
+                status=400,
+                errors=forms.errors_for(["code"]),
+            )
         try:
-            signed_in = self.page_verify_resident_code(unquote(identifier), code,
-                                                  request.remote_addr or "?")
+            signed_in = self.page_verify_resident_code(
+                unquote(identifier), code, request.remote_addr or "?"
+            )
         except problems.Problem as refused:
             if refused.status == 429:
                 return self.page_too_many(request, who, "resident_code.html", title, refused)
             signed_in = None
         if signed_in is None:
-            errors = FormErrors.refused("code", N_(
-                "Ce code ne convient pas, ou il a expiré. Vérifiez-le ou demandez-en un nouveau."))
-            return self.page_render(request, who, "resident_code.html", title, status=400,
-                               errors=errors.errors)
+            errors = FormErrors.refused(
+                "code",
+                N_(
+                    "Ce code ne convient pas, ou il a expiré. Vérifiez-le ou demandez-en un nouveau."
+                ),
+            )
+            return self.page_render(
+                request, who, "resident_code.html", title, status=400, errors=errors.errors
+            )
         secret, token = signed_in
         response = self.page_set_session(request, redirect("/my-loans", 303), secret, token)
         response.delete_cookie(PENDING_COOKIE, path="/resident/sign-in")
@@ -164,11 +229,13 @@ class SignIn:
     # --- residents: the steps of POST /api/residents/sign-in and …/verify ---------------
 
     def page_send_resident_code(self, identifier: str, address: str) -> None:
-        resident_codes.send_code(self, lookup_of(identifier), address, self.page_auth_settings(),
-                                 now())
+        resident_codes.send_code(
+            self, lookup_of(identifier), address, self.page_auth_settings(), now()
+        )
 
     def page_verify_resident_code(self, identifier: str, code: str, address: str):
         """(secret, token) for the right code, else None; 429 past the attempts allowed."""
-        signed_in = resident_codes.verify_code(self, lookup_of(identifier), code, address,
-                                               self.page_auth_settings(), now())
+        signed_in = resident_codes.verify_code(
+            self, lookup_of(identifier), code, address, self.page_auth_settings(), now()
+        )
         return signed_in[:2] if signed_in else None

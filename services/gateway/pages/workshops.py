@@ -1,6 +1,7 @@
 """Reserving equipment for a workshop; a refusal offers the booking's alternatives
 (another site at the same time, a later time at the same site) as choices. Through
 the same operations as the API's /api/reservations."""
+
 from werkzeug.utils import redirect
 
 from partanum.errors import InvalidInput, NotFound
@@ -13,18 +14,32 @@ from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 # The booking's fields → the form's.
-BOOKING_FIELDS = {"starts_at": "starts", "ends_at": "ends", "category_id": "category_id",
-                  "quantity": "quantity", "site": "site", "note": "note"}
+BOOKING_FIELDS = {
+    "starts_at": "starts",
+    "ends_at": "ends",
+    "category_id": "category_id",
+    "quantity": "quantity",
+    "site": "site",
+    "note": "note",
+}
 
 
 class WorkshopReservations:
-    def page_reserve(self, request, who, status=200, errors=None, refusal=None,
-                     reservation=None):
+    def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
         categories = [(c["id"], c["name"]) for c in operations.categories(self)]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
-        return self.page_render(request, who, "reserve.html", N_("Réserver pour un atelier"),
-                                status=status, errors=errors, refusal=refusal,
-                                reservation=reservation, categories=categories, sites=sites)
+        return self.page_render(
+            request,
+            who,
+            "reserve.html",
+            N_("Réserver pour un atelier"),
+            status=status,
+            errors=errors,
+            refusal=refusal,
+            reservation=reservation,
+            categories=categories,
+            sites=sites,
+        )
 
     @page("GET", "/reserve")
     def page_reserve_form(self, request, who):
@@ -54,9 +69,13 @@ class WorkshopReservations:
         except FormErrors as refused:
             return self.page_reserve(request, who, status=400, errors=refused.errors)
         except InvalidInput as refused:
-            return self.page_reserve(request, who, status=400,
-                                     errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
-                                     or forms.errors_for(["category_id"]))
+            return self.page_reserve(
+                request,
+                who,
+                status=400,
+                errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
+                or forms.errors_for(["category_id"]),
+            )
         except NotAvailable as refused:
             choices = self.page_alternatives(request, refused.details, wanted["site"])
             return self.page_reserve(request, who, status=409, refusal={"choices": choices})
@@ -69,12 +88,29 @@ class WorkshopReservations:
         offered = details.get("alternatives") or {}
         choices = []
         for other in offered.get("other_sites") or []:
-            choices.append((f"site:{other['site']}", self.page_text(
-                request, N_("%(site)s, au même moment (%(free)s libres)"),
-                site=names.get(other["site"], other["site"]), free=other["free"])))
+            choices.append(
+                (
+                    f"site:{other['site']}",
+                    self.page_text(
+                        request,
+                        N_("%(site)s, au même moment (%(free)s libres)"),
+                        site=names.get(other["site"], other["site"]),
+                        free=other["free"],
+                    ),
+                )
+            )
         for window in offered.get("other_windows") or []:
-            choices.append((f"window:{window['starts_at']}/{window['ends_at']}", self.page_text(
-                request, N_("%(day)s, de %(start)s à %(end)s, à %(site)s"),
-                day=writer.day(window["starts_at"]), start=writer.clock(window["starts_at"]),
-                end=writer.clock(window["ends_at"]), site=names.get(site, site))))
+            choices.append(
+                (
+                    f"window:{window['starts_at']}/{window['ends_at']}",
+                    self.page_text(
+                        request,
+                        N_("%(day)s, de %(start)s à %(end)s, à %(site)s"),
+                        day=writer.day(window["starts_at"]),
+                        start=writer.clock(window["starts_at"]),
+                        end=writer.clock(window["ends_at"]),
+                        site=names.get(site, site),
+                    ),
+                )
+            )
         return choices

@@ -2,6 +2,7 @@
 input schemas, read from a query string (numbers arrive as text) and, for the
 reports, with `format=csv` for the spreadsheet file; ids bounded as the databases
 hold them."""
+
 import re
 
 from marshmallow import Schema, fields, pre_load, validate
@@ -12,7 +13,7 @@ from services.audit import schemas_reports as reports
 from services.gateway.routing import MAX_ID
 
 # A row number SQLite and PostgreSQL take (a 64-bit integer).
-MAX_ROW = 2 ** 63 - 1
+MAX_ROW = 2**63 - 1
 
 FORMATS = ("json", "csv")
 
@@ -28,15 +29,21 @@ class _FromQueryString(Input):
         data = dict(data)
         for name, field in self.fields.items():
             key = field.data_key or name
-            if isinstance(field, fields.Integer) and isinstance(data.get(key), str) \
-                    and re.fullmatch(r"-?\d{1,12}", data[key]):
+            if (
+                isinstance(field, fields.Integer)
+                and isinstance(data.get(key), str)
+                and re.fullmatch(r"-?\d{1,12}", data[key])
+            ):
                 data[key] = int(data[key])
         return data
 
 
 class _OrCsv(_FromQueryString):
-    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS),
-                           metadata={"description": "csv: the report as a spreadsheet file"})
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "csv: the report as a spreadsheet file"},
+    )
 
 
 def _query(name: str, base, *mixins):
@@ -45,8 +52,11 @@ def _query(name: str, base, *mixins):
 
 # report name (as the audit's RPCs call it) -> its query string
 REPORT_QUERIES = {
-    report: _query(f"{''.join(p.title() for p in report.split('_'))}ReportQuery",
-                   reports.INPUTS[report], _OrCsv)
+    report: _query(
+        f"{''.join(p.title() for p in report.split('_'))}ReportQuery",
+        reports.INPUTS[report],
+        _OrCsv,
+    )
     for report in reports.REPORTS
 }
 OpenDataQuery = _query("OpenDataQuery", reports.OpenDataIn, _FromQueryString)
@@ -63,18 +73,22 @@ class _BoundedLog(_FromQueryString):
     item_id = _ident()
     partner_id = _ident()
     site_id = _ident()
-    offset = fields.Integer(strict=True, load_default=0,
-                            validate=validate.Range(min=0, max=MAX_ROW))
+    offset = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_ROW)
+    )
     after_seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_ROW))
 
 
 AuditLogQuery = _query("AuditLogQuery", log_schemas.LogQueryIn, _BoundedLog)
+
+
 class ReportOut(Schema):
     """A report: its rows under `items`; the overdue-and-lost report has two lists."""
 
     # Not an attribute named "items": on a dict without it, that would be dict.items.
-    rows = fields.List(fields.Dict(), data_key="items",
-                       metadata={"description": "the report's rows"})
+    rows = fields.List(
+        fields.Dict(), data_key="items", metadata={"description": "the report's rows"}
+    )
     overdue = fields.List(fields.Dict(), metadata={"description": "overdue-and-lost only"})
     lost = fields.List(fields.Dict(), metadata={"description": "overdue-and-lost only"})
 

@@ -1,4 +1,5 @@
 """Reservations, availability, sharing, residents, loans and waiting lists."""
+
 from marshmallow import Schema, fields, validate
 
 from services.booking import schemas as booking
@@ -34,13 +35,16 @@ class SharingRuleRequest(booking.SharingRuleIn):
 
 
 class ResidentRequest(booking.ResidentIn):
-    registered_by_partner_id = fields.Integer(strict=True, metadata={
-        "description": "the partner of the staff who register them"})
+    registered_by_partner_id = fields.Integer(
+        strict=True, metadata={"description": "the partner of the staff who register them"}
+    )
 
 
 class FoundAtDeskRequest(booking.FoundAtDeskIn):
-    partner_id = fields.Integer(strict=True, metadata={
-        "description": "staff find residents at their own partner's desk: leave it out"})
+    partner_id = fields.Integer(
+        strict=True,
+        metadata={"description": "staff find residents at their own partner's desk: leave it out"},
+    )
 
 
 MandateRequest = booking.GivenMandateIn
@@ -48,8 +52,9 @@ MandateIn = booking.MandateIn
 
 
 class WaitingListJoinRequest(booking.WaitingListJoinIn):
-    resident_id = fields.Integer(strict=True, metadata={
-        "description": "a resident joins for themself: leave it out"})
+    resident_id = fields.Integer(
+        strict=True, metadata={"description": "a resident joins for themself: leave it out"}
+    )
 
 
 class ShareableIn(Input):
@@ -68,8 +73,12 @@ CancelSeriesIn = booking.CancelSeriesIn
 class AvailabilityQuery(Input):
     category_id = ident(required=True)
     site = fields.String(validate=validate.Length(min=1, max=40))
-    partner_id = ident(metadata={"description": "managers: as that partner sees it; "
-                                                        "staff always see their own partner's view"})
+    partner_id = ident(
+        metadata={
+            "description": "managers: as that partner sees it; "
+            "staff always see their own partner's view"
+        }
+    )
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
 
@@ -101,8 +110,10 @@ class LoanQuery(ListOrCsvQuery):
 
 class ResidentQuery(PageQuery):
     partner_id = ident()
-    search = fields.String(validate=validate.Length(min=1, max=100),
-                           metadata={"description": "part of the name, or the whole card number"})
+    search = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "part of the name, or the whole card number"},
+    )
 
 
 class WaitingEntryQuery(PageQuery):
@@ -215,8 +226,10 @@ class Resident(ResidentRecord):
     phone = text()
     email = text()
     card_number = text()
-    view = text(enum=["full", "masked"],
-                description="staff: whether the contact details are shown or masked")
+    view = text(
+        enum=["full", "masked"],
+        description="staff: whether the contact details are shown or masked",
+    )
 
 
 class Mandate(Schema):

@@ -1,4 +1,5 @@
 """Building blocks: answer fields, pages, and query-string filters."""
+
 from marshmallow import Schema, fields, validate
 
 from partanum.inputs import Input  # noqa: F401 -- the base of the gateway's own inputs too
@@ -40,20 +41,28 @@ class PageQuery(Input):
 
 
 class ListOrCsvQuery(PageQuery):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
-                           metadata={"description": "csv: the whole filtered list as a "
-                                                    "spreadsheet file, without paging"})
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={
+            "description": "csv: the whole filtered list as a spreadsheet file, without paging"
+        },
+    )
 
 
 def page_schema(item_schema, name: str):
     """The schema of a page of `item_schema`, named `name` in the document."""
-    return type(name, (Schema,), {
-        "items": fields.List(fields.Nested(item_schema)),
-        "total": fields.Integer(metadata={"description": "how many match, on every page"}),
-        "limit": fields.Integer(),
-        "offset": fields.Integer(),
-        "__doc__": f"One page of {item_schema.__name__} records.",
-    })
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(metadata={"description": "how many match, on every page"}),
+            "limit": fields.Integer(),
+            "offset": fields.Integer(),
+            "__doc__": f"One page of {item_schema.__name__} records.",
+        },
+    )
 
 
 def all_pages(fetch, filters: dict) -> list:
@@ -71,5 +80,9 @@ def all_pages(fetch, filters: dict) -> list:
 def one_page(rows: list, query: dict) -> dict:
     """A page cut from a whole list (for the services that answer whole lists)."""
     start, limit = query["offset"], query["limit"]
-    return {"items": rows[start:start + limit], "total": len(rows), "limit": limit,
-            "offset": start}
+    return {
+        "items": rows[start : start + limit],
+        "total": len(rows),
+        "limit": limit,
+        "offset": start,
+    }

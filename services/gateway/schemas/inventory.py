@@ -1,4 +1,5 @@
 """Partners, sites, categories, items and kits."""
+
 import copy
 
 from marshmallow import Schema, fields, validate
@@ -39,6 +40,7 @@ class ItemIn(inventory.ItemIn):
 class ItemUpdate(inventory.ItemUpdate):
     purchase_cost = _with_plain_minimum(inventory.ItemUpdate._declared_fields["purchase_cost"])
 
+
 StatusChangeIn = inventory.StatusChangeIn
 WipeIn = inventory.WipeIn
 TransferIn = inventory.TransferIn
@@ -51,15 +53,19 @@ class ItemQuery(ListOrCsvQuery):
     owner = fields.String(validate=inventory.CODE)
     site = fields.String(validate=inventory.CODE)
     status = fields.String(validate=validate.OneOf([status.value for status in Status]))
-    search = fields.String(validate=validate.Length(min=1, max=100), metadata={
-        "description": "part of the asset tag, make, model or serial number"})
+    search = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "part of the asset tag, make, model or serial number"},
+    )
 
 
 class ImportIn(Input):
     """A partner's fleet as CSV text (see the inventory's csv_io for the columns)."""
 
-    partner = fields.String(validate=inventory.CODE, metadata={
-        "description": "the partner imported for: staff import for their own"})
+    partner = fields.String(
+        validate=inventory.CODE,
+        metadata={"description": "the partner imported for: staff import for their own"},
+    )
     csv = fields.String(required=True, validate=validate.Length(min=1, max=5_000_000))
 
 
@@ -85,8 +91,11 @@ class Site(Schema):
     name = text()
     partner = text(description="the code of the partner that runs it")
     address = text()
-    opening_hours = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.String())),
-                                metadata={"example": {"monday": [["13:30", "18:30"]]}})
+    opening_hours = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.List(fields.String())),
+        metadata={"example": {"monday": [["13:30", "18:30"]]}},
+    )
     closures = fields.List(fields.Nested(Closure))
 
 

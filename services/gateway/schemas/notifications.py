@@ -1,4 +1,5 @@
 """The notifications' delivery log, staff notices and partners' desk contacts."""
+
 from marshmallow import Schema, fields, validate
 
 from services.gateway.schemas.common import PageQuery, ident, moment, number, page_schema, text
