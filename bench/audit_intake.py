@@ -86,7 +86,8 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         f"audit_intake ({database}): {count} events logged in {intake_seconds:.2f} s, "
         f"{intake_rate / raw_rate:.1%} of the raw consume rate ({raw_seconds:.2f} s for as many "
         f"messages acked from a full queue by a bare pika consumer); publishing took "
-        f"{published['published'] - published['started']:.2f} s of the former; prefetch {PREFETCH}; verifying {WARM_UP + count} entries took {verify_seconds:.2f} s"
+        f"{published['published'] - published['started']:.2f} s of the former; "
+        f"prefetch {PREFETCH}; verifying {WARM_UP + count} entries took {verify_seconds:.2f} s"
     )
     return [
         support.Result(f"audit_raw_consume_{database}", raw_rate, "msgs/s"),

@@ -121,7 +121,8 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 
     latencies.sort()
     support.note(
-        f"notification_latency ({database}): {count} loans offered at {RATE:.0f}/s; achieved {loaded.rate:.1f}/s, a loan started at most "
+        f"notification_latency ({database}): {count} loans offered at {RATE:.0f}/s; "
+        f"achieved {loaded.rate:.1f}/s, a loan started at most "
         f"{loaded.max_lag * 1000:.0f} ms behind its schedule; check_out p50 "
         f"{_percentile(sorted(loaded.rpc), 50) * 1000:.1f} ms, p99 "
         f"{_percentile(sorted(loaded.rpc), 99) * 1000:.1f} ms; latency max "
@@ -245,7 +246,7 @@ def _lend(amqp_uri: str, resident_ids: list[int], numbers: list[int], rate: floa
 
     calls = [
         [{"asset_tag": asset_tag(n), "resident_id": resident_id, "site": SITE, "accessories": []}]
-        for resident_id, n in zip(resident_ids, numbers)
+        for resident_id, n in zip(resident_ids, numbers, strict=True)
     ]
     completed = subprocess.run(
         [
@@ -267,7 +268,7 @@ def _lend(amqp_uri: str, resident_ids: list[int], numbers: list[int], rate: floa
         raise RuntimeError(f"the load generator failed:\n{completed.stderr[-3000:]}")
     load = json.loads(completed.stdout)
     lent = _Lent()
-    for resident_id, n, call in zip(resident_ids, numbers, load["calls"]):
+    for resident_id, n, call in zip(resident_ids, numbers, load["calls"], strict=True):
         if call["result"]["resident_id"] != resident_id:
             raise RuntimeError(f"unexpected loan {call['result']}")
         lent.returned[address(n)] = call["replied"]
@@ -325,7 +326,9 @@ def _stages(booking_url, notifications_url, resident_ids, numbers, returned, dir
         / 1e9
         for meta in directory.glob("*.json")
     }
-    to_address = {resident_id: address(n) for resident_id, n in zip(resident_ids, numbers)}
+    to_address = {
+        resident_id: address(n) for resident_id, n in zip(resident_ids, numbers, strict=True)
+    }
     published = {}
     engine = make_engine(booking_url)
     try:

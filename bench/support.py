@@ -347,7 +347,7 @@ def percentiles(samples: list[float], points=(50, 90, 99)) -> str:
         return "no samples"
     ordered = sorted(samples)
     picks = [ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] for p in points]
-    return ", ".join(f"p{p} {value * 1000:.1f} ms" for p, value in zip(points, picks))
+    return ", ".join(f"p{p} {value * 1000:.1f} ms" for p, value in zip(points, picks, strict=True))
 
 
 def cpu_seconds(pid: int) -> float | None:

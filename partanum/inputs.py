@@ -60,10 +60,11 @@ def refusals(payload) -> dict:
         return {}  # the schema says what it expects
     problems = {}
     for key, value in payload.items():
-        if _key_problem(key):  # a name that cannot be echoed back in the answer
-            problems["_schema"] = [f"a field's name {_key_problem(key)}"]
-        elif unstorable(value):
-            problems[key] = [unstorable(value)]
+        key_problem, value_problem = _key_problem(key), unstorable(value)
+        if key_problem:  # a name that cannot be echoed back in the answer
+            problems["_schema"] = [f"a field's name {key_problem}"]
+        elif value_problem:
+            problems[key] = [value_problem]
     return problems
 
 

@@ -11,4 +11,4 @@ def page(session: Session, query: Select, order, filters: dict) -> tuple[list, i
     rows = session.scalars(
         query.order_by(*order).limit(filters["limit"]).offset(filters["offset"])
     ).all()
-    return list(rows), total
+    return list(rows), total or 0

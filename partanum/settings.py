@@ -58,7 +58,7 @@ class Settings(BaseModel):
     def variables(cls) -> dict[str, str]:
         """{key in the nameko config: environment variable}."""
         return {
-            field.alias: field.json_schema_extra["env"]
+            field.alias: str(field.json_schema_extra["env"])
             for field in cls.model_fields.values()
             if isinstance(field.json_schema_extra, dict) and field.alias
         }
@@ -100,7 +100,7 @@ class Settings(BaseModel):
             ) from None
 
 
-def _line(variables: dict[str, str], problem: dict) -> str:
+def _line(variables: dict[str, str], problem: Mapping[str, Any]) -> str:
     """'PARTANUM_QUIET_FROM: expected …', without the value (it may be a password)."""
     message = problem["msg"].removeprefix("Value error, ")
     if not problem["loc"]:

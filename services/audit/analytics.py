@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from partanum.opening_hours import WEEKDAYS, parse_hours
@@ -233,7 +234,7 @@ def _segments(item: Item, start: float, end: float):
     for span_start, span_end in item.in_service_spans(start, end):
         bounds = [p[0] for p in item.placements[1:] if span_start < p[0] < span_end]
         edges = [span_start, *bounds, span_end]
-        for piece_start, piece_end in zip(edges, edges[1:]):
+        for piece_start, piece_end in pairwise(edges):
             site_id, partner_id = item.placement_at(piece_start)
             yield piece_start, piece_end, site_id, partner_id
 

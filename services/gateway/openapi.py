@@ -236,7 +236,8 @@ a{color:#0645ad}a:focus{outline:3px solid #f90}
 <p><a href="/openapi.json">The OpenAPI 3 document (JSON)</a></p></header>
 <main>
 {% for paragraph in info.description.split("\\n\\n") %}<p>{{ paragraph }}</p>{% endfor %}
-<nav aria-label="Sections"><ul>{% for tag in tags %}<li><a href="#tag-{{ tag }}">{{ tag }}</a></li>{% endfor %}</ul></nav>
+<nav aria-label="Sections"><ul>{% for tag in tags %}
+<li><a href="#tag-{{ tag }}">{{ tag }}</a></li>{% endfor %}</ul></nav>
 {% for tag in tags %}
 <section id="tag-{{ tag }}" aria-labelledby="heading-{{ tag }}">
 <h2 id="heading-{{ tag }}">{{ tag }}</h2>
@@ -248,10 +249,12 @@ a{color:#0645ad}a:focus{outline:3px solid #f90}
 <p>Who may call it: {{ op.roles }}</p>
 {% if op.parameters %}<table><caption>Parameters</caption>
 <tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Required</th></tr>
-{% for p in op.parameters %}<tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td><td>{{ p.type }}</td><td>{{ "yes" if p.required else "no" }}</td></tr>{% endfor %}
+{% for p in op.parameters %}<tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td>
+<td>{{ p.type }}</td><td>{{ "yes" if p.required else "no" }}</td></tr>{% endfor %}
 </table>{% endif %}
 {% if op.body %}<p>Body (<code>application/json</code>):</p>{{ fields(op.body) }}{% endif %}
-<p>Answers: {% for status, text in op.responses %}<code>{{ status }}</code> {{ text }}{% if not loop.last %}; {% endif %}{% endfor %}</p>
+<p>Answers: {% for status, text in op.responses %}<code>{{ status }}</code> {{ text }}
+{%- if not loop.last %}; {% endif %}{% endfor %}</p>
 </article>
 {% endfor %}
 </section>

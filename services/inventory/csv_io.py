@@ -141,7 +141,13 @@ def _read(csv_text: str) -> tuple[list[tuple[int, dict]], list[dict]]:
             if any(cell.strip() for cell in cells):
                 if len(cells) == len(header):
                     rows.append(
-                        (line, {name: restored(cell.strip()) for name, cell in zip(header, cells)})
+                        (
+                            line,
+                            {
+                                name: restored(cell.strip())
+                                for name, cell in zip(header, cells, strict=True)
+                            },
+                        )
                     )
                 else:
                     problems.append(

@@ -122,9 +122,10 @@ def email_message(email: Email, sender: str) -> MIMEMultipart:
 
 class SmtpChannel:
     """Sends each email over its own SMTP session, or a batch of them over one
-    (`session()`): plain, STARTTLS (`starttls`) or TLS from the first byte (`use_ssl`, usually port 465), with AUTH when a username
-    is set. Certificates are verified against the system's CAs, or `cafile`. With
-    eventlet's monkey-patching smtplib waits on green sockets like any worker."""
+    (`session()`): plain, STARTTLS (`starttls`) or TLS from the first byte
+    (`use_ssl`, usually port 465), with AUTH when a username is set. Certificates
+    are verified against the system's CAs, or `cafile`. With eventlet's
+    monkey-patching smtplib waits on green sockets like any worker."""
 
     def __init__(
         self,

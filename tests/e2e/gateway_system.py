@@ -6,7 +6,8 @@ its own fresh SQLite database; the notifications service sends email to a real
 SMTP server (tests/smtp_server.py), which is where a resident's one-time sign-in
 code is read from, as the resident would read it. The network (partners, sites,
 categories, items) and two residents are set up over RPC, the staff accounts
-written into the gateway's database as an operator bootstraps them; everything a user does afterwards goes through the gateway's HTTP API.
+written into the gateway's database as an operator bootstraps them; everything a
+user does afterwards goes through the gateway's HTTP API.
 
     system.client()                          # nobody signed in
     system.sign_in("staff@jean-vilar.test")  # a requests session with its bearer token

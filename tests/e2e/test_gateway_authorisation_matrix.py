@@ -582,7 +582,7 @@ def objects(system, callers):
         # Each reservation is announced to its partner's desk as a notice.
         notices = f"/api/partners/{staff.get('/api/me').json()['partner_id']}/notices"
         ids["notice"][side] = wait_until(
-            lambda: staff.get(notices).json()["items"],
+            lambda staff=staff, notices=notices: staff.get(notices).json()["items"],
             timeout=30,
             what=f"a notice at {site}'s desk",
         )[0]["id"]

@@ -80,7 +80,7 @@ def test_an_address_already_in_use_is_a_clear_error_at_start_and_nothing_serves(
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         holder.bind(("127.0.0.1", 0))
         holder.listen()
-        address = "127.0.0.1:%d" % holder.getsockname()[1]
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
 
         process = run("gateway", "booking", address=address)
         exit_code = process.wait(timeout=60)

@@ -74,7 +74,7 @@ def test_every_event_of_the_inventory_and_booking_is_logged_once_even_if_publish
         with entrypoint_waiter(
             audit.container,
             "record_event",
-            callback=lambda ctx, result, exc: str(ctx.args[0].id) == body["id"],
+            callback=lambda ctx, result, exc, body=body: str(ctx.args[0].id) == body["id"],
         ):
             publish(body)
 

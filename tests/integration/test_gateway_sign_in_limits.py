@@ -189,7 +189,7 @@ def test_an_erased_residents_tokens_stop_working(gateway, booking):
 
     for client in (phone, tablet):
         wait_until(
-            lambda: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
+            lambda client=client: client.get(gateway.url("/api/me"), timeout=10).status_code == 401,
             what="the erased resident's token to be revoked",
         )
     assert other.get(gateway.url("/api/me"), timeout=10).status_code == 200

@@ -5,6 +5,7 @@ import hashlib
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -165,7 +166,7 @@ def test_each_entry_carries_the_hash_of_the_one_before(session):
     logged = entries(session)
     assert [e.seq for e in logged] == list(range(1, 8))
     assert logged[0].prev_hash == "0" * 64
-    for before, entry in zip(logged, logged[1:]):
+    for before, entry in pairwise(logged):
         assert entry.prev_hash == before.hash
     for entry in logged:
         # The chain covers each body's digest, so that a body can be erased (see below).

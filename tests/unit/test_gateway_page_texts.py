@@ -51,7 +51,9 @@ def test_every_catalogue_says_whether_a_native_speaker_has_reviewed_it():
         )
     awaiting = sorted(lang for lang, status in statuses.items() if status == AWAITING_REVIEW)
     if awaiting:
-        warnings.warn(f"page catalogues awaiting native-speaker review: {', '.join(awaiting)}")
+        warnings.warn(
+            f"page catalogues awaiting native-speaker review: {', '.join(awaiting)}", stacklevel=1
+        )
 
 
 # --- pages rendered -----------------------------------------------------------------------

@@ -390,7 +390,7 @@ def test_an_export_holds_the_residents_details_loans_and_places_in_line(db):
 
     assert export["resident"]["display_name"] == "Resident 1"
     assert export["resident"]["phone"] == "06 00 00 00 01"
-    assert [(l["id"], l["asset_tag"]) for l in export["loans"]] == [(loan.id, "JV-TAB-001")]
+    assert [(row["id"], row["asset_tag"]) for row in export["loans"]] == [(loan.id, "JV-TAB-001")]
     assert [e["id"] for e in export["waiting_entries"]] == [entry.id]
     import json
 

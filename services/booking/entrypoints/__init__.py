@@ -23,7 +23,7 @@ def retry_races(attempt):
 def now():
     """The time an entrypoint acts at; plain functions take it as an argument so
     that tests (and jobs) can run them at any moment."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     return datetime.now(UTC)
 
