@@ -3,7 +3,8 @@
 and a suggestion accepted through the gateway is logged with the manager as its
 actor."""
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +14,11 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-WEEK = {"from": (date.today() - timedelta(days=6)).isoformat(), "to": date.today().isoformat()}
+# The reports' days are the sites' days (Angers), not the machine's: between midnight
+# in Angers and midnight UTC they differ, and the network registered "today" would
+# fall after a week ending on the machine's date.
+TODAY = datetime.now(ZoneInfo("Europe/Paris")).date()
+WEEK = {"from": (TODAY - timedelta(days=6)).isoformat(), "to": TODAY.isoformat()}
 
 
 @pytest.fixture(scope="module")
