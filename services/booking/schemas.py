@@ -310,6 +310,12 @@ class LoanOut(Schema):
     asset_tag = fields.Function(lambda loan: loan.item.asset_tag, metadata=TEXT)
     resident_id = fields.Integer(metadata={"description": "null once the loan is anonymised"})
     reservation_id = fields.Integer()
+    # The partner whose desk lent it: its staff look after the loan (and, in this
+    # place, the gateway's loans.csv keeps its columns).
+    partner_id = fields.Function(
+        lambda loan: loan.site.partner_id if loan.site else None,
+        metadata={**NUMBER, "description": "the partner whose desk lent it"},
+    )
     site_id = fields.Integer()
     return_site_id = fields.Integer()
     checked_out_at = fields.AwareDateTime()
@@ -323,11 +329,6 @@ class LoanOut(Schema):
     condition_in = fields.String()
     overdue_since = fields.AwareDateTime()
     override_reason = fields.String()
-    # The partner whose desk lent it: its staff look after the loan.
-    partner_id = fields.Function(
-        lambda loan: loan.site.partner_id if loan.site else None,
-        metadata={**NUMBER, "description": "the partner whose desk lent it"},
-    )
 
 
 # --- reservations: sharing and weekly series -------------------------------------------
