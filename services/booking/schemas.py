@@ -14,6 +14,16 @@ from services.booking.vocabulary import (
     WaitingStatus,
 )
 
+# What a computed field answers, for those who describe it (the gateway's OpenAPI).
+TEXT = {"type": "string"}
+NUMBER = {"type": "integer"}
+TEXTS = {"type": "array", "items": {"type": "string"}}
+
+
+def one_of(statuses) -> dict:
+    return {"enum": [status.value for status in statuses]}
+
+
 ASSET_TAG = validate.Regexp(
     r"^[A-Z0-9][A-Z0-9-]{1,39}$", error="capital letters, digits and dashes"
 )
@@ -65,17 +75,19 @@ class AvailabilityIn(Input):
 
 class ReservationOut(Schema):
     id = fields.Integer()
-    partner_id = fields.Integer()
+    partner_id = fields.Integer(metadata={"description": "the partner that reserved"})
     site_id = fields.Integer()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
-    status = fields.String()
+    status = fields.String(metadata=one_of(ReservationStatus))
     series_id = fields.Integer()
     picked_up_at = fields.AwareDateTime()
     returned_at = fields.AwareDateTime()
-    attention = fields.String()
+    attention = fields.String(
+        metadata={"description": "why staff should look at it (an item withdrawn…)"}
+    )
     note = fields.String()
-    asset_tags = fields.Method("tags")
+    asset_tags = fields.Method("tags", metadata=TEXTS)
 
     def tags(self, reservation):
         return sorted(a.item.asset_tag for a in reservation.allocations if a.released_at is None)
@@ -195,7 +207,7 @@ class ResidentOut(Schema):
     email = fields.String()
     language = fields.String()
     # The language they are written to: theirs, or French while theirs is incomplete.
-    reads_in = fields.Function(lambda resident: reads_in(resident.language))
+    reads_in = fields.Function(lambda resident: reads_in(resident.language), metadata=TEXT)
     channel = fields.String()
     consent_at = fields.AwareDateTime()
     card_number = fields.String()
@@ -239,12 +251,14 @@ class ValidMandateIn(Input):
 
 
 class MandateOut(Schema):
+    """A resident's consent for a partner's staff to act for them."""
+
     id = fields.Integer()
     resident_id = fields.Integer()
     partner_id = fields.Integer()
     scopes = fields.List(fields.String())
     recorded_at = fields.AwareDateTime()
-    recorded_by = fields.String()
+    recorded_by = fields.String(metadata={"description": "who recorded it at the desk"})
     expires_at = fields.AwareDateTime()
     withdrawn_at = fields.AwareDateTime()
 
@@ -293,15 +307,21 @@ class CheckInIn(Input):
 class LoanOut(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
-    asset_tag = fields.Function(lambda loan: loan.item.asset_tag)
-    resident_id = fields.Integer()
+    asset_tag = fields.Function(lambda loan: loan.item.asset_tag, metadata=TEXT)
+    resident_id = fields.Integer(metadata={"description": "null once the loan is anonymised"})
     reservation_id = fields.Integer()
+    # The partner whose desk lent it: its staff look after the loan (and, in this
+    # place, the gateway's loans.csv keeps its columns).
+    partner_id = fields.Function(
+        lambda loan: loan.site.partner_id if loan.site else None,
+        metadata={**NUMBER, "description": "the partner whose desk lent it"},
+    )
     site_id = fields.Integer()
     return_site_id = fields.Integer()
     checked_out_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime()
     returned_at = fields.AwareDateTime()
-    status = fields.String()
+    status = fields.String(metadata=one_of(LoanStatus))
     renewals = fields.Integer()
     accessories_out = fields.List(fields.String())
     accessories_in = fields.List(fields.String())
@@ -309,8 +329,6 @@ class LoanOut(Schema):
     condition_in = fields.String()
     overdue_since = fields.AwareDateTime()
     override_reason = fields.String()
-    # The partner whose desk lent it: its staff look after the loan.
-    partner_id = fields.Function(lambda loan: loan.site.partner_id if loan.site else None)
 
 
 # --- reservations: sharing and weekly series -------------------------------------------
@@ -355,7 +373,7 @@ class SeriesOut(Schema):
     id = fields.Integer()
     partner_id = fields.Integer()
     site_id = fields.Integer()
-    weekday = fields.Integer()
+    weekday = fields.Integer(metadata={"description": "0 is Monday"})
     first_day = fields.Date()
     last_day = fields.Date()
     cancelled_at = fields.AwareDateTime()
@@ -384,10 +402,13 @@ class WaitingEntryOut(Schema):
     category_id = fields.Integer()
     site_id = fields.Integer()
     created_at = fields.AwareDateTime()
-    status = fields.String()
+    status = fields.String(metadata=one_of(WaitingStatus))
     held_item_id = fields.Integer()
     hold_expires_at = fields.AwareDateTime()
-    position = fields.Function(lambda entry: getattr(entry, "position", None))
+    position = fields.Function(
+        lambda entry: getattr(entry, "position", None),
+        metadata={**NUMBER, "description": "1 is offered the next device; null unless waiting"},
+    )
 
 
 class ErasedResidentOut(Schema):

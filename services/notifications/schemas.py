@@ -41,7 +41,7 @@ class MessageOut(Schema):
     loan_id = fields.Integer(allow_none=True)
     reservation_id = fields.Integer(allow_none=True)
     channel = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     send_after = fields.AwareDateTime()

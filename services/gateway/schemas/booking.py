@@ -8,6 +8,7 @@ from services.gateway.schemas.common import (
     Input,
     ListOrCsvQuery,
     PageQuery,
+    answer,
     day,
     ident,
     moment,
@@ -124,24 +125,9 @@ class WaitingEntryQuery(PageQuery):
     status = fields.String(validate=validate.OneOf([s.value for s in WaitingStatus]))
 
 
-# --- answers ------------------------------------------------------------------------------
+# --- answers: the booking's own output contracts, and what only the gateway adds -----------
 
-
-class Reservation(Schema):
-    id = fields.Integer()
-    partner_id = number(description="the partner that reserved")
-    site_id = number()
-    starts_at = moment()
-    ends_at = moment()
-    status = text(enum=[s.value for s in ReservationStatus])
-    series_id = number()
-    picked_up_at = moment()
-    returned_at = moment()
-    attention = text(description="why staff should look at it (an item withdrawn…)")
-    note = text()
-    asset_tags = texts()
-
-
+Reservation = answer(booking.ReservationOut)
 ReservationPage = page_schema(Reservation, "ReservationPage")
 
 
@@ -158,14 +144,7 @@ class Availability(Schema):
     sites = fields.List(fields.Nested(SiteAvailability))
 
 
-class Series(Schema):
-    id = fields.Integer()
-    partner_id = number()
-    site_id = number()
-    weekday = number(description="0 is Monday")
-    first_day = day()
-    last_day = day()
-    cancelled_at = moment()
+Series = answer(booking.SeriesOut)
 
 
 class SkippedWeek(Schema):
@@ -186,11 +165,7 @@ class SeriesCancelled(Schema):
     cancelled = fields.List(fields.Integer(), metadata={"description": "the reservations' ids"})
 
 
-class SharingRule(Schema):
-    partner_id = number()
-    category_id = number()
-    shared = fields.Boolean()
-    max_per_reservation = number()
+SharingRule = answer(booking.SharingRuleOut)
 
 
 class ItemShareable(Schema):
@@ -198,67 +173,28 @@ class ItemShareable(Schema):
     shareable = fields.Boolean()
 
 
-class CategoryPolicy(Schema):
-    category_id = number()
-    loan_days = number()
-    max_renewals = number()
+CategoryPolicy = answer(booking.CategoryPolicyOut)
 
-
-class ResidentRecord(Schema):
-    """A resident as managers read them: no phone, email or card number."""
-
-    id = fields.Integer()
-    display_name = text()
-    language = text()
-    # What they are written in: their language, or French while it is incomplete.
-    reads_in = text()
-    channel = text()
-    consent_at = moment()
-    registered_by_partner_id = number()
-    created_at = moment()
-
-
-class Resident(ResidentRecord):
-    """A resident with their contact details: for themself, and for the staff of a
+# Managers' answers lack the name and contact details: api/scope.py removes them.
+Resident = answer(
+    booking.ResidentOut,
+    doc="""A resident with their contact details: for themself, and for the staff of a
     partner related to them, masked unless it registered them or lends them a device
-    now. Managers and administrators get neither name nor contact details."""
-
-    phone = text()
-    email = text()
-    card_number = text()
-    view = text(
+    now. Managers and administrators get neither name nor contact details.""",
+    view=text(
         enum=["full", "masked"],
         description="staff: whether the contact details are shown or masked",
-    )
-
-
-class Mandate(Schema):
-    """A resident's consent for a partner's staff to act for them."""
-
-    id = fields.Integer()
-    resident_id = number()
-    partner_id = number()
-    scopes = texts()
-    recorded_at = moment()
-    recorded_by = text(description="who recorded it at the desk")
-    expires_at = moment()
-    withdrawn_at = moment()
+    ),
+)
+ResidentPage = page_schema(Resident, "ResidentPage")
+Mandate = answer(booking.MandateOut)
 
 
 class MandateList(Schema):
     items = fields.List(fields.Nested(Mandate))
 
 
-ResidentPage = page_schema(Resident, "ResidentPage")
-
-
-class ErasedResident(Schema):
-    id = fields.Integer()
-    display_name = text()
-    phone = text()
-    email = text()
-    card_number = text()
-    erased_at = moment()
+ErasedResident = answer(booking.ErasedResidentOut)
 
 
 class ResidentExport(Schema):
@@ -268,43 +204,9 @@ class ResidentExport(Schema):
     waiting_entries = fields.List(fields.Dict())
 
 
-class Loan(Schema):
-    id = fields.Integer()
-    item_id = number()
-    asset_tag = text()
-    resident_id = number(description="null once the loan is anonymised")
-    reservation_id = number()
-    partner_id = number(description="the partner whose desk lent it")
-    site_id = number()
-    return_site_id = number()
-    checked_out_at = moment()
-    due_at = moment()
-    returned_at = moment()
-    status = text(enum=[s.value for s in LoanStatus])
-    renewals = number()
-    accessories_out = texts()
-    accessories_in = texts()
-    missing_accessories = texts()
-    condition_in = text()
-    overdue_since = moment()
-    override_reason = text()
-
-
+Loan = answer(booking.LoanOut)
 LoanPage = page_schema(Loan, "LoanPage")
-
-
-class WaitingEntry(Schema):
-    id = fields.Integer()
-    resident_id = number()
-    category_id = number()
-    site_id = number()
-    created_at = moment()
-    status = text(enum=[s.value for s in WaitingStatus])
-    held_item_id = number()
-    hold_expires_at = moment()
-    position = number(description="1 is offered the next device; null unless waiting")
-
-
+WaitingEntry = answer(booking.WaitingEntryOut)
 WaitingEntryPage = page_schema(WaitingEntry, "WaitingEntryPage")
 
 

@@ -7,8 +7,7 @@ from marshmallow import Schema, fields, validate
 from services.gateway.schemas.common import (
     Input,
     ListOrCsvQuery,
-    day,
-    moment,
+    answer,
     number,
     page_schema,
     text,
@@ -69,77 +68,30 @@ class ImportIn(Input):
     csv = fields.String(required=True, validate=validate.Length(min=1, max=5_000_000))
 
 
-# --- answers -------------------------------------------------------------------------
+# --- answers: the inventory's own output contracts, with the types of its computed fields ---
 
-
-class Partner(Schema):
-    id = fields.Integer()
-    code = text()
-    name = text()
-
-
-class Closure(Schema):
-    id = fields.Integer()
-    starts_on = day()
-    ends_on = day()
-    reason = text()
-
-
-class Site(Schema):
-    id = fields.Integer()
-    code = text()
-    name = text()
-    partner = text(description="the code of the partner that runs it")
-    address = text()
-    opening_hours = fields.Dict(
+Partner = answer(inventory.PartnerOut)
+Site = answer(
+    inventory.SiteOut,
+    partner=text(description="the code of the partner that runs it"),
+    opening_hours=fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.List(fields.String())),
         metadata={"example": {"monday": [["13:30", "18:30"]]}},
-    )
-    closures = fields.List(fields.Nested(Closure))
-
-
-class Category(Schema):
-    id = fields.Integer()
-    code = text()
-    name = text()
-
-
-class Item(Schema):
-    id = fields.Integer()
-    asset_tag = text(example="JV-TAB-001")
-    serial_number = text()
-    make = text()
-    model = text()
-    category = text()
-    owner = text(description="the owning partner's code")
-    home_site = text()
-    current_site = text()
-    accessories = texts()
-    condition = text()
-    status = text()
-    notes = text()
-    purchase_date = day()
-    purchase_cost = text(example="249.90")
-
-
+    ),
+)
+Category = answer(inventory.CategoryOut)
+Item = answer(
+    inventory.ItemOut,
+    category=text(),
+    owner=text(description="the owning partner's code"),
+    home_site=text(),
+    current_site=text(),
+)
 ItemPage = page_schema(Item, "ItemPage")
-
-
-class Kit(Schema):
-    id = fields.Integer()
-    code = text()
-    name = text()
-    asset_tags = texts()
-
-
-class HistoryEntry(Schema):
-    at = moment()
-    actor = text(example="staff:12")
-    change = text()
-    before = text()
-    after = text()
-    reason = text()
+Kit = answer(inventory.KitOut, asset_tags=texts())
+# The entry's id is what the inventory's events point at: no route takes it.
+HistoryEntry = answer(inventory.HistoryOut, "HistoryEntry", exclude=("id",))
 
 
 class ImportReport(Schema):
