@@ -26,7 +26,7 @@ def categories(service) -> list[dict]:
 
 def own_sites(service, who) -> list[dict]:
     """The sites of the caller's partner: its desks."""
-    return Scope(who, service).directory.sites_of(who.partner_id)
+    return Scope(who, service).own_sites
 
 
 # --- the front desk ------------------------------------------------------------------------

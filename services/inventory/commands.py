@@ -52,6 +52,13 @@ def register_partner(tx: Transaction, data: dict) -> Partner:
     return partner
 
 
+def get_partner(tx: Transaction, partner_id: int) -> Partner:
+    partner = tx.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("partner", partner_id)
+    return partner
+
+
 def register_site(tx: Transaction, data: dict) -> Site:
     _unique(tx, Site, Site.code, data["code"], "code")
     partner = by_code(tx, Partner, data.pop("partner"), "partner")

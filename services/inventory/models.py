@@ -19,6 +19,8 @@ class Partner(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
 
+    sites: Mapped[list["Site"]] = relationship(back_populates="partner", order_by="Site.name")
+
 
 class Site(Base):
     __tablename__ = "sites"
@@ -31,7 +33,7 @@ class Site(Base):
     # {"monday": [["13:30", "18:30"]], "tuesday": [["09:00", "12:00"], ["13:30", "18:30"]]}
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    partner: Mapped[Partner] = relationship()
+    partner: Mapped[Partner] = relationship(back_populates="sites")
     closures: Mapped[list["Closure"]] = relationship(
         back_populates="site", order_by="Closure.starts_on", cascade="all, delete-orphan"
     )

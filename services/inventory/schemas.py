@@ -176,6 +176,12 @@ class ItemPageFilter(ItemFilter):
     )
 
 
+class PartnerRef(Input):
+    partner_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+
+
 class KitFilter(Input):
     partner_id = fields.Integer(strict=True)
 
@@ -212,6 +218,13 @@ class SiteOut(Schema):
     closures = fields.List(fields.Nested(ClosureOut))
 
 
+class PartnerSitesOut(PartnerOut):
+    """A partner and the sites it runs: what the gateway needs to know of the partner
+    of a member of staff to check what they do at a desk."""
+
+    sites = fields.List(fields.Nested(SiteOut))
+
+
 class CategoryOut(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -226,6 +239,11 @@ class ItemOut(Schema):
     model = fields.String()
     category = fields.Function(lambda item: item.category.code)
     owner = fields.Function(lambda item: item.owner.code)
+    # The partners the item answers to, so that whoever checks a caller against it
+    # needs nothing else: its owner changes it, the partner running the site where it
+    # stands holds it (both see it).
+    owner_id = fields.Integer(attribute="owner_partner_id")
+    current_site_partner_id = fields.Function(lambda item: item.current_site.partner_id)
     home_site = fields.Function(lambda item: item.home_site.code)
     current_site = fields.Function(lambda item: item.current_site.code)
     accessories = fields.List(fields.String())

@@ -48,6 +48,14 @@ class Service(HealthCheck):
             return schemas.PartnerOut(many=True).dump(partners)
 
     @expected
+    def get_partner(self, partner_id):
+        """3 → {"id": 3, "code": "jean-vilar", "name": "Centre Jean Vilar", "sites": [...]}"""
+        data = load(schemas.PartnerRef(), {"partner_id": partner_id})
+        with self.db.transaction() as tx:
+            partner = commands.get_partner(tx, data["partner_id"])
+            return schemas.PartnerSitesOut().dump(partner)
+
+    @expected
     def register_site(self, payload):
         """{"code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
         "address": "1 place Jean XXIII, 49100 Angers",

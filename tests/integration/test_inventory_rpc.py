@@ -48,6 +48,30 @@ def test_a_reference_to_an_unknown_site_is_refused_by_field(inventory):
     assert list(refused.value.fields) == ["home_site"]
 
 
+def test_a_partner_is_read_with_the_sites_it_runs_and_a_device_with_the_partners_it_answers_to(
+    inventory,
+):
+    register_network(inventory)
+    ids = {p["code"]: p["id"] for p in call(inventory, "list_partners")}
+    call(inventory, "register_item", tablet())
+    tablet_at_mistral = call(
+        inventory, "transfer_item", "JV-TAB-001", {"to_site": "mistral", "reason": "atelier"}
+    )
+
+    partner = call(inventory, "get_partner", ids["mistral"])
+
+    assert partner["code"] == "mistral"
+    assert [site["code"] for site in partner["sites"]] == ["mistral"]
+    assert partner["sites"][0] == call(inventory, "get_site", "mistral")
+    assert tablet_at_mistral["owner_id"] == ids["jean-vilar"]
+    assert tablet_at_mistral["current_site_partner_id"] == ids["mistral"]
+    with pytest.raises(NotFound):
+        call(inventory, "get_partner", 999)
+    with pytest.raises(InvalidInput) as refused:
+        call(inventory, "get_partner", "mistral")
+    assert list(refused.value.fields) == ["partner_id"]
+
+
 def test_an_asset_tag_is_registered_once(inventory):
     register_network(inventory)
     call(inventory, "register_item", tablet())

@@ -19,8 +19,18 @@ MISTRAL_DESK = Principal(role="staff", account_id=13, partner_id=MISTRAL)
 MANAGER = Principal(role="manager", account_id=2)
 AMINA = Principal(role="resident", resident_id=7)
 # Espace Mistral's webcam, sent to Centre Jean Vilar's site for a workshop.
-WEBCAM_AT_JEAN_VILAR = {"asset_tag": "MI-CAM-001", "owner": "mistral", "current_site": "jean-vilar"}
-WEBCAM_AT_HOME = {**WEBCAM_AT_JEAN_VILAR, "current_site": "mistral"}
+WEBCAM_AT_JEAN_VILAR = {
+    "asset_tag": "MI-CAM-001",
+    "owner": "mistral",
+    "owner_id": MISTRAL,
+    "current_site": "jean-vilar",
+    "current_site_partner_id": JEAN_VILAR,
+}
+WEBCAM_AT_HOME = {
+    **WEBCAM_AT_JEAN_VILAR,
+    "current_site": "mistral",
+    "current_site_partner_id": MISTRAL,
+}
 # Lent at Centre Jean Vilar's desk (site 1), to come back there.
 LOAN_AT_JEAN_VILAR = {
     "id": 5,
@@ -32,16 +42,11 @@ LOAN_AT_JEAN_VILAR = {
 
 
 class Inventory:
-    """The network as the inventory lists it: one site per partner."""
+    """The network as the inventory answers for a partner: one site each."""
 
-    def list_partners(self):
-        return [{"id": JEAN_VILAR, "code": "jean-vilar"}, {"id": MISTRAL, "code": "mistral"}]
-
-    def list_sites(self):
-        return [
-            {"id": 1, "code": "jean-vilar", "partner": "jean-vilar"},
-            {"id": 2, "code": "mistral", "partner": "mistral"},
-        ]
+    def get_partner(self, partner_id):
+        code = {JEAN_VILAR: "jean-vilar", MISTRAL: "mistral"}[partner_id]
+        return {"id": partner_id, "code": code, "sites": [{"id": partner_id, "code": code}]}
 
 
 def scope(who):

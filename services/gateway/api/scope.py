@@ -17,59 +17,26 @@ it into the answer a caller gets (404 for what they may not see, 403 for what
 they see but may not do). Routes and pages reach the services through
 operations.py, which asks these.
 
-The inventory names partners and sites by code, the booking by id; a `Directory`
-reads both once per request, and only when a check needs them: lists of devices
-and kits pass the caller's scope (`item_filter`) to the inventory instead. It is
-not kept between requests: gateway processes share one queue per consumer, so an
-event would refresh one process's copy only, and sites' hours and closures change.
+Each check asks only what it needs, of the service that owns it: a device comes
+from the inventory with the ids of its owner and of the partner running the site
+where it stands, so the device rules need nothing more; the checks of a desk (a
+site, a loan, a reservation, a place in line) ask the inventory once per request
+for the caller's partner and the sites it runs (`Scope.partner`), never for the
+whole network. Lists of devices and kits pass the caller's scope (`item_filter`) to
+the inventory instead. Nothing is kept between requests: gateway processes share
+one queue per consumer, so an event would refresh one process's copy only.
 """
 
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from partanum.errors import NotFound
 from services.gateway.authz import RESIDENT, STAFF, require
 
-
-class Directory:
-    """The partners and sites of the network, as the inventory knows them, read on
-    first use and kept for the rest of the request."""
-
-    def __init__(self, inventory):
-        self._inventory = inventory
-        self._partners = self._sites = None
-
-    @property
-    def partners(self) -> list[dict]:
-        if self._partners is None:
-            self._partners = self._inventory.list_partners()
-        return self._partners
-
-    @property
-    def sites(self) -> list[dict]:
-        if self._sites is None:
-            self._sites = self._inventory.list_sites()
-        return self._sites
-
-    def partner_code(self, partner_id) -> str | None:
-        return next((p["code"] for p in self.partners if p["id"] == partner_id), None)
-
-    def partner_id(self, code) -> int | None:
-        return next((p["id"] for p in self.partners if p["code"] == code), None)
-
-    def site(self, code) -> dict | None:
-        return next((site for site in self.sites if site["code"] == code), None)
-
-    def site_by_id(self, site_id) -> dict | None:
-        return next((site for site in self.sites if site["id"] == site_id), None)
-
-    def sites_of(self, partner_id) -> list[dict]:
-        code = self.partner_code(partner_id)
-        return [site for site in self.sites if code is not None and site["partner"] == code]
-
-    def partner_of_site(self, site_id) -> int | None:
-        site = self.site_by_id(site_id)
-        return self.partner_id(site["partner"]) if site else None
+# The partner of a member of staff whose partner the inventory does not know (an
+# account made before its partner was registered): it runs no site.
+NO_PARTNER = {"id": None, "code": None, "name": None, "sites": []}
 
 
 class Scope:
@@ -78,23 +45,41 @@ class Scope:
     def __init__(self, who, service):
         self.who = who
         self.service = service
-        self.directory = Directory(service.inventory)
+        self._partner: dict | None = None
 
     @property
     def staff(self) -> bool:
         return self.who.role == STAFF
 
     @property
+    def partner(self) -> dict:
+        """The caller's partner and the sites it runs, as the inventory's get_partner
+        answers, asked on first use and kept for the rest of the request; NO_PARTNER
+        for anyone but staff."""
+        if self._partner is None:
+            self._partner = NO_PARTNER
+            if self.staff:
+                try:
+                    self._partner = self.service.inventory.get_partner(self.who.partner_id)
+                except NotFound:
+                    pass
+        return self._partner
+
+    @property
     def partner_code(self) -> str | None:
-        return self.directory.partner_code(self.who.partner_id) if self.staff else None
+        return self.partner["code"]
+
+    @property
+    def own_sites(self) -> list[dict]:
+        """The sites run by the caller's partner: its desks."""
+        return self.partner["sites"]
 
     def own_site(self, code) -> bool:
         """A site run by the caller's partner (its desk)."""
-        site = self.directory.site(code)
-        return self.staff and site is not None and site["partner"] == self.partner_code
+        return any(site["code"] == code for site in self.own_sites)
 
     def own_site_id(self, site_id) -> bool:
-        return self.staff and self.directory.partner_of_site(site_id) == self.who.partner_id
+        return any(site["id"] == site_id for site in self.own_sites)
 
     # --- seeing, and doing to what is seen ------------------------------------------------
 
@@ -108,20 +93,19 @@ class Scope:
         return {"partner_id": self.who.partner_id}
 
     def sees_item(self, item: dict) -> bool:
+        """Staff see the devices their partner owns or holds at one of its sites."""
         if self.who.reads_everything:
             return True
-        return self.staff and (
-            item["owner"] == self.partner_code or self.own_site(item["current_site"])
-        )
+        return self.may_change_item(item) or self.may_wipe(item)
 
     def may_change_item(self, item: dict) -> bool:
         """Its status, description, notes, site, owner, sharing, kits and labels:
         the owner's staff, wherever the device stands."""
-        return self.staff and item["owner"] == self.partner_code
+        return self.who.is_staff_of(item["owner_id"])
 
     def may_wipe(self, item: dict) -> bool:
         """The staff of the site where it stands: they hold it."""
-        return self.own_site(item["current_site"])
+        return self.who.is_staff_of(item["current_site_partner_id"])
 
     def may_take_back(self, loan: dict) -> bool:
         """The desk the loan is to come back to, whoever owns the device."""
