@@ -9,22 +9,14 @@ everyone to decide.
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from partanum.dependencies import Transaction
+from partanum.paging import page
 from services.booking import waiting_list
 from services.booking.allocations import site_by_code
 from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
 from services.booking.vocabulary import LoanStatus
-
-
-def page(tx: Transaction, query: Select, order, filters: dict) -> tuple[list, int]:
-    """One page of `query`'s rows in `order`, and how many rows there are in all."""
-    total = tx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = tx.session.scalars(
-        query.order_by(*order).limit(filters["limit"]).offset(filters["offset"])
-    ).all()
-    return list(rows), total
 
 
 def _partner_sites(partner_id: int):
@@ -48,7 +40,7 @@ def reservations(tx: Transaction, filters: dict) -> tuple[list[Reservation], int
         query = query.where(Reservation.ends_at > filters["ends_after"])
     if "starts_before" in filters:
         query = query.where(Reservation.starts_at < filters["starts_before"])
-    return page(tx, query, (Reservation.starts_at, Reservation.id), filters)
+    return page(tx.session, query, (Reservation.starts_at, Reservation.id), filters)
 
 
 # --- loans -------------------------------------------------------------------------------
@@ -74,7 +66,7 @@ def loans(tx: Transaction, filters: dict, now: datetime) -> tuple[list[Loan], in
         query = query.where(Loan.due_at > filters["due_after"])
     if "due_before" in filters:
         query = query.where(Loan.due_at < filters["due_before"])
-    return page(tx, query, (Loan.due_at, Loan.id), filters)
+    return page(tx.session, query, (Loan.due_at, Loan.id), filters)
 
 
 # --- residents ------------------------------------------------------------------------------
@@ -101,7 +93,7 @@ def residents(tx: Transaction, filters: dict) -> tuple[list[Resident], int]:
                 func.lower(Resident.card_number) == words,
             )
         )
-    return page(tx, query, (Resident.display_name, Resident.id), filters)
+    return page(tx.session, query, (Resident.display_name, Resident.id), filters)
 
 
 # --- waiting lists ---------------------------------------------------------------------------
@@ -116,7 +108,7 @@ def waiting_entries(tx: Transaction, filters: dict) -> tuple[list[WaitingEntry],
     for name in ("resident_id", "category_id", "status"):
         if name in filters:
             query = query.where(getattr(WaitingEntry, name) == filters[name])
-    entries, total = page(tx, query, (WaitingEntry.created_at, WaitingEntry.id), filters)
+    entries, total = page(tx.session, query, (WaitingEntry.created_at, WaitingEntry.id), filters)
     for entry in entries:
         entry.position = waiting_list.position(tx, entry)
     return entries, total
