@@ -4,6 +4,7 @@ restarted when it dies and can run as several containers.
 
 Needs Debian's `docker-compose` (1.29), which validates a file without a Docker engine."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,6 +31,7 @@ def test_the_compose_file_is_valid():
     result = subprocess.run(
         ["docker-compose", "-f", str(COMPOSE_FILE), "config", "-q"],
         cwd=ROOT,
+        env={**os.environ, "PARTANUM_SECRET_KEY": "a long random value"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -94,3 +96,20 @@ def test_each_service_can_run_as_several_containers(service):
         host, _container = str(port).rsplit(":", 1)
         first, _, last = host.partition("-")
         assert last and int(last) > int(first), f"{port} publishes one host port only"
+
+
+def test_every_service_gets_the_one_secret_key_and_compose_refuses_to_start_without_it(compose):
+    for name in ("inventory", "booking", "notifications", "audit", "gateway"):
+        assert compose[name]["environment"]["PARTANUM_SECRET_KEY"].startswith(
+            "${PARTANUM_SECRET_KEY:?"
+        ), name
+    environment = {k: v for k, v in os.environ.items() if k != "PARTANUM_SECRET_KEY"}
+    result = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "PARTANUM_SECRET_KEY" in result.stderr
