@@ -40,7 +40,6 @@ run: venv
 	echo
 	echo "Partanum is running ($(SERVICES)) with the Roseraie network loaded."
 	cat $$accounts && rm -f $$accounts
-	echo "  API documentation: http://localhost:8000/docs"
 	echo "  See it:            $(PY) -m services.inventory.demo --show"
 	echo "  Parked events:     make deadletters"
 	echo "  SQLite databases:  var/"

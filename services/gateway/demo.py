@@ -111,13 +111,11 @@ def main(argv=None) -> int:
             created = ensure(session, people, password)
     finally:
         engine.dispose()
-    port = Settings.from_environment().http_address.rsplit(":", 1)[-1]
-    print(
-        f"Sign in at http://localhost:{port}"
-        f"/sign-in (API: POST /api/sign-in) with the password {password}"
-    )
+    url = Settings.from_environment().url
+    print(f"Sign in at {url}/sign-in (API: POST /api/sign-in) with the password {password}")
     for email, role in created:
         print(f"  {email:50} {role}")
+    print(f"  API documentation: {url}/docs")
     return 0
 
 

@@ -41,5 +41,11 @@ class Settings(SharedSettings):
     code_attempts: int = setting(5, "PARTANUM_SIGN_IN_CODE_ATTEMPTS", ge=1)
 
     @property
+    def url(self) -> str:
+        """Where a browser on this machine reaches it: "http://localhost:8000" for 0.0.0.0."""
+        host, port = self.http_address.rsplit(":", 1)
+        return f"http://{'localhost' if host in ('', '0.0.0.0') else host}:{port}"
+
+    @property
     def window(self) -> timedelta:
         return timedelta(minutes=self.window_minutes)

@@ -173,3 +173,13 @@ def test_the_generated_secret_key_lives_in_the_configured_data_directory(tmp_pat
     assert secret_key(config) == (tmp_path / "secret.key").read_bytes().strip()
     assert secret_key({**config, "SECRET_KEY": b"given"}) == b"given"
     assert Path(config["DATA_DIR"]) == tmp_path
+
+
+def test_the_gateway_says_the_address_it_really_serves():
+    def url(address):
+        environment = {"PARTANUM_HTTP_ADDRESS": address}
+        return GatewaySettings.from_environment(environment).url
+
+    assert url("0.0.0.0:8000") == "http://localhost:8000"
+    assert url("127.0.0.1:8042") == "http://127.0.0.1:8042"
+    assert url("desk.roseraie.example:80") == "http://desk.roseraie.example:80"
