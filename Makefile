@@ -48,6 +48,8 @@ run: venv
 
 test: venv lint
 	$(VENV)/bin/pytest
+	# The pages in a real browser, in a pytest process of their own (tests/conftest.py says why).
+	PARTANUM_BROWSER_TESTS=1 $(VENV)/bin/pytest tests/browser
 
 # Lint, format and types; the import boundaries are a test (tests/unit/test_import_boundaries.py).
 lint: venv

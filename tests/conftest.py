@@ -2,13 +2,21 @@
 
 eventlet must patch the standard library before anything else imports it: nameko
 runs its workers in green threads, and its pytest plugin no longer does this.
+
+The browser tests (tests/browser/) drive Chromium through Playwright, whose asyncio
+loop hangs on eventlet's patched modules: they run in a pytest process of their own
+(`make test` starts it with PARTANUM_BROWSER_TESTS=1), which patches nothing and
+collects only them; every other run leaves them out.
 """
+
+import os
 
 import eventlet
 
-eventlet.monkey_patch()  # before the imports below: see pyproject.toml's per-file-ignores
+BROWSER_RUN = os.environ.get("PARTANUM_BROWSER_TESTS") == "1"
+if not BROWSER_RUN:
+    eventlet.monkey_patch()  # before the imports below: see pyproject.toml's per-file-ignores
 
-import os
 import uuid
 
 import pytest
@@ -20,6 +28,8 @@ from partanum.db import make_engine
 # Fixtures shared by several modules of a layer that the layer's conftest does not hold:
 # the running gateway and the small network behind it (pytest's own way to share them).
 pytest_plugins = ["tests.integration.gateway", "tests.integration.gateway_network"]
+
+collect_ignore = [] if BROWSER_RUN else ["browser"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PARTANUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
