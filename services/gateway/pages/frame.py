@@ -61,6 +61,19 @@ def page(method: str, path: str):
     return decorate
 
 
+# The menu of each role: (path, label). Each area of the pages adds its own line;
+# the current page is marked with aria-current.
+MENUS = {
+    RESIDENT: [
+        ("/my-loans", N_("Mes prêts")),
+    ],
+    STAFF: [
+        ("/desk", N_("Accueil : prêts et retours")),
+        ("/reserve", N_("Réserver pour un atelier")),
+    ],
+}
+
+
 def home_of(who) -> str:
     if who.role == RESIDENT:
         return "/my-loans"
@@ -77,6 +90,7 @@ class Frame:
         html = env.get_template(template).render(
             title=i18n.translations(language).gettext(title),
             who=who if who.signed_in else None,
+            menu=MENUS.get(who.role, []) if who.signed_in else [],
             here=request.path,
             csrf_token=token,
             labels=forms.LABELS,
