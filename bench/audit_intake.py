@@ -2,7 +2,7 @@
 
 Both figures come from the same run, on the same broker, with the same number of
 persistent messages, published the same way (a child process, pika, as fast as
-the broker takes them) and consumed with the same prefetch (the service's max_workers):
+the broker takes them) and consumed with the same prefetch (the audit's batch consumer's):
 
 - audit_raw_consume: a plain pika consumer acks N messages waiting in a durable
   queue, doing nothing else; from its start until the last ack. The ceiling.
@@ -10,7 +10,8 @@ the broker takes them) and consumed with the same prefetch (the service's max_wo
   item) published to partanum.events while `python -m partanum.run audit` runs;
   from the first publish until the last one is in the audit log (its recorded_at).
   Each event is checked against its contract, appended under the log's lock with
-  its hash and search ids, and committed before its ack.
+  its hash and search ids, and committed before its ack; the events that arrive
+  while a batch is being appended are appended together, in one transaction.
 
 A short warm-up (logged, then waited for) keeps start-up work off the clock; the
 log is verified whole at the end, so a fast but broken chain would fail the run.
@@ -26,9 +27,10 @@ import sys
 import time
 
 from bench import support
+from partanum.consumer import BATCH_SIZE
 
 WARM_UP = 20
-PREFETCH = 10  # nameko's consumer prefetches max_workers messages (PARTANUM_MAX_WORKERS)
+PREFETCH = BATCH_SIZE  # what the audit's batch consumer prefetches
 RAW_QUEUE = "bench.raw_consume"
 TIMEOUT = 300.0
 

@@ -11,15 +11,23 @@ once: handlers record the event in their inbox (partanum.inbox) with the effect.
 
     @handle_events(topology.BOOKING_INVENTORY)
     def on_inventory_event(self, event): ...
+
+`handle_event_batches` hands its handler the events that arrived while the previous
+batch was being handled (a list, at most BATCH_SIZE), so that one transaction
+records them all: for a consumer whose every event waits for the same lock (the
+audit log's chain), a commit per event is what limits it. Each event is acked
+after the handler returns; should a batch fail, each of its events is handled
+alone, so that only a bad one is retried and parked.
 """
 
 import logging
 import traceback
+from functools import partial
 
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
 from partanum import topology
 from partanum.config import SharedSettings
@@ -30,6 +38,9 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-partanum-attempts"
 ERROR_HEADER = "x-partanum-error"
+# At most this many events a batch, and as many prefetched: the next batch gathers
+# while one is handled.
+BATCH_SIZE = 200
 
 
 class EventHandler(Consumer):
@@ -124,3 +135,79 @@ class EventHandler(Consumer):
 
 
 handle_events = EventHandler.decorator
+
+
+class BatchQueueConsumer(QueueConsumer):
+    """A connection of its own for batch handlers, prefetching a batch while one is
+    handled (the shared one prefetches max_workers messages)."""
+
+    prefetch_count = BATCH_SIZE
+
+
+class BatchEventHandler(EventHandler):
+    queue_consumer = BatchQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.waiting: list = []  # (body, message, event) received since the batch began
+        self.busy = False
+
+    def handle_message(self, body, message):
+        try:
+            event = read_event(body)
+        except InvalidEvent as error:
+            self._park(body, message, attempts=self._attempts(message) + 1, error=repr(error))
+            return
+        self.waiting.append((body, message, event))
+        if not self.busy:
+            self._next_batch()
+
+    def _next_batch(self):
+        batch, self.waiting = self.waiting[:BATCH_SIZE], self.waiting[BATCH_SIZE:]
+        self.busy = bool(batch)
+        if not batch:
+            return
+        try:
+            self.container.spawn_worker(
+                self,
+                ([event for _, _, event in batch],),
+                {},
+                handle_result=partial(self._batch_handled, batch),
+            )
+        except ContainerBeingKilled:
+            for _, message, _ in batch:
+                self.queue_consumer.requeue_message(message)
+            self.busy = False
+
+    def _batch_handled(self, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            for _, message, _ in batch:
+                self.queue_consumer.ack_message(message)
+        else:
+            log.warning(
+                "%s: a batch of %s failed (%s); handling each event alone",
+                self.subscription.queue,
+                len(batch),
+                exc_info[1],
+            )
+            for body, message, event in batch:
+                self._alone(body, message, event)
+        self._next_batch()
+        return result, exc_info
+
+    def _alone(self, body, message, event):
+        try:
+            self.container.spawn_worker(
+                self,
+                ([event],),
+                {},
+                context_data={"actor": event.actor},
+                handle_result=lambda worker_ctx, result=None, exc_info=None: self._handled(
+                    body, message, result, exc_info
+                ),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+
+handle_event_batches = BatchEventHandler.decorator

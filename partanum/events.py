@@ -102,6 +102,23 @@ def public_name(**kwargs) -> fields.String:
     return fields.String(validate=PUBLIC_NAME, **kwargs)
 
 
+class _FastAwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 moment with its offset, read by the standard library's C parser
+    (marshmallow's own regular expressions took half the cost of reading an event);
+    what that parser refuses gets marshmallow's reading and errors."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                if moment.utcoffset() is not None:
+                    return moment
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class EnvelopeSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -109,7 +126,7 @@ class EnvelopeSchema(Schema):
     id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = _FastAwareDateTime(required=True)
     producer = fields.String(required=True, validate=validate.Length(min=1))
     actor = fields.String(required=True, validate=validate.Length(min=1))
     data = fields.Dict(required=True)

@@ -5,7 +5,7 @@ fail so that retries and dead-lettering can be watched."""
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from partanum import inbox, topology
-from partanum.consumer import handle_events
+from partanum.consumer import handle_event_batches, handle_events
 from partanum.dependencies import Database
 from partanum.events import require
 from partanum.tables import metadata as messaging_metadata
@@ -14,6 +14,7 @@ from services.inventory import events as inventory_contracts
 require(inventory_contracts)
 
 SUBSCRIPTION = topology.Subscription("probe.inventory", ("inventory.#",))
+BATCH_SUBSCRIPTION = topology.Subscription("probe.batches", ("inventory.#",))
 
 metadata = MetaData()
 effects = Table(
@@ -58,3 +59,26 @@ def effect_counts(engine) -> tuple[int, int]:
         return connection.execute(
             select(func.count(), func.count(effects.c.event_id.distinct()))
         ).one()
+
+
+class BatchProbe:
+    """The same effects, recorded a batch per transaction (as the audit log does); the
+    whole batch fails when one of its events is refused."""
+
+    name = "batch_probe"
+    db = Database()
+
+    @handle_event_batches(BATCH_SUBSCRIPTION)
+    def on_events(self, events):
+        for event in events:
+            tag = event.data.get("asset_tag")
+            if FAILURES.get(tag, 0) > 0:
+                FAILURES[tag] -= 1
+                raise RuntimeError(f"refusing {tag}")
+        with self.db.transaction() as tx:
+            for event in events:
+                if inbox.first_delivery(tx.session, "batch_probe.on_events", event):
+                    tx.session.execute(
+                        insert(effects).values(event_id=str(event.id), event_type=event.type)
+                    )
+            tx.commit()

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -78,37 +79,55 @@ def wire_form(event: Event) -> dict:
 
 
 def _ids(value) -> list[int]:
+    if value is None:  # most keys, in most events
+        return []
     values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+    return [v for v in values if type(v) is int]  # not a bool
+
+
+# key → (its kind, its rank among that kind's keys)
+_REF_KEY = {key: (kind, rank) for kind, keys in REF_KEYS.items() for rank, key in enumerate(keys)}
+
+
+def _references(data: dict) -> tuple[set[tuple[str, int]], dict[str, int]]:
+    """Every (kind, id) the data names, and per kind the single id of its first key
+    present; one pass over the data (an append's heaviest step after the commit)."""
+    named: set[tuple[str, int]] = set()
+    first: dict[str, tuple[int, int]] = {}
+    for key, value in data.items():
+        known = _REF_KEY.get(key)
+        if known is None:
+            continue
+        kind, rank = known
+        ids = _ids(value)
+        named.update((kind, ref_id) for ref_id in ids)
+        if (
+            ids
+            and not isinstance(value, list)
+            and rank < first.get(kind, (len(REF_KEYS[kind]),))[0]
+        ):
+            first[kind] = (rank, ids[0])
+    return named, {kind: ref_id for kind, (_, ref_id) in first.items()}
 
 
 def refs(data: dict) -> set[tuple[str, int]]:
     """Every (kind, id) the event's data names."""
+    return _references(data)[0]
+
+
+def indexed_columns(envelope: dict, singles: dict[str, int] | None = None) -> dict:
+    """The entry's columns, read from its envelope (`singles`: _references' second half)."""
+    if singles is None:
+        singles = _references(envelope["data"])[1]
     return {
-        (kind, ref_id)
-        for kind, keys in REF_KEYS.items()
-        for key in keys
-        for ref_id in _ids(data.get(key))
-    }
-
-
-def indexed_columns(envelope: dict) -> dict:
-    """The entry's columns, read from its envelope."""
-    data = envelope["data"]
-    columns = {
         "event_id": envelope["id"],
         "type": envelope["type"],
         "producer": envelope["producer"],
         "version": envelope["version"],
         "occurred_at": datetime.fromisoformat(envelope["occurred_at"]),
         "actor": envelope["actor"],
+        **{column: singles.get(kind) for kind, column in COLUMN_OF.items()},
     }
-    for kind, keys in REF_KEYS.items():
-        singles = [
-            data[key] for key in keys if not isinstance(data.get(key), list) and _ids(data.get(key))
-        ]
-        columns[COLUMN_OF[kind]] = singles[0] if singles else None
-    return columns
 
 
 def _lock(session: Session) -> None:
@@ -122,47 +141,63 @@ def append(
     session: Session, envelope: dict, recorded_at: datetime | None = None
 ) -> AuditEntry | None:
     """Append the event at the end of the chain; None if it is there already."""
+    appended = append_many(session, [envelope], recorded_at)
+    return session.get(AuditEntry, appended[0]) if appended else None
+
+
+def append_many(
+    session: Session, envelopes: list[dict], recorded_at: datetime | None = None
+) -> list[int]:
+    """Append the events at the end of the chain, in their order, each once: one
+    already in the log, or twice in `envelopes`, is skipped. The seqs appended."""
     _lock(session)
-    last = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
-    seen, head_seq, head_hash = session.execute(
-        select(  # one round trip for the three
-            select(AuditEntry.seq).where(AuditEntry.event_id == envelope["id"]).scalar_subquery(),
-            last.with_only_columns(AuditEntry.seq).scalar_subquery(),
-            last.with_only_columns(AuditEntry.hash).scalar_subquery(),
+    ids = [envelope["id"] for envelope in envelopes]
+    seen = set(session.scalars(select(AuditEntry.event_id).where(AuditEntry.event_id.in_(ids))))
+    head = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    recorded_at = recorded_at or datetime.now(UTC)
+    entries, named = [], []
+    for envelope in envelopes:
+        if envelope["id"] in seen:
+            continue
+        seen.add(envelope["id"])
+        seq += 1
+        body = canonical(envelope)
+        body_digest = digest(body)
+        entry_hash = chain_hash(prev_hash, body_digest)
+        named_ids, singles = _references(envelope["data"])
+        entries.append(
+            {
+                "seq": seq,
+                "recorded_at": recorded_at,
+                "body": body,
+                "body_digest": body_digest,
+                "prev_hash": prev_hash,
+                "hash": entry_hash,
+                **indexed_columns(envelope, singles),
+            }
         )
-    ).one()
-    if seen is not None:
-        return None
-    seq, prev_hash = (head_seq + 1, head_hash) if head_seq else (1, GENESIS_HASH)
-    body = canonical(envelope)
-    body_digest = digest(body)
-    entry = AuditEntry(
-        seq=seq,
-        recorded_at=recorded_at or datetime.now(UTC),
-        body=body,
-        body_digest=body_digest,
-        prev_hash=prev_hash,
-        hash=chain_hash(prev_hash, body_digest),
-        **indexed_columns(envelope),
-    )
-    session.add(entry)
-    session.flush()
-    named = [
-        {"seq": seq, "kind": kind, "ref_id": ref_id}
-        for kind, ref_id in sorted(refs(envelope["data"]))
-    ]
-    if named:  # one statement for all (not an executemany: a round trip per row)
-        session.execute(insert(AuditRef).values(named))
-    return entry
+        prev_hash = entry_hash
+        named.extend(
+            {"seq": seq, "kind": kind, "ref_id": ref_id} for kind, ref_id in sorted(named_ids)
+        )
+    # One statement each (SQLAlchemy batches the rows: insertmanyvalues); Core, as the
+    # ORM's bulk path costs more than the rest of an append.
+    if entries:
+        session.execute(insert(AuditEntry.__table__), entries)
+    if named:
+        session.execute(insert(AuditRef.__table__), named)
+    return [entry["seq"] for entry in entries]
 
 
 def replay(session: Session, envelopes: Iterable[dict]) -> int:
     """Append events from elsewhere (an export, a replay), each checked against its
     contract; return how many were new. Duplicates and order do not matter."""
-    appended = 0
-    for envelope in envelopes:
-        if append(session, wire_form(read_event(envelope))) is not None:
-            appended += 1
+    appended, envelopes = 0, iter(envelopes)
+    while batch := [wire_form(read_event(envelope)) for envelope in islice(envelopes, 1000)]:
+        appended += len(append_many(session, batch))
     return appended
 
 

@@ -11,7 +11,7 @@ from nameko.rpc import rpc
 
 from partanum import topology
 from partanum.config import secret_key
-from partanum.consumer import handle_events
+from partanum.consumer import handle_event_batches
 from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.events import require
@@ -33,14 +33,21 @@ class Service(HealthCheck, ReportEntrypoints):
     name = "audit"
     db = Database()
 
-    @handle_events(topology.AUDIT)
-    def record_event(self, event):
-        """Each event, once: a redelivered one finds its event_id in the log. A
-        resident's erasure erases the bodies of the entries naming them."""
+    @handle_event_batches(topology.AUDIT)
+    def record_events(self, events):
+        """The events that arrived together, in one transaction, in their order; each
+        once: a redelivered one finds its event_id in the log. A resident's erasure
+        erases the bodies of the entries naming them, those before it in the batch
+        included."""
         with self.db.transaction() as tx:
-            log.append(tx.session, log.wire_form(event))
-            if event.type == "booking.resident_erased":
-                log.erase_payloads(tx.session, event.data["resident_id"], event.actor)
+            run: list[dict] = []
+            for event in events:
+                run.append(log.wire_form(event))
+                if event.type == "booking.resident_erased":
+                    log.append_many(tx.session, run)
+                    run = []
+                    log.erase_payloads(tx.session, event.data["resident_id"], event.actor)
+            log.append_many(tx.session, run)
             tx.commit()
 
     @expected

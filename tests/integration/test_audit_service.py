@@ -73,8 +73,10 @@ def test_every_event_of_the_inventory_and_booking_is_logged_once_even_if_publish
     for body in again:
         with entrypoint_waiter(
             audit.container,
-            "record_event",
-            callback=lambda ctx, result, exc, body=body: str(ctx.args[0].id) == body["id"],
+            "record_events",
+            callback=lambda ctx, result, exc, body=body: (
+                body["id"] in {str(event.id) for event in ctx.args[0]}
+            ),
         ):
             publish(body)
 

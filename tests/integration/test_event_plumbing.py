@@ -103,6 +103,34 @@ def test_a_failing_handler_is_retried_then_parked_and_can_be_replayed(inventory,
     assert deadletters.parked_counts(amqp_uri, [probe.SUBSCRIPTION.queue]) == {"probe.inventory": 0}
 
 
+def test_a_batch_with_a_bad_event_records_the_others_and_parks_that_one(
+    inventory, container_factory, config_for, probe_db
+):
+    url, engine = probe_db
+    amqp_uri = inventory.config["AMQP_URI"]
+    with Connection(amqp_uri) as connection:  # the queue keeps what is published from now
+        topology.declare(connection.default_channel, [probe.BATCH_SUBSCRIPTION])
+    register_network(inventory)  # 5 events
+    probe.FAILURES["JV-TAB-002"] = probe.ALWAYS
+    for n in range(1, 5):  # waiting in the queue, to arrive together
+        call(inventory, "register_item", tablet(f"JV-TAB-{n:03d}"))
+    wait_until(
+        lambda: _waiting(amqp_uri, probe.BATCH_SUBSCRIPTION.queue) == 9,
+        what="the events to wait for the batch consumer",
+    )
+    container = container_factory(probe.BatchProbe, config_for(batch_probe=url))
+    container.start()
+    try:
+        (message,) = wait_until(
+            lambda: deadletters.parked(amqp_uri, probe.BATCH_SUBSCRIPTION.queue),
+            what="the bad event to be parked",
+        )
+        assert "refusing JV-TAB-002" in message["error"]
+        assert wait_until(lambda: probe.effect_counts(engine) == (8, 8))
+    finally:
+        probe.FAILURES.clear()
+
+
 def test_a_handler_that_fails_twice_succeeds_on_its_third_attempt(inventory, running_probe):
     amqp_uri = inventory.config["AMQP_URI"]
     register_network(inventory)

@@ -210,6 +210,31 @@ def test_an_event_appended_twice_is_logged_once(session):
     assert log.verify(session) is None
 
 
+def test_a_batch_is_chained_as_its_events_one_by_one_and_skips_what_is_logged(session, tmp_path):
+    events = week_of_events()
+    log.append_many(session, events[:2])
+    # Logged already, twice in the batch: each once.
+    assert log.append_many(session, [events[1], events[2], events[2], *events[3:]]) == [
+        3,
+        4,
+        5,
+        6,
+        7,
+    ]
+    session.commit()
+
+    url = f"sqlite:///{tmp_path / 'one_by_one.sqlite3'}"
+    migrate.upgrade("audit", url)
+    engine = make_engine(url)
+    with Session(engine) as one_by_one:
+        append_all(one_by_one, events)
+        assert [(e.seq, e.hash) for e in entries(session)] == [
+            (e.seq, e.hash) for e in entries(one_by_one)
+        ]
+    engine.dispose()
+    assert log.verify(session) is None
+
+
 def test_duplicated_or_reordered_events_give_the_same_log_contents(session, tmp_path):
     events = week_of_events()
     append_all(session, events)
