@@ -24,6 +24,7 @@ import logging
 import traceback
 from functools import partial
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
@@ -77,11 +78,11 @@ class EventHandler(Consumer):
                 ),
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
 
     def _handled(self, body, message, result, exc_info):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
             return result, exc_info
         attempts = self._attempts(message) + 1
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -125,9 +126,24 @@ class EventHandler(Consumer):
             )
         except Exception:
             log.exception("could not reschedule a failed message; requeueing it")
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
         else:
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
+
+    def _settle(self, settle, message) -> None:
+        """Ack or requeue; on a connection the broker dropped meanwhile (its socket
+        reset: nameko lets that error through and the container dies), the broker
+        delivers the message again on the next connection, and the inbox absorbs it."""
+        try:
+            settle(message)
+        except (OSError, AmqpConnectionError) as lost:
+            log.warning(
+                "%s: the connection was lost before %s settled %s (%s); it will come again",
+                self.subscription.queue,
+                getattr(settle, "__name__", "it"),
+                message.properties.get("message_id"),
+                lost,
+            )
 
     @staticmethod
     def _attempts(message) -> int:
@@ -176,13 +192,13 @@ class BatchEventHandler(EventHandler):
             )
         except ContainerBeingKilled:
             for _, message, _ in batch:
-                self.queue_consumer.requeue_message(message)
+                self._settle(self.queue_consumer.requeue_message, message)
             self.busy = False
 
     def _batch_handled(self, batch, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             for _, message, _ in batch:
-                self.queue_consumer.ack_message(message)
+                self._settle(self.queue_consumer.ack_message, message)
         else:
             log.warning(
                 "%s: a batch of %s failed (%s); handling each event alone",
@@ -207,7 +223,7 @@ class BatchEventHandler(EventHandler):
                 ),
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
 
 
 handle_event_batches = BatchEventHandler.decorator
