@@ -8,8 +8,9 @@ after a round trip to its own database. From outside (compose's healthcheck):
 
 import sys
 
-from nameko.rpc import rpc
 from sqlalchemy import text
+
+from partanum.rpc import rpc
 
 
 class HealthCheck:

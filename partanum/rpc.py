@@ -11,14 +11,46 @@ nameko does, without limit, unless the proxy sets a `timeout()`: the gateway's
 TimedRpcProxy gives each call it makes RPC_TIMEOUT seconds.
 """
 
+import logging
+
 import eventlet
-from nameko import rpc
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError
+from nameko import rpc as nameko_rpc
 
 from partanum import deadline
 from partanum.errors import DeadlinePassed
 
+log = logging.getLogger(__name__)
 
-class RpcProxy(rpc.RpcProxy):
+
+class _RpcConsumer(nameko_rpc.RpcConsumer):
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except (OSError, AmqpConnectionError, OperationalError) as lost:
+            # nameko lets this through, and the whole service stops.
+            log.warning(
+                "the answer to %s could not be sent, the broker is away (%s): its caller "
+                "has given up by now; the request, not acknowledged, expires in its queue",
+                message.delivery_info.get("routing_key"),
+                lost,
+            )
+            return result, exc_info
+
+
+class Rpc(nameko_rpc.Rpc):
+    """nameko's RPC entrypoint, surviving a broker that went away while a call ran.
+    Every RPC method of a service is declared with it (`@rpc`), as one consumer
+    serves a service's queue (tests/unit/test_import_boundaries.py checks it)."""
+
+    rpc_consumer = _RpcConsumer()
+
+
+rpc = Rpc.decorator
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
     def timeout(self) -> float | None:
         """Seconds each call waits when the worker has no deadline; None: no limit."""
         return None
@@ -34,7 +66,7 @@ class RpcProxy(rpc.RpcProxy):
         )
 
 
-class _ServiceProxy(rpc.ServiceProxy):
+class _ServiceProxy(nameko_rpc.ServiceProxy):
     def __init__(
         self, worker_ctx, service_name, reply_listener, worker_deadline, timeout, **options
     ):
@@ -53,7 +85,7 @@ class _ServiceProxy(rpc.ServiceProxy):
         )
 
 
-class _MethodProxy(rpc.MethodProxy):
+class _MethodProxy(nameko_rpc.MethodProxy):
     def __init__(
         self,
         worker_ctx,
@@ -70,15 +102,20 @@ class _MethodProxy(rpc.MethodProxy):
         self.budget = None
 
     def __call__(self, *args, **kwargs):
-        reply = self._call(*args, **kwargs)
-        if self.call_deadline is None:
-            return reply.result()
-        with eventlet.Timeout(max(0.0, self.call_deadline.left()), self._too_late()):
-            return reply.result()
-
-    def _call(self, *args, **kwargs):
         self.prepare()
+        if self.call_deadline is None:
+            return self._send(*args, **kwargs).result()
+        # Sending the request too: with the broker away, nameko's publisher retries
+        # for about a minute, long after the caller was to be answered.
+        with eventlet.Timeout(max(0.0, self.call_deadline.left()), self._too_late()):
+            return self._send(*args, **kwargs).result()
+
+    def _send(self, *args, **kwargs):
         return super()._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):  # call_async
+        self.prepare()
+        return self._send(*args, **kwargs)
 
     def prepare(self) -> None:
         """Fix this call's deadline, its expiry in the queue and the callee's budget."""

@@ -7,8 +7,6 @@ RPC only; each call loads its input with a schema (InvalidInput names every fiel
 at fault) and runs in one transaction.
 """
 
-from nameko.rpc import rpc
-
 from partanum import topology
 from partanum.config import secret_key
 from partanum.consumer import handle_event_batches
@@ -16,6 +14,7 @@ from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
+from partanum.rpc import rpc
 from services.audit import events as audit_contracts
 from services.audit import log, schemas, transfers
 from services.audit.entrypoints.reports import ReportEntrypoints

@@ -7,7 +7,6 @@ one transaction with its events, and returns plain JSON-able data.
 
 import base64
 
-from nameko.rpc import rpc
 from sqlalchemy import select
 
 from partanum import inbox, topology
@@ -16,6 +15,7 @@ from partanum.dependencies import Database
 from partanum.errors import PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
+from partanum.rpc import rpc
 from services.audit import events as audit_contracts
 from services.booking import events as booking_contracts
 from services.inventory import commands, csv_io, labels, listings, schemas

@@ -11,7 +11,6 @@ go in batches. See sending.py for what happens on a crash mid-send.
 import logging
 from datetime import UTC, datetime
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum import inbox, topology
@@ -20,7 +19,7 @@ from partanum.dependencies import Database, ServiceSettings
 from partanum.errors import Conflict, PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
-from partanum.rpc import RpcProxy
+from partanum.rpc import RpcProxy, rpc
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
 from services.notifications import intents, records, schemas, sending, sign_in

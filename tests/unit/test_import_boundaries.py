@@ -9,18 +9,24 @@ of another is its contract, and a contract stands on its own.
 - A contract imports only `partanum/` and contracts: nothing of its own service's
   rules, tables or entrypoints, so that a consumer never loads them.
 - `partanum/` imports no service.
+- RPC methods are declared with `partanum.rpc.rpc`, never nameko's own: one consumer
+  serves a service's queue, and nameko's would stop the service when the broker goes
+  away during a call.
 
 The graph is built by grimp, the import graph library behind import-linter, from
 every import in the code (inside functions too).
 """
 
+import ast
 import re
+from pathlib import Path
 
 import grimp
 import pytest
 
 CONTRACT = re.compile(r"^services\.(\w+)\.(events|schemas|schemas_\w+|exceptions|vocabulary)$")
 SERVICE = re.compile(r"^services\.(\w+)")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +74,15 @@ def test_the_shared_code_imports_no_service(graph):
         )
         == []
     )
+
+
+def test_rpc_methods_are_declared_with_the_shared_entrypoint():
+    offenders = []
+    for path in [*ROOT.glob("partanum/**/*.py"), *ROOT.glob("services/**/*.py")]:
+        if path == ROOT / "partanum" / "rpc.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ("nameko", "nameko.rpc"):
+                if {alias.name for alias in node.names} & {"rpc", "Rpc"}:
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders

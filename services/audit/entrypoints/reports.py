@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
-from partanum.rpc import RpcProxy
+from partanum.rpc import RpcProxy, rpc
 from services.audit import analytics, charts, exports, log, schemas_reports, suggestions
 from services.audit.analytics import History, Period, SiteHours
 from services.audit.settings import Settings

@@ -1,9 +1,8 @@
 """A resident's new phone or email, proven with a one-time code before it is kept."""
 
-from nameko.rpc import rpc
-
 from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
+from partanum.rpc import rpc
 from services.booking import contact_changes, privacy, schemas
 from services.booking.entrypoints import integer_id, now
 

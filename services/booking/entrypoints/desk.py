@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.config import secret_key
 from partanum.errors import Conflict, PartanumError, load
+from partanum.rpc import rpc
 from services.booking import loans, mandates, privacy, relationships, residents, schemas
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import integer_id, now, retry_races

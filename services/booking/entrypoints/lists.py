@@ -1,9 +1,8 @@
 """Lists for staff and managers: reservations, loans (the overdue ones), residents
 and waiting entries, filtered and one page at a time."""
 
-from nameko.rpc import rpc
-
 from partanum.errors import PartanumError, load
+from partanum.rpc import rpc
 from services.booking import listings, relationships, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
 from services.booking.entrypoints.desk import as_seen

@@ -1,8 +1,7 @@
 """Residents' consent for a partner's staff to act for them (mandates.py)."""
 
-from nameko.rpc import rpc
-
 from partanum.errors import PartanumError, load
+from partanum.rpc import rpc
 from services.booking import mandates, schemas
 from services.booking.entrypoints import integer_id, now
 

@@ -1,10 +1,10 @@
 """A resident's data: exported or erased on request, and loans forgotten on schedule."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.config import secret_key
 from partanum.errors import PartanumError
+from partanum.rpc import rpc
 from services.booking import privacy, relationships, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
 

@@ -3,10 +3,10 @@ bring it back; weekly series; sharing rules."""
 
 from datetime import UTC, datetime
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.errors import PartanumError, load
+from partanum.rpc import rpc
 from services.booking import allocations, domain, reservations, schemas, series, sharing
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import retry_races

@@ -2,10 +2,10 @@
 number, their phone or their email. Answers an id only: the gateway sends the code
 without ever learning the contact details."""
 
-from nameko.rpc import rpc
 from sqlalchemy import func, select
 
 from partanum.errors import PartanumError, load
+from partanum.rpc import rpc
 from services.booking import residents
 from services.booking.models import Resident
 from services.booking.schemas import SignInLookup

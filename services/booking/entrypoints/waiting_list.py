@@ -1,9 +1,9 @@
 """Residents in line for a kind of device at a site, and the holds kept for them."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from partanum.errors import PartanumError, load
+from partanum.rpc import rpc
 from services.booking import schemas, waiting_list
 from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.vocabulary import WaitingStatus
