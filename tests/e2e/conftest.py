@@ -21,15 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 class ServiceProcess:
     """One service process; `start()` again after `kill()` to model a restart."""
 
-    def __init__(self, name, env, log_path):
+    def __init__(self, name, env, log_path, services=None):
+        """`services`: what the process runs, several as `make run` does; `name` alone
+        by default."""
         self.name, self.env, self.log_path = name, env, log_path
+        self.services = list(services or [name])
         self.process = None
 
     def start(self, *options, **extra_env):
         """`options` for partanum.run, e.g. "--no-migrate"."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "partanum.run", self.name, *options],
+            [sys.executable, "-m", "partanum.run", *self.services, *options],
             cwd=ROOT,
             env={**self.env, **extra_env},
             stdout=log,

@@ -156,10 +156,16 @@ class System:
 
 
 def start(
-    amqp_uri: str, workdir: Path, services=SERVICES, databases: dict | None = None, **extra_env
+    amqp_uri: str,
+    workdir: Path,
+    services=SERVICES,
+    databases: dict | None = None,
+    together: bool = False,
+    **extra_env,
 ) -> "System":
     """Start the processes (the five by default, on SQLite unless `databases` gives each
-    service's URL) and the SMTP server; return once the gateway answers HTTP.
+    service's URL; `together`: all in one process, as `make run` runs them) and the
+    SMTP server; return once the gateway answers HTTP.
     `extra_env`: more environment variables, e.g. PARTANUM_RPC_TIMEOUT="16"."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
@@ -186,7 +192,11 @@ def start(
         "PARTANUM_SECRET_KEY": SECRET_KEY,
         **extra_env,
     }
-    processes = {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
+    processes = (
+        {"all": ServiceProcess("all", env, workdir / "all.log", services)}
+        if together
+        else {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
+    )
     system = System(
         url=f"http://127.0.0.1:{port}/",
         amqp_uri=env["AMQP_URI"],
