@@ -144,13 +144,8 @@ def amqp_uri(request):
 def system(amqp_uri, tmp_path_factory):
     """The five services as processes, the two partners of gateway_system.register_network
     and the accounts of gateway_system.ACCOUNTS (password gateway_system.PASSWORD)."""
-    running = gateway_system.start(amqp_uri, tmp_path_factory.mktemp("system"))
-    try:
-        running.world = gateway_system.register_network(running)
-        gateway_system.add_people(running)
-        yield running
-    finally:
-        gateway_system.stop(running)
+    with gateway_system.running(amqp_uri, tmp_path_factory.mktemp("system")) as system:
+        yield system
 
 
 class Fresh:

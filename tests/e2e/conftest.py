@@ -120,10 +120,5 @@ def system(module_amqp_uri, tmp_path_factory):
     the network of gateway_system.register_network; see that module."""
     from tests.e2e import gateway_system
 
-    running = gateway_system.start(module_amqp_uri, tmp_path_factory.mktemp("system"))
-    try:
-        running.world = gateway_system.register_network(running)
-        gateway_system.add_people(running)
-        yield running
-    finally:
-        gateway_system.stop(running)
+    with gateway_system.running(module_amqp_uri, tmp_path_factory.mktemp("system")) as system:
+        yield system

@@ -219,6 +219,19 @@ def start(
     return system
 
 
+@contextmanager
+def running(amqp_uri: str, workdir: Path):
+    """The five processes with the network of register_network and the people of
+    add_people; stopped on leaving."""
+    system = start(amqp_uri, workdir)
+    try:
+        system.world = register_network(system)
+        add_people(system)
+        yield system
+    finally:
+        stop(system)
+
+
 def wait_for_health(system: System, rpc, name: str) -> None:
     def healthy():
         system.check_alive()
