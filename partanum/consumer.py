@@ -61,16 +61,26 @@ class EventHandler(Consumer):
             topology.declare(connection.default_channel, [self.subscription])
 
     def handle_message(self, body, message):
+        event = self._read(body, message)
+        if event is not None:
+            self._spawn(body, message, event, event)
+
+    def _read(self, body, message):
+        """The checked event; None when it is malformed, which waiting will not mend:
+        it is parked now."""
         try:
-            event = read_event(body)
+            return read_event(body)
         except InvalidEvent as error:
-            # A malformed event will not get better by waiting: park it now.
             self._park(body, message, attempts=self._attempts(message) + 1, error=repr(error))
-            return
+            return None
+
+    def _spawn(self, body, message, event, argument):
+        """A worker for this one message, calling the handler with `argument`; the
+        message is then acked, retried or parked by how the handler ended."""
         try:
             self.container.spawn_worker(
                 self,
-                (event,),
+                (argument,),
                 {},
                 context_data={"actor": event.actor},
                 handle_result=lambda worker_ctx, result=None, exc_info=None: self._handled(
@@ -169,10 +179,8 @@ class BatchEventHandler(EventHandler):
         self.busy = False
 
     def handle_message(self, body, message):
-        try:
-            event = read_event(body)
-        except InvalidEvent as error:
-            self._park(body, message, attempts=self._attempts(message) + 1, error=repr(error))
+        event = self._read(body, message)
+        if event is None:
             return
         self.waiting.append((body, message, event))
         if not self.busy:
@@ -207,23 +215,9 @@ class BatchEventHandler(EventHandler):
                 exc_info[1],
             )
             for body, message, event in batch:
-                self._alone(body, message, event)
+                self._spawn(body, message, event, [event])
         self._next_batch()
         return result, exc_info
-
-    def _alone(self, body, message, event):
-        try:
-            self.container.spawn_worker(
-                self,
-                ([event],),
-                {},
-                context_data={"actor": event.actor},
-                handle_result=lambda worker_ctx, result=None, exc_info=None: self._handled(
-                    body, message, result, exc_info
-                ),
-            )
-        except ContainerBeingKilled:
-            self._settle(self.queue_consumer.requeue_message, message)
 
 
 handle_event_batches = BatchEventHandler.decorator
