@@ -48,10 +48,9 @@ run: venv
 	echo "Ctrl-C stops the services."
 	wait $$services
 
+# The layers side by side, each in a pytest process of its own (tests/run.py says why).
 test: venv lint
-	$(VENV)/bin/pytest
-	# The pages in a real browser, in a pytest process of their own (tests/conftest.py says why).
-	PARTANUM_BROWSER_TESTS=1 $(VENV)/bin/pytest tests/browser
+	$(PY) -m tests.run
 
 # Lint, format and types; the import boundaries are a test (tests/unit/test_import_boundaries.py).
 lint: venv

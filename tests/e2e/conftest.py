@@ -13,6 +13,7 @@ import pytest
 from nameko.exceptions import UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from tests import probe
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,17 @@ def wait_until_serving(rpc, process, timeout=30):
             return False
 
     wait_until(answers, timeout=timeout, what=f"{process.name} to serve")
+
+
+@pytest.fixture
+def probe_engine(container_factory, rabbit_config, engine_for, tmp_path):
+    """The probe consumer, running in the test process with its own database."""
+    url = f"sqlite:///{tmp_path / 'probe.sqlite3'}"
+    engine = engine_for(url)
+    probe.create_tables(engine)
+    config = {**rabbit_config, "DATABASE_URLS": {"probe": url}, "RETRY_BASE_DELAY": 0.05}
+    container_factory(probe.Probe, config).start()
+    return engine
 
 
 # --- the whole system behind the gateway (tests/e2e/gateway_system.py) -----------------

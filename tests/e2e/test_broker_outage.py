@@ -7,7 +7,11 @@ RPC timeout (503 with Retry-After when the broker is away), and afterwards the
 system catches up by itself: every device answered 201 exists, every one has its
 events consumed once by the booking and the audit log, nothing waits in an outbox,
 and the audit chain verifies. Once as `make run` runs it (one process for all five
-services), once with a process per service. The only module that stops a broker.
+services), once with a process per service.
+
+And what a service commits while the broker is away (a command-line import, say) is
+published once it is back, each event with its effect once. The only module that
+stops a broker: the other layers share the machine's, so this one stops its own.
 """
 
 import threading
@@ -17,10 +21,17 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import sessionmaker
 
+from partanum.dependencies import UnitOfWork
 from partanum.tables import outbox
+from services.inventory import commands, schemas
+from tests import probe
 from tests.e2e import gateway_system
 from tests.e2e.broker_node import BrokerNode
+from tests.e2e.conftest import wait_until_serving
+from tests.e2e.helpers import NETWORK_EVENTS, register_network
+from tests.integration.helpers import tablet
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -36,6 +47,17 @@ ANSWER_MARGIN = 5.0
 def broker():
     with BrokerNode.started() as node:
         yield node
+
+
+@pytest.fixture
+def rabbit_config(broker):
+    """This module's tests run on a vhost of their own on the module's node, and the
+    fixtures built on `rabbit_config` (service_process, rpc, container_factory) follow."""
+    vhost = f"outage-{uuid.uuid4().hex[:6]}"
+    broker.ctl("add_vhost", vhost)
+    broker.ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield {"AMQP_URI": broker.amqp_uri + vhost}
+    broker.ctl("delete_vhost", vhost)
 
 
 @dataclass
@@ -175,3 +197,33 @@ def test_the_system_rides_out_a_broker_outage_under_steady_load(broker, together
             assert rpc.audit.verify_log()["ok"] is True
     finally:
         gateway_system.stop(system)
+
+
+def test_events_committed_while_the_broker_is_away_all_arrive_once(
+    broker, service_process, rpc, inventory_db, engine_for, probe_engine
+):
+    inventory = service_process("inventory", inventory_db).start()
+    wait_until_serving(rpc, inventory)
+    register_network(rpc)
+    # While the broker is away no RPC reaches the service, so the changes are made by
+    # the inventory's own code in this process, as a command-line import would; the
+    # relay of the running service publishes them.
+    sessions = sessionmaker(engine_for(inventory_db), expire_on_commit=False)
+    uow = UnitOfWork(sessions, "inventory", "staff:e2e", on_commit=lambda: None)
+
+    def register(first, count):
+        for n in range(first, first + count):
+            with uow.transaction() as tx:
+                commands.register_item(tx, schemas.ItemIn().load(tablet(f"JV-TAB-{n:03}")))
+                tx.commit()
+
+    register(0, 10)
+    broker.stop_app()
+    try:
+        register(10, 10)
+    finally:
+        broker.start_app()
+    register(20, 10)
+
+    expected = NETWORK_EVENTS + 30
+    assert wait_until(lambda: probe.effect_counts(probe_engine) == (expected, expected), timeout=60)
