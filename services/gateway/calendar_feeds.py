@@ -9,6 +9,8 @@ then its addresses answer 404, as if they never existed.
 """
 
 import hashlib
+import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -22,6 +24,24 @@ from services.gateway.models import Account, CalendarFeed
 MAX_NAME = 100
 # "Last used" is written at most this often: calendars poll every few minutes.
 USE_RESOLUTION = timedelta(minutes=5)
+
+
+# The HTTP server's access log writes each request line: the secret of an address stays out.
+ACCESS_LOG = "nameko.web.server"
+_SECRET_IN_PATH = re.compile(r"/feeds/[^/\s]+/")
+
+
+class HideFeedSecrets(logging.Filter):
+    """Writes "/feeds/…/" in a log line for the secret of a feed address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/feeds/" in record.msg:
+            record.msg = _SECRET_IN_PATH.sub("/feeds/…/", record.msg)
+        return True
+
+
+HIDE_FEED_SECRETS = HideFeedSecrets()
+logging.getLogger(ACCESS_LOG).addFilter(HIDE_FEED_SECRETS)
 
 
 def _digest(secret: str) -> str:

@@ -1,6 +1,7 @@
 """Secret calendar feed addresses, on a real SQLite session: stored as a digest only,
 standing for the account that made them, until revoked or the account disabled."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,3 +92,14 @@ def test_each_account_lists_its_own_addresses_only(session):
     calendar_feeds.create(session, theirs.id, "Le sien", NOW)
 
     assert [feed.name for feed in calendar_feeds.of_account(session, mine.id)] == ["Le mien"]
+
+
+def test_the_access_log_never_writes_the_secret_of_an_address(caplog):
+    secret = "s3cr3t-Token_value"
+    with caplog.at_level(logging.INFO, logger=calendar_feeds.ACCESS_LOG):
+        logging.getLogger(calendar_feeds.ACCESS_LOG).info(
+            f'127.0.0.1 - - "GET /feeds/{secret}/sites/jean-vilar/desk.ics HTTP/1.1" 200'
+        )
+
+    assert secret not in caplog.text
+    assert "GET /feeds/…/sites/jean-vilar/desk.ics" in caplog.text
