@@ -71,6 +71,51 @@ def late_loan_to_call(system):
     return {"tag": tag, "resident": resident, "loan": loan, "notice": notice}
 
 
+@pytest.fixture(scope="module")
+def a_hold_and_a_place_in_line(system):
+    """A kind of device of this module's own with one device at Centre Jean Vilar, and
+    two residents in line for it: the first is offered the device (a hold), the
+    second waits."""
+    fresh = Fresh(system)
+    code = f"queue-{uuid.uuid4().hex[:6]}"
+    tag = f"JV-Q-{uuid.uuid4().hex[:6].upper()}"
+    with system.rpc() as rpc:
+        category_id = rpc.inventory.register_category({"code": code, "name": f"Liseuse {code}"})[
+            "id"
+        ]
+        rpc.inventory.register_item(gateway_system.device(tag, code, "jean-vilar"))
+        window = gateway_system.local_window(days_ahead=300, hour=10, hours=1)
+        wait_until(
+            lambda: (
+                tag
+                in rpc.booking.availability({"category_id": category_id, **window})["asset_tags"]
+            ),
+            timeout=30,
+            what=f"the booking to know {tag}",
+        )
+        held, waiting = fresh.resident(), fresh.resident()
+        for resident in (held, waiting):
+            rpc.booking.join_waiting_list(
+                {"resident_id": resident["id"], "category_id": category_id, "site": "jean-vilar"}
+            )
+    return {"category": f"Liseuse {code}", "held": held, "waiting": waiting}
+
+
+def test_the_queue_shows_a_hold_to_pick_up_and_who_waits_in_line(
+    staff_page, a_hold_and_a_place_in_line
+):
+    page = staff_page
+    page.goto("/queue")
+    held = page.locator("section", has=page.get_by_role("heading", name="Appareils gardés"))
+    line = page.locator("section", has=page.get_by_role("heading", name="Listes d'attente"))
+    kept = held.locator("li", has_text=a_hold_and_a_place_in_line["held"]["display_name"])
+    assert a_hold_and_a_place_in_line["category"] in kept.inner_text()
+    assert "Gardé jusqu'au" in kept.inner_text()
+    waits = line.locator("li", has_text=a_hold_and_a_place_in_line["waiting"]["display_name"])
+    assert "Place dans la file : 1." in waits.inner_text()
+    assert_accessible(page, "queue, a hold and a waiting list")
+
+
 def test_the_queue_shows_a_late_loan_and_a_call_is_marked_done(staff_page, late_loan_to_call):
     page = staff_page
     name = late_loan_to_call["resident"]["display_name"]
