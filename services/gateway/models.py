@@ -1,5 +1,5 @@
-"""The gateway's tables: staff accounts, sign-in tokens, residents' one-time codes and
-the counters that rate-limit sign-in attempts.
+"""The gateway's tables: staff accounts, sign-in tokens, calendar feed addresses,
+residents' one-time codes and the counters that rate-limit sign-in attempts.
 
 No resident's personal data lives here: a resident is only a `resident_id` of the
 booking service. Tokens and codes are stored as hashes, never as they were sent.
@@ -69,3 +69,19 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarFeed(Base):
+    """A secret address for a calendar application, made by a staff member: the
+    token in its URL reads the account's calendar feeds with the account's rights,
+    until it is revoked or the account disabled. Only its SHA-256 is stored."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,9 +9,14 @@ page cannot skip a check the API makes.
 authz.Denied, answered 404 (or 403 for what the caller sees but may not do).
 """
 
+from datetime import UTC, datetime, timedelta
+
+from partanum.errors import NotFound
 from services.booking.exceptions import LoanNotActive
+from services.gateway import ical
 from services.gateway.api.scope import Scope
-from services.gateway.authz import require
+from services.gateway.authz import STAFF, Denied, require
+from services.gateway.schemas.common import all_pages
 
 # --- the network: everyone reads it ------------------------------------------------------
 
@@ -110,3 +115,91 @@ def reservation(service, who, reservation_id: int) -> dict:
     found = service.booking.get_reservation(reservation_id)
     require(Scope(who, service).sees_reservation(found))
     return found
+
+
+# --- the desk's queue and its calendars ------------------------------------------------------
+# What a partner's desk has to do (its late loans, the devices kept for residents, its
+# waiting lists, its notices, the messages that did not reach its residents) and its
+# calendar feeds: the API's routes and the pages (/queue, the secret feed addresses)
+# read them alike. How far back a calendar goes: older is history, not plans.
+CALENDAR_PAST = timedelta(days=30)
+# A desk's queue shows this many of each kind; more is a backlog for the API's lists.
+QUEUE_LENGTH = 100
+
+
+def _desk(who) -> int:
+    """The partner whose desk the caller works at (staff only)."""
+    require(who.role == STAFF and who.partner_id is not None)
+    return who.partner_id
+
+
+def overdue_loans(service, who) -> list[dict]:
+    """The caller's desks' loans past their due date, the longest late first."""
+    filters = {"partner_id": _desk(who), "overdue": True, "limit": QUEUE_LENGTH}
+    return service.booking.list_loans(filters)["items"]
+
+
+def desk_waiting_entries(service, who, status: str) -> list[dict]:
+    """Places in line at the caller's desks: "waiting", or "held" (a device kept for them)."""
+    filters = {"partner_id": _desk(who), "status": status, "limit": QUEUE_LENGTH}
+    return service.booking.list_waiting_entries(filters)["items"]
+
+
+def desk_notices(service, who) -> list[dict]:
+    """The caller's desk's notices still to handle, latest first."""
+    return service.notifications.staff_notices(_desk(who), False)
+
+
+def mark_notice_done(service, who, notice_id: int) -> dict:
+    """One of the caller's desk's notices handled; another desk's is not found."""
+    ours = service.notifications.staff_notices(_desk(who), True)
+    require(any(notice["id"] == notice_id for notice in ours))
+    return service.notifications.mark_notice_done(notice_id)
+
+
+def undelivered_messages(service, who, since: datetime) -> list[dict]:
+    """Messages to the caller's partner's residents that could not be delivered, latest first."""
+    failed = service.notifications.delivery_log(
+        {"partner_id": _desk(who), "status": "failed", "since": since.isoformat(), "limit": 500}
+    )
+    return [message for message in failed if message["recipient"].startswith("resident:")]
+
+
+def resident_seen(service, who, resident_id) -> dict | None:
+    """A resident as the caller may see them (Scope.resident decides: a name, contact
+    details masked or whole, "view"), or None where the caller may not."""
+    if resident_id is None:
+        return None
+    try:
+        return Scope(who, service).resident(resident_id)
+    except (NotFound, Denied):
+        return None
+
+
+def partner_calendar(service, who, partner_id: int) -> bytes:
+    """A partner's reservations as iCalendar: its staff, managers and administrators."""
+    require(who.may_see_partner_record(partner_id))
+    since = datetime.now(UTC) - CALENDAR_PAST
+    rows = all_pages(
+        service.booking.list_reservations,
+        {"partner_id": partner_id, "ends_after": since.isoformat()},
+    )
+    # Its reservations may be at any partner's sites: the calendar names them all.
+    codes = {partner["id"]: partner["code"] for partner in service.inventory.list_partners()}
+    by_id = {site["id"]: site for site in sites(service)}
+    name = codes.get(partner_id, str(partner_id))
+    return ical.reservations_calendar(f"Réservations — {name}", rows, by_id.get)
+
+
+def desk_calendar(service, who, site_code: str) -> bytes:
+    """One desk's pickups, returns and devices due back: its partner's staff, managers
+    and administrators."""
+    seen = sites(service) if who.reads_everything else Scope(who, service).own_sites
+    site = next((site for site in seen if site["code"] == site_code), None)
+    require(site is not None)
+    since = (datetime.now(UTC) - CALENDAR_PAST).isoformat()
+    reservations = all_pages(
+        service.booking.list_reservations, {"site": site_code, "ends_after": since}
+    )
+    loans = all_pages(service.booking.list_loans, {"site": site_code, "status": "active"})
+    return ical.desk_calendar(site, reservations, loans)

@@ -448,6 +448,17 @@ MATRIX = {
         shows=lambda o: f"Réservation n° {o.ids['reservation']['own']} confirmée",
     ),
     "POST /reserve": Page(serves="staff"),  # always for the caller's own partner
+    # the desk's queue and calendars
+    "GET /queue": Page(serves="staff"),
+    "POST /queue/notices/<int:notice_id>/done": Page(
+        serves="staff", ask=in_path(object_id("notice", "notice_id"))
+    ),
+    "GET /feeds": Page(serves="staff"),  # the caller's own addresses
+    "POST /feeds": Page(serves="staff"),
+    "POST /feeds/<int:feed_id>/revoke": Page(serves="staff"),
+    # a secret address stands for its maker: without one, nothing (tests/browser/test_feeds.py)
+    "GET /feeds/<secret>/partners/<int:partner_id>/reservations.ics": Open(),
+    "GET /feeds/<secret>/sites/<site_code>/desk.ics": Open(),
 }
 
 

@@ -101,6 +101,37 @@ PAGES = {
         },
         "refusal": {"choices": [("site:mistral", "Mistral")]},
     },
+    # the desk's queue and calendars
+    "queue_page.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "late": [
+            {
+                "asset_tag": "JV-LAP-003",
+                "due_at": LOAN["due_at"],
+                "days_late": 3,
+                "resident": {"id": 3, "name": "Amina B.", "phone": None},
+            }
+        ],
+        "held": [
+            {
+                "category": "Tablette",
+                "site": "Mistral",
+                "hold_expires_at": LOAN["due_at"],
+                "resident": {"id": 4, "name": None, "phone": None},
+            }
+        ],
+        "waiting": [],
+        "calls": [
+            {"id": 9, "why": "…", "resident": {"id": 3, "name": "Amina B.", "phone": "06 12"}}
+        ],
+        "desk_notices": [{"id": 8, "text": "…", "created_at": LOAN["due_at"]}],
+        "undelivered": [],
+    },
+    "feeds_page.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "feeds": [{"id": 1, "name": "Accueil", "created_at": LOAN["due_at"], "last_used_at": None}],
+        "made": {"name": "Accueil", "addresses": [("Mistral", "https://x/feeds/s/desk.ics")]},
+    },
 }
 
 

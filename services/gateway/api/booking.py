@@ -6,8 +6,6 @@ service, answer; what the pages do too is an operation (operations.py) both
 call. See api/scope.py for who sees what.
 """
 
-from datetime import UTC, datetime, timedelta
-
 from services.gateway import auth, csv_export, ical, operations, resident_codes
 from services.gateway.api.accounts import AcceptedOut
 from services.gateway.api.scope import Scope, wire, without_personal_data
@@ -22,8 +20,6 @@ EVERYONE = (ADMIN, MANAGER, STAFF, RESIDENT)
 # What staff may do for a resident under a mandate (acting_for=), by its scopes.
 LOANS, DATA, CONTACT = ("loans",), ("data",), ("contact",)
 ANY_MANDATE = LOANS + DATA + CONTACT
-# How far back a calendar feed goes; what is older is history, not plans.
-CALENDAR_PAST = timedelta(days=30)
 
 
 def _empty_page(query):
@@ -652,17 +648,7 @@ class BookingApi:
         tag="calendars",
     )
     def partner_calendar(self, request, who, partner_id):
-        require(who.may_see_partner_record(partner_id))
-        since = datetime.now(UTC) - CALENDAR_PAST
-        rows = all_pages(
-            self.booking.list_reservations,
-            {"partner_id": partner_id, "ends_after": since.isoformat()},
-        )
-        # Its reservations may be at any partner's sites: the calendar names them all.
-        codes = {partner["id"]: partner["code"] for partner in self.inventory.list_partners()}
-        sites = {site["id"]: site for site in operations.sites(self)}
-        name = codes.get(partner_id, str(partner_id))
-        body = ical.reservations_calendar(f"Réservations — {name}", rows, sites.get)
+        body = operations.partner_calendar(self, who, partner_id)
         return ical.ics_response(body, f"reservations-{partner_id}.ics")
 
     @route(
@@ -674,14 +660,5 @@ class BookingApi:
         tag="calendars",
     )
     def desk_calendar(self, request, who, site_code):
-        sites = operations.sites(self) if who.reads_everything else Scope(who, self).own_sites
-        site = next((site for site in sites if site["code"] == site_code), None)
-        require(site is not None)
-        since = (datetime.now(UTC) - CALENDAR_PAST).isoformat()
-        reservations = all_pages(
-            self.booking.list_reservations, {"site": site_code, "ends_after": since}
-        )
-        loans = all_pages(self.booking.list_loans, {"site": site_code, "status": "active"})
-        return ical.ics_response(
-            ical.desk_calendar(site, reservations, loans), f"desk-{site_code}.ics"
-        )
+        body = operations.desk_calendar(self, who, site_code)
+        return ical.ics_response(body, f"desk-{site_code}.ics")

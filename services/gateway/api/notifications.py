@@ -5,6 +5,7 @@ Handlers stay thin: load (the route does it), authorise the object, call the
 service, answer. The log names residents by id only, never an address or a phone.
 """
 
+from services.gateway import operations
 from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.routing import ADMIN, MANAGER, RESIDENT, STAFF, route
@@ -60,9 +61,7 @@ class NotificationsApi:
         tag="notifications",
     )
     def mark_notice_done(self, request, who, notice_id):
-        ours = self.notifications.staff_notices(who.partner_id, True)
-        require(any(notice["id"] == notice_id for notice in ours))
-        return self.notifications.mark_notice_done(notice_id)
+        return operations.mark_notice_done(self, who, notice_id)
 
     @route(
         "PUT",

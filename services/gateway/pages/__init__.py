@@ -11,11 +11,22 @@ Their methods are all named page_…: the Service class mixes them with the API'
 """
 
 from services.gateway.pages.desk import FrontDesk
+from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.sessions import SignIn
 from services.gateway.pages.workshops import WorkshopReservations
 
 
-class Pages(Frame, SignIn, ResidentLoans, FrontDesk, WorkshopReservations):
+class Pages(
+    Frame,
+    SignIn,
+    ResidentLoans,
+    FrontDesk,
+    WorkshopReservations,
+    # the desk's queue and calendars
+    DeskQueue,
+    CalendarFeeds,
+):
     pass

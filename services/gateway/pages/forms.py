@@ -53,6 +53,11 @@ FIELDS = {
     "starts": (N_("Heure de début"), N_("Saisissez une heure, par exemple 14:00.")),
     "ends": (N_("Heure de fin"), N_("Saisissez une heure de fin après l'heure de début.")),
     "note": (N_("Note"), N_("500 caractères au plus.")),
+    # the desk's queue and calendars
+    "feed_name": (
+        N_("Nom de l'adresse"),
+        N_("Saisissez un nom de 100 caractères au plus, par exemple Téléphone de l'accueil."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

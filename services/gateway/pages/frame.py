@@ -70,6 +70,9 @@ MENUS = {
     STAFF: [
         ("/desk", N_("Accueil : prêts et retours")),
         ("/reserve", N_("Réserver pour un atelier")),
+        # the desk's queue and calendars
+        ("/queue", N_("À faire")),
+        ("/feeds", N_("Agendas")),
     ],
 }
 
