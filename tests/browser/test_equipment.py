@@ -22,6 +22,11 @@ def unique(prefix="JV-TST"):
     return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
 
 
+def word() -> str:
+    """A unique word of letters only (a device's name may hold no phone-like digits)."""
+    return "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:10])
+
+
 def choose(page, label, value):
     page.get_by_label(label, exact=True).select_option(value)
 
@@ -36,13 +41,18 @@ def record(page, action, reason):
 
 def test_a_device_is_registered_found_and_followed_through_its_life(staff_page):
     page = staff_page
-    tag, model = unique(), f"Pad {uuid.uuid4().hex[:8]}"
+    tag, model = unique(), f"Pad {word()}"
     page.get_by_role("link", name="Appareils", exact=True).click()  # the menu's line
     page.get_by_role("link", name="Enregistrer un appareil").click()
     assert_accessible(page, "equipment, new device")
     page.get_by_label("Numéro d'inventaire").fill(tag.lower())
     choose(page, "Type d'appareil", "tablet")
     page.get_by_label("Marque", exact=True).fill("Acme")
+    page.get_by_label("Modèle", exact=True).fill("Pad 06 12 34 56 78")
+    page.get_by_role("button", name="Enregistrer l'appareil").click()
+    expect(page.get_by_role("alert")).to_contain_text("Modèle : Pas d'adresse e-mail")
+    expect(page.get_by_label("Numéro d'inventaire")).to_have_value(tag.lower())
+    assert_accessible(page, "equipment, new device refused")
     page.get_by_label("Modèle", exact=True).fill(model)
     page.get_by_label("Accessoires").fill("chargeur, housse")
     page.get_by_label("Prix d'achat en euros").fill("199,90")
@@ -98,6 +108,7 @@ def test_a_device_is_registered_found_and_followed_through_its_life(staff_page):
     expect(history.get_by_role("row").nth(1)).to_contain_text("disponible → retiré du parc")
     expect(history.get_by_role("row").nth(2)).to_contain_text("à effacer → disponible")
     expect(history.get_by_role("row").nth(2)).to_contain_text("remis à zéro")
+    expect(history.get_by_role("row").nth(2)).to_contain_text("vous")
     expect(history.get_by_role("row").nth(6)).to_contain_text("disponible → en réparation")
     assert_accessible(page, "equipment device, retired with its history")
 
@@ -206,6 +217,31 @@ def test_the_export_opens_in_columns_in_a_french_spreadsheet_and_labels_print(st
     # The browser shows it in its PDF viewer; the sheet itself, as printed:
     sheet = page.request.get(answer.value.url)
     assert sheet.body().startswith(b"%PDF") and b"/Type /Page" in sheet.body()
+
+
+def test_a_long_list_comes_a_page_at_a_time(staff_page, system):
+    page = staff_page
+    # 21 devices of one model, retired at once so that no booking counts on them.
+    model = f"Pager{word()}"
+    tags = [unique() for _ in range(21)]
+    with system.rpc() as rpc:
+        rpc.inventory.import_items_csv(
+            "jean-vilar",
+            "\n".join([HEADER] + [f"{t},,Acme,{model},tablet,jean-vilar,,good,,," for t in tags]),
+        )
+        for tag in tags:
+            rpc.inventory.change_status(tag, {"status": "retired", "reason": "test des pages"})
+    page.goto(f"/equipment?device_search={model}")
+    expect(page.get_by_role("heading", name="Appareils trouvés : 21")).to_be_visible()
+    expect(page.get_by_role("table").get_by_role("rowheader")).to_have_count(20)
+    pages = page.get_by_role("navigation", name="Pages")
+    expect(pages).to_contain_text("Page 1 sur 2")
+    pages.get_by_role("link", name="Page suivante").click()
+    expect(page.get_by_role("table").get_by_role("rowheader")).to_have_text([sorted(tags)[-1]])
+    expect(page.get_by_role("table")).to_contain_text("retiré du parc")
+    assert_accessible(page, "equipment list, last page")
+    page.get_by_role("link", name="Page précédente").click()
+    expect(page.get_by_role("table").get_by_role("rowheader").first).to_have_text(sorted(tags)[0])
 
 
 def test_the_list_fits_a_phone_in_arabic_right_to_left(open_page):

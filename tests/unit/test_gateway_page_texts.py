@@ -145,7 +145,7 @@ PAGES = {
         "may_wipe": True,
         "may_move": True,
         "actions": [("lost", "perdu")],
-        "history": [{"at": LOAN["due_at"], "what": "x", "reason": "r", "actor": "staff:1"}],
+        "history": [{"at": LOAN["due_at"], "what": "x", "reason": "r", "by": "staff:1"}],
         "choices": CHOICES,
     },
     "equipment_form.html": {

@@ -81,6 +81,8 @@ DONE = {
 }
 NO_MOVE = {Status.ON_LOAN, Status.RESERVED, Status.RETIRED}
 
+NOT_PUBLIC = N_("Pas d'adresse e-mail ni de nombre de 6 chiffres ou plus dans ce nom.")
+
 # The inventory's fields → the form's.
 DEVICE_FIELDS = {
     "asset_tag": "asset_tag",
@@ -220,7 +222,7 @@ class Equipment(EquipmentFiles):
             "partner": dict(choices["partners"]),
         }
         history = [
-            self.page_equipment_history_entry(request, entry)
+            self.page_equipment_history_entry(request, who, entry)
             for entry in reversed(operations.device_history(self, who, item["asset_tag"]))
         ]
         return self.page_render(
@@ -245,7 +247,7 @@ class Equipment(EquipmentFiles):
             choices=choices,
         )
 
-    def page_equipment_history_entry(self, request, entry) -> dict:
+    def page_equipment_history_entry(self, request, who, entry) -> dict:
         if entry["change"] == "status":
             what = self.page_text(
                 request,
@@ -260,7 +262,9 @@ class Equipment(EquipmentFiles):
                 before=entry["before"],
                 after=entry["after"],
             )
-        return {**entry, "what": what}
+        # Who did it, as the inventory records them ("staff:12"); the reader themself: "you".
+        by = self.page_text(request, N_("vous")) if entry["actor"] == who.actor else entry["actor"]
+        return {**entry, "what": what, "by": by}
 
     @page("POST", "/equipment/<asset_tag>/status")
     def page_equipment_status(self, request, who, asset_tag):
@@ -521,4 +525,8 @@ class Equipment(EquipmentFiles):
         """What the inventory refused (a name with a character it keeps out of events…),
         on the form's fields."""
         names = [DEVICE_FIELDS[name] for name in refused.fields if name in DEVICE_FIELDS]
-        return FormErrors(*(names or ["device_make"]))
+        error = FormErrors(*(names or ["device_make"]))
+        for name in ("device_make", "device_model"):
+            if name in error.errors:  # names are public: they travel in the events
+                error.errors[name] = NOT_PUBLIC
+        return error
