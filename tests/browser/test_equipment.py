@@ -198,7 +198,9 @@ def test_a_file_with_one_bad_row_changes_nothing_and_names_its_line_and_column(s
 
 def test_the_export_opens_in_columns_in_a_french_spreadsheet_and_labels_print(staff_page, fresh):
     page = staff_page
-    tag = fresh.device("laptop", purchase_cost="1249.90", accessories=["chargeur", "souris"])
+    tag = fresh.device(
+        "laptop", purchase_cost="1249.90", accessories=["chargeur", "souris"], notes="écran rayé"
+    )
     page.goto(f"/equipment?device_search={tag}")
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger cette liste").click()
@@ -208,7 +210,19 @@ def test_the_export_opens_in_columns_in_a_french_spreadsheet_and_labels_print(st
     assert lines[0].split(";")[:3] == ["asset_tag", "serial_number", "make"]
     assert len(lines) == 2 and lines[1].startswith(f"{tag};;Lenovo;ThinkPad E14;laptop;")
     assert ";chargeur;souris;" not in lines[1] and '"chargeur;souris"' in lines[1]
-    assert ";1249,90;" in lines[1]
+    assert ";1249,90;" in lines[1] and ";écran rayé;" in lines[1]
+
+    # It imports back unchanged, as saved (UTF-8) or by an older spreadsheet (Windows-1252).
+    for saved in (content, content.decode("utf-8-sig").encode("cp1252")):
+        page.goto("/equipment/import")
+        page.get_by_label("Fichier CSV").set_input_files(
+            {"name": "appareils.csv", "mimeType": "text/csv", "buffer": saved}
+        )
+        page.get_by_role("button", name="Voir ce qui va changer").click()
+        expect(page.get_by_role("status")).to_contain_text("Sans changement : 1.")
+        expect(page.get_by_role("row").filter(has_text=tag)).to_contain_text("rien ne change")
+
+    page.goto(f"/equipment?device_search={tag}")
 
     page.get_by_role("checkbox", name=f"Étiquette de {tag}").check()
     with page.expect_response(re.compile(r"/equipment/labels\.pdf")) as answer:
