@@ -63,7 +63,7 @@ def test_a_device_is_registered_found_and_followed_through_its_life(staff_page):
     # In the list, by a word of its model, with the filters of its state and kind.
     page.goto("/equipment")
     page.get_by_label("Rechercher").fill(model.split()[1])
-    choose(page, "État", "available")
+    choose(page, "Statut", "available")
     choose(page, "Type d'appareil", "tablet")
     page.get_by_role("button", name="Chercher", exact=True).click()
     expect(page.get_by_role("heading", name="Appareils trouvés : 1")).to_be_visible()
@@ -71,7 +71,7 @@ def test_a_device_is_registered_found_and_followed_through_its_life(staff_page):
     expect(row).to_contain_text(f"Acme {model}")
     expect(row).to_contain_text("disponible")
     assert_accessible(page, "equipment list, filtered")
-    choose(page, "État", "lost")
+    choose(page, "Statut", "lost")
     page.get_by_role("button", name="Chercher", exact=True).click()
     expect(page.get_by_text("Aucun appareil ne correspond à ces critères.")).to_be_visible()
     assert_accessible(page, "equipment list, nothing found")

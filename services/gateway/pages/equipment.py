@@ -251,7 +251,7 @@ class Equipment(EquipmentFiles):
         if entry["change"] == "status":
             what = self.page_text(
                 request,
-                N_("État : %(before)s → %(after)s"),
+                N_("Statut : %(before)s → %(after)s"),
                 before=self.page_text(request, STATUSES.get(entry["before"], entry["before"])),
                 after=self.page_text(request, STATUSES.get(entry["after"], entry["after"])),
             )

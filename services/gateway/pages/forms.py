@@ -55,7 +55,7 @@ FIELDS = {
     "note": (N_("Note"), N_("500 caractères au plus.")),
     # equipment: a partner's devices
     "device_search": (N_("Rechercher"), N_("100 caractères au plus.")),
-    "device_status": (N_("État"), N_("Choisissez un état.")),
+    "device_status": (N_("Statut"), N_("Choisissez un statut.")),
     "device_category": (N_("Type d'appareil"), N_("Choisissez un type d'appareil.")),
     "device_site": (N_("Lieu"), N_("Choisissez un lieu.")),
     "device_owner": (N_("Propriétaire"), N_("Choisissez un partenaire.")),
