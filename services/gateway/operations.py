@@ -203,3 +203,105 @@ def desk_calendar(service, who, site_code: str) -> bytes:
     )
     loans = all_pages(service.booking.list_loans, {"site": site_code, "status": "active"})
     return ical.desk_calendar(site, reservations, loans)
+
+
+# --- equipment: a partner's devices ---------------------------------------------------------
+
+
+def partners(service) -> list[dict]:
+    return service.inventory.list_partners()
+
+
+def devices_page(service, who, filters: dict) -> dict:
+    """One page of the devices the caller sees ({"items", "total", "limit", "offset"}):
+    the inventory applies the caller's scope in SQL with the filters."""
+    return service.inventory.list_items_page({**filters, **Scope(who, service).item_filter()})
+
+
+def all_devices(service, who, filters: dict) -> list[dict]:
+    """Every device the caller sees that matches the filters (for a file)."""
+    from services.gateway.schemas.common import all_pages
+
+    return all_pages(
+        service.inventory.list_items_page, {**filters, **Scope(who, service).item_filter()}
+    )
+
+
+def device(service, who, asset_tag: str) -> dict:
+    """A device the caller sees, or NotFound/Denied (answered 404)."""
+    found = service.inventory.get_item(asset_tag)
+    require(Scope(who, service).sees_item(found))
+    return found
+
+
+def device_rights(service, who, found: dict) -> dict:
+    """What the caller may do to a device they see: change it (its owner's staff),
+    record its wipe (the staff of the site where it stands)."""
+    scope = Scope(who, service)
+    return {"change": scope.may_change_item(found), "wipe": scope.may_wipe(found)}
+
+
+def device_history(service, who, asset_tag: str) -> list[dict]:
+    device(service, who, asset_tag)
+    return service.inventory.item_history(asset_tag)
+
+
+def register_device(service, who, data: dict) -> dict:
+    """A device of the caller's own partner (the inventory's register_item payload)."""
+    require(data["owner"] == Scope(who, service).partner_code, action=True)
+    return service.inventory.register_item(data)
+
+
+def correct_device(service, who, asset_tag: str, changes: dict) -> dict:
+    Scope(who, service).require_change_item(service.inventory.get_item(asset_tag))
+    return service.inventory.update_item(asset_tag, changes)
+
+
+def change_device_status(service, who, asset_tag: str, status: str, reason: str) -> dict:
+    """Maintenance, lost, found again, retired: the owner's staff."""
+    Scope(who, service).require_change_item(service.inventory.get_item(asset_tag))
+    return service.inventory.change_status(asset_tag, {"status": status, "reason": reason})
+
+
+def record_device_wipe(service, who, asset_tag: str, reason: str) -> dict:
+    """The staff of the site where it stands: they hold it."""
+    Scope(who, service).require_wipe(service.inventory.get_item(asset_tag))
+    return service.inventory.record_wipe(asset_tag, {"reason": reason})
+
+
+def transfer_device(service, who, asset_tag: str, transfer: dict) -> dict:
+    """To another site, or given to another partner ({"to_site", "to_partner", "reason"})."""
+    Scope(who, service).require_change_item(service.inventory.get_item(asset_tag))
+    return service.inventory.transfer_item(asset_tag, transfer)
+
+
+def preview_device_import(service, who, csv_text: str) -> dict:
+    """What the file would change in the caller's partner's fleet, changing nothing."""
+    return service.inventory.preview_items_csv(own_partner_code(service, who), csv_text)
+
+
+def import_devices(service, who, csv_text: str) -> dict:
+    """The file imported into the caller's partner's fleet, all or nothing."""
+    return service.inventory.import_items_csv(own_partner_code(service, who), csv_text)
+
+
+def own_partner_code(service, who) -> str:
+    code = Scope(who, service).partner_code
+    require(code is not None, action=True)
+    return code
+
+
+def device_labels(service, who, asset_tags: list[str]) -> bytes:
+    """The PDF sheet of labels of these devices, each one the caller sees (or 404) and
+    may change (or 403)."""
+    import base64
+
+    scope = Scope(who, service)
+    seen = service.inventory.list_items_page(
+        {"asset_tags": asset_tags, "limit": 1000, **scope.item_filter()}
+    )["items"]
+    items = {item["asset_tag"]: item for item in seen}
+    for tag in asset_tags:
+        require(tag in items)
+        require(scope.may_change_item(items[tag]), action=True)
+    return base64.b64decode(service.inventory.labels_pdf({"asset_tags": asset_tags}))

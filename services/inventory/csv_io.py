@@ -50,6 +50,48 @@ def import_items(tx: Transaction, partner_code: str, csv_text: str) -> dict:
 
     Returns {"created": n, "updated": n, "unchanged": n}.
     """
+    loaded, existing = _checked(tx, partner_code, csv_text)
+    report = {"created": 0, "updated": 0, "unchanged": 0}
+    for _, data in loaded:
+        item = existing.get(data["asset_tag"])
+        if item is None:
+            commands.register_item(tx, data)
+            report["created"] += 1
+            continue
+        changes = _changes(item, data)
+        if changes:
+            commands.update_item(tx, item, changes)
+        report["updated" if changes else "unchanged"] += 1
+    return report
+
+
+def preview_import(tx: Transaction, partner_code: str, csv_text: str) -> dict:
+    """What import_items would do with this file, changing nothing: the same checks
+    and refusals, then {"created": n, "updated": n, "unchanged": n, "rows": [{"line":
+    2, "asset_tag": "JV-TAB-001", "change": "updated", "fields": ["notes"]}, …]}, so
+    that staff see each row's effect before they commit the file."""
+    loaded, existing = _checked(tx, partner_code, csv_text)
+    report: dict = {"created": 0, "updated": 0, "unchanged": 0, "rows": []}
+    for line, data in loaded:
+        item = existing.get(data["asset_tag"])
+        fields = sorted(_changes(item, data)) if item is not None else []
+        change = "created" if item is None else "updated" if fields else "unchanged"
+        report[change] += 1
+        report["rows"].append(
+            {"line": line, "asset_tag": data["asset_tag"], "change": change, "fields": fields}
+        )
+    return report
+
+
+def _changes(item: Item, data: dict) -> dict:
+    return {name: data[name] for name in DESCRIPTIVE if getattr(item, name) != data[name]}
+
+
+def _checked(
+    tx: Transaction, partner_code: str, csv_text: str
+) -> tuple[list[tuple[int, dict]], dict[str, Item]]:
+    """The file's rows as (line, ItemIn data) and the registered items among their
+    tags, once every check passed; else InvalidInput naming each line and column."""
     partner = commands.by_code(tx, Partner, partner_code, "partner")
     rows, problems = _read(csv_text)
     loaded = []  # (line, data) of the rows the schema accepts
@@ -69,19 +111,7 @@ def import_items(tx: Transaction, partner_code: str, csv_text: str) -> dict:
     problems += _tag_problems(loaded, existing, partner)
     if problems:
         raise InvalidInput({"rows": sorted(problems, key=_in_file_order)})
-
-    report = {"created": 0, "updated": 0, "unchanged": 0}
-    for _, data in loaded:
-        item = existing.get(data["asset_tag"])
-        if item is None:
-            commands.register_item(tx, data)
-            report["created"] += 1
-            continue
-        changes = {name: data[name] for name in DESCRIPTIVE if getattr(item, name) != data[name]}
-        if changes:
-            commands.update_item(tx, item, changes)
-        report["updated" if changes else "unchanged"] += 1
-    return report
+    return loaded, existing
 
 
 def export_items(items: Iterable[Item]) -> str:

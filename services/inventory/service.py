@@ -228,6 +228,14 @@ class Service(HealthCheck):
             return report
 
     @expected
+    def preview_items_csv(self, partner_code, csv_text):
+        """What import_items_csv would do with this file, changing nothing: the same
+        refusals, or {"created": n, "updated": n, "unchanged": n, "rows": [{"line": 2,
+        "asset_tag": "JV-TAB-001", "change": "updated", "fields": ["notes"]}, …]}."""
+        with self.db.transaction() as tx:
+            return csv_io.preview_import(tx, partner_code, csv_text)
+
+    @expected
     def export_items_csv(self, filters=None):
         data = load(schemas.ItemFilter(), filters or {})
         with self.db.transaction() as tx:

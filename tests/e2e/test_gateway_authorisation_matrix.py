@@ -459,6 +459,49 @@ MATRIX = {
     # a secret address stands for its maker: without one, nothing (tests/browser/test_feeds.py)
     "GET /feeds/<secret>/partners/<int:partner_id>/reservations.ics": Open(),
     "GET /feeds/<secret>/sites/<site_code>/desk.ics": Open(),
+    # equipment: a partner's devices (the page's forms name the device in the path)
+    "GET /equipment": Page(serves="staff", shows=lambda o: "JV-TAB-001"),
+    "GET /equipment/new": Page(serves="staff"),
+    "POST /equipment/new": Page(serves="staff"),  # always for the caller's own partner
+    "GET /equipment/import": Page(serves="staff"),
+    "POST /equipment/import": Page(serves="staff"),  # always into the caller's own fleet
+    "POST /equipment/import/confirm": Page(serves="staff"),
+    "GET /equipment/export.csv": Page(serves="staff", shows=lambda o: "JV-TAB-001"),
+    "GET /equipment/labels.pdf": Page(
+        serves="staff", ask=lambda o, side: {"query": tag("TAB-003")(o, side)}
+    ),
+    "GET /equipment/<asset_tag>": Page(
+        serves="staff", ask=in_path(tag("TAB-003")), shows=lambda o: "JV-TAB-003"
+    ),
+    "GET /equipment/<asset_tag>/edit": Page(serves="staff", ask=in_path(tag("TAB-003"))),
+    "POST /equipment/<asset_tag>/edit": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "path": tag("TAB-003")(o, side),
+            "form": {"device_make": "Samsung", "device_model": "Tab", "device_notes": "mine"},
+        },
+    ),
+    "POST /equipment/<asset_tag>/status": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "path": tag("TAB-003")(o, side),
+            "form": {"device_action": "retire", "device_reason": "cassé"},
+        },
+    ),
+    "POST /equipment/<asset_tag>/wipe": Page(
+        serves="staff", ask=lambda o, side: {"path": tag("TAB-003")(o, side), "form": {}}
+    ),
+    "POST /equipment/<asset_tag>/transfer": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "path": tag("TAB-003")(o, side),
+            "form": {
+                "device_to_site": "jean-vilar",
+                "device_to_partner": "jean-vilar",
+                "device_transfer_reason": "prêt",
+            },
+        },
+    ),
 }
 
 

@@ -55,6 +55,20 @@ def test_importing_the_same_file_again_changes_nothing(inventory, events_seen):
     assert types == ["category_registered"] + ["item_registered"] * 3 + ["category_registered"]
 
 
+def test_a_preview_says_what_the_file_would_change_and_registers_nothing(inventory):
+    register_network(inventory)
+
+    preview = call(inventory, "preview_items_csv", "jean-vilar", FLEET)
+
+    assert (preview["created"], preview["updated"], preview["unchanged"]) == (3, 0, 0)
+    assert [(row["line"], row["change"]) for row in preview["rows"]] == [
+        (2, "created"),
+        (3, "created"),
+        (4, "created"),
+    ]
+    assert call(inventory, "list_items_page", {"search": "JV-TAB-00"})["total"] == 0
+
+
 def test_a_file_with_bad_rows_is_refused_whole_naming_each_line_and_column(inventory):
     register_network(inventory)
     bad = "\n".join(

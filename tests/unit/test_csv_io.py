@@ -350,3 +350,38 @@ def test_a_cell_with_a_nul_is_refused_naming_its_line_and_column(network, transa
     assert problems(
         transaction, fleet(TABLET, LAPTOP.replace("clavier usé", "clavier\x00usé"))
     ) == [(3, "notes")]
+
+
+def test_a_preview_says_what_each_row_would_do_and_changes_nothing(network, transaction):
+    import_committed(transaction, fleet(TABLET))
+    corrected = TABLET.replace("good,,", "damaged,écran fissuré,")
+    tx = transaction()
+
+    preview = csv_io.preview_import(tx, "jean-vilar", fleet(corrected, LAPTOP))
+
+    assert preview == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "rows": [
+            {
+                "line": 2,
+                "asset_tag": "JV-TAB-001",
+                "change": "updated",
+                "fields": ["condition", "notes"],
+            },
+            {"line": 3, "asset_tag": "JV-PC-001", "change": "created", "fields": []},
+        ],
+    }
+    assert tx.events == [] and not tx.session.new and not tx.session.dirty
+    assert set(items(transaction)) == {"JV-TAB-001"}
+
+
+def test_a_preview_refuses_what_the_import_refuses(network, transaction):
+    bad = fleet(TABLET, LAPTOP.replace(",laptop,", ",laptops,"))
+
+    with pytest.raises(InvalidInput) as refused:
+        csv_io.preview_import(transaction(), "jean-vilar", bad)
+
+    assert refused.value.fields == refusal(transaction, bad)
+    assert [(p["line"], p["column"]) for p in refused.value.fields["rows"]] == [(3, "category")]

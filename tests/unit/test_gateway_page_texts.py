@@ -72,6 +72,30 @@ LOAN = {
     "due_at": "2026-12-08T17:30:00+00:00",
     "site": SITE,
 }
+STAFF = Principal(role="staff", account_id=1, partner_id=1)
+DEVICE = {
+    "asset_tag": "JV-TAB-001",
+    "make": "Samsung",
+    "model": "Galaxy Tab A8",
+    "category": "tablet",
+    "owner": "jean-vilar",
+    "home_site": "jean-vilar",
+    "current_site": "mistral",
+    "status": "available",
+    "condition": "good",
+    "accessories": ["chargeur"],
+    "notes": "coin abîmé",
+    "serial_number": "R9JT30ABC",
+    "purchase_date": "2024-09-15",
+    "purchase_cost": "249.90",
+}
+CHOICES = {
+    "statuses": [("available", "disponible")],
+    "categories": [("tablet", "Tablette")],
+    "sites": [("mistral", "Mistral")],
+    "partners": [("mistral", "Espace Mistral")],
+    "conditions": list(forms.CONDITIONS.items()),
+}
 PAGES = {
     "staff_sign_in.html": {},
     "resident_sign_in.html": {},
@@ -131,6 +155,45 @@ PAGES = {
         "who": Principal(role="staff", account_id=1, partner_id=1),
         "feeds": [{"id": 1, "name": "Accueil", "created_at": LOAN["due_at"], "last_used_at": None}],
         "made": {"name": "Accueil", "addresses": [("Mistral", "https://x/feeds/s/desk.ics")]},
+    },
+    # equipment
+    "equipment_list.html": {
+        "who": STAFF,
+        "devices": [{**DEVICE, "site_name": "Mistral", "status_label": "x", "changeable": True}],
+        "total": 30,
+        "page_number": 2,
+        "pages": 3,
+        "asked": {"device_search": "galaxy"},
+        "choices": CHOICES,
+    },
+    "equipment_device.html": {
+        "who": STAFF,
+        "item": DEVICE,
+        "names": {"category": {}, "site": {}, "partner": {}},
+        "status_label": "x",
+        "condition_label": "y",
+        "may_change": True,
+        "may_wipe": True,
+        "may_move": True,
+        "actions": [("lost", "perdu")],
+        "history": [{"at": LOAN["due_at"], "what": "x", "reason": "r", "by": "staff:1"}],
+        "choices": CHOICES,
+    },
+    "equipment_form.html": {
+        "who": STAFF,
+        "item": None,
+        "filled": {},
+        "own_sites": [("mistral", "Mistral")],
+        "choices": CHOICES,
+    },
+    "equipment_import.html": {
+        "who": STAFF,
+        "columns": ("asset_tag", "make"),
+        "imported": {"created": 1, "updated": 0, "unchanged": 2},
+        "problems": [{"line": 3, "column": None, "text": "x"}],
+        "preview": {"created": 1, "updated": 0, "unchanged": 0},
+        "rows": [{"line": 2, "asset_tag": "JV-TAB-001", "change_label": "x", "fields": ["notes"]}],
+        "csv_text": "asset_tag,make",
     },
 }
 

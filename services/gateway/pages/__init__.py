@@ -11,6 +11,7 @@ Their methods are all named page_…: the Service class mixes them with the API'
 """
 
 from services.gateway.pages.desk import FrontDesk
+from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans
@@ -28,5 +29,7 @@ class Pages(
     # the desk's queue and calendars
     DeskQueue,
     CalendarFeeds,
+    # a partner's devices
+    Equipment,
 ):
     pass

@@ -58,6 +58,42 @@ FIELDS = {
         N_("Nom de l'adresse"),
         N_("Saisissez un nom de 100 caractères au plus, par exemple Téléphone de l'accueil."),
     ),
+    # equipment: a partner's devices
+    "device_search": (N_("Rechercher"), N_("100 caractères au plus.")),
+    "device_status": (N_("Statut"), N_("Choisissez un statut.")),
+    "device_category": (N_("Type d'appareil"), N_("Choisissez un type d'appareil.")),
+    "device_site": (N_("Lieu"), N_("Choisissez un lieu.")),
+    "device_owner": (N_("Propriétaire"), N_("Choisissez un partenaire.")),
+    "device_serial": (N_("Numéro de série"), N_("100 caractères au plus.")),
+    "device_make": (N_("Marque"), N_("Saisissez la marque, par exemple Samsung.")),
+    "device_model": (N_("Modèle"), N_("Saisissez le modèle, par exemple Galaxy Tab A8.")),
+    "device_home_site": (N_("Lieu de rattachement"), N_("Choisissez un lieu.")),
+    "device_accessories": (
+        N_("Accessoires"),
+        N_("Séparez les accessoires par des virgules. 60 caractères au plus pour chacun."),
+    ),
+    "device_notes": (N_("Remarques"), N_("2000 caractères au plus.")),
+    "device_purchase_date": (
+        N_("Date d'achat"),
+        N_("Saisissez une date, par exemple 2024-09-15."),
+    ),
+    "device_purchase_cost": (
+        N_("Prix d'achat en euros"),
+        N_("Saisissez un prix, par exemple 249,90."),
+    ),
+    "device_action": (N_("Ce qui arrive à l'appareil"), N_("Choisissez ce qui arrive.")),
+    "device_reason": (
+        N_("Pourquoi"),
+        N_("Dites pourquoi en quelques mots (500 caractères au plus)."),
+    ),
+    "device_wipe_note": (N_("Ce qui a été fait"), N_("500 caractères au plus.")),
+    "device_to_site": (N_("Nouveau lieu"), N_("Choisissez un lieu.")),
+    "device_to_partner": (N_("Nouveau propriétaire"), N_("Choisissez un partenaire.")),
+    "device_transfer_reason": (
+        N_("Pourquoi ce changement"),
+        N_("Dites pourquoi en quelques mots (500 caractères au plus)."),
+    ),
+    "device_file": (N_("Fichier CSV"), N_("Choisissez un fichier CSV.")),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

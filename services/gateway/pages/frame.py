@@ -73,6 +73,7 @@ MENUS = {
         # the desk's queue and calendars
         ("/queue", N_("À faire")),
         ("/feeds", N_("Agendas")),
+        ("/equipment", N_("Appareils")),
     ],
 }
 
