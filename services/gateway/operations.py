@@ -110,3 +110,13 @@ def reservation(service, who, reservation_id: int) -> dict:
     found = service.booking.get_reservation(reservation_id)
     require(Scope(who, service).sees_reservation(found))
     return found
+
+
+# --- the frame: examples in the pages' hints ------------------------------------------------
+
+
+def tag_example(service, who) -> str | None:
+    """The asset tag of one device the caller's partner sees, to show the shape of its
+    tags in a hint; None when it sees none."""
+    found = service.inventory.list_items_page({**Scope(who, service).item_filter(), "limit": 1})
+    return found["items"][0]["asset_tag"] if found["items"] else None

@@ -22,6 +22,18 @@ NO_SUCH_DEVICE = N_("Aucun appareil n'a ce numéro.")
 # Said alike of a device not on loan, another desk's loan and a number nobody has,
 # as the API answers them alike.
 NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
+# A tag typed wrong, said without an example: the hint beside the field shows one of
+# this desk's own devices.
+TAG_TYPED_WRONG = N_("Saisissez le numéro d'inventaire écrit sur l'étiquette de l'appareil.")
+
+
+def desk_errors(refused: FormErrors) -> dict:
+    return {
+        name: TAG_TYPED_WRONG
+        if message == forms.FIELDS[name][1] and "asset_tag" in name
+        else message
+        for name, message in refused.errors.items()
+    }
 
 
 class FrontDesk:
@@ -40,6 +52,7 @@ class FrontDesk:
             done=done,
             sites=[(site["code"], site["name"]) for site in sites],
             conditions=conditions,
+            tag_example=operations.tag_example(self, who),
         )
 
     @page("GET", "/desk")
@@ -95,7 +108,9 @@ class FrontDesk:
                 raise FormErrors(*wrong)
             loan = self.page_lend(who, tag, card, site)
         except FormErrors as refused:
-            return self.page_desk(request, who, status=400, errors=refused.errors)
+            return self.page_refused(
+                request, "/desk", desk_errors(refused), keep=("asset_tag", "card_number", "site")
+            )
         return redirect(f"/desk?loan={loan['id']}", 303)
 
     def page_lend(self, who, tag, card, site):
@@ -162,7 +177,12 @@ class FrontDesk:
                 raise FormErrors("condition")
             loan = self.page_take_back(who, tag, condition, form.get("all_accessories") == "yes")
         except FormErrors as refused:
-            return self.page_desk(request, who, status=400, errors=refused.errors)
+            return self.page_refused(
+                request,
+                "/desk",
+                desk_errors(refused),
+                keep=("return_asset_tag", "condition", "all_accessories"),
+            )
         return redirect(f"/desk?loan={loan['id']}", 303)
 
     def page_take_back(self, who, tag, condition, all_accessories: bool):
