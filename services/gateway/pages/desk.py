@@ -1,6 +1,7 @@
 """The front desk: lend a device to the holder of a resident's card, take one back.
 Through the same operations as the API's /api/loans and /api/check-ins."""
 
+from markupsafe import Markup
 from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, InvalidInput, NotFound
@@ -13,7 +14,7 @@ from services.booking.exceptions import (
 )
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
@@ -71,16 +72,18 @@ class FrontDesk:
         except (NotFound, Denied):
             return None  # another partner's loan: nothing to say about it
         sites = {site["id"]: site for site in operations.own_sites(self, who)}
-        tag = loan["asset_tag"]
+        tag = i18n.left_to_right(loan["asset_tag"])  # left to right in a right-to-left page
         if loan["status"] == "active":
             site = sites.get(loan["return_site_id"] or loan["site_id"]) or {}
             return {
-                "title": self.page_text(request, N_("%(tag)s est prêté."), tag=tag),
+                "title": Markup.escape(self.page_text(request, N_("%(tag)s est prêté.")))
+                % {"tag": tag},
                 "due_at": loan["due_at"],
                 "site": site.get("name", "?"),
             }
         return {
-            "title": self.page_text(request, N_("%(tag)s est rendu. Merci !"), tag=tag),
+            "title": Markup.escape(self.page_text(request, N_("%(tag)s est rendu. Merci !")))
+            % {"tag": tag},
             "missing": loan.get("missing_accessories") or [],
         }
 
