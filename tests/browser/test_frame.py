@@ -35,7 +35,7 @@ def test_a_mistyped_address_answers_a_page_in_french_and_in_arabic(open_page):
     assert answer is not None and answer.status == 404
     assert page.get_by_role("heading", level=1).inner_text() == "Page introuvable"
     assert "Vérifiez l'adresse" in page.locator("main").inner_text()
-    assert page.get_by_role("link", name="Revenir à la page").get_attribute("href") == "/"
+    assert page.get_by_role("link", name="Aller à l'accueil").get_attribute("href") == "/"
     assert_accessible(page, "unknown address, french")
 
     arabic = open_page(language="ar", viewport=PHONE)

@@ -7,6 +7,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from services.gateway import problems, routing
+from services.gateway.authz import Principal
 from services.gateway.pages import frame
 from services.gateway.pages.frame import Frame
 
@@ -20,6 +21,10 @@ def request(
     return Request(
         EnvironBuilder(path=path, method=method, headers=headers, **options).get_environ()
     )
+
+
+INES = Principal(role="staff", account_id=1, partner_id=1)
+NOEMIE = Principal(role="staff", account_id=2, partner_id=1)
 
 
 class Desk(Frame):
@@ -78,7 +83,11 @@ def test_a_refused_form_waits_for_its_page_under_a_mark_and_a_signature():
     )
 
     answer = desk.page_refused(
-        sent, "/desk", {"card_number": "Aucun habitant n'a cette carte."}, keep=("card_number",)
+        sent,
+        INES,
+        "/desk",
+        {"card_number": "Aucun habitant n'a cette carte."},
+        keep=("card_number",),
     )
 
     assert answer.status_code == 303
@@ -87,22 +96,19 @@ def test_a_refused_form_waits_for_its_page_under_a_mark_and_a_signature():
     mark = location.partition("=")[2]
     kept = cookies_set(answer)[frame.REFUSAL_COOKIE]
     shown = desk.page_refusal(
-        request("/desk", query_string=f"errors={mark}", cookies={frame.REFUSAL_COOKIE: kept})
+        request("/desk", query_string=f"errors={mark}", cookies={frame.REFUSAL_COOKIE: kept}), INES
     )
     assert shown is not None
     assert shown.errors == {"card_number": "Aucun habitant n'a cette carte."}
     assert shown.values == {"card_number": "RS-0042"}  # only what was kept
 
     body, _, signature = kept.rpartition(".")
-    for cookie, query, path in (
-        (kept, "errors=another", "/desk"),  # another refusal's mark
-        (kept, "", "/desk"),  # the desk opened anew
-        (kept, f"errors={mark}", "/reserve"),  # another page
-        (body + "." + signature[::-1], f"errors={mark}", "/desk"),  # changed by hand
+    for cookie, query, path, who in (
+        (kept, "errors=another", "/desk", INES),  # another refusal's mark
+        (kept, "", "/desk", INES),  # the desk opened anew
+        (kept, f"errors={mark}", "/reserve", INES),  # another page
+        (kept, f"errors={mark}", "/desk", NOEMIE),  # someone else signed in since
+        (body + "." + signature[::-1], f"errors={mark}", "/desk", INES),  # changed by hand
     ):
-        assert (
-            desk.page_refusal(
-                request(path, query_string=query, cookies={frame.REFUSAL_COOKIE: cookie})
-            )
-            is None
-        )
+        asked = request(path, query_string=query, cookies={frame.REFUSAL_COOKIE: cookie})
+        assert desk.page_refusal(asked, who) is None

@@ -112,7 +112,11 @@ class FrontDesk:
             loan = self.page_lend(who, tag, card, site)
         except FormErrors as refused:
             return self.page_refused(
-                request, "/desk", desk_errors(refused), keep=("asset_tag", "card_number", "site")
+                request,
+                who,
+                "/desk",
+                desk_errors(refused),
+                keep=("asset_tag", "card_number", "site"),
             )
         return redirect(f"/desk?loan={loan['id']}", 303)
 
@@ -182,6 +186,7 @@ class FrontDesk:
         except FormErrors as refused:
             return self.page_refused(
                 request,
+                who,
                 "/desk",
                 desk_errors(refused),
                 keep=("return_asset_tag", "condition", "all_accessories"),

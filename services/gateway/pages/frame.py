@@ -18,19 +18,22 @@ the form's GET page, which shows the error summary and what was typed, so that a
 reload sends nothing again:
 
     except FormErrors as refused:
-        return self.page_refused(request, "/desk", refused.errors,
+        return self.page_refused(request, who, "/desk", refused.errors,
                                  keep=("asset_tag", "card_number", "site"))
 
 The errors (field → French source text, translated when shown) and the values of the
 `keep` fields wait in a signed, short-lived cookie (never in the address: a card
 number would stay in the browser's history), under a random mark that the redirect
-puts in the address (`/desk?errors=…`). The GET page needs nothing more: when the
-mark matches, `page_render` shows the errors and fills the form with the values, on
-a reload and in another language too. What else the GET page needs to show again
-goes in `extra` (JSON values) and is read back with `self.page_refusal(request)`:
+puts in the address (`/desk?errors=…`), for the person who sent the form only. The
+GET page needs nothing more: when the mark matches, `page_render` shows the errors
+and fills the form with the values, on a reload and in another language too; any
+other page forgets them. What else the GET page needs to show again goes in `extra`
+(keywords of JSON values) and is read back with `self.page_refusal(request, who)`:
 
-    refusal = self.page_refusal(request)          # None, or Refusal(errors, values, extra)
-    choices = refusal.extra.get("choices") if refusal else None
+    return self.page_refused(request, who, "/reserve", {}, keep=FIELDS, offered=choices)
+    ...
+    refusal = self.page_refusal(request, who)     # None, or Refusal(errors, values, extra)
+    offered = refusal.extra.get("offered") if refusal else None
 
 Passwords and codes are never kept: list in `keep` only what may be shown again.
 """
@@ -153,7 +156,7 @@ class Frame:
     def page_render(self, request, who, template, title, status=200, **context) -> Response:
         refusal = None
         if request.method == "GET" and status < 400:
-            refusal = self.page_refusal(request)
+            refusal = self.page_refusal(request, who)
         errors = context.pop("errors", None)
         if refusal is not None and not errors:
             errors = refusal.errors
@@ -182,14 +185,14 @@ class Frame:
             return redirect(home_of(who), 303)
         return redirect(where, 303)
 
-    def page_refused(self, request, to: str, errors: dict, keep=(), **extra) -> Response:
+    def page_refused(self, request, who, to: str, errors: dict, keep=(), **extra) -> Response:
         """A refused POST: a 303 to the GET page `to` (a path, its query kept), which
         shows `errors` ({field: French source text}) and the values of the `keep`
         fields as they were sent; `extra`, JSON values the GET page reads back with
         `page_refusal`. See the module's docstring."""
         mark = secrets.token_urlsafe(9)
         target = to.partition("?")[0]
-        kept = {"mark": mark, "path": target, "errors": errors, "extra": extra}
+        kept = {"mark": mark, "path": target, "who": who.actor, "errors": errors, "extra": extra}
         values = {name: request.form.get(name, "") for name in keep}
         cookie = _signed(self.page_secret(), {**kept, "values": values})
         if len(cookie) > REFUSAL_MAX_BYTES:  # a very long note: say what is wrong, at least
@@ -206,16 +209,16 @@ class Frame:
         )
         return response
 
-    def page_refusal(self, request) -> "Refusal | None":
+    def page_refusal(self, request, who) -> "Refusal | None":
         """The refused form this GET page shows again, when its address carries the
-        mark of the refusal this browser keeps; else None."""
-        mark = request.args.get(REFUSAL_MARK)
-        kept = _verified(self.page_secret(), request.cookies.get(REFUSAL_COOKIE, ""))
-        if not mark or kept is None:
+        mark of the refusal this browser keeps for `who`; else None."""
+        mark, cookie = request.args.get(REFUSAL_MARK), request.cookies.get(REFUSAL_COOKIE)
+        if not mark or not cookie:
             return None
-        if not hmac.compare_digest(str(kept.get("mark", "")), mark):
+        kept = _verified(self.page_secret(), cookie)
+        if kept is None or not hmac.compare_digest(str(kept.get("mark", "")), mark):
             return None
-        if kept.get("path") != request.path:
+        if kept.get("path") != request.path or kept.get("who") != who.actor:
             return None
         return Refusal(kept.get("errors") or {}, kept.get("values") or {}, kept.get("extra") or {})
 

@@ -51,7 +51,7 @@ class WorkshopReservations:
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
         reservation, refusal = None, None
-        refused = self.page_refusal(request)
+        refused = self.page_refusal(request, who)
         if refused is not None and "offered" in refused.extra:
             choices = self.page_alternatives(
                 request, refused.extra["offered"], refused.extra.get("site", "")
@@ -78,11 +78,12 @@ class WorkshopReservations:
             wanted.update(forms.chosen_alternative(request.form))
             reservation = operations.reserve(self, who, wanted)
         except FormErrors as refused:
-            return self.page_refused(request, "/reserve", refused.errors, keep=RESERVE_FIELDS)
+            return self.page_refused(request, who, "/reserve", refused.errors, keep=RESERVE_FIELDS)
         except InvalidInput as refused:
             errors = forms.booking_errors(refused.fields, BOOKING_FIELDS)
             return self.page_refused(
                 request,
+                who,
                 "/reserve",
                 errors or forms.errors_for(["category_id"]),
                 keep=RESERVE_FIELDS,
@@ -91,7 +92,13 @@ class WorkshopReservations:
             # The alternatives wait with the form, to be offered on the GET page.
             offered = {"alternatives": refused.details.get("alternatives") or {}}
             return self.page_refused(
-                request, "/reserve", {}, keep=RESERVE_FIELDS, offered=offered, site=wanted["site"]
+                request,
+                who,
+                "/reserve",
+                {},
+                keep=RESERVE_FIELDS,
+                offered=offered,
+                site=wanted["site"],
             )
         return redirect(f"/reserve?reservation={reservation['id']}", 303)
 
