@@ -116,7 +116,12 @@ def reservation(service, who, reservation_id: int) -> dict:
 
 
 def tag_example(service, who) -> str | None:
-    """The asset tag of one device the caller's partner sees, to show the shape of its
-    tags in a hint; None when it sees none."""
-    found = service.inventory.list_items_page({**Scope(who, service).item_filter(), "limit": 1})
+    """The asset tag of one device the caller's partner owns, to show the shape of its
+    tags in a hint; None when it owns none."""
+    scope = Scope(who, service)
+    if scope.partner_code is None:
+        return None
+    found = service.inventory.list_items_page(
+        {**scope.item_filter(), "owner": scope.partner_code, "limit": 1}
+    )
     return found["items"][0]["asset_tag"] if found["items"] else None

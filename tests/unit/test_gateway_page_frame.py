@@ -112,3 +112,14 @@ def test_a_refused_form_waits_for_its_page_under_a_mark_and_a_signature():
     ):
         asked = request(path, query_string=query, cookies={frame.REFUSAL_COOKIE: cookie})
         assert desk.page_refusal(asked, who) is None
+
+
+def test_a_form_refused_again_is_shown_under_its_new_mark_only():
+    sent = request("/reserve", method="POST", data={"quantity": "0"})
+
+    answer = Desk().page_refused(
+        sent, INES, "/reserve?week=2&errors=old", {"quantity": "…"}, keep=("quantity",)
+    )
+
+    location = answer.headers["Location"]
+    assert location.startswith("/reserve?week=2&errors=") and "errors=old" not in location

@@ -46,7 +46,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from functools import cache, wraps
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -191,13 +191,17 @@ class Frame:
         fields as they were sent; `extra`, JSON values the GET page reads back with
         `page_refusal`. See the module's docstring."""
         mark = secrets.token_urlsafe(9)
-        target = to.partition("?")[0]
+        target, _, query = to.partition("?")
+        # An earlier refusal's mark gives way to this one's.
+        query = urlencode(
+            [(k, v) for k, v in parse_qsl(query) if k != REFUSAL_MARK] + [(REFUSAL_MARK, mark)]
+        )
         kept = {"mark": mark, "path": target, "who": who.actor, "errors": errors, "extra": extra}
         values = {name: request.form.get(name, "") for name in keep}
         cookie = _signed(self.page_secret(), {**kept, "values": values})
         if len(cookie) > REFUSAL_MAX_BYTES:  # a very long note: say what is wrong, at least
             cookie = _signed(self.page_secret(), {**kept, "values": {}})
-        response = redirect(f"{to}{'&' if '?' in to else '?'}{REFUSAL_MARK}={mark}", 303)
+        response = redirect(f"{target}?{query}", 303)
         response.set_cookie(
             REFUSAL_COOKIE,
             cookie,
