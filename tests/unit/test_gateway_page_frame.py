@@ -105,10 +105,12 @@ def test_a_refused_form_waits_for_its_page_under_a_mark_and_a_signature():
     body, _, signature = kept.rpartition(".")
     for cookie, query, path, who in (
         (kept, "errors=another", "/desk", INES),  # another refusal's mark
+        (kept, "errors=%C3%A9", "/desk", INES),  # a mark typed by hand
         (kept, "", "/desk", INES),  # the desk opened anew
         (kept, f"errors={mark}", "/reserve", INES),  # another page
         (kept, f"errors={mark}", "/desk", NOEMIE),  # someone else signed in since
         (body + "." + signature[::-1], f"errors={mark}", "/desk", INES),  # changed by hand
+        (body + ".é", f"errors={mark}", "/desk", INES),
     ):
         asked = request(path, query_string=query, cookies={frame.REFUSAL_COOKIE: cookie})
         assert desk.page_refusal(asked, who) is None

@@ -42,7 +42,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass, field
 from functools import cache, wraps
@@ -60,8 +59,6 @@ from services.gateway.authz import RESIDENT, STAFF, Denied, Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import ANYONE, ROUTES, route
-
-log = logging.getLogger(__name__)
 
 STYLE_SHEET = (i18n.HERE / "static" / "pages.css").read_bytes()
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -220,7 +217,7 @@ class Frame:
         if not mark or not cookie:
             return None
         kept = _verified(self.page_secret(), cookie)
-        if kept is None or not hmac.compare_digest(str(kept.get("mark", "")), mark):
+        if kept is None or not hmac.compare_digest(str(kept.get("mark")).encode(), mark.encode()):
             return None
         if kept.get("path") != request.path or kept.get("who") != who.actor:
             return None
@@ -406,7 +403,7 @@ def _signed(key: bytes, payload: dict) -> str:
 
 def _verified(key: bytes, cookie: str) -> dict | None:
     body, _, signature = cookie.rpartition(".")
-    if not body or not hmac.compare_digest(signature, _signature(key, body)):
+    if not body or not hmac.compare_digest(signature.encode(), _signature(key, body).encode()):
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(body.encode()))
