@@ -305,3 +305,16 @@ def device_labels(service, who, asset_tags: list[str]) -> bytes:
         require(tag in items)
         require(scope.may_change_item(items[tag]), action=True)
     return base64.b64decode(service.inventory.labels_pdf({"asset_tags": asset_tags}))
+# --- the frame: examples in the pages' hints ------------------------------------------------
+
+
+def tag_example(service, who) -> str | None:
+    """The asset tag of one device the caller's partner owns, to show the shape of its
+    tags in a hint; None when it owns none."""
+    scope = Scope(who, service)
+    if scope.partner_code is None:
+        return None
+    found = service.inventory.list_items_page(
+        {**scope.item_filter(), "owner": scope.partner_code, "limit": 1}
+    )
+    return found["items"][0]["asset_tag"] if found["items"] else None

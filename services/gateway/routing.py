@@ -329,7 +329,8 @@ class _CallContext:
 
 
 class ProblemWsgiApp(WsgiApp):
-    """nameko's WSGI app, answering problem+json for unknown paths and methods too."""
+    """nameko's WSGI app, answering problem+json for unknown paths and methods too,
+    and a page in the reader's language to a browser outside /api/ (pages/frame.py)."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
@@ -348,7 +349,26 @@ class ProblemWsgiApp(WsgiApp):
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
         except Exception as exc:  # noqa: BLE001 -- never a stack trace to the client
             response = problems.response_for(exc)
-        return response(environ, start_response)
+        return _for_browser(request, response)(environ, start_response)
+
+
+def _for_browser(request, response: Response) -> Response:
+    """A problem answered outside /api/ to a browser becomes a page saying it."""
+    if response.mimetype != problems.PROBLEM_JSON:
+        return response
+    # The pages build on this module: imported when first needed.
+    from services.gateway.pages import frame
+
+    try:
+        if not frame.wants_page(request):
+            return response
+        problem = problems.Problem(response.status_code, "", headers=dict(response.headers.items()))
+        problem.headers.pop("Content-Type", None)
+        problem.headers.pop("Content-Length", None)
+        return frame.error_page(request, problem)
+    except Exception:  # noqa: BLE001 -- the problem+json answer is still right
+        log.exception("the error page failed")
+        return response
 
 
 class ProblemWebServer(ExclusiveWebServer):

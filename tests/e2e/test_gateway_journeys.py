@@ -263,7 +263,7 @@ def test_a_manager_lists_the_overdue_loans_and_exports_them(system):
     assert late_loan["id"] in ids and on_time_loan["id"] not in ids
     assert overdue["total"] == len(overdue["items"])
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert [row["asset_tag"] for row in rows if row["id"] == str(late_loan["id"])] == ["JV-LAP-003"]
     assert str(on_time_loan["id"]) not in [row["id"] for row in rows]
     # Another partner's staff do not see Centre Jean Vilar's late loans.

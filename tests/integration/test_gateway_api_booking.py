@@ -356,10 +356,10 @@ def test_loans_and_reservations_export_as_csv(network):
     )
 
     assert loans.headers["Content-Type"].startswith("text/csv")
-    (row,) = csv.DictReader(io.StringIO(loans.content.decode("utf-8-sig")))
+    (row,) = csv.DictReader(io.StringIO(loans.content.decode("utf-8-sig")), delimiter=";")
     assert row["id"] == str(loan["id"]) and row["asset_tag"] == "JV-LAP-001"
     assert "Amina" not in loans.text
-    (row,) = csv.DictReader(io.StringIO(reservations.content.decode("utf-8-sig")))
+    (row,) = csv.DictReader(io.StringIO(reservations.content.decode("utf-8-sig")), delimiter=";")
     assert row["asset_tags"] == "JV-LAP-002;JV-LAP-003"
     assert (
         network.mi.get(

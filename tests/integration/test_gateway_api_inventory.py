@@ -101,7 +101,7 @@ def test_a_partners_fleet_exports_as_csv_that_imports_back_unchanged(network):
     exported = network.jv.get(network.url("/api/items"), params={"format": "csv"}, timeout=TIMEOUT)
 
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert [row["asset_tag"] for row in rows] == list(LAPTOPS)
     assert {row["owner"] for row in rows} == {"jean-vilar"} and rows[0]["accessories"] == "chargeur"
     report = network.ok(

@@ -1,6 +1,7 @@
 """CSV files from the gateway open safely in a spreadsheet, on both databases: a
 make, a note or a reservation note typed as a formula (=, +, -, @) is exported as
-text behind a quote, and a partner's own export still imports back unchanged."""
+text behind a quote, and a partner's own export still imports back unchanged. They
+are made for a French spreadsheet: ";"-separated, with a UTF-8 byte-order mark."""
 
 import csv
 import io
@@ -12,7 +13,8 @@ FORMULA = "=cmd|' /C calc'!A0"
 
 def rows_of(answer) -> list[dict]:
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert answer.content.startswith("\ufeff".encode()) and ";" in answer.text.splitlines()[0]
+    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_a_reservation_note_typed_as_a_formula_is_exported_as_text(network):

@@ -204,6 +204,7 @@ def render(template, language, **context):
         "title": "T",
         "who": None,
         "here": "/x",
+        "language_links": {code: f"/x?lang={code}" for code in LANGUAGES},
         "csrf_token": "t" * 43,
         "labels": forms.LABELS,
         "errors": None,

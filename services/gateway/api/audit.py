@@ -14,7 +14,7 @@ from datetime import date, datetime
 from werkzeug.wrappers import Response
 
 from services.gateway.api.scope import wire
-from services.gateway.csv_export import CSV
+from services.gateway.csv_export import CSV, for_people
 from services.gateway.routing import ADMIN, MANAGER, route
 from services.gateway.schemas import audit as schemas
 
@@ -79,7 +79,9 @@ class AuditApi:
         payload = wire(schemas.REPORT_QUERIES[report](), query)
         if fmt == "csv":
             return _file(
-                self.audit.export_csv(report, payload), CSV, f"{report.replace('_', '-')}.csv"
+                for_people(self.audit.export_csv(report, payload)),
+                CSV,
+                f"{report.replace('_', '-')}.csv",
             )
         result = getattr(self.audit, report)(payload)
         return {"rows": result} if isinstance(result, list) else result

@@ -1,6 +1,7 @@
 """The front desk: lend a device to the holder of a resident's card, take one back.
 Through the same operations as the API's /api/loans and /api/check-ins."""
 
+from markupsafe import Markup
 from werkzeug.utils import redirect
 
 from partanum.errors import Conflict, InvalidInput, NotFound
@@ -13,7 +14,7 @@ from services.booking.exceptions import (
 )
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
@@ -22,6 +23,18 @@ NO_SUCH_DEVICE = N_("Aucun appareil n'a ce numéro.")
 # Said alike of a device not on loan, another desk's loan and a number nobody has,
 # as the API answers them alike.
 NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
+# A tag typed wrong, said without an example: the hint beside the field shows one of
+# this desk's own devices.
+TAG_TYPED_WRONG = N_("Saisissez le numéro d'inventaire écrit sur l'étiquette de l'appareil.")
+
+
+def desk_errors(refused: FormErrors) -> dict:
+    return {
+        name: TAG_TYPED_WRONG
+        if message == forms.FIELDS[name][1] and "asset_tag" in name
+        else message
+        for name, message in refused.errors.items()
+    }
 
 
 class FrontDesk:
@@ -40,6 +53,7 @@ class FrontDesk:
             done=done,
             sites=[(site["code"], site["name"]) for site in sites],
             conditions=conditions,
+            tag_example=operations.tag_example(self, who),
         )
 
     @page("GET", "/desk")
@@ -58,16 +72,18 @@ class FrontDesk:
         except (NotFound, Denied):
             return None  # another partner's loan: nothing to say about it
         sites = {site["id"]: site for site in operations.own_sites(self, who)}
-        tag = loan["asset_tag"]
+        tag = i18n.left_to_right(loan["asset_tag"])  # left to right in a right-to-left page
         if loan["status"] == "active":
             site = sites.get(loan["return_site_id"] or loan["site_id"]) or {}
             return {
-                "title": self.page_text(request, N_("%(tag)s est prêté."), tag=tag),
+                "title": Markup.escape(self.page_text(request, N_("%(tag)s est prêté.")))
+                % {"tag": tag},
                 "due_at": loan["due_at"],
                 "site": site.get("name", "?"),
             }
         return {
-            "title": self.page_text(request, N_("%(tag)s est rendu. Merci !"), tag=tag),
+            "title": Markup.escape(self.page_text(request, N_("%(tag)s est rendu. Merci !")))
+            % {"tag": tag},
             "missing": loan.get("missing_accessories") or [],
         }
 
@@ -95,7 +111,13 @@ class FrontDesk:
                 raise FormErrors(*wrong)
             loan = self.page_lend(who, tag, card, site)
         except FormErrors as refused:
-            return self.page_desk(request, who, status=400, errors=refused.errors)
+            return self.page_refused(
+                request,
+                who,
+                "/desk",
+                desk_errors(refused),
+                keep=("asset_tag", "card_number", "site"),
+            )
         return redirect(f"/desk?loan={loan['id']}", 303)
 
     def page_lend(self, who, tag, card, site):
@@ -162,7 +184,13 @@ class FrontDesk:
                 raise FormErrors("condition")
             loan = self.page_take_back(who, tag, condition, form.get("all_accessories") == "yes")
         except FormErrors as refused:
-            return self.page_desk(request, who, status=400, errors=refused.errors)
+            return self.page_refused(
+                request,
+                who,
+                "/desk",
+                desk_errors(refused),
+                keep=("return_asset_tag", "condition", "all_accessories"),
+            )
         return redirect(f"/desk?loan={loan['id']}", 303)
 
     def page_take_back(self, who, tag, condition, all_accessories: bool):

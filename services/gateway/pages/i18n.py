@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from partanum import i18n
-from partanum.i18n import DEFAULT_LANGUAGE, direction, html_lang, known
+from partanum.i18n import DEFAULT_LANGUAGE, NAMES, direction, html_lang, known
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
@@ -67,12 +67,14 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)
     written = writer(language)
-    env.filters.update(day=written.day, clock=written.clock, hours=written.hours, bdi=isolated)
+    env.filters.update(
+        day=written.day, clock=written.clock, hours=written.hours, bdi=isolated, ltr=left_to_right
+    )
     env.globals.update(
         language=language,
         html_lang=html_lang(language),
         dir=direction(language),
-        languages=i18n.NAMES,
+        languages=NAMES,
     )
     return env
 
@@ -80,3 +82,9 @@ def environment(language: str) -> Environment:
 def isolated(value) -> Markup:
     """A name kept in its own direction inside a sentence: "Centre Jean Vilar" in Arabic."""
     return Markup("<bdi>{}</bdi>").format(value)
+
+
+def left_to_right(value) -> Markup:
+    """A code written left to right whatever the page's direction: "JV-LAP-003" in an
+    Arabic sentence stays "JV-LAP-003", not "003-LAP-JV"."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)

@@ -13,6 +13,8 @@ from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
+# What a refused form shows again as it was typed.
+RESERVE_FIELDS = ("category_id", "quantity", "site", "date", "starts", "ends", "note")
 # The booking's fields → the form's.
 BOOKING_FIELDS = {
     "starts_at": "starts",
@@ -28,6 +30,7 @@ class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
         categories = [(c["id"], c["name"]) for c in operations.categories(self)]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
+        own = operations.own_sites(self, who)
         return self.page_render(
             request,
             who,
@@ -39,13 +42,21 @@ class WorkshopReservations:
             reservation=reservation,
             categories=categories,
             sites=sites,
+            # The desk's own site, chosen until another is.
+            own_site=own[0]["code"] if own else "",
         )
 
     @page("GET", "/reserve")
     def page_reserve_form(self, request, who):
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
-        reservation = None
+        reservation, refusal = None, None
+        refused = self.page_refusal(request, who)
+        if refused is not None and "offered" in refused.extra:
+            choices = self.page_alternatives(
+                request, refused.extra["offered"], refused.extra.get("site", "")
+            )
+            refusal = {"choices": choices}
         if request.args.get("reservation", "").isdigit():
             try:
                 reservation = operations.reservation(self, who, int(request.args["reservation"]))
@@ -54,7 +65,7 @@ class WorkshopReservations:
             if reservation:
                 names = {s["id"]: s["name"] for s in operations.sites(self)}
                 reservation["site"] = names.get(reservation["site_id"], "?")
-        return self.page_reserve(request, who, reservation=reservation)
+        return self.page_reserve(request, who, refusal=refusal, reservation=reservation)
 
     @page("POST", "/reserve")
     def page_reserve_submit(self, request, who):
@@ -67,18 +78,28 @@ class WorkshopReservations:
             wanted.update(forms.chosen_alternative(request.form))
             reservation = operations.reserve(self, who, wanted)
         except FormErrors as refused:
-            return self.page_reserve(request, who, status=400, errors=refused.errors)
+            return self.page_refused(request, who, "/reserve", refused.errors, keep=RESERVE_FIELDS)
         except InvalidInput as refused:
-            return self.page_reserve(
+            errors = forms.booking_errors(refused.fields, BOOKING_FIELDS)
+            return self.page_refused(
                 request,
                 who,
-                status=400,
-                errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
-                or forms.errors_for(["category_id"]),
+                "/reserve",
+                errors or forms.errors_for(["category_id"]),
+                keep=RESERVE_FIELDS,
             )
         except NotAvailable as refused:
-            choices = self.page_alternatives(request, refused.details, wanted["site"])
-            return self.page_reserve(request, who, status=409, refusal={"choices": choices})
+            # The alternatives wait with the form, to be offered on the GET page.
+            offered = {"alternatives": refused.details.get("alternatives") or {}}
+            return self.page_refused(
+                request,
+                who,
+                "/reserve",
+                {},
+                keep=RESERVE_FIELDS,
+                offered=offered,
+                site=wanted["site"],
+            )
         return redirect(f"/reserve?reservation={reservation['id']}", 303)
 
     def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
