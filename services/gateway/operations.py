@@ -305,6 +305,8 @@ def device_labels(service, who, asset_tags: list[str]) -> bytes:
         require(tag in items)
         require(scope.may_change_item(items[tag]), action=True)
     return base64.b64decode(service.inventory.labels_pdf({"asset_tags": asset_tags}))
+
+
 # --- the frame: examples in the pages' hints ------------------------------------------------
 
 
