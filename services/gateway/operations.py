@@ -110,3 +110,59 @@ def reservation(service, who, reservation_id: int) -> dict:
     found = service.booking.get_reservation(reservation_id)
     require(Scope(who, service).sees_reservation(found))
     return found
+
+
+# --- reservations: the staff pages' list, week and actions ------------------------------------
+
+
+def kits(service, who) -> list[dict]:
+    """The kits the caller's partner may reserve (made only of devices it sees)."""
+    return service.inventory.list_kits(Scope(who, service).item_filter())
+
+
+def reservations_at(service, who, site_code: str, ends_after: str, starts_before: str) -> list:
+    """The reservations at a site overlapping a span, as the caller sees them: all of
+    them at one of its own sites, its partner's own elsewhere; soonest first."""
+    filters = {"site": site_code, "ends_after": ends_after, "starts_before": starts_before}
+    if not Scope(who, service).own_site(site_code):
+        filters["partner_id"] = who.partner_id
+    found, offset = [], 0
+    while True:
+        page = service.booking.list_reservations({**filters, "limit": 500, "offset": offset})
+        found += page["items"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return found
+
+
+def pick_up(service, who, reservation_id: int) -> dict:
+    """The reserved devices handed over, by any desk that sees the reservation."""
+    reservation(service, who, reservation_id)
+    return service.booking.pick_up(reservation_id)
+
+
+def return_reservation(service, who, reservation_id: int) -> dict:
+    reservation(service, who, reservation_id)
+    return service.booking.return_reservation(reservation_id)
+
+
+def cancel_reservation(service, who, reservation_id: int) -> dict:
+    """Cancelled by the staff of the partner that reserved (403 for a site's desk)."""
+    found = reservation(service, who, reservation_id)
+    require(who.is_staff_of(found["partner_id"]), action=True)
+    return service.booking.cancel_reservation(reservation_id)
+
+
+def reserve_weekly(service, who, request: dict) -> dict:
+    """A weekly series for the caller's own partner (the booking's reserve_weekly payload)."""
+    Scope(who, service).require_own_partner(request.get("partner_id", who.partner_id))
+    return service.booking.reserve_weekly({**request, "partner_id": who.partner_id})
+
+
+def cancel_series(service, who, series_id: int, from_date: str | None) -> dict:
+    """Every occurrence of a series from `from_date` (ISO, default today) on, by the
+    staff of the partner that reserved it."""
+    occurrences = service.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
+    require(bool(occurrences) and Scope(who, service).sees_reservation(occurrences[0]))
+    require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
+    return service.booking.cancel_series(series_id, {"from": from_date} if from_date else {})

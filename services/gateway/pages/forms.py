@@ -53,6 +53,17 @@ FIELDS = {
     "starts": (N_("Heure de début"), N_("Saisissez une heure, par exemple 14:00.")),
     "ends": (N_("Heure de fin"), N_("Saisissez une heure de fin après l'heure de début.")),
     "note": (N_("Note"), N_("500 caractères au plus.")),
+    # reservations: what to reserve, and every week until when
+    "reserve_what": (N_("Que réservez-vous ?"), N_("Choisissez ce que vous réservez.")),
+    "reserve_kit": (N_("Kit"), N_("Choisissez un kit.")),
+    "reserve_asset_tags": (
+        N_("Numéros d'inventaire"),
+        N_("Saisissez les numéros séparés par des virgules, par exemple JV-TAB-001, JV-TAB-002."),
+    ),
+    "reserve_until": (
+        N_("Chaque semaine jusqu'au"),
+        N_("Saisissez une date après le premier jour, par exemple 2027-03-25."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

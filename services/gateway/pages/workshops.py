@@ -1,6 +1,12 @@
-"""Reserving equipment for a workshop; a refusal offers the booking's alternatives
-(another site at the same time, a later time at the same site) as choices. Through
-the same operations as the API's /api/reservations."""
+"""Reserving equipment for a workshop: a number of devices of one kind, a kit, or
+devices by their numbers, once or every week until a date. A refusal offers the
+booking's alternatives (another site at the same time, a later time at the same
+site; for a series, only the weeks that can be met) as choices. Through the same
+operations as the API's /api/reservations and /api/reservation-series; what is
+reserved is then shown, and handled, by the reservation pages (reservations.py)."""
+
+import re
+from datetime import date
 
 from werkzeug.utils import redirect
 
@@ -21,13 +27,62 @@ BOOKING_FIELDS = {
     "quantity": "quantity",
     "site": "site",
     "note": "note",
+    "kit": "reserve_kit",
+    "asset_tags": "reserve_asset_tags",
+    "until": "reserve_until",
 }
+# What can be reserved, and the field that says which.
+KINDS = {"category": "category_id", "kit": "reserve_kit", "items": "reserve_asset_tags"}
+SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def reserve_wanted(form) -> tuple[dict, str | None]:
+    """The reserve form → (the booking's reserve payload, the last day of a weekly
+    series or None), or FormErrors naming every field at fault."""
+    kind = forms.text(form, "reserve_what") or "category"
+    if kind not in KINDS:
+        raise FormErrors("reserve_what")
+    sent = {name: form.get(name) for name in form.keys()}
+    if kind != "category":  # the window is read as for a category, which is then dropped
+        sent.update(category_id="0", quantity="1")
+    wrong, wanted = [], {}
+    try:
+        wanted = forms.reservation_request(sent)
+    except FormErrors as refused:
+        wrong += list(refused.errors)
+    if kind != "category":
+        wanted.pop("category_id", None)
+        wanted.pop("quantity", None)
+    if kind == "kit":
+        kit = forms.text(form, "reserve_kit")
+        if not 1 <= len(kit) <= 40:
+            wrong.append("reserve_kit")
+        wanted["kit"] = kit
+    if kind == "items":
+        tags = sorted(set(SEPARATORS.split(forms.text(form, "reserve_asset_tags").upper())) - {""})
+        if not 1 <= len(tags) <= 200 or not all(forms.ASSET_TAG.match(tag) for tag in tags):
+            wrong.append("reserve_asset_tags")
+        wanted["asset_tags"] = tags
+    until = forms.text(form, "reserve_until") or None
+    if until:
+        try:
+            first = date.fromisoformat(forms.text(form, "date"))
+            if date.fromisoformat(until) < first:
+                wrong.append("reserve_until")
+        except ValueError:
+            wrong.append("reserve_until")
+    if wrong:
+        raise FormErrors(*dict.fromkeys(wrong))
+    return wanted, until
 
 
 class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
         categories = [(c["id"], c["name"]) for c in operations.categories(self)]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
+        kits = [
+            (k["code"], f"{k['name']} ({len(k['asset_tags'])})") for k in operations.kits(self, who)
+        ]
         return self.page_render(
             request,
             who,
@@ -39,6 +94,7 @@ class WorkshopReservations:
             reservation=reservation,
             categories=categories,
             sites=sites,
+            kits=kits,
         )
 
     @page("GET", "/reserve")
@@ -62,24 +118,58 @@ class WorkshopReservations:
             return self.page_refuse_forgery(request, who)
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
+        wanted, until = {}, None
         try:
-            wanted = forms.reservation_request(request.form)
+            wanted, until = reserve_wanted(request.form)
             wanted.update(forms.chosen_alternative(request.form))
+            if until:
+                series = operations.reserve_weekly(
+                    self,
+                    who,
+                    {
+                        **wanted,
+                        "until": until,
+                        "skip_unavailable": forms.text(request.form, "choice") == "skip",
+                    },
+                )
+                first = series["reservations"][0]["id"]
+                return redirect(f"/reservations/{first}?done=series", 303)
             reservation = operations.reserve(self, who, wanted)
         except FormErrors as refused:
             return self.page_reserve(request, who, status=400, errors=refused.errors)
         except InvalidInput as refused:
+            kind = forms.text(request.form, "reserve_what") or "category"
             return self.page_reserve(
                 request,
                 who,
                 status=400,
                 errors=forms.booking_errors(refused.fields, BOOKING_FIELDS)
-                or forms.errors_for(["category_id"]),
+                or forms.errors_for([KINDS.get(kind, "category_id")]),
             )
         except NotAvailable as refused:
+            if "unavailable" in refused.details:  # a series: the weeks that cannot be met
+                return self.page_reserve(
+                    request,
+                    who,
+                    status=409,
+                    refusal=self.page_reserve_weeks(request, refused, wanted, until),
+                )
             choices = self.page_alternatives(request, refused.details, wanted["site"])
             return self.page_reserve(request, who, status=409, refusal={"choices": choices})
-        return redirect(f"/reserve?reservation={reservation['id']}", 303)
+        return redirect(f"/reservations/{reservation['id']}?done=reserved", 303)
+
+    def page_reserve_weeks(self, request, refused, wanted: dict, until: str) -> dict:
+        """A refused series: the weeks that cannot be met, and the choice of booking
+        the others (when there are others)."""
+        writer = i18n.writer(i18n.negotiate(request))
+        unmet = refused.details["unavailable"]
+        first = date.fromisoformat(wanted["starts_at"][:10])
+        weeks = (date.fromisoformat(until) - first).days // 7 + 1
+        choices = [("skip", self.page_text(request, N_("Réserver seulement les autres semaines")))]
+        return {
+            "weeks": [writer.day(week["date"]) for week in unmet],
+            "choices": choices if len(unmet) < weeks else [],
+        }
 
     def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
