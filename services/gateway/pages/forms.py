@@ -54,7 +54,7 @@ FIELDS = {
     "ends": (N_("Heure de fin"), N_("Saisissez une heure de fin après l'heure de début.")),
     "note": (N_("Note"), N_("500 caractères au plus.")),
     # reservations: what to reserve, and every week until when
-    "reserve_what": (N_("Que réservez-vous ?"), N_("Choisissez ce que vous réservez.")),
+    "reserve_what": (N_("Ce que vous réservez"), N_("Choisissez ce que vous réservez.")),
     "reserve_kit": (N_("Kit"), N_("Choisissez un kit.")),
     "reserve_asset_tags": (
         N_("Numéros d'inventaire"),
