@@ -160,6 +160,35 @@ def test_a_weekly_series_is_reserved_and_the_rest_of_it_cancelled(staff_page, fr
     expect(row.get_by_role("cell").nth(THURSDAY)).to_have_text("")
 
 
+def test_a_series_with_a_week_taken_is_booked_for_the_other_weeks(staff_page, fresh, system):
+    page = staff_page
+    tag = fresh.device("laptop")
+    first = day_ahead(THURSDAY, weeks=43)
+    taken = reserve_over_rpc(system, "jean-vilar", "jean-vilar", [tag], first + timedelta(weeks=1))
+
+    page.goto("/reserve")
+    page.get_by_label("Des appareils précis, par leur numéro").check()
+    page.get_by_label("Numéros d'inventaire").fill(tag)
+    fill_when(page, first, "10:00", "12:00")
+    page.get_by_label("Chaque semaine jusqu'au").fill((first + timedelta(weeks=2)).isoformat())
+    page.get_by_role("button", name="Réserver", exact=True).click()
+
+    refusal = page.get_by_role("region", name="Pas assez d'appareils libres à ce moment")
+    expect(refusal.get_by_role("listitem")).to_have_count(1)
+    assert_accessible(page, "reserve, a week of the series refused")
+    refusal.get_by_label("Réserver seulement les autres semaines").check()
+    refusal.get_by_role("button", name="Réserver ce choix").click()
+
+    expect(page.get_by_role("status")).to_contain_text("et les semaines suivantes aussi")
+    page.goto(f"/reservations/week?site=jean-vilar&week={(first + timedelta(weeks=1)).isoformat()}")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="10:00"))
+    links = row.get_by_role("cell").nth(THURSDAY).get_by_role("link")
+    expect(links).to_have_text([re.compile(rf"^n° {taken['id']},")])
+    page.get_by_role("link", name="Semaine suivante").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="10:00"))
+    expect(row.get_by_role("cell").nth(THURSDAY).get_by_role("link")).to_have_count(1)
+
+
 def test_a_refused_reservation_offers_other_times_and_one_is_booked(staff_page, fresh, system):
     page = staff_page
     tag = fresh.device("laptop")
@@ -168,8 +197,22 @@ def test_a_refused_reservation_offers_other_times_and_one_is_booked(staff_page, 
 
     page.goto("/reserve")
     page.get_by_label("Des appareils précis, par leur numéro").check()
-    page.get_by_label("Numéros d'inventaire").fill(tag)
     fill_when(page, wednesday, "10:00", "12:00")
+    page.get_by_role("button", name="Réserver", exact=True).click()
+    # No number typed: the summary names the field, and what was typed stays.
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            "Numéros d'inventaire : Saisissez les numéros séparés par des virgules, "
+            "par exemple JV-TAB-001, JV-TAB-002."
+        ]
+    )
+    expect(page.get_by_label("Date", exact=True)).to_have_value(wednesday.isoformat())
+    expect(page.get_by_label("Des appareils précis, par leur numéro")).to_be_checked()
+    assert_accessible(page, "reserve, a field at fault")
+    summary.get_by_role("link").click()
+    expect(page.get_by_label("Numéros d'inventaire")).to_be_focused()
+    page.keyboard.type(tag)
     page.get_by_role("button", name="Réserver", exact=True).click()
 
     refusal = page.get_by_role("region", name="Pas assez d'appareils libres à ce moment")
