@@ -120,10 +120,11 @@ def kits(service, who) -> list[dict]:
     return service.inventory.list_kits(Scope(who, service).item_filter())
 
 
-def reservations_at(service, who, site_code: str, ends_after: str, starts_before: str) -> list:
-    """The reservations at a site overlapping a span, as the caller sees them: all of
-    them at one of its own sites, its partner's own elsewhere; soonest first."""
-    filters = {"site": site_code, "ends_after": ends_after, "starts_before": starts_before}
+def reservations_at(service, who, site_code: str, **wanted) -> list:
+    """The reservations at a site, as the caller sees them: all of them at one of its
+    own sites, its partner's own elsewhere; soonest first. `wanted`: the booking's
+    other filters (ends_after, starts_before, status)."""
+    filters = {**wanted, "site": site_code}
     if not Scope(who, service).own_site(site_code):
         filters["partner_id"] = who.partner_id
     found, offset = [], 0

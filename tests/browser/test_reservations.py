@@ -8,16 +8,19 @@ Each journey works on a day of its own, months ahead, and on devices of its own
 sites are open every day from 8:00 to 20:00 (gateway_system.ALWAYS_OPEN)."""
 
 import re
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from partanum.errors import InvalidInput
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, Fresh
 from tests.browser.helpers import assert_accessible, sign_in
 from tests.e2e import gateway_system
+from tests.waiting import wait_until
 
-TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = 1, 2, 3, 4
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = 0, 1, 2, 3, 4
 CSRF = "c" * 43
 
 
@@ -230,11 +233,46 @@ def test_a_refused_reservation_offers_other_times_and_one_is_booked(staff_page, 
     assert f"de {start} à {end}" in details
 
 
-def test_one_reservation_is_cancelled(staff_page, fresh, system):
+def a_kit(system, fresh, tags: list) -> str:
+    """A kit of those devices, known to the booking when this returns; its code."""
+    code = f"kit-{uuid.uuid4().hex[:8]}"
+    probe_day = day_ahead(MONDAY, weeks=44)
+    with system.rpc() as rpc:
+        rpc.inventory.register_kit({"code": code, "name": "Valise atelier", "asset_tags": tags})
+
+        def known() -> bool:
+            try:  # the booking reserves a kit it knows: try one, and cancel it
+                probe = rpc.booking.reserve(
+                    {
+                        "partner_id": fresh.partner("jean-vilar").id,
+                        "site": "jean-vilar",
+                        "kit": code,
+                        **window(probe_day, "10:00", "11:00"),
+                    }
+                )
+            except InvalidInput:
+                return False
+            rpc.booking.cancel_reservation(probe["id"])
+            return True
+
+        wait_until(known, timeout=30, what=f"the booking to know {code}")
+    return code
+
+
+def test_a_kit_is_reserved_then_cancelled(staff_page, fresh, system):
     page = staff_page
-    tag = fresh.device("laptop")
+    tags = sorted([fresh.device("laptop"), fresh.device("tablet")])
+    kit = a_kit(system, fresh, tags)
     friday = day_ahead(FRIDAY, weeks=39)
-    number = reserve_over_rpc(system, "jean-vilar", "jean-vilar", [tag], friday)["id"]
+
+    page.goto("/reserve")
+    page.get_by_label("Un kit", exact=True).check()
+    page.get_by_label("Kit", exact=True).select_option(kit)
+    fill_when(page, friday, "09:00", "11:00")
+    page.get_by_role("button", name="Réserver", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("confirmée")
+    number = number_in(page.url)
+    assert ", ".join(tags) in page.locator("dl").inner_text()
 
     page.goto("/reservations?site=jean-vilar")
     card(page, number).get_by_role("link", name=f"Réservation n° {number}").click()
@@ -393,3 +431,13 @@ def test_the_lists_show_another_partners_reservations_only_at_ones_own_desk(wall
     assert not shows(at_mistral.text, walls["other"])
     assert shows(at_home.text, walls["visiting"]) and shows(at_home.text, walls["own"])
     assert nowhere.status_code == 404
+
+
+@pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31", "next tuesday"])
+def test_a_week_nobody_could_mean_shows_this_week(walls, week):
+    answer = ask(walls["staff"], "GET", "/reservations/week", site="jean-vilar", week=week)
+    this_week = ask(walls["staff"], "GET", "/reservations/week", site="jean-vilar")
+
+    assert answer.status_code == 200
+    caption = re.compile(r"<caption>.*?</caption>", re.S)
+    assert caption.search(answer.text).group() == caption.search(this_week.text).group()

@@ -40,6 +40,10 @@ DONE = {
 REFUSED = N_("Ce n'est plus possible : la réservation a changé entre-temps. Voici son état actuel.")
 # The hours a week's calendar shows when the site's own say nothing.
 DAY_HOURS = (8, 20)
+# How far ahead the list goes, and how far from today a week may be shown (the
+# booking takes series up to a year ahead).
+LIST_DAYS = 366
+WEEK_DAYS_AWAY = 10 * 366
 
 
 def _local(moment: str) -> datetime:
@@ -84,15 +88,21 @@ class StaffReservations:
             return self.page_sign_in_first(request, who, "/sign-in")
         site, sites = self.page_reservations_site(request, who)
         today = datetime.now(forms.TIME_ZONE).date()
-        found = operations.reservations_at(
+        coming = operations.reservations_at(
             self,
             who,
             site["code"],
             ends_after=_midnight(today).isoformat(),
-            starts_before=_midnight(today + timedelta(days=366)).isoformat(),
+            starts_before=_midnight(today + timedelta(days=LIST_DAYS)).isoformat(),
         )
+        # Devices handed over and not back yet, even past their end: to be returned.
+        out = operations.reservations_at(self, who, site["code"], status="picked_up")
+        found = {r["id"]: r for r in out + coming}.values()
         names = {s["id"]: s["name"] for s in sites}
-        shown = [self.page_reservations_shown(request, r, names) for r in found]
+        shown = sorted(
+            (self.page_reservations_shown(request, r, names) for r in found),
+            key=lambda r: (r["starts_at"], r["id"]),
+        )
         return self.page_render(
             request,
             who,
@@ -112,10 +122,13 @@ class StaffReservations:
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
         site, sites = self.page_reservations_site(request, who)
+        today = datetime.now(forms.TIME_ZONE).date()
         try:
             asked = date.fromisoformat(request.args.get("week", ""))
         except ValueError:
-            asked = datetime.now(forms.TIME_ZONE).date()
+            asked = today
+        if abs((asked - today).days) > WEEK_DAYS_AWAY:  # no calendar of year 1 nor 9999
+            asked = today
         monday = asked - timedelta(days=asked.weekday())
         days = [monday + timedelta(days=n) for n in range(7)]
         found = operations.reservations_at(
@@ -148,7 +161,7 @@ class StaffReservations:
             by_day=[[r for r in shown if self.page_reservations_on(r, day)] for day in days],
             previous_week=(monday - timedelta(days=7)).isoformat(),
             next_week=(monday + timedelta(days=7)).isoformat(),
-            this_week=datetime.now(forms.TIME_ZONE).date().isoformat(),
+            this_week=today.isoformat(),
             first_day=writer.day(days[0]),
             last_day=writer.day(days[-1]),
         )
