@@ -160,10 +160,10 @@ def reserve_weekly(service, who, request: dict) -> dict:
     return service.booking.reserve_weekly({**request, "partner_id": who.partner_id})
 
 
-def cancel_series(service, who, series_id: int, from_date: str | None) -> dict:
-    """Every occurrence of a series from `from_date` (ISO, default today) on, by the
-    staff of the partner that reserved it."""
+def cancel_series(service, who, series_id: int, payload: dict) -> dict:
+    """Every occurrence of a series from a date on ({"from": "2027-01-14"}, default
+    today), by the staff of the partner that reserved it."""
     occurrences = service.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
     require(bool(occurrences) and Scope(who, service).sees_reservation(occurrences[0]))
     require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
-    return service.booking.cancel_series(series_id, {"from": from_date} if from_date else {})
+    return service.booking.cancel_series(series_id, payload)

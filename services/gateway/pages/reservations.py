@@ -282,7 +282,7 @@ class StaffReservations:
             if not found.get("series_id"):
                 raise NotFound("reservation series", None)
             day = _local(found["starts_at"]).date().isoformat()
-            cancelled = operations.cancel_series(self, who, found["series_id"], day)
+            cancelled = operations.cancel_series(self, who, found["series_id"], {"from": day})
             return f"&count={len(cancelled['cancelled'])}"
 
         return self.page_reservations_act(
