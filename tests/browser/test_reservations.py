@@ -301,7 +301,7 @@ def test_the_week_fits_a_phone_in_arabic_as_a_list_per_day(open_page, fresh, sys
     expect(page.get_by_role("table")).to_be_hidden()
     days = page.locator(".reservations-week-days")
     expect(days.get_by_role("heading", level=3)).to_have_count(7)
-    expect(days.get_by_role("link", name=re.compile(rf"{number}"))).to_be_visible()
+    expect(days.locator(f'a[href="/reservations/{number}"]')).to_be_visible()
     assert_accessible(page, "reservations week, arabic, phone")
     page.goto("/reservations?site=jean-vilar")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -366,6 +366,11 @@ def ask(client, method, path, csrf=True, **params):
     )
 
 
+def without(html: str, number: int) -> str:
+    """The page with the number asked for taken out (whole numbers only: not utf-8's 8)."""
+    return re.sub(rf"(?<![\w-]){number}(?![\w-])", "…", html)
+
+
 def shows(html: str, number: int) -> bool:
     return re.search(rf"n° {number}\b", html) is not None
 
@@ -394,9 +399,7 @@ def test_another_partners_reservation_answers_as_one_that_does_not_exist(
     missing = ask(walls["staff"], method, path.format(id=MISSING_ID))
 
     assert other.status_code == missing.status_code == 404
-    assert other.text.replace(str(walls["other"]), "…") == missing.text.replace(
-        str(MISSING_ID), "…"
-    )
+    assert without(other.text, walls["other"]) == without(missing.text, MISSING_ID)
     assert state_of(system, walls["other"]) == "confirmed"
 
 
