@@ -436,6 +436,16 @@ def test_the_lists_show_another_partners_reservations_only_at_ones_own_desk(wall
     assert nowhere.status_code == 404
 
 
+def test_what_a_reservation_no_longer_allows_is_said_with_its_state(walls):
+    # Returned before it was picked up: refused, and the page says why.
+    answer = ask(walls["staff"], "POST", f"/reservations/{walls['own']}/return")
+
+    assert answer.status_code == 303
+    page = walls["staff"].get(answer.headers["Location"], headers={"Accept": "text/html"})
+    assert "la réservation a changé entre-temps" in page.text
+    assert "confirmée, à remettre" in page.text
+
+
 @pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31", "next tuesday"])
 def test_a_week_nobody_could_mean_shows_this_week(walls, week):
     answer = ask(walls["staff"], "GET", "/reservations/week", site="jean-vilar", week=week)

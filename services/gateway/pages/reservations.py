@@ -65,10 +65,10 @@ class StaffReservations:
             (site["code"] for site in operations.own_sites(self, who)), None
         )
         site = next((site for site in sites if site["code"] == asked), None)
+        if site is None and not request.args.get("site") and sites:
+            site = sites[0]  # a partner without a desk of its own (yet)
         if site is None:
-            if request.args.get("site"):
-                raise NotFound("site", asked)
-            site = sites[0]
+            raise NotFound("site", asked)
         return site, sites
 
     def page_reservations_shown(self, request, reservation: dict, names: dict) -> dict:
