@@ -320,3 +320,60 @@ def tag_example(service, who) -> str | None:
         {**scope.item_filter(), "owner": scope.partner_code, "limit": 1}
     )
     return found["items"][0]["asset_tag"] if found["items"] else None
+
+
+# --- reservations: the staff pages' list, week and actions ------------------------------------
+
+
+def kits(service, who) -> list[dict]:
+    """The kits the caller's partner may reserve (made only of devices it sees)."""
+    return service.inventory.list_kits(Scope(who, service).item_filter())
+
+
+def reservations_at(service, who, site_code: str, **wanted) -> list:
+    """The reservations at a site, as the caller sees them: all of them at one of its
+    own sites, its partner's own elsewhere; soonest first. `wanted`: the booking's
+    other filters (ends_after, starts_before, status)."""
+    filters = {**wanted, "site": site_code}
+    if not Scope(who, service).own_site(site_code):
+        filters["partner_id"] = who.partner_id
+    found, offset = [], 0
+    while True:
+        page = service.booking.list_reservations({**filters, "limit": 500, "offset": offset})
+        found += page["items"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return found
+
+
+def pick_up(service, who, reservation_id: int) -> dict:
+    """The reserved devices handed over, by any desk that sees the reservation."""
+    reservation(service, who, reservation_id)
+    return service.booking.pick_up(reservation_id)
+
+
+def return_reservation(service, who, reservation_id: int) -> dict:
+    reservation(service, who, reservation_id)
+    return service.booking.return_reservation(reservation_id)
+
+
+def cancel_reservation(service, who, reservation_id: int) -> dict:
+    """Cancelled by the staff of the partner that reserved (403 for a site's desk)."""
+    found = reservation(service, who, reservation_id)
+    require(who.is_staff_of(found["partner_id"]), action=True)
+    return service.booking.cancel_reservation(reservation_id)
+
+
+def reserve_weekly(service, who, request: dict) -> dict:
+    """A weekly series for the caller's own partner (the booking's reserve_weekly payload)."""
+    Scope(who, service).require_own_partner(request.get("partner_id", who.partner_id))
+    return service.booking.reserve_weekly({**request, "partner_id": who.partner_id})
+
+
+def cancel_series(service, who, series_id: int, payload: dict) -> dict:
+    """Every occurrence of a series from a date on ({"from": "2027-01-14"}, default
+    today), by the staff of the partner that reserved it."""
+    occurrences = service.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
+    require(bool(occurrences) and Scope(who, service).sees_reservation(occurrences[0]))
+    require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
+    return service.booking.cancel_series(series_id, payload)

@@ -505,6 +505,27 @@ MATRIX = {
             },
         },
     ),
+    # the reservation pages: a site's list and week (its own reservations elsewhere), one
+    # reservation and what is done to it
+    "GET /reservations": Page(serves="staff"),
+    "GET /reservations/week": Page(serves="staff"),
+    "GET /reservations/<int:reservation_id>": Page(
+        serves="staff",
+        ask=in_path(object_id("reservation", "reservation_id")),
+        shows=lambda o: f"Réservation n° {o.ids['reservation']['own']}",
+    ),
+    "POST /reservations/<int:reservation_id>/pick-up": Page(
+        serves="staff", ask=in_path(object_id("reservation", "reservation_id"))
+    ),
+    "POST /reservations/<int:reservation_id>/return": Page(
+        serves="staff", ask=in_path(object_id("reservation", "reservation_id"))
+    ),
+    "POST /reservations/<int:reservation_id>/cancel": Page(
+        serves="staff", ask=in_path(object_id("reservation", "reservation_id"))
+    ),
+    "POST /reservations/<int:reservation_id>/cancel-series": Page(
+        serves="staff", ask=in_path(object_id("reservation", "reservation_id"))
+    ),
 }
 
 

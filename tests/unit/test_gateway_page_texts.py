@@ -3,6 +3,7 @@ every page renders in every language with its language and direction declared.""
 
 import re
 import warnings
+from datetime import date, timedelta
 
 import pytest
 from babel.messages.pofile import read_po
@@ -95,6 +96,19 @@ CHOICES = {
     "sites": [("mistral", "Mistral")],
     "partners": [("mistral", "Espace Mistral")],
     "conditions": list(forms.CONDITIONS.items()),
+}
+RESERVATION = {
+    "id": 4,
+    "starts_at": LOAN["due_at"],
+    "ends_at": LOAN["due_at"],
+    "site": "Mistral",
+    "asset_tags": ["JV-TAB-001"],
+    "status": "confirmed",
+    "status_text": "confirmée, à remettre",
+    "series_id": 2,
+    "note": "Atelier CV",
+    "attention": "",
+    "local_day": date(2026, 12, 8),
 }
 PAGES = {
     "staff_sign_in.html": {},
@@ -194,6 +208,34 @@ PAGES = {
         "preview": {"created": 1, "updated": 0, "unchanged": 0},
         "rows": [{"line": 2, "asset_tag": "JV-TAB-001", "change_label": "x", "fields": ["notes"]}],
         "csv_text": "asset_tag,make",
+    },
+    # reservations: the list, one reservation, the week
+    "reservations_list.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "site": {"code": "mistral", "name": "Mistral"},
+        "sites": [("mistral", "Mistral")],
+        "today_list": [{**RESERVATION, "status": "picked_up"}],
+        "later_list": [RESERVATION],
+        "week": "2026-12-08",
+    },
+    "reservations_one.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "reservation": RESERVATION,
+        "site_code": "mistral",
+        "own": True,
+    },
+    "reservations_week.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "site": {"code": "mistral", "name": "Mistral"},
+        "sites": [("mistral", "Mistral")],
+        "days": [date(2026, 12, 7) + timedelta(days=n) for n in range(7)],
+        "hour_rows": [("14:00", [[(RESERVATION, True)]] + [[]] * 6)],
+        "by_day": [[RESERVATION]] + [[]] * 6,
+        "previous_week": "2026-11-30",
+        "next_week": "2026-12-14",
+        "this_week": "2026-12-07",
+        "first_day": "lundi 7 décembre",
+        "last_day": "dimanche 13 décembre",
     },
 }
 

@@ -133,9 +133,7 @@ class BookingApi:
         tag="reservations",
     )
     def cancel_reservation(self, request, who, reservation_id):
-        reservation = operations.reservation(self, who, reservation_id)
-        require(who.is_staff_of(reservation["partner_id"]), action=True)
-        return self.booking.cancel_reservation(reservation_id)
+        return operations.cancel_reservation(self, who, reservation_id)
 
     @route(
         "POST",
@@ -146,8 +144,7 @@ class BookingApi:
         tag="reservations",
     )
     def pick_up(self, request, who, reservation_id):
-        operations.reservation(self, who, reservation_id)
-        return self.booking.pick_up(reservation_id)
+        return operations.pick_up(self, who, reservation_id)
 
     @route(
         "POST",
@@ -158,8 +155,7 @@ class BookingApi:
         tag="reservations",
     )
     def return_reservation(self, request, who, reservation_id):
-        operations.reservation(self, who, reservation_id)
-        return self.booking.return_reservation(reservation_id)
+        return operations.return_reservation(self, who, reservation_id)
 
     @route(
         "POST",
@@ -174,9 +170,7 @@ class BookingApi:
     def reserve_weekly(self, request, who, body):
         """The first week's window and "until": "2027-03-25"; all or nothing unless
         "skip_unavailable": true (then the weeks that could not be met are listed)."""
-        return self.booking.reserve_weekly(
-            self._for_own_partner(who, schemas.WeeklyReservationRequest(), body)
-        )
+        return operations.reserve_weekly(self, who, wire(schemas.WeeklyReservationRequest(), body))
 
     @route(
         "POST",
@@ -189,10 +183,7 @@ class BookingApi:
     )
     def cancel_series(self, request, who, series_id, body):
         """{"from": "2027-01-14"} (optional: from today)"""
-        occurrences = self.booking.list_reservations({"series_id": series_id, "limit": 1})["items"]
-        require(bool(occurrences) and Scope(who, self).sees_reservation(occurrences[0]))
-        require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
-        return self.booking.cancel_series(series_id, wire(schemas.CancelSeriesIn(), body))
+        return operations.cancel_series(self, who, series_id, wire(schemas.CancelSeriesIn(), body))
 
     # --- sharing and loan rules -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.queue import DeskQueue
+from services.gateway.pages.reservations import StaffReservations
 from services.gateway.pages.sessions import SignIn
 from services.gateway.pages.workshops import WorkshopReservations
 
@@ -31,5 +32,7 @@ class Pages(
     CalendarFeeds,
     # a partner's devices
     Equipment,
+    # reservations: lists, the week, pick-up and return
+    StaffReservations,
 ):
     pass

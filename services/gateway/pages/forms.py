@@ -94,6 +94,17 @@ FIELDS = {
         N_("Dites pourquoi en quelques mots (500 caractères au plus)."),
     ),
     "device_file": (N_("Fichier CSV"), N_("Choisissez un fichier CSV.")),
+    # reservations: what to reserve, and every week until when
+    "reserve_what": (N_("Ce que vous réservez"), N_("Choisissez ce que vous réservez.")),
+    "reserve_kit": (N_("Kit"), N_("Choisissez un kit.")),
+    "reserve_asset_tags": (
+        N_("Numéros d'inventaire"),
+        N_("Saisissez les numéros séparés par des virgules, par exemple JV-TAB-001, JV-TAB-002."),
+    ),
+    "reserve_until": (
+        N_("Chaque semaine jusqu'au"),
+        N_("Saisissez une date après le premier jour, par exemple 2027-03-25."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

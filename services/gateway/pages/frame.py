@@ -112,6 +112,7 @@ MENUS = {
         ("/queue", N_("À faire")),
         ("/feeds", N_("Agendas")),
         ("/equipment", N_("Appareils")),
+        ("/reservations", N_("Réservations")),
     ],
 }
 

@@ -1,6 +1,12 @@
-"""Reserving equipment for a workshop; a refusal offers the booking's alternatives
-(another site at the same time, a later time at the same site) as choices. Through
-the same operations as the API's /api/reservations."""
+"""Reserving equipment for a workshop: a number of devices of one kind, a kit, or
+devices by their numbers, once or every week until a date. A refusal offers the
+booking's alternatives (another site at the same time, a later time at the same
+site; for a series, only the weeks that can be met) as choices. Through the same
+operations as the API's /api/reservations and /api/reservation-series; what is
+reserved is then shown, and handled, by the reservation pages (reservations.py)."""
+
+import re
+from datetime import date
 
 from werkzeug.utils import redirect
 
@@ -14,7 +20,19 @@ from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 # What a refused form shows again as it was typed.
-RESERVE_FIELDS = ("category_id", "quantity", "site", "date", "starts", "ends", "note")
+RESERVE_FIELDS = (
+    "reserve_what",
+    "category_id",
+    "quantity",
+    "reserve_kit",
+    "reserve_asset_tags",
+    "site",
+    "date",
+    "starts",
+    "ends",
+    "reserve_until",
+    "note",
+)
 # The booking's fields → the form's.
 BOOKING_FIELDS = {
     "starts_at": "starts",
@@ -23,13 +41,62 @@ BOOKING_FIELDS = {
     "quantity": "quantity",
     "site": "site",
     "note": "note",
+    "kit": "reserve_kit",
+    "asset_tags": "reserve_asset_tags",
+    "until": "reserve_until",
 }
+# What can be reserved, and the field that says which.
+KINDS = {"category": "category_id", "kit": "reserve_kit", "items": "reserve_asset_tags"}
+SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def reserve_wanted(form) -> tuple[dict, str | None]:
+    """The reserve form → (the booking's reserve payload, the last day of a weekly
+    series or None), or FormErrors naming every field at fault."""
+    kind = forms.text(form, "reserve_what") or "category"
+    if kind not in KINDS:
+        raise FormErrors("reserve_what")
+    sent = {name: form.get(name) for name in form.keys()}
+    if kind != "category":  # the window is read as for a category, which is then dropped
+        sent.update(category_id="0", quantity="1")
+    wrong, wanted = [], {}
+    try:
+        wanted = forms.reservation_request(sent)
+    except FormErrors as refused:
+        wrong += list(refused.errors)
+    if kind != "category":
+        wanted.pop("category_id", None)
+        wanted.pop("quantity", None)
+    if kind == "kit":
+        kit = forms.text(form, "reserve_kit")
+        if not 1 <= len(kit) <= 40:
+            wrong.append("reserve_kit")
+        wanted["kit"] = kit
+    if kind == "items":
+        tags = sorted(set(SEPARATORS.split(forms.text(form, "reserve_asset_tags").upper())) - {""})
+        if not 1 <= len(tags) <= 200 or not all(forms.ASSET_TAG.match(tag) for tag in tags):
+            wrong.append("reserve_asset_tags")
+        wanted["asset_tags"] = tags
+    until = forms.text(form, "reserve_until") or None
+    if until:
+        try:
+            first = date.fromisoformat(forms.text(form, "date"))
+            if date.fromisoformat(until) < first:
+                wrong.append("reserve_until")
+        except ValueError:
+            wrong.append("reserve_until")
+    if wrong:
+        raise FormErrors(*dict.fromkeys(wrong))
+    return wanted, until
 
 
 class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
         categories = [(c["id"], c["name"]) for c in operations.categories(self)]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
+        kits = [
+            (k["code"], f"{k['name']} ({len(k['asset_tags'])})") for k in operations.kits(self, who)
+        ]
         own = operations.own_sites(self, who)
         return self.page_render(
             request,
@@ -42,6 +109,7 @@ class WorkshopReservations:
             reservation=reservation,
             categories=categories,
             sites=sites,
+            kits=kits,
             # The desk's own site, chosen until another is.
             own_site=own[0]["code"] if own else "",
         )
@@ -57,6 +125,8 @@ class WorkshopReservations:
                 request, refused.extra["offered"], refused.extra.get("site", "")
             )
             refusal = {"choices": choices}
+        elif refused is not None and "unmet" in refused.extra:
+            refusal = self.page_reserve_weeks(request, **refused.extra["unmet"])
         if request.args.get("reservation", "").isdigit():
             try:
                 reservation = operations.reservation(self, who, int(request.args["reservation"]))
@@ -73,34 +143,69 @@ class WorkshopReservations:
             return self.page_refuse_forgery(request, who)
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
+        wanted, until = {}, None
         try:
-            wanted = forms.reservation_request(request.form)
+            wanted, until = reserve_wanted(request.form)
             wanted.update(forms.chosen_alternative(request.form))
+            if until:
+                series = operations.reserve_weekly(
+                    self,
+                    who,
+                    {
+                        **wanted,
+                        "until": until,
+                        "skip_unavailable": forms.text(request.form, "choice") == "skip",
+                    },
+                )
+                first = series["reservations"][0]["id"]
+                return redirect(f"/reservations/{first}?done=series", 303)
             reservation = operations.reserve(self, who, wanted)
         except FormErrors as refused:
             return self.page_refused(request, who, "/reserve", refused.errors, keep=RESERVE_FIELDS)
         except InvalidInput as refused:
+            kind = forms.text(request.form, "reserve_what") or "category"
             errors = forms.booking_errors(refused.fields, BOOKING_FIELDS)
             return self.page_refused(
                 request,
                 who,
                 "/reserve",
-                errors or forms.errors_for(["category_id"]),
+                errors or forms.errors_for([KINDS.get(kind, "category_id")]),
                 keep=RESERVE_FIELDS,
             )
         except NotAvailable as refused:
-            # The alternatives wait with the form, to be offered on the GET page.
-            offered = {"alternatives": refused.details.get("alternatives") or {}}
+            # What the booking offers waits with the form, to be offered on the GET page
+            # in whatever language it is then read.
+            if "unavailable" in refused.details:  # a series: the weeks that cannot be met
+                unmet = {
+                    "unmet": refused.details["unavailable"],
+                    "starts_at": wanted["starts_at"],
+                    "until": until,
+                }
+                return self.page_refused(
+                    request, who, "/reserve", {}, keep=RESERVE_FIELDS, unmet=unmet
+                )
             return self.page_refused(
                 request,
                 who,
                 "/reserve",
                 {},
                 keep=RESERVE_FIELDS,
-                offered=offered,
+                offered={"alternatives": refused.details.get("alternatives") or {}},
                 site=wanted["site"],
             )
-        return redirect(f"/reserve?reservation={reservation['id']}", 303)
+        return redirect(f"/reservations/{reservation['id']}?done=reserved", 303)
+
+    def page_reserve_weeks(self, request, unmet: list, starts_at: str, until: str) -> dict:
+        """A refused series: the weeks that cannot be met, and the choice of booking
+        the others (when there are others)."""
+        writer = i18n.writer(i18n.negotiate(request))
+        first = date.fromisoformat(starts_at[:10])
+        weeks = (date.fromisoformat(until) - first).days // 7 + 1
+        choices = [("skip", self.page_text(request, N_("Réserver seulement les autres semaines")))]
+        return {
+            "weeks": [writer.day(week["date"]) for week in unmet],
+            "choices": choices if len(unmet) < weeks else [],
+        }
 
     def page_alternatives(self, request, details: dict, site: str) -> list[tuple[str, str]]:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
