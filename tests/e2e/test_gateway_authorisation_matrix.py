@@ -448,6 +448,45 @@ MATRIX = {
         shows=lambda o: f"Réservation n° {o.ids['reservation']['own']} confirmée",
     ),
     "POST /reserve": Page(serves="staff"),  # always for the caller's own partner
+    # residents: the search holds the partner's own, a profile is one they reach
+    "GET /residents": Page(
+        serves="staff",
+        ask=lambda o, side: {"query": {"resident_search": card(o, side)["card_number"]}},
+        shows=lambda o: "Amina B.",
+    ),
+    "POST /residents/at-desk": Page(serves="staff"),  # a whole card presented: found anywhere
+    "GET /residents/new": Page(serves="staff"),
+    "POST /residents/new": Page(serves="staff"),  # always for the caller's own partner
+    "GET /residents/<int:resident_id>": Page(
+        serves="staff",
+        ask=in_path(object_id("resident", "resident_id")),
+        shows=lambda o: "Amina B.",
+    ),
+    "POST /residents/<int:resident_id>/mandates": Page(
+        serves="staff", ask=in_path(object_id("resident", "resident_id"))
+    ),
+    "POST /residents/<int:resident_id>/mandates/<int:mandate_id>/withdraw": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "path": {
+                **object_id("resident", "resident_id")(o, side),
+                **object_id("mandate", "mandate_id")(o, side),
+            }
+        },
+    ),
+    "GET /residents/<int:resident_id>/export": Page(
+        serves="staff",
+        ask=in_path(object_id("resident", "resident_id")),
+        shows=lambda o: "Amina B.",
+    ),
+    "GET /residents/<int:resident_id>/erasure": Page(
+        serves="staff",
+        ask=in_path(object_id("resident", "resident_id")),
+        shows=lambda o: "Amina B.",
+    ),
+    "POST /residents/<int:resident_id>/erasure": Page(
+        serves="staff", ask=in_path(object_id("resident", "resident_id"))
+    ),
 }
 
 

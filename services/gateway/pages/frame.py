@@ -70,6 +70,7 @@ MENUS = {
     STAFF: [
         ("/desk", N_("Accueil : prêts et retours")),
         ("/reserve", N_("Réserver pour un atelier")),
+        ("/residents", N_("Habitants")),
     ],
 }
 
