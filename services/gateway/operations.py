@@ -192,6 +192,14 @@ def erase_resident(service, who, resident_id: int) -> dict:
     return service.booking.erase_resident(resident_id)
 
 
+def change_resident_settings(service, who, resident_id: int, language: str, channel: str) -> dict:
+    """How a resident is told (channel) and in which language: the resident, staff who
+    see them whole, or staff acting for them under a mandate covering "contact"
+    (Scope.resident_to_change, as PATCH /api/residents/<id>)."""
+    Scope(who, service).resident_to_change(resident_id)
+    return service.booking.update_resident(resident_id, {"language": language, "channel": channel})
+
+
 def record_mandate(service, who, resident_id: int, mandate: dict) -> dict:
     """The resident's consent, given at the caller's desk, for its staff to act for them
     ({"scopes": ["data"], "expires_at": ISO 8601}); 404 for a resident it does not reach."""

@@ -51,6 +51,16 @@ def test_a_resident_is_registered_then_found_by_name_and_their_profile_opens(sta
     expect(page.get_by_role("heading", level=2).first).to_have_text(name)
     expect(page.locator("dd [lang=ar]")).to_have_text("العربية")
     assert_accessible(page, "residents, profile")
+    # They would rather read Turkish, by email: they have no email, so it is refused.
+    page.get_by_label("Langue de ses messages").select_option("tr")
+    page.get_by_label("Comment le prévenir").select_option("email")
+    page.get_by_role("button", name="Changer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Il n'a pas ce moyen")
+    assert_accessible(page, "residents, settings refused")
+    page.get_by_label("Comment le prévenir").select_option("sms")
+    page.get_by_role("button", name="Changer").click()
+    expect(page.get_by_role("status").first).to_contain_text("Sa langue")
+    expect(page.locator("dd [lang=tr]")).to_have_text("Türkçe")
 
     page.get_by_role("link", name="Habitants").click()
     page.get_by_label("Nom, carte ou téléphone").fill(name.split()[1])
@@ -199,6 +209,7 @@ ROUTES = [
     ("GET", "/residents/new"),
     ("POST", "/residents/new"),
     ("GET", "/residents/{id}"),
+    ("POST", "/residents/{id}/settings"),
     ("POST", "/residents/{id}/mandates"),
     ("POST", "/residents/{id}/mandates/{mandate}/withdraw"),
     ("GET", "/residents/{id}/export"),

@@ -462,6 +462,10 @@ MATRIX = {
     # of a resident Jean Vilar never met.
     "GET /residents/<int:resident_id>": Page(serves="staff"),
     "POST /residents/<int:resident_id>/mandates": Page(serves="staff"),
+    # Yusuf's masked to Jean Vilar, which holds no mandate of his covering "contact".
+    "POST /residents/<int:resident_id>/settings": Page(
+        serves="staff", ask=in_path(object_id("resident", "resident_id"))
+    ),
     "POST /residents/<int:resident_id>/mandates/<int:mandate_id>/withdraw": Page(
         serves="staff",
         ask=lambda o, side: {

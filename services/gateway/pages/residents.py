@@ -35,7 +35,7 @@ MANDATE_SCOPES = {
     "data": N_("Télécharger ou effacer ses données"),
     "contact": N_("Changer ses coordonnées"),
 }
-DATA = ("data",)
+DATA, CONTACT = ("data",), ("contact",)
 # The booking refuses a mandate of more than a year; the page offers the days before.
 MANDATE_DAYS = 365
 MANDATE_DEFAULT_DAYS = 90
@@ -54,6 +54,7 @@ NOTICES = {
     "registered": N_("L'habitant est inscrit."),
     "mandate": N_("Son accord est enregistré."),
     "withdrawn": N_("Son accord est retiré."),
+    "settings": N_("Sa langue et le moyen de le prévenir sont changés."),
     "refused": N_(
         "Impossible d'effacer ses données : il a encore un appareil en prêt. "
         "Il doit d'abord le rendre."
@@ -214,6 +215,9 @@ class ResidentPages:
         entries = operations.waiting_entries_of_resident(self, who, resident_id)
         mandates = operations.mandates_of(self, who, resident_id)
         may_act_on_data = operations.valid_mandate(self, who, resident_id, DATA) is not None
+        may_change = resident.get("view") == "full" or (
+            operations.valid_mandate(self, who, resident_id, CONTACT) is not None
+        )
         sites = {site["id"]: site["name"] for site in operations.sites(self)}
         categories = {c["id"]: c["name"] for c in operations.categories(self)}
         now = datetime.now(UTC)
@@ -258,6 +262,9 @@ class ResidentPages:
             waiting=[entry for entry in entries if entry["status"] == "waiting"],
             mandates=mandates,
             may_act_on_data=may_act_on_data,
+            may_change=may_change,
+            channels=[(value, self.page_text(request, text)) for value, text in CHANNELS.items()],
+            resident_languages=[(code, NAMES[code]) for code in LANGUAGES],
             scopes=[
                 (value, self.page_text(request, text)) for value, text in MANDATE_SCOPES.items()
             ],
@@ -272,6 +279,48 @@ class ResidentPages:
         if who.role != STAFF:
             return self.page_sign_in_first(request, who, "/sign-in")
         return self.page_residents_profile(request, who, resident_id)
+
+    @page("POST", "/residents/<int:resident_id>/settings")
+    def page_residents_change_settings(self, request, who, resident_id):
+        """Their language and how they are told: staff who see them whole, or under
+        their mandate covering "contact"."""
+        if not forms.csrf_valid(request):
+            return self.page_refuse_forgery(request, who)
+        if who.role != STAFF:
+            return self.page_sign_in_first(request, who, "/sign-in")
+        shown = operations.resident(self, who, resident_id)
+        acting = who
+        if shown.get("view") != "full":
+            acting = operations.acting_for(self, who, resident_id, CONTACT)
+        language = forms.text(request.form, "resident_language")
+        channel = forms.text(request.form, "resident_channel")
+        wrong = [
+            name
+            for name, ok in (
+                ("resident_language", language in LANGUAGES),
+                ("resident_channel", channel in CHANNELS),
+            )
+            if not ok
+        ]
+        try:
+            if wrong:
+                raise FormErrors(*wrong)
+            operations.change_resident_settings(self, acting, resident_id, language, channel)
+        except FormErrors as refused:
+            return self.page_residents_profile(
+                request, who, resident_id, status=400, errors=refused.errors
+            )
+        except InvalidInput:  # SMS without a phone, email without an address
+            refused = FormErrors.refused(
+                "resident_channel",
+                N_(
+                    "Il n'a pas ce moyen : choisissez-en un autre, ou donnez d'abord ses coordonnées."
+                ),
+            )
+            return self.page_residents_profile(
+                request, who, resident_id, status=400, errors=refused.errors
+            )
+        return redirect(f"/residents/{resident_id}?settings=1", 303)
 
     # --- their consent: mandates --------------------------------------------------------
 
