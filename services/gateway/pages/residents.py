@@ -67,7 +67,7 @@ class ResidentPages:
 
     def page_residents_search(self, request, who, status=200, errors=None, missing_card=None):
         search = forms.text(request.args, "resident_search")[:100]
-        found = operations.own_residents(self, who, search)["items"] if search else None
+        results = operations.own_residents(self, who, search) if search else None
         notices = []
         if request.args.get("erased"):
             notices.append(self.page_text(request, N_("Les données de l'habitant sont effacées.")))
@@ -80,7 +80,8 @@ class ResidentPages:
             errors=errors,
             notices=notices,
             search=search,
-            found=found,
+            found=results["items"] if results else None,
+            found_total=results["total"] if results else 0,
             missing_card=missing_card,
         )
 
@@ -192,10 +193,9 @@ class ResidentPages:
         if form.get("resident_consent") != "yes":
             errors["resident_consent"] = forms.FIELDS["resident_consent"][1]
         if errors:
-            refused = FormErrors()
-            refused.errors = {
-                name: errors[name] for name in REGISTRATION_FIELDS.values() if name in errors
-            }
+            # In the form's order, each with what to do about it.
+            refused = FormErrors(*[name for name in REGISTRATION_FIELDS.values() if name in errors])
+            refused.errors.update(errors)
             raise refused
         return {
             "display_name": name,
@@ -221,6 +221,7 @@ class ResidentPages:
         sites = {site["id"]: site["name"] for site in operations.sites(self)}
         categories = {c["id"]: c["name"] for c in operations.categories(self)}
         now = datetime.now(UTC)
+        today = datetime.now(TIME_ZONE).date()
         for loan in loans:
             loan["site"] = sites.get(loan["return_site_id"] or loan["site_id"], "?")
             loan["late"] = (
@@ -271,7 +272,10 @@ class ResidentPages:
             chosen_scopes=request.form.getlist("mandate_scopes")
             if request.method == "POST"
             else [],
-            mandate_default=(date.today() + timedelta(days=MANDATE_DEFAULT_DAYS)).isoformat(),
+            mandate_days=[
+                (today + timedelta(days=days)).isoformat()
+                for days in (1, MANDATE_DEFAULT_DAYS, MANDATE_DAYS)
+            ],
         )
 
     @page("GET", "/residents/<int:resident_id>")
