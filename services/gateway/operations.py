@@ -171,15 +171,6 @@ def acting_for(service, who, resident_id: int, scopes: tuple) -> Principal:
     return acting
 
 
-def valid_mandate(service, who, resident_id: int, scopes: tuple) -> int | None:
-    """The id of the caller's partner's valid mandate from the resident covering one of
-    `scopes`, or None; 404 for a resident the partner does not reach."""
-    require(who.role == STAFF)
-    return service.booking.valid_mandate(
-        {"resident_id": resident_id, "partner_id": who.partner_id, "scopes": list(scopes)}
-    )["mandate_id"]
-
-
 def export_resident_data(service, who, resident_id: int) -> dict:
     """Everything held about a resident: for themself, or staff acting for them."""
     require(who.is_resident(resident_id))

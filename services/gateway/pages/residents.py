@@ -214,10 +214,6 @@ class ResidentPages:
         loans = operations.loans_of_resident(self, who, resident_id)
         entries = operations.waiting_entries_of_resident(self, who, resident_id)
         mandates = operations.mandates_of(self, who, resident_id)
-        may_act_on_data = operations.valid_mandate(self, who, resident_id, DATA) is not None
-        may_change = resident.get("view") == "full" or (
-            operations.valid_mandate(self, who, resident_id, CONTACT) is not None
-        )
         sites = {site["id"]: site["name"] for site in operations.sites(self)}
         categories = {c["id"]: c["name"] for c in operations.categories(self)}
         now = datetime.now(UTC)
@@ -240,6 +236,12 @@ class ResidentPages:
                 for scope in mandate["scopes"]
                 if scope in MANDATE_SCOPES
             ]
+        # What the partner's mandates in force (neither withdrawn nor expired) let it do now.
+        covered = {
+            scope for mandate in mandates if mandate["active"] for scope in mandate["scopes"]
+        }
+        may_act_on_data = bool(covered & set(DATA))
+        may_change = resident.get("view") == "full" or bool(covered & set(CONTACT))
         notices = [
             self.page_text(request, message)
             for asked, message in NOTICES.items()
