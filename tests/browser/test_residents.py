@@ -39,11 +39,11 @@ def test_a_resident_is_registered_then_found_by_name_and_their_profile_opens(sta
     page.get_by_role("button", name="Inscrire").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("L'habitant doit être d'accord : cochez la case.")
-    expect(summary).to_contain_text("Saisissez un téléphone ou une adresse e-mail.")
+    expect(summary).to_contain_text("Saisissez un téléphone ou une adresse e-mail, ou cochez")
     expect(page.get_by_label("Nom", exact=True)).to_have_value(name)  # what was typed stays
     assert_accessible(page, "residents, registration refused")
 
-    page.get_by_label("Téléphone").fill(a_phone())
+    page.get_by_label("Téléphone", exact=True).fill(a_phone())
     page.get_by_label("Langue de ses messages").select_option("ar")
     page.get_by_label("L'habitant est d'accord pour être inscrit").check()
     page.get_by_role("button", name="Inscrire").click()
@@ -96,7 +96,7 @@ def test_a_resident_is_found_by_the_whole_phone_number_they_give(staff_page, fre
     assert_accessible(page, "residents, profile, masked")
 
 
-def test_a_card_nobody_has_leads_to_registering_it(staff_page):
+def test_a_card_nobody_has_leads_to_registering_its_holder(staff_page):
     page = staff_page
     card = f"RS-{uuid.uuid4().hex[:6].upper()}"
     page.goto("/residents")
@@ -106,6 +106,16 @@ def test_a_card_nobody_has_leads_to_registering_it(staff_page):
     assert_accessible(page, "residents, nobody at desk")
     page.get_by_role("link", name=f"Inscrire cet habitant avec la carte {card}").click()
     expect(page.get_by_label("Numéro de carte")).to_have_value(card)
+
+    # Neither phone nor email: served at the desk, under the consent given now.
+    page.get_by_label("Nom", exact=True).fill(f"Nadia {card}")
+    page.get_by_label("L'habitant est d'accord pour être inscrit").check()
+    page.get_by_label("Il n'a ni téléphone ni e-mail").check()
+    page.get_by_role("button", name="Inscrire").click()
+    expect(page.get_by_role("status").first).to_have_text("L'habitant est inscrit.")
+    expect(page.locator("dl").first).to_contain_text(card)
+    expect(page.locator("li span[id^=mandate-]")).to_contain_text("Valable jusqu'au")
+    expect(page.get_by_role("link", name="Télécharger ses données")).to_be_visible()
 
 
 def test_under_their_consent_a_residents_data_is_downloaded_then_erased(staff_page, fresh):

@@ -81,6 +81,13 @@ FIELDS = {
         N_("L'habitant est d'accord pour être inscrit"),
         N_("L'habitant doit être d'accord : cochez la case."),
     ),
+    "resident_mandate": (
+        N_(
+            "Il n'a ni téléphone ni e-mail : il est d'accord pour que l'accueil agisse pour lui "
+            "(prêts, données, coordonnées) pendant 1 an"
+        ),
+        N_("Cochez ou décochez."),
+    ),
     "mandate_scopes": (
         N_("Ce que l'accueil peut faire pour lui"),
         N_("Cochez au moins une chose."),

@@ -47,6 +47,7 @@ REGISTRATION_FIELDS = {
     "channel": "resident_channel",
     "language": "resident_language",
     "consent": "resident_consent",
+    "mandate": "resident_mandate",
     "card_number": "resident_card",
 }
 NOT_FOUND_AT_DESK = N_("Aucun habitant n'a ce numéro. Vérifiez le numéro, ou inscrivez l'habitant.")
@@ -171,13 +172,19 @@ class ResidentPages:
         card = forms.text(form, "resident_card").upper() or None
         channel = forms.text(form, "resident_channel") or ("sms" if phone else "email")
         language = forms.text(form, "resident_language") or "fr"
+        # Reached neither by phone nor by email: served at the desk, under their consent.
+        served_at_desk = form.get("resident_mandate") == "yes" and not phone and not email
         errors = {}
         if not 1 <= len(name) <= 200:
             errors["resident_name"] = forms.FIELDS["resident_name"][1]
         if not phone and not email:
-            errors["resident_phone"] = errors["resident_email"] = N_(
-                "Saisissez un téléphone ou une adresse e-mail."
-            )
+            if served_at_desk:
+                channel = "none"
+            else:
+                errors["resident_phone"] = errors["resident_email"] = N_(
+                    "Saisissez un téléphone ou une adresse e-mail, ou cochez la case "
+                    "« ni téléphone ni e-mail »."
+                )
         elif channel == "sms" and not phone:
             errors["resident_phone"] = N_("Pour les SMS, saisissez un téléphone.")
         elif channel == "email" and not email:
@@ -197,7 +204,7 @@ class ResidentPages:
             refused = FormErrors(*[name for name in REGISTRATION_FIELDS.values() if name in errors])
             refused.errors.update(errors)
             raise refused
-        return {
+        resident = {
             "display_name": name,
             "phone": phone,
             "email": email,
@@ -206,6 +213,13 @@ class ResidentPages:
             "language": language,
             "consent": True,
         }
+        if served_at_desk:  # everything the desk may do, for the longest the booking allows
+            expires = datetime.now(UTC) + timedelta(days=MANDATE_DAYS, minutes=-5)
+            resident["mandate"] = {
+                "scopes": list(MANDATE_SCOPES),
+                "expires_at": expires.isoformat(),
+            }
+        return resident
 
     # --- the profile --------------------------------------------------------------------
 
