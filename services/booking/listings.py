@@ -16,6 +16,7 @@ from partanum.paging import page
 from services.booking import waiting_list
 from services.booking.allocations import site_by_code
 from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
+from services.booking.residents import with_phone
 from services.booking.vocabulary import LoanStatus
 
 
@@ -91,6 +92,8 @@ def residents(tx: Transaction, filters: dict) -> tuple[list[Resident], int]:
             or_(
                 func.lower(Resident.display_name).contains(words, autoescape=True),
                 func.lower(Resident.card_number) == words,
+                # The whole phone number, however either was written.
+                with_phone(filters["search"]),
             )
         )
     return page(tx.session, query, (Resident.display_name, Resident.id), filters)

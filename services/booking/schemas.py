@@ -460,7 +460,8 @@ class LoanFilters(PageIn):
 
 class ResidentFilters(PageIn):
     """`partner_id`: registered by that partner or borrowing (or having borrowed) at
-    one of its sites; `search`: part of the name, or the whole card number."""
+    one of its sites; `search`: part of the name, the whole card number or the whole
+    phone number."""
 
     partner_id = fields.Integer(strict=True)
     search = fields.String(validate=validate.Length(min=1, max=100))

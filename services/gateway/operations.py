@@ -9,13 +9,14 @@ page cannot skip a check the API makes.
 authz.Denied, answered 404 (or 403 for what the caller sees but may not do).
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from partanum.errors import NotFound
 from services.booking.exceptions import LoanNotActive
 from services.gateway import ical
 from services.gateway.api.scope import Scope
-from services.gateway.authz import STAFF, Denied, require
+from services.gateway.authz import RESIDENT, STAFF, Denied, Principal, require
 from services.gateway.schemas.common import all_pages
 
 # --- the network: everyone reads it ------------------------------------------------------
@@ -377,3 +378,110 @@ def cancel_series(service, who, series_id: int, payload: dict) -> dict:
     require(bool(occurrences) and Scope(who, service).sees_reservation(occurrences[0]))
     require(who.is_staff_of(occurrences[0]["partner_id"]), action=True)
     return service.booking.cancel_series(series_id, payload)
+
+
+# --- residents: registering, finding, acting for them under their consent -----------------
+
+
+def register_resident(service, who, resident: dict) -> dict:
+    """A resident who agreed to it, registered by the caller's partner (the booking's
+    register_resident payload; the partner is the caller's)."""
+    scope = Scope(who, service)
+    scope.require_own_partner(resident.get("registered_by_partner_id", who.partner_id))
+    return service.booking.register_resident(
+        {**resident, "registered_by_partner_id": who.partner_id}
+    )
+
+
+def own_residents(service, who, search: str | None = None, limit: int = 50) -> dict:
+    """A page of the residents the caller's partner registered or lends (lent) to, by
+    part of the name or the whole card or phone number, each as its staff may see them."""
+    require(who.role == STAFF)
+    filters = {"partner_id": who.partner_id, "limit": limit, "offset": 0}
+    return service.booking.list_residents({**filters, "search": search} if search else filters)
+
+
+def resident(service, who, resident_id: int) -> dict:
+    """The resident as the caller may see them, or 404 (Scope.resident)."""
+    return Scope(who, service).resident(resident_id)
+
+
+def loans_of_resident(service, who, resident_id: int) -> list[dict]:
+    """A resident's loans at the caller's partner's desks, current and past (those not
+    yet anonymised), as GET /api/loans?resident_id= shows its staff."""
+    require(who.role == STAFF)
+    resident(service, who, resident_id)
+    filters = {"partner_id": who.partner_id, "resident_id": resident_id, "limit": 200}
+    return service.booking.list_loans(filters)["items"]
+
+
+def waiting_entries_of_resident(service, who, resident_id: int) -> list[dict]:
+    """A resident's places in line (and devices held for them) at the caller's sites."""
+    require(who.role == STAFF)
+    resident(service, who, resident_id)
+    filters = {"partner_id": who.partner_id, "resident_id": resident_id, "limit": 200}
+    return service.booking.list_waiting_entries(filters)["items"]
+
+
+def acting_for(service, who, resident_id: int, scopes: tuple) -> Principal:
+    """Staff acting for a resident, under the resident's valid mandate to their partner
+    covering one of `scopes` (as the API's `acting_for=`): what follows is recorded as
+    "staff:12 for resident:7 under mandate:3". Without one, Denied: 404."""
+    require(who.role == STAFF, action=True)
+    mandate_id = service.booking.valid_mandate(
+        {"resident_id": resident_id, "partner_id": who.partner_id, "scopes": list(scopes)}
+    )["mandate_id"]
+    require(mandate_id is not None)
+    acting = replace(who, acting_for=resident_id, mandate_id=mandate_id)
+    service.call_context.act_as(acting.actor)
+    return acting
+
+
+def export_resident_data(service, who, resident_id: int) -> dict:
+    """Everything held about a resident: for themself, or staff acting for them."""
+    require(who.is_resident(resident_id))
+    return service.booking.export_resident_data(resident_id)
+
+
+def erase_resident(service, who, resident_id: int) -> dict:
+    """Forget a resident on their request: themself, or staff acting for them."""
+    require(who.is_resident(resident_id))
+    return service.booking.erase_resident(resident_id)
+
+
+def change_resident_settings(service, who, resident_id: int, language: str, channel: str) -> dict:
+    """How a resident is told (channel) and in which language: the resident, staff who
+    see them whole, or staff acting for them under a mandate covering "contact"
+    (Scope.resident_to_change, as PATCH /api/residents/<id>)."""
+    Scope(who, service).resident_to_change(resident_id)
+    return service.booking.update_resident(resident_id, {"language": language, "channel": channel})
+
+
+def record_mandate(service, who, resident_id: int, mandate: dict) -> dict:
+    """The resident's consent, given at the caller's desk, for its staff to act for them
+    ({"scopes": ["data"], "expires_at": ISO 8601}); 404 for a resident it does not reach."""
+    require(who.role == STAFF, action=True)
+    return service.booking.record_mandate(
+        {**mandate, "resident_id": resident_id, "partner_id": who.partner_id}
+    )
+
+
+def mandates_of(service, who, resident_id: int) -> list[dict]:
+    """A resident's mandates, latest first: all of them for themself, staff their
+    partner's (of a resident it reaches)."""
+    if who.role == RESIDENT:
+        require(who.resident_id == resident_id)
+        return service.booking.list_mandates(resident_id)
+    require(who.role == STAFF)
+    resident(service, who, resident_id)
+    return service.booking.list_mandates(resident_id, who.partner_id)
+
+
+def withdraw_mandate(service, who, mandate_id: int) -> dict:
+    """The resident, or the staff of the mandate's partner, withdraw it."""
+    mandate = service.booking.get_mandate(mandate_id)
+    require(
+        who.is_staff_of(mandate["partner_id"])
+        or (who.role == RESIDENT and who.is_resident(mandate["resident_id"]))
+    )
+    return service.booking.withdraw_mandate(mandate_id)

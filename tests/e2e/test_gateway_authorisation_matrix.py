@@ -526,6 +526,46 @@ MATRIX = {
     "POST /reservations/<int:reservation_id>/cancel-series": Page(
         serves="staff", ask=in_path(object_id("reservation", "reservation_id"))
     ),
+    # residents: the search holds the partner's own, a profile is one they reach
+    "GET /residents": Page(
+        serves="staff",
+        ask=lambda o, side: {"query": {"resident_search": card(o, side)["card_number"]}},
+        shows=lambda o: "Amina B.",
+    ),
+    "POST /residents/at-desk": Page(serves="staff"),  # a whole card presented: found anywhere
+    "GET /residents/new": Page(serves="staff"),
+    "POST /residents/new": Page(serves="staff"),  # always for the caller's own partner
+    # By the time pages are asked, by-card has related Jean Vilar to Yusuf (he presented
+    # his card): his profile shows, masked. tests/browser/test_residents.py asks these two
+    # of a resident Jean Vilar never met.
+    "GET /residents/<int:resident_id>": Page(serves="staff"),
+    "POST /residents/<int:resident_id>/mandates": Page(serves="staff"),
+    # Yusuf's masked to Jean Vilar, which holds no mandate of his covering "contact".
+    "POST /residents/<int:resident_id>/settings": Page(
+        serves="staff", ask=in_path(object_id("resident", "resident_id"))
+    ),
+    "POST /residents/<int:resident_id>/mandates/<int:mandate_id>/withdraw": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "path": {
+                **object_id("resident", "resident_id")(o, side),
+                **object_id("mandate", "mandate_id")(o, side),
+            }
+        },
+    ),
+    "GET /residents/<int:resident_id>/export": Page(
+        serves="staff",
+        ask=in_path(object_id("resident", "resident_id")),
+        shows=lambda o: "Amina B.",
+    ),
+    "GET /residents/<int:resident_id>/erasure": Page(
+        serves="staff",
+        ask=in_path(object_id("resident", "resident_id")),
+        shows=lambda o: "Amina B.",
+    ),
+    "POST /residents/<int:resident_id>/erasure": Page(
+        serves="staff", ask=in_path(object_id("resident", "resident_id"))
+    ),
 }
 
 

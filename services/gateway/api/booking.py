@@ -393,8 +393,7 @@ class BookingApi:
         tag="residents",
     )
     def export_resident_data(self, request, who, resident_id):
-        require(who.is_resident(resident_id))
-        return self.booking.export_resident_data(resident_id)
+        return operations.export_resident_data(self, who, resident_id)
 
     @route(
         "POST",
@@ -406,8 +405,7 @@ class BookingApi:
         tag="residents",
     )
     def erase_resident(self, request, who, resident_id):
-        require(who.is_resident(resident_id))
-        return self.booking.erase_resident(resident_id)
+        return operations.erase_resident(self, who, resident_id)
 
     # --- mandates: a resident's consent for the desk to act for them ------------------------
 
@@ -442,11 +440,7 @@ class BookingApi:
         summary="A resident's mandates (staff: their partner's), latest first",
     )
     def list_mandates(self, request, who, resident_id):
-        if who.role == RESIDENT:
-            require(who.resident_id == resident_id)
-            return {"items": self.booking.list_mandates(resident_id)}
-        Scope(who, self).resident(resident_id)
-        return {"items": self.booking.list_mandates(resident_id, who.partner_id)}
+        return {"items": operations.mandates_of(self, who, resident_id)}
 
     @route(
         "POST",
@@ -457,12 +451,7 @@ class BookingApi:
         summary="Withdraw a mandate (the resident, or the staff of its partner)",
     )
     def withdraw_mandate(self, request, who, mandate_id):
-        mandate = self.booking.get_mandate(mandate_id)
-        require(
-            who.is_staff_of(mandate["partner_id"])
-            or (who.role == RESIDENT and who.is_resident(mandate["resident_id"]))
-        )
-        return self.booking.withdraw_mandate(mandate_id)
+        return operations.withdraw_mandate(self, who, mandate_id)
 
     # --- loans ------------------------------------------------------------------------------
 

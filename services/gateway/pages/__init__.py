@@ -17,6 +17,7 @@ from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
+from services.gateway.pages.residents import ResidentPages
 from services.gateway.pages.sessions import SignIn
 from services.gateway.pages.workshops import WorkshopReservations
 
@@ -34,5 +35,7 @@ class Pages(
     Equipment,
     # reservations: lists, the week, pick-up and return
     StaffReservations,
+    # residents: find, register, a profile, consent, export and erasure
+    ResidentPages,
 ):
     pass

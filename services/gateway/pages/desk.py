@@ -125,7 +125,13 @@ class FrontDesk:
             # Holding their card, the resident is at this desk: its partner may serve them.
             resident = operations.resident_at_desk(self, who, {"card_number": card})
         except (NotFound, InvalidInput, Denied):
-            raise FormErrors.refused("card_number", N_("Aucun habitant n'a cette carte.")) from None
+            raise FormErrors.refused(
+                "card_number",
+                N_(
+                    "Aucun habitant n'a cette carte. Cherchez-le, ou inscrivez-le, "
+                    "dans le menu « Habitants »."
+                ),
+            ) from None
         try:
             # Everything that goes with the device goes with it.
             return operations.lend(

@@ -105,6 +105,53 @@ FIELDS = {
         N_("Chaque semaine jusqu'au"),
         N_("Saisissez une date après le premier jour, par exemple 2027-03-25."),
     ),
+    # residents: finding, registering, their consent
+    "resident_search": (
+        N_("Nom, carte ou téléphone"),
+        N_("Saisissez une partie du nom, ou le numéro entier de la carte ou du téléphone."),
+    ),
+    "resident_presented": (
+        N_("Carte ou téléphone de l'habitant"),
+        N_("Saisissez le numéro entier de la carte ou du téléphone, par exemple RS-0042."),
+    ),
+    "resident_name": (N_("Nom"), N_("Saisissez le nom de l'habitant, 200 caractères au plus.")),
+    "resident_phone": (
+        N_("Téléphone"),
+        N_("Saisissez un numéro de téléphone, par exemple 06 12 34 56 78."),
+    ),
+    "resident_email": (
+        N_("Adresse e-mail"),
+        N_("Saisissez une adresse e-mail, par exemple nom@exemple.fr."),
+    ),
+    "resident_channel": (N_("Comment le prévenir"), N_("Choisissez comment le prévenir.")),
+    "resident_language": (N_("Langue de ses messages"), N_("Choisissez une langue.")),
+    "resident_card": (
+        N_("Numéro de carte"),
+        N_("Saisissez le numéro de carte, par exemple RS-0042, ou laissez vide."),
+    ),
+    "resident_consent": (
+        N_("L'habitant est d'accord pour être inscrit"),
+        N_("L'habitant doit être d'accord : cochez la case."),
+    ),
+    "resident_mandate": (
+        N_(
+            "Il n'a ni téléphone ni e-mail : il est d'accord pour que l'accueil agisse pour lui "
+            "(prêts, données, coordonnées) pendant 1 an"
+        ),
+        N_("Cochez ou décochez."),
+    ),
+    "mandate_scopes": (
+        N_("Ce que l'accueil peut faire pour lui"),
+        N_("Cochez au moins une chose."),
+    ),
+    "mandate_until": (
+        N_("Accord valable jusqu'au"),
+        N_("Saisissez une date dans moins d'un an, par exemple 2027-03-31."),
+    ),
+    "mandate_consent": (
+        N_("L'habitant est là et donne son accord"),
+        N_("L'habitant doit donner son accord : cochez la case."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

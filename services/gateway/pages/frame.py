@@ -113,6 +113,7 @@ MENUS = {
         ("/feeds", N_("Agendas")),
         ("/equipment", N_("Appareils")),
         ("/reservations", N_("Réservations")),
+        ("/residents", N_("Habitants")),
     ],
 }
 

@@ -113,7 +113,7 @@ class ResidentQuery(PageQuery):
     partner_id = ident()
     search = fields.String(
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "part of the name, or the whole card number"},
+        metadata={"description": "part of the name, the whole card number or phone number"},
     )
 
 
