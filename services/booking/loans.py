@@ -20,6 +20,7 @@ from services.booking.allocations import claim, flush_claims, overlapping, site_
 from services.booking.exceptions import (
     LoanNotActive,
     NoReturnDay,
+    NotAtSite,
     NotAvailable,
     NotLendable,
     OverdueLoanBlocks,
@@ -76,6 +77,12 @@ def check_out(
             f"{item.asset_tag} cannot be lent: it is {item.status}",
             {"asset_tag": item.asset_tag, "status": item.status},
         )
+    if reservation is None and item.site_id != site.id:
+        # A walk-in takes what stands at the desk; a reservation's devices were brought to it.
+        raise NotAtSite(
+            f"{item.asset_tag} is at another site than {site.code}",
+            {"asset_tag": item.asset_tag, "current_site": _site_code(tx, item.site_id)},
+        )
     overridden = _over_limits(tx, resident, max_loans, data["override_reason"], now)
     due = _due(now, policy_for(tx, item.category_id).loan_days, site, zone)
     window = domain.Window(now, due)
@@ -118,6 +125,11 @@ def check_out(
         },
     )
     return loan
+
+
+def _site_code(tx: Transaction, site_id: int) -> str:
+    site = tx.session.get(Site, site_id)
+    return site.code if site else "?"
 
 
 def _borrower(tx: Transaction, resident_id: int) -> Resident:

@@ -88,6 +88,47 @@ PAGES = {
             "missing": ["souris"],
         },
     },
+    # lending
+    "lending_check_out.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "device": {
+            "id": 3,
+            "make": "Lenovo",
+            "model": "ThinkPad E14",
+            "asset_tag": "JV-LAP-003",
+            "accessories": ["chargeur", "souris"],
+        },
+        "resident": {"id": 5, "card_number": "RS-0042", "display_name": "Amina"},
+        "desk_site": "jean-vilar",
+        "ticked": ["chargeur"],
+        "reserved": [("4", "Réservation n° 4")],
+        "held_here": True,
+        "ask_reason": True,
+    },
+    "lending_check_in.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": {"id": 7, "asset_tag": "JV-LAP-003", "accessories_out": ["chargeur", "souris"]},
+        "ticked": ["chargeur"],
+        "conditions": list(forms.CONDITIONS.items()),
+        "chosen_condition": "good",
+    },
+    "lending_loan.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": {
+            **LOAN,
+            "status": "active",
+            "renewals": 1,
+            "accessories_out": ["chargeur"],
+            "override_reason": "Dossier CAF",
+        },
+        "device": "Lenovo ThinkPad E14",
+        "return_site": SITE,
+    },
+    "lending_lost.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": LOAN,
+        "device": "Lenovo ThinkPad E14",
+    },
     "reserve.html": {
         "who": Principal(role="staff", account_id=1, partner_id=1),
         "categories": [(1, "Tablette")],
@@ -169,12 +210,8 @@ def test_the_language_comes_from_the_link_then_the_cookie_then_the_browser():
     assert asked(query="lang=xx", cookie="ar") == "ar"
 
 
-def test_a_desk_form_sent_back_with_an_error_keeps_what_was_ticked():
-    def ticked(form):
-        html = render("desk.html", "fr", **{**PAGES["desk.html"], "form": form})
-        box = re.search(r'<input type="checkbox" id="all_accessories"[^>]*>', html).group(0)
-        return " checked" in box
+def test_taking_back_lists_each_accessory_lent_and_keeps_what_was_ticked():
+    html = render("lending_check_in.html", "fr", **PAGES["lending_check_in.html"])
+    boxes = re.findall(r'<input type="checkbox" [^>]*value="(\w+)"([^>]*)>', html)
 
-    assert ticked({})  # a new form: everything came back, the usual case
-    assert not ticked({"return_asset_tag": "JV-LAP-003", "condition": "good"})
-    assert ticked({"return_asset_tag": "JV-LAP-003", "all_accessories": "yes"})
+    assert boxes == [("chargeur", " checked"), ("souris", "")]

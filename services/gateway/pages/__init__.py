@@ -12,10 +12,11 @@ Their methods are all named page_…: the Service class mixes them with the API'
 
 from services.gateway.pages.desk import FrontDesk
 from services.gateway.pages.frame import Frame
+from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.sessions import SignIn
 from services.gateway.pages.workshops import WorkshopReservations
 
 
-class Pages(Frame, SignIn, ResidentLoans, FrontDesk, WorkshopReservations):
+class Pages(Frame, SignIn, ResidentLoans, FrontDesk, WorkshopReservations, Lending):
     pass

@@ -53,6 +53,20 @@ FIELDS = {
     "starts": (N_("Heure de début"), N_("Saisissez une heure, par exemple 14:00.")),
     "ends": (N_("Heure de fin"), N_("Saisissez une heure de fin après l'heure de début.")),
     "note": (N_("Note"), N_("500 caractères au plus.")),
+    # lending at the desk
+    "accessories": (
+        N_("Accessoires"),
+        N_("Cochez chaque accessoire que vous donnez ou que l'habitant rend."),
+    ),
+    "override_reason": (
+        N_("Raison du prêt en plus"),
+        N_("Écrivez pourquoi vous prêtez quand même, en 3 à 500 caractères."),
+    ),
+    "reservation_id": (N_("Réservation"), N_("Choisissez une réservation, ou aucune.")),
+    "find_asset_tag": (
+        N_("Numéro d'inventaire"),
+        N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 
