@@ -141,6 +141,9 @@ class LoanCheckedIn(Schema):
     resident_id = RESIDENT_ID
     condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
     missing_accessory_count = fields.Integer(required=True)
+    # Where it was taken back (the loan's return site): the device stands there now.
+    # Absent from events sent before it was added.
+    site_id = fields.Integer(load_default=None, allow_none=True)
 
 
 @contract("booking.loan_lost")

@@ -317,6 +317,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
             "item_id": item.id,
             "resident_id": loan.resident_id,
             "condition": loan.condition_in,
+            "site_id": loan.return_site_id or loan.site_id,
             "missing_accessory_count": len(
                 domain.missing_accessories(loan.accessories_out, loan.accessories_in)
             ),

@@ -108,7 +108,7 @@ def test_the_desk_page_refuses_to_take_back_another_partners_loan_as_the_api_doe
     )
 
     assert page.status == 400 and page.first("a", href="#return_asset_tag") is not None
-    assert "Cet appareil n'a pas été prêté ici." in page.text
+    assert "Cet appareil n'a pas été prêté ici : vérifiez le numéro." in page.text
     assert api.status_code == 404
     still = network.ok(network.jv, "GET", f"/api/loans/{loan['id']}")
     assert still["status"] == "active" and still["condition_in"] is None

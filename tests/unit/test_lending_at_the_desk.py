@@ -1,6 +1,7 @@
 """The desk lends what stands at its site: a walk-in check-out of a device that is at
-another site is refused, naming where it is. The booking's check_out with
-worker_factory and a real SQLite database."""
+another site is refused, naming where it is; and a device taken back stands at the
+desk that took it back. The booking's check_out and the inventory's handling of the
+booking's events, with worker_factory and a real SQLite database."""
 
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from services.booking.exceptions import NotAtSite
 from services.booking.models import Item, Resident, Site
 from services.booking.service import Service
 from services.booking.settings import Settings
+from tests.unit.helpers import CHECKED_OUT, loan_event
 
 OPEN_EVERY_DAY = {
     day: [["08:00", "20:00"]]
@@ -78,3 +80,68 @@ def test_a_device_standing_at_the_desk_is_lent(booking):
         "active",
         ["chargeur"],
     )
+
+
+# --- where a device stands once taken back --------------------------------------------------
+
+
+@pytest.fixture
+def inventory(sqlite_unit_of_work):
+    from services.inventory.service import Service as Inventory
+
+    db, _ = sqlite_unit_of_work("inventory")
+    service = worker_factory(Inventory, db=db)
+    for code, name in (("jean-vilar", "Centre Jean Vilar"), ("mistral", "Espace Mistral")):
+        service.register_partner({"code": code, "name": name})
+        service.register_site({"code": code, "name": name, "partner": code, "address": "Angers"})
+    service.register_category({"code": "laptop", "name": "Ordinateur portable"})
+    service.register_item(
+        {
+            "asset_tag": "JV-LAP-001",
+            "make": "Lenovo",
+            "model": "E14",
+            "category": "laptop",
+            "owner": "jean-vilar",
+            "home_site": "jean-vilar",
+        }
+    )
+    return service
+
+
+def test_a_device_taken_back_at_another_desk_stands_there_now_with_the_same_owner(inventory):
+    mistral = inventory.get_site("mistral")["id"]
+    inventory.on_booking_event(loan_event("booking.loan_checked_out", **CHECKED_OUT))
+    back = loan_event(
+        "booking.loan_checked_in", condition="good", missing_accessory_count=0, site_id=mistral
+    )
+
+    inventory.on_booking_event(back)
+    inventory.on_booking_event(back)  # delivered twice: moved once
+
+    item = inventory.get_item("JV-LAP-001")
+    assert (item["current_site"], item["owner"], item["status"]) == (
+        "mistral",
+        "jean-vilar",
+        "awaiting_wipe",
+    )
+    moves = [h for h in inventory.item_history("JV-LAP-001") if h["change"] == "transfer"]
+    assert [(h["before"], h["after"]) for h in moves] == [
+        ("jean-vilar@jean-vilar", "jean-vilar@mistral")
+    ]
+
+
+def test_a_device_taken_back_where_it_stood_does_not_move(inventory):
+    jean_vilar = inventory.get_site("jean-vilar")["id"]
+    inventory.on_booking_event(loan_event("booking.loan_checked_out", **CHECKED_OUT))
+
+    inventory.on_booking_event(
+        loan_event(
+            "booking.loan_checked_in",
+            condition="good",
+            missing_accessory_count=0,
+            site_id=jean_vilar,
+        )
+    )
+
+    assert inventory.get_item("JV-LAP-001")["current_site"] == "jean-vilar"
+    assert [h["change"] for h in inventory.item_history("JV-LAP-001")] == ["status", "status"]

@@ -10,9 +10,6 @@ from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 NO_SUCH_DEVICE = N_("Aucun appareil n'a ce numéro.")
-# Said alike of a device not on loan, another desk's loan and a number nobody has,
-# as the API answers them alike.
-NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
 
 
 class FrontDesk:

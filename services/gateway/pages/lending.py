@@ -21,12 +21,18 @@ from services.booking.exceptions import (
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
 from services.gateway.pages import forms, i18n, slips
-from services.gateway.pages.desk import NO_SUCH_DEVICE, NOT_LENT_HERE
+from services.gateway.pages.desk import NO_SUCH_DEVICE
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 NO_SUCH_CARD = N_("Aucun habitant n'a cette carte.")
+# Said alike of a device not on loan, another partner's loan and a number nobody has,
+# as the API answers them alike.
+NOT_LENT_HERE = N_(
+    "Cet appareil n'a pas été prêté ici : vérifiez le numéro. Un appareil prêté par un autre "
+    "lieu se rapporte à ce lieu."
+)
 
 # What a device is doing, when it cannot be lent, and what the desk does next.
 NOT_LENDABLE = {
