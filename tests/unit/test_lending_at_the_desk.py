@@ -1,14 +1,20 @@
 """The desk lends what stands at its site: a walk-in check-out of a device that is at
-another site is refused, naming where it is; and a device taken back stands at the
-desk that took it back. The booking's check_out and the inventory's handling of the
-booking's events, with worker_factory and a real SQLite database."""
+another site is refused, naming where it is; a device taken back stands at the desk
+that took it back; a closure added on a loan's due day moves it to the next open day,
+and the resident is told. The booking's and the inventory's entrypoints with
+worker_factory, the notifications' rules, each over a real SQLite database."""
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from nameko.testing.services import worker_factory
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partanum.events import make_event, read_event
+from partanum.tables import outbox
 from services.booking.exceptions import NotAtSite
 from services.booking.models import Item, Resident, Site
 from services.booking.service import Service
@@ -145,3 +151,107 @@ def test_a_device_taken_back_where_it_stood_does_not_move(inventory):
 
     assert inventory.get_item("JV-LAP-001")["current_site"] == "jean-vilar"
     assert [h["change"] for h in inventory.item_history("JV-LAP-001")] == ["status", "status"]
+
+
+# --- a closure added after the loan ---------------------------------------------------------
+
+
+def closure_at_jean_vilar(first: str, last: str):
+    return read_event(
+        make_event(
+            "inventory.site_hours_changed",
+            {
+                "site_id": 1,
+                "code": "jean-vilar",
+                "name": "Centre Jean Vilar",
+                "address": "Angers",
+                "opening_hours": OPEN_EVERY_DAY,
+                "closures": [[first, last]],
+            },
+            producer="inventory",
+            actor="staff:3",
+        )
+    )
+
+
+def local_day(moment: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Paris")).date()
+
+
+def moved_events(engine) -> list[dict]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(outbox.c.body)).scalars().all()
+    events = [read_event(json.loads(body)) for body in rows]
+    return [event.data for event in events if event.type == "booking.loan_due_moved"]
+
+
+@pytest.fixture
+def booking_and_engine(sqlite_unit_of_work, booking):
+    # The same database file the `booking` fixture migrated and filled.
+    _, engine = sqlite_unit_of_work("booking")
+    return booking, engine
+
+
+def test_a_closure_on_the_due_day_moves_the_loan_to_the_next_open_day_and_says_so(
+    booking_and_engine,
+):
+    booking, engine = booking_and_engine
+    loan = booking.check_out(check_out("JV-LAP-002"))
+    due = local_day(loan["due_at"])
+
+    booking.on_inventory_event(
+        closure_at_jean_vilar(
+            (due - timedelta(days=1)).isoformat(), (due + timedelta(1)).isoformat()
+        )
+    )
+
+    moved = booking.get_loan(loan["id"])
+    assert local_day(moved["due_at"]) == due + timedelta(days=2)  # the day after the closure
+    (told,) = moved_events(engine)
+    assert (told["loan_id"], told["resident_id"], told["site_id"]) == (loan["id"], 5, 1)
+    assert told["previous_due_at"] == datetime.fromisoformat(loan["due_at"])
+
+
+def test_a_closure_on_other_days_leaves_the_loan_as_it_was(booking_and_engine):
+    booking, engine = booking_and_engine
+    loan = booking.check_out(check_out("JV-LAP-002"))
+    due = local_day(loan["due_at"])
+
+    booking.on_inventory_event(
+        closure_at_jean_vilar((due + timedelta(1)).isoformat(), (due + timedelta(3)).isoformat())
+    )
+
+    assert booking.get_loan(loan["id"])["due_at"] == loan["due_at"]
+    assert moved_events(engine) == []
+
+
+def test_the_resident_is_told_the_new_due_date_and_the_reminders_follow_it(sqlite_unit_of_work):
+    from services.notifications import intents
+    from services.notifications.models import Message
+    from services.notifications.settings import Settings as NotificationSettings
+
+    db, _ = sqlite_unit_of_work("notifications", actor="test")
+    settings = NotificationSettings(zone=ZoneInfo("Europe/Paris"))
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    due, moved_to = now + timedelta(days=14), now + timedelta(days=16)
+    loan = {"loan_id": 7, "item_id": 3, "resident_id": 42}
+    for event_type, data in (
+        ("booking.loan_checked_out", {"site_id": 1, "due_at": due, "overridden": False}),
+        ("booking.loan_due_moved", {"site_id": 1, "due_at": moved_to, "previous_due_at": due}),
+    ):
+        event = read_event(
+            make_event(event_type, {**loan, **data}, producer="booking", actor="staff:1")
+        )
+        with db.transaction() as tx:
+            intents.record(tx, event, now, settings)
+            tx.commit()
+
+    with db.transaction() as tx:
+        told = tx.session.scalars(
+            select(Message).where(Message.purpose == "loan_confirmed").order_by(Message.id)
+        ).all()
+        reminders = tx.session.scalars(
+            select(Message).where(Message.purpose == "due_soon", Message.status == "pending")
+        ).all()
+        assert [m.context.get("due_moved") for m in told] == [None, True]
+        assert max(m.send_after for m in reminders).date() == (moved_to - timedelta(days=1)).date()
