@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, STAFF_MISTRAL
 from tests.browser.helpers import assert_accessible, sign_in
+from tests.e2e.gateway_system import local_window
 from tests.waiting import wait_until
 
 SITE = "jean-vilar"
@@ -135,6 +136,36 @@ def test_a_refusal_says_what_the_device_is_doing_and_what_to_do(staff_page, fres
         scan(page, tag, card)
         assert words in page.get_by_role("alert").inner_text()
     assert_accessible(page, "desk, device already lent")
+
+
+def test_a_device_reserved_later_or_standing_elsewhere_is_refused_saying_so(
+    staff_page, fresh, system
+):
+    page = staff_page
+    card = fresh.resident()["card_number"]
+    reserved, elsewhere = fresh.device("laptop"), fresh.device("laptop")
+    with system.rpc() as rpc:
+        # A workshop in three days holds it: lent for two weeks, it would not be back.
+        rpc.booking.reserve(
+            {
+                "partner_id": fresh.partner("jean-vilar").id,
+                "site": SITE,
+                "asset_tags": [reserved],
+                **local_window(days_ahead=3, hour=10, hours=2),
+            }
+        )
+        rpc.inventory.transfer_item(elsewhere, {"to_site": "mistral", "reason": "atelier"})
+
+    scan(page, reserved, card)
+    confirm_with_enter(page, "Confirmer le prêt")
+    assert "Cet appareil est réservé jusqu'au" in page.get_by_role("alert").inner_text()
+    assert_accessible(page, "lending, device reserved")
+
+    scan(page, elsewhere, card)
+    assert (
+        "Cet appareil est à Espace Frédéric Mistral, pas ici."
+        in page.get_by_role("alert").inner_text()
+    )
 
 
 def test_a_loan_is_renewed_then_declared_lost_after_a_confirmation(staff_page, fresh, system):

@@ -255,3 +255,56 @@ def test_the_resident_is_told_the_new_due_date_and_the_reminders_follow_it(sqlit
         ).all()
         assert [m.context.get("due_moved") for m in told] == [None, True]
         assert max(m.send_after for m in reminders).date() == (moved_to - timedelta(days=1)).date()
+
+
+# --- the loan slip ----------------------------------------------------------------------------
+
+
+def characters_in(pdf: bytes) -> set[str]:
+    """The characters a PDF's fonts map back to text (their ToUnicode maps)."""
+    import re
+    import zlib
+
+    found = set()
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            data = zlib.decompress(stream)
+        except zlib.error:
+            data = stream
+        found |= {
+            chr(int(code, 16)) for code in re.findall(rb"<[0-9A-F]{4}> <([0-9A-F]{4})>", data)
+        }
+    return found
+
+
+SLIP_LOAN = {
+    "asset_tag": "JV-LAP-001",
+    "accessories_out": ["chargeur"],
+    "due_at": "2026-12-18T17:30:00+00:00",
+}
+SLIP_SITE = {
+    "name": "Centre Jean Vilar",
+    "address": "1 place Jean XXIII, 49100 Angers",
+    "opening_hours": {"monday": [["13:30", "18:30"]]},
+}
+
+
+def test_the_slip_is_one_page_in_french_beside_the_residents_language():
+    from services.gateway.pages import slips
+
+    pdf = slips.loan_slip(SLIP_LOAN, "Lenovo ThinkPad E14", SLIP_SITE, "tr")
+
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") == 1
+    assert {"ê", "À"} | set("Ödünç fişi") <= characters_in(pdf)
+
+
+def test_an_arabic_slip_is_shaped_or_says_in_french_why_it_is_not():
+    from services.gateway.pages import slips
+
+    pdf = slips.loan_slip(SLIP_LOAN, "Lenovo ThinkPad E14", SLIP_SITE, "ar")
+
+    arabic = {c for c in characters_in(pdf) if "\u0600" <= c <= "\u06ff"}
+    if slips.SHAPING:
+        assert arabic
+    else:  # letters that do not join are not printed
+        assert not arabic and set("La traduction en arabe") <= characters_in(pdf)

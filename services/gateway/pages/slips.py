@@ -81,7 +81,7 @@ def loan_slip(loan: dict, device: str, site: dict, language: str) -> bytes:
     else:
         theirs = slip_lines(loan, device, site, language)
     width = pdf.epw if theirs is None else (pdf.epw - 8) / 2
-    rtl = direction(language) == "rtl"
+    rtl = direction(language) == "rtl" and SHAPING  # else its column says, in French, why not
     for index, line in enumerate(french):
         top = pdf.get_y()
         pdf.set_font(size=14 if index == 0 else 11)
@@ -89,12 +89,12 @@ def loan_slip(loan: dict, device: str, site: dict, language: str) -> bytes:
         bottom = pdf.get_y()
         if theirs is not None and index < len(theirs):
             pdf.set_xy(pdf.l_margin + width + 8, top)
-            if rtl and SHAPING:
+            if rtl:
                 pdf.set_text_shaping(
                     use_shaping_engine=True, direction="rtl", script=SCRIPTS[language]
                 )
             pdf.multi_cell(width, 6, theirs[index], align="R" if rtl else "L", new_x="LMARGIN")
-            if rtl and SHAPING:
+            if rtl:
                 pdf.set_text_shaping(False)
             bottom = max(bottom, pdf.get_y())
         pdf.set_xy(pdf.l_margin, bottom + 2)
