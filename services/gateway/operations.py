@@ -147,14 +147,22 @@ def loan_to_take_back(service, who, asset_tag: str) -> dict:
     return active[0]
 
 
-def reservations_holding(service, who, site: str, asset_tag: str) -> list[dict]:
-    """The caller's partner's open reservations at its desk `site` that hold this device."""
+def reservations_holding(service, who, site: str, asset_tag: str, between: tuple) -> list[dict]:
+    """The caller's partner's reservations at its desk `site` that hold this device and
+    overlap `between` (two ISO 8601 moments: now, and a little later)."""
     scope = Scope(who, service)
     scope.require_own_site(site)
     found = []
     for status in ("confirmed", "picked_up"):
         page = service.booking.list_reservations(
-            {"partner_id": who.partner_id, "site": site, "status": status, "limit": 50}
+            {
+                "partner_id": who.partner_id,
+                "site": site,
+                "status": status,
+                "ends_after": between[0],
+                "starts_before": between[1],
+                "limit": 50,
+            }
         )
         found += [held for held in page["items"] if asset_tag in (held.get("asset_tags") or [])]
     return found

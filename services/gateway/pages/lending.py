@@ -5,6 +5,8 @@ confirms. A loan has its own page: keep it longer, declare it lost, print its sl
 Every refusal says what the device is doing (lent until when, reserved, waiting for
 its wipe, being repaired, at another site) and what to do next."""
 
+from datetime import UTC, datetime, timedelta
+
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
@@ -89,14 +91,17 @@ class Lending:
             device = operations.device_at_desk(self, who, tag)
         except (NotFound, Denied, InvalidInput):
             raise FormErrors.refused("asset_tag", NO_SUCH_DEVICE) from None
-        reservations = []
-        if device["status"] == "reserved":
-            reservations = operations.reservations_holding(self, who, site, tag)
-        if device["status"] != "available" and not reservations:
+        # Handed over for a reservation of this desk, or lent to whoever comes (walk-in).
+        now = datetime.now(UTC)  # a reservation is handed over from an hour before it starts
+        between = (now.isoformat(), (now + timedelta(hours=1)).isoformat())
+        reservations = operations.reservations_holding(self, who, site, tag, between)
+        if device["status"] not in ("available", "reserved") or (
+            device["status"] == "reserved" and not reservations
+        ):
             raise FormErrors.refused(
                 "asset_tag", self.page_lending_not_lendable(request, who, tag, device["status"])
             )
-        if device["current_site"] != site:
+        if device["current_site"] != site and not reservations:  # a reservation's was brought
             raise FormErrors.refused("asset_tag", self.page_lending_elsewhere(request, device))
         device["reservations"] = reservations
         return device
@@ -131,6 +136,8 @@ class Lending:
             (str(held["id"]), self.page_lending_reservation_label(request, held))
             for held in device["reservations"]
         ]
+        if reserved and device["status"] == "available":
+            reserved.append(("", self.page_text(request, N_("Aucune : prêt sans réservation"))))
         return self.page_render(
             request,
             who,
