@@ -75,9 +75,17 @@ def test_accessories_are_ticked_one_by_one_and_one_missing_is_recorded_alone(
         "chargeur",
         "souris",
     ]
-    page.get_by_label("souris").uncheck()
+    # From "confirm": Shift+Tab to the condition, again to the last box, Space unticks it.
+    expect(page.get_by_role("button", name="Confirmer le retour")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    assert not page.get_by_label("souris").is_checked()
+    assert page.get_by_label("chargeur").is_checked()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
     with page.expect_navigation():
-        page.get_by_role("button", name="Confirmer le retour").click()
+        page.keyboard.press("Enter")
     status = page.get_by_role("status").inner_text()
     assert "Accessoires manquants : souris" in status
     assert "chargeur" not in status.split("Accessoires manquants")[1]
