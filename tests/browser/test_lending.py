@@ -6,6 +6,7 @@ partner's loan does not exist, residents and strangers are sent away, a POST
 without its CSRF token is refused."""
 
 import re
+import uuid
 import zlib
 
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, STAFF_MISTRAL
 from tests.browser.helpers import assert_accessible, sign_in
-from tests.e2e.gateway_system import local_window
+from tests.e2e.gateway_system import device, local_window
 from tests.waiting import wait_until
 
 SITE = "jean-vilar"
@@ -174,6 +175,38 @@ def test_a_device_reserved_later_or_standing_elsewhere_is_refused_saying_so(
         "Cet appareil est à Espace Frédéric Mistral, pas ici."
         in page.get_by_role("alert").inner_text()
     )
+
+
+def test_a_device_held_from_the_waiting_list_is_lent_to_the_resident_it_waits_for(
+    staff_page, fresh, system
+):
+    page = staff_page
+    resident = fresh.resident()
+    code = f"liseuse-{uuid.uuid4().hex[:6]}"  # a kind of device of this test's own
+    tag = f"JV-LIS-{uuid.uuid4().hex[:6].upper()}"
+    with system.rpc() as rpc:
+        category_id = rpc.inventory.register_category({"code": code, "name": "Liseuse"})["id"]
+        rpc.inventory.register_item({**device(tag, code, SITE), "category": code})
+        window = local_window(days_ahead=300, hour=10, hours=1)
+        wait_until(
+            lambda: (
+                tag
+                in rpc.booking.availability({"category_id": category_id, **window})["asset_tags"]
+            ),
+            timeout=30,
+            what=f"the booking to know {tag}",
+        )
+        entry = rpc.booking.join_waiting_list(
+            {"resident_id": resident["id"], "category_id": category_id, "site": SITE}
+        )
+        assert rpc.booking.get_waiting_entry(entry["id"])["status"] == "held"
+
+    scan(page, tag, resident["card_number"])
+    assert "mis de côté pour cet habitant" in page.locator("main").inner_text()
+    confirm_with_enter(page, "Confirmer le prêt")
+    assert f"{tag} est prêté." in page.get_by_role("status").inner_text()
+    with system.rpc() as rpc:
+        assert rpc.booking.get_waiting_entry(entry["id"])["status"] == "fulfilled"
 
 
 def test_a_loan_is_renewed_then_declared_lost_after_a_confirmation(staff_page, fresh, system):
