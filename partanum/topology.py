@@ -98,6 +98,7 @@ NOTIFICATIONS = Subscription(
         "booking.reservation_item_withdrawn",
         "booking.loan_checked_out",
         "booking.loan_renewed",
+        "booking.loan_due_moved",
         "booking.loan_checked_in",
         "booking.loan_lost",
         "booking.loan_overdue",

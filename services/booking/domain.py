@@ -89,6 +89,12 @@ def due_date(
     raise NoReturnDay()
 
 
+def closed_on(moment: datetime, closures: list, zone: ZoneInfo) -> bool:
+    """Whether the local day of `moment` falls within one of the site's closures."""
+    day = moment.astimezone(zone).date()
+    return any(_day(first) <= day <= _day(last) for first, last in closures)
+
+
 def borrowing_refusal(active_loans: int, overdue_loans: int, max_loans: int) -> str | None:
     """Why a resident may not borrow one more device, or None. Overdue first: it is
     what staff must settle before anything else."""

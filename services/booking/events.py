@@ -121,6 +121,19 @@ class LoanRenewed(Schema):
     renewals = fields.Integer(required=True)
 
 
+@contract("booking.loan_due_moved")
+class LoanDueMoved(Schema):
+    """A closure added at the return site after the loan fell on its due day: the
+    loan is now due on the site's next open day (the resident is told)."""
+
+    loan_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    resident_id = RESIDENT_ID
+    site_id = fields.Integer(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    previous_due_at = fields.AwareDateTime(required=True)
+
+
 @contract("booking.loan_checked_in")
 class LoanCheckedInV1(Schema):
     """Read only, in logs and outboxes from before v2: it named the accessories as typed."""
@@ -141,6 +154,9 @@ class LoanCheckedIn(Schema):
     resident_id = RESIDENT_ID
     condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
     missing_accessory_count = fields.Integer(required=True)
+    # Where it was taken back (the loan's return site): the device stands there now.
+    # Absent from events sent before it was added.
+    site_id = fields.Integer(load_default=None, allow_none=True)
 
 
 @contract("booking.loan_lost")

@@ -76,3 +76,8 @@ class LoanNotActive(Conflict):
 @deserialize_to_instance
 class NoReturnDay(Conflict):
     """The return site has no opening day ahead: no due date can be promised."""
+
+
+@deserialize_to_instance
+class NotAtSite(Conflict):
+    """The device stands at another site than the desk lending it (`details["current_site"]`)."""

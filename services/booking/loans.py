@@ -20,6 +20,7 @@ from services.booking.allocations import claim, flush_claims, overlapping, site_
 from services.booking.exceptions import (
     LoanNotActive,
     NoReturnDay,
+    NotAtSite,
     NotAvailable,
     NotLendable,
     OverdueLoanBlocks,
@@ -76,6 +77,12 @@ def check_out(
             f"{item.asset_tag} cannot be lent: it is {item.status}",
             {"asset_tag": item.asset_tag, "status": item.status},
         )
+    if reservation is None and item.site_id != site.id:
+        # A walk-in takes what stands at the desk; a reservation's devices were brought to it.
+        raise NotAtSite(
+            f"{item.asset_tag} is at another site than {site.code}",
+            {"asset_tag": item.asset_tag, "current_site": _site_code(tx, item.site_id)},
+        )
     overridden = _over_limits(tx, resident, max_loans, data["override_reason"], now)
     due = _due(now, policy_for(tx, item.category_id).loan_days, site, zone)
     window = domain.Window(now, due)
@@ -118,6 +125,11 @@ def check_out(
         },
     )
     return loan
+
+
+def _site_code(tx: Transaction, site_id: int) -> str:
+    site = tx.session.get(Site, site_id)
+    return site.code if site else "?"
 
 
 def _borrower(tx: Transaction, resident_id: int) -> Resident:
@@ -305,6 +317,7 @@ def check_in(tx: Transaction, data: dict) -> Loan:
             "item_id": item.id,
             "resident_id": loan.resident_id,
             "condition": loan.condition_in,
+            "site_id": loan.return_site_id or loan.site_id,
             "missing_accessory_count": len(
                 domain.missing_accessories(loan.accessories_out, loan.accessories_in)
             ),
@@ -335,6 +348,58 @@ def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> Non
     for allocation in _allocations(tx, loan):
         allocation.released_at = now
     loan.item.status = item_status
+
+
+# --- a closure added after the loan ---------------------------------------------------------
+
+
+def follow_closures(tx: Transaction, site_id: int, buffer: timedelta, zone: ZoneInfo) -> list[Loan]:
+    """Loans due back at `site_id` on a day it is now closed are due on its next open
+    day, at closing time; each is announced (booking.loan_due_moved) so the resident
+    is told. A loan whose longer stay would run into the device's next booking keeps
+    its date: the desk settles it (nothing is promised twice)."""
+    site = tx.session.get(Site, site_id)
+    if site is None or not site.closures:
+        return []
+    moved = []
+    for loan in tx.session.scalars(
+        select(Loan)
+        .where(Loan.return_site_id == site_id, Loan.status == LoanStatus.ACTIVE)
+        .order_by(Loan.id)
+        .with_for_update()
+    ):
+        if not domain.closed_on(loan.due_at, site.closures, zone):
+            continue
+        try:
+            due = domain.due_date(loan.due_at, 0, site.opening_hours, site.closures, zone)
+        except domain.NoReturnDay:
+            continue
+        held = _allocations(tx, loan)
+        if len(held) != 1:
+            continue
+        allocation = held[0]
+        extended = domain.Window(allocation.starts_at, due)
+        try:
+            _refuse_if_taken(tx, loan.item, extended, buffer, exclude=allocation.id)
+        except NotAvailable:
+            continue
+        previous = loan.due_at
+        allocation.ends_at, allocation.blocked_until = due, extended.blocked_until(buffer)
+        loan.due_at = due
+        tx.emit(
+            "booking.loan_due_moved",
+            {
+                "loan_id": loan.id,
+                "item_id": loan.item_id,
+                "resident_id": loan.resident_id,
+                "site_id": site_id,
+                "due_at": due,
+                "previous_due_at": previous,
+            },
+        )
+        moved.append(loan)
+    flush_claims(tx)
+    return moved
 
 
 # --- overdue ------------------------------------------------------------------------------

@@ -485,3 +485,86 @@ def withdraw_mandate(service, who, mandate_id: int) -> dict:
         or (who.role == RESIDENT and who.is_resident(mandate["resident_id"]))
     )
     return service.booking.withdraw_mandate(mandate_id)
+
+
+# --- lending at the desk (pages) --------------------------------------------------------------
+
+
+def device_at_desk(service, who, asset_tag: str) -> dict:
+    """A device the caller's desk may lend or take back: one its partner owns or holds
+    (else 404, as for a tag nobody has)."""
+    item = service.inventory.get_item(asset_tag)
+    require(Scope(who, service).sees_item(item))
+    return item
+
+
+def active_loan_of(service, who, asset_tag: str) -> dict | None:
+    """The loan a device is on now, if the caller sees it (its partner's desk lent it);
+    None when it is not lent, or lent by another partner."""
+    active = service.booking.list_loans({"asset_tag": asset_tag, "status": "active", "limit": 1})
+    for found in active["items"]:
+        if Scope(who, service).sees_loan(found):
+            return found
+    return None
+
+
+def loan_to_take_back(service, who, asset_tag: str) -> dict:
+    """The active loan of a device, due back at one of the caller's desks: what the desk
+    checks before asking which accessories came back (same rule as take_back)."""
+    scope = Scope(who, service)
+    active = service.booking.list_loans({"asset_tag": asset_tag, "status": "active", "limit": 1})[
+        "items"
+    ]
+    if not active:
+        require(scope.sees_item(service.inventory.get_item(asset_tag)))
+        raise LoanNotActive(f"{asset_tag} is not on loan", {"asset_tag": asset_tag})
+    require(scope.may_take_back(active[0]))
+    return active[0]
+
+
+def reservations_holding(service, who, site: str, asset_tag: str, between: tuple) -> list[dict]:
+    """The caller's partner's reservations at its desk `site` that hold this device and
+    overlap `between` (two ISO 8601 moments: now, and a little later)."""
+    scope = Scope(who, service)
+    scope.require_own_site(site)
+    found = []
+    for status in ("confirmed", "picked_up"):
+        page = service.booking.list_reservations(
+            {
+                "partner_id": who.partner_id,
+                "site": site,
+                "status": status,
+                "ends_after": between[0],
+                "starts_before": between[1],
+                "limit": 50,
+            }
+        )
+        found += [held for held in page["items"] if asset_tag in (held.get("asset_tags") or [])]
+    return found
+
+
+def holds_of(service, who, resident_id: int) -> list[dict]:
+    """The devices held for a resident from a waiting list, at the caller's desks."""
+    scope = Scope(who, service)
+    scope.resident(resident_id)
+    entries = service.booking.list_waiting_entries(
+        {"resident_id": resident_id, "status": "held", "limit": 20}
+    )["items"]
+    return [entry for entry in entries if scope.sees_waiting_entry(entry)]
+
+
+def declare_lost(service, who, loan_id: int) -> dict:
+    """The desk the loan is due back at settles it as lost (as the API's route)."""
+    require(Scope(who, service).may_take_back(loan(service, who, loan_id)), action=True)
+    return service.booking.declare_lost(loan_id)
+
+
+def lent_device(service, who, lent: dict) -> dict:
+    """The device of a loan the caller sees (its make and model, its accessories)."""
+    require(Scope(who, service).sees_loan(lent))
+    return service.inventory.get_item(lent["asset_tag"])
+
+
+def borrower(service, who, resident_id: int) -> dict:
+    """The resident a loan of the caller's desk is for, as the caller may see them."""
+    return Scope(who, service).resident(resident_id)

@@ -246,7 +246,19 @@ def apply_loan_event(tx: Transaction, event) -> Item:
     condition = event.data.get("condition")
     if condition:
         update_item(tx, item, {"condition": condition})
+    _stands_where_taken_back(tx, item, event.data.get("site_id"))
     return item
+
+
+def _stands_where_taken_back(tx: Transaction, item: Item, site_id: int | None) -> None:
+    """A device taken back at another site than where it stood (lent from a
+    reservation's pool) now stands at the desk that took it back; its owner is kept."""
+    if site_id is None or site_id == item.current_site_id:
+        return
+    site = tx.session.get(Site, site_id)
+    if site is None:
+        raise NotFound("site", site_id)  # retried: the site's event is on its way
+    _transfer(tx, item, site, item.owner, Reason.RETURNED, f"taken back at {site.code}")
 
 
 def transfer_item(tx: Transaction, asset_tag: str, data: dict) -> Item:

@@ -419,6 +419,23 @@ def _loan_renewed(planner, data, settings):
     _plan_reminders(planner, loan, settings, _site_facts(planner.session, loan.site_id))
 
 
+def _loan_due_moved(planner, data, settings):
+    """A closure fell on the due day: the resident is told the new date, and the
+    reminders follow it."""
+    loan = _known_loan(planner, data)
+    loan.due_at = data["due_at"]
+    planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
+    site = _site_facts(planner.session, loan.site_id)
+    planner.to_resident(
+        loan.resident_id,
+        "loan_confirmed",
+        loan_id=loan.id,
+        partner_id=site.partner_id if site else None,
+        context=_loan_context(loan, due_moved=True),
+    )
+    _plan_reminders(planner, loan, settings, site)
+
+
 def _loan_checked_in(planner, data, _settings):
     loan = _known_loan(planner, data)
     planner.cancel(loan_id=loan.id, purposes=LOAN_FOLLOW_UPS)
@@ -489,6 +506,7 @@ _HANDLERS = {
     "booking.reservation_item_withdrawn": _item_withdrawn,
     "booking.loan_checked_out": _loan_checked_out,
     "booking.loan_renewed": _loan_renewed,
+    "booking.loan_due_moved": _loan_due_moved,
     "booking.loan_checked_in": _loan_checked_in,
     "booking.loan_lost": _loan_lost,
     "booking.loan_overdue": _loan_overdue,

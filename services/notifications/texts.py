@@ -66,7 +66,8 @@ _PLACE = ("site_name", "site_address", "site_hours")
 # hours as the inventory gives them ({"monday": [["13:30", "18:30"]], …}), or None
 # when unknown. A value may be None when the sender does not know it: it reads "?".
 # Optional keys: time_zone (default Europe/Paris) for every purpose;
-# reason ("released": nobody picked it up) for reservation_cancelled.
+# reason ("released": nobody picked it up) for reservation_cancelled; due_moved (true:
+# a closure moved the due date) for loan_confirmed.
 CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "pickup_ready": ("item_label", *_PLACE, "expires_at"),
     "hold_offered": ("item_label", *_PLACE, "expires_at"),
@@ -204,6 +205,17 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         ),
         action=RETURN_ACTION,
         sms=N_("Prêt noté. Retour le {due_day} à {site}."),
+        place=True,
+    ),
+    # The return site closes on the due day: the loan is due on its next open day.
+    ("loan_confirmed", "due_moved"): Template(
+        subject=N_("Nouvelle date de retour : {due_day}"),
+        sentences=(
+            N_("Le lieu sera fermé le jour prévu pour rendre {item}."),
+            N_("Le retour est maintenant prévu le {due_day}, avant {due_time}."),
+        ),
+        action=RETURN_ACTION,
+        sms=N_("Lieu fermé ce jour-là. Nouveau retour le {due_day} à {site}."),
         place=True,
     ),
     ("due_soon", ""): Template(
@@ -393,6 +405,8 @@ def language_of(language: str | None) -> str:
 
 
 def _variant(purpose: str, context: dict) -> str:
+    if purpose == "loan_confirmed":
+        return "due_moved" if context.get("due_moved") else ""
     if purpose == "overdue":
         return str(min(max(int(context["overdue_level"] or 1), 1), 3))
     if purpose == "reservation_changed":

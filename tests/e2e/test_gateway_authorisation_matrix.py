@@ -442,8 +442,44 @@ MATRIX = {
         ask=desk_form(
             return_asset_tag=lambda o: {"other": "MI-LAP-001", "missing": MISSING_TAG},
             condition="damaged",
-            all_accessories="yes",
         ),
+    ),
+    # lending at the desk, step 2, and a loan's own pages
+    "POST /desk/lend": Page(
+        serves="staff",
+        ask=desk_form(
+            asset_tag=lambda o: {"other": "MI-LAP-002", "missing": MISSING_TAG},
+            card_number=lambda o: {"other": o.card["own"], "missing": o.card["own"]},
+            site="jean-vilar",
+        ),
+    ),
+    "POST /desk/take-back": Page(
+        serves="staff",
+        ask=desk_form(
+            return_asset_tag=lambda o: {"other": "MI-LAP-001", "missing": MISSING_TAG},
+            condition="damaged",
+        ),
+    ),
+    "GET /desk/loan": Page(
+        serves="staff",
+        ask=lambda o, side: {
+            "query": {"find_asset_tag": {"other": "MI-LAP-001", "missing": MISSING_TAG}[side]}
+        },
+    ),
+    "GET /desk/loans/<int:loan_id>": Page(
+        serves="staff", ask=in_path(object_id("loan", "loan_id")), shows=lambda o: "JV-LAP-001"
+    ),
+    "GET /desk/loans/<int:loan_id>/slip.pdf": Page(
+        serves="staff", ask=in_path(object_id("loan", "loan_id"))
+    ),
+    "GET /desk/loans/<int:loan_id>/lost": Page(
+        serves="staff", ask=in_path(object_id("loan", "loan_id"))
+    ),
+    "POST /desk/loans/<int:loan_id>/lost": Page(
+        serves="staff", ask=in_path(object_id("loan", "loan_id"))
+    ),
+    "POST /desk/loans/<int:loan_id>/renew": Page(
+        serves="staff", ask=in_path(object_id("loan", "loan_id"))
     ),
     "GET /reserve": Page(
         serves="staff",

@@ -299,6 +299,7 @@ def test_a_returned_laptop_is_checked_for_condition_and_missing_accessories(desk
         "resident_id": amina["id"],
         "condition": "fair",
         "missing_accessory_count": 1,
+        "site_id": loan["return_site_id"],  # where it was taken back: it stands there now
     }  # named in staff's words on the loan only
     with pytest.raises(LoanNotActive):
         call(desk.booking, "check_in", {"asset_tag": "JV-LAP-001", "condition": "good"})

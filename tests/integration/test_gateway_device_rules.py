@@ -110,7 +110,7 @@ def test_the_desk_page_refuses_to_take_back_another_partners_loan_as_the_api_doe
     # Refused, and shown on the desk's page (post/redirect/get).
     assert [answer.status_code for answer in page.answer.history] == [303]
     assert page.status == 200 and page.first("a", href="#return_asset_tag") is not None
-    assert "Cet appareil n'a pas été prêté ici." in page.text
+    assert "Cet appareil n'a pas été prêté ici : vérifiez le numéro." in page.text
     assert api.status_code == 404
     still = network.ok(network.jv, "GET", f"/api/loans/{loan['id']}")
     assert still["status"] == "active" and still["condition_in"] is None

@@ -196,9 +196,11 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(
     amina = register(desk)
     form = staff.get("/desk")
 
-    done = staff.submit(
+    step = staff.submit(
         "/desk/check-out", form, {"asset_tag": "jv-lap-002", "card_number": "RS-0042"}
     )
+    assert step.status == 200 and step.first("input", value="chargeur") is not None
+    done = staff.submit("/desk/lend", step, {"accessories": "chargeur"})
 
     assert done.status == 200 and re.search(r"/desk\?loan=\d+$", done.url)
     assert "JV-LAP-002 est prêté" in done.text
@@ -208,12 +210,14 @@ def test_a_desk_check_out_through_the_form_lends_the_device_to_the_card_holder(
     (event,) = listen.wait(1)
     assert event["actor"] == f"staff:{staff.account_id}"
 
-    back = staff.submit(
+    step = staff.submit(
         "/desk/check-in",
         staff.get("/desk"),
-        {"return_asset_tag": "JV-LAP-002", "condition": "good", "all_accessories": "yes"},
+        {"return_asset_tag": "JV-LAP-002", "condition": "good"},
     )
+    back = staff.submit("/desk/take-back", step, {"accessories": "chargeur", "condition": "good"})
     assert back.status == 200 and "JV-LAP-002 est rendu" in back.text
+    assert "Accessoires manquants" not in back.text
     assert call(desk.booking, "get_loan", loan["id"])["status"] == "returned"
 
 
@@ -223,9 +227,10 @@ def test_the_desk_form_lends_to_another_partners_resident_holding_their_card_and
     listen = events_seen("booking.resident_found_at_desk")
     yusuf = register(desk, display_name="Yusuf K.", registered_by_partner_id=2)  # Mistral's
 
-    done = staff.submit(
+    step = staff.submit(
         "/desk/check-out", staff.get("/desk"), {"asset_tag": "JV-LAP-001", "card_number": "RS-0042"}
     )
+    done = staff.submit("/desk/lend", step, {"accessories": "chargeur"})
 
     assert done.status == 200 and "JV-LAP-001 est prêté" in done.text
     assert call(desk.booking, "resident_loans", yusuf["id"])[0]["asset_tag"] == "JV-LAP-001"

@@ -126,6 +126,47 @@ PAGES = {
             "missing": ["souris"],
         },
     },
+    # lending
+    "lending_check_out.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "device": {
+            "id": 3,
+            "make": "Lenovo",
+            "model": "ThinkPad E14",
+            "asset_tag": "JV-LAP-003",
+            "accessories": ["chargeur", "souris"],
+        },
+        "resident": {"id": 5, "card_number": "RS-0042", "display_name": "Amina"},
+        "desk_site": "jean-vilar",
+        "ticked": ["chargeur"],
+        "reserved": [("4", "Réservation n° 4")],
+        "held_here": True,
+        "ask_reason": True,
+    },
+    "lending_check_in.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": {"id": 7, "asset_tag": "JV-LAP-003", "accessories_out": ["chargeur", "souris"]},
+        "ticked": ["chargeur"],
+        "conditions": list(forms.CONDITIONS.items()),
+        "chosen_condition": "good",
+    },
+    "lending_loan.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": {
+            **LOAN,
+            "status": "active",
+            "renewals": 1,
+            "accessories_out": ["chargeur"],
+            "override_reason": "Dossier CAF",
+        },
+        "device": "Lenovo ThinkPad E14",
+        "return_site": SITE,
+    },
+    "lending_lost.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "loan": LOAN,
+        "device": "Lenovo ThinkPad E14",
+    },
     "reserve.html": {
         "who": Principal(role="staff", account_id=1, partner_id=1),
         "categories": [(1, "Tablette")],
@@ -306,12 +347,19 @@ def test_the_language_comes_from_the_link_then_the_cookie_then_the_browser():
     assert asked(query="lang=xx", cookie="ar") == "ar"
 
 
-def test_a_desk_form_sent_back_with_an_error_keeps_what_was_ticked():
-    def ticked(form):
-        html = render("desk.html", "fr", **{**PAGES["desk.html"], "form": form})
-        box = re.search(r'<input type="checkbox" id="all_accessories"[^>]*>', html).group(0)
-        return " checked" in box
+def test_taking_back_lists_each_accessory_lent_and_keeps_what_was_ticked():
+    html = render("lending_check_in.html", "fr", **PAGES["lending_check_in.html"])
+    boxes = re.findall(r'<input type="checkbox" [^>]*value="(\w+)"([^>]*)>', html)
 
-    assert ticked({})  # a new form: everything came back, the usual case
-    assert not ticked({"return_asset_tag": "JV-LAP-003", "condition": "good"})
-    assert ticked({"return_asset_tag": "JV-LAP-003", "all_accessories": "yes"})
+    assert boxes == [("chargeur", " checked"), ("souris", "")]
+
+
+def test_the_style_sheet_closes_every_block_it_opens():
+    # An unclosed block (a merge that lost one brace, say) silently moves every rule after
+    # it inside: the phone's rules would then apply to wide screens only.
+    depth = 0
+    style_sheet = i18n.HERE / "static" / "pages.css"
+    for number, line in enumerate(style_sheet.read_text().splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"line {number} closes a block never opened"
+    assert depth == 0, "a block is never closed"

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
-from services.booking import projections, reservations, waiting_list
+from services.booking import loans, projections, reservations, waiting_list
 
 
 class InventoryEventEntrypoints:
@@ -26,6 +26,10 @@ class InventoryEventEntrypoints:
                 if event.type == "inventory.site_hours_changed":
                     reservations.recheck_site_hours(
                         tx, event.data["site_id"], datetime.now(UTC), self.settings.zone
+                    )
+                    # Loans due back on a day the site now closes are due on its next open day.
+                    loans.follow_closures(
+                        tx, event.data["site_id"], self.settings.buffer, self.settings.zone
                     )
                 # A device now on a shelf goes to the first in line there; one
                 # taken off it gives its hold back.

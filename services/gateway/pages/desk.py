@@ -2,16 +2,8 @@
 Through the same operations as the API's /api/loans and /api/check-ins."""
 
 from markupsafe import Markup
-from werkzeug.utils import redirect
 
-from partanum.errors import Conflict, InvalidInput, NotFound
-from services.booking.exceptions import (
-    LoanNotActive,
-    NotAvailable,
-    NotLendable,
-    OverdueLoanBlocks,
-    TooManyLoans,
-)
+from partanum.errors import NotFound
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
 from services.gateway.pages import forms, i18n
@@ -20,9 +12,6 @@ from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
 NO_SUCH_DEVICE = N_("Aucun appareil n'a ce numéro.")
-# Said alike of a device not on loan, another desk's loan and a number nobody has,
-# as the API answers them alike.
-NOT_LENT_HERE = N_("Cet appareil n'a pas été prêté ici.")
 # A tag typed wrong, said without an example: the hint beside the field shows one of
 # this desk's own devices.
 TAG_TYPED_WRONG = N_("Saisissez le numéro d'inventaire écrit sur l'étiquette de l'appareil.")
@@ -80,11 +69,20 @@ class FrontDesk:
                 % {"tag": tag},
                 "due_at": loan["due_at"],
                 "site": site.get("name", "?"),
+                "loan_id": loan["id"],
+                "accessories": loan["accessories_out"] or [],
+            }
+        if loan["status"] == "lost":
+            return {
+                "title": Markup.escape(self.page_text(request, N_("%(tag)s est déclaré perdu.")))
+                % {"tag": tag}
             }
         return {
             "title": Markup.escape(self.page_text(request, N_("%(tag)s est rendu. Merci !")))
             % {"tag": tag},
             "missing": loan.get("missing_accessories") or [],
+            # Every device taken back is wiped before it is lent again.
+            "to_wipe": True,
         }
 
     @page("POST", "/desk/check-out")
@@ -109,7 +107,8 @@ class FrontDesk:
         try:
             if wrong:
                 raise FormErrors(*wrong)
-            loan = self.page_lend(who, tag, card, site)
+            # Next: the device and its accessories, to tick and confirm (lending.py).
+            return self.page_lending_check_out(request, who, tag, card, site)
         except FormErrors as refused:
             return self.page_refused(
                 request,
@@ -118,63 +117,6 @@ class FrontDesk:
                 desk_errors(refused),
                 keep=("asset_tag", "card_number", "site"),
             )
-        return redirect(f"/desk?loan={loan['id']}", 303)
-
-    def page_lend(self, who, tag, card, site):
-        try:
-            # Holding their card, the resident is at this desk: its partner may serve them.
-            resident = operations.resident_at_desk(self, who, {"card_number": card})
-        except (NotFound, InvalidInput, Denied):
-            raise FormErrors.refused(
-                "card_number",
-                N_(
-                    "Aucun habitant n'a cette carte. Cherchez-le, ou inscrivez-le, "
-                    "dans le menu « Habitants »."
-                ),
-            ) from None
-        try:
-            # Everything that goes with the device goes with it.
-            return operations.lend(
-                self,
-                who,
-                {
-                    "asset_tag": tag,
-                    "resident_id": resident["id"],
-                    "site": site,
-                    "accessories": None,
-                },
-            )
-        except (NotFound, Denied):
-            raise FormErrors.refused("asset_tag", NO_SUCH_DEVICE) from None
-        except NotLendable:
-            raise FormErrors.refused(
-                "asset_tag",
-                N_(
-                    "Cet appareil ne peut pas être prêté maintenant : il est déjà prêté, "
-                    "réservé, ou à effacer."
-                ),
-            ) from None
-        except NotAvailable:
-            raise FormErrors.refused(
-                "asset_tag", N_("Cet appareil est réservé pour un atelier : prêtez-en un autre.")
-            ) from None
-        except OverdueLoanBlocks:
-            raise FormErrors.refused(
-                "card_number",
-                N_("Cet habitant a un prêt en retard : il doit d'abord le rapporter."),
-            ) from None
-        except TooManyLoans:
-            raise FormErrors.refused(
-                "card_number", N_("Cet habitant a déjà autant d'appareils que permis.")
-            ) from None
-        except InvalidInput as refused:
-            raise FormErrors(
-                *[name for name in refused.fields if name in ("asset_tag", "site")] or ["asset_tag"]
-            ) from None
-        except Conflict:  # e.g. no opening day ahead to bring it back on
-            raise FormErrors.refused(
-                "asset_tag", N_("Ce prêt est refusé pour le moment. Demandez à un responsable.")
-            ) from None
 
     @page("POST", "/desk/check-in")
     def page_check_in(self, request, who):
@@ -188,23 +130,13 @@ class FrontDesk:
             condition = forms.text(form, "condition")
             if condition not in forms.CONDITIONS:
                 raise FormErrors("condition")
-            loan = self.page_take_back(who, tag, condition, form.get("all_accessories") == "yes")
+            # Next: the accessories lent with it, each ticked as it comes back (lending.py).
+            return self.page_lending_check_in(request, who, tag, condition)
         except FormErrors as refused:
             return self.page_refused(
                 request,
                 who,
                 "/desk",
                 desk_errors(refused),
-                keep=("return_asset_tag", "condition", "all_accessories"),
+                keep=("return_asset_tag", "condition"),
             )
-        return redirect(f"/desk?loan={loan['id']}", 303)
-
-    def page_take_back(self, who, tag, condition, all_accessories: bool):
-        # Ticked (the default): everything lent with it came back; else the loan records
-        # every accessory as missing, for staff to follow up.
-        try:
-            return operations.take_back(
-                self, who, tag, condition, accessories=None if all_accessories else []
-            )
-        except (LoanNotActive, NotFound, InvalidInput, Denied):
-            raise FormErrors.refused("return_asset_tag", NOT_LENT_HERE) from None

@@ -152,6 +152,20 @@ FIELDS = {
         N_("L'habitant est là et donne son accord"),
         N_("L'habitant doit donner son accord : cochez la case."),
     ),
+    # lending at the desk
+    "accessories": (
+        N_("Accessoires"),
+        N_("Cochez chaque accessoire que vous donnez ou que l'habitant rend."),
+    ),
+    "override_reason": (
+        N_("Raison du prêt en plus"),
+        N_("Écrivez pourquoi vous prêtez quand même, en 3 à 500 caractères."),
+    ),
+    "reservation_id": (N_("Réservation"), N_("Choisissez une réservation, ou aucune.")),
+    "find_asset_tag": (
+        N_("Numéro d'inventaire"),
+        N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 
