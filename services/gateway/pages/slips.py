@@ -6,23 +6,19 @@ Sites have no phone number in the inventory: the slip gives the return site's
 address and opening hours, and says to ask at the desk.
 
 Arabic-script languages (ar, fa, ps) need their letters joined and laid out right to
-left: fpdf2 does it with its text shaping engine (the `uharfbuzz` package). Where
-that engine is not installed, the slip prints the French column with a line saying
-that the translation cannot be printed, rather than letters that do not join.
+left: fpdf2 does it with its text shaping engine (the `uharfbuzz` package).
 The font is DejaVu Sans (its licence beside it in fonts/), which covers Latin,
 Cyrillic and the Arabic script."""
 
-import importlib.util
 from pathlib import Path
 
 from fpdf import FPDF
 
-from partanum.i18n import NAMES, direction, known
+from partanum.i18n import direction, known
 from services.gateway.pages import i18n
 from services.gateway.pages.i18n import N_
 
 FONT = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
-SHAPING = importlib.util.find_spec("uharfbuzz") is not None
 SCRIPTS = {"ar": "arab", "fa": "arab", "ps": "arab"}
 
 TITLE = N_("Fiche de prêt")
@@ -38,7 +34,6 @@ ASK = N_(
     "Une question, ou besoin de plus de temps ? Venez à l'accueil pendant ses horaires, "
     "ou ouvrez « Mes prêts »."
 )
-NOT_PRINTABLE = N_("La traduction en %(language)s ne peut pas être imprimée ici.")
 
 
 def slip_lines(loan: dict, device: str, site: dict, language: str) -> list[str]:
@@ -72,16 +67,9 @@ def loan_slip(loan: dict, device: str, site: dict, language: str) -> bytes:
     pdf.set_font("DejaVu", size=11)
     pdf.add_page()
     french = slip_lines(loan, device, site, "fr")
-    if language == "fr":
-        theirs = None
-    elif language in SCRIPTS and not SHAPING:
-        theirs = [
-            i18n.translations("fr").gettext(NOT_PRINTABLE) % {"language": _french_name(language)}
-        ]
-    else:
-        theirs = slip_lines(loan, device, site, language)
+    theirs = None if language == "fr" else slip_lines(loan, device, site, language)
     width = pdf.epw if theirs is None else (pdf.epw - 8) / 2
-    rtl = direction(language) == "rtl" and SHAPING  # else its column says, in French, why not
+    rtl = direction(language) == "rtl"
     for index, line in enumerate(french):
         top = pdf.get_y()
         pdf.set_font(size=14 if index == 0 else 11)
@@ -99,10 +87,3 @@ def loan_slip(loan: dict, device: str, site: dict, language: str) -> bytes:
             bottom = max(bottom, pdf.get_y())
         pdf.set_xy(pdf.l_margin, bottom + 2)
     return bytes(pdf.output())
-
-
-FRENCH_NAMES = {"ar": "arabe", "fa": "persan", "ps": "pachto"}
-
-
-def _french_name(language: str) -> str:
-    return FRENCH_NAMES.get(language, NAMES.get(language, language))
