@@ -67,6 +67,7 @@ TARGET_MS = 200.0  # p95 of the lending, taking back and search pages
 IMPORT_ROWS = 500  # devices per CSV import call
 QUIET_HEALTH_CALLS = 50
 LOAD_TIMEOUT = 600.0  # for the booking to learn every device
+QUIET_SECONDS = 6.0  # the broker's queue counts stay at zero so long: every event handled
 PASSWORD = "bench password, not a real one"
 OPEN_EVERY_DAY = {
     day: [["08:00", "20:00"]]
@@ -131,10 +132,13 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         imported = time.perf_counter() - started
         _wait_for_booking(urls["booking"], DEVICES, services)
         loaded = time.perf_counter() - started
+        _wait_for_quiet(amqp_uri, services)
+        settled = time.perf_counter() - started
         support.note(
             f"desk_pages ({database}): {DEVICES} devices at {DESKS} sites imported in "
             f"{imported:.1f} s, known to the booking {loaded - imported:.1f} s later "
-            f"({DEVICES / loaded:.0f} devices/s); {support.load_average()}"
+            f"({DEVICES / loaded:.0f} devices/s), every event handled {settled - loaded:.1f} s "
+            f"after that; {support.load_average()}"
         )
         load_accounts(urls["gateway"], desks)
         gateway = stack.enter_context(
@@ -263,6 +267,43 @@ def _wait_for_booking(url: str, count: int, process) -> None:
             time.sleep(1)
     finally:
         engine.dispose()
+
+
+def _wait_for_quiet(amqp_uri: str, process, timeout: float = LOAD_TIMEOUT) -> None:
+    """Until every event queue is empty (the audit and the notifications handle the
+    devices' events too, in the same process as the booking): the load must not
+    share the machine with the loading. The broker's counts lag by up to 5 s, so
+    they must stay at zero for QUIET_SECONDS."""
+    import requests
+
+    vhost = amqp_uri.rsplit("/", 1)[1]  # already quoted
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the services exited with status {process.returncode}")
+        response = requests.get(
+            f"{support.MANAGEMENT_API}/api/queues/{vhost}",
+            params={"columns": "name,messages"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        waiting = sum(
+            queue.get("messages") or 0
+            for queue in response.json()
+            # Parked and unrouted messages stay there: nobody handles them.
+            if not queue["name"].endswith(".dead") and queue["name"] != "partanum.unrouted"
+        )
+        now = time.monotonic()
+        if waiting:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_SECONDS:
+            return
+        if now > deadline:
+            raise RuntimeError(f"{waiting} events still waiting after {timeout:.0f} s")
+        time.sleep(1)
 
 
 def load_accounts(url: str, desks: list[Desk]) -> None:
