@@ -28,6 +28,7 @@ from bench import (
     audit_intake,
     availability_latency,
     booking_throughput,
+    desk_pages,
     http_booking_throughput,
     inventory_register,
     notification_latency,
@@ -49,6 +50,7 @@ BENCHMARKS = [
     availability_latency,
     notification_latency,
     audit_intake,
+    desk_pages,
     utilisation_year,
 ]
 
