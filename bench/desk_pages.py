@@ -24,13 +24,15 @@ then acting on a fixed schedule, one action every 2 s whatever the previous one
 took (a desk late by more than 2 s starts the next at once), in turn:
 
 - lend: GET /desk (`desk_pages_open_desk`), then POST /desk/check-out with the
-  next device of its site and its resident's card, through the 303 to the page
-  saying the device is lent (`desk_pages_lend`: from the POST sent to that page
-  read whole);
-- take back that device: POST /desk/check-in through its 303 (`desk_pages_take_back`);
-- search a fragment of an asset tag of its site (`desk_pages_search`): the page
-  SEARCH_PAGE; until it exists, GET /desk plus the API's GET /api/items?search=
-  with the session, timed together (what the page will have to do).
+  next device of its site and its resident's card (`desk_pages_lend`: the page
+  listing the device's accessories), then POST /desk/lend with each one ticked,
+  through the 303 to the page saying the device is lent (`desk_pages_lend_confirm`);
+  each from the POST sent to its page read whole;
+- take back that device: the same two steps, POST /desk/check-in
+  (`desk_pages_take_back`) and POST /desk/take-back through its 303
+  (`desk_pages_take_back_confirm`);
+- search a fragment of an asset tag of its site (`desk_pages_search`): the
+  equipment page's search, GET /equipment?device_search=….
 
 Actions started during the first WARM_UP_SECONDS are not counted; the run lasts
 DURATION_SECONDS more (PARTANUM_BENCH_DESK_WARM_UP, PARTANUM_BENCH_DESK_SECONDS).
@@ -51,10 +53,7 @@ from datetime import UTC, datetime
 from bench import support
 from bench.http_booking_throughput import _free_port, _wait_for_http
 
-# The equipment page with its search box is being written on another branch. Until it
-# is merged, a search is the desk page plus the API's search, timed together. Once it
-# is: SEARCH_PAGE = "/equipment?search=" (the fragment is appended).
-SEARCH_PAGE: str | None = None
+SEARCH_PAGE = "/equipment?device_search="  # the fragment is appended
 
 DEVICES = int(os.environ.get("PARTANUM_BENCH_DESK_DEVICES", "10000"))
 DURATION_SECONDS = float(os.environ.get("PARTANUM_BENCH_DESK_SECONDS", "60"))
@@ -74,7 +73,8 @@ OPEN_EVERY_DAY = {
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PAGES = ("open_desk", "lend", "take_back", "search")
+PAGES = ("open_desk", "lend", "lend_confirm", "take_back", "take_back_confirm", "search")
+ACCESSORIES = re.compile(r'name="accessories" value="([^"]*)"')
 
 
 @dataclass
@@ -368,13 +368,6 @@ def _work(
     samples = Samples()
     health: list[float] = []
     sessions = [_signed_in(base_url, desk) for desk in desks]
-    if SEARCH_PAGE is None:
-        probe = sessions[0][0].get(f"{base_url}/equipment?search=DK", timeout=60)
-        if probe.status_code != 404:
-            support.note(
-                f"desk_pages: GET /equipment answers {probe.status_code}: set SEARCH_PAGE "
-                "to measure the equipment page itself"
-            )
 
     begins = time.perf_counter() + 1.0
     counts_from = begins + WARM_UP_SECONDS
@@ -482,8 +475,9 @@ def _csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def _timed(samples: Samples, page: str, counted: bool, call, check) -> bool:
-    """Time `call()` (a response read whole); record it, or an error if `check` fails."""
+def _timed(samples: Samples, page: str, counted: bool, call, check):
+    """Time `call()` (a response read whole); record it, or an error if `check` fails.
+    The response when `check` passed, else None."""
     before = time.perf_counter()
     try:
         response = call()
@@ -491,7 +485,7 @@ def _timed(samples: Samples, page: str, counted: bool, call, check) -> bool:
         ok = check(response)
         what = f"{response.status_code} at {response.url}: {response.text[:300]!r}"
     except Exception as error:  # noqa: BLE001 -- counted as an error, the run goes on
-        elapsed, ok, what = time.perf_counter() - before, False, repr(error)
+        response, elapsed, ok, what = None, time.perf_counter() - before, False, repr(error)
     if counted:
         if ok:
             samples.latencies[page].append(elapsed)
@@ -499,10 +493,13 @@ def _timed(samples: Samples, page: str, counted: bool, call, check) -> bool:
             samples.errors[page] += 1
             if len(samples.first_errors) < 5:
                 samples.first_errors.append(f"{page}: {what}")
-    return ok
+    return response if ok else None
 
 
 def _lend(base_url, http, csrf, desk: Desk, tag: str, samples: Samples, counted: bool) -> bool:
+    """The desk's two steps: the tag and the card (`lend`: the page listing the
+    device's accessories), then the confirmation with each one ticked (`lend_confirm`:
+    through its 303 to the desk's page saying it is lent)."""
     opened = _timed(
         samples,
         "open_desk",
@@ -512,38 +509,50 @@ def _lend(base_url, http, csrf, desk: Desk, tag: str, samples: Samples, counted:
     )
     if not opened:
         return False
-    return _timed(
+    wanted = {"asset_tag": tag, "card_number": desk.card, "site": desk.site, "csrf_token": csrf}
+    step = _timed(
         samples,
         "lend",
         counted,
-        lambda: http.post(
-            f"{base_url}/desk/check-out",
-            data={
-                "asset_tag": tag,
-                "card_number": desk.card,
-                "site": desk.site,
-                "csrf_token": csrf,
-            },
-            timeout=60,
-        ),
-        lambda r: _redirected(r) and "/desk?loan=" in r.url and tag in r.text,
+        lambda: http.post(f"{base_url}/desk/check-out", data=wanted, timeout=60),
+        lambda r: r.status_code == 200 and 'action="/desk/lend"' in r.text,
+    )
+    if not step:
+        return False
+    ticked = ACCESSORIES.findall(step.text)
+    return bool(
+        _timed(
+            samples,
+            "lend_confirm",
+            counted,
+            lambda: http.post(
+                f"{base_url}/desk/lend", data={**wanted, "accessories": ticked}, timeout=60
+            ),
+            lambda r: _redirected(r) and "/desk?loan=" in r.url and tag in r.text,
+        )
     )
 
 
 def _take_back(base_url, http, csrf, tag: str, samples: Samples, counted: bool) -> None:
-    _timed(
+    """The same two steps back: the tag (`take_back`: the accessories lent with it),
+    then every one ticked as returned (`take_back_confirm`)."""
+    returned = {"return_asset_tag": tag, "condition": "good", "csrf_token": csrf}
+    step = _timed(
         samples,
         "take_back",
         counted,
+        lambda: http.post(f"{base_url}/desk/check-in", data=returned, timeout=60),
+        lambda r: r.status_code == 200 and 'action="/desk/take-back"' in r.text,
+    )
+    if not step:
+        return
+    ticked = ACCESSORIES.findall(step.text)
+    _timed(
+        samples,
+        "take_back_confirm",
+        counted,
         lambda: http.post(
-            f"{base_url}/desk/check-in",
-            data={
-                "return_asset_tag": tag,
-                "condition": "good",
-                "all_accessories": "yes",
-                "csrf_token": csrf,
-            },
-            timeout=60,
+            f"{base_url}/desk/take-back", data={**returned, "accessories": ticked}, timeout=60
         ),
         lambda r: _redirected(r) and "/desk?loan=" in r.url and tag in r.text,
     )
@@ -554,15 +563,13 @@ def _search(base_url, http, desk: Desk, samples: Samples, counted: bool) -> None
     tag = desk.tags[(desk.next_tag * 7 + 3) % len(desk.tags)]
     fragment = tag[:-1]
 
-    def search():
-        if SEARCH_PAGE is not None:
-            return http.get(f"{base_url}{SEARCH_PAGE}{fragment}", timeout=60)
-        page = http.get(f"{base_url}/desk", timeout=60)
-        if page.status_code != 200:
-            return page
-        return http.get(f"{base_url}/api/items", params={"search": fragment}, timeout=60)
-
-    _timed(samples, "search", counted, search, lambda r: r.status_code == 200 and tag in r.text)
+    _timed(
+        samples,
+        "search",
+        counted,
+        lambda: http.get(f"{base_url}{SEARCH_PAGE}{fragment}", timeout=60),
+        lambda r: r.status_code == 200 and tag in r.text,
+    )
 
 
 def _redirected(response) -> bool:
@@ -583,7 +590,7 @@ def _results(database: str, samples: Samples, quiet: list, health: list) -> list
         f"desk_pages ({database}): {DESKS} desks, one action each every {PACE_SECONDS:.0f} s, "
         f"{samples.actions} actions counted over {DURATION_SECONDS:.0f} s after "
         f"{WARM_UP_SECONDS:.0f} s of warm-up, {errors} failed; "
-        f"{DEVICES} devices; search: {SEARCH_PAGE or 'GET /desk + GET /api/items?search='}; "
+        f"{DEVICES} devices; search: {SEARCH_PAGE}; "
         f"actions started late: {support.percentiles(late, (50, 95, 99))}; "
         f"{support.load_average()}"
     )
