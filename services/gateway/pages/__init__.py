@@ -14,6 +14,7 @@ from services.gateway.pages.desk import FrontDesk
 from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
+from services.gateway.pages.guide import GuidePages
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
@@ -37,5 +38,7 @@ class Pages(
     StaffReservations,
     # residents: find, register, a profile, consent, export and erasure
     ResidentPages,
+    # the public guide, /help, the poster and the help partners offer
+    GuidePages,
 ):
     pass
