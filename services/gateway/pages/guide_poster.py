@@ -18,6 +18,8 @@ FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
 LARGEST, SMALLEST = 11.0, 4.5  # points, the body text
 MARGIN = 12  # mm
+# TRANSLATORS: a name and what is said of it, e.g. "Tablette : libres aujourd'hui : 3"
+NAMED = N_("%(name)s : %(value)s")
 
 
 def poster(places: list[dict], language: str) -> bytes:
@@ -63,7 +65,7 @@ def _written(places: list[dict], language: str, size: float) -> FPDF:
         hours = "; ".join(f"{day} {spans}" for day, spans in place["hours"])
         if hours:
             opening = gettext(N_("Heures d'ouverture"))
-            _para(pdf, line, f"{opening} : {hours}")
+            _para(pdf, line, gettext(NAMED) % {"name": opening, "value": hours})
         for starts, ends, _reason in place["closures"]:
             closed = (
                 gettext(N_("Fermé le %(day)s.")) % {"day": starts}
@@ -74,7 +76,7 @@ def _written(places: list[dict], language: str, size: float) -> FPDF:
         if place["kinds"]:
             kinds = ", ".join(kind for kind, _free in place["kinds"])
             lent = gettext(N_("Appareils prêtés"))
-            _para(pdf, line, f"{lent} : {kinds}")
+            _para(pdf, line, gettext(NAMED) % {"name": lent, "value": kinds})
         for what, help_hours in place["help"]:
             when = "; ".join(f"{day} {spans}" for day, spans in help_hours)
             pdf.set_font(FONT, "B", size)
@@ -86,4 +88,4 @@ def _written(places: list[dict], language: str, size: float) -> FPDF:
 
 def _para(pdf: FPDF, height: float, text: str) -> None:
     """A paragraph the width of the page; the next one starts below it."""
-    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
