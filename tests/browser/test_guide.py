@@ -59,6 +59,8 @@ def test_anyone_reads_the_guide_in_french_with_the_ways_in_beside_it(system, pag
     assert arabic.get_attribute("href") == "/?lang=ar" and arabic.is_visible()
     assert_accessible(page, "guide, French")
     assert weight(system, "/") < PAGE_BUDGET
+    page.set_viewport_size({"width": 640, "height": 400})  # a 1280 px screen at 200 % zoom
+    assert no_sideways_scroll(page)
 
 
 def test_a_resident_reads_the_guide_in_arabic_on_a_phone(open_page):
