@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from partanum import config
 from partanum.db import make_engine
-from services.gateway import accounts, auth
-from services.gateway.models import Account
+from services.gateway import accounts, auth, help_offers
+from services.gateway.models import Account, HelpOffer
 from services.gateway.settings import Settings
 
 DEMO_DOMAIN = "roseraie.demo"
@@ -71,6 +71,47 @@ def ensure(session: Session, people: list[dict], password: str) -> list[tuple[st
     return done
 
 
+# The help on offer in the public guide: the digital help at Centre Jean Vilar.
+DEMO_HELP_OFFERS = [
+    {
+        "partner": "jean-vilar",
+        "site_code": "jean-vilar",
+        "what": "Aide numérique : démarches en ligne et e-mail",
+        "hours": {
+            "monday": [["13:30", "18:30"]],
+            "tuesday": [["09:00", "12:00"], ["13:30", "18:30"]],
+            "wednesday": [["09:00", "12:00"], ["13:30", "18:30"]],
+            "thursday": [["13:30", "18:30"]],
+            "friday": [["09:00", "12:00"], ["13:30", "18:30"]],
+        },
+    }
+]
+
+
+def ensure_help_offers(session: Session, partners: list[dict]) -> None:
+    """Adds the demo's help offers that are missing (one per partner and site)."""
+    ids = {partner["code"]: partner["id"] for partner in partners}
+    for offer in DEMO_HELP_OFFERS:
+        partner_id = ids.get(offer["partner"])
+        if partner_id is None:
+            continue
+        kept = session.scalar(
+            select(HelpOffer).where(
+                HelpOffer.partner_id == partner_id, HelpOffer.site_code == offer["site_code"]
+            )
+        )
+        if kept is None:
+            help_offers.save(
+                session,
+                partner_id,
+                offer["site_code"],
+                offer["what"],
+                offer["hours"],
+                datetime.now(UTC),
+            )
+    session.commit()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.gateway.demo",
@@ -85,6 +126,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     password = args.password or secrets.token_urlsafe(9)
+    partners: list[dict] = []
     if args.admin:
         people = [
             {
@@ -104,11 +146,13 @@ def main(argv=None) -> int:
             print(f"the inventory service does not answer: {error}", file=sys.stderr)
             return 2
         with cluster_proxy(rpc_config, "demo", timeout=30) as rpc:
-            people = demo_accounts(rpc.inventory.list_partners())
+            partners = rpc.inventory.list_partners()
+            people = demo_accounts(partners)
     engine = make_engine(config.database_url("gateway"))
     try:
         with Session(engine) as session:
             created = ensure(session, people, password)
+            ensure_help_offers(session, partners)
     finally:
         engine.dispose()
     url = Settings.from_environment().url

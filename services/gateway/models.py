@@ -7,7 +7,7 @@ booking service. Tokens and codes are stored as hashes, never as they were sent.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from partanum.db import UtcDateTime
@@ -85,3 +85,19 @@ class CalendarFeed(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class HelpOffer(Base):
+    """Help a partner's staff offer at one of its sites (the public guide shows it):
+    `what` is a short French text typed by staff, shown to anyone and never sent in
+    an event; `hours` are weekly slots as the sites' opening hours
+    ({"monday": [["13:30", "18:30"]], …})."""
+
+    __tablename__ = "help_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    site_code: Mapped[str] = mapped_column(String(40))
+    what: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

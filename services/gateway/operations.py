@@ -568,3 +568,38 @@ def lent_device(service, who, lent: dict) -> dict:
 def borrower(service, who, resident_id: int) -> dict:
     """The resident a loan of the caller's desk is for, as the caller may see them."""
     return Scope(who, service).resident(resident_id)
+
+
+# --- the public guide: what anyone may read, signed in or not -------------------------------
+
+# The devices a site lends: those the booking may promise (not retired, lost or in repair).
+GUIDE_LENT_STATUSES = ("available", "reserved", "on_loan", "awaiting_wipe")
+
+
+def devices_free_today(service, now: datetime, zone) -> dict[str, dict[str, dict]]:
+    """For anyone, signed in or not: per site code and kind of device (category code),
+    how many are lent there and how many nothing holds from `now` to the end of the
+    day: {"jean-vilar": {"laptop": {"lent": 8, "free": 3}}}. Counts only: no device,
+    no loan, no resident."""
+    local = now.astimezone(zone)
+    end_of_day = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
+    window = {
+        "starts_at": now.isoformat(),
+        "ends_at": max(end_of_day, now + timedelta(minutes=1)).isoformat(),
+    }
+    counts: dict[str, dict[str, dict]] = {}
+    for item in service.inventory.list_items({}):
+        if item["status"] in GUIDE_LENT_STATUSES:
+            kind = counts.setdefault(item["current_site"], {}).setdefault(
+                item["category"], {"lent": 0, "free": 0}
+            )
+            kind["lent"] += 1
+    for category in service.inventory.list_categories():
+        if not any(category["code"] in kinds for kinds in counts.values()):
+            continue
+        free = service.booking.availability({"category_id": category["id"], **window})
+        for at_site in free["sites"]:
+            kinds = counts.get(at_site["site"], {})
+            if category["code"] in kinds:
+                kinds[category["code"]]["free"] = at_site["free"]
+    return counts

@@ -420,6 +420,15 @@ MATRIX = {
     "POST /resident/sign-in/code": Page(signed_in=False),
     "GET /pages/pages.css": Page(signed_in=False),
     "GET /": Page(signed_in=False),
+    # the public guide: /help and the poster for everyone, the help offers for staff
+    # (another partner's offer answers 404: tests/browser/test_guide.py)
+    "GET /help": Page(signed_in=False),
+    "GET /guide/poster.pdf": Page(signed_in=False),
+    "GET /help-offers": Page(serves="staff"),
+    "POST /help-offers": Page(serves="staff"),  # always for the caller's own sites
+    "GET /help-offers/<int:offer_id>": Page(serves="staff"),
+    "POST /help-offers/<int:offer_id>": Page(serves="staff"),
+    "POST /help-offers/<int:offer_id>/remove": Page(serves="staff"),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
     "POST /my-loans/<int:loan_id>/renew": Page(
         serves="resident", ask=in_path(object_id("loan", "loan_id"))

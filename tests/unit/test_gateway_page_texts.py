@@ -278,6 +278,31 @@ PAGES = {
         "first_day": "lundi 7 décembre",
         "last_day": "dimanche 13 décembre",
     },
+    # the public guide, /help and the help partners offer
+    "guide_home.html": {
+        "places": [
+            {
+                "code": "jean-vilar",
+                "name": "Centre Jean Vilar",
+                "address": "1 place Jean XXIII, 49100 Angers",
+                "hours": [("lundi", "13:30–18:30")],
+                "closures": [("mardi 8 décembre", "mardi 8 décembre", "Formation")],
+                "closed_today": False,
+                "kinds": [("Tablette", 2), ("Ordinateur portable", 0)],
+                "help": [("Aide numérique", [("lundi", "13:30–18:30")])],
+            }
+        ],
+        "poster_languages": ("fr", "ru"),
+    },
+    "guide_help.html": {},
+    "guide_offers.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "offers": [{"id": 3, "site": "Mistral", "what": "Aide", "hours": [("lundi", "9:00")]}],
+        "sites": [("mistral", "Mistral")],
+        "days": tuple(f"help_{day}" for day in ("monday", "tuesday")),
+        "editing": 3,
+        "offer_values": {"help_site": "mistral", "help_monday": "09:00-12:00"},
+    },
 }
 
 

@@ -14,6 +14,7 @@ from services.gateway.pages.desk import FrontDesk
 from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
+from services.gateway.pages.guide import GuidePages
 from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.queue import DeskQueue
@@ -40,5 +41,7 @@ class Pages(
     ResidentPages,
     # the desk's two steps, a loan's page and its slip
     Lending,
+    # the public guide, /help, the poster and the help partners offer
+    GuidePages,
 ):
     pass

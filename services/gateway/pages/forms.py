@@ -166,6 +166,19 @@ FIELDS = {
         N_("Numéro d'inventaire"),
         N_("Saisissez le numéro d'inventaire, par exemple JV-LAP-003."),
     ),
+    # the public guide: the help a partner offers, and when
+    "help_site": (N_("Lieu"), N_("Choisissez un de vos lieux.")),
+    "help_what": (
+        N_("Aide proposée"),
+        N_("Décrivez l'aide en 200 caractères au plus, par exemple Aide aux démarches en ligne."),
+    ),
+    "help_monday": (N_("Lundi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_tuesday": (N_("Mardi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_wednesday": (N_("Mercredi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_thursday": (N_("Jeudi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_friday": (N_("Vendredi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_saturday": (N_("Samedi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    "help_sunday": (N_("Dimanche"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

@@ -114,6 +114,8 @@ MENUS = {
         ("/equipment", N_("Appareils")),
         ("/reservations", N_("Réservations")),
         ("/residents", N_("Habitants")),
+        # the public guide: the help the partner offers
+        ("/help-offers", N_("Aide proposée")),
     ],
 }
 
@@ -258,7 +260,8 @@ class Frame:
 
     @page("GET", "/")
     def page_home(self, request, who):
-        return redirect(home_of(who) if who.signed_in else "/sign-in", 303)
+        # The public guide, to everyone (pages/guide.py); home_of() from the menu.
+        return self.page_guide_home(request, who)
 
 
 @dataclass
