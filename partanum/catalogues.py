@@ -58,15 +58,16 @@ class Catalogues:
         found = REVIEW.search(self.po_path(language).read_text(encoding="utf-8"))
         return found.group(1).strip() if found else None
 
-    def source_messages(self) -> set[str]:
-        """Every French source text, extracted as `make catalogues` does."""
+    def source_messages(self) -> set[str | tuple[str, ...]]:
+        """Every French source text, extracted as `make catalogues` does: a counted
+        one (ngettext) as its (singular, plural), the way its catalogue entry holds it."""
         with (self.source_dir / "babel.cfg").open(encoding="utf-8") as cfg:
             method_map, options_map = parse_mapping_cfg(cfg)
         messages = set()
         for _, _, message, _, _ in extract_from_dir(
             str(self.source_dir), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "N_": None}
         ):  # pybabel's, with -k N_
-            messages.add(message[0] if isinstance(message, tuple) else message)
+            messages.add(message)
         return messages
 
 

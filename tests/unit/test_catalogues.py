@@ -248,8 +248,10 @@ def resident_message_texts() -> set[str]:
         if purpose in texts.RESIDENT_PURPOSES:
             parts = (template.subject, *template.sentences, template.action, template.sms)
             for part in parts:
-                if part:
-                    found.update((part,) if isinstance(part, str) else part[:2])
+                if isinstance(part, texts.Counted):
+                    found.update((part.singular, part.plural))
+                elif part:
+                    found.add(part)
     return found
 
 
@@ -301,3 +303,38 @@ def test_every_catalogue_tells_a_reviewer_which_words_to_check_first(domain, lan
     assert check_first, f"{domain}/{language}: no 'Check first' line"
     chosen = {word for term in glossary(language)["terms"].values() for word in term["use"]}
     assert any(word in check_first.group(1) for word in chosen)
+
+
+# --- counts -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language,minutes,expected",
+    [
+        ("fr", 1, "pendant 1 minute,"),
+        ("fr", 10, "pendant 10 minutes,"),
+        ("en", 1, "for 1 minute,"),
+        ("ar", 5, "5 دقائق"),
+        ("ar", 15, "15 دقيقة"),
+        ("ru", 1, "1 минуту"),
+        ("ru", 3, "3 минуты"),
+        ("ru", 10, "10 минут"),
+        ("ps", 1, "1 دقیقه"),
+    ],
+)
+def test_a_sign_in_code_counts_its_minutes_in_the_readers_grammar(language, minutes, expected):
+    rendered = texts.render("sign_in_code", language, {"code": "048213", "code_minutes": minutes})
+    assert expected in rendered.text
+    assert str(minutes) in rendered.sms and texts.fits_one_sms(rendered.sms)
+
+
+def test_a_page_counts_the_minutes_to_wait_in_the_readers_grammar():
+    from services.gateway.pages import i18n
+
+    one, many = (
+        "Trop d'essais. Réessayez dans %(minutes)s minute.",
+        "Trop d'essais. Réessayez dans %(minutes)s minutes.",
+    )
+    assert i18n.translations("fr").ngettext(one, many, 1) % {"minutes": 1} == one % {"minutes": 1}
+    assert "4 دقائق" in i18n.translations("ar").ngettext(one, many, 4) % {"minutes": 4}
+    assert "2 минуты" in i18n.translations("ru").ngettext(one, many, 2) % {"minutes": 2}

@@ -211,18 +211,19 @@ class WorkshopReservations:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
         names = {s["code"]: s["name"] for s in operations.sites(self)}
         writer = i18n.writer(i18n.negotiate(request))
+        ngettext = i18n.translations(i18n.negotiate(request)).ngettext  # "1 libre", "2 libres"
         offered = details.get("alternatives") or {}
         choices = []
         for other in offered.get("other_sites") or []:
             choices.append(
                 (
                     f"site:{other['site']}",
-                    self.page_text(
-                        request,
-                        N_("%(site)s, au même moment (%(free)s libres)"),
-                        site=names.get(other["site"], other["site"]),
-                        free=other["free"],
-                    ),
+                    ngettext(
+                        "%(site)s, au même moment (%(free)s libre)",
+                        "%(site)s, au même moment (%(free)s libres)",
+                        int(other["free"]),
+                    )
+                    % {"site": names.get(other["site"], other["site"]), "free": other["free"]},
                 )
             )
         for window in offered.get("other_windows") or []:
