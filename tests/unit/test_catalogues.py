@@ -338,3 +338,27 @@ def test_a_page_counts_the_minutes_to_wait_in_the_readers_grammar():
     assert i18n.translations("fr").ngettext(one, many, 1) % {"minutes": 1} == one % {"minutes": 1}
     assert "4 دقائق" in i18n.translations("ar").ngettext(one, many, 4) % {"minutes": 4}
     assert "2 минуты" in i18n.translations("ru").ngettext(one, many, 2) % {"minutes": 2}
+
+
+# --- names that came from the inventory -------------------------------------------------------
+
+
+def test_a_known_category_is_named_in_the_readers_language_and_an_unknown_one_in_french():
+    from services.gateway.pages import i18n
+
+    laptop = {"code": "laptop", "name": "Ordinateur portable"}
+    assert i18n.category_name(laptop, "ar") == "حاسوب محمول"
+    assert i18n.category_name(laptop, "ps") == "لپ ټاپ کمپیوټر"
+    assert i18n.category_name({**laptop, "name": "PC portable"}, "fr") == "PC portable"
+    assert i18n.category_name({"code": "printer", "name": "Imprimante"}, "tr") == "Imprimante"
+    for language in LANGUAGES:
+        for code, source in i18n.CATEGORY_NAMES.items():
+            assert i18n.category_name({"code": code, "name": source}, language)
+
+
+def test_a_list_on_a_page_is_joined_the_readers_way():
+    from services.gateway.pages import i18n
+
+    listing = i18n.environment("ar").filters["listing"]
+    assert listing(["A", "B"]) == "A وB"
+    assert i18n.environment("fr").filters["listing"](["chargeur", "housse"]) == "chargeur et housse"

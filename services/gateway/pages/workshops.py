@@ -92,7 +92,10 @@ def reserve_wanted(form) -> tuple[dict, str | None]:
 
 class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
-        categories = [(c["id"], c["name"]) for c in operations.categories(self)]
+        language = i18n.negotiate(request)
+        categories = [
+            (c["id"], i18n.category_name(c, language)) for c in operations.categories(self)
+        ]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
         kits = [
             (k["code"], f"{k['name']} ({len(k['asset_tags'])})") for k in operations.kits(self, who)
