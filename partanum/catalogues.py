@@ -78,3 +78,29 @@ def compiled(po_file: Path) -> bytes:
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
+
+
+CHECK_FIRST = re.compile(r"^# Check first: (.*(?:\n# (?!Review:).+)*)", re.MULTILINE)
+
+
+def check_first(po_file: Path) -> str | None:
+    """The words a native speaker should check first, from the catalogue's header
+    comment ("# Check first: …", wrapped over the comment lines that follow)."""
+    header = po_file.read_text(encoding="utf-8").split("\nmsgid", 1)[0]
+    found = CHECK_FIRST.search(header)
+    if not found:
+        return None
+    return " ".join(line.removeprefix("# ").strip() for line in found.group(1).splitlines())
+
+
+def report(domains: list[Catalogues]) -> str:
+    """Each catalogue's review status and the words to check first, as staff read it
+    (a page or a command passes the project's domains)."""
+    lines = []
+    for domain in domains:
+        for language in domain.translated:
+            lines.append(f"{domain.domain}/{language}: {domain.review_status(language)}")
+            words = check_first(domain.po_path(language))
+            if words:
+                lines.append(f"  check first: {words}")
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ from babel.messages.checkers import python_format
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
+from partanum.catalogues import report
 from partanum.i18n import LANGUAGES
 from services.gateway.pages.catalogues import CATALOGUES as PAGES
 from services.notifications import texts
@@ -362,3 +363,10 @@ def test_a_list_on_a_page_is_joined_the_readers_way():
     listing = i18n.environment("ar").filters["listing"]
     assert listing(["A", "B"]) == "A وB"
     assert i18n.environment("fr").filters["listing"](["chargeur", "housse"]) == "chargeur et housse"
+
+
+def test_staff_read_each_catalogues_status_and_the_words_to_check_first():
+    written = report([NOTIFICATIONS, PAGES])
+    assert "pages/ps: awaiting native-speaker review" in written
+    assert "امانت (loan; never پور, a debt)" in written
+    assert written.count("check first:") == 2 * (len(LANGUAGES) - 1)
