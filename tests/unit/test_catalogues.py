@@ -202,6 +202,23 @@ def test_turkish_glues_no_suffix_to_a_placeholder():
     assert not faults
 
 
+# Bare singular imperatives, masculine when voweled or not ("come!", "bring it back!", "try!"):
+# a resident is asked politely and neutrally instead (يُرجى + a verbal noun, "please …").
+ARABIC_BLUNT = ("تعال", "ارجع", "أعد", "أعِد", "اكتب", "حاول", "تحقق", "اطلب", "اسأل", "انتقل")
+
+
+def test_arabic_asks_residents_politely_not_in_the_bare_masculine():
+    sources = resident_page_texts() | resident_message_texts()
+    faults = [
+        (source, string)
+        for domain in DOMAINS
+        for source, string in translated(domain, "ar")
+        if source in sources
+        and any(re.search(rf"(?<!\w){word}(?!\w)", string) for word in ARABIC_BLUNT)
+    ]
+    assert not faults
+
+
 def test_dari_writes_the_digits_its_dates_are_written_with():
     """Babel writes Dari dates and times with Latin digits: fixed text does the same,
     not "۱" beside "16:00"."""
@@ -216,8 +233,8 @@ def test_dari_writes_the_digits_its_dates_are_written_with():
 
 # --- easy words -------------------------------------------------------------------------------
 
-# What residents read on the pages: their own pages' templates and modules, and the frame
-# every page shares (menu, errors, the language switch).
+# What residents read on the pages: their own pages' templates and modules (their loans,
+# signing in), and the frame every page shares (menu, error pages, the language switch).
 RESIDENT_PAGE_SOURCES = (
     "templates/my_loans.html",
     "templates/resident_sign_in.html",
@@ -225,6 +242,8 @@ RESIDENT_PAGE_SOURCES = (
     "templates/base.html",
     "templates/problem.html",
     "loans.py",
+    "sessions.py",
+    "frame.py",
 )
 MAX_WORDS_PER_SENTENCE = 20
 MAX_SENTENCES = 3
