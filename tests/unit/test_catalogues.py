@@ -219,13 +219,14 @@ def test_arabic_asks_residents_politely_not_in_the_bare_masculine():
     assert not faults
 
 
-def test_dari_writes_the_digits_its_dates_are_written_with():
-    """Babel writes Dari dates and times with Latin digits: fixed text does the same,
-    not "۱" beside "16:00"."""
+@pytest.mark.parametrize("language", ["fa", "ps"])
+def test_dari_and_pashto_write_the_digits_their_dates_are_written_with(language):
+    """Babel writes Dari and Pashto dates and times with Latin digits: fixed text does
+    the same, not "۱" beside "16:00"."""
     faults = [
         string
         for domain in DOMAINS
-        for _, string in translated(domain, "fa")
+        for _, string in translated(domain, language)
         if re.search("[۰-۹٠-٩]", string)
     ]
     assert not faults
