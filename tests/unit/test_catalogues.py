@@ -248,6 +248,7 @@ RESIDENT_PAGE_SOURCES = (
 )
 MAX_WORDS_PER_SENTENCE = 20
 MAX_SENTENCES = 3
+MAX_CHARACTERS = 140
 SENTENCE_END = re.compile(r"[.!?؟。]+(?=\s|$)")
 
 
@@ -277,6 +278,8 @@ def resident_message_texts() -> set[str]:
 
 
 def too_hard(text: str) -> str | None:
+    if len(text) > MAX_CHARACTERS:
+        return f"{len(text)} characters"
     sentences = [s for s in SENTENCE_END.split(text) if s.strip()]
     if len(sentences) > MAX_SENTENCES:
         return f"{len(sentences)} sentences"
@@ -292,10 +295,12 @@ def test_what_residents_read_is_in_short_sentences(language):
     """The European easy-to-read rules (FALC): one idea per sentence, short sentences,
     few of them. A sentence of at most 20 words is what those rules and plain-language
     guides (Inclusion Europe, the GOV.UK style guide's 25 words) hold a reader can take
-    in at once; 20 leaves room for a translation longer than its French (Russian, Arabic
-    and Pashto need more words than French). A message is at most 3 such sentences:
+    in at once; 20 leaves room for a translation longer than its French (Dari, Pashto
+    and Russian often need more words). Each text is at most 3 such sentences:
     what happened, what to do, and where to get help, the most a resident acts on
-    from one message or one notice of a page."""
+    from one text of a message or one notice of a page. And at most 140 characters: four lines of
+    a 390 px phone at the pages' size, what one look takes in (a notice, a paragraph of
+    an e-mail); a longer text is two messages."""
     sources = resident_page_texts() | resident_message_texts()
     if language == "fr":
         checked = [(source, source) for source in sources]
