@@ -395,3 +395,18 @@ def test_staff_read_each_catalogues_status_and_the_words_to_check_first():
     assert "pages/ps: awaiting native-speaker review" in written
     assert "امانت (loan; never پور, a debt)" in written
     assert written.count("check first:") == 2 * (len(LANGUAGES) - 1)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_day_spelt_out_never_runs_its_number_into_the_time_after_it(language):
+    """ "3 مارچ 16:00", not "د مارچ 3 16:00": a time follows the day in many texts."""
+    from datetime import UTC, datetime
+
+    from services.gateway.pages import i18n as pages_i18n
+
+    moment = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+    for day in (
+        pages_i18n.writer(language).day(moment),
+        texts._Writer(language, {}).written.day(moment),
+    ):
+        assert not re.search(r"\d\s*$", day), day
