@@ -58,15 +58,16 @@ class Catalogues:
         found = REVIEW.search(self.po_path(language).read_text(encoding="utf-8"))
         return found.group(1).strip() if found else None
 
-    def source_messages(self) -> set[str]:
-        """Every French source text, extracted as `make catalogues` does."""
+    def source_messages(self) -> set[str | tuple[str, ...]]:
+        """Every French source text, extracted as `make catalogues` does: a counted
+        one (ngettext) as its (singular, plural), the way its catalogue entry holds it."""
         with (self.source_dir / "babel.cfg").open(encoding="utf-8") as cfg:
             method_map, options_map = parse_mapping_cfg(cfg)
         messages = set()
         for _, _, message, _, _ in extract_from_dir(
             str(self.source_dir), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "N_": None}
         ):  # pybabel's, with -k N_
-            messages.add(message[0] if isinstance(message, tuple) else message)
+            messages.add(message)
         return messages
 
 
@@ -77,3 +78,29 @@ def compiled(po_file: Path) -> bytes:
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
+
+
+CHECK_FIRST = re.compile(r"^# Check first: (.*(?:\n# (?!Review:).+)*)", re.MULTILINE)
+
+
+def check_first(po_file: Path) -> str | None:
+    """The words a native speaker should check first, from the catalogue's header
+    comment ("# Check first: …", wrapped over the comment lines that follow)."""
+    header = po_file.read_text(encoding="utf-8").split("\nmsgid", 1)[0]
+    found = CHECK_FIRST.search(header)
+    if not found:
+        return None
+    return " ".join(line.removeprefix("# ").strip() for line in found.group(1).splitlines())
+
+
+def report(domains: list[Catalogues]) -> str:
+    """Each catalogue's review status and the words to check first, as staff read it
+    (a page or a command passes the project's domains)."""
+    lines = []
+    for domain in domains:
+        for language in domain.translated:
+            lines.append(f"{domain.domain}/{language}: {domain.review_status(language)}")
+            words = check_first(domain.po_path(language))
+            if words:
+                lines.append(f"  check first: {words}")
+    return "\n".join(lines)

@@ -135,11 +135,30 @@ def N_(message: str) -> str:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """A text that counts something: its singular and plural French forms, and the
+    value that chooses between the reader's plural forms (gettext's ngettext: Arabic
+    has six, "دقيقة" for 1 and 11 and more, "دقائق" for 3 to 10)."""
+
+    singular: str
+    plural: str
+    count: str  # the context key of the number counted
+
+
+def ngettext(singular: str, plural: str, count: str) -> Counted:
+    """Marks a counted French source text for the catalogues (pybabel extracts ngettext)."""
+    return Counted(singular, plural, count)
+
+
+Text = str | Counted
+
+
+@dataclass(frozen=True)
 class Template:
     subject: str
-    sentences: tuple[str, ...]
+    sentences: tuple[Text, ...]
     action: str | None
-    sms: str
+    sms: Text
     place: bool = False  # show the site, its address and its hours
 
 
@@ -267,12 +286,20 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         subject=N_("Votre code de connexion : {code}"),
         sentences=(
             N_("Votre code de connexion est : {code}"),
-            N_("Il marche pendant {minutes} minutes, une seule fois."),
+            ngettext(
+                "Il marche pendant {minutes} minute, une seule fois.",
+                "Il marche pendant {minutes} minutes, une seule fois.",
+                "code_minutes",
+            ),
             N_("Vous n'avez rien demandé ? Ne faites rien. Ne donnez ce code à personne."),
         ),
         action=None,
         # TRANSLATORS: keep it short: with Arabic, Russian, Turkish… letters an SMS holds 70 characters
-        sms=N_("Code Partanum : {code}. Valable {minutes} min. Ne le donnez à personne."),
+        sms=ngettext(
+            "Code Partanum : {code}. Valable {minutes} minute. Ne le donnez à personne.",
+            "Code Partanum : {code}. Valable {minutes} minutes. Ne le donnez à personne.",
+            "code_minutes",
+        ),
     ),
     ("reservation_confirmed", ""): Template(
         subject=N_("Réservation {reservation} confirmée"),
@@ -427,11 +454,19 @@ class _Writer:
     def __init__(self, language: str, context: dict):
         self.language, self.context = language, context
         self.gettext = translations(language).gettext
+        self.ngettext = translations(language).ngettext
         zone = ZoneInfo(context["time_zone"]) if context.get("time_zone") else None
         self.written = i18n.Writer(language, self.gettext, DATE_PATTERN, zone)
 
-    def text(self, source: str, values: dict, escape=None) -> str:
-        translated = self.gettext(source)
+    def text(self, source: Text, values: dict, escape=None) -> str:
+        if isinstance(source, Counted):
+            known = str(self.context.get(source.count, ""))
+            # An unknown count ("?") reads as a plural of several (5), in every language.
+            count = int(known) if known.isdigit() else 5
+            translated = self.ngettext(source.singular, source.plural, count)
+            source = source.singular if count == 1 else source.plural
+        else:
+            translated = self.gettext(source)
         if escape:
             translated, source = escape(translated), escape(source)
         try:
@@ -490,7 +525,7 @@ class _Writer:
             for weekday, spans in self.written.hours(hours)
         ]
 
-    def sms(self, source: str, values: dict) -> str:
+    def sms(self, source: Text, values: dict) -> str:
         values = dict(values)
         text = self.sms_text(source, values)
         # Only an unusually long name gets here: shorten it rather than send two segments.
@@ -500,7 +535,7 @@ class _Writer:
                 text = self.sms_text(source, values)
         return text
 
-    def sms_text(self, source: str, values: dict) -> str:
+    def sms_text(self, source: Text, values: dict) -> str:
         text = sms_clean(self.text(source, values))
         if self.language in GSM7_LANGUAGES:
             folded = gsm7_folded(text)
@@ -527,7 +562,7 @@ def _html(writer: _Writer, template: Template, values: dict, place, hours) -> st
     inside Arabic text."""
     isolated = {name: Markup("<bdi>{}</bdi>").format(value) for name, value in values.items()}
 
-    def line(source: str) -> Markup:
+    def line(source: Text) -> Markup:
         return Markup(writer.text(source, isolated, escape=escape))
 
     return (

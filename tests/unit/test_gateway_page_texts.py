@@ -24,11 +24,19 @@ def test_every_language_catalogue_has_every_message_with_its_placeholders():
             catalog = read_po(po)
         for source in sources:
             message = catalog.get(source)
-            assert message is not None and message.string, f"{language}: untranslated {source!r}"
+            assert message is not None and all(forms_of(message)), f"{language}: {source!r}"
             assert not message.fuzzy, f"{language}: fuzzy {source!r}"
-            assert set(PLACEHOLDER.findall(message.string)) == set(PLACEHOLDER.findall(source)), (
-                f"{language}: {message.string!r} does not keep the placeholders of {source!r}"
-            )
+            # A counted text (ngettext): each plural form keeps the placeholders of the plural.
+            expected = set(PLACEHOLDER.findall(source[-1] if isinstance(source, tuple) else source))
+            for string in forms_of(message):
+                assert set(PLACEHOLDER.findall(string)) == expected, (
+                    f"{language}: {string!r} does not keep the placeholders of {source!r}"
+                )
+
+
+def forms_of(message) -> tuple[str, ...]:
+    """A catalogue entry's translation, or each of its plural forms."""
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string)
 
 
 def test_the_template_catalogue_holds_exactly_the_texts_of_the_pages():

@@ -17,7 +17,7 @@ from werkzeug.utils import redirect
 from partanum.errors import Conflict, InvalidInput
 from services.gateway import operations
 from services.gateway.authz import STAFF
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.equipment_files import EquipmentFiles
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
@@ -158,7 +158,10 @@ class Equipment(EquipmentFiles):
             "statuses": [
                 (s.value, self.page_text(request, label)) for s, label in STATUSES.items()
             ],
-            "categories": [(c["code"], c["name"]) for c in operations.categories(self)],
+            "categories": [
+                (c["code"], i18n.category_name(c, i18n.negotiate(request)))
+                for c in operations.categories(self)
+            ],
             "sites": [(s["code"], s["name"]) for s in operations.sites(self)],
             "partners": [(p["code"], p["name"]) for p in operations.partners(self)],
             "conditions": [

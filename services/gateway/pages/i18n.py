@@ -34,6 +34,29 @@ def N_(message: str) -> str:
 DATE_PATTERN = N_("EEEE d MMMM")
 
 
+# The inventory's categories carry a French name; the known ones are translated here,
+# keyed by their code. A category added since (or renamed by a partner) shows its own
+# name, in French, until it is added below.
+CATEGORY_NAMES = {
+    "laptop": N_("Ordinateur portable"),
+    "tablet": N_("Tablette"),
+    "smartphone": N_("Smartphone"),
+    "hotspot": N_("Routeur 4G"),
+    "projector": N_("Vidéoprojecteur"),
+    "webcam": N_("Webcam"),
+    "headset": N_("Casque-micro"),
+}
+
+
+def category_name(category: dict, language: str) -> str:
+    """A category of devices named in the reader's language: "Ordinateur portable" reads
+    "حاسوب محمول" in Arabic; French readers see the inventory's own name."""
+    source = CATEGORY_NAMES.get(category.get("code", ""))
+    if language == DEFAULT_LANGUAGE or source is None:
+        return category["name"]
+    return translations(language).gettext(source)
+
+
 def negotiate(request) -> str:
     """The reader's language: the link they followed, their cookie, their browser, French."""
     for asked in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
@@ -68,7 +91,13 @@ def environment(language: str) -> Environment:
     env.install_gettext_translations(translations(language), newstyle=True)
     written = writer(language)
     env.filters.update(
-        day=written.day, clock=written.clock, hours=written.hours, bdi=isolated, ltr=left_to_right
+        day=written.day,
+        clock=written.clock,
+        hours=written.hours,
+        bdi=isolated,
+        ltr=left_to_right,
+        # "chargeur, housse et souris", "شاحن وغطاء": a list joined the reader's way
+        listing=written.listing,
     )
     env.globals.update(
         language=language,

@@ -14,7 +14,7 @@ from werkzeug.utils import redirect
 from partanum.errors import NotFound
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
 
@@ -66,7 +66,8 @@ class DeskQueue:
             return people[resident_id]
 
         sites = {site["id"]: site["name"] for site in operations.own_sites(self, who)}
-        categories = {c["id"]: c["name"] for c in operations.categories(self)}
+        language = i18n.negotiate(request)
+        categories = {c["id"]: i18n.category_name(c, language) for c in operations.categories(self)}
         late = [
             {
                 **loan,

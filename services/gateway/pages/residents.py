@@ -18,7 +18,7 @@ from partanum.i18n import LANGUAGES, NAMES
 from services.booking.exceptions import CardNumberTaken, StillHoldsDevice
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import TIME_ZONE, FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
@@ -229,7 +229,8 @@ class ResidentPages:
         entries = operations.waiting_entries_of_resident(self, who, resident_id)
         mandates = operations.mandates_of(self, who, resident_id)
         sites = {site["id"]: site["name"] for site in operations.sites(self)}
-        categories = {c["id"]: c["name"] for c in operations.categories(self)}
+        language = i18n.negotiate(request)
+        categories = {c["id"]: i18n.category_name(c, language) for c in operations.categories(self)}
         now = datetime.now(UTC)
         today = datetime.now(TIME_ZONE).date()
         for loan in loans:

@@ -13,7 +13,7 @@ from werkzeug.utils import redirect
 
 from services.gateway import auth, problems, resident_codes
 from services.gateway.authz import RESIDENT, Principal
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import home_of, page
 from services.gateway.pages.i18n import N_
@@ -52,6 +52,7 @@ class SignIn:
 
     def page_too_many(self, request, who, template, title, problem, **context):
         minutes = max(1, round(int(problem.headers.get("Retry-After", "60")) / 60))
+        ngettext = i18n.translations(i18n.negotiate(request)).ngettext  # "1 minute", "3 دقائق"
         response = self.page_render(
             request,
             who,
@@ -59,11 +60,12 @@ class SignIn:
             title,
             status=429,
             notices=[
-                self.page_text(
-                    request,
-                    N_("Trop d'essais. Réessayez dans %(minutes)s minutes."),
-                    minutes=minutes,
+                ngettext(
+                    "Trop d'essais. Réessayez dans %(minutes)s minute.",
+                    "Trop d'essais. Réessayez dans %(minutes)s minutes.",
+                    minutes,
                 )
+                % {"minutes": minutes}
             ],
             **context,
         )

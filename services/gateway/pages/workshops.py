@@ -92,7 +92,10 @@ def reserve_wanted(form) -> tuple[dict, str | None]:
 
 class WorkshopReservations:
     def page_reserve(self, request, who, status=200, errors=None, refusal=None, reservation=None):
-        categories = [(c["id"], c["name"]) for c in operations.categories(self)]
+        language = i18n.negotiate(request)
+        categories = [
+            (c["id"], i18n.category_name(c, language)) for c in operations.categories(self)
+        ]
         sites = [(s["code"], s["name"]) for s in operations.sites(self)]
         kits = [
             (k["code"], f"{k['name']} ({len(k['asset_tags'])})") for k in operations.kits(self, who)
@@ -211,18 +214,19 @@ class WorkshopReservations:
         """The booking's alternatives as choices: (the value sent back, what it says)."""
         names = {s["code"]: s["name"] for s in operations.sites(self)}
         writer = i18n.writer(i18n.negotiate(request))
+        ngettext = i18n.translations(i18n.negotiate(request)).ngettext  # "1 libre", "2 libres"
         offered = details.get("alternatives") or {}
         choices = []
         for other in offered.get("other_sites") or []:
             choices.append(
                 (
                     f"site:{other['site']}",
-                    self.page_text(
-                        request,
-                        N_("%(site)s, au même moment (%(free)s libres)"),
-                        site=names.get(other["site"], other["site"]),
-                        free=other["free"],
-                    ),
+                    ngettext(
+                        "%(site)s, au même moment (%(free)s libre)",
+                        "%(site)s, au même moment (%(free)s libres)",
+                        int(other["free"]),
+                    )
+                    % {"site": names.get(other["site"], other["site"]), "free": other["free"]},
                 )
             )
         for window in offered.get("other_windows") or []:
