@@ -237,6 +237,19 @@ PAGES = {
         "first_day": "lundi 7 décembre",
         "last_day": "dimanche 13 décembre",
     },
+    # a resident's own pages: history, details
+    "mine_history.html": {
+        "who": Principal(role="resident", resident_id=3),
+        "past": [{**LOAN, "checked_out_at": LOAN["due_at"], "returned_at": LOAN["due_at"]}],
+        "days": 30,
+    },
+    "mine_details.html": {
+        "who": Principal(role="resident", resident_id=3),
+        "resident": {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "ar"},
+        "channels": [("sms", "SMS")],
+        "mine_languages": [("ar", "العربية")],
+        "request_code": True,
+    },
 }
 
 

@@ -15,6 +15,7 @@ from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.mine import ResidentHome
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
 from services.gateway.pages.residents import ResidentPages
@@ -37,5 +38,7 @@ class Pages(
     StaffReservations,
     # residents: find, register, a profile, consent, export and erasure
     ResidentPages,
+    # a resident's own pages: home, history, details
+    ResidentHome,
 ):
     pass
