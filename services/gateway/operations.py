@@ -554,3 +554,26 @@ def ask_own_erasure(service, who) -> dict:
     resident_id = _own(who)
     partner_id = Scope(who, service).resident(resident_id)["registered_by_partner_id"]
     return service.notifications.note_erasure_request(partner_id, resident_id)
+
+
+def propose_own_contact(service, who, new_address: dict) -> None:
+    """The signed-in resident gives a new phone or email ({"phone": …} or {"email": …}):
+    a code is sent to it, as POST /api/residents/<id>/contact does."""
+    from services.gateway import auth, resident_codes
+
+    resident_id = _own(who)
+    Scope(who, service).resident_to_change(resident_id)
+    resident_codes.send_contact_code(
+        service, resident_id, new_address, auth.settings_for(service), datetime.now(UTC)
+    )
+
+
+def confirm_own_contact(service, who, code: str) -> dict:
+    """The code sent to the new phone or email comes back: the resident with it."""
+    from services.gateway import auth, resident_codes
+
+    resident_id = _own(who)
+    Scope(who, service).resident_to_change(resident_id)
+    return resident_codes.confirm_contact(
+        service, resident_id, code, auth.settings_for(service), datetime.now(UTC)
+    )

@@ -296,3 +296,16 @@ def test_a_resident_never_reaches_another_residents_place_in_line(people, system
     assert export["resident"]["id"] == people["amina_id"]
     assert all(e["resident_id"] == people["amina_id"] for e in export["waiting_entries"])
     assert "Quitter la file" not in send(people["amina"], "GET", "/my-loans").text
+
+
+def test_a_refused_waiting_list_form_shows_its_errors_on_the_home_page(people):
+    refused = send(people["amina"], "POST", "/my-loans/waiting", {"category_id": "", "site": "x"})
+
+    assert refused.status_code == 303 and "/my-loans?errors=" in refused.headers["Location"]
+    shown = people["amina"].get(
+        refused.headers["Location"],
+        cookies={"csrf": CSRF, **refused.cookies.get_dict()},
+        headers={"Accept": "text/html"},
+    )
+    assert shown.status_code == 200
+    assert 'href="#category_id"' in shown.text and 'href="#site"' in shown.text

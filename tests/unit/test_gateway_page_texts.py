@@ -114,7 +114,24 @@ PAGES = {
     "staff_sign_in.html": {},
     "resident_sign_in.html": {},
     "resident_code.html": {},
-    "my_loans.html": {"loans": [LOAN], "who": Principal(role="resident", resident_id=3)},
+    "my_loans.html": {
+        "loans": [
+            {
+                **LOAN,
+                "kind": "Ordinateur portable",
+                "picture": "/pages/kinds/laptop.svg",
+                "closures": [
+                    {"starts_on": "2026-12-24", "ends_on": "2026-12-26"},
+                    {"starts_on": "2027-01-01", "ends_on": "2027-01-01"},
+                ],
+            }
+        ],
+        "holds": [{"id": 4, "site": SITE, "hold_expires_at": LOAN["due_at"], "kind": "Tablette"}],
+        "waiting": [{"id": 5, "site": SITE, "position": 2, "kind": "Tablette"}],
+        "kinds": [(1, "Tablette")],
+        "places": [("jean-vilar", "Centre Jean Vilar")],
+        "who": Principal(role="resident", resident_id=3),
+    },
     "desk.html": {
         "who": Principal(role="staff", account_id=1, partner_id=1),
         "sites": [("jean-vilar", "Centre Jean Vilar"), ("mistral", "Mistral")],

@@ -17,13 +17,12 @@ from werkzeug.wrappers import Response
 
 from partanum.errors import Conflict, InvalidInput, NotFound
 from partanum.i18n import LANGUAGES, NAMES, reads_in
-from services.gateway import auth, operations, problems, resident_codes
+from services.gateway import operations, problems
 from services.gateway.authz import RESIDENT, Denied
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import LANGUAGE_COOKIE_SECONDS, page
 from services.gateway.pages.i18n import N_
-from services.gateway.routing import now
 
 KINDS_DIR = i18n.HERE / "static" / "kinds"
 # Each kind of device: its name on the residents' pages; any other kind reads "device".
@@ -270,10 +269,7 @@ class ResidentHome:
         try:
             if not address or len(address) > 200:
                 raise FormErrors("mine_contact")
-            operations.own_details(self, who)
-            resident_codes.send_contact_code(
-                self, who.resident_id, new, auth.settings_for(self), now()
-            )
+            operations.propose_own_contact(self, who, new)
         except FormErrors as refused:
             return self.page_refused(
                 request, who, "/my-details", refused.errors, keep=("mine_contact",)
@@ -298,10 +294,7 @@ class ResidentHome:
         try:
             if not (code.isdigit() and len(code) == 6):
                 raise FormErrors("mine_code")
-            operations.own_details(self, who)
-            resident_codes.confirm_contact(
-                self, who.resident_id, code, auth.settings_for(self), now()
-            )
+            operations.confirm_own_contact(self, who, code)
         except FormErrors as refused:
             return self.page_refused(request, who, "/my-details?code=1", refused.errors)
         except (InvalidInput, Conflict, NotFound, problems.Problem):
