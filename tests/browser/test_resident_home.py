@@ -67,6 +67,11 @@ def test_a_resident_registered_in_arabic_reads_arabic_then_chooses_turkish(
     page.goto("/my-details")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page, "resident details, arabic, phone")
+    page.set_viewport_size({"width": 320, "height": 640})  # a 640 px window at 200 % zoom
+    for path in ("/my-loans", "/my-loans/history", "/my-details"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    page.set_viewport_size(PHONE)
     page.locator("#mine_language").select_option("tr")
     page.locator('form[action="/my-details/settings"] button').click()
 
