@@ -603,3 +603,95 @@ def devices_free_today(service, now: datetime, zone) -> dict[str, dict[str, dict
             if category["code"] in kinds:
                 kinds[category["code"]]["free"] = at_site["free"]
     return counts
+
+
+# --- a resident's own pages: home, history, details ------------------------------------------
+
+
+def _own(who) -> int:
+    """The resident signed in (a resident only: staff act for them on their own pages)."""
+    require(who.role == RESIDENT and who.resident_id is not None)
+    return who.resident_id
+
+
+def reading_language_of(service, resident_id: int) -> str:
+    """The language a resident who has just proven their sign-in code reads the pages
+    in: theirs when the pages offer it, else French."""
+    from partanum.i18n import reads_in
+
+    return reads_in(service.booking.get_resident(resident_id).get("language"))
+
+
+def own_details(service, who) -> dict:
+    """The signed-in resident as they are stored: all of it, to themself."""
+    return Scope(who, service).resident(_own(who))
+
+
+def own_loans(service, who) -> list[dict]:
+    """Every loan of the signed-in resident not yet anonymised, latest first, each with
+    its device's make, model and kind (category code)."""
+    loans = service.booking.resident_loans(_own(who))
+    items: dict = {}
+    for held in loans:
+        if held["asset_tag"] not in items:
+            items[held["asset_tag"]] = service.inventory.get_item(held["asset_tag"])
+        item = items[held["asset_tag"]]
+        held["device"] = f"{item['make']} {item['model']}"
+        held["category"] = item["category"]
+    return loans
+
+
+def own_waiting_entries(service, who) -> list[dict]:
+    """The signed-in resident's places in line and devices kept for them."""
+    filters = {"resident_id": _own(who), "limit": 200}
+    return service.booking.list_waiting_entries(filters)["items"]
+
+
+def join_own_waiting_list(service, who, category_id: int, site_code: str) -> dict:
+    """The signed-in resident waits in line for a kind of device at a site."""
+    return service.booking.join_waiting_list(
+        {"resident_id": _own(who), "category_id": category_id, "site": site_code}
+    )
+
+
+def leave_own_waiting_list(service, who, entry_id: int) -> dict:
+    """The signed-in resident leaves one of their places in line; another's is not found."""
+    entry = service.booking.get_waiting_entry(entry_id)
+    require(entry["resident_id"] == _own(who))
+    return service.booking.leave_waiting_list(entry_id)
+
+
+def anonymise_after_days(service) -> int:
+    """How many days after its return the booking cuts a loan from its resident."""
+    return service.booking.privacy_terms()["anonymise_after_days"]
+
+
+def ask_own_erasure(service, who) -> dict:
+    """The signed-in resident asks the desk that registered them to erase their data:
+    a notice in that desk's queue (the desk confirms with them, then erases)."""
+    resident_id = _own(who)
+    partner_id = Scope(who, service).resident(resident_id)["registered_by_partner_id"]
+    return service.notifications.note_erasure_request(partner_id, resident_id)
+
+
+def propose_own_contact(service, who, new_address: dict) -> None:
+    """The signed-in resident gives a new phone or email ({"phone": …} or {"email": …}):
+    a code is sent to it, as POST /api/residents/<id>/contact does."""
+    from services.gateway import auth, resident_codes
+
+    resident_id = _own(who)
+    Scope(who, service).resident_to_change(resident_id)
+    resident_codes.send_contact_code(
+        service, resident_id, new_address, auth.settings_for(service), datetime.now(UTC)
+    )
+
+
+def confirm_own_contact(service, who, code: str) -> dict:
+    """The code sent to the new phone or email comes back: the resident with it."""
+    from services.gateway import auth, resident_codes
+
+    resident_id = _own(who)
+    Scope(who, service).resident_to_change(resident_id)
+    return resident_codes.confirm_contact(
+        service, resident_id, code, auth.settings_for(service), datetime.now(UTC)
+    )

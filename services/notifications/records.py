@@ -46,6 +46,37 @@ def mark_notice_done(tx: Transaction, notice_id: int, now: datetime) -> StaffNot
     return notice
 
 
+# A resident's request, from their own pages, that the desk erase their data.
+ERASURE_REQUESTED = "erasure_requested"
+
+
+def note_erasure_request(
+    tx: Transaction, partner_id: int, resident_id: int, now: datetime
+) -> StaffNotice:
+    """The desk's notice that a resident asks to be erased: one open notice per
+    resident, however often they ask."""
+    open_one = tx.session.scalars(
+        select(StaffNotice).where(
+            StaffNotice.partner_id == partner_id,
+            StaffNotice.resident_id == resident_id,
+            StaffNotice.kind == ERASURE_REQUESTED,
+            StaffNotice.done_at.is_(None),
+        )
+    ).first()
+    if open_one is not None:
+        return open_one
+    notice = StaffNotice(
+        partner_id=partner_id,
+        kind=ERASURE_REQUESTED,
+        resident_id=resident_id,
+        context={},
+        created_at=now,
+    )
+    tx.session.add(notice)
+    tx.session.flush()
+    return notice
+
+
 def set_partner_contact(tx: Transaction, partner_id: int, data: dict) -> PartnerContact:
     contact = tx.session.get(PartnerContact, partner_id) or PartnerContact(partner_id=partner_id)
     contact.email = data["email"]

@@ -102,6 +102,17 @@ class Service(HealthCheck):
             return schemas.StaffNoticeOut().dump(notice)
 
     @expected
+    def note_erasure_request(self, partner_id, resident_id):
+        """3, 42 → the notice telling that desk the resident asks to be erased (the desk
+        confirms it with them, then erases); asked again, the same open notice."""
+        with self.db.transaction() as tx:
+            notice = records.note_erasure_request(
+                tx, int(partner_id), int(resident_id), datetime.now(UTC)
+            )
+            tx.commit()
+            return schemas.StaffNoticeOut().dump(notice)
+
+    @expected
     def send_code_to_new_address(self, resident_id, payload):
         """42, {"phone": "07 11 22 33 44", "code": "048213", "minutes": 10,
         "language": "fr"} (or "email") → {"channel": "sms"}: proves a resident's new

@@ -611,6 +611,19 @@ MATRIX = {
     "POST /residents/<int:resident_id>/erasure": Page(
         serves="staff", ask=in_path(object_id("resident", "resident_id"))
     ),
+    # a resident's own pages: home, history, details (their own records only)
+    "GET /pages/kinds/<kind>.svg": Page(signed_in=False),
+    "POST /my-loans/waiting": Page(serves="resident"),
+    "POST /my-loans/waiting/<int:entry_id>/leave": Page(
+        serves="resident", ask=in_path(object_id("entry", "entry_id"))
+    ),
+    "GET /my-loans/history": Page(serves="resident"),
+    "GET /my-details": Page(serves="resident"),
+    "POST /my-details/settings": Page(serves="resident"),
+    "POST /my-details/contact": Page(serves="resident"),
+    "POST /my-details/contact/confirm": Page(serves="resident"),
+    "GET /my-details/export": Page(serves="resident"),
+    "POST /my-details/erasure": Page(serves="resident"),
 }
 
 

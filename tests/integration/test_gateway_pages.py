@@ -150,6 +150,9 @@ def test_a_resident_signs_in_with_a_code_and_sees_only_their_own_loans(gateway, 
     loans = browser.submit("/resident/sign-in/code", step_two, {"code": code_sent(sms_log)})
 
     assert loans.status == 200 and loans.url.endswith("/my-loans"), loans.text
+    # She reads the language she registered in (Arabic), whatever her browser's.
+    assert loans.first("html") == {"lang": "ar", "dir": "rtl"} and "JV-LAP-001" in loans.text
+    loans = browser.get("/my-loans?lang=fr")
     assert "JV-LAP-001" in loans.text and "JV-LAP-002" not in loans.text
     assert "Lenovo ThinkPad E14" in loans.text
     assert "1 place Jean XXIII, 49100 Angers" in loans.text

@@ -122,7 +122,24 @@ PAGES = {
     "staff_sign_in.html": {},
     "resident_sign_in.html": {},
     "resident_code.html": {},
-    "my_loans.html": {"loans": [LOAN], "who": Principal(role="resident", resident_id=3)},
+    "my_loans.html": {
+        "loans": [
+            {
+                **LOAN,
+                "kind": "Ordinateur portable",
+                "picture": "/pages/kinds/laptop.svg",
+                "closures": [
+                    {"starts_on": "2026-12-24", "ends_on": "2026-12-26"},
+                    {"starts_on": "2027-01-01", "ends_on": "2027-01-01"},
+                ],
+            }
+        ],
+        "holds": [{"id": 4, "site": SITE, "hold_expires_at": LOAN["due_at"], "kind": "Tablette"}],
+        "waiting": [{"id": 5, "site": SITE, "position": 2, "kind": "Tablette"}],
+        "kinds": [(1, "Tablette")],
+        "places": [("jean-vilar", "Centre Jean Vilar")],
+        "who": Principal(role="resident", resident_id=3),
+    },
     "desk.html": {
         "who": Principal(role="staff", account_id=1, partner_id=1),
         "sites": [("jean-vilar", "Centre Jean Vilar"), ("mistral", "Mistral")],
@@ -310,6 +327,19 @@ PAGES = {
         "days": tuple(f"help_{day}" for day in ("monday", "tuesday")),
         "editing": 3,
         "offer_values": {"help_site": "mistral", "help_monday": "09:00-12:00"},
+    },
+    # a resident's own pages: history, details
+    "mine_history.html": {
+        "who": Principal(role="resident", resident_id=3),
+        "past": [{**LOAN, "checked_out_at": LOAN["due_at"], "returned_at": LOAN["due_at"]}],
+        "days": 30,
+    },
+    "mine_details.html": {
+        "who": Principal(role="resident", resident_id=3),
+        "resident": {"display_name": "Amina B.", "phone": "06 12 34 56 78", "language": "ar"},
+        "channels": [("sms", "SMS")],
+        "mine_languages": [("ar", "العربية")],
+        "request_code": True,
     },
 }
 

@@ -16,6 +16,12 @@ ANONYMISE_SECONDS = 3600
 
 class PrivacyEntrypoints:
     @expected
+    def privacy_terms(self):
+        """→ {"anonymise_after_days": 30}: how long after its return a loan keeps its
+        resident (what a resident's history page tells them)."""
+        return {"anonymise_after_days": self.settings.anonymise_after_days}
+
+    @expected
     def export_resident_data(self, resident_id):
         """42 → {"exported_at": …, "resident": {"id": 42, "display_name": "Amina B.",
         "phone": …, …}, "loans": [{"id": 12, "asset_tag": "JV-TAB-003", …}],

@@ -17,6 +17,7 @@ from services.gateway.pages.frame import Frame
 from services.gateway.pages.guide import GuidePages
 from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.mine import ResidentHome
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
 from services.gateway.pages.residents import ResidentPages
@@ -43,5 +44,7 @@ class Pages(
     Lending,
     # the public guide, /help, the poster and the help partners offer
     GuidePages,
+    # a resident's own pages: home, history, details
+    ResidentHome,
 ):
     pass

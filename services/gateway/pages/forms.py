@@ -179,6 +179,14 @@ FIELDS = {
     "help_friday": (N_("Vendredi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
     "help_saturday": (N_("Samedi"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
     "help_sunday": (N_("Dimanche"), N_("Écrivez les heures ainsi : 09:00-12:00 13:30-18:30.")),
+    # a resident's own pages: home, history, details
+    "mine_language": (N_("Ma langue"), N_("Choisissez une langue.")),
+    "mine_channel": (N_("Comment me prévenir"), N_("Choisissez comment vous prévenir.")),
+    "mine_contact": (
+        N_("Nouveau téléphone ou nouvel e-mail"),
+        N_("Saisissez un téléphone, par exemple 06 12 34 56 78, ou un e-mail."),
+    ),
+    "mine_code": (N_("Code reçu"), N_("Saisissez les 6 chiffres du code reçu.")),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

@@ -104,6 +104,9 @@ def page(method: str, path: str):
 MENUS = {
     RESIDENT: [
         ("/my-loans", N_("Mes prêts")),
+        # a resident's own pages: home, history, details
+        ("/my-loans/history", N_("Mes anciens prêts")),
+        ("/my-details", N_("Mes informations")),
     ],
     STAFF: [
         ("/desk", N_("Accueil : prêts et retours")),

@@ -42,6 +42,10 @@ QUEUE_NOTICES = {
     "reservation_changed": N_("La réservation n° %(number)s a changé."),
     "reservation_cancelled": N_("La réservation n° %(number)s est annulée."),
     "item_withdrawn": N_("Un appareil de la réservation n° %(number)s est retiré."),
+    # a resident's own pages: their request to be erased
+    "erasure_requested": N_(
+        "Un habitant demande d'effacer ses données. Sa fiche : habitant n° %(resident)s."
+    ),
 }
 QUEUE_NOTICE = N_("Un message pour l'accueil.")
 
@@ -102,6 +106,7 @@ class DeskQueue:
                     request,
                     QUEUE_NOTICES.get(notice["kind"], QUEUE_NOTICE),
                     number=notice["reservation_id"] or "?",
+                    resident=notice["resident_id"] or "?",  # an erasure request's resident
                 ),
             }
             for notice in notices

@@ -11,11 +11,11 @@ from urllib.parse import quote, unquote
 
 from werkzeug.utils import redirect
 
-from services.gateway import auth, problems, resident_codes
+from services.gateway import auth, operations, problems, resident_codes
 from services.gateway.authz import RESIDENT, Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
-from services.gateway.pages.frame import home_of, page
+from services.gateway.pages.frame import LANGUAGE_COOKIE_SECONDS, home_of, page
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import now
 
@@ -226,6 +226,15 @@ class SignIn:
         secret, token = signed_in
         response = self.page_set_session(request, redirect("/my-loans", 303), secret, token)
         response.delete_cookie(PENDING_COOKIE, path="/resident/sign-in")
+        # a resident's own pages: they read them in the language they registered in
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            operations.reading_language_of(self, token.resident_id),
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            samesite="Lax",
+            secure=request.is_secure,
+            path="/",
+        )
         return response
 
     # --- residents: the steps of POST /api/residents/sign-in and …/verify ---------------
