@@ -46,7 +46,9 @@ def gateway_db(database_kind, new_database):
 def gateway_config(config_for, gateway_db):
     """The gateway's nameko config; change it before asking for `gateway`."""
     config = config_for(gateway=gateway_db)
-    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}", RPC_TIMEOUT=5.0)
+    # Generous: the layers run side by side on two cores (tests/run.py), and a service's
+    # first answer may wait on a busy machine; tests of the deadline itself set their own.
+    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}", RPC_TIMEOUT=15.0)
     return config
 
 
