@@ -93,14 +93,25 @@ def check_first(po_file: Path) -> str | None:
     return " ".join(line.removeprefix("# ").strip() for line in found.group(1).splitlines())
 
 
+def review(domain: Catalogues) -> list[dict]:
+    """Each translated language's review status and the words a native speaker should
+    check first: what staff see of a domain's catalogues (a page, an RPC)."""
+    return [
+        {
+            "language": language,
+            "status": domain.review_status(language),
+            "check_first": check_first(domain.po_path(language)),
+        }
+        for language in domain.translated
+    ]
+
+
 def report(domains: list[Catalogues]) -> str:
-    """Each catalogue's review status and the words to check first, as staff read it
-    (a page or a command passes the project's domains)."""
+    """Each catalogue's review status and the words to check first, as text."""
     lines = []
     for domain in domains:
-        for language in domain.translated:
-            lines.append(f"{domain.domain}/{language}: {domain.review_status(language)}")
-            words = check_first(domain.po_path(language))
-            if words:
-                lines.append(f"  check first: {words}")
+        for entry in review(domain):
+            lines.append(f"{domain.domain}/{entry['language']}: {entry['status']}")
+            if entry["check_first"]:
+                lines.append(f"  check first: {entry['check_first']}")
     return "\n".join(lines)

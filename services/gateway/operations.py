@@ -16,7 +16,7 @@ from partanum.errors import NotFound
 from services.booking.exceptions import LoanNotActive
 from services.gateway import ical
 from services.gateway.api.scope import Scope
-from services.gateway.authz import RESIDENT, STAFF, Denied, Principal, require
+from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Denied, Principal, require
 from services.gateway.schemas.common import all_pages
 
 # --- the network: everyone reads it ------------------------------------------------------
@@ -695,3 +695,13 @@ def confirm_own_contact(service, who, code: str) -> dict:
     return resident_codes.confirm_contact(
         service, resident_id, code, auth.settings_for(service), datetime.now(UTC)
     )
+
+
+# --- the translations' review: what staff see of it ---------------------------------------
+
+
+def message_catalogue_review(service, who) -> list[dict]:
+    """How far the residents' messages are reviewed in each language (the pages'
+    catalogues are the gateway's own); for staff, managers and administrators."""
+    require(who.role in (STAFF, MANAGER, ADMIN))
+    return service.notifications.catalogue_review()

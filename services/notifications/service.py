@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from nameko.timer import timer
 
-from partanum import inbox, topology
+from partanum import catalogues, inbox, topology
 from partanum.consumer import handle_events
 from partanum.dependencies import Database, ServiceSettings
 from partanum.errors import Conflict, PartanumError, load
@@ -23,6 +23,7 @@ from partanum.rpc import RpcProxy, rpc
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
 from services.notifications import intents, records, schemas, sending, sign_in
+from services.notifications.catalogues import CATALOGUES
 from services.notifications.channels import DeliveryFailed
 from services.notifications.dependencies import Channels, SendingTurn
 from services.notifications.settings import Settings
@@ -111,6 +112,13 @@ class Service(HealthCheck):
             )
             tx.commit()
             return schemas.StaffNoticeOut().dump(notice)
+
+    @expected
+    def catalogue_review(self):
+        """→ [{"language": "ar", "status": "awaiting native-speaker review",
+        "check_first": "…"}]: how far the messages' translations are reviewed, for
+        staff to know which to trust (partanum.catalogues.review)."""
+        return catalogues.review(CATALOGUES)
 
     @expected
     def send_code_to_new_address(self, resident_id, payload):

@@ -498,6 +498,8 @@ MATRIX = {
     "POST /reserve": Page(serves="staff"),  # always for the caller's own partner
     # the desk's queue and calendars
     "GET /queue": Page(serves="staff"),
+    # how far each language's translations are reviewed
+    "GET /languages": Page(serves="staff"),
     "POST /queue/notices/<int:notice_id>/done": Page(
         serves="staff", ask=in_path(object_id("notice", "notice_id"))
     ),

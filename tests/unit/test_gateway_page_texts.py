@@ -328,6 +328,19 @@ PAGES = {
         "editing": 3,
         "offer_values": {"help_site": "mistral", "help_monday": "09:00-12:00"},
     },
+    # how far each language's translations are reviewed
+    "languages_review.html": {
+        "who": Principal(role="staff", account_id=1, partner_id=1),
+        "rows": [
+            {
+                "language": "ps",
+                "name": "پښتو",
+                "pages": "À relire",
+                "messages": "À relire",
+                "check_first": ["امانت"],
+            }
+        ],
+    },
     # a resident's own pages: history, details
     "mine_history.html": {
         "who": Principal(role="resident", resident_id=3),

@@ -15,6 +15,7 @@ from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
 from services.gateway.pages.frame import Frame
 from services.gateway.pages.guide import GuidePages
+from services.gateway.pages.languages import TranslationReview
 from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
 from services.gateway.pages.mine import ResidentHome
@@ -46,5 +47,7 @@ class Pages(
     GuidePages,
     # a resident's own pages: home, history, details
     ResidentHome,
+    # how far each language's translations are reviewed
+    TranslationReview,
 ):
     pass

@@ -119,6 +119,8 @@ MENUS = {
         ("/residents", N_("Habitants")),
         # the public guide: the help the partner offers
         ("/help-offers", N_("Aide proposée")),
+        # how far each language's translations are reviewed
+        ("/languages", N_("Langues")),
     ],
 }
 
