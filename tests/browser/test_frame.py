@@ -144,6 +144,8 @@ def test_switching_language_keeps_the_confirmation_on_screen(staff_page, fresh):
     page.get_by_label("Carte de l'habitant").fill(resident["card_number"])
     with page.expect_navigation():
         page.get_by_role("button", name="Prêter").click()
+    with page.expect_navigation():  # the second step: the accessories, then confirm
+        page.get_by_role("button", name="Confirmer le prêt").click()
     lent_at = page.url
     assert re.search(r"/desk\?loan=\d+$", lent_at)
 
