@@ -429,6 +429,24 @@ MATRIX = {
     "GET /help-offers/<int:offer_id>": Page(serves="staff"),
     "POST /help-offers/<int:offer_id>": Page(serves="staff"),
     "POST /help-offers/<int:offer_id>/remove": Page(serves="staff"),
+    # the administrator: accounts, partners, sites and their hours, categories (they read
+    # every partner's; their journeys and refusals: tests/browser/test_admin.py)
+    "GET /admin/accounts": Page(serves="admin", shows=lambda o: "staff@jean-vilar.test"),
+    "POST /admin/accounts": Page(serves="admin"),
+    "GET /admin/accounts/<int:account_id>": Page(serves="admin"),
+    "POST /admin/accounts/<int:account_id>": Page(serves="admin"),
+    "POST /admin/accounts/<int:account_id>/disable": Page(serves="admin"),
+    "POST /admin/accounts/<int:account_id>/enable": Page(serves="admin"),
+    "POST /admin/accounts/<int:account_id>/password": Page(serves="admin"),
+    "GET /admin/partners": Page(serves="admin"),
+    "POST /admin/partners": Page(serves="admin"),
+    "GET /admin/sites": Page(serves="admin"),
+    "POST /admin/sites": Page(serves="admin"),
+    "GET /admin/sites/<site_code>": Page(serves="admin"),
+    "POST /admin/sites/<site_code>/hours": Page(serves="admin"),
+    "POST /admin/sites/<site_code>/closures": Page(serves="admin"),
+    "GET /admin/categories": Page(serves="admin"),
+    "POST /admin/categories": Page(serves="admin"),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
     "POST /my-loans/<int:loan_id>/renew": Page(
         serves="resident", ask=in_path(object_id("loan", "loan_id"))
