@@ -785,3 +785,14 @@ def admin_add_closure(service, who, site_code: str, closure: dict) -> dict:
 def admin_register_category(service, who, category: dict) -> dict:
     _administrator(who)
     return service.inventory.register_category(category)
+
+
+def admin_loan_policies(service, who, category_ids: list[int]) -> list[dict]:
+    """Each kind of device's loan policy (the booking's defaults where none was set)."""
+    _administrator(who)
+    return service.booking.category_policies(list(category_ids))
+
+
+def admin_set_loan_policy(service, who, category_id: int, policy: dict) -> dict:
+    _administrator(who)
+    return service.booking.set_category_policy(category_id, policy)

@@ -224,6 +224,25 @@ def test_the_administrator_adds_a_kind_of_device(open_page):
     assert "déjà utilisé" in admin.locator(".error-summary").inner_text()
     assert_accessible(admin, "admin categories, refused")
 
+    # Its loan policy: the defaults first; a number out of range is named; then saved.
+    admin.goto("/admin/categories")
+    admin.get_by_role("link", name="Liseuse").first.click()
+    assert admin.locator("#admin_loan_days").input_value() == "14"
+    assert_accessible(admin, "admin category")
+    admin.locator("#admin_loan_days").fill("400")
+    admin.locator("#admin_max_renewals").fill("1")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer").click()
+    assert "Durée du prêt" in admin.locator(".error-summary").inner_text()
+    assert admin.locator("#admin_max_renewals").input_value() == "1"
+    assert_accessible(admin, "admin category, refused")
+    admin.locator("#admin_loan_days").fill("21")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer").click()
+    assert "règles de prêt sont enregistrées" in admin.get_by_role("status").inner_text()
+    assert admin.locator("#admin_loan_days").input_value() == "21"
+    assert admin.locator("#admin_max_renewals").input_value() == "1"
+
 
 # --- walls, with plain requests ------------------------------------------------------------
 
@@ -274,6 +293,8 @@ ROUTES = {
     "POST closures": ("POST", "/admin/sites/jean-vilar/closures"),
     "GET categories": ("GET", "/admin/categories"),
     "POST categories": ("POST", "/admin/categories"),
+    "GET category": ("GET", "/admin/categories/1"),
+    "POST policy": ("POST", "/admin/categories/1/policy"),
 }
 # A form that would change something were it let through.
 FORM = {
@@ -286,6 +307,8 @@ FORM = {
     "admin_closure_starts": "2027-01-01",
     "admin_closure_ends": "2027-01-02",
     "admin_closure_reason": "X",
+    "admin_loan_days": "365",
+    "admin_max_renewals": "20",
 }
 
 
@@ -320,6 +343,7 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
     assert "Formulaire expiré" in answer.text
     hours = callers["admin"].get("/admin/sites/jean-vilar").text
     assert "00:00-23:00" not in hours and "x-wall" not in callers["admin"].get("/admin/sites").text
+    assert "365 jours" not in callers["admin"].get("/admin/categories").text
 
 
 @pytest.mark.parametrize(
@@ -327,11 +351,13 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
     [
         "/admin/accounts/987654",
         "/admin/sites/nowhere-at-all",
+        "/admin/categories/987654",
     ],
 )
 def test_what_does_not_exist_answers_not_found(callers, path):
     assert callers["admin"].get(path, timeout=30).status_code == 404
-    for action in ("/hours", "/closures") if "sites" in path else ("", "/disable", "/password"):
+    actions = {"sites": ("/hours", "/closures"), "categories": ("/policy",)}
+    for action in actions.get(path.split("/")[2], ("", "/disable", "/password")):
         answer = callers["admin"].post(
             path + action, data={**FORM, "csrf_token": CSRF}, allow_redirects=False, timeout=30
         )

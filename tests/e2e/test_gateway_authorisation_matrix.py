@@ -447,6 +447,8 @@ MATRIX = {
     "POST /admin/sites/<site_code>/closures": Page(serves="admin"),
     "GET /admin/categories": Page(serves="admin"),
     "POST /admin/categories": Page(serves="admin"),
+    "GET /admin/categories/<int:category_id>": Page(serves="admin"),
+    "POST /admin/categories/<int:category_id>/policy": Page(serves="admin"),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
     "POST /my-loans/<int:loan_id>/renew": Page(
         serves="resident", ask=in_path(object_id("loan", "loan_id"))

@@ -377,7 +377,19 @@ PAGES = {
     },
     "admin_categories.html": {
         "who": Principal(role="admin", account_id=1),
-        "categories": [{"code": "tablet", "name": "Tablette"}],
+        "categories": [
+            {
+                "id": 1,
+                "code": "tablet",
+                "name": "Tablette",
+                "policy": {"loan_days": 14, "max_renewals": 2},
+            }
+        ],
+    },
+    "admin_category.html": {
+        "who": Principal(role="admin", account_id=1),
+        "category": {"id": 1, "code": "tablet", "name": "Tablette"},
+        "policy": {"loan_days": 14, "max_renewals": 0},
     },
     "admin_sites.html": {
         "who": Principal(role="admin", account_id=1),

@@ -44,6 +44,7 @@ ADMIN_DONE = {
     "closure": N_("La fermeture est enregistrée."),
     "partner": N_("La structure est enregistrée."),
     "category": N_("Le type d'appareil est enregistré."),
+    "policy": N_("Les règles de prêt sont enregistrées."),
 }
 CODE_TAKEN = N_("Ce code est déjà utilisé : choisissez-en un autre.")
 
@@ -281,14 +282,66 @@ class AdminPages:
     def page_admin_categories(self, request, who):
         if (away := self.page_admin_refuse(request, who)) is not None:
             return away
+        categories = sorted(operations.categories(self), key=lambda c: c["name"])
+        policies = operations.admin_loan_policies(self, who, [c["id"] for c in categories])
+        by_category = {policy["category_id"]: policy for policy in policies}
         return self.page_render(
             request,
             who,
             "admin_categories.html",
             N_("Types d'appareils"),
             notices=self.page_admin_notices(request),
-            categories=sorted(operations.categories(self), key=lambda c: c["name"]),
+            categories=[{**c, "policy": by_category.get(c["id"], {})} for c in categories],
         )
+
+    def page_admin_category_found(self, who, category_id) -> dict | None:
+        found = [c for c in operations.categories(self) if c["id"] == category_id]
+        return found[0] if found else None
+
+    @page("GET", "/admin/categories/<int:category_id>")
+    def page_admin_category(self, request, who, category_id):
+        if (away := self.page_admin_refuse(request, who)) is not None:
+            return away
+        category = self.page_admin_category_found(who, category_id)
+        if category is None:
+            return self.page_not_found(request, who)
+        (policy,) = operations.admin_loan_policies(self, who, [category_id])
+        return self.page_render(
+            request,
+            who,
+            "admin_category.html",
+            N_("Règles de prêt"),
+            notices=self.page_admin_notices(request),
+            category=category,
+            policy=policy,
+        )
+
+    @page("POST", "/admin/categories/<int:category_id>/policy")
+    def page_admin_category_policy(self, request, who, category_id):
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        if self.page_admin_category_found(who, category_id) is None:
+            return self.page_not_found(request, who)
+        back = f"/admin/categories/{category_id}"
+        typed = {
+            name: forms.text(request.form, name)
+            for name in ("admin_loan_days", "admin_max_renewals")
+        }
+        wrong = [
+            name
+            for name, low, high in (("admin_loan_days", 1, 365), ("admin_max_renewals", 0, 20))
+            if not (typed[name].isdigit() and low <= int(typed[name]) <= high)
+        ]
+        if wrong:
+            return self.page_refused(
+                request, who, back, FormErrors(*wrong).errors, keep=tuple(typed)
+            )
+        policy = {
+            "loan_days": int(typed["admin_loan_days"]),
+            "max_renewals": int(typed["admin_max_renewals"]),
+        }
+        operations.admin_set_loan_policy(self, who, category_id, policy)
+        return redirect(f"{back}?done=policy", 303)
 
     @page("POST", "/admin/categories")
     def page_admin_category_create(self, request, who):

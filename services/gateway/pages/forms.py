@@ -221,6 +221,14 @@ FIELDS = {
         N_("Pourquoi"),
         N_("Dites pourquoi en quelques mots (200 caractères au plus)."),
     ),
+    "admin_loan_days": (
+        N_("Durée du prêt, en jours"),
+        N_("Saisissez un nombre de jours entre 1 et 365."),
+    ),
+    "admin_max_renewals": (
+        N_("Nombre de prolongations"),
+        N_("Saisissez un nombre entre 0 et 20."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 
