@@ -796,3 +796,14 @@ def admin_loan_policies(service, who, category_ids: list[int]) -> list[dict]:
 def admin_set_loan_policy(service, who, category_id: int, policy: dict) -> dict:
     _administrator(who)
     return service.booking.set_category_policy(category_id, policy)
+
+
+def admin_partner_contacts(service, who) -> dict[int, dict]:
+    """Each partner desk's own address for its notices, by partner id."""
+    _administrator(who)
+    return {contact["partner_id"]: contact for contact in service.notifications.partner_contacts()}
+
+
+def admin_set_partner_contact(service, who, partner_id: int, contact: dict) -> dict:
+    _administrator(who)
+    return service.notifications.set_partner_contact(partner_id, contact)

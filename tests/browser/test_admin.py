@@ -143,6 +143,22 @@ def test_a_new_partner_gets_a_site_its_hours_and_a_closure(open_page):
         admin.get_by_role("button", name="Ajouter").click()
     assert f"Association {code}" in admin.locator("table").inner_text()
 
+    # Where its desk's notices are emailed: a wrong address is named, then it is saved.
+    admin.get_by_role("link", name=f"Association {code}").click()
+    assert_accessible(admin, "admin partner")
+    admin.locator("#admin_contact_email").fill("accueil-at-nowhere")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer").click()
+    assert "Adresse e-mail de l'accueil" in admin.locator(".error-summary").inner_text()
+    assert admin.locator("#admin_contact_email").input_value() == "accueil-at-nowhere"
+    assert_accessible(admin, "admin partner, refused")
+    admin.locator("#admin_contact_email").fill(f"accueil@{code}.test")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer").click()
+    assert "adresse de l'accueil est enregistrée" in admin.get_by_role("status").inner_text()
+    admin.goto("/admin/partners")
+    assert f"accueil@{code}.test" in admin.locator("tr", has_text=code).inner_text()
+
     # A site: a code with capitals and spaces is refused, what was typed is kept.
     admin.goto("/admin/sites")
     assert_accessible(admin, "admin sites")
@@ -286,6 +302,8 @@ ROUTES = {
     "POST password": ("POST", "/admin/accounts/{id}/password"),
     "GET partners": ("GET", "/admin/partners"),
     "POST partners": ("POST", "/admin/partners"),
+    "GET partner": ("GET", "/admin/partners/1"),
+    "POST contact": ("POST", "/admin/partners/1/contact"),
     "GET sites": ("GET", "/admin/sites"),
     "POST sites": ("POST", "/admin/sites"),
     "GET site": ("GET", "/admin/sites/jean-vilar"),
@@ -309,6 +327,8 @@ FORM = {
     "admin_closure_reason": "X",
     "admin_loan_days": "365",
     "admin_max_renewals": "20",
+    "admin_contact_email": "wall@angers.test",
+    "admin_contact_language": "fr",
 }
 
 
@@ -344,6 +364,7 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
     hours = callers["admin"].get("/admin/sites/jean-vilar").text
     assert "00:00-23:00" not in hours and "x-wall" not in callers["admin"].get("/admin/sites").text
     assert "365 jours" not in callers["admin"].get("/admin/categories").text
+    assert "wall@angers.test" not in callers["admin"].get("/admin/partners").text
 
 
 @pytest.mark.parametrize(
@@ -352,11 +373,16 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
         "/admin/accounts/987654",
         "/admin/sites/nowhere-at-all",
         "/admin/categories/987654",
+        "/admin/partners/987654",
     ],
 )
 def test_what_does_not_exist_answers_not_found(callers, path):
     assert callers["admin"].get(path, timeout=30).status_code == 404
-    actions = {"sites": ("/hours", "/closures"), "categories": ("/policy",)}
+    actions = {
+        "sites": ("/hours", "/closures"),
+        "categories": ("/policy",),
+        "partners": ("/contact",),
+    }
     for action in actions.get(path.split("/")[2], ("", "/disable", "/password")):
         answer = callers["admin"].post(
             path + action, data={**FORM, "csrf_token": CSRF}, allow_redirects=False, timeout=30

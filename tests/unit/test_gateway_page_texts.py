@@ -375,6 +375,12 @@ PAGES = {
             {"code": "mistral", "name": "Mistral", "sites": [{**SITE, "code": "mistral"}]}
         ],
     },
+    "admin_partner.html": {
+        "who": Principal(role="admin", account_id=1),
+        "partner": {"id": 2, "code": "mistral", "name": "Mistral"},
+        "contact": {"email": "accueil@mistral.test", "language": "fr"},
+        "contact_languages": [("fr", "Français"), ("ar", "العربية")],
+    },
     "admin_categories.html": {
         "who": Principal(role="admin", account_id=1),
         "categories": [

@@ -17,7 +17,7 @@ from partanum.errors import Conflict, InvalidInput
 from partanum.i18n import WEEKDAYS
 from services.gateway import help_offers, operations
 from services.gateway.authz import ADMIN, MANAGER, STAFF
-from services.gateway.pages import forms
+from services.gateway.pages import forms, i18n
 from services.gateway.pages.forms import FormErrors
 from services.gateway.pages.frame import page
 from services.gateway.pages.i18n import N_
@@ -45,6 +45,7 @@ ADMIN_DONE = {
     "partner": N_("La structure est enregistrée."),
     "category": N_("Le type d'appareil est enregistré."),
     "policy": N_("Les règles de prêt sont enregistrées."),
+    "contact": N_("L'adresse de l'accueil est enregistrée."),
 }
 CODE_TAKEN = N_("Ce code est déjà utilisé : choisissez-en un autre.")
 
@@ -229,8 +230,13 @@ class AdminPages:
         if (away := self.page_admin_refuse(request, who)) is not None:
             return away
         sites = operations.sites(self)
+        contacts = operations.admin_partner_contacts(self, who)
         partners = [
-            {**p, "sites": [s for s in sites if s["partner"] == p["code"]]}
+            {
+                **p,
+                "sites": [s for s in sites if s["partner"] == p["code"]],
+                "contact": contacts.get(p["id"], {}).get("email"),
+            }
             for p in sorted(operations.partners(self), key=lambda p: p["name"])
         ]
         return self.page_render(
@@ -275,6 +281,59 @@ class AdminPages:
                 request, who, "/admin/partners", refused.errors, keep=("admin_code", "admin_name")
             )
         return redirect("/admin/partners?done=partner", 303)
+
+    def page_admin_partner_found(self, who, partner_id) -> dict | None:
+        found = [p for p in operations.partners(self) if p["id"] == partner_id]
+        return found[0] if found else None
+
+    @page("GET", "/admin/partners/<int:partner_id>")
+    def page_admin_partner(self, request, who, partner_id):
+        if (away := self.page_admin_refuse(request, who)) is not None:
+            return away
+        partner = self.page_admin_partner_found(who, partner_id)
+        if partner is None:
+            return self.page_not_found(request, who)
+        contact = operations.admin_partner_contacts(self, who).get(partner_id, {})
+        return self.page_render(
+            request,
+            who,
+            "admin_partner.html",
+            N_("Une structure"),
+            notices=self.page_admin_notices(request),
+            partner=partner,
+            contact=contact,
+            contact_languages=list(i18n.NAMES.items()),
+        )
+
+    @page("POST", "/admin/partners/<int:partner_id>/contact")
+    def page_admin_partner_contact(self, request, who, partner_id):
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        if self.page_admin_partner_found(who, partner_id) is None:
+            return self.page_not_found(request, who)
+        back = f"/admin/partners/{partner_id}"
+        email = forms.text(request.form, "admin_contact_email").lower()
+        language = forms.text(request.form, "admin_contact_language")
+        wrong = []
+        if email and (not ADMIN_EMAIL.match(email) or len(email) > 200):
+            wrong.append("admin_contact_email")
+        if language not in i18n.NAMES:
+            wrong.append("admin_contact_language")
+        try:
+            if wrong:
+                raise FormErrors(*wrong)
+            contact = {"email": email or None, "language": language}
+            try:
+                operations.admin_set_partner_contact(self, who, partner_id, contact)
+            except InvalidInput as refused:
+                names = {"email": "admin_contact_email", "language": "admin_contact_language"}
+                raise FormErrors(
+                    *admin_remote_errors(refused, names, "admin_contact_email")
+                ) from None
+        except FormErrors as refused:
+            keep = ("admin_contact_email", "admin_contact_language")
+            return self.page_refused(request, who, back, refused.errors, keep=keep)
+        return redirect(f"{back}?done=contact", 303)
 
     # --- categories ------------------------------------------------------------------------
 

@@ -229,6 +229,11 @@ FIELDS = {
         N_("Nombre de prolongations"),
         N_("Saisissez un nombre entre 0 et 20."),
     ),
+    "admin_contact_email": (
+        N_("Adresse e-mail de l'accueil"),
+        N_("Saisissez une adresse e-mail, par exemple accueil@exemple.fr, ou laissez vide."),
+    ),
+    "admin_contact_language": (N_("Langue des avis"), N_("Choisissez une langue.")),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 
