@@ -807,3 +807,8 @@ def admin_partner_contacts(service, who) -> dict[int, dict]:
 def admin_set_partner_contact(service, who, partner_id: int, contact: dict) -> dict:
     _administrator(who)
     return service.notifications.set_partner_contact(partner_id, contact)
+
+
+def admin_remove_closure(service, who, site_code: str, closure_id: int) -> dict:
+    _administrator(who)
+    return service.inventory.remove_closure(site_code, closure_id)

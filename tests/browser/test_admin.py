@@ -209,6 +209,18 @@ def test_a_new_partner_gets_a_site_its_hours_and_a_closure(open_page):
     assert "2027-02-10" in closures and "2027-02-14" in closures
     assert_accessible(admin, "admin site, with a closure")
 
+    # Taken back: a second closure, planned by mistake, goes; the first stays.
+    admin.locator("#admin_closure_starts").fill("2027-05-01")
+    admin.locator("#admin_closure_ends").fill("2027-05-01")
+    admin.locator("#admin_closure_reason").fill("Erreur")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Ajouter la fermeture").click()
+    with admin.expect_navigation():
+        admin.locator("tr", has_text="Erreur").get_by_role("button", name="Retirer").click()
+    assert "La fermeture est retirée" in admin.get_by_role("status").inner_text()
+    closures = admin.locator("table", has_text="Travaux").inner_text()
+    assert "Erreur" not in closures and "2027-02-10" in closures
+
     # In Arabic, on a phone.
     phone = open_page(language="ar", viewport=PHONE)
     sign_in(phone, ADMIN)
@@ -309,6 +321,7 @@ ROUTES = {
     "GET site": ("GET", "/admin/sites/jean-vilar"),
     "POST hours": ("POST", "/admin/sites/jean-vilar/hours"),
     "POST closures": ("POST", "/admin/sites/jean-vilar/closures"),
+    "POST reopen": ("POST", "/admin/sites/jean-vilar/closures/1/remove"),
     "GET categories": ("GET", "/admin/categories"),
     "POST categories": ("POST", "/admin/categories"),
     "GET category": ("GET", "/admin/categories/1"),
@@ -379,7 +392,7 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
 def test_what_does_not_exist_answers_not_found(callers, path):
     assert callers["admin"].get(path, timeout=30).status_code == 404
     actions = {
-        "sites": ("/hours", "/closures"),
+        "sites": ("/hours", "/closures", "/closures/1/remove"),
         "categories": ("/policy",),
         "partners": ("/contact",),
     }

@@ -447,6 +447,7 @@ MATRIX = {
     "GET /admin/sites/<site_code>": Page(serves="admin"),
     "POST /admin/sites/<site_code>/hours": Page(serves="admin"),
     "POST /admin/sites/<site_code>/closures": Page(serves="admin"),
+    "POST /admin/sites/<site_code>/closures/<int:closure_id>/remove": Page(serves="admin"),
     "GET /admin/categories": Page(serves="admin"),
     "POST /admin/categories": Page(serves="admin"),
     "GET /admin/categories/<int:category_id>": Page(serves="admin"),

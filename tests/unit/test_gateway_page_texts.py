@@ -409,7 +409,9 @@ PAGES = {
         "partner_name": "Mistral",
         "hours": {"help_monday": "09:00-12:00", "help_tuesday": ""},
         "days": ("help_monday", "help_tuesday"),
-        "closures": [{"starts_on": "2026-12-24", "ends_on": "2026-12-26", "reason": "Fêtes"}],
+        "closures": [
+            {"id": 4, "starts_on": "2026-12-24", "ends_on": "2026-12-26", "reason": "Fêtes"}
+        ],
     },
 }
 

@@ -42,6 +42,7 @@ ADMIN_DONE = {
     "site": N_("Le lieu est enregistré."),
     "hours": N_("Les heures d'ouverture sont enregistrées."),
     "closure": N_("La fermeture est enregistrée."),
+    "reopened": N_("La fermeture est retirée."),
     "partner": N_("La structure est enregistrée."),
     "category": N_("Le type d'appareil est enregistré."),
     "policy": N_("Les règles de prêt sont enregistrées."),
@@ -555,3 +556,10 @@ class AdminPages:
         except FormErrors as refused:
             return self.page_refused(request, who, back, refused.errors, keep=ADMIN_CLOSURE_FIELDS)
         return redirect(f"{back}?done=closure", 303)
+
+    @page("POST", "/admin/sites/<site_code>/closures/<int:closure_id>/remove")
+    def page_admin_site_closure_remove(self, request, who, site_code, closure_id):
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        operations.admin_remove_closure(self, who, site_code, closure_id)  # 404 when none
+        return redirect(f"/admin/sites/{site_code}?done=reopened", 303)
