@@ -705,3 +705,120 @@ def message_catalogue_review(service, who) -> list[dict]:
     catalogues are the gateway's own); for staff, managers and administrators."""
     require(who.role in (STAFF, MANAGER, ADMIN))
     return service.notifications.catalogue_review()
+
+
+# --- the administrator's pages: accounts, partners, sites, categories ----------------------
+# The city's administrators only, as the API's /api/accounts, /api/partners, /api/sites
+# and /api/categories allow; accounts live in the gateway's own database.
+
+
+def _administrator(who) -> None:
+    from services.gateway.authz import ADMIN
+
+    require(who.role == ADMIN)
+
+
+def admin_accounts(service, who) -> list:
+    from services.gateway import accounts
+
+    _administrator(who)
+    with service.db.transaction() as tx:
+        found = accounts.listing(tx.session, {"limit": 500, "offset": 0})["items"]
+        return [accounts.AccountOut().dump(account) for account in found]
+
+
+def admin_account(service, who, account_id: int) -> dict:
+    from services.gateway import accounts
+
+    _administrator(who)
+    with service.db.transaction() as tx:
+        return accounts.AccountOut().dump(accounts.get(tx.session, account_id))
+
+
+def admin_create_account(service, who, data: dict) -> dict:
+    """`data` as /api/accounts takes it, its password included."""
+    from services.gateway import accounts, auth
+
+    _administrator(who)
+    password_hash = auth.hash_password(data["password"])  # before the write lock
+    with service.db.transaction() as tx:
+        account = accounts.create(tx.session, data, datetime.now(UTC), password_hash)
+        tx.commit()
+        return accounts.AccountOut().dump(account)
+
+
+def admin_change_account(service, who, account_id: int, changes: dict) -> dict:
+    """As PATCH /api/accounts/<id>: nobody disables or demotes themself."""
+    from partanum.errors import Conflict
+    from services.gateway import accounts, auth
+    from services.gateway.authz import ADMIN
+
+    _administrator(who)
+    demoted = changes.get("role") not in (None, ADMIN)
+    if account_id == who.account_id and (changes.get("disabled") or demoted):
+        raise Conflict(
+            "administrators cannot disable or demote themselves",
+            {"field": "disabled" if changes.get("disabled") else "role"},
+        )
+    password_hash = auth.hash_password(changes["password"]) if "password" in changes else None
+    with service.db.transaction() as tx:
+        account = accounts.change(tx.session, account_id, changes, datetime.now(UTC), password_hash)
+        tx.commit()
+        return accounts.AccountOut().dump(account)
+
+
+def admin_register_partner(service, who, partner: dict) -> dict:
+    _administrator(who)
+    return service.inventory.register_partner(partner)
+
+
+def admin_register_site(service, who, site: dict) -> dict:
+    _administrator(who)
+    return service.inventory.register_site(site)
+
+
+def admin_site(service, who, site_code: str) -> dict:
+    _administrator(who)
+    return service.inventory.get_site(site_code)
+
+
+def admin_set_opening_hours(service, who, site_code: str, hours: dict) -> dict:
+    _administrator(who)
+    return service.inventory.set_opening_hours(site_code, {"opening_hours": hours})
+
+
+def admin_add_closure(service, who, site_code: str, closure: dict) -> dict:
+    _administrator(who)
+    return service.inventory.add_closure(site_code, closure)
+
+
+def admin_register_category(service, who, category: dict) -> dict:
+    _administrator(who)
+    return service.inventory.register_category(category)
+
+
+def admin_loan_policies(service, who, category_ids: list[int]) -> list[dict]:
+    """Each kind of device's loan policy (the booking's defaults where none was set)."""
+    _administrator(who)
+    return service.booking.category_policies(list(category_ids))
+
+
+def admin_set_loan_policy(service, who, category_id: int, policy: dict) -> dict:
+    _administrator(who)
+    return service.booking.set_category_policy(category_id, policy)
+
+
+def admin_partner_contacts(service, who) -> dict[int, dict]:
+    """Each partner desk's own address for its notices, by partner id."""
+    _administrator(who)
+    return {contact["partner_id"]: contact for contact in service.notifications.partner_contacts()}
+
+
+def admin_set_partner_contact(service, who, partner_id: int, contact: dict) -> dict:
+    _administrator(who)
+    return service.notifications.set_partner_contact(partner_id, contact)
+
+
+def admin_remove_closure(service, who, site_code: str, closure_id: int) -> dict:
+    _administrator(who)
+    return service.inventory.remove_closure(site_code, closure_id)

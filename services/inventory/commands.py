@@ -84,6 +84,19 @@ def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
     return site
 
 
+def remove_closure(tx: Transaction, site_code: str, closure_id: int) -> Site:
+    """A closure taken back (planned by mistake, or works called off): consumers get
+    the site's whole state again, as when one is added."""
+    site = get_site(tx, site_code)
+    closure = next((c for c in site.closures if c.id == closure_id), None)
+    if closure is None:
+        raise NotFound("closure", closure_id)
+    site.closures.remove(closure)
+    tx.session.flush()
+    tx.emit("inventory.site_hours_changed", site_state(site))
+    return site
+
+
 def site_state(site: Site) -> dict:
     """What a site's events tell every consumer, so that none asks back: its name,
     address, hours and closures (their dates; the reason is staff's words)."""

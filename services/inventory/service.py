@@ -95,6 +95,15 @@ class Service(HealthCheck):
             tx.commit()
             return schemas.SiteOut().dump(site)
 
+    # the administrator's pages: a closure planned by mistake is taken back
+    @expected
+    def remove_closure(self, site_code, closure_id):
+        """("jean-vilar", 4) → the site without that closure; NotFound when it has none such."""
+        with self.db.transaction() as tx:
+            site = commands.remove_closure(tx, site_code, closure_id)
+            tx.commit()
+            return schemas.SiteOut().dump(site)
+
     @expected
     def register_category(self, payload):
         """{"code": "tablet", "name": "Tablette"}"""

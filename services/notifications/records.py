@@ -83,3 +83,8 @@ def set_partner_contact(tx: Transaction, partner_id: int, data: dict) -> Partner
     contact.language = data["language"]
     tx.session.add(contact)
     return contact
+
+
+def partner_contacts(tx: Transaction) -> list[PartnerContact]:
+    """Every desk's own address, as the administrator's pages show them."""
+    return list(tx.session.scalars(select(PartnerContact).order_by(PartnerContact.partner_id)))

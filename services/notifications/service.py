@@ -149,6 +149,14 @@ class Service(HealthCheck):
             tx.commit()
             return schemas.PartnerContactOut().dump(contact)
 
+    # the administrator's pages: each desk's address, to see and change
+    @expected
+    def partner_contacts(self):
+        """→ [{"partner_id": 3, "email": "accueil@jean-vilar.example", "language": "fr"}]:
+        the desks that were given an address."""
+        with self.db.transaction() as tx:
+            return schemas.PartnerContactOut(many=True).dump(records.partner_contacts(tx))
+
     @expected
     def send_sign_in_code(self, resident_id, code, minutes=10):
         """42, "048213" → {"channel": "sms"}: the code the resident asked for, sent now

@@ -73,6 +73,14 @@ SITE = {
     "address": "1 place Jean XXIII, 49100 Angers",
     "opening_hours": {"monday": [["13:30", "18:30"]]},
 }
+ACCOUNT = {
+    "id": 1,
+    "email": "ines@jean-vilar.test",
+    "display_name": "Inès",
+    "role": "staff",
+    "partner_id": 1,
+    "disabled": False,
+}
 LOAN = {
     "id": 7,
     "device": "Lenovo ThinkPad E14",
@@ -353,6 +361,70 @@ PAGES = {
         "channels": [("sms", "SMS")],
         "mine_languages": [("ar", "العربية")],
         "request_code": True,
+    },
+    # the administrator's pages
+    "admin_accounts.html": {
+        "who": Principal(role="admin", account_id=1),
+        "accounts": [ACCOUNT, {**ACCOUNT, "id": 2, "disabled": True, "partner_id": None}],
+        "partner_names": {1: "Centre Jean Vilar"},
+        "roles": [("staff", "Équipe"), ("admin", "Administrateur")],
+        "role_names": {"staff": "Équipe", "admin": "Administrateur"},
+        "partner_choices": [("", "Aucune"), ("1", "Centre Jean Vilar")],
+    },
+    "admin_account.html": {
+        "who": Principal(role="admin", account_id=1),
+        "account": ACCOUNT,
+        "partner_name": "Centre Jean Vilar",
+        "roles": [("staff", "Équipe")],
+        "role_names": {"staff": "Équipe"},
+        "partner_choices": [("", "Aucune"), ("1", "Centre Jean Vilar")],
+        "own": False,
+        "new_password": "abcd-efgh-jkmn",
+        "created": True,
+    },
+    "admin_partners.html": {
+        "who": Principal(role="admin", account_id=1),
+        "partners": [
+            {"code": "mistral", "name": "Mistral", "sites": [{**SITE, "code": "mistral"}]}
+        ],
+    },
+    "admin_partner.html": {
+        "who": Principal(role="admin", account_id=1),
+        "partner": {"id": 2, "code": "mistral", "name": "Mistral"},
+        "contact": {"email": "accueil@mistral.test", "language": "fr"},
+        "contact_languages": [("fr", "Français"), ("ar", "العربية")],
+    },
+    "admin_categories.html": {
+        "who": Principal(role="admin", account_id=1),
+        "categories": [
+            {
+                "id": 1,
+                "code": "tablet",
+                "name": "Tablette",
+                "policy": {"loan_days": 14, "max_renewals": 2},
+            }
+        ],
+    },
+    "admin_category.html": {
+        "who": Principal(role="admin", account_id=1),
+        "category": {"id": 1, "code": "tablet", "name": "Tablette"},
+        "policy": {"loan_days": 14, "max_renewals": 0},
+    },
+    "admin_sites.html": {
+        "who": Principal(role="admin", account_id=1),
+        "sites": [{**SITE, "code": "mistral", "partner": "mistral"}],
+        "partner_names": {"mistral": "Mistral"},
+        "partner_choices": [("", ""), ("mistral", "Mistral")],
+    },
+    "admin_site.html": {
+        "who": Principal(role="admin", account_id=1),
+        "site": {**SITE, "code": "mistral", "partner": "mistral", "address": "1 rue"},
+        "partner_name": "Mistral",
+        "hours": {"help_monday": "09:00-12:00", "help_tuesday": ""},
+        "days": ("help_monday", "help_tuesday"),
+        "closures": [
+            {"id": 4, "starts_on": "2026-12-24", "ends_on": "2026-12-26", "reason": "Fêtes"}
+        ],
     },
 }
 

@@ -7,7 +7,7 @@ from nameko.timer import timer
 from partanum.config import secret_key
 from partanum.errors import Conflict, PartanumError, load
 from partanum.rpc import rpc
-from services.booking import loans, mandates, privacy, relationships, residents, schemas
+from services.booking import loans, mandates, policies, privacy, relationships, residents, schemas
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.exceptions import NotAvailable
@@ -123,6 +123,19 @@ class DeskEntrypoints:
             policy = loans.set_category_policy(tx, category_id, data)
             tx.commit()
             return schemas.CategoryPolicyOut().dump(policy)
+
+    # the administrator's pages: every kind of device's loan policy, to see and change
+    @expected
+    def category_policies(self, category_ids):
+        """[1, 2] → [{"category_id": 1, "loan_days": 14, "max_renewals": 2}, …]: each
+        category's policy, the defaults where none was set."""
+        with self.db.transaction() as tx:
+            return [
+                schemas.CategoryPolicyOut().dump(
+                    policies.policy_for(tx, integer_id("category_ids", category_id))
+                )
+                for category_id in category_ids or []
+            ]
 
     @expected
     def check_out(self, payload):

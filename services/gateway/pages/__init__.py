@@ -10,6 +10,7 @@ they decide who may do what exactly as the API does.
 Their methods are all named page_…: the Service class mixes them with the API's.
 """
 
+from services.gateway.pages.admin import AdminPages
 from services.gateway.pages.desk import FrontDesk
 from services.gateway.pages.equipment import Equipment
 from services.gateway.pages.feeds import CalendarFeeds
@@ -49,5 +50,7 @@ class Pages(
     ResidentHome,
     # how far each language's translations are reviewed
     TranslationReview,
+    # the administrator: accounts, partners, sites and their hours, categories
+    AdminPages,
 ):
     pass

@@ -187,6 +187,53 @@ FIELDS = {
         N_("Saisissez un téléphone, par exemple 06 12 34 56 78, ou un e-mail."),
     ),
     "mine_code": (N_("Code reçu"), N_("Saisissez les 6 chiffres du code reçu.")),
+    # the administrator's pages: accounts, partners, sites, categories
+    "admin_email": (
+        N_("Adresse e-mail"),
+        N_("Saisissez une adresse e-mail, par exemple nom@exemple.fr."),
+    ),
+    "admin_display_name": (N_("Nom affiché"), N_("Saisissez un nom, 200 caractères au plus.")),
+    "admin_role": (N_("Rôle"), N_("Choisissez un rôle.")),
+    "admin_partner": (
+        N_("Structure"),
+        N_("Choisissez la structure de ce membre de l'équipe."),
+    ),
+    "admin_account_state": (N_("Compte"), N_("Vous ne pouvez pas désactiver votre compte.")),
+    "admin_code": (
+        N_("Code"),
+        N_("Saisissez un code en minuscules, chiffres et tirets, par exemple jean-vilar."),
+    ),
+    "admin_name": (N_("Nom"), N_("Saisissez un nom, 200 caractères au plus.")),
+    "admin_site_partner": (N_("Structure"), N_("Choisissez une structure.")),
+    "admin_address": (
+        N_("Adresse"),
+        N_("Saisissez l'adresse, par exemple 1 place Jean XXIII, 49100 Angers."),
+    ),
+    "admin_closure_starts": (
+        N_("Fermé à partir du"),
+        N_("Saisissez une date, par exemple 2026-12-24."),
+    ),
+    "admin_closure_ends": (
+        N_("Fermé jusqu'au"),
+        N_("Saisissez une date, le même jour ou après le premier jour."),
+    ),
+    "admin_closure_reason": (
+        N_("Pourquoi"),
+        N_("Dites pourquoi en quelques mots (200 caractères au plus)."),
+    ),
+    "admin_loan_days": (
+        N_("Durée du prêt, en jours"),
+        N_("Saisissez un nombre de jours entre 1 et 365."),
+    ),
+    "admin_max_renewals": (
+        N_("Nombre de prolongations"),
+        N_("Saisissez un nombre entre 0 et 20."),
+    ),
+    "admin_contact_email": (
+        N_("Adresse e-mail de l'accueil"),
+        N_("Saisissez une adresse e-mail, par exemple accueil@exemple.fr, ou laissez vide."),
+    ),
+    "admin_contact_language": (N_("Langue des avis"), N_("Choisissez une langue.")),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

@@ -55,7 +55,7 @@ from werkzeug.wrappers import Response
 from partanum.config import secret_key
 from partanum.errors import NotFound
 from services.gateway import problems
-from services.gateway.authz import RESIDENT, STAFF, Denied, Principal
+from services.gateway.authz import ADMIN, RESIDENT, STAFF, Denied, Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import ANYONE, ROUTES, route
@@ -121,6 +121,13 @@ MENUS = {
         ("/help-offers", N_("Aide proposée")),
         # how far each language's translations are reviewed
         ("/languages", N_("Langues")),
+    ],
+    # the administrator: accounts, partners, sites and their hours, categories
+    ADMIN: [
+        ("/admin/accounts", N_("Comptes")),
+        ("/admin/partners", N_("Structures")),
+        ("/admin/sites", N_("Lieux")),
+        ("/admin/categories", N_("Types d'appareils")),
     ],
 }
 
