@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import func, select, update
 
+from partanum import topology
 from partanum.db import make_engine
 from services.booking.models import Loan, Reservation
 from services.notifications.models import Message
@@ -24,7 +25,7 @@ TIMER_SECONDS = 0.5
 
 
 @pytest.fixture(scope="module")
-def system(request, vhost_pipeline, tmp_path_factory):
+def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
     broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
     with (
         vhost_pipeline.get() as vhost,
@@ -42,6 +43,7 @@ def system(request, vhost_pipeline, tmp_path_factory):
         try:
             running.world = gateway_system.register_network(running)
             gateway_system.add_people(running)
+            running.consumers = lambda queue: rabbit_manager.get_queue(vhost, queue)["consumers"]
             yield running
         finally:
             gateway_system.stop(running)
@@ -68,6 +70,15 @@ def test_both_processes_of_every_service_serve(system):
     )
     system.check_alive()
     assert all(system.client(gateway).get("/api/me").status_code == 401 for gateway in (0, 1))
+    # Both compete for every queue: each RPC queue and each subscription's (the
+    # broker's management figures lag by a few seconds).
+    queues = [f"rpc-{name}" for name in gateway_system.SERVICES]
+    queues += [subscription.queue for subscription in topology.SUBSCRIPTIONS]
+    wait_until(
+        lambda: {queue: system.consumers(queue) for queue in queues} == dict.fromkeys(queues, 2),
+        timeout=30,
+        what="two consumers on every queue",
+    )
 
 
 def test_the_same_devices_asked_through_both_gateways_at_once_are_booked_once(system):
