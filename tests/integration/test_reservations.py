@@ -12,7 +12,7 @@ from sqlalchemy import text
 from partanum.dependencies import Database, Transaction
 from services.booking import reservations
 from services.booking.exceptions import NotAvailable, NotShared
-from tests.integration.helpers import call, next_tuesday, register_network, tablet
+from tests.integration.helpers import call, lock_waits, next_tuesday, register_network, tablet
 from tests.waiting import wait_until
 
 MISTRAL_HOURS = {"tuesday": [["13:00", "18:00"]], "thursday": [["13:00", "18:00"]]}
@@ -296,17 +296,6 @@ def test_two_replicas_ticking_at_once_release_a_missed_reservation_once(
     assert second.wait() == []
     (event,) = released.wait(1)
     assert event["data"]["reservation_id"] == forgotten["id"]
-
-
-def lock_waits(engine) -> int:
-    """Sessions of this database waiting for a row or table lock."""
-    with engine.connect() as connection:
-        return connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar()
 
 
 def _free_tags(network, window):
