@@ -1,10 +1,13 @@
 """Two processes of every service, as on two machines: they compete for each queue and
 each runs every timer, yet what users rely on holds. One system for the module
-(gateway_system.start with replicas=2: ten processes, two gateways on two ports), on
-PostgreSQL as a deployment over several machines is; timers tick every half second
-(PARTANUM_TIMER_SECONDS), so both replicas' timers race for the same due items."""
+(gateway_system.start with replicas=2: ten processes, two gateways on two ports) on
+PostgreSQL, as a deployment over several machines is, then one on SQLite, as on one
+machine. Timers tick every half second (PARTANUM_TIMER_SECONDS), so both replicas'
+timers race for the same due items (tests/integration's test_reservations and
+test_front_desk make two ticks overlap for certain)."""
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
@@ -24,12 +27,18 @@ pytestmark = pytest.mark.slow
 TIMER_SECONDS = 0.5
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
+    """On PostgreSQL, as on several machines; on SQLite, as on one (the processes
+    share each service's file, whose writers take turns)."""
     broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
     with (
         vhost_pipeline.get() as vhost,
-        postgresql_databases(gateway_system.SERVICES) as urls,
+        (
+            postgresql_databases(gateway_system.SERVICES)
+            if request.param == "postgresql"
+            else nullcontext()
+        ) as urls,
     ):
         running = gateway_system.start(
             f"{broker.scheme}://{broker.netloc}/{vhost}",
