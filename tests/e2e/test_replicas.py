@@ -21,6 +21,7 @@ from services.notifications.models import Message
 from tests.e2e import gateway_system
 from tests.e2e.gateway_system import local_window
 from tests.e2e.test_deadlines import postgresql_databases
+from tests.sms_gateway import SmsGateway
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -39,6 +40,7 @@ def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
             if request.param == "postgresql"
             else nullcontext()
         ) as urls,
+        SmsGateway() as sms,
     ):
         running = gateway_system.start(
             f"{broker.scheme}://{broker.netloc}/{vhost}",
@@ -46,6 +48,9 @@ def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
             databases=urls,
             replicas=2,
             PARTANUM_TIMER_SECONDS=str(TIMER_SECONDS),
+            PARTANUM_SMS_PROVIDER="http",
+            PARTANUM_SMS_URL=sms.url,
+            PARTANUM_SMS_API_KEY="replicas",
             PARTANUM_MAX_LOANS_PER_RESIDENT="20",
             PARTANUM_RPC_TIMEOUT="30",
         )
@@ -53,6 +58,7 @@ def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
             running.world = gateway_system.register_network(running)
             gateway_system.add_people(running)
             running.consumers = lambda queue: rabbit_manager.get_queue(vhost, queue)["consumers"]
+            running.sms = sms
             yield running
         finally:
             gateway_system.stop(running)
@@ -107,40 +113,53 @@ def test_the_same_devices_asked_through_both_gateways_at_once_are_booked_once(sy
 
 
 def test_a_burst_of_sign_in_codes_sends_each_message_once(system):
+    """Twelve residents ask for a code at once through both gateways, half of them
+    told by email, half by SMS: each gets one message, whichever sender took it."""
     already = len(system.smtp.messages())
+    people = [
+        {
+            "display_name": f"Burst {n}",
+            "email": f"burst{n}@residents.test",
+            "channel": "email" if n % 2 else "sms",
+            "phone": f"06 12 34 56 {n:02d}",
+            "language": "fr",
+            "consent": True,
+            "card_number": f"RS-B{n:03d}",
+            "registered_by_partner_id": system.world.jean_vilar.id,
+        }
+        for n in range(12)
+    ]
     with system.rpc() as rpc:
-        emails = [f"burst{n}@residents.test" for n in range(12)]
-        for n, email in enumerate(emails):
-            rpc.booking.register_resident(
-                {
-                    "display_name": f"Burst {n}",
-                    "email": email,
-                    "channel": "email",
-                    "language": "fr",
-                    "consent": True,
-                    "card_number": f"RS-B{n:03d}",
-                    "registered_by_partner_id": system.world.jean_vilar.id,
-                }
-            )
-    clients = [system.client(n % 2) for n in range(len(emails))]
+        for person in people:
+            rpc.booking.register_resident(person)
     answers = together(
         *(
-            lambda c=c, e=e: c.post("/api/residents/sign-in", json={"email": e})
-            for c, e in zip(clients, emails, strict=True)
+            lambda n=n, person=person: system.client(n % 2).post(
+                "/api/residents/sign-in", json={"card_number": person["card_number"]}
+            )
+            for n, person in enumerate(people)
         )
     )
-    assert [answer.status_code for answer in answers] == [202] * len(emails)
+    assert [answer.status_code for answer in answers] == [202] * len(people)
+    by_email = [p["email"] for p in people if p["channel"] == "email"]
+    by_sms = [p for p in people if p["channel"] == "sms"]
 
-    def received():
-        return [m for m in system.smtp.messages()[already:] if set(m.rcpt_tos) & set(emails)]
+    def emails():
+        return [m for m in system.smtp.messages()[already:] if set(m.rcpt_tos) & set(by_email)]
 
-    wait_until(lambda: len(received()) >= len(emails), timeout=60, what="every code sent")
+    wait_until(
+        lambda: len(emails()) >= len(by_email) and len(system.sms.requests) >= len(by_sms),
+        timeout=60,
+        what="every code sent",
+    )
     # Both senders ran their loops meanwhile: one more message sent means they went round.
     system.resident_session(system.world.residents["jean-vilar"])
-    messages = received()
-    assert sorted(address for m in messages for address in m.rcpt_tos) == sorted(emails)
+    messages = emails()
+    assert sorted(address for m in messages for address in m.rcpt_tos) == sorted(by_email)
     ids = [m.message["Message-ID"] for m in messages]
-    assert len(set(ids)) == len(ids) == len(emails)
+    assert len(set(ids)) == len(ids) == len(by_email)
+    texted = [number for request in system.sms.requests for number in request["json"]["to"]]
+    assert len(texted) == len(set(texted)) == len(by_sms)
 
 
 def test_the_audit_chain_holds_after_a_stream_of_events_from_both_processes(system):
