@@ -33,6 +33,7 @@ from bench import (
     inventory_register,
     notification_latency,
     raw_tx_publish,
+    scale_out,
     support,
     utilisation_year,
 )
@@ -46,6 +47,7 @@ BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
     booking_throughput,
+    scale_out,
     http_booking_throughput,
     availability_latency,
     notification_latency,

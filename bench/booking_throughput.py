@@ -23,6 +23,7 @@ target is a ratio of at least 1.
 import os
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,15 +49,43 @@ PROCESSES = int(os.environ.get("PARTANUM_BENCH_BOOKING_PROCESSES", "1"))
 
 
 def run(bench: support.Run, database: str) -> list[support.Result]:
-    from kombu import Connection, Queue
-
-    from partanum import topology
-
     results = []
     raw = bench.result(f"raw_tx_publish_{database}")
     if raw is None:  # --only booking_throughput: the ratio still needs this run's limit
         results.extend(raw_tx_publish.run(bench, database))
         raw = results[-1]
+
+    measured = measure(bench, database, PROCESSES)
+    seconds = measured.seconds
+    rate = bench.items / seconds
+    support.note(
+        f"booking_throughput ({database}): {bench.items} reservations by {CLIENTS} clients "
+        f"in {seconds:.2f} s; RPC latency {support.percentiles(measured.latencies)}; "
+        f"{measured.cpu}; {PROCESSES} booking process(es) of max_workers {_max_workers()}"
+    )
+    results.append(support.Result(f"booking_throughput_{database}", rate, "reservations/s"))
+    results.append(
+        support.Result(f"booking_throughput_vs_raw_{database}", rate / raw.value, "ratio", 2)
+    )
+    return results
+
+
+@dataclass
+class Measured:
+    seconds: float  # from the go to the last event consumed
+    latencies: list[float]
+    cpu: str  # said in words
+    # CPU seconds per reservation: "booking" (every process together), "broker",
+    # "client"; None where it cannot be read.
+    cpu_per_op: dict[str, float | None]
+
+
+def measure(bench: support.Run, database: str, processes: int) -> Measured:
+    """bench.items reservations by CLIENTS clients against `processes` booking
+    processes sharing one database and the RPC queue."""
+    from kombu import Connection, Queue
+
+    from partanum import topology
 
     with (
         support.fresh_vhost("booking") as amqp_uri,
@@ -77,30 +106,14 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         }
         first_day = date.today() + timedelta(days=1)
         with ExitStack() as stack:
-            processes = []
-            for n in range(PROCESSES):
+            started: list = []
+            for n in range(processes):
                 log = bench.workdir / f"booking-{database}-{n}.log"
-                processes.append(
-                    stack.enter_context(support.service_process(["booking"], env, log))
-                )
+                started.append(stack.enter_context(support.service_process(["booking"], env, log)))
                 # One at a time: each migrates the database on start.
-                support.wait_for_consumer(amqp_uri, "rpc-booking", processes[-1], consumers=n + 1)
+                support.wait_for_consumer(amqp_uri, "rpc-booking", started[-1], consumers=n + 1)
             events = stack.enter_context(support.EventCounter(amqp_uri, QUEUE, phase_of(first_day)))
-            seconds, latencies, cpu = _reserve_concurrently(
-                amqp_uri, processes, events, bench.items, first_day
-            )
-
-    rate = bench.items / seconds
-    support.note(
-        f"booking_throughput ({database}): {bench.items} reservations by {CLIENTS} clients "
-        f"in {seconds:.2f} s; RPC latency {support.percentiles(latencies)}; {cpu}; "
-        f"{PROCESSES} booking process(es) of max_workers {_max_workers()}"
-    )
-    results.append(support.Result(f"booking_throughput_{database}", rate, "reservations/s"))
-    results.append(
-        support.Result(f"booking_throughput_vs_raw_{database}", rate / raw.value, "ratio", 2)
-    )
-    return results
+            return _reserve_concurrently(amqp_uri, started, events, bench.items, first_day)
 
 
 def load_network(url: str) -> None:
@@ -206,7 +219,9 @@ def _reserve_concurrently(amqp_uri, processes, events, count, first_day):
             eventlet.sleep(0.05)
         events.wait_for("warm-up", CLIENTS * WARM_UP)
 
+        broker = support.broker_pid()
         service_cpu, client_cpu = _cpu_of(processes), time.process_time()
+        broker_cpu = support.cpu_seconds(broker) if broker else None
         machine = support.machine_cpu()
         started = time.perf_counter()
         go.send()
@@ -218,10 +233,23 @@ def _reserve_concurrently(amqp_uri, processes, events, count, first_day):
             thread.kill()  # a client still waiting for `go` when another failed
     events.wait_for("bench", count)
     busy = support.machine_busy_since(machine)
-    cpu = "CPU per reservation: " + _per_op(_cpu_of(processes), service_cpu, count, "service")
-    cpu += ", " + _per_op(time.process_time(), client_cpu, count, "client")
+    per_op = {
+        "booking": _seconds_per_op(_cpu_of(processes), service_cpu, count),
+        "broker": _seconds_per_op(
+            support.cpu_seconds(broker) if broker else None, broker_cpu, count
+        ),
+        "client": _seconds_per_op(time.process_time(), client_cpu, count),
+    }
+    cpu = "CPU per reservation: " + ", ".join(
+        f"{label} " + ("unknown" if seconds is None else f"{seconds * 1000:.1f} ms")
+        for label, seconds in (
+            ("service", per_op["booking"]),
+            ("broker", per_op["broker"]),
+            ("client", per_op["client"]),
+        )
+    )
     cpu += f"; machine CPU {busy:.0%} busy ({os.cpu_count()} cores)"
-    return events.last_at - started, latencies, cpu
+    return Measured(events.last_at - started, latencies, cpu, per_op)
 
 
 def _cpu_of(processes) -> float | None:
@@ -247,10 +275,10 @@ def phase_of(first_day: date):
     return key
 
 
-def _per_op(after, before, count, label) -> str:
+def _seconds_per_op(after, before, count) -> float | None:
     if after is None or before is None:
-        return f"{label} unknown"
-    return f"{label} {(after - before) / count * 1000:.1f} ms"
+        return None
+    return (after - before) / count
 
 
 def _max_workers() -> int:

@@ -64,6 +64,9 @@ class SharedSettings(Settings):
     zone: Zone = setting(ZoneInfo("Europe/Paris"), "PARTANUM_TIMEZONE", key="TIMEZONE")
     # How far ahead any date an input names may go (partanum/inputs.py).
     date_horizon_days: int = setting(365, "PARTANUM_DATE_HORIZON_DAYS", ge=1)
+    # The longest wait between two ticks of any timer (overdue loans, no-shows, holds,
+    # anonymisation, sending); 0 keeps each timer's own interval. Tests make it short.
+    timer_seconds: float = setting(0.0, "PARTANUM_TIMER_SECONDS", ge=0)
 
 
 def shared(environ: Mapping[str, str] = os.environ) -> SharedSettings:
@@ -110,6 +113,14 @@ def nameko_config(
         config.update(service_settings(name).from_environment(environ).as_config())
     config["DATABASE_URLS"] = {name: database_url(name, environ) for name in services}
     return config
+
+
+def timer_interval(seconds: float, environ: Mapping[str, str] = os.environ) -> float:
+    """A timer's interval: its own `seconds`, or PARTANUM_TIMER_SECONDS when shorter.
+    Read when the service's class is defined (nameko's timers take a number); every
+    replica of a service runs each timer, so what a timer does must be claimed once."""
+    cap = shared(environ).timer_seconds
+    return min(seconds, cap) if cap else seconds
 
 
 def date_horizon_days() -> int:

@@ -67,11 +67,13 @@ class System:
     smtp: SmtpServer
     databases: dict
     world: "World | None" = None
+    urls: list | None = None  # every gateway's address; `url` is the first's
 
     # --- talking to it ------------------------------------------------------------------
 
-    def client(self) -> Client:
-        return Client(self.url)
+    def client(self, gateway: int = 0) -> Client:
+        """`gateway`: which of the gateways' replicas answers (the first by default)."""
+        return Client((self.urls or [self.url])[gateway])
 
     @contextmanager
     def rpc(self, actor="staff:e2e-setup"):
@@ -80,9 +82,9 @@ class System:
         ) as proxy:
             yield proxy
 
-    def sign_in(self, email: str, password: str = PASSWORD) -> Client:
+    def sign_in(self, email: str, password: str = PASSWORD, gateway: int = 0) -> Client:
         """A member of staff (or the administrator) signed in with their password."""
-        client = self.client()
+        client = self.client(gateway)
         response = client.post("/api/sign-in", json={"email": email, "password": password})
         assert response.status_code == 200, (email, response.status_code, response.text)
         client.headers["Authorization"] = f"Bearer {response.json()['token']}"
@@ -161,14 +163,20 @@ def start(
     services=SERVICES,
     databases: dict | None = None,
     together: bool = False,
+    replicas: int = 1,
     **extra_env,
 ) -> "System":
     """Start the processes (the five by default, on SQLite unless `databases` gives each
     service's URL; `together`: all in one process, as `make run` runs them) and the
     SMTP server; return once the gateway answers HTTP.
+    `replicas`: processes per service, competing for its queues as replicas on several
+    machines do; process `booking` is the first, `booking-2` the second, and so on
+    (every gateway on its own port: `System.urls`). The first migrates the database,
+    the others start once it serves, with --no-migrate.
     `extra_env`: more environment variables, e.g. PARTANUM_RPC_TIMEOUT="16"."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
+    ports = [port] + [free_port() for _ in range(replicas - 1)]
     databases = databases or {
         name: f"sqlite:///{workdir / (name + '.sqlite3')}" for name in services
     }
@@ -197,12 +205,22 @@ def start(
         if together
         else {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
     )
+    others = {
+        f"{name}-{n}": ServiceProcess(
+            name,
+            {**env, "PARTANUM_HTTP_ADDRESS": f"127.0.0.1:{ports[n - 1]}"},
+            workdir / f"{name}-{n}.log",
+        )
+        for n in range(2, replicas + 1)
+        for name in services
+    }
     system = System(
         url=f"http://127.0.0.1:{port}/",
         amqp_uri=env["AMQP_URI"],
         processes=processes,
         smtp=smtp,
         databases=databases,
+        urls=[f"http://127.0.0.1:{each}/" for each in ports],
     )
     try:
         for process in processes.values():
@@ -210,9 +228,21 @@ def start(
         with system.rpc() as rpc:
             for name in services:
                 wait_for_health(system, rpc, name)
-        wait_until(
-            lambda: answers_http(system), timeout=STARTUP_SECONDS, what="the gateway to answer HTTP"
-        )
+        for process in others.values():
+            process.start("--no-migrate")
+        processes.update(others)
+        for process in others.values():
+            wait_until(
+                lambda process=process: serving(system, process),
+                timeout=STARTUP_SECONDS,
+                what=f"{process.log_path.stem} to serve",
+            )
+        for gateway in range(len(ports)):
+            wait_until(
+                lambda gateway=gateway: answers_http(system, gateway),
+                timeout=STARTUP_SECONDS,
+                what="the gateway to answer HTTP",
+            )
     except BaseException:
         stop(system)
         raise
@@ -243,15 +273,24 @@ def wait_for_health(system: System, rpc, name: str) -> None:
     wait_until(healthy, timeout=STARTUP_SECONDS, what=f"{name} to report healthy")
 
 
-def answers_http(system: System) -> bool:
+def serving(system: System, process: ServiceProcess) -> bool:
+    system.check_alive()
+    return "partanum.run INFO serving" in process.log()
+
+
+def answers_http(system: System, gateway: int = 0) -> bool:
     system.check_alive()
     try:
-        return system.client().get("/api/me", timeout=5).status_code == 401
+        return system.client(gateway).get("/api/me", timeout=5).status_code == 401
     except requests.ConnectionError:
         return False
 
 
 def stop(system: System) -> None:
+    # Every process told at once, then each waited for: ten stop in the time of one.
+    for process in system.processes.values():
+        if process.process and process.process.poll() is None:
+            process.process.terminate()
     for process in system.processes.values():
         process.stop()
     system.smtp.stop()

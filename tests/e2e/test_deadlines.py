@@ -52,10 +52,10 @@ def system(request, vhost_pipeline, rabbit_manager, tmp_path_factory):
 
 
 @contextmanager
-def postgresql_databases():
+def postgresql_databases(services=SERVICES):
     """Each service's database URL, fresh; dropped afterwards."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    names = {service: f"partanum_test_{uuid.uuid4().hex[:12]}" for service in SERVICES}
+    names = {service: f"partanum_test_{uuid.uuid4().hex[:12]}" for service in services}
     with admin.connect() as connection:
         for name in names.values():
             connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -62,6 +62,17 @@ def database(container) -> Database:
     )
 
 
+def lock_waits(engine) -> int:
+    """PostgreSQL: sessions of this database waiting for a row or table lock."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar()
+
+
 def run_job(container, job, *args, **kwargs):
     """Run a scheduled job's function as its timer would, in the service's process and
     on its database, at the moment the test chooses."""

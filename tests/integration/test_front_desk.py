@@ -4,10 +4,13 @@ lost, overdue loans detected once, and the inventory following each device."""
 
 from datetime import UTC, datetime, time, timedelta
 
+import eventlet
 import pytest
 from sqlalchemy import text
 
+from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
+from services.booking import loans
 from services.booking.exceptions import (
     CardNumberTaken,
     LoanNotActive,
@@ -17,7 +20,16 @@ from services.booking.exceptions import (
     RenewalRefused,
     TooManyLoans,
 )
-from tests.integration.helpers import LAPTOPS, PARIS, call, lend, make_overdue, register
+from tests.integration.helpers import (
+    LAPTOPS,
+    PARIS,
+    call,
+    database,
+    lend,
+    lock_waits,
+    make_overdue,
+    register,
+)
 from tests.waiting import wait_until
 
 
@@ -320,6 +332,37 @@ def test_an_overdue_loan_is_announced_once(desk, events_seen):
     assert outbox_count(desk, "booking.loan_overdue") == 1
     assert call(desk.booking, "get_loan", loan["id"])["overdue_since"] is not None
     assert call(desk.booking, "get_loan", on_time["id"])["overdue_since"] is None
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_two_replicas_ticking_at_once_announce_an_overdue_loan_once(desk):
+    """Every replica of the booking runs the overdue timer: the second tick, waiting
+    for the first's lock on the loan, finds it marked and announces nothing. On
+    PostgreSQL only: SQLite's writers never overlap (BEGIN IMMEDIATE), and its lock
+    wait would block this process's hub."""
+    amina = register(desk)
+    loan = lend(desk, amina["id"])
+    make_overdue(desk, loan["id"])
+    provider = database(desk.booking)
+
+    def tick() -> Transaction:
+        return Transaction(provider.sessions(), "booking", "system", provider.relay_loop.wake)
+
+    def other_replica():
+        with tick() as tx:
+            late = loans.detect_overdue(tx, datetime.now(UTC))
+            tx.commit()
+            return [each.id for each in late]
+
+    with tick() as first:
+        late = loans.detect_overdue(first, datetime.now(UTC))
+        assert [each.id for each in late] == [loan["id"]]
+        second = eventlet.spawn(other_replica)
+        wait_until(lambda: lock_waits(desk.db) == 1, what="the second tick waiting for the lock")
+        first.commit()
+
+    assert second.wait() == []
+    assert outbox_count(desk, "booking.loan_overdue") == 1
 
 
 # --- the inventory follows the device -------------------------------------------------------------

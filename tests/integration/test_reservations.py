@@ -5,13 +5,14 @@ inventory replaced in the reservations that held them."""
 
 from datetime import datetime, time, timedelta
 
+import eventlet
 import pytest
 from sqlalchemy import text
 
 from partanum.dependencies import Database, Transaction
 from services.booking import reservations
 from services.booking.exceptions import NotAvailable, NotShared
-from tests.integration.helpers import call, next_tuesday, register_network, tablet
+from tests.integration.helpers import call, lock_waits, next_tuesday, register_network, tablet
 from tests.waiting import wait_until
 
 MISTRAL_HOURS = {"tuesday": [["13:00", "18:00"]], "thursday": [["13:00", "18:00"]]}
@@ -263,6 +264,38 @@ def test_reservations_nobody_picks_up_are_released_and_returns_free_items_early(
     assert event["data"]["reservation_id"] == forgotten["id"]
     assert call(booking, "get_reservation", forgotten["id"])["status"] == "released"
     assert forgotten["asset_tags"][0] in _free_tags(network, TUESDAY_AFTERNOON)
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_two_replicas_ticking_at_once_release_a_missed_reservation_once(
+    network, booking, events_seen, engine_for
+):
+    """Every replica of the booking runs the no-show timer: the second tick, waiting
+    for the first's locks, finds the reservation released and does nothing. On
+    PostgreSQL only: SQLite's writers never overlap (BEGIN IMMEDIATE), and its lock
+    wait would block this process's hub."""
+    container, url = booking
+    released = events_seen("booking.reservation_released")
+    forgotten = call(container, "reserve", tablets(network, quantity=1))
+    grace_passed = next_tuesday(time(14, 31))
+    grace = timedelta(minutes=30)
+
+    def other_replica():
+        with booking_tx(container) as tx:
+            ids = reservations.release_no_shows(tx, grace_passed, grace)
+            tx.commit()
+            return ids
+
+    with booking_tx(container) as first:
+        assert reservations.release_no_shows(first, grace_passed, grace) == [forgotten["id"]]
+        second = eventlet.spawn(other_replica)
+        engine = engine_for(url)
+        wait_until(lambda: lock_waits(engine) == 1, what="the second tick waiting for the lock")
+        first.commit()
+
+    assert second.wait() == []
+    (event,) = released.wait(1)
+    assert event["data"]["reservation_id"] == forgotten["id"]
 
 
 def _free_tags(network, window):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from partanum.config import SERVICES, nameko_config
+from partanum.config import SERVICES, nameko_config, timer_interval
 from partanum.settings import SettingError
 from services.booking.settings import Settings as BookingSettings
 from services.gateway.settings import Settings as GatewaySettings
@@ -183,3 +183,11 @@ def test_the_gateway_says_the_address_it_really_serves():
     assert url("0.0.0.0:8000") == "http://localhost:8000"
     assert url("127.0.0.1:8042") == "http://127.0.0.1:8042"
     assert url("desk.roseraie.example:80") == "http://desk.roseraie.example:80"
+
+
+def test_timers_keep_their_own_interval_unless_a_shorter_one_is_set():
+    assert timer_interval(600, environ={}) == 600
+    assert timer_interval(600, environ={"PARTANUM_TIMER_SECONDS": "0.5"}) == 0.5
+    assert timer_interval(1.0, environ={"PARTANUM_TIMER_SECONDS": "60"}) == 1.0
+    with pytest.raises(SettingError, match="PARTANUM_TIMER_SECONDS"):
+        timer_interval(600, environ={"PARTANUM_TIMER_SECONDS": "-1"})

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from nameko.timer import timer
 
-from partanum.config import secret_key
+from partanum.config import secret_key, timer_interval
 from partanum.errors import Conflict, PartanumError, load
 from partanum.rpc import rpc
 from services.booking import loans, mandates, policies, privacy, relationships, residents, schemas
@@ -33,7 +33,7 @@ def as_seen(resident, view: str) -> dict:
 
 
 # Overdue loans are looked for this often; a loan is late by days, so minutes do not matter.
-OVERDUE_CHECK_SECONDS = 600
+OVERDUE_CHECK_SECONDS = timer_interval(600)
 
 
 class DeskEntrypoints:

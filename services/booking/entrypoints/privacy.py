@@ -2,7 +2,7 @@
 
 from nameko.timer import timer
 
-from partanum.config import secret_key
+from partanum.config import secret_key, timer_interval
 from partanum.errors import PartanumError
 from partanum.rpc import rpc
 from services.booking import privacy, relationships, schemas, waiting_list
@@ -11,7 +11,7 @@ from services.booking.entrypoints import integer_id, now
 expected = rpc(expected_exceptions=PartanumError)
 
 # Anonymisation counts in days: once an hour is plenty, and cheap when nothing is due.
-ANONYMISE_SECONDS = 3600
+ANONYMISE_SECONDS = timer_interval(3600)
 
 
 class PrivacyEntrypoints:

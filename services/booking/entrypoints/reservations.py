@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from nameko.timer import timer
 
+from partanum.config import timer_interval
 from partanum.errors import PartanumError, load
 from partanum.rpc import rpc
 from services.booking import allocations, domain, reservations, schemas, series, sharing
@@ -15,7 +16,7 @@ from services.booking.exceptions import NotAvailable
 expected = rpc(expected_exceptions=PartanumError)
 
 # How often the job looks for reservations nobody came to pick up.
-NO_SHOW_INTERVAL = 60
+NO_SHOW_INTERVAL = timer_interval(60)
 
 
 class ReservationEntrypoints:

@@ -2,6 +2,7 @@
 
 from nameko.timer import timer
 
+from partanum.config import timer_interval
 from partanum.errors import PartanumError, load
 from partanum.rpc import rpc
 from services.booking import schemas, waiting_list
@@ -12,8 +13,8 @@ expected = rpc(expected_exceptions=PartanumError)
 
 # Holds last days: a minute late in expiring one, or in offering a device freed
 # without an inventory event (a cancelled reservation), costs nobody anything.
-EXPIRE_HOLDS_SECONDS = 60
-OFFER_HOLDS_SECONDS = 120
+EXPIRE_HOLDS_SECONDS = timer_interval(60)
+OFFER_HOLDS_SECONDS = timer_interval(120)
 
 
 class WaitingListEntrypoints:
