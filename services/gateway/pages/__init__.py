@@ -17,6 +17,7 @@ from services.gateway.pages.frame import Frame
 from services.gateway.pages.guide import GuidePages
 from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.manage import ManagerPages
 from services.gateway.pages.mine import ResidentHome
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
@@ -46,5 +47,7 @@ class Pages(
     GuidePages,
     # a resident's own pages: home, history, details
     ResidentHome,
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    ManagerPages,
 ):
     pass

@@ -55,7 +55,7 @@ from werkzeug.wrappers import Response
 from partanum.config import secret_key
 from partanum.errors import NotFound
 from services.gateway import problems
-from services.gateway.authz import RESIDENT, STAFF, Denied, Principal
+from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Denied, Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import ANYONE, ROUTES, route
@@ -120,6 +120,17 @@ MENUS = {
         # the public guide: the help the partner offers
         ("/help-offers", N_("Aide proposée")),
     ],
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    MANAGER: [
+        ("/manage", N_("Le matériel du réseau")),
+        ("/audit", N_("Journal d'audit")),
+        ("/open-data", N_("Données ouvertes")),
+    ],
+    ADMIN: [
+        ("/manage", N_("Le matériel du réseau")),
+        ("/audit", N_("Journal d'audit")),
+        ("/open-data", N_("Données ouvertes")),
+    ],
 }
 
 
@@ -128,7 +139,7 @@ def home_of(who) -> str:
         return "/my-loans"
     if who.role == STAFF:
         return "/desk"
-    return "/docs"  # managers and administrators work with the API and its documentation
+    return "/manage"  # managers and administrators: the network's equipment, in pictures
 
 
 # Each error a page can show: (title, what happened and what to do).
