@@ -36,7 +36,8 @@ def test_a_manager_lands_on_the_pictures_of_the_network_and_changes_the_period(o
         "Centre Jean Vilar"
     )
     expect(page.locator("table", has_text="Utilisation par lieu")).to_be_visible()
-    expect(page.locator("svg.manage-chart").first).to_contain_text("Centre Jean Vilar")
+    expect(page.get_by_role("heading", name="Par semaine")).to_be_visible()
+    expect(page.locator("svg.manage-chart", has_text="Centre Jean Vilar").first).to_be_attached()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
     assert_accessible(page, "manage, home")
 

@@ -353,6 +353,8 @@ PAGES = {
         "by_site": [("Espace Frédéric Mistral", 3, 9, 90, "10 %")],
         "site_chart": "",
         "activity_chart": "",
+        "time_chart": "",
+        "over_time": [("2026-11-02", 12, 100, "12 %")],
         "weeks": [("2026-11-02", 3, 2, 4)],
         "totals": {"loans": 3, "reservations": 2, "residents_served": 4},
         "idle": [("MI-TAB-001", "Tablette", "Espace Frédéric Mistral", 40)],

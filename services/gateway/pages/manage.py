@@ -58,7 +58,7 @@ def manage_bars(bars: list[tuple[str, float, str]], maximum: float | None = None
     height = len(bars) * (BAR_HEIGHT * 2 + BAR_GAP) + BAR_GAP
     parts = [
         f'<svg class="manage-chart" viewBox="0 0 {CHART_WIDTH} {height}" '
-        f'width="100%" aria-hidden="true" focusable="false">'
+        f'width="100%" direction="ltr" aria-hidden="true" focusable="false">'
     ]
     y = BAR_GAP
     for name, value, written in bars:
@@ -79,6 +79,30 @@ def manage_bars(bars: list[tuple[str, float, str]], maximum: float | None = None
         y += BAR_HEIGHT + BAR_GAP
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def manage_weeks(rows: list[dict]) -> list[tuple[str, int, int, float | None]]:
+    """The rows' weekly series added up: (week, hours used, hours open, rate) per week."""
+    used: dict[str, float] = {}
+    opened: dict[str, float] = {}
+    for row in rows:
+        for point in row.get("series") or ():
+            week = str(point["starts_on"])
+            used[week] = used.get(week, 0) + (point["used_hours"] or 0)
+            opened[week] = opened.get(week, 0) + (point["open_hours"] or 0)
+    return (
+        [
+            (
+                week,
+                _whole(used[week]),
+                _whole(opened[week]),
+                used[week] / opened[week] if opened[week] else None,
+            )
+            for week in sorted(opened)
+        ]
+        if any(opened.values())
+        else []
+    )
 
 
 def _percent(rate) -> str:
@@ -143,6 +167,7 @@ class ManagerPages:
             )
             if chosen is None or row.get("site_id") == chosen["id"]
         ]
+        over_time = manage_weeks(by_site if chosen else by_partner)
         dismissed_marks, dismissed = operations.manage_dismissed(self, who)
         suggestions = [
             s
@@ -218,6 +243,13 @@ class ManagerPages:
             ],
             site_chart=manage_bars(
                 [(r["label"], (r["rate"] or 0) * 100, _percent(r["rate"])) for r in by_site],
+                maximum=100,
+            ),
+            over_time=[
+                (week, used, opened, _percent(rate)) for week, used, opened, rate in over_time
+            ],
+            time_chart=manage_bars(
+                [(week, (rate or 0) * 100, _percent(rate)) for week, _, _, rate in over_time],
                 maximum=100,
             ),
             activity_chart=manage_bars(
