@@ -359,7 +359,10 @@ PAGES = {
         "totals": {"loans": 3, "reservations": 2, "residents_served": 4},
         "idle": [("MI-TAB-001", "Tablette", "Espace Frédéric Mistral", 40)],
         "overdue": [("JV-LAP-003", "Centre Jean Vilar", 3)],
-        "lost": [("JV-LAP-004", "Centre Jean Vilar", "2026-11-20")],
+        "lost": [
+            ("JV-LAP-004", "Centre Jean Vilar", "2026-11-20", True),
+            ("JV-LAP-005", "Centre Jean Vilar", "2026-11-21", False),
+        ],
         "unmet": [("Centre Jean Vilar", "Tablette", 4, 5, 1, 1)],
         "unmet_chart": "",
         "cards": [

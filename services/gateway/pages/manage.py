@@ -267,7 +267,15 @@ class ManagerPages:
                 for r in idle
             ],
             overdue=[(r["asset_tag"], site_name(r["site_id"]), r["days_overdue"]) for r in overdue],
-            lost=[(r["asset_tag"], site_name(r["site_id"]), r["lost_at"][:10]) for r in lost],
+            lost=[
+                (
+                    r["asset_tag"],
+                    site_name(r["site_id"]),
+                    r["lost_at"][:10],
+                    self.page_manage_found(who, r),
+                )
+                for r in lost
+            ],
             unmet=[
                 (
                     site_name(r["site_id"]),
@@ -306,6 +314,13 @@ class ManagerPages:
             was_dismissed=request.args.get("dismissed") == "1",
             accepted=accepted if accepted.isdigit() else "",
         )
+
+    def page_manage_found(self, who, lost: dict) -> bool:
+        """A device lost in the period that is no longer lost now: found again."""
+        try:
+            return operations.device(self, who, lost["asset_tag"])["status"] != "lost"
+        except (NotFound, Denied):
+            return False
 
     @page("GET", "/manage/report.csv")
     def page_manage_report_csv(self, request, who):
