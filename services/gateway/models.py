@@ -101,3 +101,18 @@ class HelpOffer(Base):
     what: Mapped[str] = mapped_column(String(200))
     hours: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DismissedSuggestion(Base):
+    """A rebalancing suggestion a manager dismissed, and why: the suggestion is known by
+    its signature (the audit signs each one), so the same one is not shown again;
+    `reason` is a short French text typed by the manager, shown to managers only."""
+
+    __tablename__ = "dismissed_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), unique=True)
+    suggestion: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    dismissed_by: Mapped[str] = mapped_column(String(100))
+    dismissed_at: Mapped[datetime] = mapped_column(UtcDateTime)

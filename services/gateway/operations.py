@@ -822,3 +822,83 @@ def admin_set_partner_contact(service, who, partner_id: int, contact: dict) -> d
 def admin_remove_closure(service, who, site_code: str, closure_id: int) -> dict:
     _administrator(who)
     return service.inventory.remove_closure(site_code, closure_id)
+
+
+# --- managers and the administrator: reports, suggestions, the audit log, open data ---------
+# The whole network's figures, as /api/reports/… and /api/audit-log give them: managers and
+# the administrator read them (no resident in them); only managers accept a suggestion.
+
+
+def _reader(who) -> None:
+    from services.gateway.authz import ADMIN, MANAGER
+
+    require(who.role in (ADMIN, MANAGER))
+
+
+def manage_report(service, who, report: str, query: dict):
+    """One of the audit's reports (schemas_reports.REPORTS) over its JSON-ready query."""
+    _reader(who)
+    return getattr(service.audit, report)(query)
+
+
+def manage_report_csv(service, who, report: str, query: dict) -> str:
+    _reader(who)
+    return service.audit.export_csv(report, query)
+
+
+def manage_accept_suggestion(service, who, suggestion: dict) -> dict:
+    from services.gateway.authz import MANAGER
+
+    _reader(who)
+    require(who.role == MANAGER, action=True)
+    return service.audit.accept_suggestion(suggestion)
+
+
+def manage_open_data(service, who, query: dict) -> str:
+    _reader(who)
+    return service.audit.open_data(query)
+
+
+def manage_audit_log(service, who, query: dict) -> dict:
+    _reader(who)
+    return service.audit.query_log(query)
+
+
+def manage_verify_audit_log(service, who) -> dict:
+    _reader(who)
+    return service.audit.verify_log()
+
+
+def manage_dismiss_suggestion(service, who, suggestion: dict, period: dict, reason: str) -> None:
+    """A manager sets a suggestion aside, saying why: kept in the gateway's own table
+    (dismissals.py), if the audit proposes it, unchanged, over `period` (else
+    InvalidInput naming "signature", as accepting a changed one)."""
+    from partanum.errors import InvalidInput
+    from services.gateway import dismissals
+    from services.gateway.authz import MANAGER
+
+    _reader(who)
+    require(who.role == MANAGER, action=True)
+    proposed = service.audit.suggestions(period)
+    if not isinstance(suggestion, dict) or suggestion not in proposed:
+        raise InvalidInput({"signature": ["not a suggestion the audit proposes"]})
+    with service.db.transaction() as tx:
+        dismissals.dismiss(tx.session, suggestion, reason, who.actor, datetime.now(UTC))
+        tx.commit()
+
+
+def manage_dismissed(service, who) -> tuple[set[str], list]:
+    """The signatures of the dismissed suggestions, and the latest ones with their reasons."""
+    from services.gateway import dismissals
+
+    _reader(who)
+    with service.db.transaction() as tx:
+        found = dismissals.recent(tx.session)
+        return dismissals.signatures(tx.session), [
+            {
+                "suggestion": row.suggestion,
+                "reason": row.reason,
+                "dismissed_at": row.dismissed_at,
+            }
+            for row in found
+        ]

@@ -340,7 +340,7 @@ def send(client, method, path, form, tag, csrf=True):
 
 
 @pytest.mark.parametrize(
-    "who, home", [("nobody", "/sign-in"), ("resident", "/my-loans"), ("manager", "/docs")]
+    "who, home", [("nobody", "/sign-in"), ("resident", "/my-loans"), ("manager", "/manage")]
 )
 @pytest.mark.parametrize("method, path, form", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_only_partner_staff_reach_the_equipment_pages(

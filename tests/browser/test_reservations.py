@@ -382,7 +382,7 @@ def state_of(system, number) -> str:
 
 @pytest.mark.parametrize("method, path", ROUTES + [("GET", p) for p in LISTS])
 @pytest.mark.parametrize(
-    "who, home", [("nobody", "/sign-in"), ("resident", "/my-loans"), ("manager", "/docs")]
+    "who, home", [("nobody", "/sign-in"), ("resident", "/my-loans"), ("manager", "/manage")]
 )
 def test_only_staff_open_the_reservation_pages(walls, system, method, path, who, home):
     answer = ask(walls[who], method, path.format(id=walls["own"]))

@@ -50,7 +50,7 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors", "code
 MISSING_ID = 987654
 MISSING_TAG = "ZZ-NONE-999"
 # Where each role's pages start: a page for another role sends them there.
-HOME = {"admin": "/docs", "manager": "/docs", "staff": "/desk", "resident": "/my-loans"}
+HOME = {"admin": "/manage", "manager": "/manage", "staff": "/desk", "resident": "/my-loans"}
 # The double-submit CSRF token a browser holds (cookie and form field alike).
 CSRF = "c" * 43
 
@@ -79,6 +79,8 @@ class Page:
 
     signed_in: bool = True
     serves: str | None = None
+    # A second role it serves (managers' pages are the administrator's too).
+    also: str | None = None
     ask: Callable | None = None
     shows: Callable | None = None
 
@@ -424,6 +426,15 @@ MATRIX = {
     # (another partner's offer answers 404: tests/browser/test_guide.py)
     "GET /help": Page(signed_in=False),
     "GET /guide/poster.pdf": Page(signed_in=False),
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    "GET /manage": Page(serves="manager", also="admin"),
+    "GET /manage/report.csv": Page(serves="manager", also="admin"),
+    "POST /manage/suggestions/accept": Page(serves="manager", also="admin"),
+    "POST /manage/suggestions/dismiss": Page(serves="manager", also="admin"),
+    "GET /audit": Page(serves="manager", also="admin"),
+    "GET /audit/summary.txt": Page(serves="manager", also="admin"),
+    "GET /open-data": Page(serves="manager", also="admin"),
+    "GET /open-data.csv": Page(serves="manager", also="admin"),
     "GET /help-offers": Page(serves="staff"),
     "POST /help-offers": Page(serves="staff"),  # always for the caller's own sites
     "GET /help-offers/<int:offer_id>": Page(serves="staff"),
@@ -1042,7 +1053,7 @@ def without(text: str, asked: dict) -> str:
         pytest.param(k, role, id=f"{k} as {role}")
         for k in pages()
         for role in HOME
-        if role != MATRIX[k].serves
+        if role not in (MATRIX[k].serves, MATRIX[k].also)
     ],
 )
 def test_a_page_sends_every_role_it_does_not_serve_home_and_shows_it_nothing(

@@ -426,6 +426,80 @@ PAGES = {
             {"id": 4, "starts_on": "2026-12-24", "ends_on": "2026-12-26", "reason": "Fêtes"}
         ],
     },
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    "manage_home.html": {
+        "who": Principal(role="manager", account_id=2),
+        "period": {"from": "2026-11-01", "to": "2026-11-30"},
+        "query": "from=2026-11-01&to=2026-11-30",
+        "site_choices": [("", "Tous les lieux"), ("mistral", "Espace Frédéric Mistral")],
+        "chosen_site": "",
+        "by_partner": [("Centre Jean Vilar", 4, 12, 100, "12 %")],
+        "partner_chart": "",
+        "by_site": [("Espace Frédéric Mistral", 3, 9, 90, "10 %")],
+        "site_chart": "",
+        "activity_chart": "",
+        "time_chart": "",
+        "over_time": [("2026-11-02", 12, 100, "12 %")],
+        "weeks": [("2026-11-02", 3, 2, 4)],
+        "totals": {"loans": 3, "reservations": 2, "residents_served": 4},
+        "idle": [("MI-TAB-001", "Tablette", "Espace Frédéric Mistral", 40)],
+        "overdue": [("JV-LAP-003", "Centre Jean Vilar", 3)],
+        "lost": [
+            ("JV-LAP-004", "Centre Jean Vilar", "2026-11-20", True),
+            ("JV-LAP-005", "Centre Jean Vilar", "2026-11-21", False),
+        ],
+        "unmet": [("Centre Jean Vilar", "Tablette", 4, 5, 1, 1)],
+        "unmet_chart": "",
+        "cards": [
+            {
+                "count": 2,
+                "category": "Tablette",
+                "from_site": "Espace Frédéric Mistral",
+                "to_site": "Centre Jean Vilar",
+                "figures": [("refused requests", 4)],
+                "payload": '{"item_ids":[1,2]}',
+                "signature": "ab12",
+            }
+        ],
+        "may_accept": True,
+        "accepted": "2",
+        "refused_card": None,
+        "dismissed": [
+            {
+                "count": 1,
+                "category": "Tablette",
+                "from_site": "Espace Frédéric Mistral",
+                "to_site": "Centre Jean Vilar",
+                "reason": "ateliers en janvier",
+                "day": "2026-11-30",
+            }
+        ],
+        "was_dismissed": True,
+    },
+    "manage_audit.html": {
+        "who": Principal(role="manager", account_id=2),
+        "entries": [
+            {
+                "seq": 7,
+                "when": "2026-11-02 10:00",
+                "type": "inventory.item_transferred",
+                "actor": "manager:2",
+                "partner": "Centre Jean Vilar",
+                "site": None,
+            }
+        ],
+        "chain": {"ok": True, "count": 7, "head_hash": "9f2c", "first_bad": None},
+        "sites": [("", ""), ("1", "Centre Jean Vilar")],
+        "partners": [("", ""), ("1", "Centre Jean Vilar")],
+        "previous": None,
+        "following": "?offset=50",
+        "first_row": 1,
+        "request_values": {},
+    },
+    "manage_open_data.html": {
+        "who": Principal(role="manager", account_id=2),
+        "period": {"from": "2026-11-01", "to": "2026-11-30"},
+    },
 }
 
 

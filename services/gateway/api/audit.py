@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from werkzeug.wrappers import Response
 
+from services.gateway import operations
 from services.gateway.api.scope import wire
 from services.gateway.csv_export import CSV, for_people
 from services.gateway.routing import ADMIN, MANAGER, route
@@ -25,7 +26,7 @@ def _report_route(report: str, path: str, summary: str):
     schema = schemas.REPORT_QUERIES[report]
 
     def endpoint(self, request, who, query):
-        return self._report(report, query)
+        return self._report(who, report, query)
 
     endpoint.__name__ = endpoint.__qualname__ = report  # names the route and its operation
     endpoint.__doc__ = schema.__doc__
@@ -73,17 +74,17 @@ class AuditApi:
         "Rebalancing suggestions: idle items to move where they are asked for",
     )
 
-    def _report(self, report: str, query: dict):
+    def _report(self, who, report: str, query: dict):
         """The report as JSON ({"items": [...]} for a list), or its CSV file."""
         fmt = query.pop("format")
         payload = wire(schemas.REPORT_QUERIES[report](), query)
         if fmt == "csv":
             return _file(
-                for_people(self.audit.export_csv(report, payload)),
+                for_people(operations.manage_report_csv(self, who, report, payload)),
                 CSV,
                 f"{report.replace('_', '-')}.csv",
             )
-        result = getattr(self.audit, report)(payload)
+        result = operations.manage_report(self, who, report, payload)
         return {"rows": result} if isinstance(result, list) else result
 
     @route(
@@ -100,7 +101,7 @@ class AuditApi:
         "from_site_id": 3, "to_site_id": 1, "category_id": 2, "reason": "move 2 tablets…",
         "figures": {…}, "signature": "…"}, unchanged (else 400). The decision is
         logged with the manager as its actor; the inventory carries out the transfer."""
-        return self.audit.accept_suggestion(body)
+        return operations.manage_accept_suggestion(self, who, body)
 
     @route(
         "GET",
@@ -113,7 +114,7 @@ class AuditApi:
     )
     def open_data(self, request, who, query):
         payload = wire(schemas.OpenDataQuery(), query)
-        return _file(self.audit.open_data(payload), CSV, "open-data.csv")
+        return _file(operations.manage_open_data(self, who, payload), CSV, "open-data.csv")
 
     @route(
         "GET",
@@ -149,7 +150,9 @@ class AuditApi:
     def audit_log(self, request, who, query):
         """?item_id=17&type=inventory.item_transferred&from=2026-11-01T00:00:00%2B01:00
         → {"entries": [...], "next_after_seq": 1234 or null}"""
-        return self.audit.query_log({name: _iso(value) for name, value in query.items()})
+        return operations.manage_audit_log(
+            self, who, {name: _iso(value) for name, value in query.items()}
+        )
 
     @route(
         "GET",
@@ -159,7 +162,7 @@ class AuditApi:
         summary="Check the log's hash chain: nothing altered, removed or inserted",
     )
     def verify_audit_log(self, request, who):
-        return self.audit.verify_log()
+        return operations.manage_verify_audit_log(self, who)
 
 
 def _iso(value):

@@ -19,6 +19,7 @@ from services.gateway.pages.guide import GuidePages
 from services.gateway.pages.languages import TranslationReview
 from services.gateway.pages.lending import Lending
 from services.gateway.pages.loans import ResidentLoans
+from services.gateway.pages.manage import ManagerPages
 from services.gateway.pages.mine import ResidentHome
 from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
@@ -52,5 +53,7 @@ class Pages(
     TranslationReview,
     # the administrator: accounts, partners, sites and their hours, categories
     AdminPages,
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    ManagerPages,
 ):
     pass

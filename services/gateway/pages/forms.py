@@ -234,6 +234,19 @@ FIELDS = {
         N_("Saisissez une adresse e-mail, par exemple accueil@exemple.fr, ou laissez vide."),
     ),
     "admin_contact_language": (N_("Langue des avis"), N_("Choisissez une langue.")),
+    # managers and the administrator: the audit log's filters, the suggestions
+    "manage_device": (N_("Numéro d'inventaire"), N_("Aucun appareil n'a ce numéro.")),
+    "manage_partner": (N_("Partenaire"), N_("Choisissez un partenaire.")),
+    "manage_site": (N_("Lieu"), N_("Choisissez un lieu.")),
+    "manage_actor": (N_("Auteur"), N_("100 caractères au plus.")),
+    "manage_type": (N_("Type d'événement"), N_("Par exemple inventory.item_transferred.")),
+    "manage_from": (N_("Du"), N_("Saisissez une date, par exemple 2026-12-01.")),
+    "manage_to": (N_("Au"), N_("Saisissez une date de fin après la date de début.")),
+    "manage_suggestion": (N_("Proposition"), N_("Cette proposition n'existe plus.")),
+    "manage_dismiss_reason": (
+        N_("Pourquoi refuser cette proposition"),
+        N_("Écrivez pourquoi, en 3 à 500 caractères."),
+    ),
 }
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 

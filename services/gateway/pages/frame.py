@@ -55,7 +55,7 @@ from werkzeug.wrappers import Response
 from partanum.config import secret_key
 from partanum.errors import NotFound
 from services.gateway import problems
-from services.gateway.authz import ADMIN, RESIDENT, STAFF, Denied, Principal
+from services.gateway.authz import ADMIN, MANAGER, RESIDENT, STAFF, Denied, Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.i18n import N_
 from services.gateway.routing import ANYONE, ROUTES, route
@@ -122,8 +122,17 @@ MENUS = {
         # how far each language's translations are reviewed
         ("/languages", N_("Langues")),
     ],
-    # the administrator: accounts, partners, sites and their hours, categories
+    # managers and the administrator: reports, suggestions, the audit log, open data
+    MANAGER: [
+        ("/manage", N_("Le matériel du réseau")),
+        ("/audit", N_("Journal d'audit")),
+        ("/open-data", N_("Données ouvertes")),
+    ],
+    # the administrator: the same, and the network's accounts, partners, sites and kinds
     ADMIN: [
+        ("/manage", N_("Le matériel du réseau")),
+        ("/audit", N_("Journal d'audit")),
+        ("/open-data", N_("Données ouvertes")),
         ("/admin/accounts", N_("Comptes")),
         ("/admin/partners", N_("Structures")),
         ("/admin/sites", N_("Lieux")),
@@ -137,7 +146,7 @@ def home_of(who) -> str:
         return "/my-loans"
     if who.role == STAFF:
         return "/desk"
-    return "/docs"  # managers and administrators work with the API and its documentation
+    return "/manage"  # managers and administrators: the network's equipment, in pictures
 
 
 # Each error a page can show: (title, what happened and what to do).
