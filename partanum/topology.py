@@ -311,9 +311,15 @@ def migrate(amqp_uri: str, report=print) -> dict[str, int]:
                 if not _fits(connection, name):
                     raise RuntimeError(f"{name} could not be declared as a quorum queue")
             if _inspect(connection, holding) is not None:
+                if not _fits(connection, name):  # declared, if a crash left it deleted
+                    raise RuntimeError(f"{name} could not be declared as a quorum queue")
                 back = _move(connection, holding, name)
                 moved.setdefault(name, back)  # a move a crash interrupted, finished
-                connection.channel().queue_delete(holding, if_empty=True)
+                left = _inspect(connection, holding)
+                if left is not None and left[0]:  # published to meanwhile: moved next run
+                    raise QueueInUse(f"{holding} still holds {left[0]} message(s)")
+                # (quorum queues refuse deletion `if_empty`: checked just above)
+                connection.channel().queue_delete(holding)
                 report(f"{name}: a quorum queue now, {moved[name]} message(s) kept")
         # The bindings of the queues deleted, declared again.
         with Connection(amqp_uri) as kombu_connection:
