@@ -166,7 +166,9 @@ def publish(amqp_uri: str, count: int, first: int, target: str) -> dict:
     connection, channel = _connect(amqp_uri)
     try:
         queue = RAW_QUEUE if target == "raw" else "audit.events"
-        channel.queue_declare(queue, durable=True)  # the service's own, or the raw one
+        # the service's own (a quorum queue, as partanum.topology declares it), or the raw one
+        arguments = None if target == "raw" else topology.AUDIT.main().queue_arguments
+        channel.queue_declare(queue, durable=True, arguments=arguments)
         if target == "raw":  # off the clock: wait for each message to be in the queue
             channel.confirm_delivery()
         started = time.time()

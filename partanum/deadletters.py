@@ -20,10 +20,19 @@ from partanum import config, topology
 from partanum.consumer import ATTEMPTS_HEADER, ERROR_HEADER
 
 
-def _connect(amqp_uri: str):
+def broker_parameters(amqp_uri: str) -> list:
+    """pika's parameters for each node of `amqp_uri`: as kombu does, several URLs
+    separated by `;` are the nodes of one cluster, tried in turn."""
     # kombu's "pyamqp://" names the same protocol pika calls "amqp://"
-    amqp_uri = amqp_uri.replace("pyamqp://", "amqp://", 1)
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    return [
+        pika.URLParameters(uri.strip().replace("pyamqp://", "amqp://", 1))
+        for uri in amqp_uri.split(";")
+        if uri.strip()
+    ]
+
+
+def _connect(amqp_uri: str):
+    connection = pika.BlockingConnection(broker_parameters(amqp_uri))
     channel = connection.channel()
     channel.confirm_delivery()
     return connection, channel

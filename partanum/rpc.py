@@ -15,16 +15,31 @@ import logging
 
 import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu import Queue
 from kombu.exceptions import OperationalError
 from nameko import rpc as nameko_rpc
 
-from partanum import deadline
+from partanum import deadline, topology
 from partanum.errors import DeadlinePassed
 
 log = logging.getLogger(__name__)
 
 
 class _RpcConsumer(nameko_rpc.RpcConsumer):
+    def setup(self):
+        # nameko's queue, as a quorum queue (partanum.topology), replicated on a cluster.
+        if self.queue is None:
+            service_name = self.container.service_name
+            self.queue = Queue(
+                nameko_rpc.RPC_QUEUE_TEMPLATE.format(service_name),
+                exchange=nameko_rpc.get_rpc_exchange(self.container.config),
+                routing_key=f"{service_name}.*",
+                durable=True,
+                queue_arguments=topology.rpc_queue_arguments(),
+            )
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
@@ -50,7 +65,25 @@ class Rpc(nameko_rpc.Rpc):
 rpc = Rpc.decorator
 
 
+class _ReplyListener(nameko_rpc.ReplyListener):
+    """nameko's reply queue (classic, expiring when unused), not durable: on a cluster
+    a durable classic queue whose node died cannot be declared again until that node
+    is back, and the answers waiting in it are of no use to anyone by then."""
+
+    def setup(self):
+        super().setup()
+        self.queue = Queue(
+            self.queue.name,
+            exchange=self.queue.exchange,
+            routing_key=self.queue.routing_key,
+            durable=False,
+            queue_arguments=self.queue.queue_arguments,
+        )
+
+
 class RpcProxy(nameko_rpc.RpcProxy):
+    rpc_reply_listener = _ReplyListener()
+
     def timeout(self) -> float | None:
         """Seconds each call waits when the worker has no deadline; None: no limit."""
         return None

@@ -5,7 +5,7 @@
 Migrates each service's database, declares the broker topology, then serves
 until SIGTERM or Ctrl-C (any number of them: the first stops the services, which
 are killed if still busy after GRACE_SECONDS). Exits 2 when RabbitMQ does not
-answer or a setting has a bad value, 3 when the gateway's address
+answer (or still has classic queues) or a setting has a bad value, 3 when the gateway's address
 is taken. Configuration comes from the environment
 (partanum.config). One service per process is the deployed shape; several in
 one process is handy on a laptop.
@@ -22,7 +22,8 @@ import logging
 import signal
 import sys
 
-from kombu import Connection
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection, Queue
 from nameko.runners import ServiceRunner
 
 from partanum import config, migrate, topology
@@ -42,15 +43,33 @@ def service_class(name: str):
     return module.Service
 
 
-def broker_reachable(amqp_uri: str) -> bool:
+def broker_problem(amqp_uri: str, services=()) -> str | None:
+    """Why the services cannot use the broker at `amqp_uri`; None when they can."""
     try:
         with Connection(amqp_uri, connect_timeout=5) as connection:
             connection.ensure_connection(max_retries=1)
             topology.declare(connection.default_channel)
-        return True
-    except Exception as error:  # noqa: BLE001 -- any failure means "not reachable"
+            for name in services:  # nameko's RPC queues, as partanum.rpc declares them
+                Queue(
+                    f"rpc-{name}", durable=True, queue_arguments=topology.rpc_queue_arguments()
+                ).declare(channel=connection.default_channel)
+        return None
+    except PreconditionFailed as error:
+        log.error("RabbitMQ at %s refused the topology: %s", _safe(amqp_uri), error)
+        return (
+            f"RabbitMQ at {_safe(amqp_uri)} still has the classic queues of an earlier "
+            f"Partanum version ({error.reply_text}).\n"
+            "Stop every Partanum service using it, then move them to quorum queues, "
+            "messages kept:\n    python -m partanum.topology migrate\n"
+            'and start again (README.md, "Moving to quorum queues").'
+        )
+    except Exception as error:  # noqa: BLE001 -- any other failure means "not reachable"
         log.error("cannot reach RabbitMQ at %s: %s", _safe(amqp_uri), error)
-        return False
+        return (
+            f"RabbitMQ does not answer at {_safe(amqp_uri)}.\n"
+            "Start one (`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 "
+            "rabbitmq:3-management`) or point AMQP_URI at yours."
+        )
 
 
 def _safe(uri: str) -> str:
@@ -137,13 +156,9 @@ def main(argv=None) -> int:
         print(f"Cannot start {', '.join(args.services)}: {error}", file=sys.stderr)
         return BAD_SETTING
     amqp_uri = nameko_config["AMQP_URI"]
-    if not broker_reachable(amqp_uri):
-        print(
-            f"RabbitMQ does not answer at {_safe(amqp_uri)}.\n"
-            "Start one (`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 "
-            "rabbitmq:3-management`) or point AMQP_URI at yours.",
-            file=sys.stderr,
-        )
+    problem = broker_problem(amqp_uri, args.services)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     taken = "gateway" in args.services and http_address_taken(nameko_config["WEB_SERVER_ADDRESS"])
     if taken:

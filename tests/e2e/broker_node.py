@@ -5,6 +5,9 @@ never joined to the machine's broker, so a test may stop it, kill it or cut it o
     with BrokerNode.started() as broker:
         broker.amqp_uri        # amqp://guest:guest@127.0.0.1:<port>/
         broker.stop_app(); broker.start_app()   # the broker away, then back
+
+    with BrokerNode.cluster(3) as nodes:   # three nodes joined to the first's cluster
+        nodes[0].kill(); nodes[0].start()  # one dies (kill -9), then boots again
 """
 
 import os
@@ -59,6 +62,30 @@ class BrokerNode:
             node.stop()
             shutil.rmtree(home, ignore_errors=True)
 
+    @classmethod
+    @contextmanager
+    def cluster(cls, size: int):
+        """`size` nodes booted side by side, the others joined to the first's cluster."""
+        tag = uuid.uuid4().hex[:6]
+        nodes = []
+        try:
+            for n in range(size):
+                home = Path(tempfile.mkdtemp(prefix=f"partanum-cluster-{n}-"))
+                nodes.append(cls(f"partanum-{tag}-{n}@localhost", _free_port_pair(), home))
+            for node in nodes:
+                node.launch()
+            for node in nodes:
+                node.await_startup()
+            for node in nodes[1:]:
+                node.ctl("stop_app")
+                node.ctl("join_cluster", nodes[0].name)
+                node.start_app()
+            yield nodes
+        finally:
+            for node in nodes:
+                node.stop()
+                shutil.rmtree(node.home, ignore_errors=True)
+
     def env(self) -> dict:
         return {
             **os.environ,
@@ -73,6 +100,11 @@ class BrokerNode:
 
     def start(self) -> None:
         """Boot the node (the machine's config would make it listen on 5672: it has its own)."""
+        self.launch()
+        self.await_startup()
+
+    def launch(self) -> None:
+        """Start the node's server, not waiting for it to boot."""
         (self.home / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
         (self.home / "enabled_plugins").write_text("[].\n")
         shutil.chown(self.home, "rabbitmq", "rabbitmq")
@@ -86,7 +118,6 @@ class BrokerNode:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.await_startup()
 
     def await_startup(self) -> None:
         """rabbitmqctl's await_startup gives up at once while the node has not yet
@@ -126,14 +157,29 @@ class BrokerNode:
         self.await_startup()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """Asked of the node even when its server script has exited: the VM may live on."""
+        if self.process is None:
             return
         try:
             self.ctl("stop", timeout=60)
             self.process.wait(timeout=60)
         except (RuntimeError, subprocess.TimeoutExpired):
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """kill -9: the node dies at once, as when its machine fails. The Erlang VM
+        runs as the `rabbitmq` user, outside the server script's process group: killed
+        by the pid it wrote."""
+        assert self.process is not None
+        beam = int(self.ctl("eval", "list_to_integer(os:getpid()).").strip())
+        os.kill(beam, signal.SIGKILL)
+        try:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
 
     def log(self) -> str:
         out = self.home / "server.out"

@@ -1,6 +1,7 @@
 """`python -m partanum.run` as an operator meets it: stopped by any number of signals
 (`make run`'s Ctrl-C trap and a group kill both send SIGTERM), refusing to start on
-an address another process holds, or with a setting it cannot use."""
+an address another process holds, or with a setting it cannot use, or on a broker
+still holding the classic queues of an earlier version, until they are moved over."""
 
 import os
 import signal
@@ -8,8 +9,11 @@ import socket
 import subprocess
 import sys
 
+import pika
 import pytest
 
+from partanum import topology
+from partanum.deadletters import broker_parameters
 from tests.e2e.conftest import ROOT
 from tests.e2e.gateway_system import SERVICES, free_port
 from tests.waiting import wait_until
@@ -110,3 +114,56 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_the_variable(
     assert said[0].startswith(f"Cannot start booking, notifications: {variable}: ")
     assert expected in said[0] and value not in said[0]
     assert "Traceback" not in log and "INFO serving" not in log
+
+
+def test_classic_queues_of_an_earlier_version_are_named_then_moved_over_messages_kept(
+    run, rabbit_config
+):
+    amqp_uri = rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://")
+    connection = pika.BlockingConnection(broker_parameters(amqp_uri))
+    channel = connection.channel()
+    # As an earlier version left its vhost: every queue classic, some holding messages.
+    for name in topology.all_queue_names():
+        channel.queue_declare(name, durable=True)
+    held = {"booking.inventory": 3, "audit.events.dead": 1, "notifications.events.retry": 2}
+    for name, count in held.items():
+        for n in range(count):
+            channel.basic_publish("", name, f"{name} {n}".encode())
+    # and a move a crash interrupted: the queue deleted, its messages in `.moving`.
+    channel.queue_delete("gateway.booking")
+    channel.queue_declare(
+        "gateway.booking.moving",
+        durable=True,
+        arguments=topology.quorum(topology.PARKED_DELIVERY_LIMIT),
+    )
+    channel.basic_publish("", "gateway.booking.moving", b"gateway.booking 0")
+    held["gateway.booking"] = 1
+    connection.close()
+
+    process = run("inventory")
+    assert process.wait(timeout=60) == 2
+    log = process.log()
+    assert "still has the classic queues of an earlier Partanum version" in log
+    assert "python -m partanum.topology migrate" in log
+    assert "Traceback" not in log and "INFO serving" not in log
+
+    moved = topology.migrate(amqp_uri, report=lambda line: None)
+
+    assert topology.classic_queues(amqp_uri) == []
+    assert {name: count for name, count in moved.items() if count} == held
+    assert topology.migrate(amqp_uri, report=lambda line: None) == {}  # nothing left to do
+    connection = pika.BlockingConnection(broker_parameters(amqp_uri))
+    try:
+        channel = connection.channel()
+        for name, count in held.items():
+            assert channel.queue_declare(name, passive=True).method.message_count == count
+        # The bindings of the queues deleted are back.
+        channel.confirm_delivery()
+        channel.basic_publish(topology.EVENTS_EXCHANGE, "inventory.item_registered", b"{}")
+        assert channel.queue_declare("booking.inventory", passive=True).method.message_count == 4
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as gone:
+            channel.queue_declare("gateway.booking.moving", passive=True)
+        assert gone.value.reply_code == 404
+    finally:
+        if connection.is_open:
+            connection.close()
