@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -67,6 +67,9 @@ class SharedSettings(Settings):
     # The longest wait between two ticks of any timer (overdue loans, no-shows, holds,
     # anonymisation, sending); 0 keeps each timer's own interval. Tests make it short.
     timer_seconds: float = setting(0.0, "PARTANUM_TIMER_SECONDS", ge=0)
+    # "quorum" on a RabbitMQ cluster: every queue replicated on its nodes (partanum/topology.py).
+    # "classic" on one broker, where replicas would add nothing but writes to disk.
+    queue_type: Literal["classic", "quorum"] = setting("classic", "PARTANUM_QUEUE_TYPE")
 
 
 def shared(environ: Mapping[str, str] = os.environ) -> SharedSettings:

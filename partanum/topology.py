@@ -15,8 +15,11 @@ Subscriptions are listed here, in one place, rather than declared by each
 consumer when it starts: a queue must exist before the first event it should
 receive is published, whichever service starts first.
 
-Every queue is a quorum queue (RabbitMQ 3.10 or later): replicated on the cluster's
-nodes, it survives the loss of a minority of them. Dead-lettering (a retry's delay
+On a RabbitMQ cluster (PARTANUM_QUEUE_TYPE=quorum) every queue is a quorum queue
+(RabbitMQ 3.10 or later): replicated on the cluster's nodes, it survives the loss of
+a minority of them. On one broker (the default, "classic") they stay classic queues,
+declared exactly as before: a quorum queue writes each message to disk and replicates
+it to nobody there. Dead-lettering (a retry's delay
 over; a message handed out DELIVERY_LIMIT times) is at least once, which needs
 `reject-publish` overflow. A broker whose vhost still has the classic queues of an
 earlier version refuses to redeclare them: `python -m partanum.topology migrate`
@@ -51,8 +54,19 @@ DELIVERY_LIMIT = 50
 PARKED_DELIVERY_LIMIT = 1_000_000
 
 
+def quorum_queues() -> bool:
+    from partanum.config import shared
+
+    return shared().queue_type == "quorum"
+
+
 def quorum(delivery_limit: int = DELIVERY_LIMIT, dead_letter_to: str | None = None) -> dict:
-    """The arguments of a quorum queue (each exists since RabbitMQ 3.10)."""
+    """The arguments of a quorum queue (each exists since RabbitMQ 3.10); a classic
+    queue's ({}, or only its dead-lettering) on one broker."""
+    if not quorum_queues():
+        if dead_letter_to is None:
+            return {}
+        return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letter_to}
     arguments: dict = {"x-queue-type": "quorum", "x-delivery-limit": delivery_limit}
     if dead_letter_to is not None:
         arguments.update(
@@ -66,12 +80,13 @@ def quorum(delivery_limit: int = DELIVERY_LIMIT, dead_letter_to: str | None = No
     return arguments
 
 
-unrouted_queue = Queue(
-    UNROUTED,
-    exchange=unrouted_exchange,
-    durable=True,
-    queue_arguments=quorum(PARKED_DELIVERY_LIMIT),
-)
+def unrouted_queue() -> Queue:
+    return Queue(
+        UNROUTED,
+        exchange=unrouted_exchange,
+        durable=True,
+        queue_arguments=quorum(PARKED_DELIVERY_LIMIT),
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,8 @@ class Subscription:
             self.queue,
             bindings=[binding(events_exchange, routing_key=key) for key in self.event_types],
             durable=True,
-            queue_arguments=quorum(dead_letter_to=self.dead_queue),
+            # Parked after DELIVERY_LIMIT deliveries: a quorum queue's own count.
+            queue_arguments=quorum(dead_letter_to=self.dead_queue) if quorum_queues() else {},
         )
 
     def declarations(self) -> list[Queue]:
@@ -168,7 +184,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 def declare(channel, subscriptions=None) -> None:
     """Declare exchanges and queues; idempotent, so every process may call it."""
     unrouted_exchange.declare(channel=channel)
-    unrouted_queue.declare(channel=channel)
+    unrouted_queue().declare(channel=channel)
     events_exchange.declare(channel=channel)
     for subscription in SUBSCRIPTIONS if subscriptions is None else subscriptions:
         for queue in subscription.declarations():
@@ -190,7 +206,7 @@ def rpc_queue_names() -> list[str]:
 
 def declared_queues() -> list[Queue]:
     """Every queue this module declares, its companions included."""
-    queues = [unrouted_queue]
+    queues = [unrouted_queue()]
     for subscription in SUBSCRIPTIONS:
         queues.extend(subscription.declarations())
     return queues

@@ -4,7 +4,7 @@ whole system (as `make run` runs it) on a cluster of the test's own
 the next), under a steady stream of devices registered and tablets reserved through
 the gateway. One node is killed (kill -9), booted again; then another.
 
-Every queue is a quorum queue (partanum/topology.py), replicated on the three nodes:
+Every queue is a quorum queue (PARTANUM_QUEUE_TYPE=quorum, partanum/topology.py), replicated on the three nodes:
 with two of them alive it keeps what it held. So afterwards every device and every
 reservation the services hold has its event in the audit log exactly once, the chain
 verifies, nothing is parked in a `.dead` queue and nothing waits in an outbox. The only
@@ -102,7 +102,9 @@ def logged(rpc, event_type: str) -> list[dict]:
         after = page["next_after_seq"]
 
 
-def test_the_system_loses_nothing_when_cluster_nodes_die_one_after_another(tmp_path):
+def test_the_system_loses_nothing_when_cluster_nodes_die_one_after_another(tmp_path, monkeypatch):
+    # A cluster's deployment says so (the services, and this test's own topology reads).
+    monkeypatch.setenv("PARTANUM_QUEUE_TYPE", "quorum")
     started = time.monotonic()
     with BrokerNode.cluster(3) as nodes:
         formed = time.monotonic() - started
@@ -111,7 +113,11 @@ def test_the_system_loses_nothing_when_cluster_nodes_die_one_after_another(tmp_p
         nodes[0].ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         amqp_uri = ";".join(node.amqp_uri + vhost for node in nodes)
         system = gateway_system.start(
-            amqp_uri, tmp_path, together=True, PARTANUM_RPC_TIMEOUT=str(RPC_TIMEOUT)
+            amqp_uri,
+            tmp_path,
+            together=True,
+            PARTANUM_RPC_TIMEOUT=str(RPC_TIMEOUT),
+            PARTANUM_QUEUE_TYPE="quorum",
         )
         try:
             system.world = gateway_system.register_network(system)

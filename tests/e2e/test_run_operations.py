@@ -117,8 +117,10 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_the_variable(
 
 
 def test_classic_queues_of_an_earlier_version_are_named_then_moved_over_messages_kept(
-    run, rabbit_config
+    run, rabbit_config, monkeypatch
 ):
+    # A deployment moving to a cluster says so; the services read it, and so does migrate.
+    monkeypatch.setenv("PARTANUM_QUEUE_TYPE", "quorum")
     amqp_uri = rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://")
     connection = pika.BlockingConnection(broker_parameters(amqp_uri))
     channel = connection.channel()

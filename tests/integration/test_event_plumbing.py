@@ -187,7 +187,7 @@ def test_an_event_no_queue_is_bound_to_is_kept_not_dropped(inventory):
 
     def unrouted():
         with Connection(amqp_uri) as connection:
-            message = connection.SimpleQueue(topology.unrouted_queue).get(block=True, timeout=1)
+            message = connection.SimpleQueue(topology.unrouted_queue()).get(block=True, timeout=1)
             message.ack()
             return message.payload
 
