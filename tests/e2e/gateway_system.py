@@ -250,10 +250,10 @@ def start(
 
 
 @contextmanager
-def running(amqp_uri: str, workdir: Path):
+def running(amqp_uri: str, workdir: Path, **extra_env):
     """The five processes with the network of register_network and the people of
-    add_people; stopped on leaving."""
-    system = start(amqp_uri, workdir)
+    add_people; stopped on leaving. `extra_env` as for `start`."""
+    system = start(amqp_uri, workdir, **extra_env)
     try:
         system.world = register_network(system)
         add_people(system)
