@@ -144,13 +144,15 @@ def amqp_uri(request):
 def system(amqp_uri, tmp_path_factory):
     """The five services as processes, the two partners of gateway_system.register_network
     and the accounts of gateway_system.ACCOUNTS (password gateway_system.PASSWORD)."""
-    # Every test signs in from this one address, and some fail on purpose (a disabled
-    # account, an old password): the limit per address (its own tests are in
+    # Every test signs in from this one address, some fail on purpose (a disabled
+    # account, an old password), and several modules sign the network's residents in
+    # with a code: the limits per address and per resident (their own tests are in
     # tests/integration/test_gateway_sign_in_limits.py) would soon refuse everyone.
     with gateway_system.running(
         amqp_uri,
         tmp_path_factory.mktemp("system"),
         PARTANUM_SIGN_IN_ADDRESS_ATTEMPTS="100000",
+        PARTANUM_SIGN_IN_CODES_PER_WINDOW="1000",
     ) as system:
         yield system
 
