@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from werkzeug.utils import redirect
 
+from partanum.config import date_horizon_days
 from partanum.errors import Conflict, NotFound
 from services.gateway import operations
 from services.gateway.authz import STAFF, Denied
@@ -40,10 +41,10 @@ DONE = {
 REFUSED = N_("Ce n'est plus possible : la réservation a changé entre-temps. Voici son état actuel.")
 # The hours a week's calendar shows when the site's own say nothing.
 DAY_HOURS = (8, 20)
-# How far ahead the list goes, and how far from today a week may be shown (the
-# booking takes series up to a year ahead).
-LIST_DAYS = 366
-WEEK_DAYS_AWAY = 10 * 366
+# How far back a week may be shown (no calendar of year 1). Ahead, the list and the
+# weeks go as far as the booking takes dates: its horizon, which it reads in the
+# latest time zone (partanum/inputs.py), so a local date that far ahead is always in.
+WEEK_DAYS_BACK = 10 * 366
 
 
 def _local(moment: str) -> datetime:
@@ -93,7 +94,7 @@ class StaffReservations:
             who,
             site["code"],
             ends_after=_midnight(today).isoformat(),
-            starts_before=_midnight(today + timedelta(days=LIST_DAYS)).isoformat(),
+            starts_before=_midnight(today + timedelta(days=date_horizon_days())).isoformat(),
         )
         # Devices handed over and not back yet, even past their end: to be returned.
         out = operations.reservations_at(self, who, site["code"], status="picked_up")
@@ -127,7 +128,7 @@ class StaffReservations:
             asked = date.fromisoformat(request.args.get("week", ""))
         except ValueError:
             asked = today
-        if abs((asked - today).days) > WEEK_DAYS_AWAY:  # no calendar of year 1 nor 9999
+        if not -WEEK_DAYS_BACK <= (asked - today).days <= date_horizon_days() - 7:
             asked = today
         monday = asked - timedelta(days=asked.weekday())
         days = [monday + timedelta(days=n) for n in range(7)]
