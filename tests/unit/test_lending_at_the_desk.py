@@ -308,3 +308,19 @@ def test_an_arabic_slip_prints_its_column_in_joined_arabic_letters():
     # glyphs mapped back to the letters), and the French column beside them.
     assert {c for c in printed if "\u0600" <= c <= "\u06ff" or "\ufe70" <= c <= "\ufeff"}
     assert set("Fiche de prêt") <= printed
+
+
+def test_the_slip_names_the_usual_accessories_in_the_residents_language():
+    from services.gateway.pages import slips
+
+    pdf = slips.loan_slip(
+        {**SLIP_LOAN, "accessories_out": ["chargeur", "souris", "sacoche rouge"]},
+        "Lenovo ThinkPad E14",
+        SLIP_SITE,
+        "ru",
+    )
+
+    printed = characters_in(pdf)
+    # French beside Russian; an accessory nobody listed keeps the words staff typed.
+    assert set("зарядное устройство") <= printed and set("мышь") <= printed
+    assert set("chargeur") <= printed and set("sacoche rouge") <= printed

@@ -48,6 +48,29 @@ CATEGORY_NAMES = {
 }
 
 
+# Accessories are typed by staff with each device, in French; the usual ones are
+# translated here, keyed by the word as typed (in lower case). Another keeps its words.
+ACCESSORY_NAMES = {
+    # TRANSLATORS: an accessory lent with a device, in lower case as in a list
+    "chargeur": N_("chargeur"),
+    "housse": N_("housse"),
+    "souris": N_("souris"),
+    "câble": N_("câble"),
+    "clavier": N_("clavier"),
+    "stylet": N_("stylet"),
+    "écouteurs": N_("écouteurs"),
+}
+
+
+def accessory_name(name: str, language: str) -> str:
+    """An accessory as the reader says it: "chargeur" reads "зарядное устройство" in
+    Russian; one the list does not know, as staff typed it."""
+    source = ACCESSORY_NAMES.get(name.strip().lower())
+    if language == DEFAULT_LANGUAGE or source is None:
+        return name
+    return translations(language).gettext(source)
+
+
 def category_name(category: dict, language: str) -> str:
     """A category of devices named in the reader's language: "Ordinateur portable" reads
     "حاسوب محمول" in Arabic; French readers see the inventory's own name."""

@@ -40,11 +40,13 @@ def slip_lines(loan: dict, device: str, site: dict, language: str) -> list[str]:
     """The slip's lines in `language`, in order (the same for each column)."""
     gettext = i18n.translations(language).gettext
     written = i18n.writer(language)
-    accessories = loan.get("accessories_out") or []
+    accessories = [
+        i18n.accessory_name(name, language) for name in loan.get("accessories_out") or []
+    ]
     lines = [
         gettext(TITLE),
         gettext(DEVICE) % {"device": device, "tag": loan["asset_tag"]},
-        gettext(WITH) % {"list": ", ".join(accessories)} if accessories else gettext(WITHOUT),
+        gettext(WITH) % {"list": written.listing(accessories)} if accessories else gettext(WITHOUT),
         gettext(DUE) % {"day": written.day(loan["due_at"]), "time": written.clock(loan["due_at"])},
         gettext(WHERE) % {"site": site.get("name", "?"), "address": site.get("address") or ""},
         gettext(HOURS),
