@@ -217,34 +217,10 @@ class ManagerPages:
             site_choices=[("", self.page_text(request, N_("Tous les lieux")))]
             + [(s["code"], s["name"]) for s in sites.values()],
             chosen_site=site_code if chosen else "",
-            by_partner=[
-                (
-                    r["label"],
-                    r["items"],
-                    _whole(r["used_hours"]),
-                    _whole(r["open_hours"]),
-                    _percent(r["rate"]),
-                )
-                for r in by_partner
-            ],
-            partner_chart=manage_bars(
-                [(r["label"], (r["rate"] or 0) * 100, _percent(r["rate"])) for r in by_partner],
-                maximum=100,
-            ),
-            by_site=[
-                (
-                    r["label"],
-                    r["items"],
-                    _whole(r["used_hours"]),
-                    _whole(r["open_hours"]),
-                    _percent(r["rate"]),
-                )
-                for r in by_site
-            ],
-            site_chart=manage_bars(
-                [(r["label"], (r["rate"] or 0) * 100, _percent(r["rate"])) for r in by_site],
-                maximum=100,
-            ),
+            by_partner=_utilisation_rows(by_partner),
+            partner_chart=_utilisation_chart(by_partner),
+            by_site=_utilisation_rows(by_site),
+            site_chart=_utilisation_chart(by_site),
             over_time=[
                 (week, used, opened, _percent(rate)) for week, used, opened, rate in over_time
             ],
@@ -513,4 +489,25 @@ def _download(text: str, media_type: str, filename: str) -> Response:
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+def _utilisation_rows(rows: list[dict]) -> list[tuple]:
+    """A utilisation report's rows as the table beside its chart shows them."""
+    return [
+        (
+            r["label"],
+            r["items"],
+            _whole(r["used_hours"]),
+            _whole(r["open_hours"]),
+            _percent(r["rate"]),
+        )
+        for r in rows
+    ]
+
+
+def _utilisation_chart(rows: list[dict]):
+    """The same rows as bars, each its rate in per cent."""
+    return manage_bars(
+        [(r["label"], (r["rate"] or 0) * 100, _percent(r["rate"])) for r in rows], maximum=100
     )
