@@ -1,6 +1,8 @@
 """What the browser tests share: signing in through the forms, and axe-core's verdict
 on a page state (WCAG 2.1 A and AA rules, the basis of RGAA 4.1)."""
 
+import uuid
+
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
@@ -35,3 +37,10 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def word(length: int = 6) -> str:
+    """A unique word of letters only: a place's or a device's name may hold no run of
+    six digits (it would look like a phone number and be refused), and a random hex
+    suffix makes one about one time in sixteen."""
+    return "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:length])

@@ -5,18 +5,17 @@ a phone; and the walls of each route, with plain requests (only the administrato
 in, a form without its CSRF token changes nothing, what does not exist answers 404)."""
 
 import re
-import uuid
 
 import pytest
 
 from tests.browser.conftest import ADMIN, MANAGER, PHONE, STAFF_JEAN_VILAR, Fresh
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 
 CSRF = "c" * 43
 
 
 def unique() -> str:
-    return uuid.uuid4().hex[:6]
+    return word()
 
 
 def tab_to(page, element_id: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import MANAGER, PHONE, STAFF_JEAN_VILAR, Fresh
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 
 HEADER = "asset_tag,serial_number,make,model,category,home_site,accessories,condition,notes,purchase_date,purchase_cost"
 CSRF = "c" * 43
@@ -20,11 +20,6 @@ CSRF = "c" * 43
 
 def unique(prefix="JV-TST"):
     return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
-
-
-def word() -> str:
-    """A unique word of letters only (a device's name may hold no phone-like digits)."""
-    return "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:10])
 
 
 def choose(page, label, value):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.browser.conftest import STAFF_JEAN_VILAR, STAFF_MISTRAL, Fresh
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 
 CSRF = "c" * 43
 ICS = "text/calendar"
@@ -43,7 +43,7 @@ def test_a_secret_address_is_shown_once_answers_a_calendar_and_stops_when_revoke
     lend(system, tag, resident["id"])
     page.goto("/feeds")
     assert_accessible(page, "feeds")
-    name = f"Téléphone {uuid.uuid4().hex[:6]}"
+    name = f"Téléphone {word()}"
 
     addresses = make_address(page, name)
 
@@ -93,7 +93,7 @@ def test_another_member_of_staff_does_not_see_my_addresses(system, open_page):
     system.add_account(email, "staff", system.world.jean_vilar.id)
     mine = open_page()
     sign_in(mine, STAFF_JEAN_VILAR)
-    name = f"Ordinateur {uuid.uuid4().hex[:6]}"
+    name = f"Ordinateur {word()}"
     make_address(mine, name)
 
     colleague = open_page()
@@ -147,7 +147,7 @@ def callers(system):
 def jean_vilar_address(system, callers):
     """An address made by Centre Jean Vilar's staff, through the form: its id and secret."""
     session = callers["jean-vilar"]
-    name = f"Bureau {uuid.uuid4().hex[:6]}"
+    name = f"Bureau {word()}"
     made = session.post(
         "/feeds", data={"csrf_token": CSRF, "feed_name": name}, allow_redirects=False
     )

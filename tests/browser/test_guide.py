@@ -4,14 +4,13 @@ the help their partner offers, which the guide shows at once; the one-page poste
 /help in two languages; and the walls of each route, with plain requests."""
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import pytest
 import requests
 
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, STAFF_MISTRAL, Fresh
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import assert_accessible, word
 from tests.e2e import gateway_system
 
 CSRF = "c" * 43
@@ -76,7 +75,7 @@ def test_a_resident_reads_the_guide_in_arabic_on_a_phone(open_page):
 
 
 def test_a_sites_closure_ahead_is_shown(system, page):
-    code = f"guide-{uuid.uuid4().hex[:6]}"
+    code = f"guide-{word()}"
     closed_on = date.today() + timedelta(days=20)
     with system.rpc() as rpc:
         rpc.inventory.register_partner({"code": code, "name": f"Maison {code}"})
@@ -123,7 +122,7 @@ def test_staff_add_a_help_offer_the_guide_shows_it_then_they_change_and_remove_i
     system, staff_page, open_page
 ):
     page, reader = staff_page, open_page()
-    what = f"Aide aux démarches {uuid.uuid4().hex[:6]}"
+    what = f"Aide aux démarches {word()}"
     page.goto("/help-offers")
     assert_accessible(page, "help offers")
 
@@ -220,7 +219,7 @@ def offer_form(what="Aide", site="jean-vilar", token=CSRF) -> dict:
 @pytest.fixture(scope="module")
 def jean_vilar_offer(callers) -> int:
     """An offer of Centre Jean Vilar's, made through the form: its id."""
-    what = f"Café numérique {uuid.uuid4().hex[:6]}"
+    what = f"Café numérique {word()}"
     made = callers["jean-vilar"].post("/help-offers", data=offer_form(what), allow_redirects=False)
     assert made.status_code == 303
     listed = callers["jean-vilar"].get("/help-offers").text

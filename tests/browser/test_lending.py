@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, STAFF_MISTRAL
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 from tests.e2e.gateway_system import device, local_window
 from tests.waiting import wait_until
 
@@ -182,7 +182,7 @@ def test_a_device_held_from_the_waiting_list_is_lent_to_the_resident_it_waits_fo
 ):
     page = staff_page
     resident = fresh.resident()
-    code = f"liseuse-{uuid.uuid4().hex[:6]}"  # a kind of device of this test's own
+    code = f"liseuse-{word()}"  # a kind of device of this test's own
     tag = f"JV-LIS-{uuid.uuid4().hex[:6].upper()}"
     with system.rpc() as rpc:
         category_id = rpc.inventory.register_category({"code": code, "name": "Liseuse"})["id"]

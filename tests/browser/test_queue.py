@@ -12,7 +12,7 @@ from sqlalchemy import update
 from partanum.db import make_engine
 from services.booking.models import Loan
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, STAFF_MISTRAL, Fresh
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 from tests.e2e import gateway_system
 from tests.waiting import wait_until
 
@@ -77,7 +77,7 @@ def a_hold_and_a_place_in_line(system):
     two residents in line for it: the first is offered the device (a hold), the
     second waits."""
     fresh = Fresh(system)
-    code = f"queue-{uuid.uuid4().hex[:6]}"
+    code = f"queue-{word()}"
     tag = f"JV-Q-{uuid.uuid4().hex[:6].upper()}"
     with system.rpc() as rpc:
         category_id = rpc.inventory.register_category({"code": code, "name": f"Liseuse {code}"})[
@@ -140,7 +140,7 @@ def test_the_queue_shows_a_late_loan_and_a_call_is_marked_done(staff_page, late_
 def quiet_desk(system):
     """A partner of this module's own, with a desk and a member of staff, and nothing
     to do yet."""
-    code = f"calme-{uuid.uuid4().hex[:6]}"
+    code = f"calme-{word()}"
     with system.rpc() as rpc:
         partner = rpc.inventory.register_partner({"code": code, "name": "Maison calme"})
         rpc.inventory.register_site(

@@ -8,7 +8,6 @@ Each journey works on a day of its own, months ahead, and on devices of its own
 sites are open every day from 8:00 to 20:00 (gateway_system.ALWAYS_OPEN)."""
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from playwright.sync_api import expect
 
 from partanum.errors import InvalidInput
 from tests.browser.conftest import PHONE, STAFF_JEAN_VILAR, Fresh
-from tests.browser.helpers import assert_accessible, sign_in
+from tests.browser.helpers import assert_accessible, sign_in, word
 from tests.e2e import gateway_system
 from tests.waiting import wait_until
 
@@ -235,7 +234,7 @@ def test_a_refused_reservation_offers_other_times_and_one_is_booked(staff_page, 
 
 def a_kit(system, fresh, tags: list) -> str:
     """A kit of those devices, known to the booking when this returns; its code."""
-    code = f"kit-{uuid.uuid4().hex[:8]}"
+    code = f"kit-{word(8)}"
     probe_day = day_ahead(MONDAY, weeks=44)
     with system.rpc() as rpc:
         rpc.inventory.register_kit({"code": code, "name": "Valise atelier", "asset_tags": tags})
