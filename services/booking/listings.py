@@ -10,6 +10,7 @@ everyone to decide.
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from partanum.dependencies import Transaction
 from partanum.paging import page
@@ -48,7 +49,8 @@ def reservations(tx: Transaction, filters: dict) -> tuple[list[Reservation], int
 
 
 def loans(tx: Transaction, filters: dict, now: datetime) -> tuple[list[Loan], int]:
-    query = select(Loan)
+    # With the device and site each loan's answer names, a query each for the page.
+    query = select(Loan).options(selectinload(Loan.item), selectinload(Loan.site))
     if "partner_id" in filters:
         query = query.where(Loan.site_id.in_(_partner_sites(filters["partner_id"])))
     if "site" in filters:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
@@ -234,7 +235,13 @@ def _refuse_if_taken(
 
 
 def get(tx: Transaction, loan_id: int, lock: bool = False) -> Loan:
-    loan = tx.session.get(Loan, loan_id, with_for_update=lock)
+    loan = tx.session.get(
+        Loan,
+        loan_id,
+        with_for_update=lock,
+        # Its answer names its device and site: loaded with it.
+        options=[selectinload(Loan.item), selectinload(Loan.site)],
+    )
     if loan is None:
         raise NotFound("loan", loan_id)
     return loan

@@ -7,6 +7,7 @@ checked by a schema; each records its events with the change.
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from partanum.dependencies import Transaction
 from partanum.errors import Conflict, InvalidInput, NotFound
@@ -32,7 +33,15 @@ def get_item(tx: Transaction, asset_tag: str, lock: bool = False) -> Item:
     if unstorable(asset_tag):  # PostgreSQL would refuse the query; no item has such a tag
         raise NotFound("item", repr(asset_tag))
     query = select(Item).where(Item.asset_tag == asset_tag)
-    item = tx.session.scalar(query.with_for_update() if lock else query)
+    # Read to be answered: with what its answer names, in the same query (a lock has
+    # none of that: PostgreSQL locks no row of an outer join's nullable side).
+    shown = query.options(
+        joinedload(Item.category),
+        joinedload(Item.owner),
+        joinedload(Item.home_site),
+        joinedload(Item.current_site),
+    )
+    item = tx.session.scalar(query.with_for_update() if lock else shown)
     if item is None:
         raise NotFound("item", asset_tag)
     return item
@@ -53,7 +62,10 @@ def register_partner(tx: Transaction, data: dict) -> Partner:
 
 
 def get_partner(tx: Transaction, partner_id: int) -> Partner:
-    partner = tx.session.get(Partner, partner_id)
+    # With its sites and their closures, which its answer gives: three queries in all.
+    partner = tx.session.get(
+        Partner, partner_id, options=[selectinload(Partner.sites).selectinload(Site.closures)]
+    )
     if partner is None:
         raise NotFound("partner", partner_id)
     return partner

@@ -8,6 +8,7 @@ one transaction with its events, and returns plain JSON-able data.
 import base64
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from partanum import inbox, topology
 from partanum.consumer import handle_events
@@ -74,7 +75,11 @@ class Service(HealthCheck):
     @expected
     def list_sites(self):
         with self.db.transaction() as tx:
-            sites = tx.session.scalars(select(Site).order_by(Site.name))
+            sites = tx.session.scalars(
+                select(Site)
+                .options(selectinload(Site.partner), selectinload(Site.closures))
+                .order_by(Site.name)
+            )
             return schemas.SiteOut(many=True).dump(sites)
 
     @expected
