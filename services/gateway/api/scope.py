@@ -57,13 +57,22 @@ class Scope:
         answers, asked on first use and kept for the rest of the request; NO_PARTNER
         for anyone but staff."""
         if self._partner is None:
-            self._partner = NO_PARTNER
-            if self.staff:
-                try:
-                    self._partner = self.service.inventory.get_partner(self.who.partner_id)
-                except NotFound:
-                    pass
+            # Kept on the service instance, which nameko makes for one request alone:
+            # every Scope of the request (a page makes several) asks the inventory once.
+            kept = vars(self.service).setdefault("_partners_of_this_request", {})
+            caller = (self.who.role, self.who.partner_id)
+            if caller not in kept:
+                kept[caller] = self._partner_of_caller()
+            self._partner = kept[caller]
         return self._partner
+
+    def _partner_of_caller(self) -> dict:
+        if self.staff:
+            try:
+                return self.service.inventory.get_partner(self.who.partner_id)
+            except NotFound:
+                pass
+        return NO_PARTNER
 
     @property
     def partner_code(self) -> str | None:
