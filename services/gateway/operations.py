@@ -63,18 +63,17 @@ def take_back(service, who, asset_tag: str, condition: str, accessories=None) ->
     """A device back from its loan, at the desk the loan is due back at (another
     partner's loan is answered as a device that does not exist); `accessories`
     None: everything lent with it came back."""
-    scope = Scope(who, service)
-    active = service.booking.list_loans({"asset_tag": asset_tag, "status": "active", "limit": 1})[
-        "items"
-    ]
-    if not active:
-        require(scope.sees_item(service.inventory.get_item(asset_tag)))
-        raise LoanNotActive(f"{asset_tag} is not on loan", {"asset_tag": asset_tag})
-    loan = active[0]
-    require(scope.may_take_back(loan))
+    return check_in(
+        service, who, loan_to_take_back(service, who, asset_tag), condition, accessories
+    )
+
+
+def check_in(service, who, loan: dict, condition: str, accessories=None) -> dict:
+    """`loan`, as loan_to_take_back found it in this request, back at the desk."""
+    require(Scope(who, service).may_take_back(loan))
     returned = loan["accessories_out"] if accessories is None else accessories
     return service.booking.check_in(
-        {"asset_tag": asset_tag, "condition": condition, "accessories": returned}
+        {"asset_tag": loan["asset_tag"], "condition": condition, "accessories": returned}
     )
 
 

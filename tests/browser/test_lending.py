@@ -5,6 +5,9 @@ lost, the printed slip. Then, with plain requests, the walls of each route: anot
 partner's loan does not exist, residents and strangers are sent away, a POST
 without its CSRF token is refused."""
 
+import base64
+import html
+import json
 import re
 import uuid
 import zlib
@@ -326,6 +329,39 @@ ROUTES = [
     ("POST", "/desk/take-back"),
     ("POST", "/desk/lend"),
 ]
+
+
+def test_what_the_first_step_found_serves_its_confirmation_only_as_it_was_sealed(system, fresh):
+    """The confirmation trusts what the check-out page found (the resident, the
+    accessories) only under the gateway's seal: changed, it is looked up again from
+    the card, and the loan goes to the card's holder."""
+    desk = system.sign_in(STAFF_JEAN_VILAR)
+    desk.headers["Accept"] = "text/html"
+    desk.get("/sign-in")
+    token = desk.cookies.get("csrf", "")
+    holder, other = fresh.resident(), fresh.resident()
+
+    def lend(tag: str, changed_to: int | None = None) -> dict:
+        sent = {"csrf_token": token, "asset_tag": tag, "site": SITE}
+        sent["card_number"] = holder["card_number"]
+        form = desk.post("/desk/check-out", data=sent, allow_redirects=False)
+        assert form.status_code == 200, form.text[:300]
+        found = re.search(r'name="found" value="([^"]+)"', form.text)
+        assert found, "the check-out form carries what it found"
+        sealed = html.unescape(found.group(1))
+        if changed_to is not None:
+            body, _, signature = sealed.rpartition(".")
+            payload = json.loads(base64.urlsafe_b64decode(body))
+            payload["payload"]["resident_id"] = changed_to
+            body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+            sealed = f"{body}.{signature}"
+        done = desk.post("/desk/lend", data={**sent, "found": sealed}, allow_redirects=False)
+        assert done.status_code == 303 and "/desk?loan=" in done.headers["Location"]
+        with system.rpc() as rpc:
+            return rpc.booking.get_loan(int(done.headers["Location"].rpartition("=")[2]))
+
+    assert lend(fresh.device("tablet"))["resident_id"] == holder["id"]
+    assert lend(fresh.device("tablet"), changed_to=other["id"])["resident_id"] == holder["id"]
 
 
 def errors_in(html: str) -> str:

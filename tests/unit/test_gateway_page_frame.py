@@ -125,3 +125,27 @@ def test_a_form_refused_again_is_shown_under_its_new_mark_only():
 
     location = answer.headers["Location"]
     assert location.startswith("/reserve?week=2&errors=") and "errors=old" not in location
+
+
+# --- a sealed hidden field: what a form's first step found ------------------------------------
+
+
+def test_a_sealed_value_opens_for_its_caller_and_purpose_within_its_time():
+    desk = Desk()
+    sealed = desk.page_seal(INES, "lending", {"resident_id": 7})
+
+    assert desk.page_unsealed(INES, "lending", sealed, 60) == {"resident_id": 7}
+    assert desk.page_unsealed(NOEMIE, "lending", sealed, 60) is None  # another account
+    assert desk.page_unsealed(INES, "taking-back", sealed, 60) is None  # another form
+    assert desk.page_unsealed(INES, "lending", sealed, -1) is None  # too old
+    assert desk.page_unsealed(INES, "lending", None, 60) is None
+
+
+def test_a_sealed_value_changed_or_made_elsewhere_opens_nothing():
+    desk = Desk()
+    body, _, signature = desk.page_seal(INES, "lending", {"resident_id": 7}).rpartition(".")
+    changed = frame._signed(b"k" * 32, {"resident_id": 8}, "refused-form")  # another purpose
+    forged = frame._signed(b"x" * 32, {"purpose": "lending", "who": INES.actor}, "sealed")
+
+    for value in (f"{body}A.{signature}", changed, forged, "not-sealed", ""):
+        assert desk.page_unsealed(INES, "lending", value, 60) is None

@@ -42,7 +42,9 @@ class FrontDesk:
             done=done,
             sites=[(site["code"], site["name"]) for site in sites],
             conditions=conditions,
-            tag_example=operations.tag_example(self, who),
+            # The device just lent or taken back shows the shape of this desk's tags as
+            # well as any other, and costs no question to the inventory.
+            tag_example=done["asset_tag"] if done else operations.tag_example(self, who),
         )
 
     @page("GET", "/desk")
@@ -62,9 +64,10 @@ class FrontDesk:
             return None  # another partner's loan: nothing to say about it
         sites = {site["id"]: site for site in operations.own_sites(self, who)}
         tag = i18n.left_to_right(loan["asset_tag"])  # left to right in a right-to-left page
+        done = {"asset_tag": loan["asset_tag"]}
         if loan["status"] == "active":
             site = sites.get(loan["return_site_id"] or loan["site_id"]) or {}
-            return {
+            return done | {
                 "title": Markup.escape(self.page_text(request, N_("%(tag)s est prêté.")))
                 % {"tag": tag},
                 "due_at": loan["due_at"],
@@ -73,11 +76,11 @@ class FrontDesk:
                 "accessories": loan["accessories_out"] or [],
             }
         if loan["status"] == "lost":
-            return {
+            return done | {
                 "title": Markup.escape(self.page_text(request, N_("%(tag)s est déclaré perdu.")))
                 % {"tag": tag}
             }
-        return {
+        return done | {
             "title": Markup.escape(self.page_text(request, N_("%(tag)s est rendu. Merci !")))
             % {"tag": tag},
             "missing": loan.get("missing_accessories") or [],

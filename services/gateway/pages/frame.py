@@ -43,6 +43,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from functools import cache, wraps
 from urllib.parse import parse_qsl, urlencode
@@ -255,6 +256,24 @@ class Frame:
     def page_secret(self) -> bytes:
         return secret_key(self.config)
 
+    def page_seal(self, who, purpose: str, payload: dict) -> str:
+        """`payload`, signed for `who` and `purpose`, for a form's hidden field: what a
+        first step found, which its second step need not ask the services again."""
+        sealed = {"purpose": purpose, "who": who.actor, "at": time.time(), "payload": payload}
+        return _signed(self.page_secret(), sealed, "sealed")
+
+    def page_unsealed(self, who, purpose: str, value: str | None, max_seconds: float):
+        """The payload `page_seal` sealed, if `value` is one, for this purpose and this
+        caller, and younger than `max_seconds`; else None (then the page asks again)."""
+        sealed = _verified(self.page_secret(), value or "", "sealed")
+        if not sealed or sealed.get("purpose") != purpose or sealed.get("who") != who.actor:
+            return None
+        at = sealed.get("at")
+        if not isinstance(at, (int, float)) or not 0 <= time.time() - at <= max_seconds:
+            return None
+        payload = sealed.get("payload")
+        return payload if isinstance(payload, dict) else None
+
     def page_refuse_forgery(self, request, who):
         return self.page_render(
             request,
@@ -421,19 +440,20 @@ def language_links(request) -> dict[str, str]:
     return {code: f"{address}{joiner}lang={code}" for code in i18n.NAMES}
 
 
-# --- the refused form's cookie ----------------------------------------------------------------
+# --- signed values: the refused form's cookie, a sealed hidden field -----------------------------
 
 
-def _signed(key: bytes, payload: dict) -> str:
+def _signed(key: bytes, payload: dict, purpose: str = "refused-form") -> str:
     body = base64.urlsafe_b64encode(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     ).decode()
-    return f"{body}.{_signature(key, body)}"
+    return f"{body}.{_signature(key, body, purpose)}"
 
 
-def _verified(key: bytes, cookie: str) -> dict | None:
+def _verified(key: bytes, cookie: str, purpose: str = "refused-form") -> dict | None:
     body, _, signature = cookie.rpartition(".")
-    if not body or not hmac.compare_digest(signature.encode(), _signature(key, body).encode()):
+    expected = _signature(key, body, purpose)
+    if not body or not hmac.compare_digest(signature.encode(), expected.encode()):
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(body.encode()))
@@ -442,8 +462,10 @@ def _verified(key: bytes, cookie: str) -> dict | None:
     return payload if isinstance(payload, dict) else None
 
 
-def _signature(key: bytes, body: str) -> str:
-    digest = hmac.new(key, f"refused-form:{body}".encode(), hashlib.sha256).digest()
+def _signature(key: bytes, body: str, purpose: str) -> str:
+    # The purpose in the digest: a refused form's cookie is never taken for a sealed
+    # field, nor the other way round.
+    digest = hmac.new(key, f"{purpose}:{body}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

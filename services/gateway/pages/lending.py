@@ -70,6 +70,25 @@ NOT_RENEWED = N_(
 )
 
 
+# What the first step of lending found (the device may be lent from this desk, to
+# this card's holder, with these accessories, for these reservations), sealed in its
+# form for a while, so that confirming asks the services only to lend: the booking
+# checks everything again as it lends.
+FOUND = "lending"
+FOUND_SECONDS = 15 * 60
+
+
+def found_at_step_one(device: dict, resident: dict, site: str) -> dict:
+    return {
+        "tag": device["asset_tag"],
+        "card": resident["card_number"],
+        "site": site,
+        "resident_id": resident["id"],
+        "accessories": device["accessories"] or [],
+        "reservations": [str(held["id"]) for held in device["reservations"]],
+    }
+
+
 class Lending:
     def page_lending_staff_only(self, request, who):
         """The answer to anyone but staff, or None (then CSRF is checked by the caller)."""
@@ -155,6 +174,7 @@ class Lending:
             held_here=any(held["held_item_id"] == device["id"] for held in holds),
             held_other=bool(holds),
             ask_reason=reason,
+            found=self.page_seal(who, FOUND, found_at_step_one(device, resident, site)),
         )
 
     def page_lending_reservation_label(self, request, held: dict) -> str:
@@ -181,19 +201,24 @@ class Lending:
             return redirect("/desk", 303)
         if site not in {s["code"] for s in operations.own_sites(self, who)}:
             return redirect("/desk", 303)
-        try:
-            device = self.page_lending_device(request, who, tag, site)
-            resident = self.page_lending_resident(who, card)
-        except FormErrors as refused:
-            return self.page_refused(
-                request, who, "/desk", refused.errors, keep=("asset_tag", "card_number", "site")
-            )
-        ticked = [name for name in form.getlist("accessories") if name in device["accessories"]]
+        found = self.page_unsealed(who, FOUND, form.get("found"), FOUND_SECONDS)
+        if not found or (found["tag"], found["card"], found["site"]) != (tag, card, site):
+            try:  # a form older than that, or sent by hand: found again
+                found = found_at_step_one(
+                    self.page_lending_device(request, who, tag, site),
+                    self.page_lending_resident(who, card),
+                    site,
+                )
+            except FormErrors as refused:
+                return self.page_refused(
+                    request, who, "/desk", refused.errors, keep=("asset_tag", "card_number", "site")
+                )
+        ticked = [name for name in form.getlist("accessories") if name in found["accessories"]]
         reason = forms.text(form, "override_reason")
         reservation = forms.text(form, "reservation_id")
         asked_reason = form.get("reason_asked") == "yes"
         try:
-            if reservation and reservation not in {str(r["id"]) for r in device["reservations"]}:
+            if reservation and reservation not in found["reservations"]:
                 raise FormErrors("reservation_id")
             if asked_reason and not 3 <= len(reason) <= 500:
                 raise FormErrors("override_reason")
@@ -202,7 +227,7 @@ class Lending:
                 who,
                 {
                     "asset_tag": tag,
-                    "resident_id": resident["id"],
+                    "resident_id": found["resident_id"],
                     "site": site,
                     "accessories": ticked,
                     "reservation_id": int(reservation) if reservation else None,
@@ -210,6 +235,13 @@ class Lending:
                 },
             )
         except FormErrors as refused:
+            try:  # the form again, as it is now
+                device = self.page_lending_device(request, who, tag, site)
+                resident = self.page_lending_resident(who, card)
+            except FormErrors as gone:
+                return self.page_refused(
+                    request, who, "/desk", gone.errors, keep=("asset_tag", "card_number", "site")
+                )
             return self.page_lending_check_out_form(
                 request,
                 who,
@@ -312,7 +344,7 @@ class Lending:
             return self.page_lending_check_in_form(
                 request, who, loan, condition, ticked, status=400
             )
-        returned = operations.take_back(self, who, tag, condition, accessories=ticked)
+        returned = operations.check_in(self, who, loan, condition, accessories=ticked)
         return redirect(f"/desk?loan={returned['id']}", 303)
 
     # --- a loan: keep it longer, declare it lost, its slip -------------------------------------
