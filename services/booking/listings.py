@@ -16,7 +16,15 @@ from partanum.dependencies import Transaction
 from partanum.paging import page
 from services.booking import waiting_list
 from services.booking.allocations import site_by_code
-from services.booking.models import Loan, Reservation, Resident, Site, WaitingEntry
+from services.booking.models import (
+    Allocation,
+    Item,
+    Loan,
+    Reservation,
+    Resident,
+    Site,
+    WaitingEntry,
+)
 from services.booking.residents import with_phone
 from services.booking.vocabulary import LoanStatus
 
@@ -36,6 +44,15 @@ def reservations(tx: Transaction, filters: dict) -> tuple[list[Reservation], int
         query = query.where(Reservation.site_id == site_by_code(tx, filters["site"]).id)
     if "status" in filters:
         query = query.where(Reservation.status == filters["status"])
+    if "statuses" in filters:
+        query = query.where(Reservation.status.in_(filters["statuses"]))
+    if "asset_tag" in filters:
+        query = query.where(
+            Reservation.allocations.any(
+                (Allocation.released_at.is_(None))
+                & Allocation.item.has(Item.asset_tag == filters["asset_tag"])
+            )
+        )
     if "series_id" in filters:
         query = query.where(Reservation.series_id == filters["series_id"])
     if "ends_after" in filters:

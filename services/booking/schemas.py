@@ -434,11 +434,17 @@ class PageIn(Input):
 
 class ReservationFilters(PageIn):
     """Every key optional; `ends_after` and `starts_before` keep the reservations
-    that overlap that span (a calendar's weeks)."""
+    that overlap that span (a calendar's weeks); `statuses`, those in any of them;
+    `asset_tag`, those holding that device."""
 
     partner_id = fields.Integer(strict=True)
     site = fields.String(validate=validate.Length(min=1, max=40))
     status = fields.String(validate=validate.OneOf([s.value for s in ReservationStatus]))
+    statuses = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in ReservationStatus])),
+        validate=validate.Length(min=1, max=len(ReservationStatus)),
+    )
+    asset_tag = fields.String(validate=ASSET_TAG)
     series_id = fields.Integer(strict=True)
     ends_after = fields.AwareDateTime()
     starts_before = fields.AwareDateTime()

@@ -524,22 +524,18 @@ def loan_to_take_back(service, who, asset_tag: str) -> dict:
 def reservations_holding(service, who, site: str, asset_tag: str, between: tuple) -> list[dict]:
     """The caller's partner's reservations at its desk `site` that hold this device and
     overlap `between` (two ISO 8601 moments: now, and a little later)."""
-    scope = Scope(who, service)
-    scope.require_own_site(site)
-    found = []
-    for status in ("confirmed", "picked_up"):
-        page = service.booking.list_reservations(
-            {
-                "partner_id": who.partner_id,
-                "site": site,
-                "status": status,
-                "ends_after": between[0],
-                "starts_before": between[1],
-                "limit": 50,
-            }
-        )
-        found += [held for held in page["items"] if asset_tag in (held.get("asset_tags") or [])]
-    return found
+    Scope(who, service).require_own_site(site)
+    return service.booking.list_reservations(
+        {
+            "partner_id": who.partner_id,
+            "site": site,
+            "statuses": ["confirmed", "picked_up"],
+            "asset_tag": asset_tag,
+            "ends_after": between[0],
+            "starts_before": between[1],
+            "limit": 50,
+        }
+    )["items"]
 
 
 def holds_of(service, who, resident_id: int) -> list[dict]:

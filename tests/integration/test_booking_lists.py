@@ -75,6 +75,19 @@ def test_a_partners_reservations_are_listed_by_window_and_status(desk):
     assert before_it["total"] == 0
     assert call(desk.booking, "list_reservations", {"partner_id": MISTRAL})["items"] == []
 
+    # What a desk asks before lending a device: the reservations holding it, in any
+    # of the statuses that still hold it.
+    def holding(tag, statuses):
+        found = call(desk.booking, "list_reservations", {"asset_tag": tag, "statuses": statuses})
+        return [r["id"] for r in found["items"]]
+
+    assert holding("JV-LAP-001", ["confirmed", "picked_up"]) == [made[0]["id"]]
+    assert holding("JV-LAP-002", ["confirmed", "picked_up"]) == []  # cancelled: released
+    assert holding("JV-LAP-003", ["confirmed"]) == []
+    with pytest.raises(InvalidInput) as refused:
+        call(desk.booking, "list_reservations", {"statuses": ["confirmed", "lent"]})
+    assert "statuses" in refused.value.fields
+
 
 def test_a_partner_sees_the_residents_it_registered_or_lent_to_and_no_others(desk):
     amina = register(desk)  # registered at Jean Vilar
