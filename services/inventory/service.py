@@ -17,6 +17,7 @@ from partanum.errors import PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.audit import events as audit_contracts
 from services.booking import events as booking_contracts
 from services.inventory import commands, csv_io, labels, listings, schemas
@@ -36,41 +37,41 @@ class Service(HealthCheck):
     @expected
     def register_partner(self, payload):
         """{"code": "jean-vilar", "name": "Centre Jean Vilar"}"""
-        data = load(schemas.PartnerIn(), payload)
+        data = load(schema(schemas.PartnerIn), payload)
         with self.db.transaction() as tx:
             partner = commands.register_partner(tx, data)
             tx.commit()
-            return schemas.PartnerOut().dump(partner)
+            return schema(schemas.PartnerOut).dump(partner)
 
     @expected
     def list_partners(self):
         with self.db.transaction() as tx:
             partners = tx.session.scalars(select(Partner).order_by(Partner.name))
-            return schemas.PartnerOut(many=True).dump(partners)
+            return schema(schemas.PartnerOut, many=True).dump(partners)
 
     @expected
     def get_partner(self, partner_id):
         """3 → {"id": 3, "code": "jean-vilar", "name": "Centre Jean Vilar", "sites": [...]}"""
-        data = load(schemas.PartnerRef(), {"partner_id": partner_id})
+        data = load(schema(schemas.PartnerRef), {"partner_id": partner_id})
         with self.db.transaction() as tx:
             partner = commands.get_partner(tx, data["partner_id"])
-            return schemas.PartnerSitesOut().dump(partner)
+            return schema(schemas.PartnerSitesOut).dump(partner)
 
     @expected
     def register_site(self, payload):
         """{"code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
         "address": "1 place Jean XXIII, 49100 Angers",
         "opening_hours": {"monday": [["13:30", "18:30"]]}}"""
-        data = load(schemas.SiteIn(), payload)
+        data = load(schema(schemas.SiteIn), payload)
         with self.db.transaction() as tx:
             site = commands.register_site(tx, data)
             tx.commit()
-            return schemas.SiteOut().dump(site)
+            return schema(schemas.SiteOut).dump(site)
 
     @expected
     def get_site(self, code):
         with self.db.transaction() as tx:
-            return schemas.SiteOut().dump(commands.get_site(tx, code))
+            return schema(schemas.SiteOut).dump(commands.get_site(tx, code))
 
     @expected
     def list_sites(self):
@@ -80,25 +81,25 @@ class Service(HealthCheck):
                 .options(selectinload(Site.partner), selectinload(Site.closures))
                 .order_by(Site.name)
             )
-            return schemas.SiteOut(many=True).dump(sites)
+            return schema(schemas.SiteOut, many=True).dump(sites)
 
     @expected
     def set_opening_hours(self, site_code, payload):
         """{"opening_hours": {"monday": [["13:30", "18:30"]], "tuesday": [["09:00", "12:00"]]}}"""
-        data = load(schemas.HoursIn(), payload)
+        data = load(schema(schemas.HoursIn), payload)
         with self.db.transaction() as tx:
             site = commands.set_opening_hours(tx, site_code, data["opening_hours"])
             tx.commit()
-            return schemas.SiteOut().dump(site)
+            return schema(schemas.SiteOut).dump(site)
 
     @expected
     def add_closure(self, site_code, payload):
         """{"starts_on": "2026-12-24", "ends_on": "2027-01-02", "reason": "Fêtes de fin d'année"}"""
-        data = load(schemas.ClosureIn(), payload)
+        data = load(schema(schemas.ClosureIn), payload)
         with self.db.transaction() as tx:
             site = commands.add_closure(tx, site_code, data)
             tx.commit()
-            return schemas.SiteOut().dump(site)
+            return schema(schemas.SiteOut).dump(site)
 
     # the administrator's pages: a closure planned by mistake is taken back
     @expected
@@ -107,22 +108,22 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             site = commands.remove_closure(tx, site_code, closure_id)
             tx.commit()
-            return schemas.SiteOut().dump(site)
+            return schema(schemas.SiteOut).dump(site)
 
     @expected
     def register_category(self, payload):
         """{"code": "tablet", "name": "Tablette"}"""
-        data = load(schemas.CategoryIn(), payload)
+        data = load(schema(schemas.CategoryIn), payload)
         with self.db.transaction() as tx:
             category = commands.register_category(tx, data)
             tx.commit()
-            return schemas.CategoryOut().dump(category)
+            return schema(schemas.CategoryOut).dump(category)
 
     @expected
     def list_categories(self):
         with self.db.transaction() as tx:
             categories = tx.session.scalars(select(Category).order_by(Category.code))
-            return schemas.CategoryOut(many=True).dump(categories)
+            return schema(schemas.CategoryOut, many=True).dump(categories)
 
     # --- items ------------------------------------------------------------------
 
@@ -131,35 +132,35 @@ class Service(HealthCheck):
         """{"asset_tag": "JV-TAB-001", "make": "Samsung", "model": "Galaxy Tab A8",
         "category": "tablet", "owner": "jean-vilar", "home_site": "jean-vilar",
         "accessories": ["chargeur", "housse"]}"""
-        data = load(schemas.ItemIn(), payload)
+        data = load(schema(schemas.ItemIn), payload)
         with self.db.transaction() as tx:
             item = commands.register_item(tx, data)
             tx.commit()
-            return schemas.ItemOut().dump(item)
+            return schema(schemas.ItemOut).dump(item)
 
     @expected
     def get_item(self, asset_tag):
         with self.db.transaction() as tx:
-            return schemas.ItemOut().dump(commands.get_item(tx, asset_tag))
+            return schema(schemas.ItemOut).dump(commands.get_item(tx, asset_tag))
 
     @expected
     def list_items(self, filters=None):
         """{"category": "laptop", "site": "jean-vilar", "status": "available"} (each optional)"""
-        data = load(schemas.ItemFilter(), filters or {})
+        data = load(schema(schemas.ItemFilter), filters or {})
         with self.db.transaction() as tx:
             items = tx.session.scalars(listings.items_query(tx, data))
-            return schemas.ItemOut(many=True).dump(items)
+            return schema(schemas.ItemOut, many=True).dump(items)
 
     @expected
     def list_items_page(self, filters=None):
         """{"partner_id": 3, "status": "available", "search": "galaxy", "limit": 50,
         "offset": 0} (each optional) → {"items": [...], "total": 120, "limit": 50,
         "offset": 0}: `partner_id` keeps what that partner's staff see."""
-        data = load(schemas.ItemPageFilter(), filters or {})
+        data = load(schema(schemas.ItemPageFilter), filters or {})
         with self.db.transaction() as tx:
             items, total = listings.items(tx, data)
             return {
-                "items": schemas.ItemOut(many=True).dump(items),
+                "items": schema(schemas.ItemOut, many=True).dump(items),
                 "total": total,
                 "limit": data["limit"],
                 "offset": data["offset"],
@@ -168,38 +169,38 @@ class Service(HealthCheck):
     @expected
     def update_item(self, asset_tag, payload):
         """{"condition": "fair", "notes": "rayure sur l'écran"}"""
-        data = load(schemas.ItemUpdate(), payload)
+        data = load(schema(schemas.ItemUpdate), payload)
         with self.db.transaction() as tx:
             item = commands.update_item(tx, commands.get_item(tx, asset_tag, lock=True), data)
             tx.commit()
-            return schemas.ItemOut().dump(item)
+            return schema(schemas.ItemOut).dump(item)
 
     @expected
     def change_status(self, asset_tag, payload):
         """{"status": "in_maintenance", "reason": "écran fissuré"}"""
-        data = load(schemas.StatusChangeIn(), payload)
+        data = load(schema(schemas.StatusChangeIn), payload)
         with self.db.transaction() as tx:
             item = commands.change_status(tx, asset_tag, data["status"], data["reason"])
             tx.commit()
-            return schemas.ItemOut().dump(item)
+            return schema(schemas.ItemOut).dump(item)
 
     @expected
     def record_wipe(self, asset_tag, payload=None):
         """{"reason": "réinitialisé, compte Google retiré"} (optional)"""
-        data = load(schemas.WipeIn(), payload or {})
+        data = load(schema(schemas.WipeIn), payload or {})
         with self.db.transaction() as tx:
             item = commands.record_wipe(tx, asset_tag, data["reason"])
             tx.commit()
-            return schemas.ItemOut().dump(item)
+            return schema(schemas.ItemOut).dump(item)
 
     @expected
     def transfer_item(self, asset_tag, payload):
         """{"to_site": "jean-vilar", "to_partner": "mairie" (optional), "reason": "atelier du jeudi"}"""
-        data = load(schemas.TransferIn(), payload)
+        data = load(schema(schemas.TransferIn), payload)
         with self.db.transaction() as tx:
             item = commands.transfer_item(tx, asset_tag, data)
             tx.commit()
-            return schemas.ItemOut().dump(item)
+            return schema(schemas.ItemOut).dump(item)
 
     @expected
     def item_history(self, asset_tag):
@@ -208,25 +209,25 @@ class Service(HealthCheck):
             history = tx.session.scalars(
                 select(ItemHistory).where(ItemHistory.item_id == item.id).order_by(ItemHistory.id)
             )
-            return schemas.HistoryOut(many=True).dump(history)
+            return schema(schemas.HistoryOut, many=True).dump(history)
 
     # --- kits ---------------------------------------------------------------------
 
     @expected
     def register_kit(self, payload):
         """{"code": "jv-atelier-10", "name": "Kit atelier 10 tablettes", "asset_tags": ["JV-TAB-001", …]}"""
-        data = load(schemas.KitIn(), payload)
+        data = load(schema(schemas.KitIn), payload)
         with self.db.transaction() as tx:
             kit = commands.register_kit(tx, data)
             tx.commit()
-            return schemas.KitOut().dump(kit)
+            return schema(schemas.KitOut).dump(kit)
 
     @expected
     def list_kits(self, filters=None):
         """{"partner_id": 3} (optional): only the kits made of devices that partner sees."""
-        data = load(schemas.KitFilter(), filters or {})
+        data = load(schema(schemas.KitFilter), filters or {})
         with self.db.transaction() as tx:
-            return schemas.KitOut(many=True).dump(listings.kits(tx, data))
+            return schema(schemas.KitOut, many=True).dump(listings.kits(tx, data))
 
     # --- files ----------------------------------------------------------------------
 
@@ -251,14 +252,14 @@ class Service(HealthCheck):
 
     @expected
     def export_items_csv(self, filters=None):
-        data = load(schemas.ItemFilter(), filters or {})
+        data = load(schema(schemas.ItemFilter), filters or {})
         with self.db.transaction() as tx:
             return csv_io.export_items(tx.session.scalars(listings.items_query(tx, data)))
 
     @expected
     def labels_pdf(self, payload):
         """{"asset_tags": ["JV-TAB-001", …]} → the PDF sheet of QR labels, base64-encoded."""
-        data = load(schemas.LabelsIn(), payload)
+        data = load(schema(schemas.LabelsIn), payload)
         with self.db.transaction() as tx:
             items = [commands.get_item(tx, tag) for tag in data["asset_tags"]]
             return base64.b64encode(labels.sheet(items)).decode("ascii")

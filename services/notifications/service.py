@@ -20,6 +20,7 @@ from partanum.errors import Conflict, PartanumError, load
 from partanum.events import require
 from partanum.health import HealthCheck
 from partanum.rpc import RpcProxy, rpc
+from partanum.schemas import schema
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
 from services.notifications import intents, records, schemas, sending, sign_in
@@ -81,9 +82,9 @@ class Service(HealthCheck):
         """{"resident_id": 42, "partner_id": null, "status": "failed",
         "since": "2026-11-24T00:00:00+01:00"} (every key optional) → messages, latest
         first: what, to whom by id, channel, status, when. Never contact details."""
-        query = load(schemas.DeliveryLogIn(), payload or {})
+        query = load(schema(schemas.DeliveryLogIn), payload or {})
         with self.db.transaction() as tx:
-            return schemas.MessageOut(many=True).dump(records.delivery_log(tx, **query))
+            return schema(schemas.MessageOut, many=True).dump(records.delivery_log(tx, **query))
 
     @expected
     def staff_notices(self, partner_id, include_done=False):
@@ -92,7 +93,7 @@ class Service(HealthCheck):
         that could not be delivered."""
         with self.db.transaction() as tx:
             notices = records.staff_notices(tx, partner_id, include_done)
-            return schemas.StaffNoticeOut(many=True).dump(notices)
+            return schema(schemas.StaffNoticeOut, many=True).dump(notices)
 
     @expected
     def mark_notice_done(self, notice_id):
@@ -100,7 +101,7 @@ class Service(HealthCheck):
         with self.db.transaction() as tx:
             notice = records.mark_notice_done(tx, notice_id, datetime.now(UTC))
             tx.commit()
-            return schemas.StaffNoticeOut().dump(notice)
+            return schema(schemas.StaffNoticeOut).dump(notice)
 
     @expected
     def note_erasure_request(self, partner_id, resident_id):
@@ -111,7 +112,7 @@ class Service(HealthCheck):
                 tx, int(partner_id), int(resident_id), datetime.now(UTC)
             )
             tx.commit()
-            return schemas.StaffNoticeOut().dump(notice)
+            return schema(schemas.StaffNoticeOut).dump(notice)
 
     @expected
     def catalogue_review(self):
@@ -143,11 +144,11 @@ class Service(HealthCheck):
     def set_partner_contact(self, partner_id, payload):
         """3, {"email": "accueil@jean-vilar.example", "language": "fr"}: the desk's own
         address (not a person's); staff notices are also emailed there."""
-        data = load(schemas.PartnerContactIn(), payload)
+        data = load(schema(schemas.PartnerContactIn), payload)
         with self.db.transaction() as tx:
             contact = records.set_partner_contact(tx, partner_id, data)
             tx.commit()
-            return schemas.PartnerContactOut().dump(contact)
+            return schema(schemas.PartnerContactOut).dump(contact)
 
     # the administrator's pages: each desk's address, to see and change
     @expected
@@ -155,7 +156,7 @@ class Service(HealthCheck):
         """→ [{"partner_id": 3, "email": "accueil@jean-vilar.example", "language": "fr"}]:
         the desks that were given an address."""
         with self.db.transaction() as tx:
-            return schemas.PartnerContactOut(many=True).dump(records.partner_contacts(tx))
+            return schema(schemas.PartnerContactOut, many=True).dump(records.partner_contacts(tx))
 
     @expected
     def send_sign_in_code(self, resident_id, code, minutes=10):

@@ -3,11 +3,12 @@
 from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import contact_changes, privacy, schemas
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
-CODE_OUT = schemas.ContactCodeOut()
+CODE_OUT = schema(schemas.ContactCodeOut)
 
 
 class ContactChangeEntrypoints:
@@ -17,7 +18,7 @@ class ContactChangeEntrypoints:
         "language": "fr", "minutes": 10}: the code to send to the new address, which
         replaces the old one once confirm_contact_change gets the code back."""
         integer_id("resident_id", resident_id)
-        [(field, value)] = load(schemas.ContactChangeIn(), payload).items()
+        [(field, value)] = load(schema(schemas.ContactChangeIn), payload).items()
         with self.db.transaction() as tx:
             code, resident = contact_changes.propose(tx, resident_id, field, value, now())
             tx.commit()
@@ -30,7 +31,7 @@ class ContactChangeEntrypoints:
         InvalidInput naming "code" when it is wrong or expired (five wrong codes void
         the change)."""
         integer_id("resident_id", resident_id)
-        data = load(schemas.ContactCodeIn(), payload)
+        data = load(schema(schemas.ContactCodeIn), payload)
         with self.db.transaction() as tx:
             resident = contact_changes.confirm(tx, resident_id, data["code"].strip(), now())
             if resident is not None:  # so that erasure recognises it once it is replaced
@@ -38,4 +39,4 @@ class ContactChangeEntrypoints:
             tx.commit()  # a wrong code's count too
         if resident is None:
             raise InvalidInput({"code": ["wrong or expired code"]})
-        return schemas.ResidentOut().dump(resident)
+        return schema(schemas.ResidentOut).dump(resident)

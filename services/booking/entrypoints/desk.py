@@ -7,6 +7,7 @@ from nameko.timer import timer
 from partanum.config import secret_key, timer_interval
 from partanum.errors import Conflict, PartanumError, load
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import loans, mandates, policies, privacy, relationships, residents, schemas
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import integer_id, now, retry_races
@@ -16,10 +17,10 @@ expected = rpc(expected_exceptions=PartanumError)
 
 # The front desk's busiest calls share their schemas: building one costs about a
 # tenth of a whole check-out, and a built schema holds no state between calls.
-CHECK_OUT_IN = schemas.CheckOutIn()
-LOAN_OUT = schemas.LoanOut()
-CONTACTS_OUT = schemas.ContactDetailsOut(many=True)  # for each batch of notifications
-RESIDENT_OUT = schemas.ResidentOut()
+CHECK_OUT_IN = schema(schemas.CheckOutIn)
+LOAN_OUT = schema(schemas.LoanOut)
+CONTACTS_OUT = schema(schemas.ContactDetailsOut, many=True)  # for each batch of notifications
+RESIDENT_OUT = schema(schemas.ResidentOut)
 
 
 def as_seen(resident, view: str) -> dict:
@@ -45,7 +46,7 @@ class DeskEntrypoints:
         "language": "ar", "channel": "sms", "consent": true, "card_number": "RS-0042",
         "registered_by_partner_id": 2, "mandate": {"scopes": ["loans"], "expires_at": …}}
         (the mandate optional, unless they have neither phone nor email)."""
-        data = load(schemas.ResidentIn(), payload)
+        data = load(schema(schemas.ResidentIn), payload)
         with self.db.transaction() as tx:
             resident = residents.register(tx, data)
             privacy.remember_details(tx, resident, secret_key(self.config))
@@ -60,7 +61,7 @@ class DeskEntrypoints:
                     now(),
                 )
             tx.commit()
-            return schemas.ResidentOut().dump(resident)
+            return schema(schemas.ResidentOut).dump(resident)
 
     @expected
     def get_resident(self, key, partner_id=None):
@@ -80,7 +81,7 @@ class DeskEntrypoints:
         "06 12 34 56 78"}: the resident presenting their whole card or phone number at
         the partner's desk, as its staff may see them (see as_seen). The partner may
         serve them from now on (booking.resident_found_at_desk says so, once)."""
-        data = load(schemas.FoundAtDeskIn(), payload)
+        data = load(schema(schemas.FoundAtDeskIn), payload)
         presented = {key: data[key] for key in ("card_number", "phone") if key in data}
         with self.db.transaction() as tx:
             at = now()
@@ -92,19 +93,19 @@ class DeskEntrypoints:
     @expected
     def update_resident(self, resident_id, payload):
         """{"phone": null, "email": "amina@example.org", "channel": "email", "language": "fr"}"""
-        data = load(schemas.ResidentUpdate(), payload)
+        data = load(schema(schemas.ResidentUpdate), payload)
         with self.db.transaction() as tx:
             resident = residents.update(tx, resident_id, data)
             privacy.remember_details(tx, resident, secret_key(self.config))
             tx.commit()
-            return schemas.ResidentOut().dump(resident)
+            return schema(schemas.ResidentOut).dump(resident)
 
     @expected
     def contact_details(self, resident_id):
         """42 → {"resident_id": 42, "display_name": "Amina B.", "phone": "06 12 34 56 78",
         "email": null, "language": "ar", "channel": "sms"}: for notifications, at send time."""
         with self.db.transaction() as tx:
-            return schemas.ContactDetailsOut().dump(residents.get(tx, resident_id))
+            return schema(schemas.ContactDetailsOut).dump(residents.get(tx, resident_id))
 
     @expected
     def contact_details_many(self, resident_ids):
@@ -118,11 +119,11 @@ class DeskEntrypoints:
     @expected
     def set_category_policy(self, category_id, payload):
         """3, {"loan_days": 14, "max_renewals": 2}"""
-        data = load(schemas.CategoryPolicyIn(), payload)
+        data = load(schema(schemas.CategoryPolicyIn), payload)
         with self.db.transaction() as tx:
             policy = loans.set_category_policy(tx, category_id, data)
             tx.commit()
-            return schemas.CategoryPolicyOut().dump(policy)
+            return schema(schemas.CategoryPolicyOut).dump(policy)
 
     # the administrator's pages: every kind of device's loan policy, to see and change
     @expected
@@ -131,7 +132,7 @@ class DeskEntrypoints:
         category's policy, the defaults where none was set."""
         with self.db.transaction() as tx:
             return [
-                schemas.CategoryPolicyOut().dump(
+                schema(schemas.CategoryPolicyOut).dump(
                     policies.policy_for(tx, integer_id("category_ids", category_id))
                 )
                 for category_id in category_ids or []
@@ -192,7 +193,7 @@ class DeskEntrypoints:
     def check_in(self, payload):
         """{"asset_tag": "JV-LAP-003", "condition": "good", "accessories": ["chargeur"]}
         → the loan, with "missing_accessories": ["souris"]."""
-        data = load(schemas.CheckInIn(), payload)
+        data = load(schema(schemas.CheckInIn), payload)
         with self.db.transaction() as tx:
             loan = loans.check_in(tx, data)
             tx.commit()
@@ -215,7 +216,7 @@ class DeskEntrypoints:
     def resident_loans(self, resident_id):
         """42 → that resident's loans, latest first."""
         with self.db.transaction() as tx:
-            return schemas.LoanOut(many=True).dump(loans.of_resident(tx, resident_id))
+            return schema(schemas.LoanOut, many=True).dump(loans.of_resident(tx, resident_id))
 
     @timer(interval=OVERDUE_CHECK_SECONDS)
     def detect_overdue(self):

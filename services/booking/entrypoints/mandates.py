@@ -2,11 +2,12 @@
 
 from partanum.errors import PartanumError, load
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import mandates, schemas
 from services.booking.entrypoints import integer_id, now
 
 expected = rpc(expected_exceptions=PartanumError)
-MANDATE_OUT = schemas.MandateOut()
+MANDATE_OUT = schema(schemas.MandateOut)
 
 
 class MandateEntrypoints:
@@ -15,7 +16,7 @@ class MandateEntrypoints:
         """{"resident_id": 42, "partner_id": 2, "scopes": ["loans", "data"],
         "expires_at": "2027-06-30T18:00:00+02:00"} → the mandate. NotFound when the
         partner has no relationship with the resident."""
-        data = load(schemas.MandateIn(), payload)
+        data = load(schema(schemas.MandateIn), payload)
         with self.db.transaction() as tx:
             mandate = mandates.record(tx, data, now())
             tx.commit()
@@ -51,7 +52,7 @@ class MandateEntrypoints:
         """{"resident_id": 42, "partner_id": 2, "scopes": ["data"]} → {"mandate_id": 3}
         for the partner's valid mandate covering one of the scopes, or {"mandate_id":
         null}; NotFound when the partner has no relationship with the resident."""
-        data = load(schemas.ValidMandateIn(), payload)
+        data = load(schema(schemas.ValidMandateIn), payload)
         with self.db.transaction() as tx:
             mandate = mandates.valid(
                 tx, data["resident_id"], data["partner_id"], data["scopes"], now()

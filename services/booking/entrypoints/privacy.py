@@ -5,6 +5,7 @@ from nameko.timer import timer
 from partanum.config import secret_key, timer_interval
 from partanum.errors import PartanumError
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import privacy, relationships, schemas, waiting_list
 from services.booking.entrypoints import integer_id, now
 
@@ -41,7 +42,7 @@ class PrivacyEntrypoints:
                 tx, resident_id, now(), terms, key=secret_key(self.config)
             )
             tx.commit()
-            return schemas.ErasedResidentOut().dump(resident)
+            return schema(schemas.ErasedResidentOut).dump(resident)
 
     @timer(interval=ANONYMISE_SECONDS)
     def anonymise_returned_loans(self):

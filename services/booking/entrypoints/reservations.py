@@ -8,6 +8,7 @@ from nameko.timer import timer
 from partanum.config import timer_interval
 from partanum.errors import PartanumError, load
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import allocations, domain, reservations, schemas, series, sharing
 from services.booking.allocations import Overlap
 from services.booking.entrypoints import retry_races
@@ -28,7 +29,7 @@ class ReservationEntrypoints:
         instead of category and quantity. A refusal (NotAvailable) carries in its details
         the alternatives: {"other_sites": [{"site": "mistral", "free": 12}],
         "other_windows": [{"starts_at": …, "ends_at": …}, …]}."""
-        data = load(schemas.ReservationIn(), payload)
+        data = load(schema(schemas.ReservationIn), payload)
 
         def attempt():
             with self.db.transaction() as tx:
@@ -36,7 +37,7 @@ class ReservationEntrypoints:
                     tx, data, self.settings.buffer, self.settings.zone
                 )
                 tx.commit()
-                return schemas.ReservationOut().dump(reservation)
+                return schema(schemas.ReservationOut).dump(reservation)
 
         try:
             return retry_races(attempt)
@@ -57,7 +58,7 @@ class ReservationEntrypoints:
     def get_reservation(self, reservation_id):
         """42 → the reservation, its items and what needs staff's attention."""
         with self.db.transaction() as tx:
-            return schemas.ReservationOut().dump(reservations.get(tx, reservation_id))
+            return schema(schemas.ReservationOut).dump(reservations.get(tx, reservation_id))
 
     @expected
     def cancel_reservation(self, reservation_id):
@@ -65,7 +66,7 @@ class ReservationEntrypoints:
         with self.db.transaction() as tx:
             reservation = reservations.cancel(tx, reservation_id)
             tx.commit()
-            return schemas.ReservationOut().dump(reservation)
+            return schema(schemas.ReservationOut).dump(reservation)
 
     @expected
     def pick_up(self, reservation_id):
@@ -73,7 +74,7 @@ class ReservationEntrypoints:
         with self.db.transaction() as tx:
             reservation = reservations.pick_up(tx, reservation_id, datetime.now(UTC))
             tx.commit()
-            return schemas.ReservationOut().dump(reservation)
+            return schema(schemas.ReservationOut).dump(reservation)
 
     @expected
     def return_reservation(self, reservation_id):
@@ -83,7 +84,7 @@ class ReservationEntrypoints:
                 tx, reservation_id, datetime.now(UTC), self.settings.buffer
             )
             tx.commit()
-            return schemas.ReservationOut().dump(reservation)
+            return schema(schemas.ReservationOut).dump(reservation)
 
     @timer(interval=NO_SHOW_INTERVAL)
     def release_no_shows(self):
@@ -100,7 +101,7 @@ class ReservationEntrypoints:
         "reservable": 3, "asset_tags": [...]}, ...]}; with a partner_id, only what that
         partner may reserve, and "reservable" is what one reservation may take of it
         (the owners' caps)."""
-        data = load(schemas.AvailabilityIn(), payload)
+        data = load(schema(schemas.AvailabilityIn), payload)
         window = domain.Window(data["starts_at"], data["ends_at"])
         partner_id, category_id = data["partner_id"], data["category_id"]
         with self.db.transaction() as tx:
@@ -128,16 +129,16 @@ class ReservationEntrypoints:
     def set_sharing_rule(self, payload):
         """{"partner_id": 2, "category_id": 1 (optional: all categories), "shared": true,
         "max_per_reservation": 5 (or null: no cap)}"""
-        data = load(schemas.SharingRuleIn(), payload)
+        data = load(schema(schemas.SharingRuleIn), payload)
         with self.db.transaction() as tx:
             rule = sharing.set_rule(tx, data)
             tx.commit()
-            return schemas.SharingRuleOut().dump(rule)
+            return schema(schemas.SharingRuleOut).dump(rule)
 
     @expected
     def set_item_shareable(self, payload):
         """{"asset_tag": "JV-TAB-001", "shareable": false}: its owner keeps it for itself."""
-        data = load(schemas.ItemShareableIn(), payload)
+        data = load(schema(schemas.ItemShareableIn), payload)
         with self.db.transaction() as tx:
             item = sharing.set_item_shareable(tx, data["asset_tag"], data["shareable"])
             tx.commit()
@@ -153,7 +154,7 @@ class ReservationEntrypoints:
         every week up to `until`. All or nothing by default; with skip_unavailable, books
         what it can → {"series": {...}, "reservations": [...], "skipped": [{"date": …,
         "reason": …}]}."""
-        data = load(schemas.WeeklyReservationIn(), payload)
+        data = load(schema(schemas.WeeklyReservationIn), payload)
 
         def attempt():
             with self.db.transaction() as tx:
@@ -162,8 +163,8 @@ class ReservationEntrypoints:
                 )
                 tx.commit()
                 return {
-                    "series": schemas.SeriesOut().dump(made),
-                    "reservations": schemas.ReservationOut(many=True).dump(booked),
+                    "series": schema(schemas.SeriesOut).dump(made),
+                    "reservations": schema(schemas.ReservationOut, many=True).dump(booked),
                     "skipped": skipped,
                 }
 
@@ -181,13 +182,13 @@ class ReservationEntrypoints:
     def cancel_series(self, series_id, payload=None):
         """7, {"from": "2027-01-14"} (optional, default today): cancel every occurrence
         from that date on."""
-        data = load(schemas.CancelSeriesIn(), payload or {})
+        data = load(schema(schemas.CancelSeriesIn), payload or {})
         with self.db.transaction() as tx:
             made, cancelled = series.cancel_series(
                 tx, series_id, data["from_date"], datetime.now(UTC), self.settings.zone
             )
             tx.commit()
             return {
-                "series": schemas.SeriesOut().dump(made),
+                "series": schema(schemas.SeriesOut).dump(made),
                 "cancelled": [reservation.id for reservation in cancelled],
             }

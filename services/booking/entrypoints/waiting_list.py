@@ -5,6 +5,7 @@ from nameko.timer import timer
 from partanum.config import timer_interval
 from partanum.errors import PartanumError, load
 from partanum.rpc import rpc
+from partanum.schemas import schema
 from services.booking import schemas, waiting_list
 from services.booking.entrypoints import integer_id, now, retry_races
 from services.booking.vocabulary import WaitingStatus
@@ -26,13 +27,13 @@ class WaitingListEntrypoints:
         """{"resident_id": 42, "category_id": 3, "site": "jean-vilar"} → the entry, with
         its "position" in line, or "status": "held" and the device kept for them if
         one was on the shelf."""
-        data = load(schemas.WaitingListJoinIn(), payload)
+        data = load(schema(schemas.WaitingListJoinIn), payload)
 
         def attempt():
             with self.db.transaction() as tx:
                 entry = waiting_list.join(tx, data, now(), self._hold_terms())
                 tx.commit()
-                return schemas.WaitingEntryOut().dump(entry)
+                return schema(schemas.WaitingEntryOut).dump(entry)
 
         return retry_races(attempt)
 
@@ -45,7 +46,7 @@ class WaitingListEntrypoints:
             with self.db.transaction() as tx:
                 entry = waiting_list.leave(tx, entry_id, now(), self._hold_terms())
                 tx.commit()
-                return schemas.WaitingEntryOut().dump(entry)
+                return schema(schemas.WaitingEntryOut).dump(entry)
 
         return retry_races(attempt)
 
@@ -54,7 +55,7 @@ class WaitingListEntrypoints:
         """{"category_id": 3, "site": "jean-vilar"} → {"category_id": 3, "site_id": 1,
         "held": 1, "waiting": 2, "entries": [{"id": 17, "resident_id": 42,
         "status": "held", "position": null, …}, {"id": 18, …, "position": 1}, …]}"""
-        data = load(schemas.WaitingListIn(), payload)
+        data = load(schema(schemas.WaitingListIn), payload)
         with self.db.transaction() as tx:
             site, entries = waiting_list.queue(tx, data)
             return {
@@ -64,7 +65,7 @@ class WaitingListEntrypoints:
                 WaitingStatus.WAITING: sum(
                     entry.status == WaitingStatus.WAITING for entry in entries
                 ),
-                "entries": schemas.WaitingEntryOut(many=True).dump(entries),
+                "entries": schema(schemas.WaitingEntryOut, many=True).dump(entries),
             }
 
     @timer(interval=EXPIRE_HOLDS_SECONDS)
