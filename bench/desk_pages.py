@@ -4,11 +4,12 @@ The issue's target: with 10,000 devices and 20 desks working at once, each desk
 doing one thing every 2 s, the pages that lend, take back and search answer
 within 200 ms at the 95th percentile (HTTP → RPC → database and back).
 
-The five services run as real processes, as `make run` starts them: inventory,
-booking, notifications and audit together in one (`python -m partanum.run
-inventory booking notifications audit`), the gateway in a process of its own
-(the deployed shape, so that HTTP and the services behind it can use both
-cores); fresh vhost, fresh databases (SQLite or PostgreSQL).
+The five services run as real processes, as compose.yaml and the Kubernetes
+manifests deploy them: one `python -m partanum.run <service>` each, so that the
+machine's cores share them. PARTANUM_BENCH_DESK_SHAPE=make-run runs them as
+`make run` does instead: inventory, booking, notifications and audit in one
+process (which one core serves), the gateway in its own. Fresh vhost, fresh
+databases (SQLite or PostgreSQL).
 
 The world: 10 partners with 2 sites each, open every day; 20 desks, one per
 site, each a member of staff of the site's partner (accounts written in the
@@ -58,6 +59,7 @@ SEARCH_PAGE = "/equipment?device_search="  # the fragment is appended
 DEVICES = int(os.environ.get("PARTANUM_BENCH_DESK_DEVICES", "10000"))
 DURATION_SECONDS = float(os.environ.get("PARTANUM_BENCH_DESK_SECONDS", "60"))
 WARM_UP_SECONDS = float(os.environ.get("PARTANUM_BENCH_DESK_WARM_UP", "10"))
+SHAPE = os.environ.get("PARTANUM_BENCH_DESK_SHAPE", "compose")  # or "make-run"
 PARTNERS = 10
 SITES_PER_PARTNER = 2
 DESKS = PARTNERS * SITES_PER_PARTNER  # one per site
@@ -121,9 +123,14 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
             "PARTANUM_QUIET_UNTIL": "00:00",
             "PARTANUM_MAX_MESSAGES_PER_DAY": "1000000",
         }
-        services = stack.enter_context(
-            support.service_process(list(names[:4]), env, workdir / "services.log")
-        )
+        groups = [list(names[:4])] if SHAPE == "make-run" else [[name] for name in names[:4]]
+        running = {
+            " ".join(group): stack.enter_context(
+                support.service_process(group, env, workdir / f"{'-'.join(group)}.log")
+            )
+            for group in groups
+        }
+        services = Watched(running)
         for name in names[:4]:
             support.wait_for_consumer(amqp_uri, f"rpc-{name}", services, timeout=120)
 
@@ -148,11 +155,24 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         _wait_for_http(base_url, gateway, timeout=120)
 
         quiet = _quiet_health(amqp_uri)
-        samples, health = _work(
-            base_url, amqp_uri, desks, {"services": services, "gateway": gateway}
-        )
+        samples, health = _work(base_url, amqp_uri, desks, {**running, "gateway": gateway})
 
     return _results(database, samples, quiet, health)
+
+
+class Watched:
+    """The services' processes, watched as one: `poll()` is None while every one runs."""
+
+    def __init__(self, processes: dict):
+        self.processes = processes
+        self.returncode = None
+
+    def poll(self):
+        for process in self.processes.values():
+            if process.poll() is not None:
+                self.returncode = process.returncode
+                return self.returncode
+        return None
 
 
 # --- the world ------------------------------------------------------------------------------
@@ -425,8 +445,11 @@ def _work(
             thread.wait()  # raises what the thread raised
         busy = support.machine_busy_since(cpu.pop("machine"))
         spent = {name: after - cpu[name] for name, after in _cpu(processes).items()}
+        spent["services in all"] = sum(
+            seconds for name, seconds in spent.items() if name not in ("gateway", "bench clients")
+        )
         support.note(
-            "desk_pages: CPU per action counted: "
+            f"desk_pages ({SHAPE} shape): CPU per action counted: "
             + ", ".join(
                 f"{name} {seconds / max(1, samples.actions) * 1000:.1f} ms"
                 for name, seconds in spent.items()
