@@ -173,18 +173,21 @@ def postgres_version() -> str:
 
 
 @contextmanager
-def service_process(services: list[str], env: dict, log_path: Path):
+def service_process(services: list[str], env: dict, log_path: Path, code: Path = REPO_ROOT):
     """Run `python -m partanum.run <services>` as a separate process until the block ends.
 
     Its output goes to `log_path` (its tail is shown if the block fails). It is
     stopped with SIGTERM, on which partanum.run stops its containers cleanly, and
-    killed if it has not exited 20 s later.
+    killed if it has not exited 20 s later. `code`: the checkout it runs (another
+    one's, to measure the code before a change beside it).
     """
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    if code != REPO_ROOT:
+        full_env["PYTHONPATH"] = str(code)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "partanum.run", *services],
-            cwd=REPO_ROOT,
+            cwd=code,
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,

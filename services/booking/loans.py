@@ -235,13 +235,10 @@ def _refuse_if_taken(
 
 
 def get(tx: Transaction, loan_id: int, lock: bool = False) -> Loan:
-    loan = tx.session.get(
-        Loan,
-        loan_id,
-        with_for_update=lock,
-        # Its answer names its device and site: loaded with it.
-        options=[selectinload(Loan.item), selectinload(Loan.site)],
-    )
+    # Read to be answered, it comes with the device and site its answer names; locked
+    # to be changed, with nothing more than the change needs.
+    shown = [] if lock else [selectinload(Loan.item), selectinload(Loan.site)]
+    loan = tx.session.get(Loan, loan_id, with_for_update=lock, options=shown)
     if loan is None:
         raise NotFound("loan", loan_id)
     return loan
