@@ -32,10 +32,12 @@ run: venv
 	# The demo waits for the inventory to answer. Should the services stop
 	# first, partanum.run has said why (RabbitMQ not answering, say).
 	# Then the demo accounts of the gateway, one per partner (a fresh password each run),
-	# and a few residents in several languages, each holding a device.
+	# and a few residents in several languages, each holding a device; then months of
+	# made-up history for the managers' dashboard (services/audit/demo.py).
 	accounts=$$(mktemp)
 	( $(PY) -m services.inventory.demo && $(PY) -m services.gateway.demo > $$accounts \
-	  && $(PY) -m services.booking.demo >> $$accounts ) &
+	  && $(PY) -m services.booking.demo >> $$accounts \
+	  && $(PY) -m services.audit.demo >> $$accounts ) &
 	demo=$$!
 	wait -n $$services $$demo
 	kill -0 $$services 2>/dev/null || exit 1

@@ -203,6 +203,10 @@ def _category(h, at, d):
 
 
 def _item(h, at, d):
+    if d["item_id"] in h.items:
+        # Registered again (the demo's history dates the network's registrations
+        # back): one device, there since its first registration.
+        return
     h.items[d["item_id"]] = Item(
         d["item_id"],
         d["asset_tag"],
