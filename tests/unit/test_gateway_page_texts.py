@@ -13,6 +13,7 @@ from partanum.i18n import LANGUAGES
 from services.gateway.authz import Principal
 from services.gateway.pages import forms, i18n
 from services.gateway.pages.catalogues import CATALOGUES as catalogues
+from services.gateway.pages.manage import suggestion_figures
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -456,7 +457,9 @@ PAGES = {
                 "category": "Tablette",
                 "from_site": "Espace Frédéric Mistral",
                 "to_site": "Centre Jean Vilar",
-                "figures": [("refused requests", 4)],
+                "figures": suggestion_figures(
+                    {"source_utilisation": 0.12, "target_unmet_requests": 4.0}
+                ),
                 "payload": '{"item_ids":[1,2]}',
                 "signature": "ab12",
             }

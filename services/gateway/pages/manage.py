@@ -109,6 +109,34 @@ def _percent(rate) -> str:
     return "–" if rate is None else f"{round(rate * 100)} %"
 
 
+# The figures behind a suggestion (services/audit/suggestions.py), in the order a
+# manager checks them: where the devices would leave, then where they would go.
+SUGGESTION_FIGURES = {
+    "source_items": N_("Appareils de ce type au départ"),
+    "source_idle_items": N_("Dont sans emploi"),
+    "source_least_days_idle": N_("Sans emploi depuis au moins (jours)"),
+    "source_most_days_idle": N_("Le plus longtemps sans emploi (jours)"),
+    "source_peak_in_use": N_("Au plus en service en même temps au départ"),
+    "source_utilisation": N_("Utilisation au départ"),
+    "target_unmet_requests": N_("Demandes refusées à l'arrivée"),
+    "target_unmet_quantity": N_("Appareils demandés en vain à l'arrivée"),
+    "target_largest_request": N_("La plus grande demande refusée"),
+    "target_waiting": N_("Habitants en attente à l'arrivée"),
+    "target_idle_items": N_("Appareils sans emploi à l'arrivée"),
+    "target_utilisation": N_("Utilisation à l'arrivée"),
+}
+
+
+def suggestion_figures(figures: dict) -> list[tuple[str, str]]:
+    """(label to translate, value) for each figure a suggestion gives: rates in per
+    cent, counts as whole numbers."""
+    return [
+        (label, _percent(figures[name]) if name.endswith("utilisation") else f"{figures[name]:.0f}")
+        for name, label in SUGGESTION_FIGURES.items()
+        if name in figures and (figures[name] is not None or name.endswith("utilisation"))
+    ]
+
+
 def _whole(value) -> int:
     return int(round(value or 0))
 
@@ -195,10 +223,7 @@ class ManagerPages:
                 "category": category(s["category_id"]),
                 "from_site": site_name(s["from_site_id"]),
                 "to_site": site_name(s["to_site_id"]),
-                "figures": [
-                    (name.replace("_", " "), value)
-                    for name, value in sorted((s.get("figures") or {}).items())
-                ],
+                "figures": suggestion_figures(s.get("figures") or {}),
                 "payload": json.dumps(s, separators=(",", ":")),
                 "signature": s.get("signature"),
             }
