@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 from nameko.exceptions import UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from partanum.standalone import ClusterRpcProxy
 from tests.e2e.conftest import ServiceProcess
 from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
