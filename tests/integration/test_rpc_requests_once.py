@@ -13,7 +13,9 @@ from nameko.standalone.rpc import ServiceRpcProxy as PlainServiceRpcProxy
 from sqlalchemy import text
 
 from partanum import rpc_requests, tables
+from partanum.dependencies import Database
 from partanum.errors import Conflict
+from partanum.rpc import rpc
 from partanum.standalone import ServiceRpcProxy
 from services.booking.exceptions import NotAvailable
 from tests.integration.helpers import call, register_network, tablet
@@ -100,6 +102,39 @@ def test_a_reservation_delivered_twice_is_made_once(desk):
     assert isinstance(first, dict) and again == first, (first, again)
     assert count(desk.db, "SELECT count(*) FROM reservations") == 1
     assert call(desk.booking, "availability", desk.ask)["free"] == 2
+
+
+class TwoTransactions:
+    """A service whose one RPC commits twice, on the inventory's tables: a partner,
+    then a category; its answer differs each time it runs."""
+
+    name = "two_transactions"
+    db = Database()
+
+    @rpc
+    def register_both(self, code):
+        for table in "partners", "categories":
+            with self.db.transaction() as tx:
+                insert = f"INSERT INTO {table} (code, name) VALUES (:code, :code)"
+                tx.session.execute(text(insert), {"code": code})
+                tx.commit()
+        return {"run": str(uuid.uuid4())}
+
+
+def test_a_call_of_two_transactions_delivered_twice_does_neither_again(
+    container_factory, config_for, inventory_db, engine_for
+):
+    container = container_factory(TwoTransactions, config_for(two_transactions=inventory_db))
+    container.start()
+    engine = engine_for(inventory_db)
+    request_id = str(uuid.uuid4())
+
+    first = deliver(container, "two_transactions", "register_both", "ab", request_id=request_id)
+    again = deliver(container, "two_transactions", "register_both", "ab", request_id=request_id)
+
+    assert again == first and "run" in first, (first, again)
+    assert count(engine, "SELECT count(*) FROM partners WHERE code = 'ab'") == 1
+    assert count(engine, "SELECT count(*) FROM categories WHERE code = 'ab'") == 1
 
 
 def test_each_call_of_a_proxy_is_a_request_of_its_own(inventory):
