@@ -18,7 +18,7 @@ its effect once: no device registration is answered 409 (its asset tag taken by 
 own first run), and no window is reserved twice (each request of the load asks for a
 window of its own). How many requests were answered from their record is printed.
 
-The only module that starts a cluster; its two tests share it (about four minutes in
+The only module that starts a cluster; its two tests share it (about three minutes in
 all on the 2-core development machine).
 """
 
