@@ -56,8 +56,8 @@ log = logging.getLogger(__name__)
 # The id in a call's context data (the message header `nameko.request_id`).
 CONTEXT_KEY = "request_id"
 MAX_ID_LENGTH = 64  # the column's; a longer id is ignored, and the call served as ever
-# Long past any redelivery: a request waits in its queue a quarter of its caller's
-# patience (partanum.deadline), and a caller without a deadline retries within minutes.
+# Long past any redelivery, which comes as soon as a service takes the request up
+# again (with a deadline, it expires in its queue after a quarter of it: partanum.deadline).
 KEEP = timedelta(days=1)
 PURGE_EVERY = timedelta(minutes=10)
 # How long a delivery waits for the answer of the same request's first run, which has
@@ -153,11 +153,13 @@ class Records:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY.total_seconds():
             return
         self._last_purge = now
-        with self.sessions() as session:
-            session.execute(
-                delete(rpc_requests).where(rpc_requests.c.carried_out_at < datetime.now(UTC) - KEEP)
-            )
-            session.commit()
+        try:
+            with self.sessions() as session:
+                old = rpc_requests.c.carried_out_at < datetime.now(UTC) - KEEP
+                session.execute(delete(rpc_requests).where(old))
+                session.commit()
+        except Exception:  # noqa: BLE001 -- old records wait for the next purge
+            log.exception("purging the old records of %s's requests failed", self.service)
 
 
 class Request:
@@ -215,11 +217,11 @@ class Request:
             session.execute(_ANSWER, {"id": self.id, "recorded": answer})
             session.commit()
 
-    def recorded_answer(self, wait: bool) -> dict | None:
+    def recorded_answer(self) -> dict | None:
         """The answer recorded for this request by a run of it; None if none recorded it.
-        `wait`: the first run may still be writing its answer (a call of several
-        transactions), give it a moment."""
-        waited_until = time.monotonic() + (ANSWER_WAIT_SECONDS if wait else 0)
+        That run may still be writing its answer (a call of several transactions): it is
+        given a moment."""
+        waited_until = time.monotonic() + ANSWER_WAIT_SECONDS
         while True:
             with self.records.sessions() as session:
                 row = session.execute(_LOOK_UP, {"id": self.id}).first()
@@ -249,13 +251,21 @@ def settle(worker_ctx, result, exc_info) -> dict | None:
     """Once the method of `worker_ctx` has returned (`result`) or raised (`exc_info`):
     commit its held transaction with that answer, and return the answer to send in its
     stead, if the request was carried out by another delivery ({"result", "error"} as
-    first sent); None: send this one."""
+    first sent); None: send this one. Never raises: nameko would stop the service."""
     request = _requests.get(worker_ctx)
     if request is None or request.settled:
         return None
     request.settled = True
+    try:
+        return _settle(request, result, exc_info)
+    except Exception:  # noqa: BLE001 -- the database away: the caller is told it failed
+        log.exception("answering request %s (%s) failed", request.id, request.method)
+        return answer_of(None, sys.exc_info())
+
+
+def _settle(request: Request, result, exc_info) -> dict | None:
     if exc_info is not None and isinstance(exc_info[1], AlreadyCarriedOut):
-        return request.recorded_answer(wait=True)
+        return request.recorded_answer()
     answer = answer_of(result, exc_info)
     if request.held is not None:
         try:
@@ -264,15 +274,15 @@ def settle(worker_ctx, result, exc_info) -> dict | None:
             # Its id is the key: another delivery of it committed first, and this
             # one's change is rolled back.
             log.info("request %s was carried out meanwhile by another delivery", request.id)
-            return request.recorded_answer(wait=True)
-        except Exception:  # noqa: BLE001 -- nothing committed: the caller is told so
-            log.exception("committing %s failed", request.method)
-            return answer_of(None, sys.exc_info())
+            return request.recorded_answer()
     elif request.recorded:
-        request.write_answer(json.dumps(answer))
+        try:
+            request.write_answer(json.dumps(answer))
+        except Exception:  # noqa: BLE001 -- its change is committed: its caller gets the answer
+            log.exception("the answer to request %s could not be recorded", request.id)
     elif exc_info is not None and request.looked_up:
         # Refused, perhaps, for what another delivery of it did meanwhile.
-        return request.recorded_answer(wait=True)
+        return request.recorded_answer()
     return None
 
 
