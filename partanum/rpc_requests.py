@@ -64,6 +64,9 @@ PURGE_EVERY = timedelta(minutes=10)
 # committed a first transaction and not yet answered.
 ANSWER_WAIT_SECONDS = 5.0
 
+# In the log line of each request answered from its record.
+ANSWERED_FROM_RECORD = "answered from its record"
+
 # Calls made while serving a request get ids derived from its own (uuid5 in this space).
 _CALLS_NAMESPACE = uuid.UUID("5f0c1a0e-6b7e-4f53-9a43-2d5c3c2b8e71")
 
@@ -265,7 +268,7 @@ def settle(worker_ctx, result, exc_info) -> dict | None:
 
 def _settle(request: Request, result, exc_info) -> dict | None:
     if exc_info is not None and isinstance(exc_info[1], AlreadyCarriedOut):
-        return request.recorded_answer()
+        return _from_record(request, "carried out before")
     answer = answer_of(result, exc_info)
     if request.held is not None:
         try:
@@ -273,8 +276,7 @@ def _settle(request: Request, result, exc_info) -> dict | None:
         except IntegrityError:
             # Its id is the key: another delivery of it committed first, and this
             # one's change is rolled back.
-            log.info("request %s was carried out meanwhile by another delivery", request.id)
-            return request.recorded_answer()
+            return _from_record(request, "carried out meanwhile by another delivery")
     elif request.recorded:
         try:
             request.write_answer(json.dumps(answer))
@@ -282,8 +284,15 @@ def _settle(request: Request, result, exc_info) -> dict | None:
             log.exception("the answer to request %s could not be recorded", request.id)
     elif exc_info is not None and request.looked_up:
         # Refused, perhaps, for what another delivery of it did meanwhile.
-        return request.recorded_answer()
+        return _from_record(request, "refused, and carried out by another delivery")
     return None
+
+
+def _from_record(request: Request, how: str) -> dict | None:
+    answer = request.recorded_answer()
+    if answer is not None:
+        log.info("request %s (%s) %s: %s", request.id, request.method, how, ANSWERED_FROM_RECORD)
+    return answer
 
 
 def forget(worker_ctx) -> None:

@@ -30,7 +30,7 @@ from collections import Counter
 
 import pytest
 
-from partanum import deadletters, topology
+from partanum import deadletters, rpc_requests, topology
 from tests.e2e import gateway_system
 from tests.e2e.broker_node import BrokerNode
 from tests.e2e.test_broker_outage import pending_in_outboxes
@@ -38,7 +38,6 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-ANSWERED_FROM_RECORD = "was carried out before: its answer is sent again"
 SERVING = "partanum.run INFO serving"  # in a process's log once it serves
 
 RPC_TIMEOUT = 8.0
@@ -236,7 +235,8 @@ def under_steady_load_nodes_die(nodes, tmp_path, monkeypatch, booking_killed: bo
             ]
             lost = devices - set(registered)
             from_record = sum(
-                system.log(name).count(ANSWERED_FROM_RECORD) for name in system.processes
+                system.log(name).count(rpc_requests.ANSWERED_FROM_RECORD)
+                for name in system.processes
             )
             print(
                 f"{len(answers)} requests ({load.served('device')} devices and "
