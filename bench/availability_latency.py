@@ -203,7 +203,7 @@ def plan(count: int, rng: random.Random) -> list[dict]:
 
 
 def _rpc_latencies(amqp_uri: str, searches: list[dict]):
-    from nameko.standalone.rpc import ServiceRpcProxy
+    from partanum.standalone import ServiceRpcProxy
 
     config = {"AMQP_URI": amqp_uri}
     with ServiceRpcProxy("booking", config, context_data={"actor": "bench"}, timeout=60) as booking:

@@ -181,7 +181,8 @@ def plan(clients: int, operations: int) -> list[int]:
 
 def _reserve_concurrently(amqp_uri, processes, events, count, first_day):
     import eventlet
-    from nameko.standalone.rpc import ServiceRpcProxy
+
+    from partanum.standalone import ServiceRpcProxy
 
     config = {"AMQP_URI": amqp_uri}
     go = eventlet.event.Event()

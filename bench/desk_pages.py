@@ -181,7 +181,7 @@ class Watched:
 def load_world(amqp_uri: str, process) -> list[Desk]:
     """Partners, sites, categories and DEVICES devices through the inventory (CSV
     import), one resident per desk through the booking."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from partanum.standalone import ClusterRpcProxy
 
     desks = []
     config = {"AMQP_URI": amqp_uri}
@@ -360,7 +360,7 @@ def load_accounts(url: str, desks: list[Desk]) -> None:
 
 def _quiet_health(amqp_uri: str) -> list[float]:
     """The bare health RPC with nothing else going on, one call after another."""
-    from nameko.standalone.rpc import ServiceRpcProxy
+    from partanum.standalone import ServiceRpcProxy
 
     with ServiceRpcProxy(
         "booking", {"AMQP_URI": amqp_uri}, context_data={"actor": "bench"}, timeout=60
@@ -383,7 +383,8 @@ def _work(
     Also notes the CPU each process spent per counted action."""
     import eventlet
     import requests
-    from nameko.standalone.rpc import ServiceRpcProxy
+
+    from partanum.standalone import ServiceRpcProxy
 
     samples = Samples()
     health: list[float] = []

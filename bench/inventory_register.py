@@ -65,7 +65,7 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
 
 
 def _register_items(amqp_uri, process, events, count):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from partanum.standalone import ClusterRpcProxy
 
     config = {"AMQP_URI": amqp_uri}
     with ClusterRpcProxy(config, context_data={"actor": "bench"}, timeout=30) as rpc:

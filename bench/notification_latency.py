@@ -201,7 +201,8 @@ def address(n: int) -> str:
 def _register(amqp_uri: str, count: int) -> list[int]:
     """Residents 0…count-1 through RPC, each with an address of their own; their ids."""
     import eventlet
-    from nameko.standalone.rpc import ServiceRpcProxy
+
+    from partanum.standalone import ServiceRpcProxy
 
     ids = [None] * count
 

@@ -61,7 +61,8 @@ def run(amqp_uri: str, method: str, rate: float, actor: str, calls: list) -> dic
                     reply_to=reply_queue,
                     correlation_id=correlation_id,
                     content_type="application/json",
-                    headers={"nameko.actor": actor},
+                    # Each call its own request id, as partanum.rpc gives them.
+                    headers={"nameko.actor": actor, "nameko.request_id": str(uuid.uuid4())},
                 ),
             )
         last_started = time.perf_counter()

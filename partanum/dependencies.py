@@ -16,12 +16,16 @@ The change and its events commit together, once; leaving the block without
 the call's context data, so it follows every RPC into the events. So does the call's
 deadline (partanum.deadline): past it, `commit()` raises DeadlinePassed and rolls
 back, the events with the change, because the caller has given up.
+
+Serving an RPC request that carries an id, `commit()` waits for the method's answer,
+committed with it (partanum.rpc_requests): a request delivered again gets that answer
+and changes nothing.
 """
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
-from partanum import events, outbox
+from partanum import events, outbox, rpc_requests
 from partanum.config import SharedSettings
 from partanum.deadline import Deadline, of_worker
 from partanum.errors import DeadlinePassed
@@ -37,12 +41,14 @@ class Transaction:
         actor: str,
         on_commit,
         deadline: Deadline | None = None,
+        request: rpc_requests.Request | None = None,
     ):
         self.session = session
         self.producer = producer
         self.actor = actor
         self._on_commit = on_commit
         self.deadline = deadline
+        self.request = request
         self.events: list[dict] = []
 
     def emit(self, event_type: str, data: dict) -> dict:
@@ -55,6 +61,12 @@ class Transaction:
         self.session.flush()  # the statements' time counts: check once they are done
         if self.deadline is not None and self.deadline.passed():
             raise DeadlinePassed(f"{self.producer}'s transaction")
+        if self.request is not None:
+            self.request.hold(self)  # committed with the answer, once the method returns
+            return
+        self.commit_now()
+
+    def commit_now(self) -> None:
         self.session.commit()
         if self.events:
             self._on_commit()
@@ -63,7 +75,8 @@ class Transaction:
         return self
 
     def __exit__(self, *exc_info):
-        self.session.close()  # rolls back whatever was not committed
+        if self.request is None or self.request.held is not self:
+            self.session.close()  # rolls back whatever was not committed
 
 
 class UnitOfWork:
@@ -76,16 +89,28 @@ class UnitOfWork:
         actor: str,
         on_commit,
         deadline: Deadline | None = None,
+        request: rpc_requests.Request | None = None,
     ):
         self._sessions = sessions
         self.producer = producer
         self.actor = actor
         self._on_commit = on_commit
         self.deadline = deadline
+        self.request = request
 
     def transaction(self) -> Transaction:
+        request = self.request
+        if request is not None and request.held is not None:
+            request.commit_held(None)  # one transaction at a time: its answer comes later
+        session = self._sessions()
+        if request is not None:
+            try:
+                request.look_up(session)
+            except BaseException:
+                session.close()
+                raise
         return Transaction(
-            self._sessions(), self.producer, self.actor, self._on_commit, self.deadline
+            session, self.producer, self.actor, self._on_commit, self.deadline, request
         )
 
 
@@ -112,6 +137,7 @@ class Database(DependencyProvider):
         service = self.container.service_name
         self.engine = make_engine(config["DATABASE_URLS"][service], pool_size=settings.max_workers)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.records = rpc_requests.Records(self.sessions, service)
         relay = outbox.OutboxRelay(self.engine, outbox.EventPublisher(settings.amqp_uri))
         self.relay_loop = outbox.RelayLoop(relay, settings.relay_poll_interval)
         self.relay_enabled = settings.relay_enabled
@@ -136,4 +162,13 @@ class Database(DependencyProvider):
             actor,
             self.relay_loop.wake,
             of_worker(worker_ctx),
+            self.records.request_of(worker_ctx),
         )
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        # partanum.rpc.Rpc settles before it answers; this is for a worker started
+        # otherwise (nameko's entrypoint_hook), which nobody answers.
+        rpc_requests.settle(worker_ctx, result, exc_info)
+
+    def worker_teardown(self, worker_ctx):
+        rpc_requests.forget(worker_ctx)

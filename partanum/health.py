@@ -25,9 +25,8 @@ def main(argv=None) -> int:
     import eventlet
 
     eventlet.monkey_patch()
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     from partanum import config
+    from partanum.standalone import ClusterRpcProxy
 
     (service,) = argv if argv is not None else sys.argv[1:]
     try:

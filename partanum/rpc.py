@@ -9,12 +9,16 @@ partanum.deadline splits it) and waits for the answer no longer than that: then
 DeadlinePassed. A worker without a deadline (a timer, an event handler) calls as
 nameko does, without limit, unless the proxy sets a `timeout()`: the gateway's
 TimedRpcProxy gives each call it makes RPC_TIMEOUT seconds.
+
+Every call carries a request id of its own, and a service answers a request it has
+carried out before with the answer it recorded (partanum.rpc_requests).
 """
 
 import logging
 from functools import partial
 
 import eventlet
+import kombu.serialization
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Queue
 from kombu.exceptions import OperationalError
@@ -28,7 +32,7 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 
-from partanum import deadline, topology
+from partanum import deadline, rpc_requests, topology
 from partanum.errors import DeadlinePassed
 
 log = logging.getLogger(__name__)
@@ -53,13 +57,7 @@ class _RpcConsumer(nameko_rpc.RpcConsumer):
         try:
             return self._answer(message, result, exc_info)
         except (OSError, AmqpConnectionError, OperationalError) as lost:
-            # nameko lets this through, and the whole service stops.
-            log.warning(
-                "the answer to %s could not be sent, the broker is away (%s): its caller "
-                "has given up by now; the request, not acknowledged, expires in its queue",
-                message.delivery_info.get("routing_key"),
-                lost,
-            )
+            self._not_sent(message, lost)
             return result, exc_info
 
     def _answer(self, message, result, exc_info):
@@ -77,6 +75,39 @@ class _RpcConsumer(nameko_rpc.RpcConsumer):
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
+    def send_recorded(self, message, answer: dict) -> None:
+        """Send `answer` ({"result", "error"}) as first sent, and acknowledge the request."""
+        config = self.container.config
+        try:
+            Publisher(
+                config[AMQP_URI_CONFIG_KEY],
+                use_confirms=False,  # as every answer: see _Responder
+                ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+            ).publish(
+                answer,
+                # encoded as the request was, as nameko's Responder does
+                serializer=kombu.serialization.registry.type_to_name[
+                    message.properties["content_type"]
+                ],
+                exchange=nameko_rpc.get_rpc_exchange(config),
+                routing_key=message.properties["reply_to"],
+                correlation_id=message.properties.get("correlation_id"),
+            )
+            self.queue_consumer.ack_message(message)
+        except (OSError, AmqpConnectionError, OperationalError) as lost:
+            self._not_sent(message, lost)
+
+    def _not_sent(self, message, lost: Exception) -> None:
+        # nameko lets this through, and the whole service stops.
+        log.warning(
+            "the answer to %s could not be sent, the broker is away (%s): its caller "
+            "has given up by now; the request, not acknowledged, expires in its queue "
+            "or is answered again from its record",
+            message.delivery_info.get("routing_key"),
+            lost,
+        )
+
 
 class _Responder(nameko_rpc.Responder):
     # An answer goes without a publisher confirm: its caller is the one that knows
@@ -91,9 +122,37 @@ class Rpc(nameko_rpc.Rpc):
     serves a service's queue (tests/unit/test_import_boundaries.py checks it)."""
 
     rpc_consumer = _RpcConsumer()
+    records_answers = True  # partanum.rpc_requests: this entrypoint settles its requests
+
+    def __init__(self, expected_exceptions=(), **kwargs):
+        if not isinstance(expected_exceptions, tuple):
+            expected_exceptions = (expected_exceptions,)
+        # Answered from its record: nothing failed, one INFO line (partanum.run) says so.
+        expected_exceptions += (rpc_requests.AlreadyCarriedOut,)
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        # The change commits with its answer before the answer leaves.
+        recorded = rpc_requests.settle(worker_ctx, result, exc_info)
+        if recorded is None:
+            return self.rpc_consumer.handle_result(message, result, exc_info)
+        self.rpc_consumer.send_recorded(message, recorded)
+        return recorded["result"], exc_info
 
 
 rpc = Rpc.decorator
+
+
+class IdentifiedMethodProxy(nameko_rpc.MethodProxy):
+    """nameko's method proxy, each call with a request id of its own (in place of the
+    calling worker's, which nameko would pass on with the rest of its context data)."""
+
+    def get_message_headers(self, worker_ctx):
+        headers = super().get_message_headers(worker_ctx)
+        headers[self._get_header_name(rpc_requests.CONTEXT_KEY)] = rpc_requests.id_for_call(
+            worker_ctx, f"{self.service_name}.{self.method_name}"
+        )
+        return headers
 
 
 class _ReplyListener(nameko_rpc.ReplyListener):
@@ -149,7 +208,7 @@ class _ServiceProxy(nameko_rpc.ServiceProxy):
         )
 
 
-class _MethodProxy(nameko_rpc.MethodProxy):
+class _MethodProxy(IdentifiedMethodProxy):
     def __init__(
         self,
         worker_ctx,

@@ -1,12 +1,46 @@
 """Calling the services from a command run outside them (the demo loaders, the
-operators' tools): an RPC proxy that names who acts, and a wait for a service
-that is still starting."""
+operators' tools, the tests and benchmarks): nameko's standalone proxies, each call
+with a request id of its own (partanum.rpc_requests); an RPC proxy that names who
+acts; and a wait for a service that is still starting."""
 
 import itertools
 import sys
 import time
 
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.rpc import ServiceProxy
+from nameko.standalone import rpc as standalone_rpc
+
+from partanum.rpc import IdentifiedMethodProxy
+
+
+class _ServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return IdentifiedMethodProxy(
+            self.worker_ctx, self.service_name, name, self.reply_listener, **self.options
+        )
+
+
+class _ClusterProxy(standalone_rpc.ClusterProxy):
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = _ServiceProxy(self._worker_ctx, name, self._reply_listener)
+        return self._proxies[name]
+
+
+class ClusterRpcProxy(standalone_rpc.ClusterRpcProxy):
+    """nameko's ClusterRpcProxy, each call with a request id of its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._proxy = _ClusterProxy(self._worker_ctx, self._reply_listener)
+
+
+class ServiceRpcProxy(standalone_rpc.ServiceRpcProxy):
+    """nameko's ServiceRpcProxy, each call with a request id of its own."""
+
+    def __init__(self, service_name, *args, **kwargs):
+        super().__init__(service_name, *args, **kwargs)
+        self._proxy = _ServiceProxy(self._worker_ctx, service_name, self._reply_listener)
 
 
 class NotAnswering(Exception):

@@ -1,4 +1,4 @@
-"""The outbox and inbox tables, added to every service's own database.
+"""The outbox, inbox and RPC request tables, added to every service's own database.
 
 They live on their own MetaData so that the shared code can query them whatever
 service it runs in; each service's Alembic environment migrates both metadatas.
@@ -36,4 +36,17 @@ inbox = Table(
     Column("event_id", String(36), primary_key=True),
     Column("event_type", String(100), nullable=False),
     Column("handled_at", DateTime(timezone=True), nullable=False),
+)
+
+# The RPC requests a service carried out, with the answer it sent (partanum.rpc_requests).
+rpc_requests = Table(
+    "rpc_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("method", String(200), nullable=False),
+    # JSON {"result": …, "error": …} as sent; NULL while a call of several
+    # transactions has committed one and not yet answered.
+    Column("answer", Text),
+    Column("carried_out_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rpc_requests_carried_out_at", "carried_out_at"),  # for the purge
 )

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from nameko.exceptions import UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from partanum.standalone import ClusterRpcProxy
 from tests import probe
 from tests.waiting import wait_until
 

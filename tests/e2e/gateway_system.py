@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 from nameko.exceptions import UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from partanum.standalone import ClusterRpcProxy
 from tests.e2e.conftest import ServiceProcess
 from tests.smtp_server import SmtpServer
 from tests.waiting import wait_until
@@ -164,6 +164,7 @@ def start(
     databases: dict | None = None,
     together: bool = False,
     replicas: int = 1,
+    apart: tuple = (),
     **extra_env,
 ) -> "System":
     """Start the processes (the five by default, on SQLite unless `databases` gives each
@@ -173,6 +174,8 @@ def start(
     machines do; process `booking` is the first, `booking-2` the second, and so on
     (every gateway on its own port: `System.urls`). The first migrates the database,
     the others start once it serves, with --no-migrate.
+    `apart`: with `together`, services that run in a process of their own all the same
+    (process `booking` for "booking"), for a test to kill one alone.
     `extra_env`: more environment variables, e.g. PARTANUM_RPC_TIMEOUT="16"."""
     smtp = SmtpServer(workdir / "mail").start()
     port = free_port()
@@ -201,7 +204,12 @@ def start(
         **extra_env,
     }
     processes = (
-        {"all": ServiceProcess("all", env, workdir / "all.log", services)}
+        {
+            "all": ServiceProcess(
+                "all", env, workdir / "all.log", [name for name in services if name not in apart]
+            ),
+            **{name: ServiceProcess(name, env, workdir / f"{name}.log") for name in apart},
+        }
         if together
         else {name: ServiceProcess(name, env, workdir / f"{name}.log") for name in services}
     )

@@ -6,10 +6,10 @@ from datetime import time
 
 import eventlet
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 
 from partanum.errors import InvalidInput
+from partanum.standalone import ServiceRpcProxy
 from services.booking.exceptions import NotAvailable
 from tests.integration.helpers import call, next_tuesday, register_network, tablet
 from tests.waiting import wait_until
