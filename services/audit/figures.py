@@ -18,10 +18,12 @@ from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select, union
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum import config
 from partanum.db import make_engine
+from services.audit.analytics import DAY
 from services.audit.item_days import (
     ITEM_EVENTS,
     SITE_EVENTS,
@@ -34,8 +36,10 @@ from services.audit.models import (
     ERASED,
     AuditEntry,
     AuditRef,
+    DailyFigures,
     ItemDay,
     ItemRun,
+    ItemStint,
     ReservationEntry,
     SiteHoursEntry,
 )
@@ -81,7 +85,7 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
 
 def rebuild(session: Session, zone: ZoneInfo) -> int:
     """Every figure anew from the log; the number of items. Commits."""
-    for table in (ItemDay, ItemRun, ReservationEntry, SiteHoursEntry):
+    for table in (DailyFigures, ItemStint, ItemDay, ItemRun, ReservationEntry, SiteHoursEntry):
         session.execute(delete(table))
     for seq, body in session.execute(
         select(AuditEntry.seq, AuditEntry.body).where(
@@ -219,8 +223,6 @@ def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
                 about[reservation_id].append(seq)
         missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
         bodies.update(_bodies(session, missing))
-        session.execute(delete(ItemRun).where(ItemRun.item_id.in_(chunk)))
-        session.execute(delete(ItemDay).where(ItemDay.item_id.in_(chunk)))
         runs, days = [], []
         for item_id in chunk:
             seqs = set(own.get(item_id, ()))
@@ -232,11 +234,129 @@ def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
             common = {"item_id": item_id, "category_id": figures.category_id}
             runs += [{**common, **vars(run)} for run in figures.runs]
             days += [{**common, **vars(day)} for day in figures.days]
-        # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
-        if runs:
-            session.execute(ItemRun.__table__.insert(), runs)
-        if days:
-            session.execute(ItemDay.__table__.insert(), days)
+        _replace_rows(session, chunk, runs, days)
+
+
+def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: list[dict]) -> None:
+    """The items' rows, their stints, and what they add to the daily figures: the
+    old rows' part taken away, the new rows' added."""
+    columns = [c.key for c in ItemRun.__table__.columns]
+    old_runs = [
+        dict(zip(columns, row, strict=True))
+        for row in session.execute(
+            select(*ItemRun.__table__.columns).where(ItemRun.item_id.in_(chunk))
+        )
+    ]
+    columns = [c.key for c in ItemDay.__table__.columns]
+    old_days = [
+        dict(zip(columns, row, strict=True))
+        for row in session.execute(
+            select(*ItemDay.__table__.columns).where(ItemDay.item_id.in_(chunk))
+        )
+    ]
+    for table in (ItemRun, ItemDay, ItemStint):
+        session.execute(delete(table).where(table.item_id.in_(chunk)))
+    # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
+    if runs:
+        session.execute(ItemRun.__table__.insert(), runs)
+    if days:
+        session.execute(ItemDay.__table__.insert(), days)
+    stints = _stints(runs, days)
+    if stints:
+        session.execute(ItemStint.__table__.insert(), stints)
+    daily: dict = defaultdict(lambda: [0] * len(DAILY))
+    _add_daily(daily, runs, days, 1)
+    _add_daily(daily, old_runs, old_days, -1)
+    _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
+
+
+MICRO = 1_000_000  # seconds are kept as whole microseconds, as events date things
+DAILY = ("free_starts", "free_ends", "busy_starts", "busy_ends", "open_us", "occupied_us")
+
+
+def _add_daily(daily: dict, runs: list[dict], days: list[dict], sign: int) -> None:
+    for run in runs:
+        place = (run["site_id"], run["partner_id"], run["category_id"])
+        daily[(*place, run["first_day"])][2 if run["busy"] else 0] += sign
+        if run["last_day"] is not None:
+            daily[(*place, run["last_day"])][3 if run["busy"] else 1] += sign
+    for day in days:
+        figures = daily[(day["site_id"], day["partner_id"], day["category_id"], day["day"])]
+        figures[4] += sign * round(day["open_seconds"] * MICRO)
+        figures[5] += sign * round(day["occupied_seconds"] * MICRO)
+
+
+def _apply_daily(session: Session, changes: dict) -> None:
+    """Add the changes to the daily figures; a row back to nothing goes."""
+    if not changes:
+        return
+    table = DailyFigures.__table__
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["site_id", "partner_id", "category_id", "day"],
+        set_={name: table.c[name] + statement.excluded[name] for name in DAILY},
+    )
+    keys = ("site_id", "partner_id", "category_id", "day")
+    session.execute(
+        statement,
+        [
+            {**dict(zip(keys, key, strict=True)), **dict(zip(DAILY, change, strict=True))}
+            for key, change in sorted(changes.items())
+        ],
+    )
+    touched = sorted({key[3] for key in changes})
+    for chunk in _chunks(touched):
+        session.execute(
+            delete(DailyFigures).where(
+                DailyFigures.day.in_(chunk), *(table.c[name] == 0 for name in DAILY)
+            )
+        )
+
+
+def _stints(runs: list[dict], days: list[dict]) -> list[dict]:
+    """Each item's days at one place, joined where no day is missing between them."""
+    spans = sorted(
+        [
+            (
+                r["item_id"],
+                r["site_id"],
+                r["partner_id"],
+                r["first_day"],
+                r["last_day"],
+                r["category_id"],
+            )
+            for r in runs
+        ]
+        + [
+            (d["item_id"], d["site_id"], d["partner_id"], d["day"], d["day"], d["category_id"])
+            for d in days
+        ],
+        key=lambda span: (span[0], span[1], span[2], span[3]),
+    )
+    stints: list[dict] = []
+    for item_id, site_id, partner_id, first, last, category_id in spans:
+        current = stints[-1] if stints else None
+        if (
+            current is not None
+            and (current["item_id"], current["site_id"], current["partner_id"])
+            == (item_id, site_id, partner_id)
+            and (current["last_day"] is None or first <= current["last_day"] + DAY)
+        ):
+            if current["last_day"] is not None and (last is None or last > current["last_day"]):
+                current["last_day"] = last
+            continue
+        stints.append(
+            {
+                "item_id": item_id,
+                "site_id": site_id,
+                "partner_id": partner_id,
+                "first_day": first,
+                "last_day": last,
+                "category_id": category_id,
+            }
+        )
+    return stints
 
 
 def _bodies(session: Session, seqs: set[int]) -> dict[int, dict]:

@@ -2,9 +2,10 @@
 rows as analytics.utilisation for the same events, except that each day is
 measured with the hours the site had that day.
 
-The database adds up the items: how many runs of whole days start and end on
-each day, per group and site (then each run's days count the site's open seconds
-of each day), and the changing days' seconds per group and day.
+By site, partner or category the daily figures are read (the items added up as
+they changed): how many runs of whole days start and end each day, per site,
+owner and category (each run's days count the site's open seconds of each day),
+and the changing days' seconds. By item, the items' own rows.
 """
 
 import json
@@ -12,13 +13,13 @@ from collections import defaultdict
 from datetime import date
 from itertools import accumulate
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, type_coerce, union
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.audit.analytics import HOUR, Period, SeriesPoint, Utilisation, _rate
-from services.audit.figures import load_hours
+from services.audit.figures import DAILY, MICRO, load_hours
 from services.audit.history import History
-from services.audit.models import ERASED, AuditEntry, ItemDay, ItemRun
+from services.audit.models import ERASED, AuditEntry, DailyFigures, ItemDay, ItemRun, ItemStint
 
 LABELS = (
     "inventory.partner_registered",
@@ -32,44 +33,130 @@ def utilisation(
 ) -> list[Utilisation]:
     """One row per item, category, site or partner (owner), as analytics.utilisation."""
     days = list(period.days())
-    index = {day: n for n, day in enumerate(days)}
     hours = load_hours(session, period.zone)
     site_open: dict[int, list[float]] = {}
 
     def opens(site_id: int) -> list[float]:
         if site_id not in site_open:
-            site_open[site_id] = [hours.open_seconds(site_id, day) for day in days]
+            site_open[site_id] = hours.open_seconds_of(site_id, days)
         return site_open[site_id]
 
-    available: dict = defaultdict(lambda: [0.0] * len(days))
-    used: dict = defaultdict(lambda: [0.0] * len(days))
-    for (group, site_id, busy), counts in _run_counts(session, period, by, len(days)).items():
-        seconds = [count * open_ for count, open_ in zip(counts, opens(site_id), strict=True)]
-        _add(available[group], seconds)
-        if busy:
-            _add(used[group], seconds)
-    group_of = _group_column(ItemDay, by)
-    for group, day, open_seconds, occupied in session.execute(
-        select(
-            group_of,
-            ItemDay.day,
-            func.sum(ItemDay.open_seconds),
-            func.sum(ItemDay.occupied_seconds),
-        )
-        .where(ItemDay.day >= period.first_day, ItemDay.day <= period.last_day)
-        .group_by(group_of, ItemDay.day)
-    ):
-        available[group][index[day]] += open_seconds
-        used[group][index[day]] += occupied
-    members = _members(session, period, by)
     buckets = _buckets(period, days, step)
+    if by == "item":
+        open_by_bucket, used_by_bucket = _per_item(session, period, days, buckets, opens)
+    else:
+        available, used = _per_place(session, period, by, days, opens)
+        open_by_bucket = {
+            group: _bucketed(seconds, buckets) for group, seconds in available.items()
+        }
+        used_by_bucket = {group: _bucketed(seconds, buckets) for group, seconds in used.items()}
+    members = _members(session, period, by)
     labels = _labels(session, by)
     names = {site_id: hours.in_effect(site_id, date.max) for site_id in hours.entries}
+    nothing = [0.0] * len(buckets)
     rows = [
-        _row(by, group, labels.label(by, group, names), count, available, used, buckets, len(days))
+        _row(
+            by,
+            group,
+            labels.label(by, group, names),
+            count,
+            buckets,
+            open_by_bucket.get(group, nothing),
+            used_by_bucket.get(group, nothing),
+        )
         for group, count in members.items()
     ]
     return sorted(rows, key=lambda row: (row.label, row.key if row.key is not None else -1))
+
+
+def _per_place(session: Session, period: Period, by: str, days: list[date], opens):
+    """Seconds open and in use per group and day, from the daily figures added up
+    per group and site by the database (a run's days count its site's hours)."""
+    length = len(days)
+    figures = DailyFigures.__table__.c
+    group = figures[f"{by}_id"]
+    counts: dict = defaultdict(lambda: ([0] * (length + 1), [0] * (length + 1)))
+    for key_group, site_id, free, busy in session.execute(
+        select(
+            group,
+            figures.site_id,
+            func.sum(figures.free_starts - figures.free_ends),
+            func.sum(figures.busy_starts - figures.busy_ends),
+        )
+        .where(figures.day < period.first_day)
+        .group_by(group, figures.site_id)
+    ):
+        free_changes, busy_changes = counts[(key_group, site_id)]
+        free_changes[0] += int(free)
+        busy_changes[0] += int(busy)
+    available: dict = defaultdict(lambda: [0.0] * length)
+    used: dict = defaultdict(lambda: [0.0] * length)
+    sums = [func.sum(figures[name]) for name in DAILY]
+    for key_group, site_id, day, *changes, open_us, occupied_us in session.execute(
+        select(group, figures.site_id, figures.day, *sums)
+        .where(figures.day >= period.first_day, figures.day <= period.last_day)
+        .group_by(group, figures.site_id, figures.day)
+    ):
+        n = (day - period.first_day).days
+        free_changes, busy_changes = counts[(key_group, site_id)]
+        free_changes[n] += int(changes[0])
+        free_changes[n + 1] -= int(changes[1])
+        busy_changes[n] += int(changes[2])
+        busy_changes[n + 1] -= int(changes[3])
+        if open_us:
+            available[key_group][n] += int(open_us) / MICRO  # PostgreSQL sums as numeric
+        if occupied_us:
+            used[key_group][n] += int(occupied_us) / MICRO
+    for (key_group, site_id), (free_changes, busy_changes) in counts.items():
+        site_open = opens(site_id)
+        free = [c * s for c, s in zip(accumulate(free_changes), site_open, strict=False)]
+        busy = [c * s for c, s in zip(accumulate(busy_changes), site_open, strict=False)]
+        _add(available[key_group], free)
+        _add(available[key_group], busy)
+        _add(used[key_group], busy)
+    return available, used
+
+
+def _per_item(session: Session, period: Period, days: list[date], buckets, opens):
+    """Seconds open and in use per item and bucket, from the items' own rows: a run
+    of whole days adds its site's open seconds of those days (from running sums)."""
+    bucket_of = [k for k, (_, start, end) in enumerate(buckets) for _ in range(start, end)]
+    running: dict[int, list[float]] = {}
+    available: dict = defaultdict(lambda: [0.0] * len(buckets))
+    used: dict = defaultdict(lambda: [0.0] * len(buckets))
+    last = len(days) - 1
+    for item_id, site_id, busy, first_day, last_day in session.execute(
+        select(
+            ItemRun.item_id, ItemRun.site_id, ItemRun.busy, ItemRun.first_day, ItemRun.last_day
+        ).where(
+            ItemRun.first_day <= period.last_day,
+            or_(ItemRun.last_day.is_(None), ItemRun.last_day >= period.first_day),
+        )
+    ):
+        if site_id not in running:
+            running[site_id] = [0.0, *accumulate(opens(site_id))]
+        sums = running[site_id]
+        start = max(0, (first_day - period.first_day).days)
+        end = last if last_day is None else min(last, (last_day - period.first_day).days)
+        for k in range(bucket_of[start], bucket_of[end] + 1):
+            low, high = max(start, buckets[k][1]), min(end, buckets[k][2] - 1)
+            seconds = sums[high + 1] - sums[low]
+            available[item_id][k] += seconds
+            if busy:
+                used[item_id][k] += seconds
+    for item_id, day, open_seconds, occupied in session.execute(
+        select(ItemDay.item_id, ItemDay.day, ItemDay.open_seconds, ItemDay.occupied_seconds).where(
+            ItemDay.day >= period.first_day, ItemDay.day <= period.last_day
+        )
+    ):
+        k = bucket_of[(day - period.first_day).days]
+        available[item_id][k] += open_seconds
+        used[item_id][k] += occupied
+    return available, used
+
+
+def _bucketed(seconds: list[float], buckets) -> list[float]:
+    return [sum(seconds[start:end]) for _, start, end in buckets]
 
 
 def _group_column(table, by: str):
@@ -81,34 +168,6 @@ def _group_column(table, by: str):
     }[by]
 
 
-def _run_counts(session: Session, period: Period, by: str, length: int) -> dict:
-    """(group, site, busy) → how many items stood there, free or in use, each day,
-    from their runs of whole days: +1 where a run starts, -1 after it ends."""
-    first, last = literal(period.first_day, Date), literal(period.last_day, Date)
-    group = _group_column(ItemRun, by)
-    overlaps = and_(
-        ItemRun.first_day <= last, or_(ItemRun.last_day.is_(None), ItemRun.last_day >= first)
-    )
-    starts = type_coerce(case((ItemRun.first_day < first, first), else_=ItemRun.first_day), Date)
-    ends = type_coerce(
-        case(
-            (or_(ItemRun.last_day.is_(None), ItemRun.last_day > last), last),
-            else_=ItemRun.last_day,
-        ),
-        Date,
-    )
-    changes: dict = defaultdict(lambda: [0] * (length + 1))
-    for edge, sign in ((starts, 1), (ends, -1)):
-        for key_group, site_id, busy, day, count in session.execute(
-            select(group, ItemRun.site_id, ItemRun.busy, edge, func.count())
-            .where(overlaps)
-            .group_by(group, ItemRun.site_id, ItemRun.busy, edge)
-        ):
-            at = (day - period.first_day).days + (0 if sign > 0 else 1)
-            changes[(key_group, site_id, bool(busy))][at] += sign * count
-    return {key: list(accumulate(deltas))[:length] for key, deltas in changes.items()}
-
-
 def _add(into: list[float], seconds: list[float]) -> None:
     for n, value in enumerate(seconds):
         if value:
@@ -117,18 +176,15 @@ def _add(into: list[float], seconds: list[float]) -> None:
 
 def _members(session: Session, period: Period, by: str) -> dict:
     """Per group, the items it had in service at some time in the period."""
-    present = union(
-        select(_group_column(ItemRun, by).label("key"), ItemRun.item_id).where(
-            ItemRun.first_day <= period.last_day,
-            or_(ItemRun.last_day.is_(None), ItemRun.last_day >= period.first_day),
-        ),
-        select(_group_column(ItemDay, by).label("key"), ItemDay.item_id).where(
-            ItemDay.day >= period.first_day, ItemDay.day <= period.last_day
-        ),
-    ).subquery()
+    group = _group_column(ItemStint, by)
     return dict(
         session.execute(
-            select(present.c.key, func.count(present.c.item_id)).group_by(present.c.key)
+            select(group, func.count(ItemStint.item_id.distinct()))
+            .where(
+                ItemStint.first_day <= period.last_day,
+                or_(ItemStint.last_day.is_(None), ItemStint.last_day >= period.first_day),
+            )
+            .group_by(group)
         ).all()
     )
 
@@ -154,19 +210,16 @@ def _labels(session: Session, by: str) -> History:
     return History.from_events(json.loads(body) for body in bodies)
 
 
-def _row(by, group, label, items, available, used, buckets, length) -> Utilisation:
-    open_days = available.get(group) or [0.0] * length
-    used_days = used.get(group) or [0.0] * length
+def _row(by, group, label, items, buckets, open_seconds, used_seconds) -> Utilisation:
     series = tuple(
         SeriesPoint(
-            bucket,
-            round(sum(open_days[start:end]) / HOUR, 2),
-            round(sum(used_days[start:end]) / HOUR, 2),
-            _rate(sum(used_days[start:end]), sum(open_days[start:end])),
+            bucket, round(available / HOUR, 2), round(in_use / HOUR, 2), _rate(in_use, available)
         )
-        for bucket, start, end in buckets
+        for (bucket, _, _), available, in_use in zip(
+            buckets, open_seconds, used_seconds, strict=True
+        )
     )
-    total_open, total_used = sum(open_days), sum(used_days)
+    total_open, total_used = sum(open_seconds), sum(used_seconds)
     return Utilisation(
         by,
         group,

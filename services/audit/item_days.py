@@ -17,9 +17,10 @@ import json
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from partanum.opening_hours import WEEKDAYS, parse_hours
 from services.audit.analytics import DAY, OpenTimes, Period, SiteHours, _local_ts, _segments
 from services.audit.history import History, Item
 
@@ -49,6 +50,8 @@ class HoursHistory:
     zone: ZoneInfo
     entries: dict[int, list[tuple[date, SiteHours]]]
     _times: dict = field(default_factory=dict, repr=False)
+    # id of a SiteHours of `entries` → (its weekly hours parsed, its closed days)
+    _weekly: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_events(cls, envelopes, zone: ZoneInfo) -> "HoursHistory":
@@ -83,6 +86,39 @@ class HoursHistory:
                 None if hours is None else OpenTimes.of(hours, Period(day, day, self.zone))
             )
         return self._times[key]
+
+    def open_seconds_of(self, site_id: int, days: list[date]) -> list[float]:
+        """Open seconds of each of these consecutive days: the days that share their
+        hours are laid out together (parsing hours costs more than adding them up)."""
+        seconds: list[float] = []
+        n = 0
+        while n < len(days):
+            hours = self.in_effect(site_id, days[n])
+            last = n
+            while last + 1 < len(days) and self.in_effect(site_id, days[last + 1]) is hours:
+                last += 1
+            seconds += [self._day_seconds(hours, day) for day in days[n : last + 1]]
+            n = last + 1
+        return seconds
+
+    def _day_seconds(self, hours: SiteHours | None, day: date) -> float:
+        """As OpenTimes.of counts a day, its hours parsed once per SiteHours."""
+        if hours is None:
+            return 0.0
+        if id(hours) not in self._weekly:
+            closed = {
+                first + timedelta(days=n)
+                for first, last in hours.closures
+                for n in range((last - first).days + 1)
+            }
+            self._weekly[id(hours)] = (parse_hours(hours.opening_hours), closed)
+        weekly, closed = self._weekly[id(hours)]
+        if day in closed:
+            return 0.0
+        return sum(
+            _local_ts(day, closes, self.zone) - _local_ts(day, opens, self.zone)
+            for opens, closes in sorted(weekly.get(WEEKDAYS[day.weekday()], ()))
+        )
 
     def open_seconds(self, site_id: int, day: date) -> float:
         times = self.open_times(site_id, day)

@@ -14,7 +14,7 @@ sites), the columns the main one.
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from partanum.db import UtcDateTime
@@ -119,3 +119,38 @@ class ItemDay(Base):
     category_id: Mapped[int] = mapped_column(Integer)
     open_seconds: Mapped[float] = mapped_column(Float)
     occupied_seconds: Mapped[float] = mapped_column(Float)
+
+
+class DailyFigures(Base):
+    """The items' figures added up per site, owner, category and day, in the same
+    transaction as theirs (the reports by site, partner or category read these):
+    how many runs of whole days, free or in use, start and end (their last day)
+    that day, and the changing days' seconds in microseconds (integers: added and
+    taken away in any order, they come back to what a rebuild gives)."""
+
+    __tablename__ = "audit_daily_figures"
+
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    free_starts: Mapped[int] = mapped_column(Integer)
+    free_ends: Mapped[int] = mapped_column(Integer)
+    busy_starts: Mapped[int] = mapped_column(Integer)
+    busy_ends: Mapped[int] = mapped_column(Integer)
+    open_us: Mapped[int] = mapped_column(BigInteger)
+    occupied_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class ItemStint(Base):
+    """From when to when (null: still) an item stood in service at one site for one
+    owner, without a day away: how many items a report counts."""
+
+    __tablename__ = "audit_item_stints"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    category_id: Mapped[int] = mapped_column(Integer)

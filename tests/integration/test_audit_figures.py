@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from partanum import migrate
 from services.audit import analytics, figures, figures_report, log
 from services.audit.analytics import History, Period, SiteHours
-from services.audit.models import ItemDay, ItemRun, SiteHoursEntry
+from services.audit.models import DailyFigures, ItemDay, ItemRun, ItemStint, SiteHoursEntry
 from tests.unit.audit_stream import JEAN_VILAR_HOURS, PARIS, Stream
 
 MISTRAL_HOURS = {"wednesday": [["10:00", "18:00"]], "saturday": [["10:00", "13:00"]]}
@@ -39,7 +39,7 @@ def append(session, envelopes, batch: int):
 def stored(session):
     return [
         sorted(tuple(getattr(row, c.key) for c in table.__table__.columns) for row in rows)
-        for table in (ItemRun, ItemDay, SiteHoursEntry)
+        for table in (ItemRun, ItemDay, SiteHoursEntry, DailyFigures, ItemStint)
         for rows in (session.scalars(select(table)),)
     ]
 

@@ -60,12 +60,41 @@ def upgrade() -> None:
     op.create_index("ix_audit_item_days_day", "audit_item_days", ["day"])
     op.create_index("ix_audit_item_days_site_id", "audit_item_days", ["site_id"])
 
+    op.create_table(
+        "audit_daily_figures",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("category_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("free_starts", sa.Integer(), nullable=False),
+        sa.Column("free_ends", sa.Integer(), nullable=False),
+        sa.Column("busy_starts", sa.Integer(), nullable=False),
+        sa.Column("busy_ends", sa.Integer(), nullable=False),
+        sa.Column("open_us", sa.BigInteger(), nullable=False),
+        sa.Column("occupied_us", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("site_id", "partner_id", "category_id", "day"),
+    )
+    op.create_index("ix_audit_daily_figures_day", "audit_daily_figures", ["day"])
+    op.create_table(
+        "audit_item_stints",
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=True),
+        sa.Column("category_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("item_id", "first_day", "site_id", "partner_id"),
+    )
+
     from services.audit import figures  # the rules as they are now, on the log as it is
 
     figures.rebuild(Session(bind=op.get_bind()), figures.zone_from_environment())
 
 
 def downgrade() -> None:
+    op.drop_table("audit_item_stints")
+    op.drop_index("ix_audit_daily_figures_day", table_name="audit_daily_figures")
+    op.drop_table("audit_daily_figures")
     op.drop_index("ix_audit_item_days_site_id", table_name="audit_item_days")
     op.drop_index("ix_audit_item_days_day", table_name="audit_item_days")
     op.drop_table("audit_item_days")
