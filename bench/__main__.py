@@ -28,6 +28,7 @@ from bench import (
     audit_intake,
     availability_latency,
     booking_throughput,
+    dashboard,
     desk_pages,
     http_booking_throughput,
     inventory_register,
@@ -47,6 +48,7 @@ BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
     booking_throughput,
+    dashboard,
     scale_out,
     http_booking_throughput,
     availability_latency,
@@ -54,6 +56,7 @@ BENCHMARKS = [
     audit_intake,
     desk_pages,
     utilisation_year,
+    dashboard,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"
