@@ -48,7 +48,6 @@ BENCHMARKS = [
     raw_tx_publish,
     inventory_register,
     booking_throughput,
-    dashboard,
     scale_out,
     http_booking_throughput,
     availability_latency,
