@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, union
+from sqlalchemy import bindparam, delete, insert, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -238,36 +238,46 @@ def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
 
 
 def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: list[dict]) -> None:
-    """The items' rows, their stints, and what they add to the daily figures: the
-    old rows' part taken away, the new rows' added."""
-    columns = [c.key for c in ItemRun.__table__.columns]
-    old_runs = [
-        dict(zip(columns, row, strict=True))
-        for row in session.execute(
-            select(*ItemRun.__table__.columns).where(ItemRun.item_id.in_(chunk))
-        )
-    ]
-    columns = [c.key for c in ItemDay.__table__.columns]
-    old_days = [
-        dict(zip(columns, row, strict=True))
-        for row in session.execute(
-            select(*ItemDay.__table__.columns).where(ItemDay.item_id.in_(chunk))
-        )
-    ]
-    for table in (ItemRun, ItemDay, ItemStint):
-        session.execute(delete(table).where(table.item_id.in_(chunk)))
-    # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
-    if runs:
-        session.execute(ItemRun.__table__.insert(), runs)
-    if days:
-        session.execute(ItemDay.__table__.insert(), days)
-    stints = _stints(runs, days)
-    if stints:
-        session.execute(ItemStint.__table__.insert(), stints)
+    """The items' rows, their stints, and what they add to the daily figures: only
+    the rows that changed are written (an item's new event changes a few of its
+    days), the old ones' part taken away from the daily figures, the new ones' added."""
+    gone_runs, new_runs = _changes(session, ItemRun, chunk, runs)
+    gone_days, new_days = _changes(session, ItemDay, chunk, days)
+    gone_stints, new_stints = _changes(session, ItemStint, chunk, _stints(runs, days))
+    for model, gone, new in (
+        (ItemRun, gone_runs, new_runs),
+        (ItemDay, gone_days, new_days),
+        (ItemStint, gone_stints, new_stints),
+    ):
+        table = model.__table__
+        if gone:
+            keys = list(table.primary_key.columns)
+            session.execute(
+                table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
+                [{f"old_{key.key}": row[key.key] for key in keys} for row in gone],
+            )
+        if new:
+            # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
+            session.execute(table.insert(), new)
     daily: dict = defaultdict(lambda: [0] * len(DAILY))
-    _add_daily(daily, runs, days, 1)
-    _add_daily(daily, old_runs, old_days, -1)
+    _add_daily(daily, new_runs, new_days, 1)
+    _add_daily(daily, gone_runs, gone_days, -1)
     _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
+
+
+def _changes(session: Session, model, chunk: list[int], rows: list[dict]):
+    """(stored rows no longer there, rows not stored yet) of these items."""
+    table = model.__table__
+    columns = [column.key for column in table.columns]
+    stored = {
+        tuple(row)
+        for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk)))
+    }
+    wanted = {tuple(row[column] for column in columns) for row in rows}
+    return (
+        [dict(zip(columns, row, strict=True)) for row in stored - wanted],
+        [dict(zip(columns, row, strict=True)) for row in wanted - stored],
+    )
 
 
 MICRO = 1_000_000  # seconds are kept as whole microseconds, as events date things
