@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from partanum import config
 from partanum.db import make_engine
+from services.audit import log
 from services.audit.analytics import DAY
 from services.audit.item_days import (
     ITEM_EVENTS,
@@ -85,6 +86,7 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
 
 def rebuild(session: Session, zone: ZoneInfo) -> int:
     """Every figure anew from the log; the number of items. Commits."""
+    log.lock(session)  # appends wait: each would update figures this is rewriting
     for table in (DailyFigures, ItemStint, ItemDay, ItemRun, ReservationEntry, SiteHoursEntry):
         session.execute(delete(table))
     for seq, body in session.execute(
