@@ -147,3 +147,28 @@ def test_a_past_period_keeps_the_hours_its_days_had(session):
     [week_after] = figures_report.utilisation(session, after, "item")
     assert (week_before.open_hours, week_before.used_hours) == (34.0, 3.0)
     assert (week_after.open_hours, week_after.used_hours, week_after.rate) == (3.0, 3.0, 1.0)
+
+
+def test_migrating_a_log_already_there_gives_it_its_figures(database_url, engine_for):
+    from alembic import command
+
+    from partanum.migrate import alembic_config
+
+    engine = engine_for(database_url)
+    with engine.connect() as connection:
+        config = alembic_config("audit", database_url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002_audit_payload_digests")
+        connection.commit()
+    events = autumn_at_two_sites().events
+    with Session(engine) as session:
+        log.append_many(session, events)
+        session.commit()
+
+    migrate.upgrade("audit", database_url)
+
+    with Session(engine) as session:
+        migrated = stored(session)
+        assert migrated[0] and migrated[1]
+        figures.rebuild(session, PARIS)
+        assert stored(session) == migrated
