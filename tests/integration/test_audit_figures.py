@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partanum import migrate
+from partanum.events import require
 from services.audit import analytics, figures, figures_report, log
+from services.audit import events as audit_events
 from services.audit.analytics import History, Period, SiteHours
 from services.audit.models import DailyFigures, ItemDay, ItemRun, ItemStint, SiteHoursEntry
 from tests.unit.audit_stream import JEAN_VILAR_HOURS, PARIS, Stream
@@ -20,6 +22,8 @@ from tests.unit.audit_stream import JEAN_VILAR_HOURS, PARIS, Stream
 MISTRAL_HOURS = {"wednesday": [["10:00", "18:00"]], "saturday": [["10:00", "13:00"]]}
 AUTUMN = Period(date(2026, 11, 1), date(2026, 12, 31), PARIS)
 CHRISTMAS = ((date(2026, 12, 24), date(2026, 12, 26)),)
+
+require(audit_events)  # an erasure appends audit.payloads_erased
 
 
 @pytest.fixture
@@ -172,3 +176,20 @@ def test_migrating_a_log_already_there_gives_it_its_figures(database_url, engine
         assert migrated[0] and migrated[1]
         figures.rebuild(session, PARIS)
         assert stored(session) == migrated
+
+
+def test_an_erasure_takes_the_loans_it_erased_out_of_the_figures(session):
+    events = autumn_at_two_sites().events
+    append(session, events, 10)
+    # As record_events does: the bodies naming resident 1 emptied, the figures follow.
+    figures.update(session, log.erase_payloads(session, 1, "staff:1"), PARIS)
+    session.commit()
+    erased = stored(session)
+
+    figures.rebuild(session, PARIS)
+    assert stored(session) == erased
+    left = History.from_events(log.events(session))
+    assert not left.loans  # every loan of the stream was resident 1's
+    hours = {1: SiteHours(JEAN_VILAR_HOURS, CHRISTMAS, "jean-vilar"), 2: SiteHours(MISTRAL_HOURS)}
+    expected = analytics.utilisation(left, AUTUMN, hours, by="item")
+    assert figures_report.utilisation(session, AUTUMN, "item") == expected
