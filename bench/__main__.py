@@ -28,6 +28,7 @@ from bench import (
     audit_intake,
     availability_latency,
     booking_throughput,
+    dashboard,
     desk_pages,
     http_booking_throughput,
     inventory_register,
@@ -56,6 +57,7 @@ BENCHMARKS = [
     audit_intake,
     desk_pages,
     utilisation_year,
+    dashboard,
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"

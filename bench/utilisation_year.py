@@ -173,6 +173,8 @@ def year_of_events(items: int, seed: int = SEED):
     summer = [(date(YEAR, 8, 4), date(YEAR, 8, 17))]
     site_hours, shelves = {}, {}
     for site_id, (code, partner, _, _, _) in enumerate(SITES, 1):
+        closures = tuple((day, day) for day in HOLIDAYS) + tuple(summer if site_id % 2 else ())
+        site_hours[site_id] = SiteHours(WEEKS[site_id % len(WEEKS)], closures)
         log.add(
             "inventory.site_registered",
             {
@@ -181,13 +183,11 @@ def year_of_events(items: int, seed: int = SEED):
                 "partner_id": partner + 1,
                 "name": code,
                 "address": "",
-                "opening_hours": {},
-                "closures": [],
+                "opening_hours": site_hours[site_id].opening_hours,
+                "closures": [[first.isoformat(), last.isoformat()] for first, last in closures],
             },
             dawn,
         )
-        closures = tuple((day, day) for day in HOLIDAYS) + tuple(summer if site_id % 2 else ())
-        site_hours[site_id] = SiteHours(WEEKS[site_id % len(WEEKS)], closures)
         shelves[site_id] = []
     weights = [share for _, _, share, _, _ in SITES]
     for item_id in range(1, items + 1):

@@ -278,6 +278,13 @@ def _withdrawn(h, at, d):
             reservation.item_ids.append(d["replacement_item_id"])
 
 
+def _returned(h, at, d):
+    # Brought back before its end: the devices were free again from then on.
+    reservation = h.reservations.get(d["reservation_id"])
+    if reservation is not None:
+        reservation.ends_at = max(reservation.starts_at, min(reservation.ends_at, at))
+
+
 def _renewed(h, at, d):
     if d["loan_id"] in h.loans:
         h.loans[d["loan_id"]].due_at = _ts(d["due_at"])
@@ -303,6 +310,7 @@ _UNDOING = {
     "booking.reservation_cancelled": _cancelled,
     "booking.reservation_released": _cancelled,
     "booking.reservation_item_withdrawn": _withdrawn,
+    "booking.reservation_returned": _returned,
     "booking.loan_renewed": _renewed,
     "booking.loan_checked_in": _back,
     "booking.loan_lost": _lost,

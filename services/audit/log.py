@@ -130,7 +130,7 @@ def indexed_columns(envelope: dict, singles: dict[str, int] | None = None) -> di
     }
 
 
-def _lock(session: Session) -> None:
+def lock(session: Session) -> None:
     """Serialise appends until this transaction ends; SQLite's BEGIN IMMEDIATE already does."""
     if session.get_bind().dialect.name == "postgresql":
         # Conflicts with itself, not with readers: queries go on during an append.
@@ -150,7 +150,7 @@ def append_many(
 ) -> list[int]:
     """Append the events at the end of the chain, in their order, each once: one
     already in the log, or twice in `envelopes`, is skipped. The seqs appended."""
-    _lock(session)
+    lock(session)
     ids = [envelope["id"] for envelope in envelopes]
     seen = set(session.scalars(select(AuditEntry.event_id).where(AuditEntry.event_id.in_(ids))))
     head = session.execute(
@@ -211,7 +211,7 @@ def erase_payloads(session: Session, resident_id: int, actor: str) -> list[int]:
     """Erase the bodies of the entries naming this resident, keep their digests, and
     append an `audit.payloads_erased` entry naming them; the seqs erased (none: nothing
     appended, so erasing twice changes nothing more)."""
-    _lock(session)
+    lock(session)
     seqs = list(
         session.scalars(
             select(AuditEntry.seq)

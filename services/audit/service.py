@@ -16,7 +16,7 @@ from partanum.events import require
 from partanum.health import HealthCheck
 from partanum.rpc import rpc
 from services.audit import events as audit_contracts
-from services.audit import log, schemas, transfers
+from services.audit import figures, log, schemas, transfers
 from services.audit.entrypoints.reports import ReportEntrypoints
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
@@ -37,16 +37,20 @@ class Service(HealthCheck, ReportEntrypoints):
         """The events that arrived together, in one transaction, in their order; each
         once: a redelivered one finds its event_id in the log. A resident's erasure
         erases the bodies of the entries naming them, those before it in the batch
-        included."""
+        included. The figures the reports read follow in the same transaction."""
         with self.db.transaction() as tx:
             run: list[dict] = []
+            changed: list[int] = []  # seqs appended or erased: the figures follow them
             for event in events:
                 run.append(log.wire_form(event))
                 if event.type == "booking.resident_erased":
-                    log.append_many(tx.session, run)
+                    changed += log.append_many(tx.session, run)
                     run = []
-                    log.erase_payloads(tx.session, event.data["resident_id"], event.actor)
-            log.append_many(tx.session, run)
+                    changed += log.erase_payloads(
+                        tx.session, event.data["resident_id"], event.actor
+                    )
+            changed += log.append_many(tx.session, run)
+            figures.update(tx.session, changed, self._zone())
             tx.commit()
 
     @expected
@@ -56,6 +60,7 @@ class Service(HealthCheck, ReportEntrypoints):
         data = load(schemas.ErasureIn(), payload)
         with self.db.transaction() as tx:
             erased = log.erase_payloads(tx.session, data["resident_id"], tx.actor)
+            figures.update(tx.session, erased, self._zone())
             tx.commit()
             return {"erased": erased}
 

@@ -51,22 +51,19 @@ class Stream:
         self.add("inventory.partner_registered", {"partner_id": partner_id, "code": code}, at)
         return partner_id
 
-    def site(self, code: str, partner_id: int, at="2026-01-01 08:00") -> int:
+    def site(
+        self, code: str, partner_id: int, at="2026-01-01 08:00", hours=None, closures=()
+    ) -> int:
         site_id = self._next("site")
         self.add(
             "inventory.site_registered",
-            {
-                "site_id": site_id,
-                "code": code,
-                "partner_id": partner_id,
-                "name": code,
-                "address": "",
-                "opening_hours": {},
-                "closures": [],
-            },
+            {**_site_state(site_id, code, hours, closures), "partner_id": partner_id},
             at,
         )
         return site_id
+
+    def hours_changed(self, site_id: int, code: str, hours, at, closures=()) -> None:
+        self.add("inventory.site_hours_changed", _site_state(site_id, code, hours, closures), at)
 
     def category(self, code: str, at="2026-01-01 08:00") -> int:
         category_id = self._next("category")
@@ -232,6 +229,17 @@ class Stream:
             {"entry_id": entry_id, "resident_id": resident_id, "released_item_id": None},
             at,
         )
+
+
+def _site_state(site_id: int, code: str, hours, closures) -> dict:
+    return {
+        "site_id": site_id,
+        "code": code,
+        "name": code,
+        "address": "",
+        "opening_hours": hours or {},
+        "closures": [[first.isoformat(), last.isoformat()] for first, last in closures],
+    }
 
 
 def _moment(text):

@@ -60,6 +60,16 @@ def test_cancelled_and_released_reservations_do_not_count(world):
     assert by_item(world)["JV-TAB-001"].used_hours == 0
 
 
+def test_a_reservation_brought_back_early_counts_until_its_return(world):
+    reservation = world.reserve([world.tab1], world.vilar, "2026-11-24 09:00", "2026-11-24 18:30")
+    world.add(
+        "booking.reservation_returned",
+        {"reservation_id": reservation, "partner_id": world.centre, "item_ids": [world.tab1]},
+        "2026-11-24 10:30",
+    )
+    assert by_item(world)["JV-TAB-001"].used_hours == 1.5  # 09:00–10:30, not the whole day
+
+
 def test_a_closed_day_counts_neither_in_the_open_hours_nor_in_the_use(world):
     world.reserve([world.tab1], world.vilar, "2026-11-24 09:00", "2026-11-24 18:30")
     row = by_item(world, closures=[(date(2026, 11, 24), date(2026, 11, 24))])

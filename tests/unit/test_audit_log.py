@@ -440,7 +440,9 @@ def test_an_exported_log_loaded_into_an_empty_one_gives_back_the_same_chain(
 
     assert capsys.readouterr().out.splitlines() == [
         "appended 7 of 7 events (the others were logged already)",
+        "figures rebuilt for 2 items",
         "appended 0 of 7 events (the others were logged already)",
+        "figures rebuilt for 2 items",
     ]
     engine = make_engine(rebuilt)
     with Session(engine) as copy:

@@ -1,6 +1,7 @@
 """Managers ask how the equipment is used: utilisation, idle devices, overdue and
 lost ones, activity, unmet demand, rebalancing suggestions, as JSON, CSV, open
-data and charts. Every figure is computed from the audit's log of events."""
+data and charts. Utilisation is read from the figures kept as events arrive
+(services/audit/figures.py); the others are computed from the log of events."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -10,7 +11,15 @@ from nameko.dependency_providers import Config
 from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
 from partanum.rpc import RpcProxy, rpc
-from services.audit import analytics, charts, exports, log, schemas_reports, suggestions
+from services.audit import (
+    analytics,
+    charts,
+    exports,
+    figures_report,
+    log,
+    schemas_reports,
+    suggestions,
+)
 from services.audit.analytics import History, Period, SiteHours
 from services.audit.settings import Settings
 
@@ -88,10 +97,7 @@ class ReportEntrypoints:
         {"media_type": "image/png", "content": base64 text} (SVG: the text itself)."""
         data = load(schemas_reports.ChartIn(), payload)
         period = self._period(data)
-        history = self._history(self._as_of(period))
-        rows = analytics.utilisation(
-            history, period, self._site_hours(), by="partner", step=data["step"]
-        )
+        rows = self._utilisation(period, "partner", data["step"])
         return charts.render(data["kind"], rows, period, data["format"])
 
     # --- shared by the reports ------------------------------------------------------
@@ -102,12 +108,10 @@ class ReportEntrypoints:
             as_of = data.get("as_of") or datetime.now(UTC)
             return analytics.idle_items(self._history(as_of), as_of, data["idle_days"])
         period = self._period(data)
+        if report == "utilisation":
+            return self._utilisation(period, data["by"], data["step"])
         as_of = data.get("as_of") or self._as_of(period)
         history = self._history(as_of)
-        if report == "utilisation":
-            return analytics.utilisation(
-                history, period, self._site_hours(), data["by"], data["step"]
-            )
         if report == "overdue_and_lost":
             return analytics.overdue_and_lost(history, period, as_of)
         if report == "activity":
@@ -115,6 +119,11 @@ class ReportEntrypoints:
         if report == "unmet_demand":
             return analytics.unmet_demand(history, period, as_of)
         return suggestions.suggest(history, period, as_of, self._site_hours(), data["idle_days"])
+
+    def _utilisation(self, period: Period, by: str, step: str) -> list[analytics.Utilisation]:
+        """From the figures kept as events arrive: each day with the hours it had."""
+        with self.db.transaction() as tx:
+            return figures_report.utilisation(tx.session, period, by, step)
 
     def _zone(self) -> ZoneInfo:
         return Settings.from_config(self.config).zone

@@ -1,0 +1,412 @@
+"""The audit's figures per item and day, kept up to date as events are appended.
+
+    python -m services.audit.figures rebuild [--url …]   # from the whole log, anew
+
+`update(session, seqs, zone)` runs in the transaction that appended those entries
+(or erased their bodies): every item they name, or whose reservation they name, is
+computed again from all its own entries (an item has few), and a site's hours
+changing computes again the items that stood there. So the rows depend only on
+which events are logged, never on their order or repeats: `rebuild` gives the same.
+The rules are item_days.py's (analytics' day by day); figures_report.py reads them.
+"""
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, insert, select, union
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from partanum import config
+from partanum.db import make_engine
+from services.audit import log
+from services.audit.analytics import DAY
+from services.audit.item_days import (
+    ITEM_EVENTS,
+    SITE_EVENTS,
+    HoursHistory,
+    hours_json,
+    item_figures,
+    site_hours,
+)
+from services.audit.models import (
+    ERASED,
+    AuditEntry,
+    AuditRef,
+    DailyFigures,
+    ItemDay,
+    ItemRun,
+    ItemStint,
+    ReservationEntry,
+    SiteHoursEntry,
+)
+from services.audit.settings import Settings
+
+CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
+
+
+def zone_from_environment() -> ZoneInfo:
+    return Settings.from_environment().zone
+
+
+def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
+    """Bring the figures up to date with these entries, just appended or erased."""
+    seqs = sorted(set(seqs))
+    if not seqs:
+        return
+    reservations, sites, making = set(), set(), []
+    for chunk in _chunks(seqs):
+        for seq, event_type, site_id, body in session.execute(
+            select(AuditEntry.seq, AuditEntry.type, AuditEntry.site_id, AuditEntry.body).where(
+                AuditEntry.seq.in_(chunk)
+            )
+        ):
+            if event_type in SITE_EVENTS:
+                sites.add(site_id)
+            elif body == ERASED or event_type in ITEM_EVENTS:
+                making.append(seq)
+            if event_type.startswith("booking.reservation_") and body != ERASED:
+                reservation_id = json.loads(body)["data"].get("reservation_id")
+                if reservation_id is not None:
+                    reservations.add(reservation_id)
+                    _index_reservation(session, reservation_id, seq)
+    items = _items_named(session, making)
+    items |= _items_named(session, _reservation_seqs(session, reservations))
+    if sites:
+        for site_id in sites:
+            _store_site_hours(session, site_id, zone)
+        items |= _items_at(session, sites)
+    if items:
+        _compute(session, items, _hours(session, zone))
+
+
+def rebuild(session: Session, zone: ZoneInfo) -> int:
+    """Every figure anew from the log; the number of items. Commits."""
+    log.lock(session)  # appends wait: each would update figures this is rewriting
+    for table in (DailyFigures, ItemStint, ItemDay, ItemRun, ReservationEntry, SiteHoursEntry):
+        session.execute(delete(table))
+    for seq, body in session.execute(
+        select(AuditEntry.seq, AuditEntry.body).where(
+            AuditEntry.type.like("booking.reservation_%"), AuditEntry.body != ERASED
+        )
+    ):
+        reservation_id = json.loads(body)["data"].get("reservation_id")
+        if reservation_id is not None:
+            _index_reservation(session, reservation_id, seq)
+    sites = session.scalars(
+        select(AuditEntry.site_id).where(AuditEntry.type.in_(SITE_EVENTS)).distinct()
+    )
+    for site_id in list(sites):
+        _store_site_hours(session, site_id, zone)
+    items = set(session.scalars(select(AuditRef.ref_id).where(AuditRef.kind == "item").distinct()))
+    hours = _hours(session, zone)
+    for chunk in _chunks(sorted(items)):
+        _compute(session, set(chunk), hours)
+    session.commit()
+    return len(items)
+
+
+# --- what an entry touches ------------------------------------------------------------
+
+
+def _index_reservation(session: Session, reservation_id: int, seq: int) -> None:
+    session.execute(insert(ReservationEntry).values(reservation_id=reservation_id, seq=seq))
+
+
+def _reservation_seqs(session: Session, reservations: Iterable[int]) -> list[int]:
+    seqs: list[int] = []
+    for chunk in _chunks(sorted(reservations)):
+        seqs += session.scalars(
+            select(ReservationEntry.seq).where(ReservationEntry.reservation_id.in_(chunk))
+        )
+    return seqs
+
+
+def _items_named(session: Session, seqs: list[int]) -> set[int]:
+    items: set[int] = set()
+    for chunk in _chunks(sorted(set(seqs))):
+        items.update(
+            session.scalars(
+                select(AuditRef.ref_id).where(AuditRef.kind == "item", AuditRef.seq.in_(chunk))
+            )
+        )
+    return items
+
+
+def _items_at(session: Session, sites: set[int]) -> set[int]:
+    """Items that stood at one of these sites at some time."""
+    statement = union(
+        select(ItemRun.item_id).where(ItemRun.site_id.in_(sites)),
+        select(ItemDay.item_id).where(ItemDay.site_id.in_(sites)),
+    )
+    return set(session.scalars(statement))
+
+
+# --- site hours -------------------------------------------------------------------------
+
+
+def _store_site_hours(session: Session, site_id: int, zone: ZoneInfo) -> None:
+    bodies = session.scalars(
+        select(AuditEntry.body).where(
+            AuditEntry.type.in_(SITE_EVENTS),
+            AuditEntry.site_id == site_id,
+            AuditEntry.body != ERASED,
+        )
+    )
+    history = HoursHistory.from_events((json.loads(body) for body in bodies), zone)
+    session.execute(delete(SiteHoursEntry).where(SiteHoursEntry.site_id == site_id))
+    for from_day, hours in history.entries.get(site_id, ()):
+        opening_hours, closures = hours_json(hours)
+        session.execute(
+            insert(SiteHoursEntry).values(
+                site_id=site_id,
+                from_day=from_day,
+                name=hours.name or "",
+                opening_hours=opening_hours,
+                closures=closures,
+            )
+        )
+
+
+def load_hours(session: Session, zone: ZoneInfo) -> HoursHistory:
+    """Each site's hours as stored, for the reports."""
+    return _hours(session, zone)
+
+
+def _hours(session: Session, zone: ZoneInfo) -> HoursHistory:
+    entries: dict = defaultdict(list)
+    for row in session.scalars(
+        select(SiteHoursEntry).order_by(SiteHoursEntry.site_id, SiteHoursEntry.from_day)
+    ):
+        data = {
+            "opening_hours": json.loads(row.opening_hours),
+            "closures": json.loads(row.closures),
+            "name": row.name or None,
+        }
+        entries[row.site_id].append((row.from_day, site_hours(data)))
+    return HoursHistory(zone, dict(entries))
+
+
+# --- items ------------------------------------------------------------------------------
+
+
+def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
+    """The items' rows anew, each from every entry naming it or one of its reservations."""
+    for chunk in _chunks(sorted(items)):
+        own: dict[int, list[int]] = defaultdict(list)  # item → seqs
+        for seq, item_id in session.execute(
+            select(AuditRef.seq, AuditRef.ref_id)
+            .join(AuditEntry, AuditEntry.seq == AuditRef.seq)
+            .where(
+                AuditRef.kind == "item",
+                AuditRef.ref_id.in_(chunk),
+                AuditEntry.type.in_(ITEM_EVENTS),
+            )
+        ):
+            own[item_id].append(seq)
+        bodies = _bodies(session, {seq for seqs in own.values() for seq in seqs})
+        reservations_of: dict[int, set[int]] = defaultdict(set)
+        for item_id, seqs in own.items():
+            for seq in seqs:
+                if seq in bodies and "reservation_id" in bodies[seq]["data"]:
+                    reservations_of[item_id].add(bodies[seq]["data"]["reservation_id"])
+        wanted = {r for rs in reservations_of.values() for r in rs}
+        about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
+        for chunk_r in _chunks(sorted(wanted)):
+            for reservation_id, seq in session.execute(
+                select(ReservationEntry.reservation_id, ReservationEntry.seq).where(
+                    ReservationEntry.reservation_id.in_(chunk_r)
+                )
+            ):
+                about[reservation_id].append(seq)
+        missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
+        bodies.update(_bodies(session, missing))
+        runs, days = [], []
+        for item_id in chunk:
+            seqs = set(own.get(item_id, ()))
+            for reservation_id in reservations_of.get(item_id, ()):
+                seqs.update(about.get(reservation_id, ()))
+            figures = item_figures(item_id, (bodies[s] for s in seqs if s in bodies), hours)
+            if figures is None:
+                continue
+            common = {"item_id": item_id, "category_id": figures.category_id}
+            runs += [{**common, **vars(run)} for run in figures.runs]
+            days += [{**common, **vars(day)} for day in figures.days]
+        _replace_rows(session, chunk, runs, days)
+
+
+def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: list[dict]) -> None:
+    """The items' rows, their stints, and what they add to the daily figures: only
+    the rows that changed are written (an item's new event changes a few of its
+    days), the old ones' part taken away from the daily figures, the new ones' added."""
+    gone_runs, new_runs = _changes(session, ItemRun, chunk, runs)
+    gone_days, new_days = _changes(session, ItemDay, chunk, days)
+    gone_stints, new_stints = _changes(session, ItemStint, chunk, _stints(runs, days))
+    for model, gone, new in (
+        (ItemRun, gone_runs, new_runs),
+        (ItemDay, gone_days, new_days),
+        (ItemStint, gone_stints, new_stints),
+    ):
+        table = model.__table__
+        if gone:
+            keys = list(table.primary_key.columns)
+            session.execute(
+                table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
+                [{f"old_{key.key}": row[key.key] for key in keys} for row in gone],
+            )
+        if new:
+            # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
+            session.execute(table.insert(), new)
+    daily: dict = defaultdict(lambda: [0] * len(DAILY))
+    _add_daily(daily, new_runs, new_days, 1)
+    _add_daily(daily, gone_runs, gone_days, -1)
+    _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
+
+
+def _changes(session: Session, model, chunk: list[int], rows: list[dict]):
+    """(stored rows no longer there, rows not stored yet) of these items."""
+    table = model.__table__
+    columns = [column.key for column in table.columns]
+    stored = {
+        tuple(row)
+        for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk)))
+    }
+    wanted = {tuple(row[column] for column in columns) for row in rows}
+    return (
+        [dict(zip(columns, row, strict=True)) for row in stored - wanted],
+        [dict(zip(columns, row, strict=True)) for row in wanted - stored],
+    )
+
+
+MICRO = 1_000_000  # seconds are kept as whole microseconds, as events date things
+DAILY = ("free_starts", "free_ends", "busy_starts", "busy_ends", "open_us", "occupied_us")
+
+
+def _add_daily(daily: dict, runs: list[dict], days: list[dict], sign: int) -> None:
+    for run in runs:
+        place = (run["site_id"], run["partner_id"], run["category_id"])
+        daily[(*place, run["first_day"])][2 if run["busy"] else 0] += sign
+        if run["last_day"] is not None:
+            daily[(*place, run["last_day"])][3 if run["busy"] else 1] += sign
+    for day in days:
+        figures = daily[(day["site_id"], day["partner_id"], day["category_id"], day["day"])]
+        figures[4] += sign * round(day["open_seconds"] * MICRO)
+        figures[5] += sign * round(day["occupied_seconds"] * MICRO)
+
+
+def _apply_daily(session: Session, changes: dict) -> None:
+    """Add the changes to the daily figures; a row back to nothing goes."""
+    if not changes:
+        return
+    table = DailyFigures.__table__
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["site_id", "partner_id", "category_id", "day"],
+        set_={name: table.c[name] + statement.excluded[name] for name in DAILY},
+    )
+    keys = ("site_id", "partner_id", "category_id", "day")
+    session.execute(
+        statement,
+        [
+            {**dict(zip(keys, key, strict=True)), **dict(zip(DAILY, change, strict=True))}
+            for key, change in sorted(changes.items())
+        ],
+    )
+    touched = sorted({key[3] for key in changes})
+    for chunk in _chunks(touched):
+        session.execute(
+            delete(DailyFigures).where(
+                DailyFigures.day.in_(chunk), *(table.c[name] == 0 for name in DAILY)
+            )
+        )
+
+
+def _stints(runs: list[dict], days: list[dict]) -> list[dict]:
+    """Each item's days at one place, joined where no day is missing between them."""
+    spans = sorted(
+        [
+            (
+                r["item_id"],
+                r["site_id"],
+                r["partner_id"],
+                r["first_day"],
+                r["last_day"],
+                r["category_id"],
+            )
+            for r in runs
+        ]
+        + [
+            (d["item_id"], d["site_id"], d["partner_id"], d["day"], d["day"], d["category_id"])
+            for d in days
+        ],
+        key=lambda span: (span[0], span[1], span[2], span[3]),
+    )
+    stints: list[dict] = []
+    for item_id, site_id, partner_id, first, last, category_id in spans:
+        current = stints[-1] if stints else None
+        if (
+            current is not None
+            and (current["item_id"], current["site_id"], current["partner_id"])
+            == (item_id, site_id, partner_id)
+            and (current["last_day"] is None or first <= current["last_day"] + DAY)
+        ):
+            if current["last_day"] is not None and (last is None or last > current["last_day"]):
+                current["last_day"] = last
+            continue
+        stints.append(
+            {
+                "item_id": item_id,
+                "site_id": site_id,
+                "partner_id": partner_id,
+                "first_day": first,
+                "last_day": last,
+                "category_id": category_id,
+            }
+        )
+    return stints
+
+
+def _bodies(session: Session, seqs: set[int]) -> dict[int, dict]:
+    bodies: dict[int, dict] = {}
+    for chunk in _chunks(sorted(seqs)):
+        for seq, body in session.execute(
+            select(AuditEntry.seq, AuditEntry.body).where(
+                AuditEntry.seq.in_(chunk), AuditEntry.body != ERASED
+            )
+        ):
+            bodies[seq] = json.loads(body)
+    return bodies
+
+
+def _chunks(values: list) -> Iterator[list]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.audit.figures",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--url", default=None, help="database URL (default: AUDIT_DATABASE_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("rebuild", help="every figure anew from the whole log")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.url or config.database_url("audit"))
+    try:
+        with Session(engine) as session:
+            items = rebuild(session, zone_from_environment())
+        print(f"figures rebuilt for {items} items")
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
