@@ -285,15 +285,18 @@ def load(session, today: date, zone: ZoneInfo) -> int:
     from sqlalchemy import select
 
     from partanum.events import read_event
-    from services.audit import log
+    from services.audit import figures, log
     from services.audit.models import AuditEntry
 
     with session.begin():
         if session.scalar(select(AuditEntry.seq).where(AuditEntry.actor == ACTOR).limit(1)):
             return 0
         made = history(logged_network(session), today, zone)
-        # Read as the audit reads what arrives: each event checked against its contract.
-        return len(log.append_many(session, [log.wire_form(read_event(e)) for e in made]))
+        # Read as the audit reads what arrives: each event checked against its contract,
+        # and the figures the reports read following them in the same transaction.
+        appended = log.append_many(session, [log.wire_form(read_event(e)) for e in made])
+        figures.update(session, appended, zone)
+        return len(appended)
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """figures per item and day, and each site's hours as its events gave them
 
-Revision ID: 0003_audit_figures
-Revises: 0002_audit_payload_digests
+Revision ID: 0004_audit_figures
+Revises: 0003_rpc_requests
 
 The reports read these instead of the whole log (see services/audit/figures.py).
 A log already there gets its figures from a rebuild, in this migration.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = "0003_audit_figures"
-down_revision = "0002_audit_payload_digests"
+revision = "0004_audit_figures"
+down_revision = "0003_rpc_requests"
 branch_labels = None
 depends_on = None
 
