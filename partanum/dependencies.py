@@ -62,6 +62,7 @@ class Transaction:
         if self.deadline is not None and self.deadline.passed():
             raise DeadlinePassed(f"{self.producer}'s transaction")
         if self.request is not None:
+            self.request.look_up(self.session)  # carried out before: AlreadyCarriedOut
             self.request.hold(self)  # committed with the answer, once the method returns
             return
         self.commit_now()
@@ -103,12 +104,6 @@ class UnitOfWork:
         if request is not None and request.held is not None:
             request.commit_held(None)  # one transaction at a time: its answer comes later
         session = self._sessions()
-        if request is not None:
-            try:
-                request.look_up(session)
-            except BaseException:
-                session.close()
-                raise
         return Transaction(
             session, self.producer, self.actor, self._on_commit, self.deadline, request
         )

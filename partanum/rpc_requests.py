@@ -6,8 +6,10 @@ again. Every call carries a request id in its context data (CONTEXT_KEY, a messa
 header; partanum.rpc and partanum.standalone give each call its own). A service that
 commits something while serving a request records the id with the answer it sends
 (`rpc_requests`, partanum/tables.py) in the transaction of that change. Delivered again,
-the request finds its record as its worker opens its first transaction, and gets the
-recorded answer, result or error, without being carried out again.
+the request finds its record as its worker first commits (or is refused: a device
+registered already), its change rolled back, and gets the recorded answer, result or
+error. A request that commits nothing (a read) is neither looked up nor recorded: it
+changes nothing however often it comes, and costs nothing more.
 
 The answer is known only once the RPC method has returned, after its `tx.commit()`. So
 a worker serving a request with an id holds its commit (partanum.dependencies): commit()
@@ -20,7 +22,7 @@ commits, and only then sends the answer. Hence:
   waits a moment for it.
 - The service's database connection stays with the worker until its method returns: an
   RPC method never waits, after committing, for a call back into its own service.
-- Two deliveries at once (the first worker still running when the second starts): the
+- Two deliveries at once (the first worker still running when the second commits): the
   second's look-up waits for the first's transaction, with its answer (on PostgreSQL an
   advisory lock on the id, taken by each look-up; SQLite runs one transaction at a time
   anyway), and finds the record. Should one slip past even so (a later transaction of
@@ -166,8 +168,8 @@ class Records:
 
 
 class Request:
-    """A request as the worker serving it goes: looked up at its first transaction,
-    its commit held until its answer is known."""
+    """A request as the worker serving it goes: looked up as it first commits, its
+    commit held until its answer is known."""
 
     def __init__(self, records: Records, request_id: str, method: str):
         self.records = records
@@ -179,7 +181,9 @@ class Request:
         self.held: Held | None = None  # the transaction whose commit waits for the answer
 
     def look_up(self, session: Session) -> None:
-        """In the worker's first transaction: AlreadyCarriedOut if it was."""
+        """As the worker's first commit begins: AlreadyCarriedOut if it was. A request
+        that commits nothing (a read) is never looked up: it changes nothing however
+        often it comes."""
         if self.looked_up:
             return
         self.looked_up = True
@@ -269,23 +273,23 @@ def settle(worker_ctx, result, exc_info) -> dict | None:
 def _settle(request: Request, result, exc_info) -> dict | None:
     if exc_info is not None and isinstance(exc_info[1], AlreadyCarriedOut):
         return _from_record(request, "carried out before")
-    answer = answer_of(result, exc_info)
     if request.held is not None:
         try:
-            request.commit_held(json.dumps(answer))
+            request.commit_held(json.dumps(answer_of(result, exc_info)))
         except IntegrityError:
             # Its id is the key: another delivery of it committed first, and this
             # one's change is rolled back.
             return _from_record(request, "carried out meanwhile by another delivery")
     elif request.recorded:
         try:
-            request.write_answer(json.dumps(answer))
+            request.write_answer(json.dumps(answer_of(result, exc_info)))
         except Exception:  # noqa: BLE001 -- its change is committed: its caller gets the answer
             log.exception("the answer to request %s could not be recorded", request.id)
-    elif exc_info is not None and request.looked_up:
-        # Refused, perhaps, for what another delivery of it did meanwhile.
+    elif exc_info is not None:
+        # Refused, perhaps, for what another delivery of it did (a device registered
+        # already): answered as that one was, if one was.
         return _from_record(request, "refused, and carried out by another delivery")
-    return None
+    return None  # nothing changed: nothing to record, the answer goes as it is
 
 
 def _from_record(request: Request, how: str) -> dict | None:
