@@ -35,7 +35,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from partanum.events import current_version
-from partanum.opening_hours import WEEKDAYS
+from services.audit.analytics import OpenTimes, Period
+from services.audit.item_days import site_hours
 
 ACTOR = "demo:history"  # not "demo": the other demos act as "demo", and it runs after them
 MONTHS = 4
@@ -226,16 +227,11 @@ def _months_before(day: date, months: int) -> date:
 
 
 def _open_spans(site: dict, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    for closure in site.get("closures") or ():
-        if str(closure["starts_on"]) <= day.isoformat() <= str(closure["ends_on"]):
-            return []
-    spans = (site.get("opening_hours") or {}).get(WEEKDAYS[day.weekday()]) or []
+    """The site's open spans that day, by the rule the reports measure with."""
+    times = OpenTimes.of(site_hours(site), Period(day, day, zone))
     return [
-        (
-            datetime.combine(day, time.fromisoformat(opens), zone),
-            datetime.combine(day, time.fromisoformat(closes), zone),
-        )
-        for opens, closes in spans
+        (datetime.fromtimestamp(opens, zone), datetime.fromtimestamp(closes, zone))
+        for opens, closes in zip(times.starts, times.ends, strict=True)
     ]
 
 
