@@ -266,12 +266,18 @@ class AdminPages:
 
     @page("POST", "/admin/partners")
     def page_admin_partner_create(self, request, who):
+        return self.page_admin_create(
+            request, who, operations.admin_register_partner, "/admin/partners", "partner"
+        )
+
+    def page_admin_create(self, request, who, register, back: str, done: str, max_name=200):
+        """A partner or a category made from its code and name; a refusal names the field."""
         if (away := self.page_admin_guard(request, who)) is not None:
             return away
         try:
-            data = self.page_admin_code_and_name(request)
+            data = self.page_admin_code_and_name(request, max_name=max_name)
             try:
-                operations.admin_register_partner(self, who, data)
+                register(self, who, data)
             except Conflict:
                 raise FormErrors.refused("admin_code", CODE_TAKEN) from None
             except InvalidInput as refused:
@@ -279,9 +285,9 @@ class AdminPages:
                 raise FormErrors(*admin_remote_errors(refused, names, "admin_name")) from None
         except FormErrors as refused:
             return self.page_refused(
-                request, who, "/admin/partners", refused.errors, keep=("admin_code", "admin_name")
+                request, who, back, refused.errors, keep=("admin_code", "admin_name")
             )
-        return redirect("/admin/partners?done=partner", 303)
+        return redirect(f"{back}?done={done}", 303)
 
     def page_admin_partner_found(self, who, partner_id) -> dict | None:
         found = [p for p in operations.partners(self) if p["id"] == partner_id]
@@ -405,22 +411,14 @@ class AdminPages:
 
     @page("POST", "/admin/categories")
     def page_admin_category_create(self, request, who):
-        if (away := self.page_admin_guard(request, who)) is not None:
-            return away
-        try:
-            data = self.page_admin_code_and_name(request, max_name=100)
-            try:
-                operations.admin_register_category(self, who, data)
-            except Conflict:
-                raise FormErrors.refused("admin_code", CODE_TAKEN) from None
-            except InvalidInput as refused:
-                names = {"code": "admin_code", "name": "admin_name"}
-                raise FormErrors(*admin_remote_errors(refused, names, "admin_name")) from None
-        except FormErrors as refused:
-            return self.page_refused(
-                request, who, "/admin/categories", refused.errors, keep=("admin_code", "admin_name")
-            )
-        return redirect("/admin/categories?done=category", 303)
+        return self.page_admin_create(
+            request,
+            who,
+            operations.admin_register_category,
+            "/admin/categories",
+            "category",
+            max_name=100,
+        )
 
     # --- sites: their hours and closures ----------------------------------------------------
 
