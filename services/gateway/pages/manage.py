@@ -127,6 +127,15 @@ SUGGESTION_FIGURES = {
 }
 
 
+def posted_suggestion(request) -> dict:
+    """The suggestion a card's form sends back, as the audit gave it; ValueError if
+    it is not one (the audit checks its signature)."""
+    suggestion = json.loads(request.form.get("suggestion", ""))
+    if not isinstance(suggestion, dict):
+        raise ValueError("not a suggestion")
+    return suggestion
+
+
 def suggestion_figures(figures: dict) -> list[tuple[str, str]]:
     """(label to translate, value) for each figure a suggestion gives: rates in per
     cent, counts as whole numbers."""
@@ -348,9 +357,7 @@ class ManagerPages:
             return self.page_sign_in_first(request, who, "/sign-in")
         gone = {"manage_suggestion": forms.FIELDS["manage_suggestion"][1]}
         try:
-            suggestion = json.loads(request.form.get("suggestion", ""))
-            if not isinstance(suggestion, dict):
-                raise ValueError
+            suggestion = posted_suggestion(request)
             moved = operations.manage_accept_suggestion(self, who, suggestion)
         except (ValueError, InvalidInput, Conflict):
             # Changed on the way, or no longer true (its devices moved or lent since).
@@ -366,9 +373,7 @@ class ManagerPages:
             return self.page_sign_in_first(request, who, "/sign-in")
         gone = {"manage_suggestion": forms.FIELDS["manage_suggestion"][1]}
         try:
-            suggestion = json.loads(request.form.get("suggestion", ""))
-            if not isinstance(suggestion, dict):
-                raise ValueError
+            suggestion = posted_suggestion(request)
         except ValueError:
             return self.page_refused(request, who, "/manage", gone)
         reason = dismissals.read_reason(request.form.get("manage_dismiss_reason", ""))
