@@ -137,7 +137,14 @@ def run(bench: support.Run, database: str) -> list[support.Result]:
         started = time.perf_counter()
         desks = load_world(amqp_uri, services)
         imported = time.perf_counter() - started
-        _wait_for_booking(urls["booking"], DEVICES, services)
+        support.wait_for_count(
+            urls["booking"],
+            "SELECT count(*) FROM items",
+            lambda known: known >= DEVICES,
+            services,
+            LOAD_TIMEOUT,
+            "the devices the booking knows",
+        )
         loaded = time.perf_counter() - started
         _wait_for_quiet(amqp_uri, services)
         settled = time.perf_counter() - started
@@ -257,36 +264,6 @@ def _csv(rows: list[tuple[str, str]]) -> str:
             }
         )
     return out.getvalue()
-
-
-def _wait_for_booking(url: str, count: int, process) -> None:
-    """Until the booking's copy of the inventory holds every device (read in its database)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    from partanum.db import make_engine
-
-    engine = make_engine(url)
-    deadline = time.monotonic() + LOAD_TIMEOUT
-    known = 0
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the services exited with status {process.returncode}")
-            try:
-                with engine.connect() as connection:
-                    known = connection.execute(text("SELECT count(*) FROM items")).scalar_one()
-            except OperationalError:  # SQLite busy with the booking's write: ask again
-                pass
-            if known >= count:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the booking knew {known} of {count} devices after {LOAD_TIMEOUT:.0f} s"
-                )
-            time.sleep(1)
-    finally:
-        engine.dispose()
 
 
 def _wait_for_quiet(amqp_uri: str, process, timeout: float = LOAD_TIMEOUT) -> None:

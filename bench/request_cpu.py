@@ -19,7 +19,6 @@ side with their ratio (this code / the baseline).
 
 import os
 import statistics
-import time
 from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
@@ -221,28 +220,11 @@ def _concurrently(amqp_uri: str, work, first: int, last: int) -> None:
 
 def _wait_for_outbox(url: str, process) -> None:
     """Until the booking's outbox has published every event it holds."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    from partanum.db import make_engine
-
-    engine = make_engine(url)
-    deadline = time.monotonic() + OUTBOX_TIMEOUT
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the booking exited with status {process.returncode}")
-            try:
-                with engine.connect() as connection:
-                    pending = connection.execute(
-                        text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                    ).scalar_one()
-            except OperationalError:  # SQLite busy with the booking's write: ask again
-                pending = -1
-            if pending == 0:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{pending} events unpublished after {OUTBOX_TIMEOUT:.0f} s")
-            time.sleep(0.2)
-    finally:
-        engine.dispose()
+    support.wait_for_count(
+        url,
+        "SELECT count(*) FROM outbox WHERE published_at IS NULL",
+        lambda pending: pending == 0,
+        process,
+        OUTBOX_TIMEOUT,
+        "the booking's events unpublished",
+    )

@@ -396,3 +396,33 @@ def load_average() -> str:
         return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
         return "load average unknown"
+
+
+def wait_for_count(url: str, sql: str, done, process, timeout: float, what: str) -> None:
+    """Until `done(n)` holds for the count `sql` reads in the database at `url`, asked
+    five times a second; RuntimeError, naming `what`, after `timeout` seconds or when
+    `process` exits meanwhile."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from partanum.db import make_engine
+
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    count = None
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the services exited with status {process.returncode}")
+            try:
+                with engine.connect() as connection:
+                    count = connection.execute(text(sql)).scalar_one()
+            except OperationalError:  # SQLite busy with a service's write: ask again
+                pass
+            if count is not None and done(count):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what}: {count} after {timeout:.0f} s")
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
