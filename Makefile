@@ -46,7 +46,7 @@ run: venv
 	cat $$accounts && rm -f $$accounts
 	echo "  See it:            $(PY) -m services.inventory.demo --show"
 	echo "  Parked events:     make deadletters"
-	echo "  SQLite databases:  var/"
+	echo "  SQLite databases:  $${PARTANUM_DATA_DIR:-var}/"
 	echo "Ctrl-C stops the services."
 	wait $$services
 

@@ -20,6 +20,7 @@ if __name__ == "__main__":
 
     eventlet.monkey_patch()  # the RPC proxy runs on eventlet; patch before anything else loads
 
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,12 @@ def booking_knows_the_network(rpc, timeout: float = 60) -> None:
     raise NotAnswering("the booking has not learnt the network's devices")
 
 
+def sms_log() -> str:
+    """Where the notifications' `log` provider writes (services/notifications/settings.py
+    says the same: PARTANUM_SMS_LOG, else sms.log in the data directory)."""
+    return os.environ.get("PARTANUM_SMS_LOG") or str(config.shared().data_dir / "sms.log")
+
+
 def main() -> int:
     rpc_config = {"AMQP_URI": config.amqp_uri()}
     try:
@@ -151,7 +158,7 @@ def main() -> int:
     print(
         "Demo residents: sign in at /resident/sign-in with a card number; the code arrives by SMS"
     )
-    print("  (the SMS log, var/sms.log):")
+    print(f"  (the SMS log, {sms_log()}):")
     for person, tag in done:
         holds = f"holds {tag}" if tag else "holds nothing (no free device)"
         print(
