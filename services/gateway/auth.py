@@ -115,17 +115,31 @@ def issue_token(
 
 def principal_for(session: Session, secret: str, now: datetime) -> Principal | None:
     """Who holds this token, or None when it is unknown, expired or revoked, or its
-    account disabled."""
-    token = session.scalar(select(Token).where(Token.token_hash == _digest(secret)))
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    account disabled. One query: every page and call asks it first."""
+    held = session.execute(
+        select(
+            Token.id,
+            Token.resident_id,
+            Token.account_id,
+            Account.role,
+            Account.partner_id,
+            Account.disabled_at,
+        )
+        .outerjoin(Account, Account.id == Token.account_id)
+        .where(
+            Token.token_hash == _digest(secret),
+            Token.revoked_at.is_(None),
+            Token.expires_at > now,
+        )
+    ).one_or_none()
+    if held is None:
         return None
-    if token.account_id is None:
-        return Principal(role=RESIDENT, resident_id=token.resident_id, token_id=token.id)
-    account = session.get(Account, token.account_id)
-    if account is None or account.disabled_at is not None:
+    if held.account_id is None:
+        return Principal(role=RESIDENT, resident_id=held.resident_id, token_id=held.id)
+    if held.role is None or held.disabled_at is not None:  # no such account, or disabled
         return None
     return Principal(
-        role=account.role, account_id=account.id, partner_id=account.partner_id, token_id=token.id
+        role=held.role, account_id=held.account_id, partner_id=held.partner_id, token_id=held.id
     )
 
 
