@@ -71,6 +71,20 @@ def get_partner(tx: Transaction, partner_id: int) -> Partner:
     return partner
 
 
+def rename_partner(tx: Transaction, partner_id: int, name: str) -> Partner:
+    """Told only when the name changes: the same name again is no news."""
+    partner = tx.session.get(Partner, partner_id, with_for_update=True)
+    if partner is None:
+        raise NotFound("partner", partner_id)
+    if partner.name != name:
+        partner.name = name
+        tx.emit(
+            "inventory.partner_renamed",
+            {"partner_id": partner.id, "code": partner.code, "name": name},
+        )
+    return partner
+
+
 def register_site(tx: Transaction, data: dict) -> Site:
     _unique(tx, Site, Site.code, data["code"], "code")
     partner = by_code(tx, Partner, data.pop("partner"), "partner")
@@ -85,6 +99,17 @@ def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
     site = get_site(tx, site_code)
     site.opening_hours = hours
     tx.emit("inventory.site_hours_changed", site_state(site))
+    return site
+
+
+def change_site(tx: Transaction, site_code: str, changes: dict) -> Site:
+    """Its name or address corrected; consumers get its whole state, as for its hours."""
+    site = get_site(tx, site_code)
+    changed = {name: value for name, value in changes.items() if getattr(site, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(site, name, value)
+        tx.emit("inventory.site_renamed", site_state(site))
     return site
 
 
@@ -140,6 +165,19 @@ def register_category(tx: Transaction, data: dict) -> Category:
     tx.session.add(category)
     tx.session.flush()
     tx.emit("inventory.category_registered", {"category_id": category.id, "code": category.code})
+    return category
+
+
+def rename_category(tx: Transaction, category_id: int, name: str) -> Category:
+    category = tx.session.get(Category, category_id, with_for_update=True)
+    if category is None:
+        raise NotFound("category", category_id)
+    if category.name != name:
+        category.name = name
+        tx.emit(
+            "inventory.category_renamed",
+            {"category_id": category.id, "code": category.code, "name": name},
+        )
     return category
 
 
