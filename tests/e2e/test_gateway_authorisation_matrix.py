@@ -195,6 +195,10 @@ MATRIX = {
     "POST /api/sites": Gated(),
     "POST /api/categories": Gated(),
     "PUT /api/categories/<int:category_id>/loan-policy": Gated(),
+    # names mistyped at creation, corrected by the city only
+    "PATCH /api/partners/<int:partner_id>": Gated(),
+    "PATCH /api/sites/<site_code>": Gated(),
+    "PATCH /api/categories/<int:category_id>": Gated(),
     "GET /api/partners": Gated(),
     "GET /api/sites": Gated(),
     "GET /api/categories": Gated(),
@@ -293,6 +297,7 @@ MATRIX = {
     "POST /api/reservation-series/<int:series_id>/cancel": Object(
         object_id("series", "series_id"), body=lambda o, side: {}
     ),
+    "GET /api/sharing-rules": Listing(),  # always the caller's own partner's
     "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"], "shared": False}),
     "GET /api/partners/<int:partner_id>/reservations.ics": Object(partner_id),
     "GET /api/sites/<site_code>/desk.ics": Object(site_code),
