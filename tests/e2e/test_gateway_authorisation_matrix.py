@@ -440,6 +440,9 @@ MATRIX = {
     "GET /audit/summary.txt": Page(serves="manager", also="admin"),
     "GET /open-data": Page(serves="manager", also="admin"),
     "GET /open-data.csv": Page(serves="manager", also="admin"),
+    # what the partner lets the others reserve: always the caller's own partner's
+    "GET /sharing": Page(serves="staff"),
+    "POST /sharing": Page(serves="staff"),
     "GET /help-offers": Page(serves="staff"),
     "POST /help-offers": Page(serves="staff"),  # always for the caller's own sites
     "GET /help-offers/<int:offer_id>": Page(serves="staff"),
@@ -458,9 +461,11 @@ MATRIX = {
     "POST /admin/partners": Page(serves="admin"),
     "GET /admin/partners/<int:partner_id>": Page(serves="admin"),
     "POST /admin/partners/<int:partner_id>/contact": Page(serves="admin"),
+    "POST /admin/partners/<int:partner_id>/name": Page(serves="admin"),
     "GET /admin/sites": Page(serves="admin"),
     "POST /admin/sites": Page(serves="admin"),
     "GET /admin/sites/<site_code>": Page(serves="admin"),
+    "POST /admin/sites/<site_code>/details": Page(serves="admin"),
     "POST /admin/sites/<site_code>/hours": Page(serves="admin"),
     "POST /admin/sites/<site_code>/closures": Page(serves="admin"),
     "POST /admin/sites/<site_code>/closures/<int:closure_id>/remove": Page(serves="admin"),
@@ -468,6 +473,7 @@ MATRIX = {
     "POST /admin/categories": Page(serves="admin"),
     "GET /admin/categories/<int:category_id>": Page(serves="admin"),
     "POST /admin/categories/<int:category_id>/policy": Page(serves="admin"),
+    "POST /admin/categories/<int:category_id>/name": Page(serves="admin"),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
     "POST /my-loans/<int:loan_id>/renew": Page(
         serves="resident", ask=in_path(object_id("loan", "loan_id"))
