@@ -96,7 +96,7 @@ def register_site(tx: Transaction, data: dict) -> Site:
 
 
 def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     site.opening_hours = hours
     tx.emit("inventory.site_hours_changed", site_state(site))
     return site
@@ -104,7 +104,7 @@ def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
 
 def change_site(tx: Transaction, site_code: str, changes: dict) -> Site:
     """Its name or address corrected; consumers get its whole state, as for its hours."""
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     changed = {name: value for name, value in changes.items() if getattr(site, name) != value}
     if changed:
         for name, value in changed.items():
@@ -114,7 +114,7 @@ def change_site(tx: Transaction, site_code: str, changes: dict) -> Site:
 
 
 def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     site.closures.append(Closure(**data))
     tx.session.flush()
     tx.emit("inventory.site_hours_changed", site_state(site))
@@ -124,7 +124,7 @@ def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
 def remove_closure(tx: Transaction, site_code: str, closure_id: int) -> Site:
     """A closure taken back (planned by mistake, or works called off): consumers get
     the site's whole state again, as when one is added."""
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     closure = next((c for c in site.closures if c.id == closure_id), None)
     if closure is None:
         raise NotFound("closure", closure_id)
@@ -150,10 +150,13 @@ def site_state(site: Site) -> dict:
     }
 
 
-def get_site(tx: Transaction, code: str) -> Site:
+def get_site(tx: Transaction, code: str, lock: bool = False) -> Site:
+    """`lock` to change it: each change tells the site's whole state, so two changes
+    at once (its hours, its name) must not each tell the state without the other."""
     if unstorable(code):  # PostgreSQL would refuse the query; no site has such a code
         raise NotFound("site", repr(code))
-    site = tx.session.scalar(select(Site).where(Site.code == code))
+    query = select(Site).where(Site.code == code)
+    site = tx.session.scalar(query.with_for_update() if lock else query)
     if site is None:
         raise NotFound("site", code)
     return site

@@ -4,13 +4,16 @@ the others with ids and the public name only; the services that keep a copy of a
 site's name (notifications, the audit's reports) take the new one. Real RabbitMQ,
 SQLite and PostgreSQL."""
 
+import json
+
+import eventlet
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from partanum import migrate
 from partanum.errors import InvalidInput, NotFound
 from services.notifications.models import Site
-from tests.integration.helpers import call, register_network
+from tests.integration.helpers import call, lock_waits, register_network
 from tests.waiting import wait_until
 
 RENAMED = ("inventory.partner_renamed", "inventory.site_renamed", "inventory.category_renamed")
@@ -101,6 +104,33 @@ def test_what_does_not_exist_is_not_found_and_an_empty_change_is_refused(invento
     with pytest.raises(InvalidInput) as refused:
         call(inventory, "rename_partner", "jean-vilar", {"name": "Centre"})
     assert list(refused.value.fields) == ["partner_id"]
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_rename_waits_for_a_change_of_hours_and_tells_the_state_with_both(
+    inventory, inventory_db, engine_for, events_seen
+):
+    """Each change of a site tells its whole state: a rename made while its hours
+    change waits for them, so that its event holds both. On PostgreSQL: SQLite's
+    writers never overlap (BEGIN IMMEDIATE)."""
+    register_network(inventory)
+    renamed = events_seen("inventory.site_renamed")
+    engine = engine_for(inventory_db)
+    hours = {"friday": [["09:00", "12:00"]]}
+
+    with engine.connect() as other_change:
+        other_change.execute(text("SELECT id FROM sites WHERE code = 'mistral' FOR UPDATE"))
+        rename = eventlet.spawn(call, inventory, "change_site", "mistral", {"name": "Mistral"})
+        wait_until(lambda: lock_waits(engine) == 1, what="the rename waiting for the site")
+        other_change.execute(
+            text("UPDATE sites SET opening_hours = :hours WHERE code = 'mistral'"),
+            {"hours": json.dumps(hours)},
+        )
+        other_change.commit()
+
+    assert rename.wait()["opening_hours"] == hours
+    (event,) = renamed.wait(1)
+    assert (event["data"]["name"], event["data"]["opening_hours"]) == ("Mistral", hours)
 
 
 @pytest.fixture
