@@ -417,7 +417,7 @@ class AdminPages:
             request,
             who,
             "admin_category.html",
-            N_("Règles de prêt"),
+            N_("Un type d'appareil"),
             notices=self.page_admin_notices(request),
             category=category,
             policy=policy,
