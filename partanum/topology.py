@@ -150,6 +150,7 @@ NOTIFICATIONS = Subscription(
     (
         "inventory.site_registered",
         "inventory.site_hours_changed",
+        "inventory.site_renamed",
         "inventory.item_registered",
         "booking.reservation_created",
         "booking.reservation_cancelled",

@@ -24,7 +24,12 @@ from partanum.opening_hours import WEEKDAYS, parse_hours
 from services.audit.analytics import DAY, OpenTimes, Period, SiteHours, _local_ts, _segments
 from services.audit.history import History, Item
 
-SITE_EVENTS = ("inventory.site_registered", "inventory.site_hours_changed")
+# A rename carries the site's whole state too: the reports' labels take the newest name.
+SITE_EVENTS = (
+    "inventory.site_registered",
+    "inventory.site_hours_changed",
+    "inventory.site_renamed",
+)
 # The events that make an item's figures (history.py's facts about items and their
 # uses); the others naming an item (a renewal, an overdue notice…) change nothing.
 ITEM_EVENTS = (

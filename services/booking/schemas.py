@@ -345,6 +345,12 @@ class SharingRuleIn(Input):
     )
 
 
+class SharingRulesOf(Input):
+    partner_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+
+
 class SharingRuleOut(Schema):
     partner_id = fields.Integer()
     category_id = fields.Integer()

@@ -37,6 +37,17 @@ def set_rule(tx: Transaction, data: dict) -> SharingRule:
     return rule
 
 
+def rules_of(tx: Transaction, partner_id: int) -> list[SharingRule]:
+    """A partner's own rules: the one for all its categories first, then by category."""
+    return list(
+        tx.session.scalars(
+            select(SharingRule)
+            .where(SharingRule.partner_id == partner_id)
+            .order_by(SharingRule.category_id.is_not(None), SharingRule.category_id)
+        )
+    )
+
+
 def set_item_shareable(tx: Transaction, asset_tag: str, shareable: bool) -> Item:
     """An owner keeps one item for itself (or shares it again), whatever its rules say."""
     item = tx.session.scalar(select(Item).where(Item.asset_tag == asset_tag).with_for_update())

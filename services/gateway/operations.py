@@ -702,6 +702,19 @@ def message_catalogue_review(service, who) -> list[dict]:
     return service.notifications.catalogue_review()
 
 
+# --- sharing: what the caller's partner lets others reserve --------------------------------
+# Its own staff, as /api/sharing-rules allows.
+
+
+def own_sharing_rules(service, who) -> list[dict]:
+    return service.booking.sharing_rules(_desk(who))
+
+
+def set_own_sharing_rule(service, who, rule: dict) -> dict:
+    """`rule` as PUT /api/sharing-rules takes it; always for the caller's own partner."""
+    return service.booking.set_sharing_rule({**rule, "partner_id": _desk(who)})
+
+
 # --- the administrator's pages: accounts, partners, sites, categories ----------------------
 # The city's administrators only, as the API's /api/accounts, /api/partners, /api/sites
 # and /api/categories allow; accounts live in the gateway's own database.
@@ -770,6 +783,22 @@ def admin_register_partner(service, who, partner: dict) -> dict:
 def admin_register_site(service, who, site: dict) -> dict:
     _administrator(who)
     return service.inventory.register_site(site)
+
+
+def admin_rename_partner(service, who, partner_id: int, name: str) -> dict:
+    _administrator(who)
+    return service.inventory.rename_partner(partner_id, {"name": name})
+
+
+def admin_change_site(service, who, site_code: str, changes: dict) -> dict:
+    """Its name, its address, or both."""
+    _administrator(who)
+    return service.inventory.change_site(site_code, changes)
+
+
+def admin_rename_category(service, who, category_id: int, name: str) -> dict:
+    _administrator(who)
+    return service.inventory.rename_category(category_id, {"name": name})
 
 
 def admin_site(service, who, site_code: str) -> dict:

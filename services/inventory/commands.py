@@ -72,6 +72,20 @@ def get_partner(tx: Transaction, partner_id: int) -> Partner:
     return partner
 
 
+def rename_partner(tx: Transaction, partner_id: int, name: str) -> Partner:
+    """Told only when the name changes: the same name again is no news."""
+    partner = tx.session.get(Partner, partner_id, with_for_update=True)
+    if partner is None:
+        raise NotFound("partner", partner_id)
+    if partner.name != name:
+        partner.name = name
+        tx.emit(
+            "inventory.partner_renamed",
+            {"partner_id": partner.id, "code": partner.code, "name": name},
+        )
+    return partner
+
+
 def register_site(tx: Transaction, data: dict) -> Site:
     _unique(tx, Site, Site.code, data["code"], "code")
     partner = by_code(tx, Partner, data.pop("partner"), "partner")
@@ -83,14 +97,25 @@ def register_site(tx: Transaction, data: dict) -> Site:
 
 
 def set_opening_hours(tx: Transaction, site_code: str, hours: dict) -> Site:
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     site.opening_hours = hours
     tx.emit("inventory.site_hours_changed", site_state(site))
     return site
 
 
+def change_site(tx: Transaction, site_code: str, changes: dict) -> Site:
+    """Its name or address corrected; consumers get its whole state, as for its hours."""
+    site = get_site(tx, site_code, lock=True)
+    changed = {name: value for name, value in changes.items() if getattr(site, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(site, name, value)
+        tx.emit("inventory.site_renamed", site_state(site))
+    return site
+
+
 def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     site.closures.append(Closure(**data))
     tx.session.flush()
     tx.emit("inventory.site_hours_changed", site_state(site))
@@ -100,7 +125,7 @@ def add_closure(tx: Transaction, site_code: str, data: dict) -> Site:
 def remove_closure(tx: Transaction, site_code: str, closure_id: int) -> Site:
     """A closure taken back (planned by mistake, or works called off): consumers get
     the site's whole state again, as when one is added."""
-    site = get_site(tx, site_code)
+    site = get_site(tx, site_code, lock=True)
     closure = next((c for c in site.closures if c.id == closure_id), None)
     if closure is None:
         raise NotFound("closure", closure_id)
@@ -126,10 +151,13 @@ def site_state(site: Site) -> dict:
     }
 
 
-def get_site(tx: Transaction, code: str) -> Site:
+def get_site(tx: Transaction, code: str, lock: bool = False) -> Site:
+    """`lock` to change it: each change tells the site's whole state, so two changes
+    at once (its hours, its name) must not each tell the state without the other."""
     if unstorable(code):  # PostgreSQL would refuse the query; no site has such a code
         raise NotFound("site", repr(code))
-    site = tx.session.scalar(select(Site).where(Site.code == code))
+    query = select(Site).where(Site.code == code)
+    site = tx.session.scalar(query.with_for_update() if lock else query)
     if site is None:
         raise NotFound("site", code)
     return site
@@ -141,6 +169,19 @@ def register_category(tx: Transaction, data: dict) -> Category:
     tx.session.add(category)
     tx.session.flush()
     tx.emit("inventory.category_registered", {"category_id": category.id, "code": category.code})
+    return category
+
+
+def rename_category(tx: Transaction, category_id: int, name: str) -> Category:
+    category = tx.session.get(Category, category_id, with_for_update=True)
+    if category is None:
+        raise NotFound("category", category_id)
+    if category.name != name:
+        category.name = name
+        tx.emit(
+            "inventory.category_renamed",
+            {"category_id": category.id, "code": category.code, "name": name},
+        )
     return category
 
 

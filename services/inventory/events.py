@@ -46,6 +46,15 @@ class SiteState(Schema):
     )
 
 
+@contract("inventory.partner_renamed")
+class PartnerRenamed(Schema):
+    """Its name corrected: consumers that show it keep the new one."""
+
+    partner_id = fields.Integer(required=True)
+    code = reference(required=True)
+    name = public_name(required=True)
+
+
 @contract("inventory.site_registered")
 class SiteRegistered(SiteState):
     partner_id = fields.Integer(required=True)
@@ -56,10 +65,23 @@ class SiteHoursChanged(SiteState):
     """Opening hours or closures changed: bookings re-check what falls outside."""
 
 
+@contract("inventory.site_renamed")
+class SiteRenamed(SiteState):
+    """Its name or address corrected. The whole state, as every site event: a copy
+    kept from them takes the newest and ignores an older one handled late."""
+
+
 @contract("inventory.category_registered")
 class CategoryRegistered(Schema):
     category_id = fields.Integer(required=True)
     code = reference(required=True)
+
+
+@contract("inventory.category_renamed")
+class CategoryRenamed(Schema):
+    category_id = fields.Integer(required=True)
+    code = reference(required=True)
+    name = public_name(required=True)
 
 
 @contract("inventory.item_registered")

@@ -28,7 +28,13 @@ def _public(max_length, **kwargs):
 
 class PartnerIn(Input):
     code = fields.String(required=True, validate=CODE)
-    name = _text(200, required=True)
+    name = _public(200, required=True)
+
+
+class PartnerRename(Input):
+    """A partner's name corrected: its code, which others refer to, stays."""
+
+    name = _public(200, required=True)
 
 
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -83,9 +89,25 @@ class ClosureIn(Input):
             raise ValidationError("ends before it starts", "ends_on")
 
 
+class SiteChange(Input):
+    """A site's name or address corrected (either or both); its code stays."""
+
+    name = _public(200)
+    address = _public(300)
+
+    @validates_schema
+    def not_empty(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("give a name, an address or both")
+
+
 class CategoryIn(Input):
     code = fields.String(required=True, validate=CODE)
-    name = _text(100, required=True)
+    name = _public(100, required=True)
+
+
+class CategoryRename(Input):
+    name = _public(100, required=True)
 
 
 class ItemIn(Input):
@@ -178,6 +200,12 @@ class ItemPageFilter(ItemFilter):
 
 class PartnerRef(Input):
     partner_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+
+
+class CategoryRef(Input):
+    category_id = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
 

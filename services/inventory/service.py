@@ -58,6 +58,16 @@ class Service(HealthCheck):
             return schema(schemas.PartnerSitesOut).dump(partner)
 
     @expected
+    def rename_partner(self, partner_id, payload):
+        """(3, {"name": "Centre social Jean Vilar"}) → the partner, its code unchanged."""
+        ref = load(schema(schemas.PartnerRef), {"partner_id": partner_id})
+        data = load(schema(schemas.PartnerRename), payload)
+        with self.db.transaction() as tx:
+            partner = commands.rename_partner(tx, ref["partner_id"], data["name"])
+            tx.commit()
+            return schema(schemas.PartnerOut).dump(partner)
+
+    @expected
     def register_site(self, payload):
         """{"code": "jean-vilar", "name": "Centre Jean Vilar", "partner": "jean-vilar",
         "address": "1 place Jean XXIII, 49100 Angers",
@@ -82,6 +92,16 @@ class Service(HealthCheck):
                 .order_by(Site.name)
             )
             return schema(schemas.SiteOut, many=True).dump(sites)
+
+    @expected
+    def change_site(self, site_code, payload):
+        """("jean-vilar", {"name": "Centre Jean Vilar", "address": "1 place Jean XXIII,
+        49100 Angers"}): either or both; its code, hours and closures unchanged."""
+        data = load(schema(schemas.SiteChange), payload)
+        with self.db.transaction() as tx:
+            site = commands.change_site(tx, site_code, data)
+            tx.commit()
+            return schema(schemas.SiteOut).dump(site)
 
     @expected
     def set_opening_hours(self, site_code, payload):
@@ -116,6 +136,16 @@ class Service(HealthCheck):
         data = load(schema(schemas.CategoryIn), payload)
         with self.db.transaction() as tx:
             category = commands.register_category(tx, data)
+            tx.commit()
+            return schema(schemas.CategoryOut).dump(category)
+
+    @expected
+    def rename_category(self, category_id, payload):
+        """(2, {"name": "Tablette tactile"}) → the category, its code unchanged."""
+        ref = load(schema(schemas.CategoryRef), {"category_id": category_id})
+        data = load(schema(schemas.CategoryRename), payload)
+        with self.db.transaction() as tx:
+            category = commands.rename_category(tx, ref["category_id"], data["name"])
             tx.commit()
             return schema(schemas.CategoryOut).dump(category)
 

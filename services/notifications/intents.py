@@ -497,6 +497,8 @@ def _hold_offered(planner, data, _settings):
 _HANDLERS = {
     "inventory.site_registered": _site,
     "inventory.site_hours_changed": _site_hours_changed,
+    # its name or address corrected: messages from now on say the new ones
+    "inventory.site_renamed": _site,
     "inventory.item_registered": _item,
     "inventory.item_updated": _item,
     "booking.reservation_created": _reservation_created,

@@ -1,8 +1,9 @@
 """The city's administrator in a real browser, without the API: a staff account made,
 signed in with, disabled, given a new password and another role; a partner and a site
-of the test's own, with the site's hours and a closure; a kind of device; in Arabic on
-a phone; and the walls of each route, with plain requests (only the administrator gets
-in, a form without its CSRF token changes nothing, what does not exist answers 404)."""
+of the test's own, with the site's hours and a closure; a kind of device; names
+mistyped at creation corrected; in Arabic and Persian on a phone; and the walls of
+each route, with plain requests (only the administrator gets in, a form without its
+CSRF token changes nothing, what does not exist answers 404)."""
 
 import re
 
@@ -147,13 +148,13 @@ def test_a_new_partner_gets_a_site_its_hours_and_a_closure(open_page):
     assert_accessible(admin, "admin partner")
     admin.locator("#admin_contact_email").fill("accueil-at-nowhere")
     with admin.expect_navigation():
-        admin.get_by_role("button", name="Enregistrer").click()
+        admin.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "Adresse e-mail de l'accueil" in admin.locator(".error-summary").inner_text()
     assert admin.locator("#admin_contact_email").input_value() == "accueil-at-nowhere"
     assert_accessible(admin, "admin partner, refused")
     admin.locator("#admin_contact_email").fill(f"accueil@{code}.test")
     with admin.expect_navigation():
-        admin.get_by_role("button", name="Enregistrer").click()
+        admin.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "adresse de l'accueil est enregistrée" in admin.get_by_role("status").inner_text()
     admin.goto("/admin/partners")
     assert f"accueil@{code}.test" in admin.locator("tr", has_text=code).inner_text()
@@ -259,16 +260,102 @@ def test_the_administrator_adds_a_kind_of_device(open_page):
     admin.locator("#admin_loan_days").fill("400")
     admin.locator("#admin_max_renewals").fill("1")
     with admin.expect_navigation():
-        admin.get_by_role("button", name="Enregistrer").click()
+        admin.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "Durée du prêt" in admin.locator(".error-summary").inner_text()
     assert admin.locator("#admin_max_renewals").input_value() == "1"
     assert_accessible(admin, "admin category, refused")
     admin.locator("#admin_loan_days").fill("21")
     with admin.expect_navigation():
-        admin.get_by_role("button", name="Enregistrer").click()
+        admin.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "règles de prêt sont enregistrées" in admin.get_by_role("status").inner_text()
     assert admin.locator("#admin_loan_days").input_value() == "21"
     assert admin.locator("#admin_max_renewals").input_value() == "1"
+
+
+# --- names mistyped at creation, corrected ---------------------------------------------------
+
+
+def test_a_partner_a_site_and_a_kind_of_device_named_wrong_are_renamed(open_page, system):
+    admin = open_page()
+    sign_in(admin, ADMIN)
+    code = f"nom-{unique()}"
+    admin.goto("/admin/partners")
+    admin.locator("#admin_code").fill(code)
+    admin.locator("#admin_name").fill(f"Asociation {code}")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Ajouter").click()
+    admin.get_by_role("link", name=f"Asociation {code}").click()
+
+    # A phone number is no public name: refused, named, what was typed is kept.
+    admin.locator("#admin_name").fill("Association, 02 41 00 00 00")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer le nom").click()
+    summary = admin.locator(".error-summary").inner_text()
+    assert "Nom" in summary and "numéro de téléphone" in summary
+    assert admin.locator("#admin_name").input_value() == "Association, 02 41 00 00 00"
+    assert_accessible(admin, "admin partner, name refused")
+    admin.locator("#admin_name").fill(f"Association {code}")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer le nom").click()
+    assert "nouveau nom est enregistré" in admin.get_by_role("status").inner_text()
+    assert_accessible(admin, "admin partner, renamed")
+    admin.goto("/admin/partners")
+    row = admin.locator("tr", has_text=code).inner_text()
+    assert f"Association {code}" in row and "Asociation" not in row
+
+    # Its site: the name and the address corrected, its hours left as they were.
+    admin.goto("/admin/sites")
+    admin.locator("#admin_code").fill(code)
+    admin.locator("#admin_name").fill(f"Locla {code}")
+    admin.locator("#admin_site_partner").select_option(code)
+    admin.locator("#admin_address").fill("3 rue de la Rosreaie, 49100 Angers")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Ajouter").click()
+    admin.locator("#help_monday").fill("09:00-12:00")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer les heures").click()
+    admin.locator("#admin_name").fill(f"Local {code}")
+    admin.locator("#admin_address").fill("")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer le nom et l'adresse").click()
+    assert "Adresse" in admin.locator(".error-summary").inner_text()
+    assert admin.locator("#admin_name").input_value() == f"Local {code}"
+    assert admin.locator("#help_monday").input_value() == "09:00-12:00"  # not the form sent
+    assert_accessible(admin, "admin site, address refused")
+    admin.locator("#admin_address").fill("3 rue de la Roseraie, 49100 Angers")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer le nom et l'adresse").click()
+    assert "nom et l'adresse sont enregistrés" in admin.get_by_role("status").inner_text()
+    facts = admin.locator("dl").inner_text()
+    assert f"Local {code}" in facts and "3 rue de la Roseraie" in facts
+    assert admin.locator("#help_monday").input_value() == "09:00-12:00"
+    with system.rpc() as rpc:
+        assert rpc.inventory.get_site(code)["name"] == f"Local {code}"
+
+    # A kind of device.
+    kind = f"liseuse-{unique()}"
+    admin.goto("/admin/categories")
+    admin.locator("#admin_code").fill(kind)
+    admin.locator("#admin_name").fill(f"Lisuese {kind}")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Ajouter").click()
+    admin.get_by_role("link", name=f"Lisuese {kind}").click()
+    admin.locator("#admin_name").fill(f"Liseuse {kind}")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Enregistrer le nom").click()
+    assert "nouveau nom est enregistré" in admin.get_by_role("status").inner_text()
+    assert admin.locator("#admin_loan_days").input_value() == "14"  # its policy untouched
+    admin.goto("/admin/categories")
+    assert f"Liseuse {kind}" in admin.locator("table").inner_text()
+
+    # In Persian, on a phone: the forms read right to left and fit the screen.
+    phone = open_page(language="fa", viewport=PHONE)
+    sign_in(phone, ADMIN)
+    phone.goto(f"/admin/sites/{code}")
+    assert phone.locator("html").get_attribute("dir") == "rtl"
+    assert phone.locator("#admin_name").input_value() == f"Local {code}"
+    assert no_sideways_scroll(phone)
+    assert_accessible(phone, "admin site, fa, phone")
 
 
 # --- walls, with plain requests ------------------------------------------------------------
@@ -315,9 +402,11 @@ ROUTES = {
     "POST partners": ("POST", "/admin/partners"),
     "GET partner": ("GET", "/admin/partners/1"),
     "POST contact": ("POST", "/admin/partners/1/contact"),
+    "POST partner name": ("POST", "/admin/partners/1/name"),
     "GET sites": ("GET", "/admin/sites"),
     "POST sites": ("POST", "/admin/sites"),
     "GET site": ("GET", "/admin/sites/jean-vilar"),
+    "POST site details": ("POST", "/admin/sites/jean-vilar/details"),
     "POST hours": ("POST", "/admin/sites/jean-vilar/hours"),
     "POST closures": ("POST", "/admin/sites/jean-vilar/closures"),
     "POST reopen": ("POST", "/admin/sites/jean-vilar/closures/1/remove"),
@@ -325,6 +414,7 @@ ROUTES = {
     "POST categories": ("POST", "/admin/categories"),
     "GET category": ("GET", "/admin/categories/1"),
     "POST policy": ("POST", "/admin/categories/1/policy"),
+    "POST category name": ("POST", "/admin/categories/1/name"),
 }
 # A form that would change something were it let through.
 FORM = {
@@ -333,6 +423,7 @@ FORM = {
     "admin_role": "admin",
     "admin_code": "x-wall",
     "admin_name": "X",
+    "admin_address": "X",
     "help_monday": "00:00-23:00",
     "admin_closure_starts": "2027-01-01",
     "admin_closure_ends": "2027-01-02",
@@ -391,9 +482,9 @@ def test_a_form_without_its_token_changes_nothing(callers, staff_account_id, rou
 def test_what_does_not_exist_answers_not_found(callers, path):
     assert callers["admin"].get(path, timeout=30).status_code == 404
     actions = {
-        "sites": ("/hours", "/closures", "/closures/1/remove"),
-        "categories": ("/policy",),
-        "partners": ("/contact",),
+        "sites": ("/hours", "/closures", "/closures/1/remove", "/details"),
+        "categories": ("/policy", "/name"),
+        "partners": ("/contact", "/name"),
     }
     for action in actions.get(path.split("/")[2], ("", "/disable", "/password")):
         answer = callers["admin"].post(

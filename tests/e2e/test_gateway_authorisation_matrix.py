@@ -195,6 +195,10 @@ MATRIX = {
     "POST /api/sites": Gated(),
     "POST /api/categories": Gated(),
     "PUT /api/categories/<int:category_id>/loan-policy": Gated(),
+    # names mistyped at creation, corrected by the city only
+    "PATCH /api/partners/<int:partner_id>": Gated(),
+    "PATCH /api/sites/<site_code>": Gated(),
+    "PATCH /api/categories/<int:category_id>": Gated(),
     "GET /api/partners": Gated(),
     "GET /api/sites": Gated(),
     "GET /api/categories": Gated(),
@@ -293,6 +297,7 @@ MATRIX = {
     "POST /api/reservation-series/<int:series_id>/cancel": Object(
         object_id("series", "series_id"), body=lambda o, side: {}
     ),
+    "GET /api/sharing-rules": Listing(),  # always the caller's own partner's
     "PUT /api/sharing-rules": Action(lambda o: {"partner_id": o.partner["other"], "shared": False}),
     "GET /api/partners/<int:partner_id>/reservations.ics": Object(partner_id),
     "GET /api/sites/<site_code>/desk.ics": Object(site_code),
@@ -435,6 +440,9 @@ MATRIX = {
     "GET /audit/summary.txt": Page(serves="manager", also="admin"),
     "GET /open-data": Page(serves="manager", also="admin"),
     "GET /open-data.csv": Page(serves="manager", also="admin"),
+    # what the partner lets the others reserve: always the caller's own partner's
+    "GET /sharing": Page(serves="staff"),
+    "POST /sharing": Page(serves="staff"),
     "GET /help-offers": Page(serves="staff"),
     "POST /help-offers": Page(serves="staff"),  # always for the caller's own sites
     "GET /help-offers/<int:offer_id>": Page(serves="staff"),
@@ -453,9 +461,11 @@ MATRIX = {
     "POST /admin/partners": Page(serves="admin"),
     "GET /admin/partners/<int:partner_id>": Page(serves="admin"),
     "POST /admin/partners/<int:partner_id>/contact": Page(serves="admin"),
+    "POST /admin/partners/<int:partner_id>/name": Page(serves="admin"),
     "GET /admin/sites": Page(serves="admin"),
     "POST /admin/sites": Page(serves="admin"),
     "GET /admin/sites/<site_code>": Page(serves="admin"),
+    "POST /admin/sites/<site_code>/details": Page(serves="admin"),
     "POST /admin/sites/<site_code>/hours": Page(serves="admin"),
     "POST /admin/sites/<site_code>/closures": Page(serves="admin"),
     "POST /admin/sites/<site_code>/closures/<int:closure_id>/remove": Page(serves="admin"),
@@ -463,6 +473,7 @@ MATRIX = {
     "POST /admin/categories": Page(serves="admin"),
     "GET /admin/categories/<int:category_id>": Page(serves="admin"),
     "POST /admin/categories/<int:category_id>/policy": Page(serves="admin"),
+    "POST /admin/categories/<int:category_id>/name": Page(serves="admin"),
     "GET /my-loans": Page(serves="resident", shows=lambda o: "JV-LAP-001"),
     "POST /my-loans/<int:loan_id>/renew": Page(
         serves="resident", ask=in_path(object_id("loan", "loan_id"))

@@ -95,6 +95,29 @@ def test_availability_shows_staff_what_their_partner_may_reserve(network):
     assert network.ok(network.jv, "GET", "/api/availability", params=query)["free"] == 3
 
 
+def test_staff_read_their_own_partners_sharing_rules_only(network):
+    assert network.ok(network.jv, "GET", "/api/sharing-rules") == []  # all shared, no cap
+    network.ok(network.jv, "PUT", "/api/sharing-rules", json={"shared": True})
+    capped = {"category_id": network.laptop_id, "shared": True, "max_per_reservation": 2}
+    network.ok(network.jv, "PUT", "/api/sharing-rules", json=capped)
+    network.ok(network.mi, "PUT", "/api/sharing-rules", json={"shared": False})
+
+    rules = network.ok(network.jv, "GET", "/api/sharing-rules")
+
+    assert rules == [
+        {
+            "partner_id": JEAN_VILAR,
+            "category_id": None,
+            "shared": True,
+            "max_per_reservation": None,
+        },
+        {**capped, "partner_id": JEAN_VILAR},
+    ]
+    assert [r["shared"] for r in network.ok(network.mi, "GET", "/api/sharing-rules")] == [False]
+    answer = network.manager.get(network.url("/api/sharing-rules"), timeout=TIMEOUT)
+    assert answer.status_code == 403
+
+
 def test_reserved_laptops_are_picked_up_and_brought_back_at_the_desk(network):
     made = network.ok(
         network.jv,

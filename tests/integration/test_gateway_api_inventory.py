@@ -5,7 +5,7 @@ import csv
 import io
 
 from tests.integration.gateway import sqlite_only
-from tests.integration.gateway_network import LAPTOPS, TABLETS, TIMEOUT
+from tests.integration.gateway_network import JEAN_VILAR, LAPTOPS, TABLETS, TIMEOUT
 
 database_kind = sqlite_only  # see its docstring
 
@@ -248,3 +248,32 @@ def test_a_site_closes_for_holidays_by_its_own_staff_and_the_city_adds_categorie
         )["code"]
         == "phone"
     )
+
+
+def test_only_the_city_renames_a_partner_a_site_or_a_kind_of_device(network):
+    partner = {"name": "Centre social Jean Vilar"}
+    site = {"name": "Centre social Jean Vilar", "address": "3 place Jean XXIII, 49100 Angers"}
+    category = {"name": "Ordinateur portable 14 pouces"}
+    paths = (
+        (f"/api/partners/{JEAN_VILAR}", partner),
+        ("/api/sites/jean-vilar", site),
+        (f"/api/categories/{network.laptop_id}", category),
+    )
+    for path, body in paths:
+        assert network.jv.patch(network.url(path), json=body, timeout=TIMEOUT).status_code == 403
+
+    for path, body in paths:
+        assert network.ok(network.admin, "PATCH", path, json=body)["name"] == body["name"]
+
+    assert network.ok(network.jv, "GET", "/api/sites/jean-vilar")["address"] == site["address"]
+    names = {p["code"]: p["name"] for p in network.ok(network.jv, "GET", "/api/partners")}
+    assert names["jean-vilar"] == partner["name"]
+    kinds = {c["id"]: c["name"] for c in network.ok(network.jv, "GET", "/api/categories")}
+    assert kinds[network.laptop_id] == category["name"]
+    # A phone number is no public name: refused, the field named.
+    refused = network.admin.patch(
+        network.url("/api/sites/jean-vilar"),
+        json={"name": "Appelez le 02 41 00 00 00"},
+        timeout=TIMEOUT,
+    )
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"name"}

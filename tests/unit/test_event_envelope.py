@@ -15,8 +15,17 @@ PERSONAL = ("name", "phone", "email", "address", "birth", "card")
 # carry them so that no consumer has to ask the inventory back.
 PUBLIC = {
     (event_type, field)
-    for event_type in ("inventory.site_registered", "inventory.site_hours_changed")
+    for event_type in (
+        "inventory.site_registered",
+        "inventory.site_hours_changed",
+        "inventory.site_renamed",
+    )
     for field in ("name", "address")
+} | {
+    # A partner's and a kind of device's names are on doors and labels too: public
+    # names (the inventory refuses one shaped like an email or a phone number).
+    ("inventory.partner_renamed", "name"),
+    ("inventory.category_renamed", "name"),
 }
 
 

@@ -17,7 +17,7 @@ from partanum.events import Event, require
 from services.booking import events as booking_events
 from services.notifications import intents, sending
 from services.notifications.channels import DeliveryFailed
-from services.notifications.models import Message, StaffNotice
+from services.notifications.models import Message, Site, StaffNotice
 from services.notifications.settings import Settings
 from services.notifications.texts import Rendered
 
@@ -401,6 +401,27 @@ def test_a_sites_older_hours_handled_late_do_not_move_the_reminders_back(world, 
 
     friday, monday = NOON.date() + timedelta(days=10), NOON.date() + timedelta(days=13)
     assert reminder_days(db) == [(1, monday), (2, friday)]
+
+
+def test_a_renamed_site_keeps_its_new_name_when_an_older_event_comes_late(world, db):
+    record_event(db, site_event("inventory.site_registered", EVERY_DAY, partner_id=2), NOON)
+    renamed = site_event("inventory.site_renamed", EVERY_DAY)
+    renamed = replace(
+        renamed,
+        data={**renamed.data, "name": "Centre social Jean Vilar", "address": "3 place Jean XXIII"},
+        occurred_at=NOON + timedelta(minutes=20),
+    )
+    older = replace(
+        site_event("inventory.site_hours_changed", FRIDAY_AND_MONDAY),
+        occurred_at=NOON + timedelta(minutes=10),
+    )
+    record_event(db, renamed, NOON)
+    record_event(db, older, NOON)  # retried, so delivered after the rename
+
+    with db.transaction() as tx:
+        site = tx.session.get(Site, 1)
+        assert (site.name, site.address) == ("Centre social Jean Vilar", "3 place Jean XXIII")
+        assert site.opening_hours == EVERY_DAY  # the rename's state, the newest
 
 
 def test_a_reminder_already_sent_is_not_sent_again_when_the_hours_change(world, db):

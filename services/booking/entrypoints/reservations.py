@@ -136,6 +136,16 @@ class ReservationEntrypoints:
             return schema(schemas.SharingRuleOut).dump(rule)
 
     @expected
+    def sharing_rules(self, partner_id):
+        """3 → [{"partner_id": 3, "category_id": null, "shared": true,
+        "max_per_reservation": 5}, …]: what that partner lets others reserve (none: all
+        of it, no cap)."""
+        data = load(schema(schemas.SharingRulesOf), {"partner_id": partner_id})
+        with self.db.transaction() as tx:
+            rules = sharing.rules_of(tx, data["partner_id"])
+            return schema(schemas.SharingRuleOut, many=True).dump(rules)
+
+    @expected
     def set_item_shareable(self, payload):
         """{"asset_tag": "JV-TAB-001", "shareable": false}: its owner keeps it for itself."""
         data = load(schema(schemas.ItemShareableIn), payload)

@@ -188,6 +188,17 @@ class BookingApi:
     # --- sharing and loan rules -----------------------------------------------------------
 
     @route(
+        "GET",
+        "/api/sharing-rules",
+        response=schemas.SharingRule(many=True),
+        allow=(STAFF,),
+        summary="What the caller's partner lets others reserve (no rule: all of it, no cap)",
+        tag="sharing",
+    )
+    def list_sharing_rules(self, request, who):
+        return operations.own_sharing_rules(self, who)
+
+    @route(
         "PUT",
         "/api/sharing-rules",
         body=schemas.SharingRuleRequest,
@@ -199,9 +210,8 @@ class BookingApi:
     def set_sharing_rule(self, request, who, body):
         """{"category_id": 1 (or null: every category), "shared": true,
         "max_per_reservation": 5 (or null)}"""
-        return self.booking.set_sharing_rule(
-            self._for_own_partner(who, schemas.SharingRuleRequest(), body)
-        )
+        rule = self._for_own_partner(who, schemas.SharingRuleRequest(), body)
+        return operations.set_own_sharing_rule(self, who, rule)
 
     @route(
         "PUT",

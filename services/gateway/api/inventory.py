@@ -8,7 +8,7 @@ import base64
 
 from werkzeug.wrappers import Response
 
-from services.gateway import csv_export
+from services.gateway import csv_export, operations
 from services.gateway.api.scope import Scope, wire
 from services.gateway.authz import require
 from services.gateway.problems import invalid
@@ -50,6 +50,19 @@ class InventoryApi:
         return self.inventory.register_partner(wire(schemas.PartnerIn(), body))
 
     @route(
+        "PATCH",
+        "/api/partners/<int:partner_id>",
+        body=schemas.PartnerRename,
+        response=schemas.Partner,
+        allow=(ADMIN,),
+        summary="Correct a partner's name (its code stays)",
+        tag="network",
+    )
+    def rename_partner(self, request, who, partner_id, body):
+        """{"name": "Centre social Jean Vilar"}"""
+        return operations.admin_rename_partner(self, who, partner_id, body["name"])
+
+    @route(
         "GET",
         "/api/sites",
         response=schemas.Site(many=True),
@@ -83,6 +96,20 @@ class InventoryApi:
     )
     def register_site(self, request, who, body):
         return self.inventory.register_site(wire(schemas.SiteIn(), body))
+
+    @route(
+        "PATCH",
+        "/api/sites/<site_code>",
+        body=schemas.SiteChange,
+        response=schemas.Site,
+        allow=(ADMIN,),
+        summary="Correct a site's name or address (its code stays)",
+        tag="network",
+    )
+    def change_site(self, request, who, site_code, body):
+        """{"name": "Centre Jean Vilar", "address": "1 place Jean XXIII, 49100 Angers"}
+        (either or both)"""
+        return operations.admin_change_site(self, who, site_code, wire(schemas.SiteChange(), body))
 
     @route(
         "PUT",
@@ -140,6 +167,19 @@ class InventoryApi:
     )
     def register_category(self, request, who, body):
         return self.inventory.register_category(wire(schemas.CategoryIn(), body))
+
+    @route(
+        "PATCH",
+        "/api/categories/<int:category_id>",
+        body=schemas.CategoryRename,
+        response=schemas.Category,
+        allow=(ADMIN,),
+        summary="Correct a kind of device's name (its code stays)",
+        tag="network",
+    )
+    def rename_category(self, request, who, category_id, body):
+        """{"name": "Tablette tactile"}"""
+        return operations.admin_rename_category(self, who, category_id, body["name"])
 
     # --- items ------------------------------------------------------------------------------
 

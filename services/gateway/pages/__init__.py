@@ -25,6 +25,7 @@ from services.gateway.pages.queue import DeskQueue
 from services.gateway.pages.reservations import StaffReservations
 from services.gateway.pages.residents import ResidentPages
 from services.gateway.pages.sessions import SignIn
+from services.gateway.pages.sharing import SharingPages
 from services.gateway.pages.workshops import WorkshopReservations
 
 
@@ -45,6 +46,8 @@ class Pages(
     ResidentPages,
     # the desk's two steps, a loan's page and its slip
     Lending,
+    # what the partner lets the others reserve
+    SharingPages,
     # the public guide, /help, the poster and the help partners offer
     GuidePages,
     # a resident's own pages: home, history, details

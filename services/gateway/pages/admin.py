@@ -1,6 +1,7 @@
 """The city's administrator, without the API: staff accounts (create, change the role,
 disable, enable, a new temporary password), partners, sites with their opening hours
-and closures, and the kinds of devices. Through the operations that decide as
+and closures, and the kinds of devices; the names of partners, sites and kinds, and a
+site's address, corrected. Through the operations that decide as
 /api/accounts, /api/partners, /api/sites and /api/categories do: administrators only.
 
 A new account, or a new password, is shown once, on the answer to the form that made
@@ -47,8 +48,12 @@ ADMIN_DONE = {
     "category": N_("Le type d'appareil est enregistré."),
     "policy": N_("Les règles de prêt sont enregistrées."),
     "contact": N_("L'adresse de l'accueil est enregistrée."),
+    "renamed": N_("Le nouveau nom est enregistré."),
+    "details": N_("Le nom et l'adresse sont enregistrés."),
 }
 CODE_TAKEN = N_("Ce code est déjà utilisé : choisissez-en un autre.")
+# Names and addresses travel in the inventory's events: it refuses a person's details.
+NOT_PUBLIC = N_("Écrivez un nom public, sans adresse e-mail ni numéro de téléphone.")
 
 
 def admin_temporary_password() -> str:
@@ -60,6 +65,14 @@ def admin_remote_errors(refused: InvalidInput, names: dict, default: str) -> lis
     """The service's InvalidInput fields → the form's fields at fault."""
     wrong = [names.get(str(field), default) for field in refused.fields]
     return list(dict.fromkeys(wrong or [default]))
+
+
+def admin_not_public(refused: InvalidInput, names: dict, default: str) -> FormErrors:
+    """The inventory refused a name or an address the page found well formed: it
+    looks like an email or a phone number."""
+    errors = FormErrors(*admin_remote_errors(refused, names, default))
+    errors.errors = {name: NOT_PUBLIC for name in errors.errors}
+    return errors
 
 
 class AdminPages:
@@ -282,12 +295,26 @@ class AdminPages:
                 raise FormErrors.refused("admin_code", CODE_TAKEN) from None
             except InvalidInput as refused:
                 names = {"code": "admin_code", "name": "admin_name"}
-                raise FormErrors(*admin_remote_errors(refused, names, "admin_name")) from None
+                raise admin_not_public(refused, names, "admin_name") from None
         except FormErrors as refused:
             return self.page_refused(
                 request, who, back, refused.errors, keep=("admin_code", "admin_name")
             )
         return redirect(f"{back}?done={done}", 303)
+
+    def page_admin_rename(self, request, who, rename, key, back: str, max_name=200):
+        """A partner or a kind of device renamed (`key`: its id); its code stays."""
+        try:
+            name = " ".join(forms.text(request.form, "admin_name").split())
+            if not 0 < len(name) <= max_name:
+                raise FormErrors("admin_name")
+            try:
+                rename(self, who, key, name)
+            except InvalidInput as refused:
+                raise admin_not_public(refused, {"name": "admin_name"}, "admin_name") from None
+        except FormErrors as refused:
+            return self.page_refused(request, who, back, refused.errors, keep=("admin_name",))
+        return redirect(f"{back}?done=renamed", 303)
 
     def page_admin_partner_found(self, who, partner_id) -> dict | None:
         found = [p for p in operations.partners(self) if p["id"] == partner_id]
@@ -310,6 +337,20 @@ class AdminPages:
             partner=partner,
             contact=contact,
             contact_languages=list(i18n.NAMES.items()),
+        )
+
+    @page("POST", "/admin/partners/<int:partner_id>/name")
+    def page_admin_partner_rename(self, request, who, partner_id):
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        if self.page_admin_partner_found(who, partner_id) is None:
+            return self.page_not_found(request, who)
+        return self.page_admin_rename(
+            request,
+            who,
+            operations.admin_rename_partner,
+            partner_id,
+            f"/admin/partners/{partner_id}",
         )
 
     @page("POST", "/admin/partners/<int:partner_id>/contact")
@@ -376,7 +417,7 @@ class AdminPages:
             request,
             who,
             "admin_category.html",
-            N_("Règles de prêt"),
+            N_("Un type d'appareil"),
             notices=self.page_admin_notices(request),
             category=category,
             policy=policy,
@@ -408,6 +449,16 @@ class AdminPages:
         }
         operations.admin_set_loan_policy(self, who, category_id, policy)
         return redirect(f"{back}?done=policy", 303)
+
+    @page("POST", "/admin/categories/<int:category_id>/name")
+    def page_admin_category_rename(self, request, who, category_id):
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        if self.page_admin_category_found(who, category_id) is None:
+            return self.page_not_found(request, who)
+        back = f"/admin/categories/{category_id}"
+        rename = operations.admin_rename_category
+        return self.page_admin_rename(request, who, rename, category_id, back, max_name=100)
 
     @page("POST", "/admin/categories")
     def page_admin_category_create(self, request, who):
@@ -462,7 +513,7 @@ class AdminPages:
                 raise FormErrors.refused("admin_code", CODE_TAKEN) from None
             except InvalidInput as refused:
                 names = {"code": "admin_code", "name": "admin_name", "address": "admin_address"}
-                raise FormErrors(*admin_remote_errors(refused, names, "admin_name")) from None
+                raise admin_not_public(refused, names, "admin_name") from None
         except FormErrors as refused:
             return self.page_refused(
                 request, who, "/admin/sites", refused.errors, keep=ADMIN_SITE_FIELDS
@@ -491,6 +542,39 @@ class AdminPages:
             days=ADMIN_HOURS_FIELDS,
             closures=sorted(site["closures"], key=lambda c: c["starts_on"]),
         )
+
+    @page("POST", "/admin/sites/<site_code>/details")
+    def page_admin_site_details(self, request, who, site_code):
+        """Its name and address corrected; its code, hours and closures stay."""
+        if (away := self.page_admin_guard(request, who)) is not None:
+            return away
+        operations.admin_site(self, who, site_code)  # 404 when there is none
+        back = f"/admin/sites/{site_code}"
+        form = request.form
+        name = " ".join(forms.text(form, "admin_name").split())
+        address = " ".join(forms.text(form, "admin_address").split())
+        try:
+            wrong = [
+                field
+                for field, ok in (
+                    ("admin_name", 0 < len(name) <= 200),
+                    ("admin_address", 0 < len(address) <= 300),
+                )
+                if not ok
+            ]
+            if wrong:
+                raise FormErrors(*wrong)
+            try:
+                operations.admin_change_site(
+                    self, who, site_code, {"name": name, "address": address}
+                )
+            except InvalidInput as refused:
+                names = {"name": "admin_name", "address": "admin_address"}
+                raise admin_not_public(refused, names, "admin_name") from None
+        except FormErrors as refused:
+            keep = ("admin_name", "admin_address")
+            return self.page_refused(request, who, back, refused.errors, keep=keep)
+        return redirect(f"{back}?done=details", 303)
 
     @page("POST", "/admin/sites/<site_code>/hours")
     def page_admin_site_hours(self, request, who, site_code):

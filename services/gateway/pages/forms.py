@@ -234,6 +234,16 @@ FIELDS = {
         N_("Saisissez une adresse e-mail, par exemple accueil@exemple.fr, ou laissez vide."),
     ),
     "admin_contact_language": (N_("Langue des avis"), N_("Choisissez une langue.")),
+    # what the partner lets the others reserve
+    "sharing_category": (N_("Type d'appareil"), N_("Choisissez un type d'appareil, ou tous.")),
+    "sharing_shared": (
+        N_("Les autres structures peuvent-elles les réserver ?"),
+        N_("Choisissez oui ou non."),
+    ),
+    "sharing_max": (
+        N_("Au plus par réservation"),
+        N_("Saisissez un nombre entre 1 et 200, ou laissez vide."),
+    ),
     # managers and the administrator: the audit log's filters, the suggestions
     "manage_device": (N_("Numéro d'inventaire"), N_("Aucun appareil n'a ce numéro.")),
     "manage_partner": (N_("Partenaire"), N_("Choisissez un partenaire.")),

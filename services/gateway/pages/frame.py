@@ -117,6 +117,8 @@ MENUS = {
         ("/feeds", N_("Agendas")),
         ("/equipment", N_("Appareils")),
         ("/reservations", N_("Réservations")),
+        # what the partner lets the others reserve
+        ("/sharing", N_("Partage")),
         ("/residents", N_("Habitants")),
         # the public guide: the help the partner offers
         ("/help-offers", N_("Aide proposée")),

@@ -22,6 +22,9 @@ SiteIn = inventory.SiteIn
 HoursIn = inventory.HoursIn
 ClosureIn = inventory.ClosureIn
 CategoryIn = inventory.CategoryIn
+PartnerRename = inventory.PartnerRename
+SiteChange = inventory.SiteChange
+CategoryRename = inventory.CategoryRename
 
 
 def _with_plain_minimum(field):
