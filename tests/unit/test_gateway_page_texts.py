@@ -579,6 +579,12 @@ def test_taking_back_lists_each_accessory_lent_and_keeps_what_was_ticked():
     assert boxes == [("chargeur", " checked"), ("souris", "")]
 
 
+def test_a_suggestion_card_names_its_places_in_correct_french():
+    # "de Espace…" wants an elision, "à Centre…" an article: the card says "du site … au site …".
+    html = render("manage_home.html", "fr", **PAGES["manage_home.html"])
+    assert "Déplacer 2 × Tablette du site Espace Frédéric Mistral au site Centre Jean Vilar" in html
+
+
 def test_the_style_sheet_closes_every_block_it_opens():
     # An unclosed block (a merge that lost one brace, say) silently moves every rule after
     # it inside: the phone's rules would then apply to wide screens only.
