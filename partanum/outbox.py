@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from kombu import Connection, Producer
 from nameko.constants import PERSISTENT
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,18 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 _ADD = insert(outbox)
+# The relay's statements, built once as _ADD: it runs them after every commit.
+_PENDING = (
+    select(outbox.c.id, outbox.c.body)
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(bindparam("batch_size"))
+)
+_MARK_PUBLISHED = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(published_at=bindparam("now"))
+)
 
 
 def add(session: Session, body: dict) -> None:
@@ -186,12 +198,7 @@ class OutboxRelay:
         published = 0
         while True:
             with self.engine.begin() as connection:
-                batch = connection.execute(
-                    select(outbox.c.id, outbox.c.body)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(self.batch_size)
-                ).all()
+                batch = connection.execute(_PENDING, {"batch_size": self.batch_size}).all()
             # Published outside any transaction: the database is not locked
             # while we wait for the broker.
             confirmed = self.publisher.publish_many([json.loads(row.body) for row in batch])
@@ -206,9 +213,8 @@ class OutboxRelay:
     def _mark_published(self, ids) -> None:
         if not ids:
             return
-        now = datetime.now(UTC)
         with self.engine.begin() as connection:
-            connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
+            connection.execute(_MARK_PUBLISHED, {"ids": list(ids), "now": datetime.now(UTC)})
 
     def _purge_old_now_and_then(self) -> None:
         now = datetime.now(UTC)
