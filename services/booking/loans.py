@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
@@ -161,10 +161,13 @@ _TAKEN_BUT_BY = _TAKEN.where(Allocation.id != bindparam("exclude"))
 _ALLOCATIONS_HELD = select(Allocation).where(
     Allocation.loan_id == bindparam("loan_id"), Allocation.released_at.is_(None)
 )
+# With the site its answer names (the partner whose desk lent it), in the same query;
+# only the loan is locked.
 _ACTIVE_LOAN_OF_ITEM = (
     select(Loan)
     .where(Loan.item_id == bindparam("item_id"), Loan.status == LoanStatus.ACTIVE)
-    .with_for_update()
+    .options(joinedload(Loan.site))
+    .with_for_update(of=Loan)
 )
 
 
