@@ -329,9 +329,9 @@ def check_in(tx: Transaction, data: dict) -> Loan:
     if loan is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
     now = datetime.now(UTC)
+    _settle(tx, loan, now, "awaiting_wipe")
     loan.status, loan.returned_at = LoanStatus.RETURNED, now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
-    _settle(tx, loan, now, "awaiting_wipe")
     tx.emit(
         "booking.loan_checked_in",
         {
@@ -350,8 +350,8 @@ def check_in(tx: Transaction, data: dict) -> Loan:
 
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
-    loan.status = LoanStatus.LOST
     _settle(tx, loan, datetime.now(UTC), "lost")
+    loan.status = LoanStatus.LOST
     tx.emit(
         "booking.loan_lost",
         {"loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id},
@@ -366,7 +366,11 @@ def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> Non
     on this loan's event, without waiting for it: otherwise a device returned
     before the inventory's "on_loan" came back would still read "available" here,
     and could be lent again before its wipe. The inventory's own events, when
-    they arrive, bring the copy to the same state."""
+    they arrive, bring the copy to the same state.
+
+    Called before the loan itself changes: the query of its allocations would
+    otherwise flush that change first, and the commit flush the rest, two passes of
+    the unit of work where one does."""
     for allocation in _allocations(tx, loan):
         allocation.released_at = now
     loan.item.status = item_status
