@@ -6,6 +6,7 @@ Every service process builds its nameko config with `nameko_config(services)`; t
 build the same dict with their own broker vhost and database URLs.
 """
 
+import functools
 import importlib
 import os
 import secrets
@@ -126,9 +127,16 @@ def timer_interval(seconds: float, environ: Mapping[str, str] = os.environ) -> f
     return min(seconds, cap) if cap else seconds
 
 
-def date_horizon_days() -> int:
+def date_horizon_days(environ: Mapping[str, str] = os.environ) -> int:
     """How far ahead an input's dates may go (every input schema reads it: partanum.inputs)."""
-    return shared().date_horizon_days
+    # Asked for each date of each input: the variable is read each time (tests change
+    # it), the settings built once per value it takes.
+    return _horizon(environ.get("PARTANUM_DATE_HORIZON_DAYS", ""))
+
+
+@functools.cache
+def _horizon(variable: str) -> int:
+    return shared({"PARTANUM_DATE_HORIZON_DAYS": variable}).date_horizon_days
 
 
 def secret_key(config: dict) -> bytes:

@@ -22,10 +22,11 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from kombu import Connection, Producer
 from nameko.constants import PERSISTENT
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,18 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 _ADD = insert(outbox)
+# The relay's statements, built once as _ADD: it runs them after every commit.
+_PENDING = (
+    select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(bindparam("batch_size"))
+)
+_MARK_PUBLISHED = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(published_at=bindparam("now"))
+)
 
 
 def add(session: Session, body: dict) -> None:
@@ -87,21 +100,31 @@ class EventPublisher:
     def publish_many(self, bodies: list[dict]) -> int:
         """Publish `bodies` in order; return how many of the first ones the broker
         confirmed (all of them, unless it refused one or fell silent)."""
-        if not bodies:
+        return self.publish_encoded([Encoded(b["id"], b["type"], json.dumps(b)) for b in bodies])
+
+    def publish_encoded(self, events: list["Encoded"]) -> int:
+        """publish_many for events in their JSON form, as the outbox keeps them: sent
+        as they are, not decoded and encoded again for each."""
+        if not events:
             return 0
         try:
             channel = self._confirming_channel()
-            producer = Producer(channel, exchange=topology.events_exchange, serializer="json")
+            producer = Producer(channel, exchange=topology.events_exchange)
             first = self._batch_first = self._last_tag + 1
-            for body in bodies:
+            for event in events:
                 producer.publish(
-                    body, routing_key=body["type"], message_id=body["id"], delivery_mode=PERSISTENT
+                    event.body,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    routing_key=event.type,
+                    message_id=event.id,
+                    delivery_mode=PERSISTENT,
                 )
-            self._last_tag += len(bodies)
+            self._last_tag += len(events)
             self._wait_for(first, self._last_tag)
             tags = range(first, self._last_tag + 1)
             confirmed = next(
-                (n for n, tag in enumerate(tags) if tag not in self._confirmed), len(bodies)
+                (n for n, tag in enumerate(tags) if tag not in self._confirmed), len(events)
             )
             self._confirmed.difference_update(tags)
             self._refused.difference_update(tags)
@@ -165,6 +188,14 @@ class EventPublisher:
                 continue
 
 
+class Encoded(NamedTuple):
+    """An event in its JSON form, with the id and type it is sent under."""
+
+    id: str
+    type: str
+    body: str
+
+
 class UnconfirmedEvents(Exception):
     """The broker refused an event or did not confirm it in time: it stays pending."""
 
@@ -186,15 +217,12 @@ class OutboxRelay:
         published = 0
         while True:
             with self.engine.begin() as connection:
-                batch = connection.execute(
-                    select(outbox.c.id, outbox.c.body)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(self.batch_size)
-                ).all()
+                batch = connection.execute(_PENDING, {"batch_size": self.batch_size}).all()
             # Published outside any transaction: the database is not locked
             # while we wait for the broker.
-            confirmed = self.publisher.publish_many([json.loads(row.body) for row in batch])
+            confirmed = self.publisher.publish_encoded(
+                [Encoded(row.event_id, row.event_type, row.body) for row in batch]
+            )
             self._mark_published([row.id for row in batch[:confirmed]])
             published += confirmed
             if confirmed < len(batch):
@@ -206,9 +234,8 @@ class OutboxRelay:
     def _mark_published(self, ids) -> None:
         if not ids:
             return
-        now = datetime.now(UTC)
         with self.engine.begin() as connection:
-            connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
+            connection.execute(_MARK_PUBLISHED, {"ids": list(ids), "now": datetime.now(UTC)})
 
     def _purge_old_now_and_then(self) -> None:
         now = datetime.now(UTC)

@@ -2,8 +2,9 @@
 item, so that the database's overlap guard sees every claim."""
 
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import DBAPIError
 
 from partanum.dependencies import Transaction
@@ -33,8 +34,14 @@ def flush_claims(tx: Transaction) -> None:
         raise
 
 
+# The statements of every reservation and loan, built once with their values as
+# parameters: building one and computing its cache key costs about as much as
+# running it (bench/request_cpu.py).
+_SITE_BY_CODE = select(Site).where(Site.code == bindparam("code"))
+
+
 def site_by_code(tx: Transaction, code: str, field: str = "site") -> Site:
-    site = tx.session.scalar(select(Site).where(Site.code == code))
+    site = tx.session.scalar(_SITE_BY_CODE, {"code": code})
     if site is None:
         raise InvalidInput({field: [f"no site with code {code!r}"]})
     return site
@@ -47,6 +54,19 @@ def overlapping(window: domain.Window, buffer: timedelta):
         Allocation.starts_at < window.blocked_until(buffer),
         Allocation.blocked_until > window.starts_at,
     )
+
+
+# overlapping()'s conditions, the window as parameters (window_values gives them):
+# for statements built once.
+OVERLAPPING = (
+    Allocation.released_at.is_(None),
+    Allocation.starts_at < bindparam("blocked_until"),
+    Allocation.blocked_until > bindparam("starts_at"),
+)
+
+
+def window_values(window: domain.Window, buffer: timedelta) -> dict:
+    return {"starts_at": window.starts_at, "blocked_until": window.blocked_until(buffer)}
 
 
 def free_items(
@@ -65,20 +85,39 @@ def free_items(
     own first; `rules` are the sharing rules, read here when not given."""
     from services.booking import sharing
 
-    clash = exists().where(Allocation.item_id == Item.id, *overlapping(window, buffer))
-    query = select(Item).where(
-        Item.category_id == category_id, Item.status.in_(domain.BOOKABLE_STATUSES), ~clash
-    )
-    if for_partner is None:
-        query = query.order_by(Item.id)
-    else:
+    values = {
+        "category_id": category_id,
+        "site_id": site_id,
+        "limit": limit,
+        **window_values(window, buffer),
+    }
+    if for_partner is not None:
         rules = sharing.rules_for(tx, [category_id]) if rules is None else rules
-        query = query.where(sharing.reservable_by(rules, for_partner, category_id)).order_by(
-            Item.owner_partner_id != for_partner, Item.id
+        values.update(sharing.reservable_values(rules, for_partner, category_id))
+    query = _free_items_query(for_partner is not None, site_id is not None, limit is not None)
+    return tx.session.scalars(query, values).all()
+
+
+@cache
+def _free_items_query(for_partner: bool, at_site: bool, limited: bool):
+    """free_items' statement of this shape, its values as parameters."""
+    from services.booking import sharing
+
+    clash = exists().where(Allocation.item_id == Item.id, *OVERLAPPING)
+    query = select(Item).where(
+        Item.category_id == bindparam("category_id"),
+        Item.status.in_(domain.BOOKABLE_STATUSES),
+        ~clash,
+    )
+    if for_partner:
+        query = query.where(sharing.RESERVABLE).order_by(
+            Item.owner_partner_id != bindparam("partner_id"), Item.id
         )
-    if site_id is not None:
-        query = query.where(Item.site_id == site_id)
-    return tx.session.scalars(query.limit(limit)).all()
+    else:
+        query = query.order_by(Item.id)
+    if at_site:
+        query = query.where(Item.site_id == bindparam("site_id"))
+    return query.limit(bindparam("limit")) if limited else query
 
 
 def busy_tags(tx: Transaction, items, window, buffer) -> list[str]:

@@ -9,15 +9,21 @@ else until it is due back (plus the buffer for its wipe).
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
 from services.booking import domain, events, reservations, residents, waiting_list
-from services.booking.allocations import claim, flush_claims, overlapping, site_by_code
+from services.booking.allocations import (
+    OVERLAPPING,
+    claim,
+    flush_claims,
+    site_by_code,
+    window_values,
+)
 from services.booking.exceptions import (
     LoanNotActive,
     NoReturnDay,
@@ -141,8 +147,32 @@ def _borrower(tx: Transaction, resident_id: int) -> Resident:
         raise InvalidInput({"resident_id": [f"no resident {resident_id}"]}) from None
 
 
+# The statements of every check-out and return, built once with their values as
+# parameters: building one and computing its cache key costs about as much as
+# running it (bench/request_cpu.py).
+_ITEM_BY_TAG = select(Item).where(Item.asset_tag == bindparam("asset_tag"))
+_LOANS_HELD = select(func.count(), func.count().filter(Loan.due_at < bindparam("now"))).where(
+    Loan.resident_id == bindparam("resident_id"), Loan.status == LoanStatus.ACTIVE
+)
+_TAKEN = select(func.min(Allocation.starts_at), func.max(Allocation.blocked_until)).where(
+    Allocation.item_id == bindparam("item_id"), *OVERLAPPING
+)
+_TAKEN_BUT_BY = _TAKEN.where(Allocation.id != bindparam("exclude"))
+_ALLOCATIONS_HELD = select(Allocation).where(
+    Allocation.loan_id == bindparam("loan_id"), Allocation.released_at.is_(None)
+)
+# With the site its answer names (the partner whose desk lent it), in the same query;
+# only the loan is locked.
+_ACTIVE_LOAN_OF_ITEM = (
+    select(Loan)
+    .where(Loan.item_id == bindparam("item_id"), Loan.status == LoanStatus.ACTIVE)
+    .options(joinedload(Loan.site))
+    .with_for_update(of=Loan)
+)
+
+
 def _item(tx: Transaction, asset_tag: str) -> Item:
-    item = tx.session.scalar(select(Item).where(Item.asset_tag == asset_tag))
+    item = tx.session.scalar(_ITEM_BY_TAG, {"asset_tag": asset_tag})
     if item is None:
         raise InvalidInput({"asset_tag": [f"unknown asset tag {asset_tag}"]})
     return item
@@ -162,11 +192,7 @@ def _open_reservation(tx: Transaction, reservation_id: int) -> Reservation:
 
 def _over_limits(tx: Transaction, resident: Resident, max_loans: int, override_reason, now) -> bool:
     """Whether staff lend past a limit (with their reason); refuse if they gave none."""
-    count, overdue = tx.session.execute(
-        select(func.count(), func.count().filter(Loan.due_at < now)).where(
-            Loan.resident_id == resident.id, Loan.status == LoanStatus.ACTIVE
-        )
-    ).one()
+    count, overdue = tx.session.execute(_LOANS_HELD, {"now": now, "resident_id": resident.id}).one()
     refusal = domain.borrowing_refusal(count, overdue, max_loans)
     if refusal is None:
         return False
@@ -213,12 +239,14 @@ def _release_reserved(tx: Transaction, reservation: Reservation, item: Item, now
 def _refuse_if_taken(
     tx: Transaction, item: Item, window: domain.Window, buffer: timedelta, exclude: int | None
 ) -> None:
-    query = select(func.min(Allocation.starts_at), func.max(Allocation.blocked_until)).where(
-        Allocation.item_id == item.id, *overlapping(window, buffer)
-    )
-    if exclude is not None:
-        query = query.where(Allocation.id != exclude)
-    taken_from, taken_until = tx.session.execute(query).one()
+    taken_from, taken_until = tx.session.execute(
+        _TAKEN if exclude is None else _TAKEN_BUT_BY,
+        {
+            "item_id": item.id,
+            "exclude": exclude,
+            **window_values(window, buffer),
+        },
+    ).one()
     if taken_from is not None:
         raise NotAvailable(
             f"{item.asset_tag} is taken from {taken_from:%Y-%m-%d %H:%M} until "
@@ -254,13 +282,7 @@ def _active(tx: Transaction, loan_id: int) -> Loan:
 
 
 def _allocations(tx: Transaction, loan: Loan) -> list[Allocation]:
-    return list(
-        tx.session.scalars(
-            select(Allocation).where(
-                Allocation.loan_id == loan.id, Allocation.released_at.is_(None)
-            )
-        )
-    )
+    return list(tx.session.scalars(_ALLOCATIONS_HELD, {"loan_id": loan.id}))
 
 
 def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> Loan:
@@ -303,17 +325,13 @@ def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> L
 
 def check_in(tx: Transaction, data: dict) -> Loan:
     item = _item(tx, data["asset_tag"])
-    loan = tx.session.scalar(
-        select(Loan)
-        .where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE)
-        .with_for_update()
-    )
+    loan = tx.session.scalar(_ACTIVE_LOAN_OF_ITEM, {"item_id": item.id})
     if loan is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
     now = datetime.now(UTC)
+    _settle(tx, loan, now, "awaiting_wipe")
     loan.status, loan.returned_at = LoanStatus.RETURNED, now
     loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
-    _settle(tx, loan, now, "awaiting_wipe")
     tx.emit(
         "booking.loan_checked_in",
         {
@@ -332,8 +350,8 @@ def check_in(tx: Transaction, data: dict) -> Loan:
 
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
-    loan.status = LoanStatus.LOST
     _settle(tx, loan, datetime.now(UTC), "lost")
+    loan.status = LoanStatus.LOST
     tx.emit(
         "booking.loan_lost",
         {"loan_id": loan.id, "item_id": loan.item_id, "resident_id": loan.resident_id},
@@ -348,7 +366,11 @@ def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> Non
     on this loan's event, without waiting for it: otherwise a device returned
     before the inventory's "on_loan" came back would still read "available" here,
     and could be lent again before its wipe. The inventory's own events, when
-    they arrive, bring the copy to the same state."""
+    they arrive, bring the copy to the same state.
+
+    Called before the loan itself changes: the query of its allocations would
+    otherwise flush that change first, and the commit flush the rest, two passes of
+    the unit of work where one does."""
     for allocation in _allocations(tx, loan):
         allocation.released_at = now
     loan.item.status = item_status

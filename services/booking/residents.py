@@ -6,7 +6,7 @@ resident's id, and other services ask for contact details when they need them.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, bindparam, false, select
 
 from partanum import phones
 from partanum.dependencies import Transaction
@@ -43,16 +43,28 @@ def register(tx: Transaction, data: dict) -> Resident:
     return resident
 
 
+# get's statements (by id or card number; locked or not), built once: every check-out
+# runs one.
+_REGISTERED = select(Resident).where(Resident.erased_at.is_(None))
+_BY_ID = _REGISTERED.where(Resident.id == bindparam("key"))
+_BY_CARD = _REGISTERED.where(Resident.card_number == bindparam("key"))
+_GET = {
+    (int, False): _BY_ID,
+    (int, True): _BY_ID.with_for_update(),
+    (str, False): _BY_CARD,
+    (str, True): _BY_CARD.with_for_update(),
+}
+
+
 def get(tx: Transaction, key: int | str, lock: bool = False) -> Resident:
     """By id (an int) or by the card number scanned at the desk (a string)."""
-    query = select(Resident).where(Resident.erased_at.is_(None))
     if isinstance(key, int) and not isinstance(key, bool):
-        query = query.where(Resident.id == key)
+        query = _GET[int, lock]
     elif isinstance(key, str):
-        query = query.where(Resident.card_number == key)
+        query = _GET[str, lock]
     else:
         raise InvalidInput({"resident": ["an id or a card number"]})
-    resident = tx.session.scalar(query.with_for_update() if lock else query)
+    resident = tx.session.scalar(query, {"key": key})
     if resident is None:
         raise NotFound("resident", key)
     return resident

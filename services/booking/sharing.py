@@ -3,7 +3,7 @@ reserve, and how many of them one reservation may take. Its own items are always
 its own to reserve. The rules themselves are in domain.py; this module reads and
 writes them."""
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
@@ -65,24 +65,48 @@ def _same_category(category_id):
     return SharingRule.category_id == category_id
 
 
+# Asked for by every reservation: built once, the categories as a parameter.
+_RULES_FOR = select(SharingRule).where(
+    or_(
+        SharingRule.category_id.in_(bindparam("category_ids", expanding=True)),
+        SharingRule.category_id.is_(None),
+    )
+)
+
+
 def rules_for(tx: Transaction, category_ids) -> list[SharingRule]:
     """Every rule that may govern items of these categories."""
-    return list(
-        tx.session.scalars(
-            select(SharingRule).where(
-                or_(
-                    SharingRule.category_id.in_(list(category_ids)),
-                    SharingRule.category_id.is_(None),
-                )
-            )
-        )
-    )
+    return list(tx.session.scalars(_RULES_FOR, {"category_ids": list(category_ids)}))
 
 
 def reservable_by(rules, partner_id: int, category_id: int):
     """A condition on Item: what `partner_id` may reserve of a category, caps aside
     (caps limit one reservation, see domain.pick)."""
-    withheld = sorted(
+    withheld = _withheld(rules, partner_id, category_id)
+    shared = Item.shareable.is_(True)
+    if withheld:
+        shared = and_(shared, Item.owner_partner_id.notin_(withheld))
+    return or_(Item.owner_partner_id == partner_id, shared)
+
+
+# reservable_by's condition in a statement built once, its values (reservable_values)
+# given as parameters: no owner withholds anything, and the NOT IN is of an empty set.
+RESERVABLE = or_(
+    Item.owner_partner_id == bindparam("partner_id"),
+    and_(
+        Item.shareable.is_(True),
+        Item.owner_partner_id.notin_(bindparam("withheld", expanding=True)),
+    ),
+)
+
+
+def reservable_values(rules, partner_id: int, category_id: int) -> dict:
+    return {"partner_id": partner_id, "withheld": _withheld(rules, partner_id, category_id)}
+
+
+def _withheld(rules, partner_id: int, category_id: int) -> list[int]:
+    """The other owners who share none of their items of this category."""
+    return sorted(
         {
             rule.partner_id
             for rule in rules
@@ -90,10 +114,6 @@ def reservable_by(rules, partner_id: int, category_id: int):
             and not domain.rule_for(rules, rule.partner_id, category_id).shared
         }
     )
-    shared = Item.shareable.is_(True)
-    if withheld:
-        shared = and_(shared, Item.owner_partner_id.notin_(withheld))
-    return or_(Item.owner_partner_id == partner_id, shared)
 
 
 def has_caps(rules, partner_id: int) -> bool:

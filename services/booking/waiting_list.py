@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
@@ -314,6 +314,30 @@ def expire_holds(tx: Transaction, now: datetime, terms: HoldTerms) -> list[Waiti
     return overdue
 
 
+_HELD_FOR_THIS_ITEM = and_(
+    WaitingEntry.held_item_id == bindparam("item_id"), WaitingEntry.status == WaitingStatus.HELD
+)
+# One query for both (every check-out runs it, built once): the hold on this very item
+# first, else the resident's place in line for its kind at its site.
+_HOLD_OR_PLACE = (
+    select(WaitingEntry)
+    .where(
+        WaitingEntry.resident_id == bindparam("resident_id"),
+        or_(
+            _HELD_FOR_THIS_ITEM,
+            and_(
+                WaitingEntry.category_id == bindparam("category_id"),
+                WaitingEntry.site_id == bindparam("site_id"),
+                WaitingEntry.status.in_(domain.IN_LINE),
+            ),
+        ),
+    )
+    .order_by(case((_HELD_FOR_THIS_ITEM, 0), else_=1), WaitingEntry.id)
+    .limit(1)
+    .with_for_update()
+)
+
+
 def fulfil_hold(
     tx: Transaction, resident_id: int, item_id: int, now: datetime | None = None
 ) -> WaitingEntry | None:
@@ -325,25 +349,15 @@ def fulfil_hold(
     by the sweep, not here: offering now could hand over the very item being lent."""
     now = now or datetime.now(UTC)
     item = tx.session.get(Item, item_id)
-    held_for_this_item = and_(
-        WaitingEntry.held_item_id == item_id, WaitingEntry.status == WaitingStatus.HELD
-    )
-    in_line_here = (
-        and_(
-            WaitingEntry.category_id == item.category_id,
-            WaitingEntry.site_id == item.site_id,
-            WaitingEntry.status.in_(domain.IN_LINE),
-        )
-        if item
-        else False
-    )
-    # One query for both (a check-out runs it): the hold on this very item first.
     entry = tx.session.scalars(
-        select(WaitingEntry)
-        .where(WaitingEntry.resident_id == resident_id, or_(held_for_this_item, in_line_here))
-        .order_by(case((held_for_this_item, 0), else_=1), WaitingEntry.id)
-        .limit(1)
-        .with_for_update()
+        _HOLD_OR_PLACE,
+        {
+            "resident_id": resident_id,
+            "item_id": item_id,
+            # An item unknown here: nobody is in line for its kind at its site.
+            "category_id": item.category_id if item else None,
+            "site_id": item.site_id if item else None,
+        },
     ).first()
     if entry is None:
         return None

@@ -7,8 +7,10 @@ field, and nothing is stored."""
 from datetime import date, time, timedelta
 
 import pytest
+from nameko.exceptions import IncorrectSignature
 
 from partanum.errors import InvalidInput, NotFound
+from partanum.standalone import ServiceRpcProxy
 from tests.integration.helpers import call, next_tuesday, register_network, tablet
 
 
@@ -86,3 +88,16 @@ def test_the_booking_refuses_bad_ids_and_search_text_before_querying(booking):
     assert refused_fields(container, "list_residents", {"search": "Amina\x00"}) == ["search"]
     assert refused_fields(container, "get_waiting_entry", 2**63) == ["entry_id"]
     assert call(container, "list_loans", {})["total"] == 0
+
+
+def test_a_call_with_arguments_the_method_does_not_take_is_refused_before_it_runs(booking):
+    container, _url = booking
+
+    with ServiceRpcProxy("booking", container.config, timeout=30) as proxy:
+        with pytest.raises(IncorrectSignature, match="loan_id"):
+            proxy.get_loan()
+        with pytest.raises(IncorrectSignature, match="branch"):
+            proxy.check_out({"asset_tag": "JV-TAB-001"}, branch="jean-vilar")
+        answered = proxy.list_loans({})
+
+    assert answered["total"] == 0  # the service serves on
