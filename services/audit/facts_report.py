@@ -64,18 +64,21 @@ def devices_at(session: Session, at: float) -> dict[int, Device]:
     """Every device registered by `at`, with its status and place then; only those
     that changed after it are looked up in their statuses and places."""
     devices, changed = {}, []
-    for row in session.execute(select(FactItem).where(FactItem.registered_at <= at)).scalars():
-        if row.status_at > at or row.placed_at > at:
-            changed.append(row.item_id)
-        devices[row.item_id] = Device(
-            row.item_id,
-            row.asset_tag,
-            row.category_id,
-            row.registered_at,
-            row.status,
-            row.site_id,
-            row.partner_id,
-        )
+    for row in session.execute(
+        select(
+            FactItem.item_id,
+            FactItem.asset_tag,
+            FactItem.category_id,
+            FactItem.registered_at,
+            FactItem.status,
+            FactItem.site_id,
+            FactItem.partner_id,
+            or_(FactItem.status_at > at, FactItem.placed_at > at),
+        ).where(FactItem.registered_at <= at)
+    ):
+        devices[row[0]] = Device(*row[:7])
+        if row[7]:
+            changed.append(row[0])
     if changed:
         statuses, places = _as_they_were(session, changed, at)
         for item_id in changed:
