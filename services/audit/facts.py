@@ -12,7 +12,8 @@ logged, never on their order or repeats: `rebuild` gives the same.
 Each row keeps the times of the events that made it (a cancellation, a return, a
 withdrawal, a renewal), so a report can tell how things stood at a past `as_of`;
 where one fact was ended twice (a loan checked in twice) it keeps the last end,
-as the history of the whole log does.
+as the history of the whole log does: a report at an `as_of` between the two ends
+takes it as not ended yet (booking ends each once).
 """
 
 import json
@@ -76,6 +77,7 @@ TABLES = {
 def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     """Make again every fact these entries (just appended or erased) are about."""
     facts: dict[str, set[int]] = defaultdict(set)
+    index = []
     for chunk in _chunks(sorted(set(seqs))):
         for seq, event_type, body in session.execute(
             select(AuditEntry.seq, AuditEntry.type, AuditEntry.body).where(
@@ -90,8 +92,10 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
                 session.execute(delete(FactEntry).where(FactEntry.seq == seq))
                 continue
             kind, key = _fact_of(seq, event_type, json.loads(body))
-            session.execute(insert(FactEntry).values(kind=kind, key=key, seq=seq))
+            index.append({"kind": kind, "key": key, "seq": seq})
             facts[kind].add(key)
+    if index:
+        session.execute(insert(FactEntry.__table__), index)
     for kind, keys in facts.items():
         _make(session, kind, keys, zone)
 
