@@ -159,56 +159,82 @@ def suppressed(count: int, threshold: int):
 
 
 def open_data(history: History, period: Period, site_hours: dict, threshold: int = 5) -> str:
-    rows: dict = {}
-
-    def row(week, site_id, category_id):
-        key = (week, site_id, category_id)
-        if key not in rows:
-            rows[key] = dict.fromkeys(OPEN_DATA_COLUMNS[3:8], 0) | {
-                "open_hours": 0.0,
-                "used_hours": 0.0,
-                "utilisation": None,
-            }
-        return rows[key]
-
+    rows = OpenDataRows()
     for a in analytics.activity(history, period, by_site=True, by_category=True):
         if a.week is not None:
-            row(a.week, a.site_id, a.category_id).update(
-                loans=a.loans, reservations=a.reservations, residents_served=a.residents_served
+            rows.add(
+                a.week,
+                a.site_id,
+                a.category_id,
+                loans=a.loans,
+                reservations=a.reservations,
+                residents_served=a.residents_served,
             )
     for unmet in history.unmet:
         if period.start <= unmet.at < period.end:
             week = period.bucket(period.local_day(unmet.at), "week")
-            row(week, unmet.site_id, unmet.category_id)["unmet_requests"] += 1
+            rows.add(week, unmet.site_id, unmet.category_id, unmet_requests=1)
     for entry in history.waiting.values():
         if period.start <= entry.joined_at < period.end:
             week = period.bucket(period.local_day(entry.joined_at), "week")
-            row(week, entry.site_id, entry.category_id)["joined_waiting_list"] += 1
+            rows.add(week, entry.site_id, entry.category_id, joined_waiting_list=1)
     for category_id in {item.category_id for item in history.items.values()}:
-        for use in analytics.utilisation(
-            history.of_category(category_id), period, site_hours, by="site", step="week"
-        ):
+        rows.add_use(
+            category_id,
+            analytics.utilisation(
+                history.of_category(category_id), period, site_hours, by="site", step="week"
+            ),
+        )
+    return rows.csv(history.label, threshold)
+
+
+class OpenDataRows:
+    """The open data's rows by (week, site, category), gathered from any source."""
+
+    def __init__(self):
+        self.rows: dict = {}
+
+    def _row(self, week, site_id, category_id) -> dict:
+        key = (week, site_id, category_id)
+        if key not in self.rows:
+            self.rows[key] = dict.fromkeys(OPEN_DATA_COLUMNS[3:8], 0) | {
+                "open_hours": 0.0,
+                "used_hours": 0.0,
+                "utilisation": None,
+            }
+        return self.rows[key]
+
+    def add(self, week, site_id, category_id, **counts: int) -> None:
+        row = self._row(week, site_id, category_id)
+        for name, count in counts.items():
+            row[name] += count
+
+    def add_use(self, category_id, by_site) -> None:
+        """One category's utilisation by site, weekly."""
+        for use in by_site:
             for point in use.series:
                 if point.open_hours or point.used_hours:
-                    row(point.starts_on, use.key, category_id).update(
+                    self._row(point.starts_on, use.key, category_id).update(
                         open_hours=point.open_hours,
                         used_hours=point.used_hours,
                         utilisation=point.rate,
                     )
 
-    counted = OPEN_DATA_COLUMNS[3:8]
-    lines = [
-        (
-            week,
-            history.label("site", site_id),
-            history.label("category", category_id),
-            *(suppressed(figures[name], threshold) for name in counted),
-            figures["open_hours"],
-            figures["used_hours"],
-            figures["utilisation"],
-        )
-        for (week, site_id, category_id), figures in sorted(
-            rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0)
-        )
-    ]
-    return to_csv(OPEN_DATA_COLUMNS, lines)
+    def csv(self, label, threshold: int) -> str:
+        """`label(by, key)` names sites and categories."""
+        counted = OPEN_DATA_COLUMNS[3:8]
+        lines = [
+            (
+                week,
+                label("site", site_id),
+                label("category", category_id),
+                *(suppressed(figures[name], threshold) for name in counted),
+                figures["open_hours"],
+                figures["used_hours"],
+                figures["utilisation"],
+            )
+            for (week, site_id, category_id), figures in sorted(
+                self.rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0)
+            )
+        ]
+        return to_csv(OPEN_DATA_COLUMNS, lines)

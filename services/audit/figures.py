@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from partanum import config
 from partanum.db import make_engine
-from services.audit import log
+from services.audit import facts, log
 from services.audit.analytics import DAY
 from services.audit.item_days import (
     ITEM_EVENTS,
@@ -56,6 +56,7 @@ def zone_from_environment() -> ZoneInfo:
 def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     """Bring the figures up to date with these entries, just appended or erased."""
     seqs = sorted(set(seqs))
+    facts.update(session, seqs, zone)  # what the other reports read
     if not seqs:
         return
     reservations, sites, making = set(), set(), []
@@ -396,12 +397,14 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--url", default=None, help="database URL (default: AUDIT_DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("rebuild", help="every figure anew from the whole log")
+    commands.add_parser("rebuild", help="every figure and fact anew from the whole log")
     args = parser.parse_args(argv)
     engine = make_engine(args.url or config.database_url("audit"))
     try:
         with Session(engine) as session:
             items = rebuild(session, zone_from_environment())
+            facts.rebuild(session, zone_from_environment())
+            session.commit()
         print(f"figures rebuilt for {items} items")
     finally:
         engine.dispose()

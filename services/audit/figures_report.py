@@ -29,9 +29,14 @@ LABELS = (
 
 
 def utilisation(
-    session: Session, period: Period, by: str = "site", step: str = "week"
+    session: Session,
+    period: Period,
+    by: str = "site",
+    step: str = "week",
+    category_id: int | None = None,
 ) -> list[Utilisation]:
-    """One row per item, category, site or partner (owner), as analytics.utilisation."""
+    """One row per item, category, site or partner (owner), as analytics.utilisation;
+    of the devices of one category only if `category_id` is given."""
     days = list(period.days())
     hours = load_hours(session, period.zone)
     site_open: dict[int, list[float]] = {}
@@ -43,14 +48,16 @@ def utilisation(
 
     buckets = _buckets(period, days, step)
     if by == "item":
-        open_by_bucket, used_by_bucket = _per_item(session, period, days, buckets, opens)
+        open_by_bucket, used_by_bucket = _per_item(
+            session, period, days, buckets, opens, category_id
+        )
     else:
-        available, used = _per_place(session, period, by, days, opens)
+        available, used = _per_place(session, period, by, days, opens, category_id)
         open_by_bucket = {
             group: _bucketed(seconds, buckets) for group, seconds in available.items()
         }
         used_by_bucket = {group: _bucketed(seconds, buckets) for group, seconds in used.items()}
-    members = _members(session, period, by)
+    members = _members(session, period, by, category_id)
     labels = _labels(session, by)
     names = {site_id: hours.in_effect(site_id, date.max) for site_id in hours.entries}
     nothing = [0.0] * len(buckets)
@@ -69,7 +76,9 @@ def utilisation(
     return sorted(rows, key=lambda row: (row.label, row.key if row.key is not None else -1))
 
 
-def _per_place(session: Session, period: Period, by: str, days: list[date], opens):
+def _per_place(
+    session: Session, period: Period, by: str, days: list[date], opens, category_id=None
+):
     """Seconds open and in use per group and day, from the daily figures added up
     per group and site by the database (a run's days count its site's hours)."""
     length = len(days)
@@ -83,7 +92,7 @@ def _per_place(session: Session, period: Period, by: str, days: list[date], open
             func.sum(figures.free_starts - figures.free_ends),
             func.sum(figures.busy_starts - figures.busy_ends),
         )
-        .where(figures.day < period.first_day)
+        .where(figures.day < period.first_day, *_of(figures.category_id, category_id))
         .group_by(group, figures.site_id)
     ):
         free_changes, busy_changes = counts[(key_group, site_id)]
@@ -94,7 +103,11 @@ def _per_place(session: Session, period: Period, by: str, days: list[date], open
     sums = [func.sum(figures[name]) for name in DAILY]
     for key_group, site_id, day, *changes, open_us, occupied_us in session.execute(
         select(group, figures.site_id, figures.day, *sums)
-        .where(figures.day >= period.first_day, figures.day <= period.last_day)
+        .where(
+            figures.day >= period.first_day,
+            figures.day <= period.last_day,
+            *_of(figures.category_id, category_id),
+        )
         .group_by(group, figures.site_id, figures.day)
     ):
         n = (day - period.first_day).days
@@ -117,7 +130,7 @@ def _per_place(session: Session, period: Period, by: str, days: list[date], open
     return available, used
 
 
-def _per_item(session: Session, period: Period, days: list[date], buckets, opens):
+def _per_item(session: Session, period: Period, days: list[date], buckets, opens, category_id=None):
     """Seconds open and in use per item and bucket, from the items' own rows: a run
     of whole days adds its site's open seconds of those days (from running sums)."""
     bucket_of = [k for k, (_, start, end) in enumerate(buckets) for _ in range(start, end)]
@@ -131,6 +144,7 @@ def _per_item(session: Session, period: Period, days: list[date], buckets, opens
         ).where(
             ItemRun.first_day <= period.last_day,
             or_(ItemRun.last_day.is_(None), ItemRun.last_day >= period.first_day),
+            *_of(ItemRun.category_id, category_id),
         )
     ):
         if site_id not in running:
@@ -146,7 +160,9 @@ def _per_item(session: Session, period: Period, days: list[date], buckets, opens
                 used[item_id][k] += seconds
     for item_id, day, open_seconds, occupied in session.execute(
         select(ItemDay.item_id, ItemDay.day, ItemDay.open_seconds, ItemDay.occupied_seconds).where(
-            ItemDay.day >= period.first_day, ItemDay.day <= period.last_day
+            ItemDay.day >= period.first_day,
+            ItemDay.day <= period.last_day,
+            *_of(ItemDay.category_id, category_id),
         )
     ):
         k = bucket_of[(day - period.first_day).days]
@@ -174,7 +190,7 @@ def _add(into: list[float], seconds: list[float]) -> None:
             into[n] += value
 
 
-def _members(session: Session, period: Period, by: str) -> dict:
+def _members(session: Session, period: Period, by: str, category_id=None) -> dict:
     """Per group, the items it had in service at some time in the period."""
     group = _group_column(ItemStint, by)
     return dict(
@@ -183,10 +199,16 @@ def _members(session: Session, period: Period, by: str) -> dict:
             .where(
                 ItemStint.first_day <= period.last_day,
                 or_(ItemStint.last_day.is_(None), ItemStint.last_day >= period.first_day),
+                *_of(ItemStint.category_id, category_id),
             )
             .group_by(group)
         ).all()
     )
+
+
+def _of(column, category_id) -> tuple:
+    """The condition that keeps one category's rows, if one is asked for."""
+    return () if category_id is None else (column == category_id,)
 
 
 def _buckets(period: Period, days: list[date], step: str) -> list[tuple[date, int, int]]:

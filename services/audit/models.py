@@ -154,3 +154,145 @@ class ItemStint(Base):
     partner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_day: Mapped[date | None] = mapped_column(Date)
     category_id: Mapped[int] = mapped_column(Integer)
+
+
+# --- what the other reports read, kept as events are appended (services/audit/facts.py) --
+# Times are POSIX seconds as the history has them (history.py), so that a report read
+# from these rows gives exactly what the analytics give from the log; each row holds
+# the times of the events that made it, so that a report can look back to `as_of`.
+
+
+class FactEntry(Base):
+    """Which entries are about one loan, reservation, waiting-list entry, item or
+    refusal (kind, key), while their bodies are there: an erasure makes the facts
+    they were about again, without them."""
+
+    __tablename__ = "audit_fact_entries"
+
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("audit_entries.seq"), primary_key=True, index=True)
+
+
+class FactItem(Base):
+    """A device as registered, and its status and place since its last change."""
+
+    __tablename__ = "audit_fact_items"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(String(100))
+    category_id: Mapped[int] = mapped_column(Integer)
+    registered_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(30))
+    status_at: Mapped[float] = mapped_column(Float)
+    site_id: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[int] = mapped_column(Integer)
+    placed_at: Mapped[float] = mapped_column(Float)
+
+
+class FactStatus(Base):
+    """Each status a device had, from its registration on (n: their order)."""
+
+    __tablename__ = "audit_fact_statuses"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+
+
+class FactPlace(Base):
+    """Each site and owner a device had, from its registration on (n: their order)."""
+
+    __tablename__ = "audit_fact_places"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    site_id: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[int] = mapped_column(Integer)
+
+
+class FactLoan(Base):
+    """A loan: its due date as checked out and after its last renewal (every renewal in
+    audit_fact_renewals), its end (back_at, lost_at: the last of its ends). The
+    resident's id, as the log holds it, only to count residents served."""
+
+    __tablename__ = "audit_fact_loans"
+
+    loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    resident_id: Mapped[int | None] = mapped_column(Integer)
+    site_id: Mapped[int] = mapped_column(Integer)
+    out_at: Mapped[float] = mapped_column(Float, index=True)
+    week: Mapped[date] = mapped_column(Date)  # the Monday of out_at's local day
+    due_at: Mapped[float] = mapped_column(Float)  # as checked out
+    renewed_at: Mapped[float | None] = mapped_column(Float)
+    renewed_due_at: Mapped[float | None] = mapped_column(Float)
+    back_at: Mapped[float | None] = mapped_column(Float)
+    lost_at: Mapped[float | None] = mapped_column(Float)
+
+
+class FactRenewal(Base):
+    __tablename__ = "audit_fact_renewals"
+
+    loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[float] = mapped_column(Float)
+
+
+class FactReservation(Base):
+    """A reservation: cancelled (or released) at its first cancellation; brought back
+    at its first return, when it ended at `returned_ends_at`."""
+
+    __tablename__ = "audit_fact_reservations"
+
+    reservation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    starts_at: Mapped[float] = mapped_column(Float, index=True)
+    week: Mapped[date] = mapped_column(Date)  # the Monday of starts_at's local day
+    ends_at: Mapped[float] = mapped_column(Float)
+    cancelled_at: Mapped[float | None] = mapped_column(Float)
+    returned_at: Mapped[float | None] = mapped_column(Float)
+    returned_ends_at: Mapped[float | None] = mapped_column(Float)
+
+
+class FactReservedItem(Base):
+    """A device of a reservation, from when (null: from the start) until when (null:
+    still) a withdrawal put it in or took it out (n: one per place in the list)."""
+
+    __tablename__ = "audit_fact_reserved_items"
+
+    reservation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_at: Mapped[float | None] = mapped_column(Float)
+    to_at: Mapped[float | None] = mapped_column(Float)
+
+
+class FactWaiting(Base):
+    """A place on a waiting list, and when it was left (the last of its ends)."""
+
+    __tablename__ = "audit_fact_waiting"
+
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer)
+    category_id: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[float] = mapped_column(Float, index=True)
+    week: Mapped[date] = mapped_column(Date)
+    left_at: Mapped[float | None] = mapped_column(Float)
+
+
+class FactUnmet(Base):
+    """A request refused (keyed by its entry)."""
+
+    __tablename__ = "audit_fact_unmet"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("audit_entries.seq"), primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    week: Mapped[date] = mapped_column(Date)
+    site_id: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -24,7 +24,7 @@ from partanum import config, migrate
 from partanum.db import make_engine
 from partanum.events import require
 from services.audit import events as audit_events
-from services.audit import figures, log
+from services.audit import facts, figures, log
 from services.audit.models import ERASED, AuditEntry
 from services.booking import events as booking_events
 from services.inventory import events as inventory_events
@@ -87,6 +87,8 @@ def main(argv=None) -> int:
                 print(f"appended {appended} of {read} events (the others were logged already)")
                 # Loading appends without the figures (faster so): they follow at once.
                 items = figures.rebuild(session, figures.zone_from_environment())
+                facts.rebuild(session, figures.zone_from_environment())
+                session.commit()
                 print(f"figures rebuilt for {items} items")
     finally:
         engine.dispose()

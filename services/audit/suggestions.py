@@ -9,13 +9,16 @@ The rules, so that a manager can check a proposal by hand:
   it would keep fewer than the most it had in use at the same moment in the period;
 - the sites in greatest need are served first, from the sites with the most to give
   (the least used first on a tie); the idlest devices move first.
-Pure: it reads a History (services/audit/history.py) through services.audit.analytics.
+Pure: `suggest` reads a History (services/audit/history.py) through
+services.audit.analytics; `propose` takes the same figures from elsewhere
+(facts_report.py reads them from the facts kept as events arrive).
 """
 
 import hashlib
 import hmac
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,24 +80,52 @@ def suggest(
     site_hours: dict[int, SiteHours],
     idle_days: int = 30,
 ) -> list[Suggestion]:
+    return propose(
+        analytics.idle_items(history, as_of, idle_days),
+        analytics.unmet_demand(history, period, as_of),
+        Figures(
+            in_service=lambda: _in_service(history, as_of),
+            peaks=lambda: analytics.peak_in_use(history, period),
+            rates=lambda category_id: _rates_by_site(history, period, site_hours, category_id),
+            label=lambda by, key: history.label(by, key, site_hours),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a proposal weighs beside the idle devices and the unmet demand, asked
+    for only when there is something to propose: the items in service per (site,
+    category), the most in use at once per (site, category), the utilisation of one
+    category per site, and the names of sites and categories."""
+
+    in_service: Callable[[], Counter]
+    peaks: Callable[[], dict[tuple[int, int], int]]
+    rates: Callable[[int], dict]
+    label: Callable[[str, int], str]
+
+
+def propose(
+    idle_items: list[analytics.IdleItem], unmet: list[analytics.UnmetDemand], figures: Figures
+) -> list[Suggestion]:
     idle = defaultdict(list)
-    for item in analytics.idle_items(history, as_of, idle_days):
+    for item in idle_items:
         idle[(item.site_id, item.category_id)].append(item)
     needs = {
         (row.site_id, row.category_id): (
             row,
             row.waiting + row.largest_request - len(idle[(row.site_id, row.category_id)]),
         )
-        for row in analytics.unmet_demand(history, period, as_of)
+        for row in unmet
         if row.site_id is not None and row.category_id is not None
     }
     needs = {key: (row, need) for key, (row, need) in needs.items() if need > 0}
     if not idle or not needs:
         return []
-    in_service = _in_service(history, as_of)
-    peaks = analytics.peak_in_use(history, period)
+    in_service = figures.in_service()
+    peaks = figures.peaks()
     rates = {
-        category_id: _rates_by_site(history, period, site_hours, category_id)
+        category_id: figures.rates(category_id)
         for category_id in {category_id for _, category_id in needs}
     }
 
@@ -119,7 +150,7 @@ def suggest(
             idle[(from_site, category_id)] = idle[(from_site, category_id)][len(moving) :]
             in_service[(from_site, category_id)] -= len(moving)
             need -= len(moving)
-            figures = {
+            numbers = {
                 "source_idle_items": len(moving) + len(idle[(from_site, category_id)]),
                 "source_most_days_idle": moving[0].days_idle,
                 "source_least_days_idle": moving[-1].days_idle,
@@ -139,8 +170,8 @@ def suggest(
                     from_site,
                     to_site,
                     category_id,
-                    _reason(history, site_hours, len(moving), category_id, from_site, to_site),
-                    figures,
+                    _reason(figures.label, len(moving), category_id, from_site, to_site),
+                    numbers,
                 )
             )
     return suggestions
@@ -168,11 +199,8 @@ def _rates_by_site(history, period, site_hours, category_id) -> dict:
     }
 
 
-def _reason(history, site_hours, count, category_id, from_site, to_site) -> str:
-    category = history.label("category", category_id)
+def _reason(label, count, category_id, from_site, to_site) -> str:
+    category = label("category", category_id)
     if count > 1 and not category.endswith(("s", "x")):
         category += "s"
-    return (
-        f"move {count} {category} from {history.label('site', from_site, site_hours)} "
-        f"to {history.label('site', to_site, site_hours)}"
-    )
+    return f"move {count} {category} from {label('site', from_site)} to {label('site', to_site)}"

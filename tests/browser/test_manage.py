@@ -111,6 +111,25 @@ def test_the_open_data_page_says_what_is_never_in_the_file(open_page):
     assert answer.status == 200 and answer.headers["content-type"].startswith("text/csv")
 
 
+def test_a_device_lost_then_found_again_is_shown_as_found(system, fresh):
+    tag = fresh.device("tablet")
+    staff, manager = system.sign_in(STAFF_JEAN_VILAR), system.sign_in(MANAGER)
+
+    def lost_row():
+        page = manager.get("/manage", headers={"Accept": "text/html"}).text
+        row = re.search(rf"<tr><th scope=\"row\"><a [^>]*><bdi [^>]*>{tag}</bdi>.*?</tr>", page)
+        return row.group(0) if row else None
+
+    def change(status: str) -> None:
+        answer = staff.post(f"/api/items/{tag}/status", json={"status": status, "reason": "x"})
+        assert answer.status_code == 200, answer.text
+
+    change("lost")
+    assert "Toujours perdu" in wait_until(lost_row, timeout=30, what="the lost device listed")
+    change("awaiting_wipe")  # brought back: it is wiped before it is lent again
+    assert "Retrouvé" in lost_row()
+
+
 def test_a_manager_accepts_a_suggestion_and_the_move_is_in_the_audit_log(system, fresh):
     tag = fresh.device("tablet", partner="mistral")
     manager = system.sign_in(MANAGER)

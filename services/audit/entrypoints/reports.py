@@ -1,7 +1,9 @@
 """Managers ask how the equipment is used: utilisation, idle devices, overdue and
 lost ones, activity, unmet demand, rebalancing suggestions, as JSON, CSV, open
-data and charts. Utilisation is read from the figures kept as events arrive
-(services/audit/figures.py); the others are computed from the log of events."""
+data and charts. Each is read from what the audit keeps as events arrive, never
+from the whole log: utilisation from the figures (services/audit/figures.py), the
+others from the facts (services/audit/facts.py), as the history of the log until
+`as_of` would give them (analytics.py, the reference)."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -11,16 +13,8 @@ from nameko.dependency_providers import Config
 from partanum.config import secret_key
 from partanum.errors import InvalidInput, PartanumError, load
 from partanum.rpc import RpcProxy, rpc
-from services.audit import (
-    analytics,
-    charts,
-    exports,
-    figures_report,
-    log,
-    schemas_reports,
-    suggestions,
-)
-from services.audit.analytics import History, Period, SiteHours
+from services.audit import analytics, charts, exports, facts_report, figures_report, schemas_reports
+from services.audit.analytics import Period, SiteHours
 from services.audit.settings import Settings
 
 expected = rpc(expected_exceptions=PartanumError)
@@ -88,8 +82,10 @@ class ReportEntrypoints:
         category; counts from 1 to 4 read "<5" (see services/audit/exports.py)."""
         data = load(schemas_reports.OpenDataIn(), payload)
         period = self._period(data)
-        history = self._history(self._as_of(period))
-        return exports.open_data(history, period, self._site_hours(), data["threshold"])
+        with self.db.transaction() as tx:
+            return facts_report.open_data(
+                tx.session, period, self._as_of(period), data["threshold"]
+            )
 
     @expected
     def chart(self, payload):
@@ -106,19 +102,23 @@ class ReportEntrypoints:
         data = load(schemas_reports.INPUTS[report](), payload)
         if report == "idle_items":
             as_of = data.get("as_of") or datetime.now(UTC)
-            return analytics.idle_items(self._history(as_of), as_of, data["idle_days"])
+            with self.db.transaction() as tx:
+                return facts_report.idle_items(tx.session, as_of, data["idle_days"])
         period = self._period(data)
         if report == "utilisation":
             return self._utilisation(period, data["by"], data["step"])
         as_of = data.get("as_of") or self._as_of(period)
-        history = self._history(as_of)
-        if report == "overdue_and_lost":
-            return analytics.overdue_and_lost(history, period, as_of)
-        if report == "activity":
-            return analytics.activity(history, period, data["by_site"], data["by_category"])
-        if report == "unmet_demand":
-            return analytics.unmet_demand(history, period, as_of)
-        return suggestions.suggest(history, period, as_of, self._site_hours(), data["idle_days"])
+        site_hours = self._site_hours() if report == "suggestions" else {}
+        with self.db.transaction() as tx:
+            if report == "overdue_and_lost":
+                return facts_report.overdue_and_lost(tx.session, period, as_of)
+            if report == "activity":
+                return facts_report.activity(
+                    tx.session, period, as_of, data["by_site"], data["by_category"]
+                )
+            if report == "unmet_demand":
+                return facts_report.unmet_demand(tx.session, period, as_of)
+            return facts_report.suggest(tx.session, period, as_of, site_hours, data["idle_days"])
 
     def _utilisation(self, period: Period, by: str, step: str) -> list[analytics.Utilisation]:
         """From the figures kept as events arrive: each day with the hours it had."""
@@ -135,10 +135,6 @@ class ReportEntrypoints:
     def _as_of(period: Period) -> datetime:
         """The end of the period, or now if it has not ended yet."""
         return min(datetime.now(UTC), analytics.utc(period.end))
-
-    def _history(self, until: datetime) -> History:
-        with self.db.transaction() as tx:
-            return History.from_events(log.events(tx.session, until=until))
 
     def _site_hours(self) -> dict[int, SiteHours]:
         """Each site's current hours and closures, from the inventory (its events name

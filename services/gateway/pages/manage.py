@@ -212,6 +212,8 @@ class ManagerPages:
             if s.get("signature") not in dismissed_marks
         ]
 
+        found = self.page_manage_found(who, lost)
+
         def site_name(site_id):
             return sites[site_id]["name"] if site_id in sites else "–"
 
@@ -282,7 +284,7 @@ class ManagerPages:
                     r["asset_tag"],
                     site_name(r["site_id"]),
                     r["lost_at"][:10],
-                    self.page_manage_found(who, r),
+                    r["asset_tag"] in found,
                 )
                 for r in lost
             ],
@@ -325,12 +327,13 @@ class ManagerPages:
             accepted=accepted if accepted.isdigit() else "",
         )
 
-    def page_manage_found(self, who, lost: dict) -> bool:
-        """A device lost in the period that is no longer lost now: found again."""
-        try:
-            return operations.device(self, who, lost["asset_tag"])["status"] != "lost"
-        except (NotFound, Denied):
-            return False
+    def page_manage_found(self, who, lost: list[dict]) -> set[str]:
+        """The devices lost in the period that are no longer lost now: found again (one
+        question to the inventory for them all, not one each)."""
+        if not lost:
+            return set()
+        devices = operations.devices_by_tag(self, who, sorted({r["asset_tag"] for r in lost}))
+        return {device["asset_tag"] for device in devices if device["status"] != "lost"}
 
     @page("GET", "/manage/report.csv")
     def page_manage_report_csv(self, request, who):
