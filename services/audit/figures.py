@@ -12,6 +12,7 @@ The rules are item_days.py's (analytics' day by day); figures_report.py reads th
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ from services.audit.item_days import (
     ITEM_EVENTS,
     SITE_EVENTS,
     HoursHistory,
+    changed_since,
     hours_json,
     item_figures,
     site_hours,
@@ -76,12 +78,14 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
                     _index_reservation(session, reservation_id, seq)
     items = _items_named(session, making)
     items |= _items_named(session, _reservation_seqs(session, reservations))
+    whole: set[int] = set()  # their site's hours changed: every day of theirs
     if sites:
         for site_id in sites:
             _store_site_hours(session, site_id, zone)
-        items |= _items_at(session, sites)
+        whole = _items_at(session, sites)
+        items |= whole
     if items:
-        _compute(session, items, _hours(session, zone))
+        _compute(session, items, _hours(session, zone), set(seqs), whole)
 
 
 def rebuild(session: Session, zone: ZoneInfo) -> int:
@@ -194,8 +198,16 @@ def _hours(session: Session, zone: ZoneInfo) -> HoursHistory:
 # --- items ------------------------------------------------------------------------------
 
 
-def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
-    """The items' rows anew, each from every entry naming it or one of its reservations."""
+def _compute(
+    session: Session,
+    items: set[int],
+    hours: HoursHistory,
+    changed: set[int] | None = None,
+    whole: set[int] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """The items' rows anew, each from every entry naming it or one of its reservations:
+    every day of those in `whole` (of all, without `changed`), else the days from the
+    earliest one that the `changed` entries (just appended or erased) can change."""
     for chunk in _chunks(sorted(items)):
         own: dict[int, list[int]] = defaultdict(list)  # item → seqs
         for seq, item_id in session.execute(
@@ -225,27 +237,55 @@ def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
                 about[reservation_id].append(seq)
         missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
         bodies.update(_bodies(session, missing))
+        stored_runs, stored_days = (
+            _stored(session, ItemRun, chunk),
+            _stored(session, ItemDay, chunk),
+        )
         runs, days = [], []
         for item_id in chunk:
-            seqs = set(own.get(item_id, ()))
+            entries = set(own.get(item_id, ()))
             for reservation_id in reservations_of.get(item_id, ()):
-                seqs.update(about.get(reservation_id, ()))
-            figures = item_figures(item_id, (bodies[s] for s in seqs if s in bodies), hours)
+                entries.update(about.get(reservation_id, ()))
+            envelopes = [bodies[s] for s in entries if s in bodies]
+            new = entries & changed if changed is not None and item_id not in whole else set()
+            since = -math.inf
+            if new and new <= bodies.keys():  # an erased body: what it changed is gone
+                since = changed_since([bodies[s] for s in new], envelopes)
+            figures = item_figures(item_id, envelopes, hours, since)
             if figures is None:
                 continue
+            if figures.from_day is not None:  # the earlier ones as they are
+                runs += [r for r in stored_runs[item_id] if r["first_day"] <= figures.from_day]
+                days += [d for d in stored_days[item_id] if d["day"] < figures.from_day]
             common = {"item_id": item_id, "category_id": figures.category_id}
             runs += [{**common, **vars(run)} for run in figures.runs]
             days += [{**common, **vars(day)} for day in figures.days]
-        _replace_rows(session, chunk, runs, days)
+        stored_stints = _stored(session, ItemStint, chunk)
+        _replace_rows(
+            session,
+            (stored_runs, runs),
+            (stored_days, days),
+            (stored_stints, _stints(runs, days)),
+        )
 
 
-def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: list[dict]) -> None:
-    """The items' rows, their stints, and what they add to the daily figures: only
-    the rows that changed are written (an item's new event changes a few of its
-    days), the old ones' part taken away from the daily figures, the new ones' added."""
-    gone_runs, new_runs = _changes(session, ItemRun, chunk, runs)
-    gone_days, new_days = _changes(session, ItemDay, chunk, days)
-    gone_stints, new_stints = _changes(session, ItemStint, chunk, _stints(runs, days))
+def _stored(session: Session, model, chunk: list[int]) -> dict[int, list[dict]]:
+    """The rows of these items in this table, by item."""
+    table = model.__table__
+    rows: dict[int, list[dict]] = defaultdict(list)
+    for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk))):
+        rows[row.item_id].append(row._asdict())
+    return rows
+
+
+def _replace_rows(session: Session, runs, days, stints) -> None:
+    """The items' rows, their stints, and what they add to the daily figures, each
+    given as (the rows stored, by item; the rows wanted): only the rows that changed
+    are written (an item's new event changes a few of its days), the old ones' part
+    taken away from the daily figures, the new ones' added."""
+    gone_runs, new_runs = _changes(ItemRun, *runs)
+    gone_days, new_days = _changes(ItemDay, *days)
+    gone_stints, new_stints = _changes(ItemStint, *stints)
     for model, gone, new in (
         (ItemRun, gone_runs, new_runs),
         (ItemDay, gone_days, new_days),
@@ -267,18 +307,14 @@ def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: li
     _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
 
 
-def _changes(session: Session, model, chunk: list[int], rows: list[dict]):
-    """(stored rows no longer there, rows not stored yet) of these items."""
-    table = model.__table__
-    columns = [column.key for column in table.columns]
-    stored = {
-        tuple(row)
-        for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk)))
-    }
+def _changes(model, stored: dict[int, list[dict]], rows: list[dict]):
+    """(stored rows no longer there, rows not stored yet)."""
+    columns = [column.key for column in model.__table__.columns]
+    before = {tuple(row[c] for c in columns) for item_rows in stored.values() for row in item_rows}
     wanted = {tuple(row[column] for column in columns) for row in rows}
     return (
-        [dict(zip(columns, row, strict=True)) for row in stored - wanted],
-        [dict(zip(columns, row, strict=True)) for row in wanted - stored],
+        [dict(zip(columns, row, strict=True)) for row in before - wanted],
+        [dict(zip(columns, row, strict=True)) for row in wanted - before],
     )
 
 
