@@ -16,9 +16,10 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select, union
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from services.audit.item_days import (
     ITEM_EVENTS,
     SITE_EVENTS,
     HoursHistory,
+    ItemFigures,
     changed_since,
     hours_json,
     item_figures,
@@ -237,11 +239,7 @@ def _compute(
                 about[reservation_id].append(seq)
         missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
         bodies.update(_bodies(session, missing))
-        stored_runs, stored_days = (
-            _stored(session, ItemRun, chunk),
-            _stored(session, ItemDay, chunk),
-        )
-        runs, days = [], []
+        computed: dict[int, ItemFigures | None] = {}
         for item_id in chunk:
             entries = set(own.get(item_id, ()))
             for reservation_id in reservations_of.get(item_id, ()):
@@ -251,41 +249,36 @@ def _compute(
             since = -math.inf
             if new and new <= bodies.keys():  # an erased body: what it changed is gone
                 since = changed_since([bodies[s] for s in new], envelopes)
-            figures = item_figures(item_id, envelopes, hours, since)
-            if figures is None:
-                continue
-            if figures.from_day is not None:  # the earlier ones as they are
-                runs += [r for r in stored_runs[item_id] if r["first_day"] <= figures.from_day]
-                days += [d for d in stored_days[item_id] if d["day"] < figures.from_day]
-            common = {"item_id": item_id, "category_id": figures.category_id}
-            runs += [{**common, **vars(run)} for run in figures.runs]
-            days += [{**common, **vars(day)} for day in figures.days]
-        stored_stints = _stored(session, ItemStint, chunk)
-        _replace_rows(
-            session,
-            (stored_runs, runs),
-            (stored_days, days),
-            (stored_stints, _stints(runs, days)),
-        )
+            computed[item_id] = item_figures(item_id, envelopes, hours, since)
+        _replace_rows(session, computed)
 
 
-def _stored(session: Session, model, chunk: list[int]) -> dict[int, list[dict]]:
-    """The rows of these items in this table, by item."""
-    table = model.__table__
-    rows: dict[int, list[dict]] = defaultdict(list)
-    for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk))):
-        rows[row.item_id].append(row._asdict())
-    return rows
-
-
-def _replace_rows(session: Session, runs, days, stints) -> None:
-    """The items' rows, their stints, and what they add to the daily figures, each
-    given as (the rows stored, by item; the rows wanted): only the rows that changed
-    are written (an item's new event changes a few of its days), the old ones' part
-    taken away from the daily figures, the new ones' added."""
-    gone_runs, new_runs = _changes(ItemRun, *runs)
-    gone_days, new_days = _changes(ItemDay, *days)
-    gone_stints, new_stints = _changes(ItemStint, *stints)
+def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> None:
+    """The items' rows, their stints, and what they add to the daily figures: only the
+    rows that changed are written (an item's new event changes a few of its days), the
+    old ones' part taken away from the daily figures, the new ones' added. Of an item
+    computed from a day on (its `from_day`) only the rows from then on are read and
+    replaced: its runs after that day, its days from it, its stints that reach the
+    day before it (their part before it stays, joined to the new rows)."""
+    since = {i: f.from_day for i, f in computed.items() if f is not None and f.from_day}
+    every = [i for i in computed if i not in since]
+    stored_runs = _stored(session, ItemRun, "first_day", every, since, DAY)
+    stored_days = _stored(session, ItemDay, "day", every, since, 0 * DAY)
+    stored_stints = _stored(session, ItemStint, "last_day", every, since, -DAY)
+    runs, days, kept = [], [], []
+    for item_id, figures in computed.items():
+        if figures is None:
+            continue
+        common = {"item_id": item_id, "category_id": figures.category_id}
+        runs += [{**common, **vars(run)} for run in figures.runs]
+        days += [{**common, **vars(day)} for day in figures.days]
+    for stint in stored_stints:
+        from_day = since.get(stint["item_id"])
+        if from_day is not None and stint["first_day"] < from_day:
+            kept.append({**stint, "last_day": from_day - DAY})
+    gone_runs, new_runs = _changes(ItemRun, stored_runs, runs)
+    gone_days, new_days = _changes(ItemDay, stored_days, days)
+    gone_stints, new_stints = _changes(ItemStint, stored_stints, _stints(kept + runs, days))
     for model, gone, new in (
         (ItemRun, gone_runs, new_runs),
         (ItemDay, gone_days, new_days),
@@ -307,10 +300,46 @@ def _replace_rows(session: Session, runs, days, stints) -> None:
     _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
 
 
-def _changes(model, stored: dict[int, list[dict]], rows: list[dict]):
+# Items computed from a day within this of the latest such day of their batch are read
+# from the earliest of them on, the others whole (an item long idle may go back months).
+NEAR = timedelta(days=28)
+
+
+def _stored(session: Session, model, name: str, every: list, since: dict, shift) -> list[dict]:
+    """The rows of the items in `every` and, of each item in `since` ({item: day}),
+    those whose column `name` is null or at least that day + `shift`; one query."""
+    table = model.__table__
+    column = table.c[name]
+    near = {}
+    if since:
+        latest = max(since.values())
+        near = {item_id: day for item_id, day in since.items() if day >= latest - NEAR}
+    wanted = []
+    if near:
+        wanted.append(
+            and_(
+                table.c.item_id.in_(list(near)),
+                or_(column.is_(None), column >= min(near.values()) + shift),
+            )
+        )
+    if far := [item_id for item_id in [*every, *since] if item_id not in near]:
+        wanted.append(table.c.item_id.in_(far))
+    if not wanted:
+        return []
+    rows = [row._asdict() for row in session.execute(select(*table.columns).where(or_(*wanted)))]
+    return [
+        row
+        for row in rows
+        if row["item_id"] not in since
+        or row[name] is None
+        or row[name] >= since[row["item_id"]] + shift
+    ]
+
+
+def _changes(model, stored: list[dict], rows: list[dict]):
     """(stored rows no longer there, rows not stored yet)."""
     columns = [column.key for column in model.__table__.columns]
-    before = {tuple(row[c] for c in columns) for item_rows in stored.values() for row in item_rows}
+    before = {tuple(row[column] for column in columns) for row in stored}
     wanted = {tuple(row[column] for column in columns) for row in rows}
     return (
         [dict(zip(columns, row, strict=True)) for row in before - wanted],
