@@ -184,17 +184,36 @@ def load_hours(session: Session, zone: ZoneInfo) -> HoursHistory:
 
 
 def _hours(session: Session, zone: ZoneInfo) -> HoursHistory:
-    entries: dict = defaultdict(list)
-    for row in session.scalars(
-        select(SiteHoursEntry).order_by(SiteHoursEntry.site_id, SiteHoursEntry.from_day)
-    ):
-        data = {
-            "opening_hours": json.loads(row.opening_hours),
-            "closures": json.loads(row.closures),
-            "name": row.name or None,
-        }
-        entries[row.site_id].append((row.from_day, site_hours(data)))
-    return HoursHistory(zone, dict(entries))
+    """The sites' hours as stored; the same object as last time while the rows are
+    the same (it keeps each day's open times once computed: the next batch needs
+    most of them again). A few rows, read each time: another process may change them."""
+    table = SiteHoursEntry.__table__
+    rows = tuple(
+        session.execute(
+            select(
+                table.c.site_id,
+                table.c.from_day,
+                table.c.name,
+                table.c.opening_hours,
+                table.c.closures,
+            ).order_by(table.c.site_id, table.c.from_day)
+        )
+    )
+    key = (zone, rows)
+    if _last_hours.get("key") != key:
+        entries: dict = defaultdict(list)
+        for site_id, from_day, name, opening_hours, closures in rows:
+            data = {
+                "opening_hours": json.loads(opening_hours),
+                "closures": json.loads(closures),
+                "name": name or None,
+            }
+            entries[site_id].append((from_day, site_hours(data)))
+        _last_hours.update(key=key, hours=HoursHistory(zone, dict(entries)))
+    return _last_hours["hours"]
+
+
+_last_hours: dict = {}
 
 
 # --- items ------------------------------------------------------------------------------
@@ -300,8 +319,8 @@ def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> 
     _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
 
 
-# Items computed from a day within this of the latest such day of their batch are read
-# from the earliest of them on, the others whole (an item long idle may go back months).
+# Items computed from days this close together are read from the earliest of them on
+# (a few rows too many, rather than a condition per item).
 NEAR = timedelta(days=28)
 
 
@@ -310,20 +329,15 @@ def _stored(session: Session, model, name: str, every: list, since: dict, shift)
     those whose column `name` is null or at least that day + `shift`; one query."""
     table = model.__table__
     column = table.c[name]
-    near = {}
-    if since:
-        latest = max(since.values())
-        near = {item_id: day for item_id, day in since.items() if day >= latest - NEAR}
-    wanted = []
-    if near:
-        wanted.append(
-            and_(
-                table.c.item_id.in_(list(near)),
-                or_(column.is_(None), column >= min(near.values()) + shift),
-            )
-        )
-    if far := [item_id for item_id in [*every, *since] if item_id not in near]:
-        wanted.append(table.c.item_id.in_(far))
+    wanted = [table.c.item_id.in_(every)] if every else []
+    group: list[int] = []
+    for item_id in sorted(since, key=since.get, reverse=True):  # type: ignore[arg-type]
+        if group and since[item_id] < since[group[0]] - NEAR:
+            wanted.append(_from(table, column, group, since[group[-1]] + shift))
+            group = []
+        group.append(item_id)
+    if group:
+        wanted.append(_from(table, column, group, since[group[-1]] + shift))
     if not wanted:
         return []
     rows = [row._asdict() for row in session.execute(select(*table.columns).where(or_(*wanted)))]
@@ -334,6 +348,10 @@ def _stored(session: Session, model, name: str, every: list, since: dict, shift)
         or row[name] is None
         or row[name] >= since[row["item_id"]] + shift
     ]
+
+
+def _from(table, column, items: list[int], day):
+    return and_(table.c.item_id.in_(items), or_(column.is_(None), column >= day))
 
 
 def _changes(model, stored: list[dict], rows: list[dict]):

@@ -178,6 +178,10 @@ class ItemFigures:
     from_day: date | None = None
 
 
+RESERVATION_EVENTS = tuple(kind for kind in ITEM_EVENTS if kind.startswith("booking.reservation_"))
+LOAN_ENDS = ("booking.loan_checked_in", "booking.loan_lost")
+
+
 def changed_since(new, envelopes) -> float:
     """From when an item's figures may differ now that the `new` events are among
     `envelopes` (every event naming it or one of its reservations, the new ones too):
@@ -189,14 +193,16 @@ def changed_since(new, envelopes) -> float:
     reservation from its start (created, cancelled, released, returned early or a
     device withdrawn, it only changes its own span). An event about a loan or a
     reservation whose first event is unknown changes nothing yet."""
+    reservations = {e["data"]["reservation_id"] for e in new if e["type"] in RESERVATION_EVENTS}
+    loans = {e["data"]["loan_id"] for e in new if e["type"] in LOAN_ENDS}
     starts: dict[int, float] = {}  # reservation → its start (the earliest, if told twice)
     outs: dict[int, float] = {}  # loan → its check-out
     for envelope in envelopes:
         kind, data = envelope["type"], envelope["data"]
-        if kind == "booking.reservation_created":
+        if kind == "booking.reservation_created" and data["reservation_id"] in reservations:
             begins = _at_text(data["starts_at"])
             starts[data["reservation_id"]] = min(begins, starts.get(data["reservation_id"], begins))
-        elif kind == "booking.loan_checked_out":
+        elif kind == "booking.loan_checked_out" and data["loan_id"] in loans:
             out = _at(envelope)
             outs[data["loan_id"]] = min(out, outs.get(data["loan_id"], out))
     since = math.inf
@@ -204,9 +210,9 @@ def changed_since(new, envelopes) -> float:
         kind, data = envelope["type"], envelope["data"]
         if kind == "inventory.item_registered":
             return -math.inf
-        if kind.startswith("booking.reservation_"):
+        if kind in RESERVATION_EVENTS:
             moment = starts.get(data["reservation_id"], _at(envelope))
-        elif kind in ("booking.loan_checked_in", "booking.loan_lost"):
+        elif kind in LOAN_ENDS:
             moment = outs.get(data["loan_id"], _at(envelope))
         else:
             moment = _at(envelope)
@@ -227,7 +233,7 @@ def item_figures(
     if item is None:
         return None
     # An open loan runs on until it ends: to infinity, here.
-    uses = history.uses(math.inf).get(item_id, [])
+    uses = history.uses_of(item_id, math.inf)
     ends = [end for _, end in uses]
     zone = hours.zone
 
@@ -235,10 +241,10 @@ def item_figures(
         return datetime.fromtimestamp(ts, zone).date()
 
     first = local_day(item.registered_at)
-    moments = [item.registered_at, *(at for at, _ in item.statuses)]
-    moments += [placement[0] for placement in item.placements]
-    moments += [moment for use in uses for moment in use if moment != math.inf]
-    changing = sorted({first} | {local_day(m) for m in moments if local_day(m) > first})
+    moments = {at for at, _ in item.statuses}
+    moments.update(placement[0] for placement in item.placements)
+    moments.update(moment for use in uses for moment in use if moment != math.inf)
+    changing = sorted({first} | {day for day in map(local_day, moments) if day > first})
     # The changing days before `since`'s day are the same as before the new events,
     # so are the days and runs up to the last of them (its run may end later now).
     from_day = None
