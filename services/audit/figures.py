@@ -230,9 +230,11 @@ def _compute(
     every day of those in `whole` (of all, without `changed`), else the days from the
     earliest one that the `changed` entries (just appended or erased) can change."""
     for chunk in _chunks(sorted(items)):
+        # Each entry's body is read with the ids that lead to it, and parsed once.
+        bodies: dict[int, dict] = {}
         own: dict[int, list[int]] = defaultdict(list)  # item → seqs
-        for seq, item_id in session.execute(
-            select(AuditRef.seq, AuditRef.ref_id)
+        for seq, item_id, body in session.execute(
+            select(AuditRef.seq, AuditRef.ref_id, AuditEntry.body)
             .join(AuditEntry, AuditEntry.seq == AuditRef.seq)
             .where(
                 AuditRef.kind == "item",
@@ -241,7 +243,7 @@ def _compute(
             )
         ):
             own[item_id].append(seq)
-        bodies = _bodies(session, {seq for seqs in own.values() for seq in seqs})
+            _parse(bodies, seq, body)
         reservations_of: dict[int, set[int]] = defaultdict(set)
         for item_id, seqs in own.items():
             for seq in seqs:
@@ -250,14 +252,13 @@ def _compute(
         wanted = {r for rs in reservations_of.values() for r in rs}
         about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
         for chunk_r in _chunks(sorted(wanted)):
-            for reservation_id, seq in session.execute(
-                select(ReservationEntry.reservation_id, ReservationEntry.seq).where(
-                    ReservationEntry.reservation_id.in_(chunk_r)
-                )
+            for reservation_id, seq, body in session.execute(
+                select(ReservationEntry.reservation_id, AuditEntry.seq, AuditEntry.body)
+                .join(AuditEntry, AuditEntry.seq == ReservationEntry.seq)
+                .where(ReservationEntry.reservation_id.in_(chunk_r))
             ):
                 about[reservation_id].append(seq)
-        missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
-        bodies.update(_bodies(session, missing))
+                _parse(bodies, seq, body)
         computed: dict[int, ItemFigures | None] = {}
         for item_id in chunk:
             entries = set(own.get(item_id, ()))
@@ -454,16 +455,10 @@ def _stints(runs: list[dict], days: list[dict]) -> list[dict]:
     return stints
 
 
-def _bodies(session: Session, seqs: set[int]) -> dict[int, dict]:
-    bodies: dict[int, dict] = {}
-    for chunk in _chunks(sorted(seqs)):
-        for seq, body in session.execute(
-            select(AuditEntry.seq, AuditEntry.body).where(
-                AuditEntry.seq.in_(chunk), AuditEntry.body != ERASED
-            )
-        ):
-            bodies[seq] = json.loads(body)
-    return bodies
+def _parse(bodies: dict[int, dict], seq: int, body: str) -> None:
+    """The entry's event into `bodies`, unless erased (or there already)."""
+    if body != ERASED and seq not in bodies:
+        bodies[seq] = json.loads(body)
 
 
 def _chunks(values: list) -> Iterator[list]:
