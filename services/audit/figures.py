@@ -51,6 +51,7 @@ from services.audit.models import (
 from services.audit.settings import Settings
 
 CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
+ENTRIES, REFS, ABOUT = (model.__table__ for model in (AuditEntry, AuditRef, ReservationEntry))
 
 
 def zone_from_environment() -> ZoneInfo:
@@ -62,11 +63,11 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     seqs = sorted(set(seqs))
     if not seqs:
         return
-    reservations, sites, making = set(), set(), []
+    reservations, sites, making, indexed = set(), set(), [], []
     for chunk in _chunks(seqs):
         for seq, event_type, site_id, body in session.execute(
-            select(AuditEntry.seq, AuditEntry.type, AuditEntry.site_id, AuditEntry.body).where(
-                AuditEntry.seq.in_(chunk)
+            select(ENTRIES.c.seq, ENTRIES.c.type, ENTRIES.c.site_id, ENTRIES.c.body).where(
+                ENTRIES.c.seq.in_(chunk)
             )
         ):
             if event_type in SITE_EVENTS:
@@ -77,7 +78,9 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
                 reservation_id = json.loads(body)["data"].get("reservation_id")
                 if reservation_id is not None:
                     reservations.add(reservation_id)
-                    _index_reservation(session, reservation_id, seq)
+                    indexed.append({"reservation_id": reservation_id, "seq": seq})
+    if indexed:
+        session.execute(insert(ABOUT), indexed)
     items = _items_named(session, making)
     items |= _items_named(session, _reservation_seqs(session, reservations))
     whole: set[int] = set()  # their site's hours changed: every day of theirs
@@ -230,16 +233,17 @@ def _compute(
     every day of those in `whole` (of all, without `changed`), else the days from the
     earliest one that the `changed` entries (just appended or erased) can change."""
     for chunk in _chunks(sorted(items)):
-        # Each entry's body is read with the ids that lead to it, and parsed once.
+        # Each entry's body is read with the ids that lead to it, and parsed once; Core
+        # columns, as the ORM's loading of thousands of rows costs more than the query.
         bodies: dict[int, dict] = {}
         own: dict[int, list[int]] = defaultdict(list)  # item → seqs
         for seq, item_id, body in session.execute(
-            select(AuditRef.seq, AuditRef.ref_id, AuditEntry.body)
-            .join(AuditEntry, AuditEntry.seq == AuditRef.seq)
+            select(REFS.c.seq, REFS.c.ref_id, ENTRIES.c.body)
+            .join(ENTRIES, ENTRIES.c.seq == REFS.c.seq)
             .where(
-                AuditRef.kind == "item",
-                AuditRef.ref_id.in_(chunk),
-                AuditEntry.type.in_(ITEM_EVENTS),
+                REFS.c.kind == "item",
+                REFS.c.ref_id.in_(chunk),
+                ENTRIES.c.type.in_(ITEM_EVENTS),
             )
         ):
             own[item_id].append(seq)
@@ -253,9 +257,9 @@ def _compute(
         about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
         for chunk_r in _chunks(sorted(wanted)):
             for reservation_id, seq, body in session.execute(
-                select(ReservationEntry.reservation_id, AuditEntry.seq, AuditEntry.body)
-                .join(AuditEntry, AuditEntry.seq == ReservationEntry.seq)
-                .where(ReservationEntry.reservation_id.in_(chunk_r))
+                select(ABOUT.c.reservation_id, ENTRIES.c.seq, ENTRIES.c.body)
+                .join(ENTRIES, ENTRIES.c.seq == ABOUT.c.seq)
+                .where(ABOUT.c.reservation_id.in_(chunk_r))
             ):
                 about[reservation_id].append(seq)
                 _parse(bodies, seq, body)
