@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, union
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -256,12 +256,18 @@ def _compute(
         wanted = {r for rs in reservations_of.values() for r in rs}
         about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
         for chunk_r in _chunks(sorted(wanted)):
-            for reservation_id, seq, body in session.execute(
-                select(ABOUT.c.reservation_id, ENTRIES.c.seq, ENTRIES.c.body)
-                .join(ENTRIES, ENTRIES.c.seq == ABOUT.c.seq)
-                .where(ABOUT.c.reservation_id.in_(chunk_r))
+            for reservation_id, seq in session.execute(
+                select(ABOUT.c.reservation_id, ABOUT.c.seq).where(
+                    ABOUT.c.reservation_id.in_(chunk_r)
+                )
             ):
                 about[reservation_id].append(seq)
+        # Most are the items' own already (a creation names them); the others by seq.
+        missing = sorted({seq for seqs in about.values() for seq in seqs} - bodies.keys())
+        for chunk_s in _chunks(missing):
+            for seq, body in session.execute(
+                select(ENTRIES.c.seq, ENTRIES.c.body).where(ENTRIES.c.seq.in_(chunk_s))
+            ):
                 _parse(bodies, seq, body)
         computed: dict[int, ItemFigures | None] = {}
         for item_id in chunk:
@@ -310,11 +316,7 @@ def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> 
     ):
         table = model.__table__
         if gone:
-            keys = list(table.primary_key.columns)
-            session.execute(
-                table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
-                [{f"old_{key.key}": row[key.key] for key in keys} for row in gone],
-            )
+            _delete(session, table, gone)
         if new:
             # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
             session.execute(table.insert(), new)
@@ -327,6 +329,20 @@ def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> 
 # Items computed from days this close together are read from the earliest of them on
 # (a few rows too many, rather than a condition per item).
 NEAR = timedelta(days=28)
+
+
+def _delete(session: Session, table, rows: list[dict]) -> None:
+    """Delete these rows by their keys. PostgreSQL: one statement (psycopg2 sends an
+    executemany a row at a time); SQLite: an executemany (a row-value IN list scans)."""
+    keys = list(table.primary_key.columns)
+    if session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunks([tuple(row[key.key] for key in keys) for row in rows]):
+            session.execute(table.delete().where(tuple_(*keys).in_(chunk)))
+        return
+    session.execute(
+        table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
+        [{f"old_{key.key}": row[key.key] for key in keys} for row in rows],
+    )
 
 
 def _stored(session: Session, model, name: str, every: list, since: dict, shift) -> list[dict]:
