@@ -118,16 +118,27 @@ def broker_version() -> str:
 
 
 @contextmanager
-def fresh_database(kind: str, workdir: Path, label: str = "bench"):
+def fresh_database(kind: str, workdir: Path, label: str = "bench", copy_of: str | None = None):
     """A new, empty database of this kind; yields its SQLAlchemy URL, removes it after.
 
     SQLite: a file under `workdir` (removed with it). PostgreSQL: a database
     created on the admin server and dropped with FORCE, even if a service still
-    holds connections to it.
+    holds connections to it. `copy_of`: the URL of another database of this kind
+    (nothing connected to it), whose copy it is instead of empty.
     """
     if kind == "sqlite":
         path = workdir / f"{label}-{uuid.uuid4().hex[:8]}.sqlite3"
         try:
+            if copy_of is not None:
+                import sqlite3
+
+                source = sqlite3.connect(copy_of.removeprefix("sqlite:///"))
+                copy = sqlite3.connect(path)
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
+                    source.close()
             yield f"sqlite:///{path}"
         finally:
             for leftover in workdir.glob(path.name + "*"):
@@ -136,13 +147,14 @@ def fresh_database(kind: str, workdir: Path, label: str = "bench"):
     if kind != "postgresql":
         raise ValueError(f"unknown database kind {kind!r}")
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
     name = f"partanum_{label}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
+        template = "" if copy_of is None else f' TEMPLATE "{make_url(copy_of).database}"'
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
         try:
             yield admin.url.set(database=name).render_as_string(hide_password=False)
         finally:

@@ -165,9 +165,56 @@ handle_events = EventHandler.decorator
 
 class BatchQueueConsumer(QueueConsumer):
     """A connection of its own for batch handlers, prefetching a batch while one is
-    handled (the shared one prefetches max_workers messages)."""
+    handled (the shared one prefetches max_workers messages). It keeps which messages
+    of its channel are not yet settled, so that a batch is acked in one frame when no
+    other message received before its last one is still waiting (an ack per message
+    cost the audit an eighth of its CPU)."""
 
     prefetch_count = BATCH_SIZE
+
+    def setup(self):
+        super().setup()
+        self.unsettled: set[tuple[int, int]] = set()  # (id of its channel, delivery tag)
+
+    def get_consumers(self, consumer_cls, channel):
+        # A new channel, after a reconnection: the old one's messages go back to the
+        # queue, and can no longer be acked.
+        self.unsettled = set()
+        return super().get_consumers(consumer_cls, channel)
+
+    def handle_message(self, provider, body, message):
+        self.unsettled.add(_settling_key(message))
+        super().handle_message(provider, body, message)
+
+    def ack_message(self, message):
+        self.unsettled.discard(_settling_key(message))
+        super().ack_message(message)
+
+    def requeue_message(self, message):
+        self.unsettled.discard(_settling_key(message))
+        super().requeue_message(message)
+
+    def ack_messages(self, messages: list) -> None:
+        """Ack these messages (handled, committed): at once, with the last one's tag and
+        `multiple`, if every message of its channel up to that tag is one of them; else
+        one by one. A multiple ack would otherwise settle another's message too early."""
+        last = max(messages, key=lambda message: message.delivery_tag)
+        keys = {_settling_key(message) for message in messages}
+        channel = id(last.channel)
+        earlier = {
+            key for key in self.unsettled if key[0] == channel and key[1] <= last.delivery_tag
+        }
+        if len(messages) == 1 or not earlier <= keys or len(keys) != len(messages):
+            for message in messages:
+                self.ack_message(message)
+            return
+        self.unsettled -= keys
+        if last.channel.connection:  # else the broker has taken them back already
+            last.ack(multiple=True)
+
+
+def _settling_key(message) -> tuple[int, int]:
+    return id(message.channel), message.delivery_tag
 
 
 class BatchEventHandler(EventHandler):
@@ -205,8 +252,8 @@ class BatchEventHandler(EventHandler):
 
     def _batch_handled(self, batch, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            for _, message, _ in batch:
-                self._settle(self.queue_consumer.ack_message, message)
+            messages = [message for _, message, _ in batch]
+            self._settle(lambda _: self.queue_consumer.ack_messages(messages), messages[-1])
         else:
             log.warning(
                 "%s: a batch of %s failed (%s); handling each event alone",

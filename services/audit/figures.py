@@ -12,12 +12,14 @@ The rules are item_days.py's (analytics' day by day); figures_report.py reads th
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select, union
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,8 @@ from services.audit.item_days import (
     ITEM_EVENTS,
     SITE_EVENTS,
     HoursHistory,
+    ItemFigures,
+    changed_since,
     hours_json,
     item_figures,
     site_hours,
@@ -47,6 +51,7 @@ from services.audit.models import (
 from services.audit.settings import Settings
 
 CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
+ENTRIES, REFS, ABOUT = (model.__table__ for model in (AuditEntry, AuditRef, ReservationEntry))
 
 
 def zone_from_environment() -> ZoneInfo:
@@ -59,11 +64,11 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     facts.update(session, seqs, zone)  # what the other reports read
     if not seqs:
         return
-    reservations, sites, making = set(), set(), []
+    reservations, sites, making, indexed = set(), set(), [], []
     for chunk in _chunks(seqs):
         for seq, event_type, site_id, body in session.execute(
-            select(AuditEntry.seq, AuditEntry.type, AuditEntry.site_id, AuditEntry.body).where(
-                AuditEntry.seq.in_(chunk)
+            select(ENTRIES.c.seq, ENTRIES.c.type, ENTRIES.c.site_id, ENTRIES.c.body).where(
+                ENTRIES.c.seq.in_(chunk)
             )
         ):
             if event_type in SITE_EVENTS:
@@ -74,15 +79,19 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
                 reservation_id = json.loads(body)["data"].get("reservation_id")
                 if reservation_id is not None:
                     reservations.add(reservation_id)
-                    _index_reservation(session, reservation_id, seq)
+                    indexed.append({"reservation_id": reservation_id, "seq": seq})
+    if indexed:
+        session.execute(insert(ABOUT), indexed)
     items = _items_named(session, making)
     items |= _items_named(session, _reservation_seqs(session, reservations))
+    whole: set[int] = set()  # their site's hours changed: every day of theirs
     if sites:
         for site_id in sites:
             _store_site_hours(session, site_id, zone)
-        items |= _items_at(session, sites)
+        whole = _items_at(session, sites)
+        items |= whole
     if items:
-        _compute(session, items, _hours(session, zone))
+        _compute(session, items, _hours(session, zone), set(seqs), whole)
 
 
 def rebuild(session: Session, zone: ZoneInfo) -> int:
@@ -179,37 +188,67 @@ def load_hours(session: Session, zone: ZoneInfo) -> HoursHistory:
 
 
 def _hours(session: Session, zone: ZoneInfo) -> HoursHistory:
-    entries: dict = defaultdict(list)
-    for row in session.scalars(
-        select(SiteHoursEntry).order_by(SiteHoursEntry.site_id, SiteHoursEntry.from_day)
-    ):
-        data = {
-            "opening_hours": json.loads(row.opening_hours),
-            "closures": json.loads(row.closures),
-            "name": row.name or None,
-        }
-        entries[row.site_id].append((row.from_day, site_hours(data)))
-    return HoursHistory(zone, dict(entries))
+    """The sites' hours as stored; the same object as last time while the rows are
+    the same (it keeps each day's open times once computed: the next batch needs
+    most of them again). A few rows, read each time: another process may change them."""
+    table = SiteHoursEntry.__table__
+    rows = tuple(
+        session.execute(
+            select(
+                table.c.site_id,
+                table.c.from_day,
+                table.c.name,
+                table.c.opening_hours,
+                table.c.closures,
+            ).order_by(table.c.site_id, table.c.from_day)
+        )
+    )
+    key = (zone, rows)
+    if _last_hours.get("key") != key:
+        entries: dict = defaultdict(list)
+        for site_id, from_day, name, opening_hours, closures in rows:
+            data = {
+                "opening_hours": json.loads(opening_hours),
+                "closures": json.loads(closures),
+                "name": name or None,
+            }
+            entries[site_id].append((from_day, site_hours(data)))
+        _last_hours.update(key=key, hours=HoursHistory(zone, dict(entries)))
+    return _last_hours["hours"]
+
+
+_last_hours: dict = {}
 
 
 # --- items ------------------------------------------------------------------------------
 
 
-def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
-    """The items' rows anew, each from every entry naming it or one of its reservations."""
+def _compute(
+    session: Session,
+    items: set[int],
+    hours: HoursHistory,
+    changed: set[int] | None = None,
+    whole: set[int] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """The items' rows anew, each from every entry naming it or one of its reservations:
+    every day of those in `whole` (of all, without `changed`), else the days from the
+    earliest one that the `changed` entries (just appended or erased) can change."""
     for chunk in _chunks(sorted(items)):
+        # Each entry's body is read with the ids that lead to it, and parsed once; Core
+        # columns, as the ORM's loading of thousands of rows costs more than the query.
+        bodies: dict[int, dict] = {}
         own: dict[int, list[int]] = defaultdict(list)  # item → seqs
-        for seq, item_id in session.execute(
-            select(AuditRef.seq, AuditRef.ref_id)
-            .join(AuditEntry, AuditEntry.seq == AuditRef.seq)
+        for seq, item_id, body in session.execute(
+            select(REFS.c.seq, REFS.c.ref_id, ENTRIES.c.body)
+            .join(ENTRIES, ENTRIES.c.seq == REFS.c.seq)
             .where(
-                AuditRef.kind == "item",
-                AuditRef.ref_id.in_(chunk),
-                AuditEntry.type.in_(ITEM_EVENTS),
+                REFS.c.kind == "item",
+                REFS.c.ref_id.in_(chunk),
+                ENTRIES.c.type.in_(ITEM_EVENTS),
             )
         ):
             own[item_id].append(seq)
-        bodies = _bodies(session, {seq for seqs in own.values() for seq in seqs})
+            _parse(bodies, seq, body)
         reservations_of: dict[int, set[int]] = defaultdict(set)
         for item_id, seqs in own.items():
             for seq in seqs:
@@ -219,34 +258,58 @@ def _compute(session: Session, items: set[int], hours: HoursHistory) -> None:
         about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
         for chunk_r in _chunks(sorted(wanted)):
             for reservation_id, seq in session.execute(
-                select(ReservationEntry.reservation_id, ReservationEntry.seq).where(
-                    ReservationEntry.reservation_id.in_(chunk_r)
+                select(ABOUT.c.reservation_id, ABOUT.c.seq).where(
+                    ABOUT.c.reservation_id.in_(chunk_r)
                 )
             ):
                 about[reservation_id].append(seq)
-        missing = {seq for seqs in about.values() for seq in seqs} - bodies.keys()
-        bodies.update(_bodies(session, missing))
-        runs, days = [], []
+        # Most are the items' own already (a creation names them); the others by seq.
+        missing = sorted({seq for seqs in about.values() for seq in seqs} - bodies.keys())
+        for chunk_s in _chunks(missing):
+            for seq, body in session.execute(
+                select(ENTRIES.c.seq, ENTRIES.c.body).where(ENTRIES.c.seq.in_(chunk_s))
+            ):
+                _parse(bodies, seq, body)
+        computed: dict[int, ItemFigures | None] = {}
         for item_id in chunk:
-            seqs = set(own.get(item_id, ()))
+            entries = set(own.get(item_id, ()))
             for reservation_id in reservations_of.get(item_id, ()):
-                seqs.update(about.get(reservation_id, ()))
-            figures = item_figures(item_id, (bodies[s] for s in seqs if s in bodies), hours)
-            if figures is None:
-                continue
-            common = {"item_id": item_id, "category_id": figures.category_id}
-            runs += [{**common, **vars(run)} for run in figures.runs]
-            days += [{**common, **vars(day)} for day in figures.days]
-        _replace_rows(session, chunk, runs, days)
+                entries.update(about.get(reservation_id, ()))
+            envelopes = [bodies[s] for s in entries if s in bodies]
+            new = entries & changed if changed is not None and item_id not in whole else set()
+            since = -math.inf
+            if new and new <= bodies.keys():  # an erased body: what it changed is gone
+                since = changed_since([bodies[s] for s in new], envelopes)
+            computed[item_id] = item_figures(item_id, envelopes, hours, since)
+        _replace_rows(session, computed)
 
 
-def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: list[dict]) -> None:
-    """The items' rows, their stints, and what they add to the daily figures: only
-    the rows that changed are written (an item's new event changes a few of its
-    days), the old ones' part taken away from the daily figures, the new ones' added."""
-    gone_runs, new_runs = _changes(session, ItemRun, chunk, runs)
-    gone_days, new_days = _changes(session, ItemDay, chunk, days)
-    gone_stints, new_stints = _changes(session, ItemStint, chunk, _stints(runs, days))
+def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> None:
+    """The items' rows, their stints, and what they add to the daily figures: only the
+    rows that changed are written (an item's new event changes a few of its days), the
+    old ones' part taken away from the daily figures, the new ones' added. Of an item
+    computed from a day on (its `from_day`) only the rows from then on are read and
+    replaced: its runs after that day, its days from it, its stints that reach the
+    day before it (their part before it stays, joined to the new rows)."""
+    since = {i: f.from_day for i, f in computed.items() if f is not None and f.from_day}
+    every = [i for i in computed if i not in since]
+    stored_runs = _stored(session, ItemRun, "first_day", every, since, DAY)
+    stored_days = _stored(session, ItemDay, "day", every, since, 0 * DAY)
+    stored_stints = _stored(session, ItemStint, "last_day", every, since, -DAY)
+    runs, days, kept = [], [], []
+    for item_id, figures in computed.items():
+        if figures is None:
+            continue
+        common = {"item_id": item_id, "category_id": figures.category_id}
+        runs += [{**common, **vars(run)} for run in figures.runs]
+        days += [{**common, **vars(day)} for day in figures.days]
+    for stint in stored_stints:
+        from_day = since.get(stint["item_id"])
+        if from_day is not None and stint["first_day"] < from_day:
+            kept.append({**stint, "last_day": from_day - DAY})
+    gone_runs, new_runs = _changes(ItemRun, stored_runs, runs)
+    gone_days, new_days = _changes(ItemDay, stored_days, days)
+    gone_stints, new_stints = _changes(ItemStint, stored_stints, _stints(kept + runs, days))
     for model, gone, new in (
         (ItemRun, gone_runs, new_runs),
         (ItemDay, gone_days, new_days),
@@ -254,11 +317,7 @@ def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: li
     ):
         table = model.__table__
         if gone:
-            keys = list(table.primary_key.columns)
-            session.execute(
-                table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
-                [{f"old_{key.key}": row[key.key] for key in keys} for row in gone],
-            )
+            _delete(session, table, gone)
         if new:
             # Core, as in log.append_many: the ORM's bulk path costs more than the rest.
             session.execute(table.insert(), new)
@@ -268,18 +327,63 @@ def _replace_rows(session: Session, chunk: list[int], runs: list[dict], days: li
     _apply_daily(session, {key: change for key, change in daily.items() if any(change)})
 
 
-def _changes(session: Session, model, chunk: list[int], rows: list[dict]):
-    """(stored rows no longer there, rows not stored yet) of these items."""
+# Items computed from days this close together are read from the earliest of them on
+# (a few rows too many, rather than a condition per item).
+NEAR = timedelta(days=28)
+
+
+def _delete(session: Session, table, rows: list[dict]) -> None:
+    """Delete these rows by their keys. PostgreSQL: one statement (psycopg2 sends an
+    executemany a row at a time); SQLite: an executemany (a row-value IN list scans)."""
+    keys = list(table.primary_key.columns)
+    if session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunks([tuple(row[key.key] for key in keys) for row in rows]):
+            session.execute(table.delete().where(tuple_(*keys).in_(chunk)))
+        return
+    session.execute(
+        table.delete().where(*(key == bindparam(f"old_{key.key}") for key in keys)),
+        [{f"old_{key.key}": row[key.key] for key in keys} for row in rows],
+    )
+
+
+def _stored(session: Session, model, name: str, every: list, since: dict, shift) -> list[dict]:
+    """The rows of the items in `every` and, of each item in `since` ({item: day}),
+    those whose column `name` is null or at least that day + `shift`; one query."""
     table = model.__table__
-    columns = [column.key for column in table.columns]
-    stored = {
-        tuple(row)
-        for row in session.execute(select(*table.columns).where(table.c.item_id.in_(chunk)))
-    }
+    column = table.c[name]
+    wanted = [table.c.item_id.in_(every)] if every else []
+    group: list[int] = []
+    for item_id in sorted(since, key=since.get, reverse=True):  # type: ignore[arg-type]
+        if group and since[item_id] < since[group[0]] - NEAR:
+            wanted.append(_from(table, column, group, since[group[-1]] + shift))
+            group = []
+        group.append(item_id)
+    if group:
+        wanted.append(_from(table, column, group, since[group[-1]] + shift))
+    if not wanted:
+        return []
+    rows = [row._asdict() for row in session.execute(select(*table.columns).where(or_(*wanted)))]
+    return [
+        row
+        for row in rows
+        if row["item_id"] not in since
+        or row[name] is None
+        or row[name] >= since[row["item_id"]] + shift
+    ]
+
+
+def _from(table, column, items: list[int], day):
+    return and_(table.c.item_id.in_(items), or_(column.is_(None), column >= day))
+
+
+def _changes(model, stored: list[dict], rows: list[dict]):
+    """(stored rows no longer there, rows not stored yet)."""
+    columns = [column.key for column in model.__table__.columns]
+    before = {tuple(row[column] for column in columns) for row in stored}
     wanted = {tuple(row[column] for column in columns) for row in rows}
     return (
-        [dict(zip(columns, row, strict=True)) for row in stored - wanted],
-        [dict(zip(columns, row, strict=True)) for row in wanted - stored],
+        [dict(zip(columns, row, strict=True)) for row in before - wanted],
+        [dict(zip(columns, row, strict=True)) for row in wanted - before],
     )
 
 
@@ -372,16 +476,10 @@ def _stints(runs: list[dict], days: list[dict]) -> list[dict]:
     return stints
 
 
-def _bodies(session: Session, seqs: set[int]) -> dict[int, dict]:
-    bodies: dict[int, dict] = {}
-    for chunk in _chunks(sorted(seqs)):
-        for seq, body in session.execute(
-            select(AuditEntry.seq, AuditEntry.body).where(
-                AuditEntry.seq.in_(chunk), AuditEntry.body != ERASED
-            )
-        ):
-            bodies[seq] = json.loads(body)
-    return bodies
+def _parse(bodies: dict[int, dict], seq: int, body: str) -> None:
+    """The entry's event into `bodies`, unless erased (or there already)."""
+    if body != ERASED and seq not in bodies:
+        bodies[seq] = json.loads(body)
 
 
 def _chunks(values: list) -> Iterator[list]:

@@ -150,6 +150,19 @@ class History:
             },
         )
 
+    def uses_of(self, item_id: int, until: float) -> list[tuple[float, float]]:
+        """`uses(until)` of this one item."""
+        spans = [
+            (reservation.starts_at, reservation.ends_at)
+            for reservation in self.reservations.values()
+            if item_id in reservation.item_ids
+        ]
+        for loan in self.loans.values():
+            if loan.item_id == item_id:
+                end = loan.back_at if loan.back_at is not None else max(until, loan.out_at)
+                spans.append((loan.out_at, end))
+        return _merged(spans)
+
     # Use of one item, as [start, end) intervals (an open loan runs to `until`).
     def uses(self, until: float) -> dict[int, list[tuple[float, float]]]:
         uses = defaultdict(list)

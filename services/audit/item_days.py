@@ -147,7 +147,11 @@ def hours_json(hours: SiteHours) -> tuple[str, str]:
 
 
 def _at(envelope) -> float:
-    return datetime.fromisoformat(envelope["occurred_at"]).timestamp()
+    return _at_text(envelope["occurred_at"])
+
+
+def _at_text(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
 
 
 @dataclass(frozen=True)
@@ -174,17 +178,67 @@ class ItemFigures:
     category_id: int
     runs: tuple[Run, ...]
     days: tuple[Day, ...]
+    # None: every run and day is here. Else only the days from this one on and the
+    # runs after it: the earlier ones are as they were (see `changed_since`).
+    from_day: date | None = None
 
 
-def item_figures(item_id: int, envelopes, hours: HoursHistory) -> ItemFigures | None:
+RESERVATION_EVENTS = tuple(kind for kind in ITEM_EVENTS if kind.startswith("booking.reservation_"))
+LOAN_ENDS = ("booking.loan_checked_in", "booking.loan_lost")
+
+
+def changed_since(new, envelopes) -> float:
+    """From when an item's figures may differ now that the `new` events are among
+    `envelopes` (every event naming it or one of its reservations, the new ones too):
+    no event changes the item's history before the moment given here, so its days
+    before that moment's day stay as they were. -inf: from its registration on.
+
+    A status or a transfer changes it from when it occurred; a check-out too (an open
+    loan runs on); a check-in or loss from the loan's check-out; any event about a
+    reservation from its start (created, cancelled, released, returned early or a
+    device withdrawn, it only changes its own span). An event about a loan or a
+    reservation whose first event is unknown changes nothing yet."""
+    reservations = {e["data"]["reservation_id"] for e in new if e["type"] in RESERVATION_EVENTS}
+    loans = {e["data"]["loan_id"] for e in new if e["type"] in LOAN_ENDS}
+    starts: dict[int, float] = {}  # reservation → its start (the earliest, if told twice)
+    outs: dict[int, float] = {}  # loan → its check-out
+    for envelope in envelopes:
+        kind, data = envelope["type"], envelope["data"]
+        if kind == "booking.reservation_created" and data["reservation_id"] in reservations:
+            begins = _at_text(data["starts_at"])
+            starts[data["reservation_id"]] = min(begins, starts.get(data["reservation_id"], begins))
+        elif kind == "booking.loan_checked_out" and data["loan_id"] in loans:
+            out = _at(envelope)
+            outs[data["loan_id"]] = min(out, outs.get(data["loan_id"], out))
+    since = math.inf
+    for envelope in new:
+        kind, data = envelope["type"], envelope["data"]
+        if kind == "inventory.item_registered":
+            return -math.inf
+        if kind in RESERVATION_EVENTS:
+            moment = starts.get(data["reservation_id"], _at(envelope))
+        elif kind in LOAN_ENDS:
+            moment = outs.get(data["loan_id"], _at(envelope))
+        else:
+            moment = _at(envelope)
+        since = min(since, moment)
+    return since
+
+
+def item_figures(
+    item_id: int, envelopes, hours: HoursHistory, since: float = -math.inf
+) -> ItemFigures | None:
     """The item's figures from every event naming it or one of its reservations (any
-    order, repeats allowed); None before its registration is known."""
+    order, repeats allowed); None before its registration is known. `since` (from
+    `changed_since`): only the days from the last one that changes before it are
+    computed (`from_day`), the runs after it; an item's new event is mostly recent,
+    its past days many."""
     history = History.from_events(envelopes)
     item = history.items.get(item_id)
     if item is None:
         return None
     # An open loan runs on until it ends: to infinity, here.
-    uses = history.uses(math.inf).get(item_id, [])
+    uses = history.uses_of(item_id, math.inf)
     ends = [end for _, end in uses]
     zone = hours.zone
 
@@ -192,13 +246,22 @@ def item_figures(item_id: int, envelopes, hours: HoursHistory) -> ItemFigures | 
         return datetime.fromtimestamp(ts, zone).date()
 
     first = local_day(item.registered_at)
-    moments = [item.registered_at, *(at for at, _ in item.statuses)]
-    moments += [placement[0] for placement in item.placements]
-    moments += [moment for use in uses for moment in use if moment != math.inf]
-    changing = sorted({first} | {local_day(m) for m in moments if local_day(m) > first})
+    moments = {at for at, _ in item.statuses}
+    moments.update(placement[0] for placement in item.placements)
+    moments.update(moment for use in uses for moment in use if moment != math.inf)
+    changing = sorted({first} | {day for day in map(local_day, moments) if day > first})
+    # The changing days before `since`'s day are the same as before the new events,
+    # so are the days and runs up to the last of them (its run may end later now).
+    from_day = None
+    if since > -math.inf:
+        since_day = local_day(since) if since < math.inf else date.max
+        earlier = [day for day in changing if day < since_day]
+        from_day = earlier[-1] if earlier else None
     runs: list[Run] = []
     days: list[Day] = []
     for n, day in enumerate(changing):
+        if from_day is not None and day < from_day:
+            continue
         days += _day_figures(item, uses, ends, hours, day)
         following = changing[n + 1] if n + 1 < len(changing) else None
         if following is None or (following - day).days > 1:
@@ -206,7 +269,7 @@ def item_figures(item_id: int, envelopes, hours: HoursHistory) -> ItemFigures | 
             run = _run(item, uses, zone, day + DAY, last)
             if run is not None:
                 runs.append(run)
-    return ItemFigures(item_id, item.category_id, tuple(runs), tuple(days))
+    return ItemFigures(item_id, item.category_id, tuple(runs), tuple(days), from_day)
 
 
 def _midnight(day: date, zone: ZoneInfo) -> float:

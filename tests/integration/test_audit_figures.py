@@ -5,7 +5,7 @@ same utilisation as the analytics over the whole log; a past period keeps the
 hours its days had."""
 
 import random
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -193,3 +193,47 @@ def test_an_erasure_takes_the_loans_it_erased_out_of_the_figures(session):
     hours = {1: SiteHours(JEAN_VILAR_HOURS, CHRISTMAS, "jean-vilar"), 2: SiteHours(MISTRAL_HOURS)}
     expected = analytics.utilisation(left, AUTUMN, hours, by="item")
     assert figures_report.utilisation(session, AUTUMN, "item") == expected
+
+
+def a_season_told_as_it_happened():
+    """Three tablets over autumn, in the order things happened: one lent week after week,
+    one reserved a week ahead (a reservation in three cancelled) and then moved to
+    Mistral, one idle for two months before a loan it never comes back from, and a
+    retirement; the days an event changes are mostly recent, some far back."""
+    s = Stream()
+    centre, mistral_partner = s.partner("centre-social"), s.partner("mistral")
+    vilar = s.site("jean-vilar", centre, hours=JEAN_VILAR_HOURS, closures=CHRISTMAS)
+    mistral = s.site("mistral", mistral_partner, hours=MISTRAL_HOURS)
+    tablet = s.category("tablet")
+    at = "2026-09-01 09:00"
+    tab1 = s.item("JV-TAB-001", tablet, centre, vilar, at=at)
+    tab2 = s.item("JV-TAB-002", tablet, centre, vilar, at=at)
+    tab3 = s.item("JV-TAB-003", tablet, centre, vilar, at=at)
+    for week in range(14):
+        tuesday = date(2026, 9, 1) + week * timedelta(days=7)
+        monday = tuesday + timedelta(days=6)
+        loan = s.lend(tab1, vilar, f"{tuesday} 10:00", f"{monday} 18:00")
+        s.check_in(loan, tab1, f"{monday} 15:00")
+        reserved = s.reserve(
+            [tab2],
+            vilar,
+            f"{tuesday} 14:00",
+            f"{tuesday} 17:00",
+            at=f"{tuesday - timedelta(days=7)} 11:00",
+        )
+        if week % 3 == 2:
+            s.cancel(reserved, f"{tuesday - timedelta(days=1)} 12:00")
+    s.transfer(tab2, vilar, mistral, centre, mistral_partner, "2026-11-18 12:00")
+    s.lose(s.lend(tab3, vilar, "2026-11-03 10:00", "2026-11-17 18:00"), tab3, "2026-11-30 10:00")
+    s.status(tab1, "available", "retired", "2026-12-08 12:00")
+    s.events.sort(key=lambda envelope: datetime.fromisoformat(envelope["occurred_at"]))
+    return s
+
+
+def test_a_season_appended_as_it_happened_gives_the_rows_of_a_rebuild(session):
+    append(session, a_season_told_as_it_happened().events, 3)
+    incremental = stored(session)
+    assert incremental[0] and incremental[1] and incremental[4]
+
+    figures.rebuild(session, PARIS)
+    assert stored(session) == incremental

@@ -8,7 +8,7 @@ import pytest
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 
 from partanum import topology
-from partanum.consumer import EventHandler
+from partanum.consumer import BatchQueueConsumer, EventHandler
 
 
 def handler() -> EventHandler:
@@ -35,3 +35,51 @@ def test_other_failures_of_an_ack_are_not_hidden():
 
     with pytest.raises(RuntimeError):
         handler()._settle(ack_message, SimpleNamespace(properties={}))
+
+
+class Channel:
+    """Records the acks sent on it."""
+
+    connection = True
+
+    def __init__(self):
+        self.acks: list[tuple[int, bool]] = []
+
+
+class Message:
+    def __init__(self, channel: Channel, delivery_tag: int):
+        self.channel, self.delivery_tag = channel, delivery_tag
+        self.properties: dict = {}
+
+    def ack(self, multiple=False):
+        self.channel.acks.append((self.delivery_tag, multiple))
+
+
+def received(channel: Channel, tags) -> tuple[BatchQueueConsumer, list[Message]]:
+    consumer = BatchQueueConsumer.__new__(BatchQueueConsumer)  # no container: settling only
+    consumer.unsettled = set()
+    messages = [Message(channel, tag) for tag in tags]
+    for message in messages:
+        consumer.unsettled.add((id(channel), message.delivery_tag))
+    return consumer, messages
+
+
+def test_a_batch_received_before_anything_still_waiting_is_acked_in_one_frame():
+    channel = Channel()
+    consumer, messages = received(channel, range(1, 8))
+
+    consumer.ack_messages(messages[:5])  # 6 and 7 came after the batch
+
+    assert channel.acks == [(5, True)]
+    assert consumer.unsettled == {(id(channel), 6), (id(channel), 7)}
+
+
+def test_a_batch_after_a_message_still_being_handled_acks_its_own_messages_only():
+    channel = Channel()
+    consumer, messages = received(channel, range(1, 6))
+
+    consumer.ack_messages(messages[2:])  # 1 and 2 are still retried, each alone
+
+    assert channel.acks == [(3, False), (4, False), (5, False)]
+    consumer.ack_messages(messages[:2])
+    assert channel.acks[3:] == [(2, True)] and not consumer.unsettled
