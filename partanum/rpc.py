@@ -174,6 +174,18 @@ class _ReplyListener(nameko_rpc.ReplyListener):
     a durable classic queue whose node died cannot be declared again until that node
     is back, and the answers waiting in it are of no use to anyone by then."""
 
+    def handle_message(self, body, message):
+        """nameko's, with an answer that arrived handed to its caller even when the
+        broker drops the connection under its ack (nameko lets that error through,
+        and the whole service stops): the reply queue goes with the connection."""
+        try:
+            self.queue_consumer.ack_message(message)
+        except (OSError, AmqpConnectionError, OperationalError) as lost:
+            log.info("an answer arrived as the broker went away, not acknowledged: %s", lost)
+        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if waiting is not None:
+            waiting.send(body)
+
     def setup(self):
         super().setup()
         self.queue = Queue(

@@ -6,9 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from eventlet.event import Event
 
 from partanum import topology
 from partanum.consumer import BatchQueueConsumer, EventHandler
+from partanum.rpc import _ReplyListener
 
 
 def handler() -> EventHandler:
@@ -83,3 +85,19 @@ def test_a_batch_after_a_message_still_being_handled_acks_its_own_messages_only(
     assert channel.acks == [(3, False), (4, False), (5, False)]
     consumer.ack_messages(messages[:2])
     assert channel.acks[3:] == [(2, True)] and not consumer.unsettled
+
+
+@pytest.mark.parametrize("lost", [ConnectionResetError(104, "reset"), AmqpConnectionError()])
+def test_an_answer_acked_as_the_broker_goes_away_still_reaches_its_caller(lost):
+    # The gateway's container died of this during a broker outage (tests/e2e/test_broker_outage.py).
+    def ack_message(message):
+        raise lost
+
+    listener = _ReplyListener.__new__(_ReplyListener)  # no container: the answer's hand-over only
+    listener.queue_consumer = SimpleNamespace(ack_message=ack_message)
+    waiting = Event()
+    listener._reply_events = {"call-1": waiting}
+
+    listener.handle_message({"result": 7}, SimpleNamespace(properties={"correlation_id": "call-1"}))
+
+    assert waiting.ready() and waiting.wait() == {"result": 7}
