@@ -18,10 +18,19 @@ class Overlap(Exception):
     Entry points retry the whole transaction with a fresh view (see retry_races)."""
 
 
+# PostgreSQL's SQLSTATE for a deadlock it broke by failing one of the transactions.
+DEADLOCK_DETECTED = "40P01"
+
+
 def is_overlap(error: DBAPIError) -> bool:
     # SQLite's trigger and PostgreSQL's exclusion constraint both name the guard,
-    # each raised as its own driver's error class.
-    return "allocations_no_overlap" in str(error.orig)
+    # each raised as its own driver's error class. On PostgreSQL two claims of the
+    # same items in another order can each wait for the other's guard check: the
+    # one failed as a deadlock lost the race too.
+    return (
+        "allocations_no_overlap" in str(error.orig)
+        or getattr(error.orig, "pgcode", None) == DEADLOCK_DETECTED
+    )
 
 
 def flush_claims(tx: Transaction) -> None:
