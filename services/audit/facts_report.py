@@ -199,7 +199,24 @@ def _member(until: float) -> tuple:
 
 def idle_items(session: Session, as_of: datetime, idle_days: int = 30) -> list[IdleItem]:
     """As analytics.idle_items."""
-    now = as_of.timestamp()
+    return [_idle_item(*idle) for idle in _idle(session, as_of.timestamp(), idle_days)]
+
+
+def idle_summary(
+    session: Session, as_of: datetime, idle_days: int, site_id: int | None, limit: int
+) -> tuple[int, list[IdleItem]]:
+    """How many devices are idle (at `site_id` then, if given), and the `limit` idlest:
+    only those few made into answers."""
+    idle = [
+        (device, last, days)
+        for device, last, days in _idle(session, as_of.timestamp(), idle_days)
+        if site_id is None or device.site_id == site_id
+    ]
+    return len(idle), [_idle_item(*some) for some in idle[:limit]]
+
+
+def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
+    """(device, end of its last use, days idle) of the idle devices, the idlest first."""
     last_used = _last_uses(session, now)
     idle = []
     for device in devices_at(session, now).values():
@@ -210,30 +227,20 @@ def idle_items(session: Session, as_of: datetime, idle_days: int = 30) -> list[I
             continue  # in use right now
         days = int((now - (last if last is not None else device.registered_at)) // DAY_SECONDS)
         if days >= idle_days:
-            idle.append(
-                IdleItem(
-                    device.item_id,
-                    device.asset_tag,
-                    device.category_id,
-                    device.site_id,
-                    device.partner_id,
-                    utc(last) if last else None,
-                    days,
-                )
-            )
-    return sorted(idle, key=lambda i: (-i.days_idle, i.item_id))
+            idle.append((device, last, days))
+    return sorted(idle, key=lambda idle: (-idle[2], idle[0].item_id))
 
 
-def idle_summary(
-    session: Session, as_of: datetime, idle_days: int, site_id: int | None, limit: int
-) -> tuple[int, list[IdleItem]]:
-    """How many devices are idle (at `site_id` then, if given), and the `limit` idlest."""
-    idle = [
-        item
-        for item in idle_items(session, as_of, idle_days)
-        if site_id is None or item.site_id == site_id
-    ]
-    return len(idle), idle[:limit]
+def _idle_item(device: Device, last: float | None, days: int) -> IdleItem:
+    return IdleItem(
+        device.item_id,
+        device.asset_tag,
+        device.category_id,
+        device.site_id,
+        device.partner_id,
+        utc(last) if last else None,
+        days,
+    )
 
 
 def _last_uses(session: Session, now: float) -> dict[int, float]:
