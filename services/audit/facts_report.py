@@ -64,7 +64,8 @@ def devices_at(session: Session, at: float) -> dict[int, Device]:
     """Every device registered by `at`, with its status and place then; only those
     that changed after it are looked up in their statuses and places."""
     devices, changed = {}, []
-    for row in session.execute(
+    for row in _read(
+        session,
         select(
             FactItem.item_id,
             FactItem.asset_tag,
@@ -74,7 +75,7 @@ def devices_at(session: Session, at: float) -> dict[int, Device]:
             FactItem.site_id,
             FactItem.partner_id,
             or_(FactItem.status_at > at, FactItem.placed_at > at),
-        ).where(FactItem.registered_at <= at)
+        ).where(FactItem.registered_at <= at),
     ):
         devices[row[0]] = Device(*row[:7])
         if row[7]:
@@ -101,16 +102,18 @@ def _as_they_were(session: Session, item_ids: list[int], at: float):
     statuses: dict[int, str] = {}
     places: dict[int, tuple[int, int]] = {}
     for chunk in _chunks(sorted(item_ids)):
-        for item_id, status in session.execute(
+        for item_id, status in _read(
+            session,
             select(FactStatus.item_id, FactStatus.status)
             .where(FactStatus.item_id.in_(chunk), FactStatus.at <= at)
-            .order_by(FactStatus.item_id, FactStatus.n)
+            .order_by(FactStatus.item_id, FactStatus.n),
         ):
             statuses[item_id] = status
-        for item_id, site_id, partner_id in session.execute(
+        for item_id, site_id, partner_id in _read(
+            session,
             select(FactPlace.item_id, FactPlace.site_id, FactPlace.partner_id)
             .where(FactPlace.item_id.in_(chunk), FactPlace.at <= at)
-            .order_by(FactPlace.item_id, FactPlace.n)
+            .order_by(FactPlace.item_id, FactPlace.n),
         ):
             places[item_id] = (site_id, partner_id)
     return statuses, places
@@ -122,10 +125,11 @@ def _places(
     """Each device's (since, site) by `until`, in order: History.Item.placements."""
     places: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for chunk in _chunks(sorted(item_ids)):
-        for item_id, at, site_id in session.execute(
+        for item_id, at, site_id in _read(
+            session,
             select(FactPlace.item_id, FactPlace.at, FactPlace.site_id)
             .where(FactPlace.item_id.in_(chunk), FactPlace.at <= until)
-            .order_by(FactPlace.item_id, FactPlace.n)
+            .order_by(FactPlace.item_id, FactPlace.n),
         ):
             places[item_id].append((at, site_id))
     return places
@@ -146,6 +150,11 @@ def _site_at(places: list[tuple[float, int]], at: float) -> int:
 def _uses(until: float):
     """(item_id, start, end) of every use the history until `until` holds; end is
     null for a loan still out then (it runs on to whenever the caller says)."""
+    return union_all(*_uses_of_each_kind(until)).subquery()
+
+
+def _uses_of_each_kind(until: float) -> tuple:
+    """The loans' uses and the reservations' uses, as _uses gives them together."""
     loans = select(
         FactLoan.item_id,
         FactLoan.out_at.label("starts"),
@@ -166,7 +175,7 @@ def _uses(until: float):
         )
         .where(*_standing(until), *_member(until))
     )
-    return union_all(loans, reservations).subquery()
+    return loans, reservations
 
 
 def _standing(until: float) -> tuple:
@@ -190,12 +199,60 @@ def _member(until: float) -> tuple:
 
 def idle_items(session: Session, as_of: datetime, idle_days: int = 30) -> list[IdleItem]:
     """As analytics.idle_items."""
-    now = as_of.timestamp()
-    uses = _uses(now)
+    return [_idle_item(*idle) for idle in _idle(session, as_of.timestamp(), idle_days)]
+
+
+def idle_summary(
+    session: Session, as_of: datetime, idle_days: int, site_id: int | None, limit: int
+) -> tuple[int, list[IdleItem]]:
+    """How many devices are idle (at `site_id` then, if given), and the `limit` idlest:
+    only those few made into answers."""
+    idle = [
+        (device, last, days)
+        for device, last, days in _idle(session, as_of.timestamp(), idle_days)
+        if site_id is None or device.site_id == site_id
+    ]
+    return len(idle), [_idle_item(*some) for some in idle[:limit]]
+
+
+def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
+    """(device, end of its last use, days idle) of the idle devices, the idlest first."""
+    last_used = _last_uses(session, now)
+    idle = []
+    for device in devices_at(session, now).values():
+        if device.status in OUT_OF_SERVICE:
+            continue
+        last = last_used.get(device.item_id)
+        if last is not None and last >= now:
+            continue  # in use right now
+        days = int((now - (last if last is not None else device.registered_at)) // DAY_SECONDS)
+        if days >= idle_days:
+            idle.append((device, last, days))
+    return sorted(idle, key=lambda idle: (-idle[2], idle[0].item_id))
+
+
+def _idle_item(device: Device, last: float | None, days: int) -> IdleItem:
+    return IdleItem(
+        device.item_id,
+        device.asset_tag,
+        device.category_id,
+        device.site_id,
+        device.partner_id,
+        utc(last) if last else None,
+        days,
+    )
+
+
+def _last_uses(session: Session, now: float) -> dict[int, float]:
+    """The end of each device's last use begun by now, cut at now (a loan still out:
+    now). Loans and reservations apart: each grouping then reads its own table's
+    index rather than both kinds of use gathered and sorted together."""
     moment = literal(now, Float)
-    # The end of each device's last use begun by now, cut at now (a loan still out: now).
-    last_used = dict(
-        session.execute(
+    last_used: dict[int, float] = {}
+    for kind in _uses_of_each_kind(now):
+        uses = kind.subquery()
+        for item_id, last in _read(
+            session,
             select(
                 uses.c.item_id,
                 func.max(
@@ -212,36 +269,17 @@ def idle_items(session: Session, as_of: datetime, idle_days: int = 30) -> list[I
                     uses.c.ends > uses.c.starts,
                 ),
             )
-            .group_by(uses.c.item_id)
-        ).all()
-    )
-    idle = []
-    for device in devices_at(session, now).values():
-        if device.status in OUT_OF_SERVICE:
-            continue
-        last = last_used.get(device.item_id)
-        if last is not None and last >= now:
-            continue  # in use right now
-        days = int((now - (last if last is not None else device.registered_at)) // DAY_SECONDS)
-        if days >= idle_days:
-            idle.append(
-                IdleItem(
-                    device.item_id,
-                    device.asset_tag,
-                    device.category_id,
-                    device.site_id,
-                    device.partner_id,
-                    utc(last) if last else None,
-                    days,
-                )
-            )
-    return sorted(idle, key=lambda i: (-i.days_idle, i.item_id))
+            .group_by(uses.c.item_id),
+        ):
+            last_used[item_id] = max(last, last_used.get(item_id, last))
+    return last_used
 
 
 def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> OverdueAndLost:
     """As analytics.overdue_and_lost."""
     now = as_of.timestamp()
-    out = session.execute(
+    out = _read(
+        session,
         select(
             FactLoan.loan_id,
             FactLoan.item_id,
@@ -249,7 +287,7 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
             FactLoan.due_at,
             FactLoan.renewed_at,
             FactLoan.renewed_due_at,
-        ).where(FactLoan.out_at <= now, or_(FactLoan.back_at.is_(None), FactLoan.back_at > now))
+        ).where(FactLoan.out_at <= now, or_(FactLoan.back_at.is_(None), FactLoan.back_at > now)),
     ).all()
     due = {loan.loan_id: loan.due_at for loan in out}  # as checked out
     renewed_since = []
@@ -259,14 +297,16 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
         elif loan.renewed_at is not None:
             renewed_since.append(loan.loan_id)
     for chunk in _chunks(renewed_since):  # renewed after `now`: the renewal in effect then
-        for loan_id, due_at in session.execute(
+        for loan_id, due_at in _read(
+            session,
             select(FactRenewal.loan_id, FactRenewal.due_at)
             .where(FactRenewal.loan_id.in_(chunk), FactRenewal.at <= now)
-            .order_by(FactRenewal.loan_id, FactRenewal.n)
+            .order_by(FactRenewal.loan_id, FactRenewal.n),
         ):
             due[loan_id] = due_at
     late = [loan for loan in out if due[loan.loan_id] < now]
-    lost_loans = session.execute(
+    lost_loans = _read(
+        session,
         select(FactLoan.loan_id, FactLoan.item_id, FactLoan.site_id, FactLoan.lost_at)
         .where(
             FactLoan.lost_at >= period.start,
@@ -274,9 +314,10 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
             FactLoan.lost_at <= now,
             FactLoan.out_at <= now,
         )
-        .order_by(FactLoan.out_at, FactLoan.loan_id)
+        .order_by(FactLoan.out_at, FactLoan.loan_id),
     ).all()
-    declared = session.execute(
+    declared = _read(
+        session,
         select(FactStatus.item_id, FactStatus.at)
         .join(FactItem, FactItem.item_id == FactStatus.item_id)
         .where(
@@ -286,7 +327,7 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
             FactStatus.at <= now,
             FactItem.registered_at <= now,
         )
-        .order_by(FactStatus.item_id, FactStatus.n)
+        .order_by(FactStatus.item_id, FactStatus.n),
     ).all()
     tag = _tags(
         session,
@@ -328,10 +369,11 @@ def _tags(session: Session, item_ids: set[int], until: float) -> dict[int, str]:
     tags: dict[int, str] = {}
     for chunk in _chunks(sorted(item_ids)):
         tags.update(
-            session.execute(
+            _read(
+                session,
                 select(FactItem.item_id, FactItem.asset_tag).where(
                     FactItem.item_id.in_(chunk), FactItem.registered_at <= until
-                )
+                ),
             ).all()
         )
     return tags
@@ -374,7 +416,7 @@ def activity(
                 FactItem,
                 and_(FactItem.item_id == FactLoan.item_id, FactItem.registered_at <= until),
             )
-        for monday, site_id, category_id, count, served in session.execute(statement):
+        for monday, site_id, category_id, count, served in _read(session, statement):
             key = (_bucket(period, monday), site_id, category_id)
             loans[key] += count
             residents[key] += served
@@ -405,7 +447,7 @@ def activity(
         else:
             statement = select(*_or_null(keys), func.count()).where(*in_period)
         statement = statement.group_by(*_present(keys))
-        for monday, site_id, category_id, count in session.execute(statement):
+        for monday, site_id, category_id, count in _read(session, statement):
             reservations[(_bucket(period, monday), site_id, category_id)] += count
     rows = [
         Activity(week, site_id, category_id, loans[k], reservations[k], residents[k])
@@ -439,7 +481,8 @@ def unmet_demand(session: Session, period: Period, as_of: datetime) -> list[Unme
     until = as_of.timestamp()
     end = min(period.end, until)
     figures: dict = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for site_id, category_id, requests, quantity, largest in session.execute(
+    for site_id, category_id, requests, quantity, largest in _read(
+        session,
         select(
             FactUnmet.site_id,
             FactUnmet.category_id,
@@ -448,7 +491,7 @@ def unmet_demand(session: Session, period: Period, as_of: datetime) -> list[Unme
             func.max(FactUnmet.quantity),
         )
         .where(FactUnmet.at >= period.start, FactUnmet.at < period.end, FactUnmet.at <= until)
-        .group_by(FactUnmet.site_id, FactUnmet.category_id)
+        .group_by(FactUnmet.site_id, FactUnmet.category_id),
     ):
         figures[(site_id, category_id)][:3] = [requests, int(quantity), max(0, largest)]
     joined = (FactWaiting.joined_at >= period.start, FactWaiting.joined_at < period.end)
@@ -471,10 +514,11 @@ def unmet_demand(session: Session, period: Period, as_of: datetime) -> list[Unme
 
 
 def _waiting_counts(session: Session, *conditions):
-    return session.execute(
+    return _read(
+        session,
         select(FactWaiting.site_id, FactWaiting.category_id, func.count())
         .where(*conditions)
-        .group_by(FactWaiting.site_id, FactWaiting.category_id)
+        .group_by(FactWaiting.site_id, FactWaiting.category_id),
     ).all()
 
 
@@ -524,14 +568,15 @@ def peak_in_use(session: Session, period: Period, as_of: datetime) -> dict[tuple
     uses = _uses(until)
     spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
     category: dict[int, int] = {}
-    for item_id, category_id, starts, ends in session.execute(
+    for item_id, category_id, starts, ends in _read(
+        session,
         select(uses.c.item_id, FactItem.category_id, uses.c.starts, uses.c.ends)
         .join(FactItem, FactItem.item_id == uses.c.item_id)
         .where(
             FactItem.registered_at <= until,
             uses.c.starts < end,
             or_(uses.c.ends.is_(None), uses.c.ends > start),
-        )
+        ),
     ):
         finish = max(end, starts) if ends is None else ends
         spans[item_id].append((max(starts, start), min(finish, end)))
@@ -577,10 +622,11 @@ def open_data(session: Session, period: Period, as_of: datetime, threshold: int 
         (FactUnmet, FactUnmet.at, "unmet_requests"),
         (FactWaiting, FactWaiting.joined_at, "joined_waiting_list"),
     ):
-        for monday, site_id, category_id, count in session.execute(
+        for monday, site_id, category_id, count in _read(
+            session,
             select(table.week, table.site_id, table.category_id, func.count())
             .where(at >= period.start, at < period.end, at <= until)
-            .group_by(table.week, table.site_id, table.category_id)
+            .group_by(table.week, table.site_id, table.category_id),
         ):
             rows.add(_bucket(period, monday), site_id, category_id, **{column: count})
     categories = session.scalars(
@@ -592,6 +638,13 @@ def open_data(session: Session, period: Period, as_of: datetime, threshold: int 
         )
     labels = _labels(session)
     return rows.csv(labels.label, threshold)
+
+
+def _read(session: Session, statement):
+    """The rows of a query of columns, read through the session's connection: the
+    ORM's own execution adds work per row (about 5 µs, 50 ms for a year's 10,000
+    devices) to build what would only be the same tuples."""
+    return session.connection().execute(statement)
 
 
 def _chunks(values: list):

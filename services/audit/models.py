@@ -219,6 +219,8 @@ class FactLoan(Base):
     resident's id, as the log holds it, only to count residents served."""
 
     __tablename__ = "audit_fact_loans"
+    # Each device's last use read from the index alone (facts_report.idle_items).
+    __table_args__ = (Index("ix_audit_fact_loans_item_uses", "item_id", "out_at", "back_at"),)
 
     loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(Integer, index=True)

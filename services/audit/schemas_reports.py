@@ -67,6 +67,14 @@ class IdleItemsIn(Input):
     as_of = fields.AwareDateTime()
 
 
+class IdleSummaryIn(IdleItemsIn):
+    """{"limit": 20, "site_id": 3}: how many devices are idle (at that site, where it
+    stands at `as_of`), and the `limit` idlest of them."""
+
+    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(min=1, max=1000))
+    site_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+
+
 class OverdueAndLostIn(PeriodIn):
     """Lost within the period; overdue at `as_of` (the period's end, or now if sooner)."""
 

@@ -131,6 +131,24 @@ def test_each_report_from_the_facts_is_the_analytics_one_of_the_log_until_as_of(
                     ) == analytics.activity(history, period, by_site, by_category)
 
 
+def test_the_idle_summary_counts_every_idle_device_and_gives_the_idlest(session):
+    """What the managers' page shows: the few idlest of all (or of one site's) and how
+    many there are, as the whole list from the log has them."""
+    events = a_season().events
+    append(session, shuffled(events, 5), 5)
+    for moment in MOMENTS:
+        as_of = local(moment)
+        idle = analytics.idle_items(until(events, as_of), as_of, 20)
+        assert facts_report.idle_summary(session, as_of, 20, None, 2) == (len(idle), idle[:2])
+        for site_id in {item.site_id for item in idle}:
+            there = [item for item in idle if item.site_id == site_id]
+            assert facts_report.idle_summary(session, as_of, 20, site_id, 1) == (
+                len(there),
+                there[:1],
+            )
+    assert len(idle) > 2
+
+
 def test_the_reports_say_something(session):
     """The comparisons above are not between empty answers."""
     events = a_season().events

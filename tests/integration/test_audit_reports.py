@@ -72,6 +72,16 @@ def test_the_reserved_laptops_are_idle_a_month_after_their_workshop(busy_desk):
     assert sorted(item["asset_tag"] for item in idle) == ["JV-LAP-002", "JV-LAP-003"]
 
 
+def test_the_idle_summary_counts_them_all_and_lists_the_idlest_few(busy_desk, desk):
+    service, _, _ = busy_desk
+    later = (datetime.now(UTC) + timedelta(days=40)).isoformat()
+    summary = call(service, "idle_summary", {"idle_days": 20, "as_of": later, "limit": 1})
+    assert summary["total"] == 2
+    assert [item["asset_tag"] for item in summary["items"]] in (["JV-LAP-002"], ["JV-LAP-003"])
+    elsewhere = call(service, "idle_summary", {"idle_days": 20, "as_of": later, "site_id": 99})
+    assert elsewhere == {"total": 0, "items": []}
+
+
 def test_reports_export_as_csv_open_data_and_charts(busy_desk):
     service, _, tuesday = busy_desk
     today = datetime.now(PARIS).date()

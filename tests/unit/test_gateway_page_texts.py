@@ -444,6 +444,7 @@ PAGES = {
         "weeks": [("2026-11-02", 3, 2, 4)],
         "totals": {"loans": 3, "reservations": 2, "residents_served": 4},
         "idle": [("MI-TAB-001", "Tablette", "Espace Frédéric Mistral", 40)],
+        "idle_total": 41,
         "overdue": [("JV-LAP-003", "Centre Jean Vilar", 3)],
         "lost": [
             ("JV-LAP-004", "Centre Jean Vilar", "2026-11-20", True),

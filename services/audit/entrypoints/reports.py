@@ -40,6 +40,19 @@ class ReportEntrypoints:
         return exports.plain(self._report("idle_items", payload))
 
     @expected
+    def idle_summary(self, payload):
+        """{"idle_days": 30, "limit": 20, "site_id": 3} → {"total": 412, "items": […]}:
+        how many devices are idle (at that site, if given) and the `limit` idlest of
+        them, as idle_items lists them: what a page shows, without the whole list."""
+        data = load(schemas_reports.IdleSummaryIn(), payload)
+        as_of = data.get("as_of") or datetime.now(UTC)
+        with self.db.transaction() as tx:
+            total, idlest = facts_report.idle_summary(
+                tx.session, as_of, data["idle_days"], data["site_id"], data["limit"]
+            )
+        return {"total": total, "items": exports.plain(idlest)}
+
+    @expected
     def overdue_and_lost(self, payload):
         """{"from": "2026-11-01", "to": "2026-11-30"} → {"overdue": [{"loan_id": …,
         "days_overdue": 9, …}], "lost": [{"item_id": …, "lost_at": …}]}"""

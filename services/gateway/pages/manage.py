@@ -29,6 +29,7 @@ ZONE = ZoneInfo("Europe/Paris")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 LOG_PAGE = 50
+IDLE_SHOWN = 20
 REPORT_FILES = ("utilisation", "idle_items", "overdue_and_lost", "activity", "unmet_demand")
 BAR_HEIGHT, BAR_GAP, CHART_WIDTH = 22, 10, 600
 
@@ -190,7 +191,14 @@ class ManagerPages:
             )
             if chosen is None or row.get("key") == chosen["id"]
         ]
-        idle = [row for row in operations.manage_report(self, who, "idle_items", {}) if kept(row)]
+        # The idlest few and how many in all: a year of devices unused would be
+        # thousands of rows nobody reads (the CSV file lists them all).
+        idle = operations.manage_report(
+            self,
+            who,
+            "idle_summary",
+            {"limit": IDLE_SHOWN, "site_id": chosen["id"] if chosen else None},
+        )
         missing = operations.manage_report(self, who, "overdue_and_lost", period)
         overdue = [row for row in missing["overdue"] if kept(row)]
         lost = [row for row in missing["lost"] if kept(row)]
@@ -276,8 +284,9 @@ class ManagerPages:
                     site_name(r["site_id"]),
                     r["days_idle"],
                 )
-                for r in idle
+                for r in idle["items"]
             ],
+            idle_total=idle["total"],
             overdue=[(r["asset_tag"], site_name(r["site_id"]), r["days_overdue"]) for r in overdue],
             lost=[
                 (
