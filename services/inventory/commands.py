@@ -73,17 +73,22 @@ def get_partner(tx: Transaction, partner_id: int) -> Partner:
 
 
 def rename_partner(tx: Transaction, partner_id: int, name: str) -> Partner:
-    """Told only when the name changes: the same name again is no news."""
-    partner = tx.session.get(Partner, partner_id, with_for_update=True)
-    if partner is None:
-        raise NotFound("partner", partner_id)
-    if partner.name != name:
-        partner.name = name
+    return _rename(tx, Partner, "partner", partner_id, name)
+
+
+def _rename(tx: Transaction, model, kind: str, row_id: int, name: str):
+    """A partner or a category renamed, told as `inventory.<kind>_renamed` only when
+    the name changes: the same name again is no news."""
+    row = tx.session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(kind, row_id)
+    if row.name != name:
+        row.name = name
         tx.emit(
-            "inventory.partner_renamed",
-            {"partner_id": partner.id, "code": partner.code, "name": name},
+            f"inventory.{kind}_renamed",
+            {f"{kind}_id": row.id, "code": row.code, "name": name},
         )
-    return partner
+    return row
 
 
 def register_site(tx: Transaction, data: dict) -> Site:
@@ -173,16 +178,7 @@ def register_category(tx: Transaction, data: dict) -> Category:
 
 
 def rename_category(tx: Transaction, category_id: int, name: str) -> Category:
-    category = tx.session.get(Category, category_id, with_for_update=True)
-    if category is None:
-        raise NotFound("category", category_id)
-    if category.name != name:
-        category.name = name
-        tx.emit(
-            "inventory.category_renamed",
-            {"category_id": category.id, "code": category.code, "name": name},
-        )
-    return category
+    return _rename(tx, Category, "category", category_id, name)
 
 
 def register_item(tx: Transaction, data: dict) -> Item:
