@@ -493,6 +493,11 @@ def peak_in_use(history: History, period: Period) -> dict[tuple[int, int], int]:
                 (max(use_start, start), 1),
                 (min(use_end, end), -1),
             ]
+    return peaks_of(changes)
+
+
+def peaks_of(changes: dict) -> dict:
+    """Per key, the highest level its (moment, +1 or -1) changes reach."""
     peaks = {}
     for key, moments in changes.items():
         level = peak = 0

@@ -160,16 +160,7 @@ def suppressed(count: int, threshold: int):
 
 def open_data(history: History, period: Period, site_hours: dict, threshold: int = 5) -> str:
     rows = OpenDataRows()
-    for a in analytics.activity(history, period, by_site=True, by_category=True):
-        if a.week is not None:
-            rows.add(
-                a.week,
-                a.site_id,
-                a.category_id,
-                loans=a.loans,
-                reservations=a.reservations,
-                residents_served=a.residents_served,
-            )
+    rows.add_activity(analytics.activity(history, period, by_site=True, by_category=True))
     for unmet in history.unmet:
         if period.start <= unmet.at < period.end:
             week = period.bucket(period.local_day(unmet.at), "week")
@@ -208,6 +199,19 @@ class OpenDataRows:
         row = self._row(week, site_id, category_id)
         for name, count in counts.items():
             row[name] += count
+
+    def add_activity(self, activities) -> None:
+        """The weekly activity by site and category (its rows of a week)."""
+        for a in activities:
+            if a.week is not None:
+                self.add(
+                    a.week,
+                    a.site_id,
+                    a.category_id,
+                    loans=a.loans,
+                    reservations=a.reservations,
+                    residents_served=a.residents_served,
+                )
 
     def add_use(self, category_id, by_site) -> None:
         """One category's utilisation by site, weekly."""

@@ -25,6 +25,7 @@ from services.audit.analytics import (
     Period,
     SiteHours,
     UnmetDemand,
+    peaks_of,
 )
 from services.audit.exports import OpenDataRows
 from services.audit.history import OUT_OF_SERVICE, History, _merged, utc
@@ -587,14 +588,7 @@ def peak_in_use(session: Session, period: Period, as_of: datetime) -> dict[tuple
         for use_start, use_end in _merged(item_spans):
             key = (_site_at(places[item_id], use_start), category[item_id])
             changes[key] += [(use_start, 1), (use_end, -1)]
-    peaks = {}
-    for key, moments in changes.items():
-        level = peak = 0
-        for _, step in sorted(moments):  # an end (-1) sorts before a start at the same moment
-            level += step
-            peak = max(peak, level)
-        peaks[key] = peak
-    return peaks
+    return peaks_of(changes)
 
 
 def _labels(session: Session) -> History:
@@ -608,16 +602,7 @@ def open_data(session: Session, period: Period, as_of: datetime, threshold: int 
     """As exports.open_data over the history until `as_of`; hours from the figures."""
     until = as_of.timestamp()
     rows = OpenDataRows()
-    for a in activity(session, period, as_of, by_site=True, by_category=True):
-        if a.week is not None:
-            rows.add(
-                a.week,
-                a.site_id,
-                a.category_id,
-                loans=a.loans,
-                reservations=a.reservations,
-                residents_served=a.residents_served,
-            )
+    rows.add_activity(activity(session, period, as_of, by_site=True, by_category=True))
     for table, at, column in (
         (FactUnmet, FactUnmet.at, "unmet_requests"),
         (FactWaiting, FactWaiting.joined_at, "joined_waiting_list"),
