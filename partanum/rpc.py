@@ -234,6 +234,18 @@ class _ServiceProxy(nameko_rpc.ServiceProxy):
         )
 
 
+class _TimedReply:
+    """The answer to a call sent ahead (call_async), awaited no longer than the call's
+    deadline, as a call awaited at once is."""
+
+    def __init__(self, reply, call_deadline: deadline.Deadline, too_late):
+        self.reply, self.call_deadline, self.too_late = reply, call_deadline, too_late
+
+    def result(self):
+        with eventlet.Timeout(max(0.0, self.call_deadline.left()), self.too_late()):
+            return self.reply.result()
+
+
 class _MethodProxy(IdentifiedMethodProxy):
     def __init__(
         self,
@@ -264,7 +276,10 @@ class _MethodProxy(IdentifiedMethodProxy):
 
     def _call(self, *args, **kwargs):  # call_async
         self.prepare()
-        return self._send(*args, **kwargs)
+        reply = self._send(*args, **kwargs)
+        if self.call_deadline is None:
+            return reply
+        return _TimedReply(reply, self.call_deadline, self._too_late)
 
     def prepare(self) -> None:
         """Fix this call's deadline, its expiry in the queue and the callee's budget."""

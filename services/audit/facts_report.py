@@ -217,18 +217,48 @@ def idle_summary(
 
 
 def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
-    """(device, end of its last use, days idle) of the idle devices, the idlest first."""
-    last_used = _last_uses(session, now)
+    """(device, end of its last use, days idle) of the idle devices, the idlest first.
+
+    The database joins each device to its last use and keeps those unused for
+    `idle_days`: only the idle come back, in one query. A device whose status or
+    place changed after `now` comes back too, and is judged here by how it was then."""
+    last = _last_uses(now)
+    since = func.coalesce(last.c.last, FactItem.registered_at)
+    changed = or_(FactItem.status_at > now, FactItem.placed_at > now)
+    rows = list(
+        _read(
+            session,
+            select(
+                FactItem.item_id,
+                FactItem.asset_tag,
+                FactItem.category_id,
+                FactItem.registered_at,
+                FactItem.status,
+                FactItem.site_id,
+                FactItem.partner_id,
+                changed,
+                last.c.last,
+            )
+            .outerjoin(last, last.c.item_id == FactItem.item_id)
+            .where(
+                FactItem.registered_at <= now,
+                or_(changed, FactItem.status.not_in(OUT_OF_SERVICE)),
+                or_(last.c.last.is_(None), last.c.last < now),
+                literal(now, Float) - since >= idle_days * DAY_SECONDS,
+            ),
+        )
+    )
+    then = [row[0] for row in rows if row[7]]
+    statuses, places = _as_they_were(session, then, now) if then else ({}, {})
     idle = []
-    for device in devices_at(session, now).values():
-        if device.status in OUT_OF_SERVICE:
-            continue
-        last = last_used.get(device.item_id)
-        if last is not None and last >= now:
-            continue  # in use right now
-        days = int((now - (last if last is not None else device.registered_at)) // DAY_SECONDS)
-        if days >= idle_days:
-            idle.append((device, last, days))
+    for item_id, tag, category_id, registered_at, status, site_id, partner_id, moved, used in rows:
+        if moved:
+            status, (site_id, partner_id) = statuses[item_id], places[item_id]
+            if status in OUT_OF_SERVICE:
+                continue
+        device = Device(item_id, tag, category_id, registered_at, status, site_id, partner_id)
+        days = int((now - (used if used is not None else registered_at)) // DAY_SECONDS)
+        idle.append((device, used, days))
     return sorted(idle, key=lambda idle: (-idle[2], idle[0].item_id))
 
 
@@ -244,16 +274,15 @@ def _idle_item(device: Device, last: float | None, days: int) -> IdleItem:
     )
 
 
-def _last_uses(session: Session, now: float) -> dict[int, float]:
-    """The end of each device's last use begun by now, cut at now (a loan still out:
-    now). Loans and reservations apart: each grouping then reads its own table's
-    index rather than both kinds of use gathered and sorted together."""
+def _last_uses(now: float):
+    """(item_id, last): the end of each device's last use begun by now, cut at now (a
+    loan still out: now). Loans and reservations grouped apart, then together: each
+    grouping reads its own table's index rather than both kinds of use sorted together."""
     moment = literal(now, Float)
-    last_used: dict[int, float] = {}
+    per_kind = []
     for kind in _uses_of_each_kind(now):
         uses = kind.subquery()
-        for item_id, last in _read(
-            session,
+        per_kind.append(
             select(
                 uses.c.item_id,
                 func.max(
@@ -261,7 +290,7 @@ def _last_uses(session: Session, now: float) -> dict[int, float]:
                         (or_(uses.c.ends.is_(None), uses.c.ends >= now), moment),
                         else_=uses.c.ends,
                     )
-                ),
+                ).label("last"),
             )
             .where(
                 uses.c.starts <= now,
@@ -270,10 +299,14 @@ def _last_uses(session: Session, now: float) -> dict[int, float]:
                     uses.c.ends > uses.c.starts,
                 ),
             )
-            .group_by(uses.c.item_id),
-        ):
-            last_used[item_id] = max(last, last_used.get(item_id, last))
-    return last_used
+            .group_by(uses.c.item_id)
+        )
+    both = union_all(*per_kind).subquery()
+    return (
+        select(both.c.item_id, func.max(both.c.last).label("last"))
+        .group_by(both.c.item_id)
+        .subquery()
+    )
 
 
 def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> OverdueAndLost:

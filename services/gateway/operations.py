@@ -212,6 +212,16 @@ def partners(service) -> list[dict]:
     return service.inventory.list_partners()
 
 
+def names_ahead(service) -> dict:
+    """The sites, categories and partners asked for at once, for a page that names
+    them: {"sites": answer, …}, each answer's .result() to wait for it."""
+    return {
+        "sites": service.inventory.list_sites.call_async(),
+        "categories": service.inventory.list_categories.call_async(),
+        "partners": service.inventory.list_partners.call_async(),
+    }
+
+
 def devices_page(service, who, filters: dict) -> dict:
     """One page of the devices the caller sees ({"items", "total", "limit", "offset"}):
     the inventory applies the caller's scope in SQL with the filters."""
@@ -863,6 +873,17 @@ def manage_report(service, who, report: str, query: dict):
     """One of the audit's reports (schemas_reports.REPORTS) over its JSON-ready query."""
     _reader(who)
     return getattr(service.audit, report)(query)
+
+
+def manage_reports_ahead(service, who, asked: dict[str, tuple[str, dict]]) -> dict:
+    """Several of the audit's reports asked at once, {name: (report, query)}: the audit
+    computes them while the caller does other work; {name: answer}, each answer's
+    .result() to wait for it (no later than the request's deadline)."""
+    _reader(who)
+    return {
+        name: getattr(service.audit, report).call_async(query)
+        for name, (report, query) in asked.items()
+    }
 
 
 def devices_by_tag(service, who, asset_tags: list[str]) -> list[dict]:

@@ -32,6 +32,11 @@ class Counter:
     def check_out(self, payload):
         return self.booking.check_out(payload)
 
+    @rpc
+    def check_out_sent_ahead(self, payload):
+        """As a page that asks several questions at once and waits for the answers."""
+        return self.booking.check_out.call_async(payload).result()
+
 
 @pytest.fixture
 def counter(container_factory, config_for):
@@ -77,6 +82,23 @@ def test_a_check_out_its_caller_gave_up_on_is_not_committed_when_the_booking_get
         booking_outcome.get()
     assert loans(desk.db) == 0
     assert lend(desk, resident["id"])["asset_tag"] == "JV-LAP-001"  # asked again: lent
+
+
+def test_an_answer_awaited_after_sending_several_questions_is_awaited_no_longer(desk, counter):
+    resident = register(desk)
+    lend_a_laptop = {"asset_tag": "JV-LAP-001", "resident_id": resident["id"], "site": "jean-vilar"}
+
+    with entrypoint_waiter(desk.booking, "check_out", timeout=30) as booking_outcome:
+        with check_outs_held_up(desk.booking, desk.db):
+            with (
+                entrypoint_hook(counter, "check_out_sent_ahead") as check_out,
+                pytest.raises(DeadlinePassed),
+            ):
+                check_out(lend_a_laptop)
+
+    with pytest.raises(DeadlinePassed):
+        booking_outcome.get()
+    assert loans(desk.db) == 0
 
 
 class ContextData(DependencyProvider):

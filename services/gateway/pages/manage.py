@@ -155,69 +155,77 @@ class ManagerPages:
     def page_manage_allowed(self, who) -> bool:
         return who.role in (ADMIN, MANAGER)
 
-    def page_manage_names(self, request):
-        language = i18n.negotiate(request)
-        sites = {site["id"]: site for site in operations.sites(self)}
-        categories = {
-            category["id"]: i18n.category_name(category, language)
-            for category in operations.categories(self)
-        }
-        return sites, categories
-
     @page("GET", "/manage")
     def page_manage_home(self, request, who):
         if not self.page_manage_allowed(who):
             return self.page_sign_in_first(request, who, "/sign-in")
         first, last = manage_period(request.args)
         period = {"from": first.isoformat(), "to": last.isoformat()}
-        sites, categories = self.page_manage_names(request)
+        # Every question that does not wait for another's answer is asked at once: the
+        # services work on them together while the gateway waits for the first.
+        names = operations.names_ahead(self)
+        reports = operations.manage_reports_ahead(
+            self,
+            who,
+            {
+                "by_partner": ("utilisation", {**period, "by": "partner", "step": "week"}),
+                "by_site": ("utilisation", {**period, "by": "site", "step": "week"}),
+                "missing": ("overdue_and_lost", period),
+                "unmet": ("unmet_demand", period),
+                "suggestions": ("suggestions", period),
+            },
+        )
+        language = i18n.negotiate(request)
+        sites = {site["id"]: site for site in names["sites"].result()}
         site_code = request.args.get("site", "")
         chosen = next((s for s in sites.values() if s["code"] == site_code), None)
+        # The idlest few and how many in all: a year of devices unused would be
+        # thousands of rows nobody reads (the CSV file lists them all).
+        reports.update(
+            operations.manage_reports_ahead(
+                self,
+                who,
+                {
+                    "idle": (
+                        "idle_summary",
+                        {"limit": IDLE_SHOWN, "site_id": chosen["id"] if chosen else None},
+                    ),
+                    "activity": ("activity", {**period, "by_site": chosen is not None}),
+                },
+            )
+        )
+        dismissed_marks, dismissed = operations.manage_dismissed(self, who)
+        categories = {
+            category["id"]: i18n.category_name(category, language)
+            for category in names["categories"].result()
+        }
 
         def kept(row, key="site_id"):
             return chosen is None or row.get(key) == chosen["id"]
 
-        partners = {partner["id"]: partner["name"] for partner in operations.partners(self)}
+        partners = {partner["id"]: partner["name"] for partner in names["partners"].result()}
         by_partner = [
             {**row, "label": partners.get(row.get("key"), row["label"])}
-            for row in operations.manage_report(
-                self, who, "utilisation", {**period, "by": "partner", "step": "week"}
-            )
+            for row in reports["by_partner"].result()
         ]
         by_site = [
             {**row, "label": sites[row["key"]]["name"] if row.get("key") in sites else row["label"]}
-            for row in operations.manage_report(
-                self, who, "utilisation", {**period, "by": "site", "step": "week"}
-            )
+            for row in reports["by_site"].result()
             if chosen is None or row.get("key") == chosen["id"]
         ]
-        # The idlest few and how many in all: a year of devices unused would be
-        # thousands of rows nobody reads (the CSV file lists them all).
-        idle = operations.manage_report(
-            self,
-            who,
-            "idle_summary",
-            {"limit": IDLE_SHOWN, "site_id": chosen["id"] if chosen else None},
-        )
-        missing = operations.manage_report(self, who, "overdue_and_lost", period)
+        missing = reports["missing"].result()
         overdue = [row for row in missing["overdue"] if kept(row)]
         lost = [row for row in missing["lost"] if kept(row)]
-        unmet = [
-            row for row in operations.manage_report(self, who, "unmet_demand", period) if kept(row)
-        ]
+        unmet = [row for row in reports["unmet"].result() if kept(row)]
         activity = [
             row
-            for row in operations.manage_report(
-                self, who, "activity", {**period, "by_site": chosen is not None}
-            )
+            for row in reports["activity"].result()
             if chosen is None or row.get("site_id") == chosen["id"]
         ]
+        idle = reports["idle"].result()
         over_time = manage_weeks(by_site if chosen else by_partner)
-        dismissed_marks, dismissed = operations.manage_dismissed(self, who)
         suggestions = [
-            s
-            for s in operations.manage_report(self, who, "suggestions", period)
-            if s.get("signature") not in dismissed_marks
+            s for s in reports["suggestions"].result() if s.get("signature") not in dismissed_marks
         ]
 
         found = self.page_manage_found(who, lost)
