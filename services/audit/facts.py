@@ -250,20 +250,23 @@ def _reservation(reservation_id: int, events: list, zone: ZoneInfo):
                 current[0][2] = at
                 if e["data"]["replacement_item_id"] is not None:
                     items.append([e["data"]["replacement_item_id"], at, None])
+    times = {
+        "created_at": created_at,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "cancelled_at": cancelled_at,
+        "returned_at": returned_at,
+        "returned_ends_at": (
+            None if returned_at is None else max(starts_at, min(ends_at, returned_at))
+        ),
+    }
     yield (
         FactReservation,
         {
             "reservation_id": reservation_id,
             "site_id": data["site_id"],
-            "created_at": created_at,
-            "starts_at": starts_at,
             "week": _week(starts_at, zone),
-            "ends_at": ends_at,
-            "cancelled_at": cancelled_at,
-            "returned_at": returned_at,
-            "returned_ends_at": (
-                None if returned_at is None else max(starts_at, min(ends_at, returned_at))
-            ),
+            **times,
         },
     )
     for n, (item_id, from_at, to_at) in enumerate(items):
@@ -275,6 +278,7 @@ def _reservation(reservation_id: int, events: list, zone: ZoneInfo):
                 "item_id": item_id,
                 "from_at": from_at,
                 "to_at": to_at,
+                **times,
             },
         )
 

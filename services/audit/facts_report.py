@@ -8,12 +8,28 @@ loan checked out, a reservation made… by then; a cancellation, a return, a
 withdrawal, a renewal, a departure from a waiting list only if it came by then.
 """
 
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Float, and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from services.audit import figures_report, suggestions
 from services.audit.analytics import (
@@ -161,29 +177,24 @@ def _uses_of_each_kind(until: float) -> tuple:
         FactLoan.out_at.label("starts"),
         case((FactLoan.back_at <= until, FactLoan.back_at), else_=null()).label("ends"),
     ).where(FactLoan.out_at <= until)
-    reservations = (
-        select(
-            FactReservedItem.item_id,
-            FactReservation.starts_at.label("starts"),
-            case(
-                (FactReservation.returned_at <= until, FactReservation.returned_ends_at),
-                else_=FactReservation.ends_at,
-            ).label("ends"),
-        )
-        .join(
-            FactReservation,
-            FactReservation.reservation_id == FactReservedItem.reservation_id,
-        )
-        .where(*_standing(until), *_member(until))
-    )
+    # Each reserved device holds its reservation's times: one index, no look-up.
+    reservations = select(
+        FactReservedItem.item_id,
+        FactReservedItem.starts_at.label("starts"),
+        case(
+            (FactReservedItem.returned_at <= until, FactReservedItem.returned_ends_at),
+            else_=FactReservedItem.ends_at,
+        ).label("ends"),
+    ).where(*_standing(until, FactReservedItem), *_member(until))
     return loans, reservations
 
 
-def _standing(until: float) -> tuple:
-    """A reservation made by `until` and not cancelled by then."""
+def _standing(until: float, table: type[FactReservation | FactReservedItem] = FactReservation):
+    """A reservation made by `until` and not cancelled by then (`table`: the
+    reservations, or their devices with their reservation's times)."""
     return (
-        FactReservation.created_at <= until,
-        or_(FactReservation.cancelled_at.is_(None), FactReservation.cancelled_at > until),
+        table.created_at <= until,
+        or_(table.cancelled_at.is_(None), table.cancelled_at > until),
     )
 
 
@@ -207,59 +218,111 @@ def idle_summary(
     session: Session, as_of: datetime, idle_days: int, site_id: int | None, limit: int
 ) -> tuple[int, list[IdleItem]]:
     """How many devices are idle (at `site_id` then, if given), and the `limit` idlest:
-    only those few made into answers."""
-    idle = [
-        (device, last, days)
-        for device, last, days in _idle(session, as_of.timestamp(), idle_days)
-        if site_id is None or device.site_id == site_id
-    ]
-    return len(idle), [_idle_item(*some) for some in idle[:limit]]
-
-
-def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
-    """(device, end of its last use, days idle) of the idle devices, the idlest first.
-
-    The database joins each device to its last use and keeps those unused for
-    `idle_days`: only the idle come back, in one query. A device whose status or
-    place changed after `now` comes back too, and is judged here by how it was then."""
-    last = _last_uses(now)
-    since = func.coalesce(last.c.last, FactItem.registered_at)
-    changed = or_(FactItem.status_at > now, FactItem.placed_at > now)
+    counted and chosen by the database, only those few read back."""
+    now = as_of.timestamp()
+    if session.scalar(select(exists().where(_changed_after(now)))):
+        # A status or a place dated after `now`: each device judged as it was then.
+        idle = [
+            (device, last, days)
+            for device, last, days in _idle(session, now, idle_days)
+            if site_id is None or device.site_id == site_id
+        ]
+        return len(idle), [_idle_item(*some) for some in idle[:limit]]
+    idle = _idle_query(now, idle_days).subquery()
     rows = list(
         _read(
             session,
-            select(
-                FactItem.item_id,
-                FactItem.asset_tag,
-                FactItem.category_id,
-                FactItem.registered_at,
-                FactItem.status,
-                FactItem.site_id,
-                FactItem.partner_id,
-                changed,
-                last.c.last,
-            )
-            .outerjoin(last, last.c.item_id == FactItem.item_id)
-            .where(
-                FactItem.registered_at <= now,
-                or_(changed, FactItem.status.not_in(OUT_OF_SERVICE)),
-                or_(last.c.last.is_(None), last.c.last < now),
-                literal(now, Float) - since >= idle_days * DAY_SECONDS,
-            ),
+            select(idle, func.count().over())
+            .where(true() if site_id is None else idle.c.site_id == site_id)
+            .order_by(idle.c.days.desc(), idle.c.item_id)
+            .limit(limit),
         )
     )
-    then = [row[0] for row in rows if row[7]]
+    return (rows[0][-1] if rows else 0), [_idle_item(*_judged(row, now)) for row in rows]
+
+
+def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
+    """(device, end of its last use, days idle) of the idle devices, the idlest first;
+    a device whose status or place changed after `now` as it was then."""
+    rows = list(_read(session, _idle_query(now, idle_days)))
+    then = [row.item_id for row in rows if row.changed]
     statuses, places = _as_they_were(session, then, now) if then else ({}, {})
     idle = []
-    for item_id, tag, category_id, registered_at, status, site_id, partner_id, moved, used in rows:
-        if moved:
-            status, (site_id, partner_id) = statuses[item_id], places[item_id]
+    for row in rows:
+        device, last, days = _judged(row, now)
+        if row.changed:
+            status, (site_id, partner_id) = statuses[row.item_id], places[row.item_id]
             if status in OUT_OF_SERVICE:
                 continue
-        device = Device(item_id, tag, category_id, registered_at, status, site_id, partner_id)
-        days = int((now - (used if used is not None else registered_at)) // DAY_SECONDS)
-        idle.append((device, used, days))
+            device = dataclasses.replace(
+                device, status=status, site_id=site_id, partner_id=partner_id
+            )
+        idle.append((device, last, days))
     return sorted(idle, key=lambda idle: (-idle[2], idle[0].item_id))
+
+
+def _idle_query(now: float, idle_days: int):
+    """The devices registered by `now` and unused for `idle_days` then, each joined to
+    its last use in the database (only the idle come back). A device whose status or
+    place changed after `now` comes back whatever its status now: `changed` says so."""
+    last = _last_uses(now)
+    since = func.coalesce(last.c.last, FactItem.registered_at)
+    changed = _changed_after(now)
+    return (
+        select(
+            FactItem.item_id,
+            FactItem.asset_tag,
+            FactItem.category_id,
+            FactItem.registered_at,
+            FactItem.status,
+            FactItem.site_id,
+            FactItem.partner_id,
+            changed.label("changed"),
+            last.c.last,
+            _whole_days(literal(now, Float) - since).label("days"),
+        )
+        .outerjoin(last, last.c.item_id == FactItem.item_id)
+        .where(
+            FactItem.registered_at <= now,
+            or_(changed, FactItem.status.not_in(OUT_OF_SERVICE)),
+            or_(last.c.last.is_(None), last.c.last < now),
+            literal(now, Float) - since >= idle_days * DAY_SECONDS,
+        )
+    )
+
+
+def _changed_after(now: float):
+    return or_(FactItem.status_at > now, FactItem.placed_at > now)
+
+
+def _judged(row, now: float) -> tuple[Device, float | None, int]:
+    """(device, end of its last use, whole days idle) from a row of _idle_query."""
+    device = Device(*row[:7])
+    last = row.last
+    return (
+        device,
+        last,
+        int((now - (last if last is not None else device.registered_at)) // DAY_SECONDS),
+    )
+
+
+class _whole_days(FunctionElement):
+    """The whole days in a number of seconds (≥ 0), as the database counts them: for
+    the order of the idlest, the days shown being counted by _judged."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_whole_days)
+def _floor_of_days(element, compiler, **kw):
+    return f"floor(({compiler.process(element.clauses, **kw)}) / {DAY_SECONDS})"
+
+
+@compiles(_whole_days, "sqlite")
+def _truncated_days(element, compiler, **kw):
+    # SQLite has no floor() unless built with its maths functions; the seconds are ≥ 0.
+    return f"CAST(({compiler.process(element.clauses, **kw)}) / {DAY_SECONDS}.0 AS INTEGER)"
 
 
 def _idle_item(device: Device, last: float | None, days: int) -> IdleItem:

@@ -4,12 +4,11 @@ Revision ID: 0005_audit_facts
 Revises: 0004_audit_figures
 
 The reports other than utilisation read these instead of the whole log (see
-services/audit/facts.py). A log already there gets them from a rebuild, here.
+services/audit/facts.py). A log already there gets them from a rebuild, in 0007.
 """
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0005_audit_facts"
 down_revision = "0004_audit_figures"
@@ -138,12 +137,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq"),
     )
     op.create_index("ix_audit_fact_unmet_at", "audit_fact_unmet", ["at"])
-
-    from services.audit import facts, figures  # the rules as they are now
-
-    session = Session(bind=op.get_bind())
-    facts.rebuild(session, figures.zone_from_environment())
-    session.commit()  # joined to the migration's transaction: it commits with it
+    # A log already there gets its facts in 0007, whose tables are those of the
+    # rules as they are now (a rebuild here would write columns not made yet).
 
 
 TABLES = (
