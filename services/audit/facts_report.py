@@ -241,6 +241,26 @@ def idle_summary(
     return (rows[0][-1] if rows else 0), [_idle_item(*_judged(row, now)) for row in rows]
 
 
+def _idle_counts(session: Session, now: float, idle_days: int) -> Counter:
+    """How many devices are idle per (site, category), counted by the database."""
+    if session.scalar(select(exists().where(_changed_after(now)))):
+        return Counter(
+            (device.site_id, device.category_id) for device, _, _ in _idle(session, now, idle_days)
+        )
+    idle = _idle_query(now, idle_days).subquery()
+    return Counter(
+        {
+            (site_id, category_id): count
+            for site_id, category_id, count in _read(
+                session,
+                select(idle.c.site_id, idle.c.category_id, func.count()).group_by(
+                    idle.c.site_id, idle.c.category_id
+                ),
+            )
+        }
+    )
+
+
 def _idle(session: Session, now: float, idle_days: int) -> list[tuple[Device, float | None, int]]:
     """(device, end of its last use, days idle) of the idle devices, the idlest first;
     a device whose status or place changed after `now` as it was then."""
@@ -375,16 +395,19 @@ def _last_uses(now: float):
 def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> OverdueAndLost:
     """As analytics.overdue_and_lost."""
     now = as_of.timestamp()
+    loans = select(
+        FactLoan.loan_id,
+        FactLoan.item_id,
+        FactLoan.site_id,
+        FactLoan.due_at,
+        FactLoan.renewed_at,
+        FactLoan.renewed_due_at,
+    ).where(FactLoan.out_at <= now)
+    # Out at `now`: not back yet, or back since. Asked apart, each is found by its end
+    # (the index on back_at) rather than among every loan checked out by then.
     out = _read(
         session,
-        select(
-            FactLoan.loan_id,
-            FactLoan.item_id,
-            FactLoan.site_id,
-            FactLoan.due_at,
-            FactLoan.renewed_at,
-            FactLoan.renewed_due_at,
-        ).where(FactLoan.out_at <= now, or_(FactLoan.back_at.is_(None), FactLoan.back_at > now)),
+        union_all(loans.where(FactLoan.back_at.is_(None)), loans.where(FactLoan.back_at > now)),
     ).all()
     due = {loan.loan_id: loan.due_at for loan in out}  # as checked out
     renewed_since = []
@@ -646,9 +669,10 @@ def suggest(
         return {row.key: row.rate for row in by_site}
 
     return suggestions.propose(
-        idle_items(session, as_of, idle_days),
+        _idle_counts(session, now, idle_days),
         unmet_demand(session, period, as_of),
         suggestions.Figures(
+            idle_items=lambda: idle_items(session, as_of, idle_days),
             in_service=in_service,
             peaks=lambda: peak_in_use(session, period, as_of),
             rates=rates,

@@ -219,20 +219,27 @@ class FactLoan(Base):
     resident's id, as the log holds it, only to count residents served."""
 
     __tablename__ = "audit_fact_loans"
-    # Each device's last use read from the index alone (facts_report.idle_items).
-    __table_args__ = (Index("ix_audit_fact_loans_item_uses", "item_id", "out_at", "back_at"),)
+    # Read from the indexes alone: each device's last use (facts_report.idle_items),
+    # and the loans of a period counted by week, site and resident (activity). The
+    # loans still out at a moment, and those lost in a period (overdue_and_lost), are
+    # found without reading every loan.
+    __table_args__ = (
+        Index("ix_audit_fact_loans_item_uses", "item_id", "out_at", "back_at"),
+        Index("ix_audit_fact_loans_activity", "out_at", "week", "site_id", "resident_id"),
+        Index("ix_audit_fact_loans_back_at", "back_at", "out_at"),
+    )
 
     loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(Integer, index=True)
     resident_id: Mapped[int | None] = mapped_column(Integer)
     site_id: Mapped[int] = mapped_column(Integer)
-    out_at: Mapped[float] = mapped_column(Float, index=True)
+    out_at: Mapped[float] = mapped_column(Float)
     week: Mapped[date] = mapped_column(Date)  # the Monday of out_at's local day
     due_at: Mapped[float] = mapped_column(Float)  # as checked out
     renewed_at: Mapped[float | None] = mapped_column(Float)
     renewed_due_at: Mapped[float | None] = mapped_column(Float)
     back_at: Mapped[float | None] = mapped_column(Float)
-    lost_at: Mapped[float | None] = mapped_column(Float)
+    lost_at: Mapped[float | None] = mapped_column(Float, index=True)
 
 
 class FactRenewal(Base):

@@ -80,10 +80,12 @@ def suggest(
     site_hours: dict[int, SiteHours],
     idle_days: int = 30,
 ) -> list[Suggestion]:
+    idle = analytics.idle_items(history, as_of, idle_days)
     return propose(
-        analytics.idle_items(history, as_of, idle_days),
+        Counter((item.site_id, item.category_id) for item in idle),
         analytics.unmet_demand(history, period, as_of),
         Figures(
+            idle_items=lambda: idle,
             in_service=lambda: _in_service(history, as_of),
             peaks=lambda: analytics.peak_in_use(history, period),
             rates=lambda category_id: _rates_by_site(history, period, site_hours, category_id),
@@ -94,11 +96,13 @@ def suggest(
 
 @dataclass(frozen=True)
 class Figures:
-    """What a proposal weighs beside the idle devices and the unmet demand, asked
-    for only when there is something to propose: the items in service per (site,
-    category), the most in use at once per (site, category), the utilisation of one
-    category per site, and the names of sites and categories."""
+    """What a proposal weighs beside how many devices are idle and the unmet demand,
+    asked for only when there is something to propose: the idle devices themselves
+    (the idlest first), the items in service per (site, category), the most in use
+    at once per (site, category), the utilisation of one category per site, and the
+    names of sites and categories."""
 
+    idle_items: Callable[[], list[analytics.IdleItem]]
     in_service: Callable[[], Counter]
     peaks: Callable[[], dict[tuple[int, int], int]]
     rates: Callable[[int], dict]
@@ -106,22 +110,24 @@ class Figures:
 
 
 def propose(
-    idle_items: list[analytics.IdleItem], unmet: list[analytics.UnmetDemand], figures: Figures
+    idle_counts: Counter, unmet: list[analytics.UnmetDemand], figures: Figures
 ) -> list[Suggestion]:
-    idle = defaultdict(list)
-    for item in idle_items:
-        idle[(item.site_id, item.category_id)].append(item)
+    """The moves, from how many devices are idle per (site, category) and the unmet
+    demand: which devices move is asked for only when some site needs more."""
     needs = {
         (row.site_id, row.category_id): (
             row,
-            row.waiting + row.largest_request - len(idle[(row.site_id, row.category_id)]),
+            row.waiting + row.largest_request - idle_counts[(row.site_id, row.category_id)],
         )
         for row in unmet
         if row.site_id is not None and row.category_id is not None
     }
     needs = {key: (row, need) for key, (row, need) in needs.items() if need > 0}
-    if not idle or not needs:
+    if not any(idle_counts.values()) or not needs:
         return []
+    idle = defaultdict(list)
+    for item in figures.idle_items():
+        idle[(item.site_id, item.category_id)].append(item)
     in_service = figures.in_service()
     peaks = figures.peaks()
     rates = {
