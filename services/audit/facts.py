@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from services.audit import log
+from services.audit import item_uses, log
 from services.audit.models import (
     ERASED,
     AuditEntry,
@@ -96,8 +96,12 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
             facts[kind].add(key)
     if index:
         session.execute(insert(FactEntry.__table__), index)
+    used: set[int] = set()  # the devices named by a loan or reservation, before and after
     for kind, keys in facts.items():
+        used |= item_uses.items_of(session, kind, keys)
         _make(session, kind, keys, zone)
+        used |= item_uses.items_of(session, kind, keys)
+    item_uses.refresh(session, used)
 
 
 def rebuild(session: Session, zone: ZoneInfo) -> None:
@@ -122,6 +126,7 @@ def rebuild(session: Session, zone: ZoneInfo) -> None:
         session.execute(insert(FactEntry.__table__), index)
     for kind, keys in facts.items():
         _make(session, kind, keys, zone)
+    item_uses.rebuild(session)
 
 
 def _fact_of(seq: int, event_type: str, envelope: dict) -> tuple[str, int]:

@@ -47,6 +47,7 @@ from services.audit.exports import OpenDataRows
 from services.audit.history import OUT_OF_SERVICE, History, _merged, utc
 from services.audit.models import (
     FactItem,
+    FactItemUses,
     FactLoan,
     FactPlace,
     FactRenewal,
@@ -359,9 +360,14 @@ def _idle_item(device: Device, last: float | None, days: int) -> IdleItem:
 
 def _last_uses(now: float):
     """(item_id, last): the end of each device's last use begun by now, cut at now (a
-    loan still out: now). Loans and reservations grouped apart, then together: each
-    grouping reads its own table's index rather than both kinds of use sorted together."""
+    loan still out: now). Kept per device (item_uses.py) for the devices whose loans
+    and reservations all lie before `now`; worked out from those for the others."""
     moment = literal(now, Float)
+    settled = select(
+        FactItemUses.item_id,
+        case((FactItemUses.open_since < now, moment), else_=FactItemUses.last_end).label("last"),
+    ).where(FactItemUses.settled_at <= now)
+    unsettled = select(FactItemUses.item_id).where(FactItemUses.settled_at > now)
     per_kind = []
     for kind in _uses_of_each_kind(now):
         uses = kind.subquery()
@@ -376,6 +382,7 @@ def _last_uses(now: float):
                 ).label("last"),
             )
             .where(
+                uses.c.item_id.in_(unsettled),
                 uses.c.starts <= now,
                 or_(
                     and_(uses.c.ends.is_(None), uses.c.starts < now),
@@ -384,7 +391,7 @@ def _last_uses(now: float):
             )
             .group_by(uses.c.item_id)
         )
-    both = union_all(*per_kind).subquery()
+    both = union_all(settled, *per_kind).subquery()
     return (
         select(both.c.item_id, func.max(both.c.last).label("last"))
         .group_by(both.c.item_id)

@@ -304,6 +304,20 @@ class FactReservedItem(Base):
     returned_ends_at: Mapped[float | None] = mapped_column(Float)
 
 
+class FactItemUses(Base):
+    """When a device was last used, from its loans and reservations (item_uses.py):
+    the end of its last use, since when a loan of it is still out (null: none), and
+    the latest moment its loans and reservations name (from then on, these say how
+    its uses stand)."""
+
+    __tablename__ = "audit_fact_item_uses"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_end: Mapped[float | None] = mapped_column(Float)
+    open_since: Mapped[float | None] = mapped_column(Float)
+    settled_at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class FactWaiting(Base):
     """A place on a waiting list, and when it was left (the last of its ends)."""
 

@@ -16,7 +16,7 @@ from services.audit import analytics, exports, facts, facts_report, figures, log
 from services.audit import events as audit_events
 from services.audit.analytics import History, Period, SiteHours
 from services.audit.facts import TABLES
-from services.audit.models import FactEntry
+from services.audit.models import FactEntry, FactItemUses
 from tests.integration.test_audit_figures import (
     AUTUMN,
     CHRISTMAS,
@@ -83,7 +83,11 @@ def a_season():
 def stored(session):
     return [
         sorted(tuple(getattr(row, c.key) for c in table.__table__.columns) for row in rows)
-        for table in (FactEntry, *(table for tables in TABLES.values() for table in tables))
+        for table in (
+            FactEntry,
+            FactItemUses,
+            *(table for tables in TABLES.values() for table in tables),
+        )
         for rows in (session.scalars(select(table)),)
     ]
 
@@ -147,6 +151,50 @@ def test_the_idle_summary_counts_every_idle_device_and_gives_the_idlest(session)
                 there[:1],
             )
     assert len(idle) > 2
+
+
+def test_a_device_idle_since_its_last_real_use_whatever_came_after(session):
+    """When each device was last used, as kept per device once everything about its
+    uses lies in the past, and as worked out before: a cancelled reservation, a
+    device taken out of its reservation and a return at the moment of checkout are
+    no use; a loan still out is a use until now."""
+    s = a_season()
+    laptop = s.category("spare-laptop")
+    cancelled, withdrawn, unused, out = (
+        s.item(f"MI-SPARE-{n}", laptop, 2, 2, at="2026-10-01 09:00") for n in range(4)
+    )
+    for item in (cancelled, withdrawn, unused):
+        loan = s.lend(item, 2, "2026-10-05 10:00", "2026-10-06 18:00", resident_id=7)
+        s.check_in(loan, item, "2026-10-06 17:00", resident_id=7)
+    later = s.reserve([cancelled], 2, "2026-11-20 09:00", "2026-11-20 12:00", at="2026-11-02 10:00")
+    s.cancel(later, "2026-11-03 10:00")
+    swapped = s.reserve(
+        [withdrawn], 2, "2026-11-21 09:00", "2026-11-21 12:00", at="2026-11-02 10:00"
+    )
+    s.add(
+        "booking.reservation_item_withdrawn",
+        {
+            "reservation_id": swapped,
+            "item_id": withdrawn,
+            "replacement_item_id": None,
+            "partner_id": 1,
+        },
+        "2026-11-04 10:00",
+    )
+    at_once = s.lend(unused, 2, "2026-11-22 10:00", "2026-11-29 18:00", resident_id=8)
+    s.check_in(at_once, unused, "2026-11-22 10:00", resident_id=8)
+    s.lend(out, 2, "2026-10-07 10:00", "2026-10-14 18:00", resident_id=9)
+    events = s.events
+    append(session, shuffled(events, 3), 4)
+
+    for moment in ("2026-11-21 10:00", "2027-01-10 12:00"):  # before and after it settled
+        as_of = local(moment)
+        expected = analytics.idle_items(until(events, as_of), as_of, 20)
+        assert facts_report.idle_items(session, as_of, 20) == expected
+        idle = {item.asset_tag: item for item in expected}
+        assert {"MI-SPARE-0", "MI-SPARE-1", "MI-SPARE-2"} <= set(idle)
+        assert "MI-SPARE-3" not in idle  # still out
+        assert idle["MI-SPARE-0"].days_idle == (as_of - local("2026-10-06 17:00")).days
 
 
 def test_the_reports_say_something(session):
