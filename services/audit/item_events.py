@@ -1,0 +1,100 @@
+"""Each item's events, kept beside its figures so that a batch need not read them again.
+
+An item's figures are made from every event naming it or one of its reservations
+(figures._compute): about 18 entries an item over a year, which every batch naming
+the item read and parsed again. The item's row here holds those events, trimmed to
+what the figures read (history.py, item_days.py), as JSON; a batch adds its new ones
+(History orders and deduplicates them: the order they arrive in does not matter) and
+writes the row back with the figures, in the same transaction. So a row is the set
+of events the item's stored figures were made from. An item without a row (a log
+from before this table, an item whose entry was erased) is read from the log again,
+and gets its row.
+"""
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.audit.models import ItemEvents
+
+TABLE = ItemEvents.__table__
+
+# What the figures read of each kind of event (History's handlers, changed_since),
+# with the reservation an event names wherever it names one: it links the item to
+# that reservation's other events. Nothing else is copied (a resident, a note).
+_KEPT = {
+    "inventory.item_registered": (
+        "item_id",
+        "asset_tag",
+        "category_id",
+        "site_id",
+        "owner_partner_id",
+        "status",
+    ),
+    "inventory.item_status_changed": ("item_id", "to_status"),
+    "inventory.item_transferred": ("item_id", "to_site_id", "to_partner_id"),
+    "booking.reservation_created": (
+        "reservation_id",
+        "site_id",
+        "partner_id",
+        "item_ids",
+        "starts_at",
+        "ends_at",
+    ),
+    "booking.reservation_cancelled": ("reservation_id",),
+    "booking.reservation_released": ("reservation_id",),
+    "booking.reservation_item_withdrawn": ("reservation_id", "item_id", "replacement_item_id"),
+    "booking.reservation_returned": ("reservation_id",),
+    "booking.loan_checked_out": ("loan_id", "item_id", "site_id", "due_at", "reservation_id"),
+    "booking.loan_checked_in": ("loan_id", "reservation_id"),
+    "booking.loan_lost": ("loan_id", "reservation_id"),
+}
+
+
+def trimmed(envelope: dict) -> dict:
+    """The envelope with what the figures read of it only."""
+    data = envelope["data"]
+    kept = {key: data[key] for key in _KEPT[envelope["type"]] if key in data}
+    if envelope["type"] == "booking.loan_checked_out":
+        kept["resident_id"] = None  # History's loans name one; the figures need none
+    return {
+        "id": envelope["id"],
+        "type": envelope["type"],
+        "occurred_at": envelope["occurred_at"],
+        "data": kept,
+    }
+
+
+def load(session: Session, items: list[int]) -> dict[int, list[dict]]:
+    """{item: its events} of those of these items that have a row."""
+    return {
+        item_id: json.loads(events)
+        for item_id, events in session.execute(
+            select(TABLE.c.item_id, TABLE.c.events).where(TABLE.c.item_id.in_(items))
+        )
+    }
+
+
+def store(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
+    """Write these items' rows, replacing what they held."""
+    if not events_of:
+        return
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(TABLE)
+    statement = statement.on_conflict_do_update(
+        index_elements=["item_id"], set_={"events": statement.excluded.events}
+    )
+    session.execute(
+        statement,
+        [
+            {"item_id": item_id, "events": json.dumps(list(events), separators=(",", ":"))}
+            for item_id, events in sorted(events_of.items())
+        ],
+    )
+
+
+def forget_all(session: Session) -> None:
+    session.execute(delete(ItemEvents))
