@@ -295,7 +295,10 @@ def _compute(
             computed[item_id] = item_figures(item_id, envelopes, hours, since)
         _replace_rows(session, computed)
         if keep_events:
-            item_events.store(session, {i: events_of.get(i, {}).values() for i in computed})
+            item_events.store(
+                session, {i: events_of.get(i, {}).values() for i in computed if i not in kept}
+            )
+            item_events.add(session, {i: changes[i] for i in computed if i in kept and changes[i]})
 
 
 def _read_log(session: Session, items: list[int], new: _New | None, events_of, changes) -> None:
@@ -466,13 +469,14 @@ def _stored(session: Session, model, name: str, every: list, since: dict, shift)
         wanted.append(_from(table, column, group, since[group[-1]] + shift))
     if not wanted:
         return []
-    rows = [row._asdict() for row in session.execute(select(*table.columns).where(or_(*wanted)))]
+    keys = [column.key for column in table.columns]
+    item_at, day_at = keys.index("item_id"), keys.index(name)
     return [
-        row
-        for row in rows
-        if row["item_id"] not in since
-        or row[name] is None
-        or row[name] >= since[row["item_id"]] + shift
+        dict(zip(keys, row, strict=True))
+        for row in session.execute(select(*table.columns).where(or_(*wanted)))
+        if row[item_at] not in since
+        or row[day_at] is None
+        or row[day_at] >= since[row[item_at]] + shift
     ]
 
 

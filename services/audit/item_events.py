@@ -4,8 +4,8 @@ An item's figures are made from every event naming it or one of its reservations
 (figures._compute): about 18 entries an item over a year, which every batch naming
 the item read and parsed again. The item's row here holds those events, trimmed to
 what the figures read (history.py, item_days.py), as JSON; a batch adds its new ones
-(History orders and deduplicates them: the order they arrive in does not matter) and
-writes the row back with the figures, in the same transaction. So a row is the set
+(History orders and deduplicates them: the order they arrive in does not matter),
+appending them to the row's text, with the figures, in the same transaction. So a row is the set
 of events the item's stored figures were made from. An item without a row (a log
 from before this table, an item whose entry was erased) is read from the log again,
 and gets its row.
@@ -14,7 +14,7 @@ and gets its row.
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,30 +71,44 @@ def trimmed(envelope: dict) -> dict:
 def load(session: Session, items: list[int]) -> dict[int, list[dict]]:
     """{item: its events} of those of these items that have a row."""
     return {
-        item_id: json.loads(events)
-        for item_id, events in session.execute(
-            select(TABLE.c.item_id, TABLE.c.events).where(TABLE.c.item_id.in_(items))
-        )
+        item_id: json.loads(f"[{events[1:]}]")
+        for item_id, events in session.execute(_LOAD, {"items": items})
     }
 
 
 def store(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
     """Write these items' rows, replacing what they held."""
+    _write(session, events_of, lambda table, excluded: excluded)
+
+
+def add(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
+    """Add these events to the items' rows (each written once: only the new ones are
+    serialised, and the text appended to what the row holds)."""
+    _write(session, events_of, lambda table, excluded: table.c.events + excluded)
+
+
+_LOAD = select(TABLE.c.item_id, TABLE.c.events).where(
+    TABLE.c.item_id.in_(bindparam("items", expanding=True))
+)
+
+
+def _write(session: Session, events_of: dict[int, Iterable[dict]], value) -> None:
     if not events_of:
         return
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = upsert(TABLE)
     statement = statement.on_conflict_do_update(
-        index_elements=["item_id"], set_={"events": statement.excluded.events}
+        index_elements=["item_id"], set_={"events": value(TABLE, statement.excluded.events)}
     )
     session.execute(
         statement,
         [
-            {"item_id": item_id, "events": json.dumps(list(events), separators=(",", ":"))}
+            # Each event after a comma: a row is one text, read as "[" + text[1:] + "]".
+            {"item_id": item_id, "events": "".join(f",{_json(event)}" for event in events)}
             for item_id, events in sorted(events_of.items())
         ],
     )
 
 
-def forget_all(session: Session) -> None:
-    session.execute(delete(ItemEvents))
+def _json(event: dict) -> str:
+    return json.dumps(event, separators=(",", ":"))

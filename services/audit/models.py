@@ -157,9 +157,9 @@ class ItemStint(Base):
 
 
 class ItemEvents(Base):
-    """The events an item's figures were made from, trimmed to what they read, as a
-    JSON list (services/audit/item_events.py): a batch adds its own to them instead
-    of reading the item's history from the log again."""
+    """The events an item's figures were made from, trimmed to what they read, each
+    as JSON after a comma (services/audit/item_events.py): a batch appends its own
+    instead of reading the item's history from the log again."""
 
     __tablename__ = "audit_item_events"
 
