@@ -63,28 +63,35 @@ def zone_from_environment() -> ZoneInfo:
 def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     """Bring the figures up to date with these entries, just appended or erased."""
     seqs = sorted(set(seqs))
-    facts.update(session, seqs, zone)  # what the other reports read
     if not seqs:
         return
     reservations, sites, erased, indexed = set(), set(), [], []
     new: dict[int, dict] = {}  # seq → its event, trimmed, of those making figures
     named: dict[int, set[int]] = {}  # seq → the items it names, of those
+    entries: list[facts.Entry] = []  # for the facts, each body read once
     for chunk in _chunks(seqs):
         for seq, event_type, site_id, body in session.execute(_NEW_ENTRIES, {"seqs": chunk}):
+            reservation_event = event_type.startswith("booking.reservation_")
+            envelope = None
+            if body != ERASED and (
+                event_type in ITEM_EVENTS or event_type in facts.KINDS or reservation_event
+            ):
+                envelope = json.loads(body)
+            entries.append((seq, event_type, envelope))
             if event_type in SITE_EVENTS:
                 sites.add(site_id)
             elif body == ERASED:
                 erased.append(seq)
                 continue
-            if event_type in ITEM_EVENTS or event_type.startswith("booking.reservation_"):
-                envelope = json.loads(body)
+            if envelope is not None and (event_type in ITEM_EVENTS or reservation_event):
                 reservation_id = envelope["data"].get("reservation_id")
-                if event_type.startswith("booking.reservation_") and reservation_id is not None:
+                if reservation_event and reservation_id is not None:
                     reservations.add(reservation_id)
                     indexed.append({"reservation_id": reservation_id, "seq": seq})
                 if event_type in ITEM_EVENTS:
                     new[seq] = item_events.trimmed(envelope)
                     named[seq] = {i for kind, i in log.refs(envelope["data"]) if kind == "item"}
+    facts.update(session, entries, zone)  # what the other reports read
     if indexed:
         session.execute(insert(ABOUT), indexed)
     items = {item_id for owners in named.values() for item_id in owners}
