@@ -41,8 +41,10 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-partanum-attempts"
 ERROR_HEADER = "x-partanum-error"
 # At most this many events a batch; twice as many prefetched, so that a whole batch
-# gathers while one is handled (with as many, batches settled at half of it).
-BATCH_SIZE = 200
+# gathers while one is handled (with as many, batches settled at half of it). 500
+# rather than 200: the audit's CPU an event 15 % less (a commit and some thirty
+# statements a batch), for a transaction of about 0.3 s.
+BATCH_SIZE = 500
 PREFETCH = 2 * BATCH_SIZE
 READING_PAUSE = 0.001  # seconds: the hub reads the socket before the next batch is taken
 
