@@ -282,9 +282,12 @@ def _compute(
     earliest one that the new events can change; an item none of them changes is
     left as it is."""
     for chunk in _chunks(sorted(items)):
-        kept = (
-            {} if new is None else item_events.load(session, [i for i in chunk if i not in stale])
+        rows = (
+            item_events.load(session, [i for i in chunk if i not in stale])
+            if new is not None
+            else item_events.Kept({}, set())
         )
+        kept = rows.events
         events_of: dict[int, dict[str, dict]] = {}  # item → {event id: event}
         changes: dict[int, list[dict] | None] = {}  # item → its new events; None: every day
         unread = [item_id for item_id in chunk if item_id not in kept]
@@ -302,10 +305,11 @@ def _compute(
             computed[item_id] = item_figures(item_id, envelopes, hours, since)
         _replace_rows(session, computed)
         if keep_events:
-            item_events.store(
-                session, {i: events_of.get(i, {}).values() for i in computed if i not in kept}
-            )
-            item_events.add(session, {i: changes[i] for i in computed if i in kept and changes[i]})
+            rewritten = {i for i in computed if i not in kept or i in rows.crowded}
+            item_events.store(session, {i: events_of.get(i, {}).values() for i in rewritten})
+            added = {i: changes[i] for i in computed if i not in rewritten and changes[i]}
+            if added and new is not None:
+                item_events.add(session, added, max(new.events))
 
 
 def _read_log(session: Session, items: list[int], new: _New | None, events_of, changes) -> None:

@@ -2,26 +2,29 @@
 
 An item's figures are made from every event naming it or one of its reservations
 (figures._compute): about 18 entries an item over a year, which every batch naming
-the item read and parsed again. The item's row here holds those events, trimmed to
-what the figures read (history.py, item_days.py), as JSON; a batch adds its new ones
-(History orders and deduplicates them: the order they arrive in does not matter),
-appending them to the row's text, with the figures, in the same transaction. So a row is the set
-of events the item's stored figures were made from. An item without a row (a log
-from before this table, an item whose entry was erased) is read from the log again,
-and gets its row.
-"""
+the item read and parsed again. Its rows here hold those events, trimmed to what the
+figures read (history.py, item_days.py), as JSON; a batch adds a row with its new
+ones (History orders and deduplicates them: the order they arrive in does not
+matter), with the figures, in the same transaction. So the rows are the events the
+item's stored figures were made from. A row is only ever inserted (rewriting one
+text holding all of them cost PostgreSQL more than the rest of the batch); once an
+item has more than MAX_ROWS, the next batch naming it writes them again as one. An
+item without rows (a log from before this table, an item whose entry was erased) is
+read from the log again, and gets its row."""
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from services.audit.models import ItemEvents
 
 TABLE = ItemEvents.__table__
+CHUNK = 500  # ids per IN (…)
 
 # What the figures read of each kind of event (History's handlers, changed_since),
 # with the reservation an event names wherever it names one: it links the item to
@@ -81,23 +84,43 @@ def _seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def load(session: Session, items: list[int]) -> dict[int, list[dict]]:
-    """{item: its events} of those of these items that have a row."""
-    return {
-        item_id: json.loads(f"[{events[1:]}]")
-        for item_id, events in session.execute(_LOAD, {"items": items})
-    }
+@dataclass(frozen=True)
+class Kept:
+    """The kept events of some items; those whose rows have become many."""
+
+    events: dict[int, list[dict]]
+    crowded: set[int]
+
+
+# An item's rows beyond which the next batch naming it writes them again as one.
+MAX_ROWS = 8
+
+
+def load(session: Session, items: list[int]) -> Kept:
+    """The kept events of those of these items that have any."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    for item_id, events in session.execute(_LOAD, {"items": items}):
+        texts[item_id].append(events)
+    return Kept(
+        {item_id: json.loads(f"[{''.join(parts)[1:]}]") for item_id, parts in texts.items()},
+        {item_id for item_id, parts in texts.items() if len(parts) > MAX_ROWS},
+    )
 
 
 def store(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
-    """Write these items' rows, replacing what they held."""
-    _write(session, events_of, lambda table, excluded: excluded)
+    """These items' events, instead of what they held: one row each."""
+    if not events_of:
+        return
+    items = sorted(events_of)
+    for start in range(0, len(items), CHUNK):
+        session.execute(delete(TABLE).where(TABLE.c.item_id.in_(items[start : start + CHUNK])))
+    _insert(session, events_of, 0)
 
 
-def add(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
-    """Add these events to the items' rows (each written once: only the new ones are
-    serialised, and the text appended to what the row holds)."""
-    _write(session, events_of, lambda table, excluded: table.c.events + excluded)
+def add(session: Session, events_of: dict[int, Iterable[dict]], n: int) -> None:
+    """Add these events to the items' kept ones: a row each, numbered `n` (the last
+    seq of the batch: greater than every row's before it)."""
+    _insert(session, events_of, n)
 
 
 _LOAD = select(TABLE.c.item_id, TABLE.c.events).where(
@@ -105,22 +128,16 @@ _LOAD = select(TABLE.c.item_id, TABLE.c.events).where(
 )
 
 
-def _write(session: Session, events_of: dict[int, Iterable[dict]], value) -> None:
-    if not events_of:
-        return
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = upsert(TABLE)
-    statement = statement.on_conflict_do_update(
-        index_elements=["item_id"], set_={"events": value(TABLE, statement.excluded.events)}
-    )
-    session.execute(
-        statement,
-        [
-            # Each event after a comma: a row is one text, read as "[" + text[1:] + "]".
-            {"item_id": item_id, "events": "".join(f",{_json(event)}" for event in events)}
-            for item_id, events in sorted(events_of.items())
-        ],
-    )
+def _insert(session: Session, events_of: dict[int, Iterable[dict]], n: int) -> None:
+    if events_of:
+        session.execute(
+            TABLE.insert(),
+            [
+                # Each event after a comma: the rows' texts joined are read as "[" + …[1:] + "]".
+                {"item_id": item_id, "n": n, "events": "".join(f",{_json(e)}" for e in events)}
+                for item_id, events in sorted(events_of.items())
+            ],
+        )
 
 
 def _json(event: dict) -> str:

@@ -158,12 +158,14 @@ class ItemStint(Base):
 
 class ItemEvents(Base):
     """The events an item's figures were made from, trimmed to what they read, each
-    as JSON after a comma (services/audit/item_events.py): a batch appends its own
-    instead of reading the item's history from the log again."""
+    as JSON after a comma (services/audit/item_events.py): a batch adds a row of its
+    own instead of reading the item's history from the log again (n: the batch's
+    last seq; 0 for a row holding all of them)."""
 
     __tablename__ = "audit_item_events"
 
     item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     events: Mapped[str] = mapped_column(Text)
 
 

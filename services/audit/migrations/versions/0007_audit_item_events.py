@@ -22,8 +22,9 @@ def upgrade() -> None:
     op.create_table(
         "audit_item_events",
         sa.Column("item_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("n", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("events", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("item_id"),
+        sa.PrimaryKeyConstraint("item_id", "n"),
     )
 
     from services.audit import figures  # the rules as they are now, on the log as it is
