@@ -4,10 +4,12 @@
 
 `update(session, seqs, zone)` runs in the transaction that appended those entries
 (or erased their bodies): every item they name, or whose reservation they name, is
-computed again from all its own entries (an item has few), and a site's hours
-changing computes again the items that stood there. So the rows depend only on
-which events are logged, never on their order or repeats: `rebuild` gives the same.
-The rules are item_days.py's (analytics' day by day); figures_report.py reads them.
+computed again from all the events naming it or its reservations (kept beside its
+figures: item_events.py; read from the log for an item without them or whose entry
+was erased), and a site's hours changing computes again the items that stood there.
+So the rows depend only on which events are logged, never on their order or
+repeats: `rebuild` gives the same. The rules are item_days.py's (analytics' day by
+day); figures_report.py reads them.
 """
 
 import argparse
