@@ -24,6 +24,7 @@ import logging
 import traceback
 from functools import partial
 
+import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
 from nameko.amqp.publish import Publisher
@@ -39,9 +40,13 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-partanum-attempts"
 ERROR_HEADER = "x-partanum-error"
-# At most this many events a batch, and as many prefetched: the next batch gathers
-# while one is handled.
-BATCH_SIZE = 200
+# At most this many events a batch; twice as many prefetched, so that a whole batch
+# gathers while one is handled (with as many, batches settled at half of it). 500
+# rather than 200: the audit's CPU an event 15 % less (a commit and some thirty
+# statements a batch), for a transaction of about 0.3 s.
+BATCH_SIZE = 500
+PREFETCH = 2 * BATCH_SIZE
+READING_PAUSE = 0.001  # seconds: the hub reads the socket before the next batch is taken
 
 
 class EventHandler(Consumer):
@@ -170,7 +175,7 @@ class BatchQueueConsumer(QueueConsumer):
     other message received before its last one is still waiting (an ack per message
     cost the audit an eighth of its CPU)."""
 
-    prefetch_count = BATCH_SIZE
+    prefetch_count = PREFETCH
 
     def setup(self):
         super().setup()
@@ -263,6 +268,10 @@ class BatchEventHandler(EventHandler):
             )
             for body, message, event in batch:
                 self._spawn(body, message, event, [event])
+        # The messages that came while this batch was handled are read first: a handler
+        # that does not yield (SQLite) would otherwise leave them in the socket, and
+        # the next batch would be the few read before it began.
+        eventlet.sleep(READING_PAUSE)
         self._next_batch()
         return result, exc_info
 

@@ -42,6 +42,7 @@ from services.audit.models import (
 )
 
 CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
+Entry = tuple[int, str, dict | None]  # seq, type, its event (None: its body erased)
 
 # The events each kind of fact is made of, and the field naming the fact (a refusal
 # is its own fact: keyed by its entry).
@@ -74,26 +75,25 @@ TABLES = {
 }
 
 
-def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
-    """Make again every fact these entries (just appended or erased) are about."""
+def update(session: Session, entries: Iterable[Entry], zone: ZoneInfo) -> None:
+    """Make again every fact these entries (just appended or erased) are about; each
+    as (seq, type, its event or None once its body is erased), as figures.update
+    has read them."""
     facts: dict[str, set[int]] = defaultdict(set)
     index = []
-    for chunk in _chunks(sorted(set(seqs))):
-        for seq, event_type, body in session.execute(
-            select(AuditEntry.seq, AuditEntry.type, AuditEntry.body).where(
-                AuditEntry.seq.in_(chunk), AuditEntry.type.in_(KINDS)
-            )
-        ):
-            if body == ERASED:  # the index says what it was about, for the last time
-                for kind, key in session.execute(
-                    select(FactEntry.kind, FactEntry.key).where(FactEntry.seq == seq)
-                ):
-                    facts[kind].add(key)
-                session.execute(delete(FactEntry).where(FactEntry.seq == seq))
-                continue
-            kind, key = _fact_of(seq, event_type, json.loads(body))
-            index.append({"kind": kind, "key": key, "seq": seq})
-            facts[kind].add(key)
+    for seq, event_type, envelope in entries:
+        if event_type not in KINDS:
+            continue
+        if envelope is None:  # the index says what it was about, for the last time
+            for kind, key in session.execute(
+                select(FactEntry.kind, FactEntry.key).where(FactEntry.seq == seq)
+            ):
+                facts[kind].add(key)
+            session.execute(delete(FactEntry).where(FactEntry.seq == seq))
+            continue
+        kind, key = _fact_of(seq, event_type, envelope)
+        index.append({"kind": kind, "key": key, "seq": seq})
+        facts[kind].add(key)
     if index:
         session.execute(insert(FactEntry.__table__), index)
     used: set[int] = set()  # the devices named by a loan or reservation, before and after

@@ -4,10 +4,12 @@
 
 `update(session, seqs, zone)` runs in the transaction that appended those entries
 (or erased their bodies): every item they name, or whose reservation they name, is
-computed again from all its own entries (an item has few), and a site's hours
-changing computes again the items that stood there. So the rows depend only on
-which events are logged, never on their order or repeats: `rebuild` gives the same.
-The rules are item_days.py's (analytics' day by day); figures_report.py reads them.
+computed again from all the events naming it or its reservations (kept beside its
+figures: item_events.py; read from the log for an item without them or whose entry
+was erased), and a site's hours changing computes again the items that stood there.
+So the rows depend only on which events are logged, never on their order or
+repeats: `rebuild` gives the same. The rules are item_days.py's (analytics' day by
+day); figures_report.py reads them.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from partanum import config
 from partanum.db import make_engine
-from services.audit import facts, log
+from services.audit import facts, item_events, log
 from services.audit.analytics import DAY
 from services.audit.item_days import (
     ITEM_EVENTS,
@@ -43,6 +46,7 @@ from services.audit.models import (
     AuditRef,
     DailyFigures,
     ItemDay,
+    ItemEvents,
     ItemRun,
     ItemStint,
     ReservationEntry,
@@ -61,43 +65,63 @@ def zone_from_environment() -> ZoneInfo:
 def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     """Bring the figures up to date with these entries, just appended or erased."""
     seqs = sorted(set(seqs))
-    facts.update(session, seqs, zone)  # what the other reports read
     if not seqs:
         return
-    reservations, sites, making, indexed = set(), set(), [], []
+    reservations, sites, erased, indexed = set(), set(), [], []
+    new: dict[int, dict] = {}  # seq → its event, trimmed, of those making figures
+    named: dict[int, set[int]] = {}  # seq → the items it names, of those
+    entries: list[facts.Entry] = []  # for the facts, each body read once
     for chunk in _chunks(seqs):
-        for seq, event_type, site_id, body in session.execute(
-            select(ENTRIES.c.seq, ENTRIES.c.type, ENTRIES.c.site_id, ENTRIES.c.body).where(
-                ENTRIES.c.seq.in_(chunk)
-            )
-        ):
+        for seq, event_type, site_id, body in session.execute(_NEW_ENTRIES, {"seqs": chunk}):
+            reservation_event = event_type.startswith("booking.reservation_")
+            envelope = None
+            if body != ERASED and (
+                event_type in ITEM_EVENTS or event_type in facts.KINDS or reservation_event
+            ):
+                envelope = json.loads(body)
+            entries.append((seq, event_type, envelope))
             if event_type in SITE_EVENTS:
                 sites.add(site_id)
-            elif body == ERASED or event_type in ITEM_EVENTS:
-                making.append(seq)
-            if event_type.startswith("booking.reservation_") and body != ERASED:
-                reservation_id = json.loads(body)["data"].get("reservation_id")
-                if reservation_id is not None:
+            elif body == ERASED:
+                erased.append(seq)
+                continue
+            if envelope is not None and (event_type in ITEM_EVENTS or reservation_event):
+                reservation_id = envelope["data"].get("reservation_id")
+                if reservation_event and reservation_id is not None:
                     reservations.add(reservation_id)
                     indexed.append({"reservation_id": reservation_id, "seq": seq})
+                if event_type in ITEM_EVENTS:
+                    new[seq] = item_events.trimmed(envelope)
+                    named[seq] = {i for kind, i in log.refs(envelope["data"]) if kind == "item"}
+    facts.update(session, entries, zone)  # what the other reports read
     if indexed:
         session.execute(insert(ABOUT), indexed)
-    items = _items_named(session, making)
+    items = {item_id for owners in named.values() for item_id in owners}
     items |= _items_named(session, _reservation_seqs(session, reservations))
+    # An erased entry leaves the events its items' rows were made from: read again.
+    stale = _items_named(session, erased)
+    stale |= _items_named(session, _reservation_seqs(session, _reservations_of(session, erased)))
     whole: set[int] = set()  # their site's hours changed: every day of theirs
     if sites:
         for site_id in sites:
             _store_site_hours(session, site_id, zone)
         whole = _items_at(session, sites)
-        items |= whole
+    items |= stale | whole
     if items:
-        _compute(session, items, _hours(session, zone), set(seqs), whole)
+        _compute(session, items, _hours(session, zone), _New(new, named), whole, stale)
 
 
-def rebuild(session: Session, zone: ZoneInfo) -> int:
-    """Every figure anew from the log; the number of items. Commits."""
+_NEW_ENTRIES = select(ENTRIES.c.seq, ENTRIES.c.type, ENTRIES.c.site_id, ENTRIES.c.body).where(
+    ENTRIES.c.seq.in_(bindparam("seqs", expanding=True))
+)
+
+
+def rebuild(session: Session, zone: ZoneInfo, *, item_events_too: bool = True) -> int:
+    """Every figure anew from the log; the number of items. Commits. (Migration 0004
+    rebuilds before the items' events have their table: `item_events_too=False`.)"""
     log.lock(session)  # appends wait: each would update figures this is rewriting
-    for table in (DailyFigures, ItemStint, ItemDay, ItemRun, ReservationEntry, SiteHoursEntry):
+    tables = [DailyFigures, ItemStint, ItemDay, ItemRun, ReservationEntry, SiteHoursEntry]
+    for table in tables + ([ItemEvents] if item_events_too else []):
         session.execute(delete(table))
     for seq, body in session.execute(
         select(AuditEntry.seq, AuditEntry.body).where(
@@ -115,7 +139,7 @@ def rebuild(session: Session, zone: ZoneInfo) -> int:
     items = set(session.scalars(select(AuditRef.ref_id).where(AuditRef.kind == "item").distinct()))
     hours = _hours(session, zone)
     for chunk in _chunks(sorted(items)):
-        _compute(session, set(chunk), hours)
+        _compute(session, set(chunk), hours, keep_events=item_events_too)
     session.commit()
     return len(items)
 
@@ -134,6 +158,18 @@ def _reservation_seqs(session: Session, reservations: Iterable[int]) -> list[int
             select(ReservationEntry.seq).where(ReservationEntry.reservation_id.in_(chunk))
         )
     return seqs
+
+
+def _reservations_of(session: Session, seqs: list[int]) -> set[int]:
+    """The reservations these entries were indexed under."""
+    reservations: set[int] = set()
+    for chunk in _chunks(sorted(set(seqs))):
+        reservations.update(
+            session.scalars(
+                select(ReservationEntry.reservation_id).where(ReservationEntry.seq.in_(chunk))
+            )
+        )
+    return reservations
 
 
 def _items_named(session: Session, seqs: list[int]) -> set[int]:
@@ -223,65 +259,149 @@ _last_hours: dict = {}
 # --- items ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _New:
+    """The entries a batch appended that make figures: {seq: event, trimmed} and
+    {seq: the items it names}."""
+
+    events: dict[int, dict]
+    named: dict[int, set[int]]
+
+
 def _compute(
     session: Session,
     items: set[int],
     hours: HoursHistory,
-    changed: set[int] | None = None,
+    new: _New | None = None,
     whole: set[int] = frozenset(),  # type: ignore[assignment]
+    stale: set[int] = frozenset(),  # type: ignore[assignment]
+    keep_events: bool = True,
 ) -> None:
-    """The items' rows anew, each from every entry naming it or one of its reservations:
-    every day of those in `whole` (of all, without `changed`), else the days from the
-    earliest one that the `changed` entries (just appended or erased) can change."""
+    """The items' rows anew, each from every event naming it or one of its
+    reservations: those its row of events holds (item_events.py) with the `new` ones
+    added, or, without a row (or `stale`), those the log holds. Every day of those in
+    `whole` or `stale` (of all, without `new`: a rebuild), else the days from the
+    earliest one that the new events can change; an item none of them changes is
+    left as it is."""
     for chunk in _chunks(sorted(items)):
-        # Each entry's body is read with the ids that lead to it, and parsed once; Core
-        # columns, as the ORM's loading of thousands of rows costs more than the query.
-        bodies: dict[int, dict] = {}
-        own: dict[int, list[int]] = defaultdict(list)  # item → seqs
-        for seq, item_id, body in session.execute(
-            select(REFS.c.seq, REFS.c.ref_id, ENTRIES.c.body)
-            .join(ENTRIES, ENTRIES.c.seq == REFS.c.seq)
-            .where(
-                REFS.c.kind == "item",
-                REFS.c.ref_id.in_(chunk),
-                ENTRIES.c.type.in_(ITEM_EVENTS),
-            )
-        ):
-            own[item_id].append(seq)
-            _parse(bodies, seq, body)
-        reservations_of: dict[int, set[int]] = defaultdict(set)
-        for item_id, seqs in own.items():
-            for seq in seqs:
-                if seq in bodies and "reservation_id" in bodies[seq]["data"]:
-                    reservations_of[item_id].add(bodies[seq]["data"]["reservation_id"])
-        wanted = {r for rs in reservations_of.values() for r in rs}
-        about: dict[int, list[int]] = defaultdict(list)  # reservation → seqs
-        for chunk_r in _chunks(sorted(wanted)):
-            for reservation_id, seq in session.execute(
-                select(ABOUT.c.reservation_id, ABOUT.c.seq).where(
-                    ABOUT.c.reservation_id.in_(chunk_r)
-                )
-            ):
-                about[reservation_id].append(seq)
-        # Most are the items' own already (a creation names them); the others by seq.
-        missing = sorted({seq for seqs in about.values() for seq in seqs} - bodies.keys())
-        for chunk_s in _chunks(missing):
-            for seq, body in session.execute(
-                select(ENTRIES.c.seq, ENTRIES.c.body).where(ENTRIES.c.seq.in_(chunk_s))
-            ):
-                _parse(bodies, seq, body)
+        rows = (
+            item_events.load(session, [i for i in chunk if i not in stale])
+            if new is not None
+            else item_events.Kept({}, set())
+        )
+        kept = rows.events
+        events_of: dict[int, dict[str, dict]] = {}  # item → {event id: event}
+        changes: dict[int, list[dict] | None] = {}  # item → its new events; None: every day
+        unread = [item_id for item_id in chunk if item_id not in kept]
+        if unread:
+            _read_log(session, unread, new, events_of, changes)
+        if kept:
+            _add_new(session, kept, new, events_of, changes)
         computed: dict[int, ItemFigures | None] = {}
         for item_id in chunk:
-            entries = set(own.get(item_id, ()))
-            for reservation_id in reservations_of.get(item_id, ()):
-                entries.update(about.get(reservation_id, ()))
-            envelopes = [bodies[s] for s in entries if s in bodies]
-            new = entries & changed if changed is not None and item_id not in whole else set()
-            since = -math.inf
-            if new and new <= bodies.keys():  # an erased body: what it changed is gone
-                since = changed_since([bodies[s] for s in new], envelopes)
+            change = None if item_id in whole or item_id in stale else changes.get(item_id)
+            if change == []:
+                continue  # nothing it is made of is new
+            envelopes = list(events_of.get(item_id, {}).values())
+            since = -math.inf if change is None else changed_since(change, envelopes)
             computed[item_id] = item_figures(item_id, envelopes, hours, since)
         _replace_rows(session, computed)
+        if keep_events:
+            rewritten = {i for i in computed if i not in kept or i in rows.crowded}
+            item_events.store(session, {i: events_of.get(i, {}).values() for i in rewritten})
+            added = {i: changes[i] for i in computed if i not in rewritten and changes[i]}
+            if added and new is not None:
+                item_events.add(session, added, max(new.events))
+
+
+def _read_log(session: Session, items: list[int], new: _New | None, events_of, changes) -> None:
+    """The items' events from the log: each entry naming the item, and every entry
+    about a reservation one of those names; the new ones among them."""
+    # Each entry's body is read with the ids that lead to it, and parsed once; Core
+    # columns, as the ORM's loading of thousands of rows costs more than the query.
+    bodies: dict[int, dict] = {}
+    own: dict[int, list[int]] = defaultdict(list)  # item → seqs
+    for seq, item_id, body in session.execute(
+        select(REFS.c.seq, REFS.c.ref_id, ENTRIES.c.body)
+        .join(ENTRIES, ENTRIES.c.seq == REFS.c.seq)
+        .where(
+            REFS.c.kind == "item",
+            REFS.c.ref_id.in_(items),
+            ENTRIES.c.type.in_(ITEM_EVENTS),
+        )
+    ):
+        own[item_id].append(seq)
+        _parse(bodies, seq, body)
+    reservations_of: dict[int, set[int]] = defaultdict(set)
+    for item_id, seqs in own.items():
+        for seq in seqs:
+            if seq in bodies and "reservation_id" in bodies[seq]["data"]:
+                reservations_of[item_id].add(bodies[seq]["data"]["reservation_id"])
+    wanted = sorted({r for rs in reservations_of.values() for r in rs})
+    about = _reservation_entries(session, wanted, bodies)
+    for item_id in items:
+        entries = set(own.get(item_id, ()))
+        for reservation_id in reservations_of.get(item_id, ()):
+            entries.update(about.get(reservation_id, ()))
+        events_of[item_id] = {bodies[s]["id"]: bodies[s] for s in entries if s in bodies}
+        fresh = [] if new is None else [new.events[s] for s in entries if s in new.events]
+        changes[item_id] = fresh or None  # none new: every day (the row is new too)
+
+
+def _reservation_entries(session: Session, reservations: list[int], bodies: dict) -> dict:
+    """{reservation: the seqs of the entries about it}, their events (trimmed) put
+    in `bodies`; only those that make figures."""
+    about: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(reservations):
+        for reservation_id, seq, body in session.execute(
+            select(ABOUT.c.reservation_id, ABOUT.c.seq, ENTRIES.c.body)
+            .join(ENTRIES, ENTRIES.c.seq == ABOUT.c.seq)
+            .where(ABOUT.c.reservation_id.in_(chunk), ENTRIES.c.type.in_(ITEM_EVENTS))
+        ):
+            about[reservation_id].append(seq)
+            _parse(bodies, seq, body)
+    return about
+
+
+def _add_new(session: Session, kept: dict[int, list[dict]], new: _New, events_of, changes):
+    """The kept events of each item, with the new ones naming it or one of its
+    reservations; a reservation it is newly linked to brings its earlier entries."""
+    by_item: dict[int, list[dict]] = defaultdict(list)
+    by_reservation: dict[int, list[dict]] = defaultdict(list)
+    for seq, event in new.events.items():
+        for item_id in new.named[seq]:
+            by_item[item_id].append(event)
+        if "reservation_id" in event["data"]:
+            by_reservation[event["data"]["reservation_id"]].append(event)
+    linking: dict[int, set[int]] = {}  # item → reservations new to it
+    for item_id, events in kept.items():
+        linked = {e["data"]["reservation_id"] for e in events if "reservation_id" in e["data"]}
+        added = list(by_item.get(item_id, ()))
+        for reservation_id in linked:
+            added += by_reservation.get(reservation_id, ())
+        linking[item_id] = {
+            e["data"]["reservation_id"] for e in added if "reservation_id" in e["data"]
+        } - linked
+        events_of[item_id] = {e["id"]: e for e in events}
+        changes[item_id] = _added(events_of[item_id], added)
+    wanted = sorted({r for rs in linking.values() for r in rs})
+    if not wanted:
+        return
+    bodies: dict[int, dict] = {}
+    about = _reservation_entries(session, wanted, bodies)
+    for item_id, reservations in linking.items():
+        earlier = [bodies[s] for r in reservations for s in about.get(r, ()) if s in bodies]
+        changes[item_id] += _added(events_of[item_id], earlier)  # type: ignore[operator]
+
+
+def _added(events: dict[str, dict], added: list[dict]) -> list[dict]:
+    """Add these events to the item's (by id); those it did not have."""
+    fresh = []
+    for event in added:
+        if event["id"] not in events:
+            events[event["id"]] = event
+            fresh.append(event)
+    return fresh
 
 
 def _replace_rows(session: Session, computed: dict[int, ItemFigures | None]) -> None:
@@ -362,13 +482,14 @@ def _stored(session: Session, model, name: str, every: list, since: dict, shift)
         wanted.append(_from(table, column, group, since[group[-1]] + shift))
     if not wanted:
         return []
-    rows = [row._asdict() for row in session.execute(select(*table.columns).where(or_(*wanted)))]
+    keys = [column.key for column in table.columns]
+    item_at, day_at = keys.index("item_id"), keys.index(name)
     return [
-        row
-        for row in rows
-        if row["item_id"] not in since
-        or row[name] is None
-        or row[name] >= since[row["item_id"]] + shift
+        dict(zip(keys, row, strict=True))
+        for row in session.execute(select(*table.columns).where(or_(*wanted)))
+        if row[item_at] not in since
+        or row[day_at] is None
+        or row[day_at] >= since[row[item_at]] + shift
     ]
 
 
@@ -479,7 +600,7 @@ def _stints(runs: list[dict], days: list[dict]) -> list[dict]:
 def _parse(bodies: dict[int, dict], seq: int, body: str) -> None:
     """The entry's event into `bodies`, unless erased (or there already)."""
     if body != ERASED and seq not in bodies:
-        bodies[seq] = json.loads(body)
+        bodies[seq] = item_events.trimmed(json.loads(body))
 
 
 def _chunks(values: list) -> Iterator[list]:

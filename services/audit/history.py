@@ -15,6 +15,8 @@ OUT_OF_SERVICE = ("retired", "lost")
 
 
 def _ts(text) -> float:
+    if isinstance(text, float):  # POSIX seconds already (an item's kept events: item_events.py)
+        return text
     return datetime.fromisoformat(text).timestamp() if isinstance(text, str) else text.timestamp()
 
 

@@ -150,7 +150,9 @@ def _at(envelope) -> float:
     return _at_text(envelope["occurred_at"])
 
 
-def _at_text(text: str) -> float:
+def _at_text(text: str | float) -> float:
+    if isinstance(text, float):  # POSIX seconds already (an item's kept events: item_events.py)
+        return text
     return datetime.fromisoformat(text).timestamp()
 
 

@@ -156,6 +156,19 @@ class ItemStint(Base):
     category_id: Mapped[int] = mapped_column(Integer)
 
 
+class ItemEvents(Base):
+    """The events an item's figures were made from, trimmed to what they read, each
+    as JSON after a comma (services/audit/item_events.py): a batch adds a row of its
+    own instead of reading the item's history from the log again (n: the batch's
+    last seq; 0 for a row holding all of them)."""
+
+    __tablename__ = "audit_item_events"
+
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    events: Mapped[str] = mapped_column(Text)
+
+
 # --- what the other reports read, kept as events are appended (services/audit/facts.py) --
 # Times are POSIX seconds as the history has them (history.py), so that a report read
 # from these rows gives exactly what the analytics give from the log; each row holds

@@ -88,7 +88,11 @@ def upgrade() -> None:
 
     from services.audit import figures  # the rules as they are now, on the log as it is
 
-    figures.rebuild(Session(bind=op.get_bind()), figures.zone_from_environment())
+    figures.rebuild(
+        Session(bind=op.get_bind()),
+        figures.zone_from_environment(),
+        item_events_too=False,  # their table comes with 0007, which rebuilds again
+    )
 
 
 def downgrade() -> None:

@@ -4,7 +4,7 @@ Revision ID: 0005_audit_facts
 Revises: 0004_audit_figures
 
 The reports other than utilisation read these instead of the whole log (see
-services/audit/facts.py). A log already there gets them from a rebuild, in 0007.
+services/audit/facts.py). A log already there gets them from a rebuild, in 0008.
 """
 
 import sqlalchemy as sa
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq"),
     )
     op.create_index("ix_audit_fact_unmet_at", "audit_fact_unmet", ["at"])
-    # A log already there gets its facts in 0007, whose tables are those of the
+    # A log already there gets its facts in 0008, whose tables are those of the
     # rules as they are now (a rebuild here would write columns not made yet).
 
 

@@ -1,7 +1,7 @@
 """when each device was last used, kept; the loans' counts and ends in indexes
 
-Revision ID: 0007_audit_uses_indexes
-Revises: 0006_audit_loan_uses
+Revision ID: 0008_audit_uses_indexes
+Revises: 0007_audit_item_events
 
 When each device was last used is read for every device at once (the idle
 devices, the suggestions): it is kept per device (audit_fact_item_uses, see
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = "0007_audit_uses_indexes"
-down_revision = "0006_audit_loan_uses"
+revision = "0008_audit_uses_indexes"
+down_revision = "0007_audit_item_events"
 branch_labels = None
 depends_on = None
 
