@@ -6,11 +6,12 @@ the database's overlap guard keeps a lent device from being promised to anyone
 else until it is due back (plus the buffer for its wipe).
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from partanum.dependencies import Transaction
@@ -71,7 +72,8 @@ def set_category_policy(tx: Transaction, category_id: int, data: dict) -> Catego
 
 def check_out(
     tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, max_loans: int
-) -> Loan:
+) -> dict:
+    """The loan, written with its claim of the item (or Overlap), as LoanOut shows it."""
     now = datetime.now(UTC)
     site = site_by_code(tx, data["site"])
     resident = _borrower(tx, data["resident_id"])
@@ -100,30 +102,32 @@ def check_out(
     waiting_list.fulfil_hold(tx, resident.id, item.id, now)
     _refuse_if_taken(tx, item, window, buffer, exclude=None)
 
-    loan = Loan(
-        item=item,
-        resident=resident,
-        reservation_id=reservation.id if reservation else None,
-        site_id=site.id,
-        return_site_id=site.id,
-        checked_out_at=now,
-        due_at=due,
-        status=LoanStatus.ACTIVE,
-        renewals=0,
-        accessories_out=data["accessories"],
-        checked_out_by=tx.actor,
-        override_reason=data["override_reason"] if overridden else None,
-    )
-    tx.session.add(loan)
-    # The loan is shown with its site's partner: the site is at hand, no query for it.
-    set_committed_value(loan, "site", site)
-    tx.session.add(claim(item, window, buffer, loan=loan))
-    item.status = "on_loan"  # see _settle
-    flush_claims(tx)
+    lent = {
+        "item_id": item.id,
+        "resident_id": resident.id,
+        "reservation_id": reservation.id if reservation else None,
+        "site_id": site.id,
+        "return_site_id": site.id,
+        "checked_out_at": now,
+        "due_at": due,
+        "returned_at": None,
+        "status": LoanStatus.ACTIVE,
+        "renewals": 0,
+        "accessories_out": data["accessories"],
+        "accessories_in": None,
+        "condition_in": None,
+        "overdue_since": None,
+        "override_reason": data["override_reason"] if overridden else None,
+        "checked_out_by": tx.actor,
+        "anonymised_at": None,
+    }
+    lent["id"] = tx.session.execute(_LEND, lent).scalar_one()
+    claim(tx, [item.id], window, buffer, loan_id=lent["id"])
+    _set_item_status(tx, item, "on_loan")  # see _settle
     tx.emit(
         "booking.loan_checked_out",
         {
-            "loan_id": loan.id,
+            "loan_id": lent["id"],
             "item_id": item.id,
             "resident_id": resident.id,
             "site_id": site.id,
@@ -131,7 +135,27 @@ def check_out(
             "overridden": overridden,
         },
     )
-    return loan
+    return _shown(lent, item.asset_tag, site.partner_id)
+
+
+def _shown(loan: Mapping, asset_tag: str, partner_id: int | None) -> dict:
+    """A loan written without the ORM, with what LoanOut shows beside its columns (a
+    Loan's properties give the same)."""
+    return {
+        **loan,
+        "asset_tag": asset_tag,
+        "partner_id": partner_id,
+        "missing_accessories": domain.missing_on_return(
+            loan["accessories_out"], loan["accessories_in"]
+        ),
+    }
+
+
+def _set_item_status(tx: Transaction, item: Item, status: str) -> None:
+    """Written at once, and the item loaded in the session kept in step without
+    becoming a change for the ORM to flush."""
+    tx.session.execute(_ITEM_STATUS, {"item_id": item.id, "status": status})
+    set_committed_value(item, "status", status)
 
 
 def _site_code(tx: Transaction, site_id: int) -> str:
@@ -149,7 +173,34 @@ def _borrower(tx: Transaction, resident_id: int) -> Resident:
 
 # The statements of every check-out and return, built once with their values as
 # parameters: building one and computing its cache key costs about as much as
-# running it (bench/request_cpu.py).
+# running it (bench/request_cpu.py). The loan, its claim and the item's status are
+# written with them, not through the ORM's unit of work, whose flush was the
+# largest cost of a loan left.
+_loans, _allocations_table = Loan.__table__, Allocation.__table__
+_LEND = insert(_loans).returning(_loans.c.id)
+_ITEM_STATUS = (
+    update(Item.__table__)
+    .where(Item.__table__.c.id == bindparam("item_id"))
+    .values(status=bindparam("status"))
+)
+_RETURN = (
+    update(_loans)
+    .where(_loans.c.id == bindparam("loan_id"))
+    .values(
+        status=bindparam("status"),
+        returned_at=bindparam("returned_at"),
+        condition_in=bindparam("condition_in"),
+        accessories_in=bindparam("accessories_in"),
+    )
+)
+_RELEASE_LOANS_HOLD = (
+    update(_allocations_table)
+    .where(
+        _allocations_table.c.loan_id == bindparam("settled_loan_id"),
+        _allocations_table.c.released_at.is_(None),
+    )
+    .values(released_at=bindparam("now"))
+)
 _ITEM_BY_TAG = select(Item).where(Item.asset_tag == bindparam("asset_tag"))
 _LOANS_HELD = select(func.count(), func.count().filter(Loan.due_at < bindparam("now"))).where(
     Loan.resident_id == bindparam("resident_id"), Loan.status == LoanStatus.ACTIVE
@@ -161,13 +212,13 @@ _TAKEN_BUT_BY = _TAKEN.where(Allocation.id != bindparam("exclude"))
 _ALLOCATIONS_HELD = select(Allocation).where(
     Allocation.loan_id == bindparam("loan_id"), Allocation.released_at.is_(None)
 )
-# With the site its answer names (the partner whose desk lent it), in the same query;
-# only the loan is locked.
+# With the partner its answer names (whose desk lent it), in the same query; only
+# the loan is locked.
 _ACTIVE_LOAN_OF_ITEM = (
-    select(Loan)
-    .where(Loan.item_id == bindparam("item_id"), Loan.status == LoanStatus.ACTIVE)
-    .options(joinedload(Loan.site))
-    .with_for_update(of=Loan)
+    select(_loans, Site.__table__.c.partner_id)
+    .outerjoin(Site.__table__, Site.__table__.c.id == _loans.c.site_id)
+    .where(_loans.c.item_id == bindparam("item_id"), _loans.c.status == LoanStatus.ACTIVE)
+    .with_for_update(of=_loans)
 )
 
 
@@ -323,34 +374,40 @@ def renew(tx: Transaction, loan_id: int, buffer: timedelta, zone: ZoneInfo) -> L
     return loan
 
 
-def check_in(tx: Transaction, data: dict) -> Loan:
+def check_in(tx: Transaction, data: dict) -> dict:
+    """The loan, returned, as LoanOut shows it."""
     item = _item(tx, data["asset_tag"])
-    loan = tx.session.scalar(_ACTIVE_LOAN_OF_ITEM, {"item_id": item.id})
-    if loan is None:
+    found = tx.session.execute(_ACTIVE_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
+    if found is None:
         raise LoanNotActive(f"{item.asset_tag} is not on loan", {"asset_tag": item.asset_tag})
-    now = datetime.now(UTC)
-    _settle(tx, loan, now, "awaiting_wipe")
-    loan.status, loan.returned_at = LoanStatus.RETURNED, now
-    loan.condition_in, loan.accessories_in = data["condition"], data["accessories"]
+    loan, partner_id = found._mapping, found.partner_id
+    returned = {
+        "status": LoanStatus.RETURNED,
+        "returned_at": datetime.now(UTC),
+        "condition_in": data["condition"],
+        "accessories_in": data["accessories"],
+    }
+    _settle(tx, loan["id"], item, returned["returned_at"], "awaiting_wipe")
+    tx.session.execute(_RETURN, {"loan_id": loan["id"], **returned})
     tx.emit(
         "booking.loan_checked_in",
         {
-            "loan_id": loan.id,
+            "loan_id": loan["id"],
             "item_id": item.id,
-            "resident_id": loan.resident_id,
-            "condition": loan.condition_in,
-            "site_id": loan.return_site_id or loan.site_id,
+            "resident_id": loan["resident_id"],
+            "condition": data["condition"],
+            "site_id": loan["return_site_id"] or loan["site_id"],
             "missing_accessory_count": len(
-                domain.missing_accessories(loan.accessories_out, loan.accessories_in)
+                domain.missing_accessories(loan["accessories_out"], data["accessories"])
             ),
         },
     )
-    return loan
+    return _shown({**loan, **returned}, item.asset_tag, partner_id)
 
 
 def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     loan = _active(tx, loan_id)
-    _settle(tx, loan, datetime.now(UTC), "lost")
+    _settle(tx, loan.id, loan.item, datetime.now(UTC), "lost")
     loan.status = LoanStatus.LOST
     tx.emit(
         "booking.loan_lost",
@@ -359,21 +416,16 @@ def declare_lost(tx: Transaction, loan_id: int) -> Loan:
     return loan
 
 
-def _settle(tx: Transaction, loan: Loan, now: datetime, item_status: str) -> None:
+def _settle(tx: Transaction, loan_id: int, item: Item, now: datetime, item_status: str) -> None:
     """The loan lets go of its item; the item's status keeps it off the shelf.
 
     The copy of the inventory is moved where the inventory will move the item
     on this loan's event, without waiting for it: otherwise a device returned
     before the inventory's "on_loan" came back would still read "available" here,
     and could be lent again before its wipe. The inventory's own events, when
-    they arrive, bring the copy to the same state.
-
-    Called before the loan itself changes: the query of its allocations would
-    otherwise flush that change first, and the commit flush the rest, two passes of
-    the unit of work where one does."""
-    for allocation in _allocations(tx, loan):
-        allocation.released_at = now
-    loan.item.status = item_status
+    they arrive, bring the copy to the same state."""
+    tx.session.execute(_RELEASE_LOANS_HOLD, {"settled_loan_id": loan_id, "now": now})
+    _set_item_status(tx, item, item_status)
 
 
 # --- a closure added after the loan ---------------------------------------------------------

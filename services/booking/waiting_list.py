@@ -18,7 +18,7 @@ from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
 from services.booking import domain, events
-from services.booking.allocations import Overlap, claim, flush_claims, overlapping, site_by_code
+from services.booking.allocations import Overlap, claim, overlapping, site_by_code
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
 from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
 from services.booking.policies import policy_for
@@ -268,8 +268,7 @@ def _claim_for(tx: Transaction, entry: WaitingEntry, item: Item, hold: domain.Wi
     (the entry then stays first in line for the next device)."""
     try:
         with tx.session.begin_nested():
-            tx.session.add(claim(item, hold, NO_BUFFER, waiting_entry_id=entry.id))
-            flush_claims(tx)
+            claim(tx, [item.id], hold, NO_BUFFER, waiting_entry_id=entry.id)
     except Overlap:
         return False
     entry.status, entry.held_item_id, entry.hold_expires_at = (
