@@ -113,6 +113,11 @@ def renewal_refusal(renewals: int, max_renewals: int, people_waiting: int) -> st
     return None
 
 
+def missing_on_return(lent: list[str], returned: list[str] | None) -> list[str] | None:
+    """What was lent with a device and did not come back; None while it is out."""
+    return None if returned is None else missing_accessories(lent, returned)
+
+
 def missing_accessories(lent: list[str], returned: list[str]) -> list[str]:
     """What went out and did not come back, counting duplicates (two cables lent, one back)."""
     left = list(returned)

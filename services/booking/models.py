@@ -142,6 +142,11 @@ class Reservation(Base):
     allocations: Mapped[list["Allocation"]] = relationship(back_populates="reservation")
     series: Mapped[ReservationSeries | None] = relationship()
 
+    @property
+    def asset_tags(self) -> list[str]:
+        """The items it holds now."""
+        return sorted(a.item.asset_tag for a in self.allocations if a.released_at is None)
+
 
 # --- residents and loans -----------------------------------------------------------
 
@@ -271,11 +276,16 @@ class Loan(Base):
     site: Mapped[Site] = relationship(primaryjoin="foreign(Loan.site_id) == Site.id", viewonly=True)
 
     @property
+    def asset_tag(self) -> str:
+        return self.item.asset_tag
+
+    @property
+    def partner_id(self) -> int | None:
+        return self.site.partner_id if self.site else None
+
+    @property
     def missing_accessories(self) -> list[str] | None:
-        """What was lent with it and did not come back; None while it is out."""
-        if self.accessories_in is None:
-            return None
-        return domain.missing_accessories(self.accessories_out, self.accessories_in)
+        return domain.missing_on_return(self.accessories_out, self.accessories_in)
 
 
 class WaitingEntry(Base):

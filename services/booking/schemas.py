@@ -17,7 +17,6 @@ from services.booking.vocabulary import (
 # What a computed field answers, for those who describe it (the gateway's OpenAPI).
 TEXT = {"type": "string"}
 NUMBER = {"type": "integer"}
-TEXTS = {"type": "array", "items": {"type": "string"}}
 
 
 def one_of(statuses) -> dict:
@@ -87,10 +86,9 @@ class ReservationOut(Schema):
         metadata={"description": "why staff should look at it (an item withdrawn…)"}
     )
     note = fields.String()
-    asset_tags = fields.Method("tags", metadata=TEXTS)
-
-    def tags(self, reservation):
-        return sorted(a.item.asset_tag for a in reservation.allocations if a.released_at is None)
+    # What it holds now. Dumped from a Reservation or from a reservation just
+    # written without the ORM (reservations.book): a value each gives alike.
+    asset_tags = fields.List(fields.String())
 
 
 # --- residents and loans -------------------------------------------------------------
@@ -305,17 +303,17 @@ class CheckInIn(Input):
 
 
 class LoanOut(Schema):
+    """Dumped from a Loan or from a loan just written without the ORM (loans.py): a
+    value each gives alike."""
+
     id = fields.Integer()
     item_id = fields.Integer()
-    asset_tag = fields.Function(lambda loan: loan.item.asset_tag, metadata=TEXT)
+    asset_tag = fields.String()
     resident_id = fields.Integer(metadata={"description": "null once the loan is anonymised"})
     reservation_id = fields.Integer()
     # The partner whose desk lent it: its staff look after the loan (and, in this
     # place, the gateway's loans.csv keeps its columns).
-    partner_id = fields.Function(
-        lambda loan: loan.site.partner_id if loan.site else None,
-        metadata={**NUMBER, "description": "the partner whose desk lent it"},
-    )
+    partner_id = fields.Integer(metadata={"description": "the partner whose desk lent it"})
     site_id = fields.Integer()
     return_site_id = fields.Integer()
     checked_out_at = fields.AwareDateTime()

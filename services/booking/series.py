@@ -10,7 +10,7 @@ from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
 from services.booking import domain, events, reservations
-from services.booking.allocations import flush_claims, site_by_code
+from services.booking.allocations import site_by_code
 from services.booking.exceptions import NotAvailable
 from services.booking.models import Reservation, ReservationSeries
 from services.booking.vocabulary import ReservationStatus
@@ -38,10 +38,10 @@ def occurrences(data: dict, zone: ZoneInfo, now: datetime) -> list[domain.Window
 
 def reserve_weekly(
     tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, now: datetime
-) -> tuple[ReservationSeries, list[Reservation], list[dict]]:
+) -> tuple[ReservationSeries, list[dict], list[dict]]:
     """Book each week, all or nothing unless `skip_unavailable`: then book what can
     be met and return the skipped dates with their reasons (and record them as
-    unmet demand)."""
+    unmet demand). The reservations as reservations.book returns them."""
     site = site_by_code(tx, data["site"])
     windows = occurrences(data, zone, now)
     # Hours that do not fit the weekday are a mistake in the request, not bad luck.
@@ -60,6 +60,7 @@ def reserve_weekly(
         request={key: data[key] for key in WHAT if key in data},
     )
     tx.session.add(series)
+    tx.session.flush()  # its id, for its occurrences
     booked, skipped = [], []
     for window in windows:
         day = window.starts_at.astimezone(zone).date()
@@ -74,12 +75,11 @@ def reserve_weekly(
         except NotAvailable as refused:
             skipped.append(_skip(day, window, str(refused)))
             continue
-        booked.append((reservations.book(tx, data, site, window, items, buffer, series), items))
+        booked.append((reservations.book(tx, data, site, window, items, buffer, series.id), items))
     if (skipped and not data["skip_unavailable"]) or not booked:
         raise NotAvailable(
             f"{len(skipped)} of {len(windows)} weeks cannot be met", {"unavailable": skipped}
         )
-    flush_claims(tx)
     for reservation, items in booked:
         reservations.announce(tx, reservation, items)
     for skip in skipped:
@@ -90,7 +90,7 @@ def reserve_weekly(
             "series_id": series.id,
             "partner_id": series.partner_id,
             "site_id": site.id,
-            "reservation_ids": [reservation.id for reservation, _items in booked],
+            "reservation_ids": [reservation["id"] for reservation, _items in booked],
             "skipped_dates": [skip["date"] for skip in skipped],
         },
     )

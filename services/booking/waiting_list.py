@@ -18,7 +18,7 @@ from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
 from services.booking import domain, events
-from services.booking.allocations import Overlap, claim, flush_claims, overlapping, site_by_code
+from services.booking.allocations import Overlap, claim, overlapping, site_by_code
 from services.booking.exceptions import AlreadyWaiting, NotWaiting
 from services.booking.models import Allocation, Item, Resident, Site, WaitingEntry
 from services.booking.policies import policy_for
@@ -268,8 +268,7 @@ def _claim_for(tx: Transaction, entry: WaitingEntry, item: Item, hold: domain.Wi
     (the entry then stays first in line for the next device)."""
     try:
         with tx.session.begin_nested():
-            tx.session.add(claim(item, hold, NO_BUFFER, waiting_entry_id=entry.id))
-            flush_claims(tx)
+            claim(tx, [item.id], hold, NO_BUFFER, waiting_entry_id=entry.id)
     except Overlap:
         return False
     entry.status, entry.held_item_id, entry.hold_expires_at = (
@@ -314,25 +313,35 @@ def expire_holds(tx: Transaction, now: datetime, terms: HoldTerms) -> list[Waiti
     return overdue
 
 
+# Every check-out asks, and almost always finds nobody in line: a plain query for
+# the entry's id, built once, and an ORM object only for an entry found.
+_entries, _items = WaitingEntry.__table__, Item.__table__
+
+
+def _item_column(column):
+    # An item unknown here gives null: nobody is in line for its kind at its site.
+    return select(column).where(_items.c.id == bindparam("item_id")).scalar_subquery()
+
+
 _HELD_FOR_THIS_ITEM = and_(
-    WaitingEntry.held_item_id == bindparam("item_id"), WaitingEntry.status == WaitingStatus.HELD
+    _entries.c.held_item_id == bindparam("item_id"), _entries.c.status == WaitingStatus.HELD
 )
-# One query for both (every check-out runs it, built once): the hold on this very item
-# first, else the resident's place in line for its kind at its site.
+# One query for both: the hold on this very item first, else the resident's place in
+# line for its kind at its site.
 _HOLD_OR_PLACE = (
-    select(WaitingEntry)
+    select(_entries.c.id)
     .where(
-        WaitingEntry.resident_id == bindparam("resident_id"),
+        _entries.c.resident_id == bindparam("resident_id"),
         or_(
             _HELD_FOR_THIS_ITEM,
             and_(
-                WaitingEntry.category_id == bindparam("category_id"),
-                WaitingEntry.site_id == bindparam("site_id"),
-                WaitingEntry.status.in_(domain.IN_LINE),
+                _entries.c.category_id == _item_column(_items.c.category_id),
+                _entries.c.site_id == _item_column(_items.c.site_id),
+                _entries.c.status.in_(domain.IN_LINE),
             ),
         ),
     )
-    .order_by(case((_HELD_FOR_THIS_ITEM, 0), else_=1), WaitingEntry.id)
+    .order_by(case((_HELD_FOR_THIS_ITEM, 0), else_=1), _entries.c.id)
     .limit(1)
     .with_for_update()
 )
@@ -348,19 +357,10 @@ def fulfil_hold(
     A device held for them that they did not take is offered to the next in line
     by the sweep, not here: offering now could hand over the very item being lent."""
     now = now or datetime.now(UTC)
-    item = tx.session.get(Item, item_id)
-    entry = tx.session.scalars(
-        _HOLD_OR_PLACE,
-        {
-            "resident_id": resident_id,
-            "item_id": item_id,
-            # An item unknown here: nobody is in line for its kind at its site.
-            "category_id": item.category_id if item else None,
-            "site_id": item.site_id if item else None,
-        },
-    ).first()
-    if entry is None:
+    entry_id = tx.session.scalar(_HOLD_OR_PLACE, {"resident_id": resident_id, "item_id": item_id})
+    if entry_id is None:
         return None
+    entry = tx.session.get(WaitingEntry, entry_id)  # locked by the query
     _release_hold(tx, entry, now)
     entry.status = WaitingStatus.FULFILLED
     tx.emit(

@@ -304,7 +304,7 @@ def test_a_device_promised_to_someone_soon_is_not_held_for_the_line(db):
         join(tx, 1)
         # Reserved from next week: a 14-day loan after the hold would run into it.
         next_week = domain.Window(NOW + timedelta(days=7), NOW + timedelta(days=7, hours=3))
-        tx.session.add(claim(item, next_week, TERMS.buffer))
+        claim(tx, [item.id], next_week, TERMS.buffer)
         item.status = "available"
 
         assert waiting_list.offer_holds(tx, NOW, TERMS) == []
