@@ -211,17 +211,13 @@ class ManagerPages:
         by_site = [
             {**row, "label": sites[row["key"]]["name"] if row.get("key") in sites else row["label"]}
             for row in reports["by_site"].result()
-            if chosen is None or row.get("key") == chosen["id"]
+            if kept(row, "key")
         ]
         missing = reports["missing"].result()
         overdue = [row for row in missing["overdue"] if kept(row)]
         lost = [row for row in missing["lost"] if kept(row)]
         unmet = [row for row in reports["unmet"].result() if kept(row)]
-        activity = [
-            row
-            for row in reports["activity"].result()
-            if chosen is None or row.get("site_id") == chosen["id"]
-        ]
+        activity = [row for row in reports["activity"].result() if kept(row)]
         idle = reports["idle"].result()
         over_time = manage_weeks(by_site if chosen else by_partner)
         suggestions = [
