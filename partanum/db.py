@@ -14,12 +14,20 @@ eventlet hub, and one slow query does not stall the other workers of the process
 (tests/integration/test_database_driver.py).
 """
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 
 from sqlalchemy import DateTime, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 POSTGRES_DRIVER = "psycopg2"
+IN_CHUNK = 500  # values per IN (…): well under every database's limit on parameters
+
+
+def in_chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[list]:
+    """`values` a slice at a time, each small enough for an IN (…) list."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
 
 
 def normalise_url(url: str) -> str:

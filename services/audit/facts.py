@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from partanum.db import in_chunks
 from services.audit import item_uses, log
 from services.audit.models import (
     ERASED,
@@ -41,7 +42,6 @@ from services.audit.models import (
     FactWaiting,
 )
 
-CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
 Entry = tuple[int, str, dict | None]  # seq, type, its event (None: its body erased)
 
 # The events each kind of fact is made of, and the field naming the fact (a refusal
@@ -137,7 +137,7 @@ def _fact_of(seq: int, event_type: str, envelope: dict) -> tuple[str, int]:
 def _make(session: Session, kind: str, keys: set[int], zone: ZoneInfo) -> None:
     """The facts anew, each from every entry about it that is not erased."""
     tables = TABLES[kind]
-    for chunk in _chunks(sorted(keys)):
+    for chunk in in_chunks(sorted(keys)):
         events: dict[int, list] = defaultdict(list)
         for key, body in session.execute(
             select(FactEntry.key, AuditEntry.body)
@@ -339,8 +339,3 @@ def _ts(text: str) -> float:
 def _week(ts: float, zone: ZoneInfo) -> date:
     day = datetime.fromtimestamp(ts, zone).date()
     return day - timedelta(days=day.weekday())
-
-
-def _chunks(values: list):
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]

@@ -31,6 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from partanum.db import in_chunks
 from services.audit import figures_report, suggestions
 from services.audit.analytics import (
     Activity,
@@ -58,7 +59,6 @@ from services.audit.models import (
     FactWaiting,
 )
 
-CHUNK = 500
 DAY_SECONDS = 86400
 
 
@@ -119,7 +119,7 @@ def _as_they_were(session: Session, item_ids: list[int], at: float):
     """Each device's status and (site, owner) at `at`: the last given by then."""
     statuses: dict[int, str] = {}
     places: dict[int, tuple[int, int]] = {}
-    for chunk in _chunks(sorted(item_ids)):
+    for chunk in in_chunks(sorted(item_ids)):
         for item_id, status in _read(
             session,
             select(FactStatus.item_id, FactStatus.status)
@@ -142,7 +142,7 @@ def _places(
 ) -> dict[int, list[tuple[float, int]]]:
     """Each device's (since, site) by `until`, in order: History.Item.placements."""
     places: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for chunk in _chunks(sorted(item_ids)):
+    for chunk in in_chunks(sorted(item_ids)):
         for item_id, at, site_id in _read(
             session,
             select(FactPlace.item_id, FactPlace.at, FactPlace.site_id)
@@ -221,8 +221,7 @@ def idle_summary(
     """How many devices are idle (at `site_id` then, if given), and the `limit` idlest:
     counted and chosen by the database, only those few read back."""
     now = as_of.timestamp()
-    if session.scalar(select(exists().where(_changed_after(now)))):
-        # A status or a place dated after `now`: each device judged as it was then.
+    if _any_changed_after(session, now):
         idle = [
             (device, last, days)
             for device, last, days in _idle(session, now, idle_days)
@@ -244,7 +243,7 @@ def idle_summary(
 
 def _idle_counts(session: Session, now: float, idle_days: int) -> Counter:
     """How many devices are idle per (site, category), counted by the database."""
-    if session.scalar(select(exists().where(_changed_after(now)))):
+    if _any_changed_after(session, now):
         return Counter(
             (device.site_id, device.category_id) for device, _, _ in _idle(session, now, idle_days)
         )
@@ -314,6 +313,12 @@ def _idle_query(now: float, idle_days: int):
 
 def _changed_after(now: float):
     return or_(FactItem.status_at > now, FactItem.placed_at > now)
+
+
+def _any_changed_after(session: Session, now: float) -> bool:
+    """Whether a device's status or place is dated after `now`: the database cannot
+    then count the idle devices alone (each must be judged as it was then)."""
+    return bool(session.scalar(select(exists().where(_changed_after(now)))))
 
 
 def _judged(row, now: float) -> tuple[Device, float | None, int]:
@@ -423,7 +428,7 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
             due[loan.loan_id] = loan.renewed_due_at
         elif loan.renewed_at is not None:
             renewed_since.append(loan.loan_id)
-    for chunk in _chunks(renewed_since):  # renewed after `now`: the renewal in effect then
+    for chunk in in_chunks(renewed_since):  # renewed after `now`: the renewal in effect then
         for loan_id, due_at in _read(
             session,
             select(FactRenewal.loan_id, FactRenewal.due_at)
@@ -494,7 +499,7 @@ def overdue_and_lost(session: Session, period: Period, as_of: datetime) -> Overd
 
 def _tags(session: Session, item_ids: set[int], until: float) -> dict[int, str]:
     tags: dict[int, str] = {}
-    for chunk in _chunks(sorted(item_ids)):
+    for chunk in in_chunks(sorted(item_ids)):
         tags.update(
             _read(
                 session,
@@ -757,8 +762,3 @@ def _read(session: Session, statement):
     ORM's own execution adds work per row (about 5 µs, 50 ms for a year's 10,000
     devices) to build what would only be the same tuples."""
     return session.connection().execute(statement)
-
-
-def _chunks(values: list):
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]

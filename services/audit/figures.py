@@ -17,7 +17,7 @@ import json
 import math
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum import config
-from partanum.db import make_engine
+from partanum.db import in_chunks, make_engine
 from services.audit import facts, item_events, log
 from services.audit.analytics import DAY
 from services.audit.item_days import (
@@ -54,7 +54,6 @@ from services.audit.models import (
 )
 from services.audit.settings import Settings
 
-CHUNK = 500  # ids per IN (…): well under every database's limit on parameters
 ENTRIES, REFS, ABOUT = (model.__table__ for model in (AuditEntry, AuditRef, ReservationEntry))
 
 
@@ -71,7 +70,7 @@ def update(session: Session, seqs: Iterable[int], zone: ZoneInfo) -> None:
     new: dict[int, dict] = {}  # seq → its event, trimmed, of those making figures
     named: dict[int, set[int]] = {}  # seq → the items it names, of those
     entries: list[facts.Entry] = []  # for the facts, each body read once
-    for chunk in _chunks(seqs):
+    for chunk in in_chunks(seqs):
         for seq, event_type, site_id, body in session.execute(_NEW_ENTRIES, {"seqs": chunk}):
             reservation_event = event_type.startswith("booking.reservation_")
             envelope = None
@@ -138,7 +137,7 @@ def rebuild(session: Session, zone: ZoneInfo, *, item_events_too: bool = True) -
         _store_site_hours(session, site_id, zone)
     items = set(session.scalars(select(AuditRef.ref_id).where(AuditRef.kind == "item").distinct()))
     hours = _hours(session, zone)
-    for chunk in _chunks(sorted(items)):
+    for chunk in in_chunks(sorted(items)):
         _compute(session, set(chunk), hours, keep_events=item_events_too)
     session.commit()
     return len(items)
@@ -153,7 +152,7 @@ def _index_reservation(session: Session, reservation_id: int, seq: int) -> None:
 
 def _reservation_seqs(session: Session, reservations: Iterable[int]) -> list[int]:
     seqs: list[int] = []
-    for chunk in _chunks(sorted(reservations)):
+    for chunk in in_chunks(sorted(reservations)):
         seqs += session.scalars(
             select(ReservationEntry.seq).where(ReservationEntry.reservation_id.in_(chunk))
         )
@@ -163,7 +162,7 @@ def _reservation_seqs(session: Session, reservations: Iterable[int]) -> list[int
 def _reservations_of(session: Session, seqs: list[int]) -> set[int]:
     """The reservations these entries were indexed under."""
     reservations: set[int] = set()
-    for chunk in _chunks(sorted(set(seqs))):
+    for chunk in in_chunks(sorted(set(seqs))):
         reservations.update(
             session.scalars(
                 select(ReservationEntry.reservation_id).where(ReservationEntry.seq.in_(chunk))
@@ -174,7 +173,7 @@ def _reservations_of(session: Session, seqs: list[int]) -> set[int]:
 
 def _items_named(session: Session, seqs: list[int]) -> set[int]:
     items: set[int] = set()
-    for chunk in _chunks(sorted(set(seqs))):
+    for chunk in in_chunks(sorted(set(seqs))):
         items.update(
             session.scalars(
                 select(AuditRef.ref_id).where(AuditRef.kind == "item", AuditRef.seq.in_(chunk))
@@ -283,7 +282,7 @@ def _compute(
     `whole` or `stale` (of all, without `new`: a rebuild), else the days from the
     earliest one that the new events can change; an item none of them changes is
     left as it is."""
-    for chunk in _chunks(sorted(items)):
+    for chunk in in_chunks(sorted(items)):
         rows = (
             item_events.load(session, [i for i in chunk if i not in stale])
             if new is not None
@@ -352,7 +351,7 @@ def _reservation_entries(session: Session, reservations: list[int], bodies: dict
     """{reservation: the seqs of the entries about it}, their events (trimmed) put
     in `bodies`; only those that make figures."""
     about: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(reservations):
+    for chunk in in_chunks(reservations):
         for reservation_id, seq, body in session.execute(
             select(ABOUT.c.reservation_id, ABOUT.c.seq, ENTRIES.c.body)
             .join(ENTRIES, ENTRIES.c.seq == ABOUT.c.seq)
@@ -457,7 +456,7 @@ def _delete(session: Session, table, rows: list[dict]) -> None:
     executemany a row at a time); SQLite: an executemany (a row-value IN list scans)."""
     keys = list(table.primary_key.columns)
     if session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunks([tuple(row[key.key] for key in keys) for row in rows]):
+        for chunk in in_chunks([tuple(row[key.key] for key in keys) for row in rows]):
             session.execute(table.delete().where(tuple_(*keys).in_(chunk)))
         return
     session.execute(
@@ -544,7 +543,7 @@ def _apply_daily(session: Session, changes: dict) -> None:
         ],
     )
     touched = sorted({key[3] for key in changes})
-    for chunk in _chunks(touched):
+    for chunk in in_chunks(touched):
         session.execute(
             delete(DailyFigures).where(
                 DailyFigures.day.in_(chunk), *(table.c[name] == 0 for name in DAILY)
@@ -601,11 +600,6 @@ def _parse(bodies: dict[int, dict], seq: int, body: str) -> None:
     """The entry's event into `bodies`, unless erased (or there already)."""
     if body != ERASED and seq not in bodies:
         bodies[seq] = item_events.trimmed(json.loads(body))
-
-
-def _chunks(values: list) -> Iterator[list]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
 
 
 def main(argv=None) -> int:

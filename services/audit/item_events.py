@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from partanum.db import in_chunks
 from services.audit.models import ItemEvents
 
 TABLE = ItemEvents.__table__
-CHUNK = 500  # ids per IN (…)
 
 # What the figures read of each kind of event (History's handlers, changed_since),
 # with the reservation an event names wherever it names one: it links the item to
@@ -112,8 +112,8 @@ def store(session: Session, events_of: dict[int, Iterable[dict]]) -> None:
     if not events_of:
         return
     items = sorted(events_of)
-    for start in range(0, len(items), CHUNK):
-        session.execute(delete(TABLE).where(TABLE.c.item_id.in_(items[start : start + CHUNK])))
+    for chunk in in_chunks(items):
+        session.execute(delete(TABLE).where(TABLE.c.item_id.in_(chunk)))
     _insert(session, events_of, 0)
 
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from partanum.db import in_chunks
 from services.audit.models import FactItemUses, FactLoan, FactReservedItem
 
-CHUNK = 500
 _RESERVATION_TIMES = (
     FactReservedItem.created_at,
     FactReservedItem.starts_at,
@@ -42,14 +42,14 @@ def items_of(session: Session, kind: str, keys: Iterable[int]) -> set[int]:
     else:
         return set()
     found: set[int] = set()
-    for chunk in _chunks(sorted(keys)):
+    for chunk in in_chunks(sorted(keys)):
         found.update(session.scalars(select(item).where(key.in_(chunk))))
     return found
 
 
 def refresh(session: Session, item_ids: Iterable[int]) -> None:
     """These devices' rows anew from their loans and reservations."""
-    for chunk in _chunks(sorted(set(item_ids))):
+    for chunk in in_chunks(sorted(set(item_ids))):
         uses: dict[int, dict] = defaultdict(
             lambda: {"last_end": None, "open_since": None, "settled_at": None}
         )
@@ -102,8 +102,3 @@ def _greatest(*values: float | None) -> float | None:
 def _least(*values: float | None) -> float | None:
     known = [value for value in values if value is not None]
     return min(known) if known else None
-
-
-def _chunks(values: list):
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]

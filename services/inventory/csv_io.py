@@ -13,12 +13,13 @@ which the import takes off again.
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from partanum.csv_cells import neutralised, restored
+from partanum.db import in_chunks
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
 from services.inventory import commands, schemas
@@ -28,7 +29,6 @@ from services.inventory.vocabulary import COLUMNS, EXPORT_ONLY
 # What a re-import compares and updates on an existing item: the fields staff may correct.
 DESCRIPTIVE = tuple(schemas.ItemUpdate().fields)
 BOM = "\ufeff"
-QUERY_CHUNK = 500  # asset tags per IN (…) query, well below every driver's parameter limit
 
 
 def import_items(tx: Transaction, partner_code: str, csv_text: str) -> dict:
@@ -281,12 +281,7 @@ def _tag_problems(
 def _items_by_tag(tx: Transaction, tags: list[str]) -> dict[str, Item]:
     """The registered items among these tags, locked until the import commits."""
     found = {}
-    for chunk in _chunks(sorted(set(tags)), QUERY_CHUNK):
+    for chunk in in_chunks(sorted(set(tags))):
         query = select(Item).where(Item.asset_tag.in_(chunk)).with_for_update()
         found.update((item.asset_tag, item) for item in tx.session.scalars(query))
     return found
-
-
-def _chunks(values: list, size: int) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
