@@ -19,6 +19,7 @@ A failed test leaves a screenshot of each of its pages in test-artifacts/browser
 """
 
 import itertools
+import os
 import re
 import uuid
 from pathlib import Path
@@ -31,6 +32,14 @@ from playwright.sync_api import sync_playwright
 from tests.browser.helpers import sign_in
 from tests.e2e import gateway_system
 from tests.waiting import wait_until
+
+if os.environ.get("PARTANUM_BROWSER_TESTS") != "1":
+    # Named on the command line, these tests would be collected in a process that
+    # eventlet has patched, where Playwright hangs until a timeout instead of failing.
+    raise pytest.UsageError(
+        "the browser tests run in a pytest process of their own: "
+        "PARTANUM_BROWSER_TESTS=1 python -m pytest tests/browser/… (make test does it)"
+    )
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and nothing that calls out: this machine's network is closed, and
