@@ -49,6 +49,16 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return engine
 
 
+def statement_by_statement(engine: Engine) -> Engine:
+    """`engine` for work whose every statement stands alone (each is atomic): on
+    PostgreSQL without the BEGIN and COMMIT around each, two round trips through the
+    eventlet hub. SQLite keeps its transactions: its AUTOCOMMIT would hand them back
+    to Python's sqlite3 module once the connection returns to the pool."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _replaced_if_closing():
     """A pool listener: checking out a connection the server closed, or is closing,
     takes a fresh one (the pool does so on DisconnectionError).
