@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from partanum import topology
+from partanum.db import statement_by_statement
 from partanum.tables import outbox
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,9 @@ class UnconfirmedEvents(Exception):
 
 class OutboxRelay:
     def __init__(self, engine: Engine, publisher: EventPublisher, batch_size: int = 200):
-        self.engine = engine
+        # Each of its statements stands alone: reading a batch, marking it published
+        # (once confirmed; a crash in between publishes it again), purging.
+        self.engine = statement_by_statement(engine)
         self.publisher = publisher
         self.batch_size = batch_size
         self._last_purge: datetime | None = None

@@ -10,7 +10,13 @@ from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput, NotFound
 from partanum.events import require
 from services.booking import domain, events, sharing
-from services.booking.allocations import busy_tags, claim, free_items, site_by_code
+from services.booking.allocations import (
+    busy_tags,
+    claim,
+    free_items,
+    site_by_code,
+    site_with_rules,
+)
 from services.booking.exceptions import NotAvailable, NotShared, WrongStatus
 from services.booking.models import Allocation, Item, Kit, Reservation, Site
 from services.booking.vocabulary import ReservationStatus
@@ -25,7 +31,10 @@ def reserve(
     tx: Transaction, data: dict, buffer: timedelta, zone: ZoneInfo, now: datetime | None = None
 ) -> dict:
     now = now or datetime.now(UTC)
-    site = site_by_code(tx, data["site"])
+    if "category_id" in data:
+        site, rules = site_with_rules(tx, data["site"], [data["category_id"]])
+    else:  # the rules of the items' categories, once the items are known
+        site, rules = site_by_code(tx, data["site"]), None
     window = domain.Window(data["starts_at"], data["ends_at"])
     problems = domain.window_problems(window, now) or domain.opening_problems(
         window, site.opening_hours, site.closures, zone
@@ -33,7 +42,7 @@ def reserve(
     if problems:
         raise InvalidInput(problems)
     try:
-        items = chosen_items(tx, data, site, window, buffer)
+        items = chosen_items(tx, data, site, window, buffer, rules)
     except NotAvailable as refused:
         refused.details["alternatives"] = alternatives(tx, data, site, window, buffer, zone)
         raise
@@ -92,9 +101,10 @@ def announce(tx: Transaction, reservation: dict, items) -> None:
     )
 
 
-def chosen_items(tx: Transaction, data: dict, site: Site, window, buffer) -> list[Item]:
+def chosen_items(tx: Transaction, data: dict, site: Site, window, buffer, rules=None) -> list[Item]:
     """The items a request asks for, free in `window` and reservable by its partner,
-    or NotAvailable (NotShared) saying why not."""
+    or NotAvailable (NotShared) saying why not. `rules`: the sharing rules of a
+    request by category, read here when not given."""
     if "category_id" not in data:
         items = named_items(tx, data)
         rules = sharing.rules_for(tx, {item.category_id for item in items})
@@ -114,7 +124,8 @@ def chosen_items(tx: Transaction, data: dict, site: Site, window, buffer) -> lis
             )
         return list(items)
     quantity, partner_id = data["quantity"], data["partner_id"]
-    rules = sharing.rules_for(tx, [data["category_id"]])
+    if rules is None:
+        rules = sharing.rules_for(tx, [data["category_id"]])
     # Caps leave some free items out, so the database cannot stop at `quantity`.
     limit = None if sharing.has_caps(rules, partner_id) else quantity
     free = free_items(

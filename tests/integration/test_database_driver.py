@@ -50,3 +50,25 @@ def test_postgresql_urls_use_the_driver_made_to_cooperate(postgresql_url, engine
     plain = postgresql_url.replace("postgresql+psycopg2://", "postgresql://")
     assert engine_for(plain).dialect.driver == "psycopg2"
     assert extensions.get_wait_callback() is eventlet_wait_callback
+
+
+def test_a_connection_whose_server_went_away_is_replaced_as_it_is_checked_out(
+    postgresql_url, engine_for
+):
+    # As PostgreSQL restarting does to every connection lying in the pool.
+    engine = engine_for(postgresql_url)
+    with engine.connect() as connection:
+        first = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    with engine_for(postgresql_url).connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+
+        def gone() -> bool:
+            alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            return not admin.execute(alive, {"pid": first}).scalar()
+
+        wait_until(gone, timeout=15, what="the terminated backend to be gone")
+
+    with engine.connect() as connection:
+        second = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    assert second != first
