@@ -17,8 +17,10 @@ it lay in the pool (PostgreSQL restarted) is replaced as it is checked out.
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC
+from functools import cache
 
-from sqlalchemy import DateTime, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 
@@ -138,3 +140,14 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@cache
+def insert_once(table: Table, dialect: str):
+    """An insert of a row into `table` that inserts nothing (rowcount 0) where a row
+    with its key is there. A row another transaction is inserting makes it wait for
+    that transaction (PostgreSQL; SQLite runs one writer at a time): committed, nothing
+    is inserted; rolled back, the row is."""
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = [column.name for column in table.primary_key.columns]
+    return upsert(table).on_conflict_do_nothing(index_elements=keys)

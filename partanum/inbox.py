@@ -6,26 +6,22 @@ second insert waits for the first transaction (PostgreSQL's unique index; SQLite
 serialises writers anyway) and, once it has committed, inserts nothing.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import CursorResult
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from partanum.db import insert_once
 from partanum.events import Event
 from partanum.tables import inbox
-
-_INSERT: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def first_delivery(session: Session, consumer: str, event: Event) -> bool:
     """Record `event` as handled by `consumer`; False if it already was."""
     # One statement, not a look then an insert: this runs for every event.
     recorded = session.execute(
-        _record_once(session.get_bind().dialect.name),
+        insert_once(inbox, session.get_bind().dialect.name),
         {
             "consumer": consumer,
             "event_id": str(event.id),
@@ -34,8 +30,3 @@ def first_delivery(session: Session, consumer: str, event: Event) -> bool:
         },
     )
     return cast(CursorResult, recorded).rowcount == 1
-
-
-@cache
-def _record_once(dialect: str):
-    return _INSERT[dialect](inbox).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
