@@ -78,22 +78,25 @@ class Device:
     partner_id: int
 
 
+# A Device's columns, in its fields' order: queries read them first, Device(*row[:7]).
+_DEVICE = (
+    FactItem.item_id,
+    FactItem.asset_tag,
+    FactItem.category_id,
+    FactItem.registered_at,
+    FactItem.status,
+    FactItem.site_id,
+    FactItem.partner_id,
+)
+
+
 def devices_at(session: Session, at: float) -> dict[int, Device]:
     """Every device registered by `at`, with its status and place then; only those
     that changed after it are looked up in their statuses and places."""
     devices, changed = {}, []
     for row in _read(
         session,
-        select(
-            FactItem.item_id,
-            FactItem.asset_tag,
-            FactItem.category_id,
-            FactItem.registered_at,
-            FactItem.status,
-            FactItem.site_id,
-            FactItem.partner_id,
-            or_(FactItem.status_at > at, FactItem.placed_at > at),
-        ).where(FactItem.registered_at <= at),
+        select(*_DEVICE, _changed_after(at)).where(FactItem.registered_at <= at),
     ):
         devices[row[0]] = Device(*row[:7])
         if row[7]:
@@ -290,13 +293,7 @@ def _idle_query(now: float, idle_days: int):
     changed = _changed_after(now)
     return (
         select(
-            FactItem.item_id,
-            FactItem.asset_tag,
-            FactItem.category_id,
-            FactItem.registered_at,
-            FactItem.status,
-            FactItem.site_id,
-            FactItem.partner_id,
+            *_DEVICE,
             changed.label("changed"),
             last.c.last,
             _whole_days(literal(now, Float) - since).label("days"),
