@@ -142,12 +142,17 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def insert_for(dialect: str):
+    """The dialect's insert, which can say ON CONFLICT (SQLAlchemy's generic one cannot):
+    PostgreSQL's or SQLite's, the two databases a service runs on."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 @cache
 def insert_once(table: Table, dialect: str):
     """An insert of a row into `table` that inserts nothing (rowcount 0) where a row
     with its key is there. A row another transaction is inserting makes it wait for
     that transaction (PostgreSQL; SQLite runs one writer at a time): committed, nothing
     is inserted; rolled back, the row is."""
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     keys = [column.name for column in table.primary_key.columns]
-    return upsert(table).on_conflict_do_nothing(index_elements=keys)
+    return insert_for(dialect)(table).on_conflict_do_nothing(index_elements=keys)

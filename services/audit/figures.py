@@ -23,11 +23,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum import config
-from partanum.db import in_chunks, make_engine
+from partanum.db import in_chunks, insert_for, make_engine
 from services.audit import facts, item_events, log
 from services.audit.analytics import DAY
 from services.audit.item_days import (
@@ -528,8 +527,7 @@ def _apply_daily(session: Session, changes: dict) -> None:
     if not changes:
         return
     table = DailyFigures.__table__
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = upsert(table)
+    statement = insert_for(session.get_bind().dialect.name)(table)
     statement = statement.on_conflict_do_update(
         index_elements=["site_id", "partner_id", "category_id", "day"],
         set_={name: table.c[name] + statement.excluded[name] for name in DAILY},

@@ -27,10 +27,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partanum.config import secret_key
+from partanum.db import insert_for
 from services.gateway import problems
 from services.gateway.authz import RESIDENT, Principal
 from services.gateway.models import Account, RateCounter, SignInCode, Token
@@ -304,8 +304,6 @@ def use_code(
 # transaction ends and SQLite's BEGIN IMMEDIATE serialises writers, so no two attempts
 # read the same count.
 
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
 
 def take(session: Session, keys: dict, window: timedelta, now: datetime) -> None:
     """Count one attempt against each key (key → its limit), or, when one of them is
@@ -331,7 +329,7 @@ def give_back(session: Session, keys) -> None:
 
 def _add_one(session: Session, key: str, window: timedelta, now: datetime):
     over = RateCounter.window_started_at <= now - window
-    insert = _INSERT[session.get_bind().dialect.name](RateCounter)
+    insert = insert_for(session.get_bind().dialect.name)(RateCounter)
     statement = (
         insert.values(key=key, window_started_at=now, count=1)
         .on_conflict_do_update(

@@ -9,8 +9,8 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from partanum.db import insert_for
 from partanum.dependencies import Transaction
 from partanum.events import Event
 from services.notifications import domain
@@ -134,7 +134,7 @@ def _upsert(session, table, row: dict) -> None:
 def _upsert_statement(dialect: str, table, columns: tuple):
     # Built once per shape: this runs for every loan. The SQLite and PostgreSQL
     # dialects each spell it their own way.
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert_for(dialect)(table)
     keys = [column.name for column in table.primary_key]
     return statement.on_conflict_do_update(
         index_elements=keys,
