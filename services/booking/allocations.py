@@ -6,12 +6,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Row, bindparam, exists, insert, or_, select
+from sqlalchemy import Row, bindparam, exists, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from partanum.dependencies import Transaction
 from partanum.errors import InvalidInput
-from services.booking import domain
+from services.booking import domain, sharing
 from services.booking.models import Allocation, Item, SharingRule, Site
 
 
@@ -87,15 +87,7 @@ _SITE_WITH_RULES = (
         _rules.c.shared.label("rule_shared"),
         _rules.c.max_per_reservation.label("rule_max_per_reservation"),
     )
-    .select_from(
-        _sites.outerjoin(
-            _rules,
-            or_(
-                _rules.c.category_id.in_(bindparam("category_ids", expanding=True)),
-                _rules.c.category_id.is_(None),
-            ),
-        )
-    )
+    .select_from(_sites.outerjoin(_rules, sharing.GOVERNING))
     .where(_sites.c.code == bindparam("code"))
 )
 
@@ -157,8 +149,6 @@ def free_items(
 
     With `for_partner`, only those that partner may reserve (see sharing.py), its
     own first; `rules` are the sharing rules, read here when not given."""
-    from services.booking import sharing
-
     values = {
         "category_id": category_id,
         "site_id": site_id,
@@ -175,8 +165,6 @@ def free_items(
 @cache
 def _free_items_query(for_partner: bool, at_site: bool, limited: bool):
     """free_items' statement of this shape, its values as parameters."""
-    from services.booking import sharing
-
     clash = exists().where(_allocations.c.item_id == _items.c.id, *OVERLAPPING)
     query = select(_items).where(
         _items.c.category_id == bindparam("category_id"),

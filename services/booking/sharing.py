@@ -68,12 +68,12 @@ def _same_category(category_id):
 # Asked for by every reservation: built once, the categories as a parameter; the
 # rules only read, as rows (their columns as attributes), cheaper than ORM objects.
 _rules = SharingRule.__table__
-_RULES_FOR = select(_rules).where(
-    or_(
-        _rules.c.category_id.in_(bindparam("category_ids", expanding=True)),
-        _rules.c.category_id.is_(None),
-    )
+# The rules that may govern items of the categories `category_ids` (a parameter).
+GOVERNING = or_(
+    _rules.c.category_id.in_(bindparam("category_ids", expanding=True)),
+    _rules.c.category_id.is_(None),
 )
+_RULES_FOR = select(_rules).where(GOVERNING)
 
 
 def rules_for(tx: Transaction, category_ids) -> list[Row]:
