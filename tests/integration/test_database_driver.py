@@ -64,7 +64,9 @@ def test_a_connection_whose_server_went_away_is_replaced_as_it_is_checked_out(
 
         def gone() -> bool:
             alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-            return not admin.execute(alive, {"pid": first}).scalar()
+            count = admin.execute(alive, {"pid": first}).scalar()
+            admin.rollback()  # a transaction reads pg_stat_activity once: ask anew each time
+            return not count
 
         wait_until(gone, timeout=15, what="the terminated backend to be gone")
 
